@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# setup.sh - prepare a Debian bookworm machine (as root) to build and test bpfuse.
+#
+# 1. installs the Debian packages the build, tests and benchmarks need (skipped when present);
+# 2. builds libfuse >= 3.17 from Debian's own fuse3 source package (trixie) into
+#    build/deps/ when the system's libfuse is older, without touching the system's
+#    apt configuration (a private source list and lists directory under build/deps/);
+# 3. configures and builds bpfuse with CMake into build/.
+# A second run reuses everything it built. Exit status is non-zero on any failure.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+deps=$top/build/deps
+FUSE_MIN=3.17
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (installs packages, mounts FUSE)"
+
+PKGS=(build-essential g++ cmake pkg-config meson ninja-build clang llvm libbpf-dev bpftool
+      libelf-dev zlib1g-dev libcmocka-dev fio attr acl python3 xz-utils dpkg-dev
+      debian-archive-keyring ca-certificates)
+
+install_packages() {
+	local missing=() p
+	for p in "${PKGS[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	say "installing Debian packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq || die "apt-get update failed"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		die "apt-get install ${missing[*]} failed"
+}
+
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+
+# The archive host the system already uses, so no new host is introduced.
+archive_uri() {
+	local uri
+	uri=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null |
+		grep -v security | head -n1)
+	[ -n "$uri" ] || uri=$(awk '$1=="deb" && $0 !~ /security/ {for(i=2;i<=NF;i++) if ($i ~ /^http/) {print $i; exit}}' \
+		/etc/apt/sources.list 2>/dev/null)
+	[ -n "$uri" ] || die "cannot find the Debian archive URI in the apt configuration"
+	printf '%s\n' "$uri"
+}
+
+build_libfuse() {
+	local prefix=$deps/libfuse pc ver
+	pc=$prefix/lib/x86_64-linux-gnu/pkgconfig/fuse3.pc
+	if [ -f "$pc" ]; then
+		ver=$(sed -n 's/^Version: //p' "$pc")
+		version_ge "$ver" "$FUSE_MIN" && { say "libfuse $ver already built in $prefix"; return 0; }
+	fi
+	mkdir -p "$deps/apt/lists/partial" "$deps/src"
+	local list=$deps/apt/trixie-src.list
+	printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s trixie main\n' \
+		"$(archive_uri)" >"$list"
+	local O=(-o "Dir::Etc::SourceList=$list" -o Dir::Etc::SourceParts=- -o "Dir::State::Lists=$deps/apt/lists"
+		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=)
+	if ! ls "$deps"/src/fuse3_*.orig.tar.* >/dev/null 2>&1; then
+		say "fetching Debian's fuse3 source package (trixie)"
+		apt-get "${O[@]}" update -qq || die "apt-get update of the private trixie source list failed"
+		(cd "$deps/src" && apt-get "${O[@]}" source --download-only fuse3 >/dev/null 2>&1) ||
+			die "apt-get source fuse3 failed"
+	fi
+	local tarball dir
+	tarball=$(ls "$deps"/src/fuse3_*.orig.tar.* | grep -v "\.asc$" | sort -V | tail -n1)
+	ver=$(basename "$tarball" | sed -E 's/^fuse3_([0-9.]+)\.orig.*/\1/')
+	version_ge "$ver" "$FUSE_MIN" || die "Debian's fuse3 source is $ver, need >= $FUSE_MIN"
+	dir=$deps/src/fuse-$ver
+	rm -rf "$dir" && mkdir -p "$dir"
+	tar -xf "$tarball" -C "$dir" --strip-components=1
+	say "building libfuse $ver into $prefix"
+	(cd "$dir" && meson setup build --prefix="$prefix" --libdir=lib/x86_64-linux-gnu \
+		-Ddefault_library=both -Dexamples=true -Dutils=false -Dtests=false >"$deps/libfuse-build.log" 2>&1 &&
+		ninja -C build install >>"$deps/libfuse-build.log" 2>&1) ||
+		die "libfuse build failed, see $deps/libfuse-build.log"
+	# passthrough_hp (plain FUSE / passthrough baseline for bench/) is not installed by meson
+	install -m 0755 "$dir/build/example/passthrough_hp" "$prefix/bin/passthrough_hp" 2>/dev/null ||
+		{ mkdir -p "$prefix/bin" && install -m 0755 "$dir/build/example/passthrough_hp" "$prefix/bin/"; }
+}
+
+build_bpfuse() {
+	say "building bpfuse"
+	cmake -S "$top" -B "$top/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$top/build/cmake.log" 2>&1 ||
+		{ cat "$top/build/cmake.log" >&2; die "cmake configure failed"; }
+	ninja -C "$top/build" >"$top/build/ninja.log" 2>&1 ||
+		{ tail -n 60 "$top/build/ninja.log" >&2; die "build failed"; }
+}
+
+mkdir -p "$top/build"
+install_packages
+build_libfuse
+[ "${1:-}" = --deps-only ] && exit 0
+build_bpfuse
+say "done: $top/build/bpfuse"

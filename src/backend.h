@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * backend.h - the driver vtable between the FUSE operations and a store.
+ *
+ * fs_ops.c resolves nodeids to inodes and replies to the kernel; a backend
+ * does the work on the store.  Every operation returns 0 (or a length) on
+ * success and a negative errno on failure; nothing here talks to libfuse.
+ * Open files are plain file descriptors (the backing file itself for the
+ * local backend), so data I/O, passthrough, locks and seeks are done by
+ * fs_ops.c on the descriptor and need no vtable entry.
+ */
+#ifndef BPFUSE_BACKEND_H
+#define BPFUSE_BACKEND_H
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+
+#include "inode.h"
+
+struct config;
+
+/* A freshly looked-up or created object; fd is owned by the receiver. */
+struct backend_entry {
+	struct inode_key key;
+	int fd;
+	struct stat st;
+};
+
+/* Who asked: new objects are owned by the requesting user. */
+struct backend_cred {
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Bits for setattr's @to_set, the same as libfuse's FUSE_SET_ATTR_*. */
+#define BACKEND_SET_MODE (1 << 0)
+#define BACKEND_SET_UID (1 << 1)
+#define BACKEND_SET_GID (1 << 2)
+#define BACKEND_SET_SIZE (1 << 3)
+#define BACKEND_SET_ATIME (1 << 4)
+#define BACKEND_SET_MTIME (1 << 5)
+#define BACKEND_SET_ATIME_NOW (1 << 7)
+#define BACKEND_SET_MTIME_NOW (1 << 8)
+
+struct backend;
+
+struct backend_dir {
+	DIR *dp;
+	off_t offset;          /* offset of the next entry to return */
+	struct dirent *entry;  /* entry read ahead and not yet returned */
+};
+
+struct backend_ops {
+	const char *name;
+	int (*open_root)(struct backend *be, struct backend_entry *out);
+	void (*release_inode)(struct backend *be, struct inode *ino);
+
+	int (*lookup)(struct backend *be, struct inode *dir, const char *name,
+		      struct backend_entry *out);
+	/* @fd: an open descriptor of the object, or -1 */
+	int (*getattr)(struct backend *be, struct inode *ino, int fd, struct stat *st);
+	int (*setattr)(struct backend *be, struct inode *ino, int fd, const struct stat *attr,
+		       int to_set);
+	/* returns the target length (not terminated), or -errno */
+	int (*readlink)(struct backend *be, struct inode *ino, char *buf, size_t size);
+	int (*mknod)(struct backend *be, struct inode *dir, const char *name, mode_t mode,
+		     dev_t rdev, const struct backend_cred *cred, struct backend_entry *out);
+	int (*symlink)(struct backend *be, struct inode *dir, const char *name, const char *target,
+		       const struct backend_cred *cred, struct backend_entry *out);
+	int (*link)(struct backend *be, struct inode *ino, struct inode *newdir,
+		    const char *newname, struct backend_entry *out);
+	int (*unlink)(struct backend *be, struct inode *dir, const char *name);
+	int (*rmdir)(struct backend *be, struct inode *dir, const char *name);
+	int (*rename)(struct backend *be, struct inode *dir, const char *name,
+		      struct inode *newdir, const char *newname, unsigned int flags);
+	/* open an I/O descriptor with open(2) @flags; returns it or -errno */
+	int (*open)(struct backend *be, struct inode *ino, int flags);
+	/* create and open; out->fd is the O_PATH handle, the return value the I/O fd */
+	int (*create)(struct backend *be, struct inode *dir, const char *name, mode_t mode,
+		      int flags, const struct backend_cred *cred, struct backend_entry *out);
+	int (*opendir)(struct backend *be, struct inode *ino, struct backend_dir *d);
+	/*
+	 * Position @d at @off and return its next entry in *ent (1), or 0 at the
+	 * end.  After the caller consumed *ent, backend_dir.offset is the offset
+	 * to resume after it.
+	 */
+	int (*readdir)(struct backend *be, struct backend_dir *d, off_t off, struct dirent **ent);
+	void (*closedir)(struct backend *be, struct backend_dir *d);
+	int (*statfs)(struct backend *be, struct inode *ino, struct statvfs *st);
+	int (*setxattr)(struct backend *be, struct inode *ino, const char *name,
+			const char *value, size_t size, int flags);
+	int (*getxattr)(struct backend *be, struct inode *ino, const char *name, char *buf,
+			size_t size);
+	int (*listxattr)(struct backend *be, struct inode *ino, char *buf, size_t size);
+	int (*removexattr)(struct backend *be, struct inode *ino, const char *name);
+	int (*access)(struct backend *be, struct inode *ino, int mask);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	const struct config *cfg;
+	int root_fd;     /* local: O_PATH fd of the source directory */
+};
+
+/* Open the backend the config names. Returns 0 or -errno (after one message). */
+int backend_open(struct backend *be, const struct config *cfg);
+void backend_close(struct backend *be);
+
+extern const struct backend_ops backend_local_ops;
+
+#endif

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * config.c - the option table and its parser.
+ *
+ * The table is declarative (name, kind, offsetof field, bounds, help), in the
+ * manner of xdp-tools' option tables: adding an option is one row, and the
+ * same row feeds the parser, the validation and --help.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "mountinfo.h"
+
+enum opt_kind {
+	OPT_FLAG,    /* key alone sets the int field to val */
+	OPT_SECONDS, /* key=non-negative seconds (double) */
+	OPT_UINT,    /* key=unsigned integer within [min, max] */
+	OPT_ONOFF,   /* key=on|off (also yes/no, 1/0) */
+	OPT_KERNEL,  /* generic mount flag, handed to the kernel as is */
+	OPT_IGNORE,  /* fstab-only words that mean nothing to a FUSE daemon */
+};
+
+struct opt_desc {
+	const char *name;
+	enum opt_kind kind;
+	size_t off;
+	int val;
+	double max;
+	const char *help;
+};
+
+#define F(field) offsetof(struct config, field)
+
+static const struct opt_desc opt_table[] = {
+	{ "entry_timeout", OPT_SECONDS, F(entry_timeout_s), 0, CONFIG_MAX_TIMEOUT_S,
+	  "seconds the kernel may cache a name lookup (default 1)" },
+	{ "attr_timeout", OPT_SECONDS, F(attr_timeout_s), 0, CONFIG_MAX_TIMEOUT_S,
+	  "seconds the kernel may cache attributes (default 1)" },
+	{ "negative_timeout", OPT_SECONDS, F(negative_timeout_s), 0, CONFIG_MAX_TIMEOUT_S,
+	  "seconds the kernel may cache a failed lookup (default 0)" },
+	{ "threads", OPT_UINT, F(threads), 1, CONFIG_MAX_THREADS,
+	  "maximum request worker threads, 1-1024 (default 16)" },
+	{ "allow_other", OPT_FLAG, F(allow_other), 1, 0,
+	  "let other users use the mount (turns on default_permissions)" },
+	{ "default_permissions", OPT_FLAG, F(default_permissions), 1, 0,
+	  "let the kernel check file mode bits and ownership" },
+	{ "ro", OPT_FLAG, F(read_only), 1, 0, "mount read-only" },
+	{ "rw", OPT_FLAG, F(read_only), 0, 0, "mount read-write (default)" },
+	{ "passthrough", OPT_ONOFF, F(passthrough), 0, 0,
+	  "on|off: FUSE passthrough of file I/O when the kernel offers it (default on)" },
+	{ "debug", OPT_FLAG, F(debug), 1, 0, "log every request to stderr; implies -f" },
+	{ "nosuid", OPT_KERNEL, 0, 0, 0, "kernel mount flags, applied as given:" },
+	{ "suid", OPT_KERNEL, 0, 0, 0, NULL },
+	{ "nodev", OPT_KERNEL, 0, 0, 0, NULL },
+	{ "dev", OPT_KERNEL, 0, 0, 0, NULL },
+	{ "noexec", OPT_KERNEL, 0, 0, 0, NULL },
+	{ "exec", OPT_KERNEL, 0, 0, 0, NULL },
+	{ "noatime", OPT_KERNEL, 0, 0, 0, NULL },
+	{ "nodiratime", OPT_KERNEL, 0, 0, 0, NULL },
+	{ "relatime", OPT_KERNEL, 0, 0, 0, NULL },
+	{ "strictatime", OPT_KERNEL, 0, 0, 0, NULL },
+	{ "atime", OPT_KERNEL, 0, 0, 0, NULL },
+	{ "sync", OPT_KERNEL, 0, 0, 0, NULL },
+	{ "async", OPT_KERNEL, 0, 0, 0, NULL },
+	{ "dirsync", OPT_KERNEL, 0, 0, 0, NULL },
+	{ "defaults", OPT_IGNORE, 0, 0, 0, "fstab words accepted and ignored:" },
+	{ "auto", OPT_IGNORE, 0, 0, 0, NULL },
+	{ "noauto", OPT_IGNORE, 0, 0, 0, NULL },
+	{ "user", OPT_IGNORE, 0, 0, 0, NULL },
+	{ "nouser", OPT_IGNORE, 0, 0, 0, NULL },
+	{ "users", OPT_IGNORE, 0, 0, 0, NULL },
+	{ "_netdev", OPT_IGNORE, 0, 0, 0, NULL },
+	{ "nofail", OPT_IGNORE, 0, 0, 0, NULL },
+};
+
+#undef F
+
+void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->backend = BACKEND_LOCAL;
+	cfg->entry_timeout_s = CONFIG_DEFAULT_ENTRY_TIMEOUT_S;
+	cfg->attr_timeout_s = CONFIG_DEFAULT_ATTR_TIMEOUT_S;
+	cfg->negative_timeout_s = CONFIG_DEFAULT_NEGATIVE_TIMEOUT_S;
+	cfg->threads = CONFIG_DEFAULT_THREADS;
+	cfg->passthrough = 1;
+}
+
+static const struct opt_desc *opt_find(const char *key, size_t keylen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++)
+		if (strlen(opt_table[i].name) == keylen && !strncmp(opt_table[i].name, key, keylen))
+			return &opt_table[i];
+	return NULL;
+}
+
+static int parse_seconds(const char *s, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < 0 || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int parse_onoff(const char *s, int *out)
+{
+	if (!strcmp(s, "on") || !strcmp(s, "yes") || !strcmp(s, "1"))
+		*out = 1;
+	else if (!strcmp(s, "off") || !strcmp(s, "no") || !strcmp(s, "0"))
+		*out = 0;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int append_kernel_opt(struct config *cfg, const char *opt, size_t len)
+{
+	size_t cur = strlen(cfg->kernel_opts);
+
+	if (cur + len + 2 > sizeof(cfg->kernel_opts))
+		return -E2BIG;
+	if (cur)
+		cfg->kernel_opts[cur++] = ',';
+	memcpy(cfg->kernel_opts + cur, opt, len);
+	cfg->kernel_opts[cur + len] = '\0';
+	return 0;
+}
+
+/* Apply one "key" or "key=value" token of length @len. */
+static int apply_opt(struct config *cfg, const char *tok, size_t len)
+{
+	char value[128];
+	const char *eq = memchr(tok, '=', len);
+	size_t keylen = eq ? (size_t)(eq - tok) : len;
+	const struct opt_desc *d;
+	void *field;
+	int err = 0;
+
+	/* fstab extensions and comments are for mount(8) and friends, not us */
+	if ((keylen > 2 && !strncmp(tok, "x-", 2)) || (keylen == 7 && !strncmp(tok, "comment", 7)))
+		return 0;
+	d = opt_find(tok, keylen);
+	if (!d) {
+		pr_err("unknown option '%.*s' (see bpfuse --help)", (int)len, tok);
+		return -EINVAL;
+	}
+	field = (char *)cfg + d->off;
+	if (eq) {
+		size_t vlen = len - keylen - 1;
+
+		if (vlen >= sizeof(value)) {
+			pr_err("value of option '%s' is too long", d->name);
+			return -EINVAL;
+		}
+		memcpy(value, eq + 1, vlen);
+		value[vlen] = '\0';
+	}
+	switch (d->kind) {
+	case OPT_FLAG:
+	case OPT_KERNEL:
+	case OPT_IGNORE:
+		if (eq) {
+			pr_err("option '%s' takes no value", d->name);
+			return -EINVAL;
+		}
+		if (d->kind == OPT_FLAG)
+			*(int *)field = d->val;
+		else if (d->kind == OPT_KERNEL && append_kernel_opt(cfg, tok, len)) {
+			pr_err("too many kernel mount flags");
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_SECONDS:
+		if (!eq || parse_seconds(value, d->max, field)) {
+			pr_err("option '%s' needs a number of seconds between 0 and %.0f, got '%.*s'",
+			       d->name, d->max, (int)len, tok);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_UINT:
+		if (!eq || parse_uint(value, (unsigned long)d->val, (unsigned long)d->max, field)) {
+			pr_err("option '%s' needs a whole number from %d to %.0f, got '%.*s'",
+			       d->name, d->val, d->max, (int)len, tok);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_ONOFF:
+		if (!eq)
+			*(int *)field = 1;
+		else if (parse_onoff(value, field)) {
+			pr_err("option '%s' must be on or off, got '%s'", d->name, value);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return err;
+}
+
+int config_parse_opts(struct config *cfg, const char *opts)
+{
+	const char *p = opts, *comma;
+	int err;
+
+	while (p && *p) {
+		comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len) {
+			err = apply_opt(cfg, p, len);
+			if (err)
+				return err;
+		}
+		p = comma ? comma + 1 : NULL;
+	}
+	return 0;
+}
+
+int config_set_source(struct config *cfg, const char *source)
+{
+	const char *path = source;
+	struct stat st;
+	char *real;
+
+	if (!strncmp(source, "local:", 6))
+		path = source + 6;
+	else if (strstr(source, "://")) {
+		pr_err("unsupported source '%s': use local:/path or a directory", source);
+		return -EINVAL;
+	}
+	if (!*path) {
+		pr_err("source '%s' names no directory", source);
+		return -EINVAL;
+	}
+	if (stat(path, &st)) {
+		int err = -errno;
+
+		pr_err("cannot use source '%s': %s", path, strerror(-err));
+		return err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pr_err("source '%s' is not a directory", path);
+		return -ENOTDIR;
+	}
+	real = realpath(path, NULL);
+	if (!real || strlen(real) >= sizeof(cfg->source)) {
+		pr_err("cannot resolve source '%s'", path);
+		free(real);
+		return -EINVAL;
+	}
+	strcpy(cfg->source, real);
+	snprintf(cfg->source_spec, sizeof(cfg->source_spec), "local:%s", real);
+	free(real);
+	cfg->backend = BACKEND_LOCAL;
+	return 0;
+}
+
+int config_set_mountpoint(struct config *cfg, const char *mountpoint)
+{
+	struct stat st;
+	char *real;
+	int err;
+
+	if (stat(mountpoint, &st)) {
+		err = -errno;
+		pr_err("cannot use mountpoint '%s': %s", mountpoint, strerror(-err));
+		return err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pr_err("mountpoint '%s' is not a directory", mountpoint);
+		return -ENOTDIR;
+	}
+	real = realpath(mountpoint, NULL);
+	if (!real || strlen(real) >= sizeof(cfg->mountpoint)) {
+		pr_err("cannot resolve mountpoint '%s'", mountpoint);
+		free(real);
+		return -EINVAL;
+	}
+	strcpy(cfg->mountpoint, real);
+	free(real);
+	if (mountinfo_is_bpfuse(cfg->mountpoint) > 0) {
+		pr_err("mountpoint '%s' is already a bpfuse mount", cfg->mountpoint);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+void config_finish(struct config *cfg)
+{
+	/* A root daemon serving other users must let the kernel check permissions. */
+	if (cfg->allow_other)
+		cfg->default_permissions = 1;
+	if (cfg->debug)
+		cfg->foreground = 1;
+}
+
+void config_print_help(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "Mount options (-o opt[,opt...], also usable in /etc/fstab):\n");
+	for (i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
+		const struct opt_desc *d = &opt_table[i];
+		const char *arg = d->kind == OPT_SECONDS ? "=SEC" : d->kind == OPT_UINT ? "=N" :
+				  d->kind == OPT_ONOFF ? "=on|off" : "";
+		char name[48];
+
+		snprintf(name, sizeof(name), "%s%s", d->name, arg);
+		if (d->help)
+			fprintf(out, "    %-24s %s\n", name, d->help);
+		else
+			fprintf(out, "    %-24s\n", name);
+	}
+	fprintf(out, "    %-24s %s\n", "x-*,comment=*", "ignored (for mount(8) and systemd)");
+}

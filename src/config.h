@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * config.h - one option table, one immutable struct config per mount.
+ *
+ * Every option is accepted as `-o key[=value]` on the command line and in
+ * /etc/fstab (through the mount.fuse.bpfuse helper).  config_parse() fills
+ * and validates the struct; nothing else parses options.
+ */
+#ifndef BPFUSE_CONFIG_H
+#define BPFUSE_CONFIG_H
+
+#include <limits.h>
+#include <stdio.h>
+
+enum backend_kind { BACKEND_LOCAL };
+
+struct config {
+	enum backend_kind backend;
+	char source[PATH_MAX];     /* canonical absolute source directory */
+	char source_spec[PATH_MAX + 8]; /* as shown in /proc/mounts, "local:/path" */
+	char mountpoint[PATH_MAX]; /* canonical absolute mountpoint */
+
+	double entry_timeout_s;    /* kernel dentry cache validity */
+	double attr_timeout_s;     /* kernel attribute cache validity */
+	double negative_timeout_s; /* validity of cached "no such entry" */
+	unsigned int threads;      /* max worker threads of the request loop */
+	int allow_other;           /* other users may use the mount */
+	int default_permissions;   /* kernel checks mode bits (forced by allow_other) */
+	int read_only;
+	int passthrough;           /* use FUSE passthrough when the kernel offers it */
+	int debug;                 /* log every request (implies foreground) */
+	int foreground;
+
+	/* generic mount flags handed to the kernel as they are */
+	char kernel_opts[256];     /* e.g. "nosuid,nodev,noatime" */
+	int fake;                  /* mount(8) helper -f: do everything but mount */
+};
+
+/* Defaults, in one place (documented in docs/options.md). */
+#define CONFIG_DEFAULT_ENTRY_TIMEOUT_S 1.0
+#define CONFIG_DEFAULT_ATTR_TIMEOUT_S 1.0
+#define CONFIG_DEFAULT_NEGATIVE_TIMEOUT_S 0.0
+#define CONFIG_DEFAULT_THREADS 16
+#define CONFIG_MAX_THREADS 1024
+#define CONFIG_MAX_TIMEOUT_S (10.0 * 365 * 24 * 3600)
+
+void config_init(struct config *cfg);
+
+/*
+ * Parse one comma-separated option string ("a=1,b,c=x") into @cfg.
+ * Returns 0 or -EINVAL after printing one line that names the bad option.
+ */
+int config_parse_opts(struct config *cfg, const char *opts);
+
+/*
+ * Resolve and check SOURCE ("local:/dir" or "/dir") and MOUNTPOINT.
+ * Returns 0 or a negative errno after printing one clear line.
+ */
+int config_set_source(struct config *cfg, const char *source);
+int config_set_mountpoint(struct config *cfg, const char *mountpoint);
+
+/* Final cross-option rules (allow_other => default_permissions, ...). */
+void config_finish(struct config *cfg);
+
+/* The option list for --help. */
+void config_print_help(FILE *out);
+
+#endif

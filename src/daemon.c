@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * daemon.c - mount lifecycle.
+ *
+ * The order matters for "nothing half-mounted": every check that can fail is
+ * done before mount(2); after it, the foreground process forks the server
+ * and waits on a pipe until the server has answered INIT (the first request
+ * the kernel sends), so `bpfuse mount` only returns success for a mount that
+ * serves.  If the server dies before that, the parent detaches the mount.
+ */
+#define FUSE_USE_VERSION 317
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fs.h"
+#include "log.h"
+#include "mountinfo.h"
+
+#define INIT_WAIT_S 30
+#define UMOUNT_WAIT_S 20
+
+static int status_fd = -1; /* write end of the pipe to the waiting parent */
+
+static void report_init(struct fs *fs, const char *status)
+{
+	(void)fs;
+	if (status_fd >= 0) {
+		dprintf(status_fd, "%s\n", status);
+		close(status_fd);
+		status_fd = -1;
+	} else {
+		pr_info("%s", status);
+	}
+}
+
+static int check_dev_fuse(void)
+{
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		int err = -errno;
+
+		pr_err("cannot open /dev/fuse: %s (is the fuse module loaded?)", strerror(-err));
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
+static int check_libfuse(void)
+{
+	if (fuse_version() < 317) {
+		pr_err("libfuse %s is too old: bpfuse needs libfuse >= 3.17", fuse_pkgversion());
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* One inode holds one O_PATH descriptor: allow as many as the system does. */
+static void raise_fd_limit(void)
+{
+	struct rlimit lim;
+
+	if (!getrlimit(RLIMIT_NOFILE, &lim) && lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &lim);
+	}
+}
+
+static int build_args(const struct config *cfg, struct fuse_args *args)
+{
+	char opts[PATH_MAX + 512];
+	int n;
+
+	n = snprintf(opts, sizeof(opts), "fsname=%s,subtype=bpfuse%s%s%s%s%s",
+		     cfg->source_spec, cfg->allow_other ? ",allow_other" : "",
+		     cfg->default_permissions ? ",default_permissions" : "",
+		     cfg->read_only ? ",ro" : "", cfg->kernel_opts[0] ? "," : "", cfg->kernel_opts);
+	if (n < 0 || (size_t)n >= sizeof(opts) || strchr(cfg->source_spec, ',')) {
+		pr_err("source path '%s' cannot be used as a mount name (too long or has ',')",
+		       cfg->source);
+		return -EINVAL;
+	}
+	if (fuse_opt_add_arg(args, "bpfuse") || fuse_opt_add_arg(args, "-o") ||
+	    fuse_opt_add_arg(args, opts) || (cfg->debug && fuse_opt_add_arg(args, "-d")))
+		return -ENOMEM;
+	return 0;
+}
+
+static void pidfile_path(char *buf, size_t size, dev_t dev)
+{
+	snprintf(buf, size, "%s/%u.pid", BPFUSE_RUNTIME_DIR, minor(dev));
+}
+
+static void pidfile_write(const struct config *cfg, char *path, size_t size)
+{
+	dev_t dev;
+	FILE *f;
+
+	path[0] = '\0';
+	if (mountinfo_find_bpfuse(cfg->mountpoint, &dev) <= 0)
+		return;
+	if (mkdir(BPFUSE_RUNTIME_DIR, 0755) && errno != EEXIST)
+		return;
+	pidfile_path(path, size, dev);
+	f = fopen(path, "we");
+	if (!f) {
+		path[0] = '\0';
+		return;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+}
+
+/* Parent side: wait for the server's INIT status line, or its death. */
+static int wait_for_server(const struct config *cfg, pid_t child, int fd)
+{
+	char line[512];
+	size_t len = 0;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	time_t deadline = time(NULL) + INIT_WAIT_S;
+
+	while (len < sizeof(line) - 1) {
+		int left = (int)(deadline - time(NULL));
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, left * 1000) <= 0)
+			break;
+		n = read(fd, line + len, sizeof(line) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(line, '\n', len))
+			break;
+	}
+	close(fd);
+	line[len] = '\0';
+	if (len && line[len - 1] == '\n') {
+		line[len - 1] = '\0';
+		fprintf(stderr, "bpfuse: %s\n", line);
+		fprintf(stderr, "bpfuse: unmount with: bpfuse umount %s\n", cfg->mountpoint);
+		return 0;
+	}
+	pr_err("the filesystem server did not start; nothing was mounted");
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	if (mountinfo_is_bpfuse(cfg->mountpoint) > 0)
+		umount2(cfg->mountpoint, MNT_DETACH);
+	return 1;
+}
+
+int daemon_mount(const struct config *cfg)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_loop_config *loop = NULL;
+	struct fuse_session *se = NULL;
+	char pidfile[128] = "";
+	struct fs fs;
+	int pipefd[2] = { -1, -1 };
+	int err, ret = 1;
+	pid_t pid;
+
+	log_hook_libfuse();
+	if (check_libfuse() || check_dev_fuse())
+		return 1;
+	raise_fd_limit();
+	umask(0); /* the kernel applied the caller's umask already */
+	err = fs_init(&fs, cfg);
+	if (err)
+		return 1;
+	fs.on_init = report_init;
+	err = build_args(cfg, &args);
+	if (err)
+		goto out_fs;
+	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs);
+	if (!se) {
+		pr_err("cannot create the FUSE session");
+		goto out_args;
+	}
+	fs.se = se;
+	if (cfg->fake) {
+		ret = 0;
+		goto out_session;
+	}
+	if (!cfg->foreground && pipe2(pipefd, O_CLOEXEC)) {
+		pr_err("cannot create a pipe: %s", strerror(errno));
+		goto out_session;
+	}
+	if (fuse_session_mount(se, cfg->mountpoint)) {
+		pr_err("cannot mount on '%s'", cfg->mountpoint);
+		goto out_pipe;
+	}
+	if (!cfg->foreground) {
+		pid = fork();
+		if (pid < 0) {
+			pr_err("cannot fork: %s", strerror(errno));
+			fuse_session_unmount(se);
+			goto out_pipe;
+		}
+		if (pid > 0) {
+			close(pipefd[1]);
+			/* the child owns the session now; do not unmount it */
+			return wait_for_server(cfg, pid, pipefd[0]);
+		}
+		close(pipefd[0]);
+		status_fd = pipefd[1];
+		pipefd[0] = pipefd[1] = -1;
+		setsid();
+		if (chdir("/"))
+			(void)0;
+		int nullfd = open("/dev/null", O_RDWR);
+
+		if (nullfd >= 0) {
+			dup2(nullfd, 0);
+			dup2(nullfd, 1);
+			dup2(nullfd, 2);
+			if (nullfd > 2)
+				close(nullfd);
+		}
+		log_use_syslog();
+	}
+	pidfile_write(cfg, pidfile, sizeof(pidfile));
+	if (fuse_set_signal_handlers(se)) {
+		pr_err("cannot install signal handlers");
+		goto out_unmount;
+	}
+	loop = fuse_loop_cfg_create();
+	if (!loop)
+		goto out_signals;
+	fuse_loop_cfg_set_max_threads(loop, cfg->threads);
+	fuse_loop_cfg_set_clone_fd(loop, 0);
+	ret = fuse_session_loop_mt(se, loop) ? 1 : 0;
+	fuse_loop_cfg_destroy(loop);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_unmount:
+	fuse_session_unmount(se);
+	if (pidfile[0])
+		unlink(pidfile);
+out_pipe:
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	if (status_fd >= 0)
+		close(status_fd);
+out_session:
+	fuse_session_destroy(se);
+out_args:
+	fuse_opt_free_args(&args);
+out_fs:
+	fs_release(&fs);
+	return ret;
+}
+
+static pid_t pidfile_read(dev_t dev)
+{
+	char path[128];
+	int pid = 0;
+	FILE *f;
+
+	pidfile_path(path, sizeof(path), dev);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid;
+}
+
+int daemon_umount(const char *mountpoint)
+{
+	char *real = realpath(mountpoint, NULL);
+	dev_t dev;
+	pid_t pid;
+	int i;
+
+	if (!real) {
+		pr_err("cannot resolve mountpoint '%s': %s", mountpoint, strerror(errno));
+		return 1;
+	}
+	if (mountinfo_find_bpfuse(real, &dev) <= 0) {
+		pr_err("'%s' is not a bpfuse mount", real);
+		free(real);
+		return 1;
+	}
+	pid = pidfile_read(dev);
+	if (umount2(real, 0)) {
+		pr_err("cannot unmount '%s': %s", real, strerror(errno));
+		free(real);
+		return 1;
+	}
+	free(real);
+	/* The server sees the connection end and exits; wait so callers can rely on it. */
+	for (i = 0; pid > 0 && i < UMOUNT_WAIT_S * 10; i++) {
+		if (kill(pid, 0) && errno == ESRCH)
+			return 0;
+		usleep(100 * 1000);
+	}
+	if (pid > 0) {
+		pr_err("unmounted, but the server (pid %d) has not exited", (int)pid);
+		return 1;
+	}
+	return 0;
+}

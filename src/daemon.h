@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * daemon.h - the life of one mount: check, mount, detach, serve, unmount.
+ */
+#ifndef BPFUSE_DAEMON_H
+#define BPFUSE_DAEMON_H
+
+struct config;
+
+/* Where a running daemon records itself: RUNTIME_DIR/<fuse connection id>.pid */
+#define BPFUSE_RUNTIME_DIR "/run/bpfuse"
+
+/*
+ * Mount cfg->source on cfg->mountpoint and serve it.  In the background
+ * mode the call returns (0) in the parent once the kernel's INIT has been
+ * answered, i.e. when the mount is usable; an error at any step before that
+ * leaves nothing mounted and no process behind.  Returns the exit status.
+ */
+int daemon_mount(const struct config *cfg);
+
+/* Unmount a bpfuse mount and wait for its daemon to exit.  Exit status. */
+int daemon_umount(const char *mountpoint);
+
+#endif

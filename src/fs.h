@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fs.h - the state of one mounted filesystem, shared by fs_ops.c, handle.c
+ * and daemon.c.
+ */
+#ifndef BPFUSE_FS_H
+#define BPFUSE_FS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "inode.h"
+
+struct config;
+struct fuse_session;
+
+struct fs {
+	const struct config *cfg;
+	struct backend be;
+	struct inode_table inodes;
+	struct fuse_session *se;
+
+	/*
+	 * Passthrough state: negotiated at INIT; turned off for the rest of the
+	 * mount (for inodes without a backing file yet) when registering a
+	 * backing file fails, e.g. because the source is itself stacked.
+	 */
+	int passthrough;
+	pthread_mutex_t pt_lock;
+	char passthrough_why[192]; /* why passthrough is off; "" when on */
+
+	/* Called once from INIT with a one-line status for the user. */
+	void (*on_init)(struct fs *fs, const char *status);
+};
+
+int fs_init(struct fs *fs, const struct config *cfg);
+void fs_release(struct fs *fs);
+
+/* The libfuse operation table (fs_ops.c). */
+struct fuse_lowlevel_ops;
+extern const struct fuse_lowlevel_ops fs_ops;
+
+#endif

@@ -1,0 +1,854 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fs_ops.c - the libfuse low-level operations: the FUSE boundary.
+ *
+ * The only file that calls fuse_reply_*().  Handlers resolve nodeids to
+ * inodes, check what the kernel sent, call the backend (which returns 0 or
+ * -errno) and convert the result once, here, into a reply.
+ *
+ * Semantics (see docs/semantics.md): a local directory mirrored with full
+ * POSIX behaviour; POSIX byte-range locks are enforced by the kernel for all
+ * users of the mount (getlk/setlk are left unimplemented on purpose, so the
+ * kernel keeps exact per-process semantics); flock(2) locks are taken on the
+ * backing file, so they also exclude processes using the directory directly.
+ */
+#define FUSE_USE_VERSION 317
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <linux/limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fs.h"
+#include "handle.h"
+#include "log.h"
+
+_Static_assert(BACKEND_SET_MODE == FUSE_SET_ATTR_MODE && BACKEND_SET_UID == FUSE_SET_ATTR_UID &&
+		       BACKEND_SET_GID == FUSE_SET_ATTR_GID &&
+		       BACKEND_SET_SIZE == FUSE_SET_ATTR_SIZE &&
+		       BACKEND_SET_ATIME == FUSE_SET_ATTR_ATIME &&
+		       BACKEND_SET_MTIME == FUSE_SET_ATTR_MTIME &&
+		       BACKEND_SET_ATIME_NOW == FUSE_SET_ATTR_ATIME_NOW &&
+		       BACKEND_SET_MTIME_NOW == FUSE_SET_ATTR_MTIME_NOW,
+	       "backend setattr bits must match libfuse's");
+
+#define MAX_WRITE_BYTES (1U << 20)
+#define XATTR_BUF_MAX (64U * 1024)
+
+static struct fs *req_fs(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct inode *req_inode(fuse_req_t req, fuse_ino_t nodeid)
+{
+	return inode_get(&req_fs(req)->inodes, nodeid);
+}
+
+/* Resolve @nodeid or reply ESTALE: the kernel named an inode we never gave. */
+#define GET_INODE_OR_REPLY(var, req, nodeid)              \
+	do {                                              \
+		(var) = req_inode((req), (nodeid));       \
+		if (!(var)) {                             \
+			fuse_reply_err((req), ESTALE);    \
+			return;                           \
+		}                                         \
+	} while (0)
+
+static int read_only(fuse_req_t req)
+{
+	return req_fs(req)->cfg->read_only;
+}
+
+#define REFUSE_IF_READ_ONLY(req)                  \
+	do {                                      \
+		if (read_only(req)) {             \
+			fuse_reply_err(req, EROFS); \
+			return;                   \
+		}                                 \
+	} while (0)
+
+static struct backend_cred req_cred(fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct backend_cred c = { .uid = ctx->uid, .gid = ctx->gid };
+
+	return c;
+}
+
+static void reply_err(fuse_req_t req, int err)
+{
+	fuse_reply_err(req, err < 0 ? -err : err);
+}
+
+/*
+ * Turn a backend entry into a kernel-visible inode and fill @e.  Consumes
+ * the entry's descriptor.  Returns 0 or -ENOMEM.
+ */
+static int make_entry(struct fs *fs, struct backend_entry *be, struct fuse_entry_param *e)
+{
+	struct inode *ino;
+
+	ino = inode_add_lookup(&fs->inodes, &be->key, be->st.st_mode, &be->fd);
+	if (be->fd >= 0) {
+		close(be->fd);
+		be->fd = -1;
+	}
+	if (!ino)
+		return -ENOMEM;
+	memset(e, 0, sizeof(*e));
+	e->ino = ino->nodeid;
+	e->attr = be->st;
+	e->attr_timeout = fs->cfg->attr_timeout_s;
+	e->entry_timeout = fs->cfg->entry_timeout_s;
+	return 0;
+}
+
+static void reply_new_entry(fuse_req_t req, int err, struct backend_entry *be)
+{
+	struct fuse_entry_param e;
+
+	if (!err)
+		err = make_entry(req_fs(req), be, &e);
+	if (err)
+		reply_err(req, err);
+	else if (fuse_reply_entry(req, &e) == -ENOENT)
+		/* the request was interrupted: the kernel will not count this lookup */
+		inode_forget(&req_fs(req)->inodes, req_inode(req, e.ino), 1);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct fs *fs = userdata;
+	char status[2 * PATH_MAX + 256];
+
+	if (fs->passthrough) {
+		if (geteuid() != 0) {
+			fs->passthrough = 0;
+			snprintf(fs->passthrough_why, sizeof(fs->passthrough_why),
+				 "FUSE passthrough needs CAP_SYS_ADMIN (run as root)");
+		} else if (!fuse_set_feature_flag(conn, FUSE_CAP_PASSTHROUGH)) {
+			fs->passthrough = 0;
+			snprintf(fs->passthrough_why, sizeof(fs->passthrough_why),
+				 "the kernel does not offer FUSE passthrough (needs Linux >= 6.9 "
+				 "with CONFIG_FUSE_PASSTHROUGH)");
+		}
+	}
+	/* passthrough and the writeback cache exclude each other; we use neither mix */
+	fuse_unset_feature_flag(conn, FUSE_CAP_WRITEBACK_CACHE);
+	fuse_set_feature_flag(conn, FUSE_CAP_FLOCK_LOCKS);
+	fuse_set_feature_flag(conn, FUSE_CAP_NO_EXPORT_SUPPORT);
+	/* POSIX locks stay with the kernel: see the comment at the top */
+	fuse_unset_feature_flag(conn, FUSE_CAP_POSIX_LOCKS);
+	conn->max_write = MAX_WRITE_BYTES;
+
+	if (fs->cfg->passthrough && !fs->passthrough)
+		pr_warn("passthrough off: %s", fs->passthrough_why);
+	snprintf(status, sizeof(status), "mounted %s on %s (passthrough %s)", fs->cfg->source_spec,
+		 fs->cfg->mountpoint,
+		 fs->passthrough ? "on" : fs->cfg->passthrough ? "unavailable" : "off by option");
+	if (fs->on_init)
+		fs->on_init(fs, status);
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_entry be;
+	struct inode *dir;
+	int err;
+
+	GET_INODE_OR_REPLY(dir, req, parent);
+	err = fs->be.ops->lookup(&fs->be, dir, name, &be);
+	if (err == -ENOENT && fs->cfg->negative_timeout_s > 0) {
+		struct fuse_entry_param e = { .ino = 0,
+					      .entry_timeout = fs->cfg->negative_timeout_s };
+
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	reply_new_entry(req, err, &be);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup)
+{
+	struct inode *ino = req_inode(req, nodeid);
+
+	if (ino)
+		inode_forget(&req_fs(req)->inodes, ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		struct inode *ino = req_inode(req, forgets[i].ino);
+
+		if (ino)
+			inode_forget(&req_fs(req)->inodes, ino, forgets[i].nlookup);
+	}
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+	struct stat st;
+	int err;
+
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	err = fs->be.ops->getattr(&fs->be, ino, fi ? (int)fi->fh : -1, &st);
+	if (err)
+		reply_err(req, err);
+	else
+		fuse_reply_attr(req, &st, fs->cfg->attr_timeout_s);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+	struct stat st;
+	int fd = fi ? (int)fi->fh : -1;
+	int err;
+
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	err = fs->be.ops->setattr(&fs->be, ino, fd, attr, to_set);
+	if (!err)
+		err = fs->be.ops->getattr(&fs->be, ino, fd, &st);
+	if (err)
+		reply_err(req, err);
+	else
+		fuse_reply_attr(req, &st, fs->cfg->attr_timeout_s);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t nodeid)
+{
+	struct fs *fs = req_fs(req);
+	char buf[PATH_MAX + 1];
+	struct inode *ino;
+	int n;
+
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	n = fs->be.ops->readlink(&fs->be, ino, buf, sizeof(buf));
+	if (n < 0)
+		reply_err(req, n);
+	else if ((size_t)n >= sizeof(buf))
+		fuse_reply_err(req, ENAMETOOLONG);
+	else {
+		buf[n] = '\0';
+		fuse_reply_readlink(req, buf);
+	}
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_cred cred = req_cred(req);
+	struct backend_entry be;
+	struct inode *dir;
+
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	reply_new_entry(req, fs->be.ops->mknod(&fs->be, dir, name, mode, rdev, &cred, &be), &be);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	op_mknod(req, parent, name, S_IFDIR | (mode & ~S_IFMT), 0);
+}
+
+static void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_cred cred = req_cred(req);
+	struct backend_entry be;
+	struct inode *dir;
+
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	reply_new_entry(req, fs->be.ops->symlink(&fs->be, dir, name, target, &cred, &be), &be);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, const char *newname)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_entry be;
+	struct inode *ino, *dir;
+
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	GET_INODE_OR_REPLY(dir, req, newparent);
+	reply_new_entry(req, fs->be.ops->link(&fs->be, ino, dir, newname, &be), &be);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *dir;
+
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	reply_err(req, fs->be.ops->unlink(&fs->be, dir, name));
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *dir;
+
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	reply_err(req, fs->be.ops->rmdir(&fs->be, dir, name));
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *dir, *newdir;
+
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	GET_INODE_OR_REPLY(newdir, req, newparent);
+	reply_err(req, fs->be.ops->rename(&fs->be, dir, name, newdir, newname, flags));
+}
+
+static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
+{
+	/* Without passthrough, O_DIRECT opens bypass the FUSE page cache too. */
+	if (!fi->backing_id && (fi->flags & O_DIRECT))
+		fi->direct_io = 1;
+	if (!fi->backing_id)
+		fi->keep_cache = fs->cfg->attr_timeout_s > 0;
+	fi->parallel_direct_writes = 1;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+	int fd, err;
+
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	if (read_only(req) && ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	fd = fs->be.ops->open(&fs->be, ino, fi->flags);
+	if (fd < 0) {
+		reply_err(req, fd);
+		return;
+	}
+	fi->fh = (uint64_t)fd;
+	err = handle_open(fs, req, ino, fi);
+	if (err) {
+		close(fd);
+		reply_err(req, err);
+		return;
+	}
+	set_open_flags(fs, fi);
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		/* interrupted: no release will come for this open */
+		close(fd);
+		handle_release(fs, req, ino);
+	}
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_cred cred = req_cred(req);
+	struct fuse_entry_param e;
+	struct backend_entry be;
+	struct inode *dir, *ino;
+	int fd, err;
+
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	fd = fs->be.ops->create(&fs->be, dir, name, mode, fi->flags, &cred, &be);
+	if (fd < 0) {
+		reply_err(req, fd);
+		return;
+	}
+	err = make_entry(fs, &be, &e);
+	if (err) {
+		close(fd);
+		reply_err(req, err);
+		return;
+	}
+	ino = req_inode(req, e.ino);
+	fi->fh = (uint64_t)fd;
+	err = handle_open(fs, req, ino, fi);
+	if (err) {
+		close(fd);
+		inode_forget(&fs->inodes, ino, 1);
+		reply_err(req, err);
+		return;
+	}
+	set_open_flags(fs, fi);
+	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		close(fd);
+		handle_release(fs, req, ino);
+		inode_forget(&fs->inodes, ino, 1);
+	}
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+
+	(void)nodeid;
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = (int)fi->fh;
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, 0);
+}
+
+static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *in, off_t off,
+			 struct fuse_file_info *fi)
+{
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+	ssize_t n;
+
+	(void)nodeid;
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	out.buf[0].fd = (int)fi->fh;
+	out.buf[0].pos = off;
+	n = fuse_buf_copy(&out, in, 0);
+	if (n < 0)
+		reply_err(req, (int)n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
+{
+	int fd;
+
+	(void)nodeid;
+	/* Closing a duplicate runs the store's close-time work (NFS flushes). */
+	fd = dup((int)fi->fh);
+	if (fd < 0 || close(fd)) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	fuse_reply_err(req, 0);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *ino = req_inode(req, nodeid);
+
+	close((int)fi->fh);
+	if (ino)
+		handle_release(fs, req, ino);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync, struct fuse_file_info *fi)
+{
+	int fd = (int)fi->fh;
+
+	(void)nodeid;
+	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_dir *d;
+	struct inode *ino;
+	int err;
+
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	err = fs->be.ops->opendir(&fs->be, ino, d);
+	if (err) {
+		free(d);
+		reply_err(req, err);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	fi->cache_readdir = 0;
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		fs->be.ops->closedir(&fs->be, d);
+		free(d);
+	}
+}
+
+static struct backend_dir *dir_handle(struct fuse_file_info *fi)
+{
+	return (struct backend_dir *)(uintptr_t)fi->fh;
+}
+
+static int is_dot_or_dotdot(const char *name)
+{
+	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
+		       struct fuse_file_info *fi, int plus)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_dir *d = dir_handle(fi);
+	struct inode *dir;
+	size_t used = 0;
+	char *buf;
+	int err = 0;
+
+	GET_INODE_OR_REPLY(dir, req, nodeid);
+	if (size > (1U << 20))
+		size = 1U << 20;
+	buf = malloc(size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (;;) {
+		struct dirent *ent;
+		struct fuse_entry_param e;
+		struct backend_entry be;
+		size_t n;
+		int r;
+
+		r = fs->be.ops->readdir(&fs->be, d, off, &ent);
+		if (r <= 0) {
+			err = r;
+			break;
+		}
+		memset(&e, 0, sizeof(e));
+		if (!plus || is_dot_or_dotdot(ent->d_name)) {
+			e.attr.st_ino = ent->d_ino;
+			e.attr.st_mode = (mode_t)ent->d_type << 12;
+			n = plus ? fuse_add_direntry_plus(req, buf + used, size - used, ent->d_name,
+							  &e, ent->d_off) :
+				   fuse_add_direntry(req, buf + used, size - used, ent->d_name,
+						     &e.attr, ent->d_off);
+		} else {
+			r = fs->be.ops->lookup(&fs->be, dir, ent->d_name, &be);
+			if (r == -ENOENT) { /* gone since it was listed */
+				off = ent->d_off;
+				continue;
+			}
+			if (!r)
+				r = make_entry(fs, &be, &e);
+			if (r) {
+				err = r;
+				break;
+			}
+			n = fuse_add_direntry_plus(req, buf + used, size - used, ent->d_name, &e,
+						   ent->d_off);
+			if (n > size - used)
+				inode_forget(&fs->inodes, req_inode(req, e.ino), 1);
+		}
+		if (n > size - used)
+			break; /* full: the entry stays buffered for the next call */
+		used += n;
+		off = ent->d_off;
+	}
+	/* An error after some entries is reported by the next call, not lost. */
+	if (err && !used)
+		reply_err(req, err);
+	else
+		fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	do_readdir(req, nodeid, size, off, fi, 0);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	do_readdir(req, nodeid, size, off, fi, 1);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_dir *d = dir_handle(fi);
+
+	(void)nodeid;
+	fs->be.ops->closedir(&fs->be, d);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t nodeid, int datasync, struct fuse_file_info *fi)
+{
+	int fd = dirfd(dir_handle(fi)->dp);
+
+	(void)nodeid;
+	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t nodeid)
+{
+	struct fs *fs = req_fs(req);
+	struct statvfs st;
+	struct inode *ino;
+	int err;
+
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	err = fs->be.ops->statfs(&fs->be, ino, &st);
+	if (err)
+		reply_err(req, err);
+	else
+		fuse_reply_statfs(req, &st);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, const char *value,
+			size_t size, int flags)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	if (size > XATTR_BUF_MAX) {
+		fuse_reply_err(req, E2BIG);
+		return;
+	}
+	reply_err(req, fs->be.ops->setxattr(&fs->be, ino, name, value, size, flags));
+}
+
+/* getxattr and listxattr share the size-probe protocol of the syscalls. */
+static void reply_xattr_query(fuse_req_t req, size_t size, int n, char *buf)
+{
+	if (n < 0)
+		reply_err(req, n);
+	else if (!size)
+		fuse_reply_xattr(req, (size_t)n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, size_t size)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+	char *buf = NULL;
+
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	if (size > XATTR_BUF_MAX)
+		size = XATTR_BUF_MAX;
+	if (size && !(buf = malloc(size))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	reply_xattr_query(req, size, fs->be.ops->getxattr(&fs->be, ino, name, buf, size), buf);
+	free(buf);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+	char *buf = NULL;
+
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	if (size > XATTR_BUF_MAX)
+		size = XATTR_BUF_MAX;
+	if (size && !(buf = malloc(size))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	reply_xattr_query(req, size, fs->be.ops->listxattr(&fs->be, ino, buf, size), buf);
+	free(buf);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t nodeid, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	reply_err(req, fs->be.ops->removexattr(&fs->be, ino, name));
+}
+
+static void op_access(fuse_req_t req, fuse_ino_t nodeid, int mask)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	if ((mask & W_OK) && read_only(req)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	reply_err(req, fs->be.ops->access(&fs->be, ino, mask));
+}
+
+static void op_flock(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi, int op)
+{
+	(void)nodeid;
+	fuse_reply_err(req, flock((int)fi->fh, op) ? errno : 0);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off, off_t len,
+			 struct fuse_file_info *fi)
+{
+	(void)nodeid;
+	if (read_only(req)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (off < 0 || len <= 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	fuse_reply_err(req, fallocate((int)fi->fh, mode, off, len) ? errno : 0);
+}
+
+static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+			       struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
+			       struct fuse_file_info *fi_out, size_t len, int flags)
+{
+	ssize_t n;
+
+	(void)ino_in;
+	(void)ino_out;
+	if (read_only(req)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	n = copy_file_range((int)fi_in->fh, &off_in, (int)fi_out->fh, &off_out, len,
+			    (unsigned int)flags);
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void op_lseek(fuse_req_t req, fuse_ino_t nodeid, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	off_t res;
+
+	(void)nodeid;
+	res = lseek((int)fi->fh, off, whence);
+	if (res < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, res);
+}
+
+const struct fuse_lowlevel_ops fs_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.readlink = op_readlink,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.symlink = op_symlink,
+	.link = op_link,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.rename = op_rename,
+	.open = op_open,
+	.create = op_create,
+	.read = op_read,
+	.write_buf = op_write_buf,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.fsyncdir = op_fsyncdir,
+	.statfs = op_statfs,
+	.setxattr = op_setxattr,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.removexattr = op_removexattr,
+	.access = op_access,
+	.flock = op_flock,
+	.fallocate = op_fallocate,
+	.copy_file_range = op_copy_file_range,
+	.lseek = op_lseek,
+};
+
+static void release_inode(struct inode *ino, void *arg)
+{
+	struct fs *fs = arg;
+
+	fs->be.ops->release_inode(&fs->be, ino);
+}
+
+int fs_init(struct fs *fs, const struct config *cfg)
+{
+	struct backend_entry root;
+	int err;
+
+	memset(fs, 0, sizeof(*fs));
+	fs->cfg = cfg;
+	fs->passthrough = cfg->passthrough;
+	if (!cfg->passthrough)
+		snprintf(fs->passthrough_why, sizeof(fs->passthrough_why), "off by option");
+	pthread_mutex_init(&fs->pt_lock, NULL);
+	err = backend_open(&fs->be, cfg);
+	if (err)
+		return err;
+	err = inode_table_init(&fs->inodes, release_inode, fs);
+	if (err)
+		goto out_backend;
+	err = fs->be.ops->open_root(&fs->be, &root);
+	if (err) {
+		pr_err("cannot stat source '%s': %s", cfg->source, strerror(-err));
+		goto out_table;
+	}
+	err = inode_table_set_root(&fs->inodes, &root.key, root.st.st_mode, fs->be.root_fd);
+	if (err)
+		goto out_table;
+	return 0;
+
+out_table:
+	inode_table_release(&fs->inodes);
+out_backend:
+	backend_close(&fs->be);
+	return err;
+}
+
+void fs_release(struct fs *fs)
+{
+	inode_table_release(&fs->inodes);
+	backend_close(&fs->be);
+	pthread_mutex_destroy(&fs->pt_lock);
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "handle.h"
+
+#define FUSE_USE_VERSION 317
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int wants_write(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY;
+}
+
+/* Turn passthrough off for inodes that have no backing file yet; say why once. */
+static void passthrough_disable(struct fs *fs, const char *why, int err)
+{
+	pthread_mutex_lock(&fs->pt_lock);
+	if (fs->passthrough) {
+		fs->passthrough = 0;
+		snprintf(fs->passthrough_why, sizeof(fs->passthrough_why), "%s: %s", why,
+			 strerror(err));
+		pr_warn("passthrough off for this mount: %s", fs->passthrough_why);
+	}
+	pthread_mutex_unlock(&fs->pt_lock);
+}
+
+/* Caller holds ino->lock. */
+static int backing_attach_locked(struct fs *fs, fuse_req_t req, struct inode *ino, int flags,
+				 struct fuse_file_info *fi)
+{
+	int fd, id;
+
+	if (ino->backing_id) {
+		/* A read-only backing file cannot carry this open's writes. */
+		if (wants_write(flags) && (fcntl(ino->backing_fd, F_GETFL) & O_ACCMODE) == O_RDONLY)
+			return -EBUSY;
+		fi->backing_id = ino->backing_id;
+		return 0;
+	}
+	if (!fs->passthrough || !S_ISREG(ino->type) || ino->nopen)
+		return 0; /* an inode already open without passthrough stays so */
+	fd = fs->be.ops->open(&fs->be, ino, O_RDWR);
+	if (fd < 0 && (fd == -EROFS || fd == -EACCES || fd == -ETXTBSY || fd == -EPERM)) {
+		if (wants_write(flags))
+			return fd;
+		fd = fs->be.ops->open(&fs->be, ino, O_RDONLY);
+	}
+	if (fd < 0)
+		return fd;
+	id = fuse_passthrough_open(req, fd);
+	if (id <= 0) {
+		int err = errno;
+
+		close(fd);
+		passthrough_disable(fs, "the kernel refused a backing file", err ? err : EINVAL);
+		return 0;
+	}
+	ino->backing_fd = fd;
+	ino->backing_id = id;
+	fi->backing_id = id;
+	return 0;
+}
+
+int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi)
+{
+	int err;
+
+	pthread_mutex_lock(&ino->lock);
+	err = backing_attach_locked(fs, req, ino, fi->flags, fi);
+	if (!err)
+		ino->nopen++;
+	pthread_mutex_unlock(&ino->lock);
+	if (fi->backing_id)
+		fi->keep_cache = 0; /* the page cache is the backing file's */
+	return err;
+}
+
+void handle_release(struct fs *fs, fuse_req_t req, struct inode *ino)
+{
+	int last;
+
+	pthread_mutex_lock(&ino->lock);
+	if (ino->nopen)
+		ino->nopen--;
+	last = ino->nopen == 0;
+	if (last && ino->backing_id) {
+		fuse_passthrough_close(req, ino->backing_id);
+		close(ino->backing_fd);
+		ino->backing_id = 0;
+		ino->backing_fd = -1;
+	}
+	pthread_mutex_unlock(&ino->lock);
+	if (last)
+		inode_forget(&fs->inodes, ino, 0); /* frees it if the kernel forgot it */
+}

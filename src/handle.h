@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * handle.h - open file handles and their passthrough backing files.
+ *
+ * Every open gets its own descriptor (fi->fh), so flock(2), fsync and seeks
+ * keep per-open-file semantics.  With passthrough, all opens of an inode
+ * share one backing file registered with the kernel (one backing id per
+ * inode, as the kernel requires), opened read-write when the object allows
+ * it; the kernel then does reads, writes and mmap on it directly.
+ */
+#ifndef BPFUSE_HANDLE_H
+#define BPFUSE_HANDLE_H
+
+#include "fs.h"
+
+struct fuse_file_info;
+typedef struct fuse_req *fuse_req_t;
+
+/*
+ * Account a new open of @ino (with its own descriptor @fd in fi->fh) and,
+ * when passthrough is on, attach the inode's backing file to @fi.
+ * Returns 0 or -errno; on error the open is not accounted.
+ */
+int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi);
+
+/*
+ * The last step of a release: drop the open, unregister the backing file
+ * when it was the inode's last open.  May free @ino.
+ */
+void handle_release(struct fs *fs, fuse_req_t req, struct inode *ino);
+
+#endif

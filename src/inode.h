@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * inode.h - the table of inodes the kernel knows about.
+ *
+ * Each inode has a nodeid the kernel uses to name it (never reused while the
+ * daemon runs, so BPF maps and stale kernel references can key on it safely)
+ * and a backend identity (for the local backend: st_dev and st_ino of the
+ * backing object) so that hard links and repeated lookups map to one inode.
+ *
+ * Lifetime: an inode lives while the kernel holds lookups on it (nlookup > 0).
+ * The kernel does not send a request for a nodeid after forgetting it and
+ * cannot forget an inode that a request in flight refers to, so request
+ * handlers use inode pointers without taking references of their own.
+ *
+ * Locking: tbl->lock protects the hash chains and every nlookup; inode->lock
+ * protects the open state (nopen, backing_id, backing_fd).  Lock order:
+ * tbl->lock before inode->lock.
+ */
+#ifndef BPFUSE_INODE_H
+#define BPFUSE_INODE_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define INODE_ROOT_ID 1 /* FUSE_ROOT_ID */
+
+struct inode_key {
+	uint64_t dev;
+	uint64_t ino;
+};
+
+struct inode {
+	uint64_t nodeid;
+	struct inode_key key;
+	mode_t type;          /* S_IFMT bits of the object */
+	int fd;               /* local backend: O_PATH fd of the object */
+	uint64_t nlookup;     /* tbl->lock */
+
+	pthread_mutex_t lock;
+	unsigned int nopen;   /* open file handles (inode->lock) */
+	int backing_id;       /* passthrough backing id shared by all opens, 0 if none */
+	int backing_fd;       /* the fd registered as backing file, -1 if none */
+
+	struct inode *next_id;  /* hash chain by nodeid */
+	struct inode *next_key; /* hash chain by key */
+};
+
+/* Called with no lock held when an inode is dropped, to free backend state. */
+typedef void (*inode_release_fn)(struct inode *ino, void *arg);
+
+struct inode_table {
+	pthread_mutex_t lock;
+	struct inode **by_id;
+	struct inode **by_key;
+	size_t nbuckets;       /* power of two */
+	size_t count;
+	uint64_t next_nodeid;
+	inode_release_fn release;
+	void *release_arg;
+};
+
+int inode_table_init(struct inode_table *tbl, inode_release_fn release, void *arg);
+/* Drops every inode (calling release) and frees the table. */
+void inode_table_release(struct inode_table *tbl);
+
+/*
+ * Insert the root inode (nodeid 1, pinned: never forgotten).  @fd is handed
+ * over to the table.
+ */
+int inode_table_set_root(struct inode_table *tbl, const struct inode_key *key, mode_t type, int fd);
+
+/* The inode named @nodeid, or NULL when the kernel named one we do not have. */
+struct inode *inode_get(struct inode_table *tbl, uint64_t nodeid);
+
+/*
+ * Account one kernel lookup of the object @key.  When the object is known,
+ * its nlookup is incremented and *fd is left for the caller to close (the
+ * known inode keeps its own); otherwise a new inode takes ownership of *fd
+ * and *fd is set to -1.  Returns the inode, or NULL on ENOMEM.
+ */
+struct inode *inode_add_lookup(struct inode_table *tbl, const struct inode_key *key,
+			       mode_t type, int *fd);
+
+/* Add @n lookups to an inode the caller knows is alive (readdirplus, link). */
+void inode_ref(struct inode_table *tbl, struct inode *ino, uint64_t n);
+
+/*
+ * Drop @n kernel lookups (FORGET).  The inode is freed when no lookups and no
+ * open handles remain (a release that races ahead of its FORGET cannot leave
+ * a handle pointing at freed memory: the last close calls this with n = 0);
+ * the root is never freed.  Dropping more lookups than held is clamped: the
+ * kernel never does it, and a wrapped counter would pin the inode forever.
+ */
+void inode_forget(struct inode_table *tbl, struct inode *ino, uint64_t n);
+
+size_t inode_table_count(struct inode_table *tbl);
+
+#endif

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - subcommands: mount, umount, --help, --version; and the mount(8)
+ * helper personality when called as mount.fuse.bpfuse or mount.bpfuse.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+
+#ifndef BPFUSE_VERSION
+#define BPFUSE_VERSION "0.0.0"
+#endif
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: bpfuse mount SOURCE MOUNTPOINT [-o opt[,opt...]] [-f]\n"
+		"       bpfuse umount MOUNTPOINT\n"
+		"       bpfuse --help | --version\n"
+		"\n"
+		"SOURCE is local:/path or a directory (local disk, NFS, CephFS, ...).\n"
+		"bpfuse mount runs in the background once the mount serves; -f keeps it in\n"
+		"the foreground.  As a mount(8) helper (mount -t fuse.bpfuse, /etc/fstab) it is\n"
+		"installed as /sbin/mount.fuse.bpfuse.\n"
+		"\n");
+	config_print_help(out);
+	fprintf(out, "\nDocumentation: docs/options.md, docs/semantics.md\n");
+}
+
+static int cmd_mount(int argc, char **argv, int helper)
+{
+	struct config cfg;
+	const char *pos[2];
+	int npos = 0, i;
+
+	config_init(&cfg);
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-o")) {
+			if (++i >= argc) {
+				pr_err("option -o needs an argument");
+				return 2;
+			}
+			if (config_parse_opts(&cfg, argv[i]))
+				return 2;
+		} else if (!strncmp(a, "-o", 2)) {
+			if (config_parse_opts(&cfg, a + 2))
+				return 2;
+		} else if (helper && !strcmp(a, "-t")) {
+			i++; /* mount(8) may name the type; we know it */
+		} else if (helper && a[0] == '-' && a[1] && strspn(a + 1, "sfnv") == strlen(a + 1)) {
+			if (strchr(a, 'f'))
+				cfg.fake = 1; /* mount(8) -f: fake */
+		} else if (!helper && (!strcmp(a, "-f") || !strcmp(a, "--foreground"))) {
+			cfg.foreground = 1;
+		} else if (!helper && (!strcmp(a, "-d") || !strcmp(a, "--debug"))) {
+			cfg.debug = 1;
+		} else if (a[0] == '-' && a[1]) {
+			pr_err("unknown option '%s' (see bpfuse --help)", a);
+			return 2;
+		} else if (npos < 2) {
+			pos[npos++] = a;
+		} else {
+			pr_err("unexpected argument '%s'", a);
+			return 2;
+		}
+	}
+	if (npos < 2) {
+		pr_err("usage: bpfuse mount SOURCE MOUNTPOINT [-o opt,...] [-f]");
+		return 2;
+	}
+	if (config_set_source(&cfg, pos[0]) || config_set_mountpoint(&cfg, pos[1]))
+		return 1;
+	config_finish(&cfg);
+	log_set_debug(cfg.debug);
+	return daemon_mount(&cfg);
+}
+
+int main(int argc, char **argv)
+{
+	const char *prog = basename(argv[0]);
+
+	if (!strcmp(prog, "mount.fuse.bpfuse") || !strcmp(prog, "mount.bpfuse"))
+		return cmd_mount(argc - 1, argv + 1, 1);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("bpfuse %s\n", BPFUSE_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "mount"))
+		return cmd_mount(argc - 2, argv + 2, 0);
+	if (!strcmp(argv[1], "umount") || !strcmp(argv[1], "unmount")) {
+		if (argc != 3) {
+			pr_err("usage: bpfuse umount MOUNTPOINT");
+			return 2;
+		}
+		return daemon_umount(argv[2]);
+	}
+	pr_err("unknown command '%s' (see bpfuse --help)", argv[1]);
+	return 2;
+}
