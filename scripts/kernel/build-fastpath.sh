@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the fast-path BPF programs (bpf/fastpath/*.bpf.c) against the BTF of
+# the patched kernel: vmlinux.h from `bpftool btf dump`, clang -target bpf,
+# and a libbpf skeleton per program.
+#
+# Usage: scripts/kernel/build-fastpath.sh KERNEL_DIR OUT_DIR
+#   KERNEL_DIR  output of build-kernel.sh (holds vmlinux)
+#   OUT_DIR     gets vmlinux.h, <name>.bpf.o and <name>.skel.h
+set -euo pipefail
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[ $# = 2 ] || kdie "usage: build-fastpath.sh KERNEL_DIR OUT_DIR"
+kdir=$1
+out=$2
+[ -f "$kdir/vmlinux" ] || kdie "no vmlinux in '$kdir'"
+for tool in clang bpftool; do
+	command -v "$tool" > /dev/null || kdie "missing $tool"
+done
+[ -f /usr/include/bpf/bpf_helpers.h ] || kdie "missing libbpf headers (libbpf-dev)"
+
+mkdir -p "$out"
+if [ ! -s "$out/vmlinux.h" ] || [ "$kdir/vmlinux" -nt "$out/vmlinux.h" ]; then
+	bpftool btf dump file "$kdir/vmlinux" format c > "$out/vmlinux.h.tmp"
+	grep -q 'struct fuse_bpf_ops {' "$out/vmlinux.h.tmp" ||
+		kdie "kernel in '$kdir' has no struct fuse_bpf_ops (CONFIG_FUSE_BPF off?)"
+	mv "$out/vmlinux.h.tmp" "$out/vmlinux.h"
+fi
+
+arch=$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+for src in "$BPFUSE_ROOT"/bpf/fastpath/*.bpf.c; do
+	name=$(basename "$src" .bpf.c)
+	clang -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_"$arch" \
+		-I "$out" -I "$BPFUSE_ROOT/include" -I "$BPFUSE_ROOT/bpf/fastpath" \
+		-c "$src" -o "$out/$name.bpf.o"
+	bpftool gen skeleton "$out/$name.bpf.o" name "${name}_bpf" > "$out/$name.skel.h"
+	kmsg "built $out/$name.bpf.o and $name.skel.h"
+done

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# test.sh - set everything up and run the whole bpfuse test suite (as root).
+#   1. scripts/setup.sh (packages, libfuse >= 3.17, build)
+#   2. unit tests (cmocka, via ctest)
+#   3. integration tests: real FUSE mounts on this kernel (tests/integration/run.sh)
+#   4. kernel fast-path tests in a VM, when wired in (tests/vm/run.sh)
+#   5. benchmark smoke run (bench/*.sh --quick): the benchmarks keep working
+# Prints one summary line per stage and exits non-zero if any stage failed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+failed=0; passed=0
+stage() {
+	local name=$1; shift
+	printf '\n==== %s\n' "$name"
+	if "$@"; then passed=$((passed + 1)); printf '==== %s: ok\n' "$name"
+	else failed=$((failed + 1)); printf '==== %s: FAILED\n' "$name"; fi
+}
+
+./scripts/setup.sh || { echo "test: setup failed" >&2; exit 1; }
+stage unit ctest --test-dir build --output-on-failure
+stage integration tests/integration/run.sh
+if [ -x tests/vm/run.sh ] && [ -f tests/vm/ENABLED ]; then
+	stage vm tests/vm/run.sh
+fi
+stage bench-smoke env BENCH_OUT="$top/build/bench-smoke" bench/passthrough_randread.sh --quick
+
+printf '\nsuite: %d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests for config.c: the option table, its parser and its checks. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static void test_defaults(void **state)
+{
+	struct config c;
+
+	config_init(&c);
+	assert_true(c.entry_timeout_s == CONFIG_DEFAULT_ENTRY_TIMEOUT_S);
+	assert_true(c.attr_timeout_s == CONFIG_DEFAULT_ATTR_TIMEOUT_S);
+	assert_true(c.negative_timeout_s == 0);
+	assert_int_equal(c.threads, CONFIG_DEFAULT_THREADS);
+	assert_int_equal(c.passthrough, 1);
+	assert_int_equal(c.read_only, 0);
+}
+
+static void test_all_options(void **state)
+{
+	struct config c;
+
+	config_init(&c);
+	assert_int_equal(config_parse_opts(&c, "entry_timeout=2.5,attr_timeout=0,negative_timeout=7,"
+					      "threads=3,allow_other,ro,passthrough=off,debug"), 0);
+	assert_true(c.entry_timeout_s == 2.5);
+	assert_true(c.attr_timeout_s == 0);
+	assert_true(c.negative_timeout_s == 7);
+	assert_int_equal(c.threads, 3);
+	assert_int_equal(c.allow_other, 1);
+	assert_int_equal(c.read_only, 1);
+	assert_int_equal(c.passthrough, 0);
+	assert_int_equal(c.debug, 1);
+	config_finish(&c);
+	assert_int_equal(c.default_permissions, 1); /* forced by allow_other */
+	assert_int_equal(c.foreground, 1);          /* implied by debug */
+	assert_int_equal(config_parse_opts(&c, "rw,passthrough=on"), 0);
+	assert_int_equal(c.read_only, 0);
+	assert_int_equal(c.passthrough, 1);
+}
+
+static void test_bad_values(void **state)
+{
+	static const char *bad[] = {
+		"nosuchopt", "entry_timeout=abc", "entry_timeout=", "entry_timeout=-1",
+		"attr_timeout=1e400", "attr_timeout=nan", "threads=0", "threads=1025",
+		"threads=-3", "threads=2x", "passthrough=maybe", "ro=1", "allow_other=yes",
+		"entry_timeout", "threads",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct config c;
+
+		config_init(&c);
+		if (config_parse_opts(&c, bad[i]) != -EINVAL)
+			fail_msg("option '%s' was accepted", bad[i]);
+	}
+}
+
+static void test_fstab_words(void **state)
+{
+	struct config c;
+
+	config_init(&c);
+	assert_int_equal(config_parse_opts(&c, "defaults,noauto,_netdev,nofail,x-systemd.automount,"
+					      "comment=foo,,nosuid,noatime"), 0);
+	assert_string_equal(c.kernel_opts, "nosuid,noatime");
+}
+
+static void test_source_and_mountpoint(void **state)
+{
+	char dir[] = "/tmp/bpfuse-unit-XXXXXX", file[PATH_MAX], spec[PATH_MAX + 8];
+	struct config c;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/file", dir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	config_init(&c);
+	assert_int_equal(config_set_source(&c, dir), 0);
+	assert_string_equal(c.source, dir);
+	snprintf(spec, sizeof(spec), "local:%s", dir);
+	assert_int_equal(config_set_source(&c, spec), 0);
+	assert_string_equal(c.source_spec, spec);
+	assert_int_equal(config_set_source(&c, file), -ENOTDIR);
+	assert_int_equal(config_set_source(&c, "/nonexistent/bpfuse"), -ENOENT);
+	assert_int_equal(config_set_source(&c, "local:"), -EINVAL);
+	assert_int_equal(config_set_source(&c, "ftp://host/x"), -EINVAL);
+	assert_int_equal(config_set_mountpoint(&c, dir), 0);
+	assert_int_equal(config_set_mountpoint(&c, file), -ENOTDIR);
+	assert_int_equal(config_set_mountpoint(&c, "/nonexistent/bpfuse"), -ENOENT);
+	unlink(file);
+	rmdir(dir);
+}
+
+static void test_help_lists_every_option(void **state)
+{
+	static const char *names[] = { "entry_timeout", "attr_timeout", "negative_timeout",
+				       "threads", "allow_other", "default_permissions",
+				       "ro", "passthrough", "debug" };
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+
+	config_print_help(f);
+	fclose(f);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strstr(buf, names[i]))
+			fail_msg("--help does not mention '%s'", names[i]);
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_options),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_fstab_words),
+		cmocka_unit_test(test_source_and_mountpoint),
+		cmocka_unit_test(test_help_lists_every_option),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

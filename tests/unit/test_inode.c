@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests for inode.c: nodeid allocation, lookup counting, forget. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "inode.h"
+
+static int released;
+
+static void count_release(struct inode *ino, void *arg)
+{
+	(void)ino;
+	(void)arg;
+	released++;
+}
+
+static int setup(void **state)
+{
+	static struct inode_table tbl;
+	struct inode_key root = { 1, 2 };
+
+	released = 0;
+	assert_int_equal(inode_table_init(&tbl, count_release, NULL), 0);
+	assert_int_equal(inode_table_set_root(&tbl, &root, S_IFDIR, -1), 0);
+	*state = &tbl;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	inode_table_release(*state);
+	return 0;
+}
+
+static void test_root(void **state)
+{
+	struct inode_table *tbl = *state;
+	struct inode *root = inode_get(tbl, INODE_ROOT_ID);
+
+	assert_non_null(root);
+	inode_forget(tbl, root, 1000); /* the root is pinned */
+	assert_ptr_equal(inode_get(tbl, INODE_ROOT_ID), root);
+	assert_int_equal(released, 0);
+}
+
+static void test_same_key_same_inode(void **state)
+{
+	struct inode_table *tbl = *state;
+	struct inode_key k = { 5, 77 };
+	int fd1 = 100, fd2 = 101;
+	struct inode *a, *b;
+
+	a = inode_add_lookup(tbl, &k, S_IFREG, &fd1);
+	assert_non_null(a);
+	assert_int_equal(fd1, -1); /* taken over */
+	assert_int_equal(a->fd, 100);
+	b = inode_add_lookup(tbl, &k, S_IFREG, &fd2);
+	assert_ptr_equal(a, b);
+	assert_int_equal(fd2, 101); /* left to the caller */
+	assert_int_equal(a->nlookup, 2);
+	assert_true(a->nodeid > INODE_ROOT_ID);
+	inode_forget(tbl, a, 1);
+	assert_int_equal(released, 0);
+	assert_ptr_equal(inode_get(tbl, a->nodeid), a);
+	inode_forget(tbl, a, 1);
+	assert_int_equal(released, 1);
+}
+
+static void test_nodeids_not_reused(void **state)
+{
+	struct inode_table *tbl = *state;
+	struct inode_key k = { 5, 1 };
+	int fd = 3;
+	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd);
+	uint64_t first = a->nodeid;
+
+	inode_forget(tbl, a, 1);
+	fd = 3;
+	a = inode_add_lookup(tbl, &k, S_IFREG, &fd);
+	assert_true(a->nodeid != first);
+	assert_null(inode_get(tbl, first));
+}
+
+static void test_open_keeps_forgotten_inode(void **state)
+{
+	struct inode_table *tbl = *state;
+	struct inode_key k = { 9, 9 };
+	int fd = 4;
+	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd);
+
+	a->nopen = 1;
+	inode_forget(tbl, a, 1);
+	assert_int_equal(released, 0);
+	a->nopen = 0;
+	inode_forget(tbl, a, 0); /* the last close */
+	assert_int_equal(released, 1);
+}
+
+static void test_overforget_clamps(void **state)
+{
+	struct inode_table *tbl = *state;
+	struct inode_key k = { 1, 1000 };
+	int fd = 5;
+	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd);
+
+	inode_ref(tbl, a, 2);
+	assert_int_equal(a->nlookup, 3);
+	inode_forget(tbl, a, 10);
+	assert_int_equal(released, 1);
+}
+
+static void test_many_inodes_grow(void **state)
+{
+	struct inode_table *tbl = *state;
+	uint64_t i;
+
+	for (i = 0; i < 10000; i++) {
+		struct inode_key k = { 2, i };
+		int fd = 7;
+
+		assert_non_null(inode_add_lookup(tbl, &k, S_IFREG, &fd));
+	}
+	assert_int_equal(inode_table_count(tbl), 10001);
+	for (i = 0; i < 10000; i++) {
+		struct inode_key k = { 2, i };
+		int fd = 8;
+		struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd);
+
+		assert_int_equal(fd, 8); /* found, not created */
+		assert_ptr_equal(inode_get(tbl, a->nodeid), a);
+		inode_forget(tbl, a, 2);
+	}
+	assert_int_equal(inode_table_count(tbl), 1);
+	assert_int_equal(released, 10000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_root, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_key_same_inode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nodeids_not_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_keeps_forgotten_inode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overforget_clamps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_inodes_grow, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
