@@ -55,6 +55,10 @@ static const struct opt_desc opt_table[] = {
 	{ "rw", OPT_FLAG, F(read_only), 0, 0, "mount read-write (default)" },
 	{ "passthrough", OPT_ONOFF, F(passthrough), 0, 0,
 	  "on|off: FUSE passthrough of file I/O when the kernel offers it (default on)" },
+	{ "trace", OPT_ONOFF, F(trace), 0, 0,
+	  "on|off: count requests per opcode with BPF tracepoints (default on)" },
+	{ "metrics_port", OPT_UINT, F(metrics_port), 0, 65535,
+	  "serve Prometheus metrics on 127.0.0.1:N (default 0: off)" },
 	{ "debug", OPT_FLAG, F(debug), 1, 0, "log every request to stderr; implies -f" },
 	{ "nosuid", OPT_KERNEL, 0, 0, 0, "kernel mount flags, applied as given:" },
 	{ "suid", OPT_KERNEL, 0, 0, 0, NULL },
@@ -91,6 +95,7 @@ void config_init(struct config *cfg)
 	cfg->negative_timeout_s = CONFIG_DEFAULT_NEGATIVE_TIMEOUT_S;
 	cfg->threads = CONFIG_DEFAULT_THREADS;
 	cfg->passthrough = 1;
+	cfg->trace = 1;
 }
 
 static const struct opt_desc *opt_find(const char *key, size_t keylen)

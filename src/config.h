@@ -29,6 +29,8 @@ struct config {
 	int read_only;
 	int passthrough;           /* use FUSE passthrough when the kernel offers it */
 	int debug;                 /* log every request (implies foreground) */
+	int trace;                 /* count requests with BPF tracepoints when possible */
+	unsigned int metrics_port; /* Prometheus text on 127.0.0.1:port; 0 = off */
 	int foreground;
 
 	/* generic mount flags handed to the kernel as they are */

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf_loader.h"
 #include "config.h"
 #include "fs.h"
 #include "log.h"
@@ -103,29 +104,67 @@ static int build_args(const struct config *cfg, struct fuse_args *args)
 	return 0;
 }
 
-static void pidfile_path(char *buf, size_t size, dev_t dev)
+static void runtime_path(char *buf, size_t size, uint32_t conn, const char *ext)
 {
-	snprintf(buf, size, "%s/%u.pid", BPFUSE_RUNTIME_DIR, minor(dev));
+	snprintf(buf, size, "%s/%u.%s", BPFUSE_RUNTIME_DIR, conn, ext);
 }
 
-static void pidfile_write(const struct config *cfg, char *path, size_t size)
+struct runtime {
+	char pidfile[128];
+	char sockfile[128];
+};
+
+/*
+ * In the server, once mounted: learn the connection id, record our pid,
+ * attach BPF tracing to the connection and serve stats.  None of it is
+ * fatal: the mount serves without it, and the stats say what is missing.
+ */
+static void runtime_start(struct fs *fs, const struct config *cfg, struct runtime *rt)
 {
 	dev_t dev;
-	FILE *f;
+	int fd, err;
 
-	path[0] = '\0';
-	if (mountinfo_find_bpfuse(cfg->mountpoint, &dev) <= 0)
-		return;
-	if (mkdir(BPFUSE_RUNTIME_DIR, 0755) && errno != EEXIST)
-		return;
-	pidfile_path(path, size, dev);
-	f = fopen(path, "we");
-	if (!f) {
-		path[0] = '\0';
+	memset(rt, 0, sizeof(*rt));
+	if (mountinfo_find_bpfuse(cfg->mountpoint, &dev) <= 0) {
+		pr_warn("cannot find the new mount in the mount table; no stats");
 		return;
 	}
-	fprintf(f, "%d\n", (int)getpid());
-	fclose(f);
+	fs->conn = minor(dev);
+	if (mkdir(BPFUSE_RUNTIME_DIR, 0700) && errno != EEXIST) {
+		pr_warn("cannot create %s: %s; no stats", BPFUSE_RUNTIME_DIR, strerror(errno));
+		return;
+	}
+	runtime_path(rt->pidfile, sizeof(rt->pidfile), fs->conn, "pid");
+	fd = open(rt->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		dprintf(fd, "%d\n", (int)getpid());
+		close(fd);
+	} else {
+		rt->pidfile[0] = '\0';
+	}
+	if (cfg->trace) {
+		err = trace_open(&fs->trace, fs->conn, fs->trace_why, sizeof(fs->trace_why));
+		if (err)
+			pr_warn("BPF request tracing off: %s", fs->trace_why);
+	} else {
+		snprintf(fs->trace_why, sizeof(fs->trace_why), "off by option");
+	}
+	runtime_path(rt->sockfile, sizeof(rt->sockfile), fs->conn, "sock");
+	err = stats_serve(fs, rt->sockfile, cfg->metrics_port);
+	if (err) {
+		pr_warn("cannot serve stats: %s", strerror(-err));
+		rt->sockfile[0] = '\0';
+	}
+}
+
+static void runtime_stop(struct fs *fs, struct runtime *rt)
+{
+	if (rt->pidfile[0])
+		unlink(rt->pidfile);
+	if (rt->sockfile[0])
+		unlink(rt->sockfile);
+	trace_close(fs->trace);
+	fs->trace = NULL;
 }
 
 /* Parent side: wait for the server's INIT status line, or its death. */
@@ -170,7 +209,7 @@ int daemon_mount(const struct config *cfg)
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_loop_config *loop = NULL;
 	struct fuse_session *se = NULL;
-	char pidfile[128] = "";
+	struct runtime rt;
 	struct fs fs;
 	int pipefd[2] = { -1, -1 };
 	int err, ret = 1;
@@ -181,6 +220,7 @@ int daemon_mount(const struct config *cfg)
 		return 1;
 	raise_fd_limit();
 	umask(0); /* the kernel applied the caller's umask already */
+	memset(&rt, 0, sizeof(rt));
 	err = fs_init(&fs, cfg);
 	if (err)
 		return 1;
@@ -235,7 +275,7 @@ int daemon_mount(const struct config *cfg)
 		}
 		log_use_syslog();
 	}
-	pidfile_write(cfg, pidfile, sizeof(pidfile));
+	runtime_start(&fs, cfg, &rt);
 	if (fuse_set_signal_handlers(se)) {
 		pr_err("cannot install signal handlers");
 		goto out_unmount;
@@ -251,8 +291,7 @@ out_signals:
 	fuse_remove_signal_handlers(se);
 out_unmount:
 	fuse_session_unmount(se);
-	if (pidfile[0])
-		unlink(pidfile);
+	runtime_stop(&fs, &rt);
 out_pipe:
 	if (pipefd[0] >= 0)
 		close(pipefd[0]);
@@ -275,7 +314,7 @@ static pid_t pidfile_read(dev_t dev)
 	int pid = 0;
 	FILE *f;
 
-	pidfile_path(path, sizeof(path), dev);
+	runtime_path(path, sizeof(path), minor(dev), "pid");
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
@@ -283,6 +322,27 @@ static pid_t pidfile_read(dev_t dev)
 		pid = 0;
 	fclose(f);
 	return pid;
+}
+
+int daemon_stats_path(const char *mountpoint, char *path, size_t size)
+{
+	char *real = realpath(mountpoint, NULL);
+	dev_t dev;
+	int r;
+
+	if (!real) {
+		pr_err("cannot resolve mountpoint '%s': %s", mountpoint, strerror(errno));
+		return -errno;
+	}
+	r = mountinfo_find_bpfuse(real, &dev);
+	if (r <= 0) {
+		pr_err("'%s' is not a bpfuse mount", real);
+		free(real);
+		return -EINVAL;
+	}
+	free(real);
+	runtime_path(path, size, minor(dev), "sock");
+	return 0;
 }
 
 int daemon_umount(const char *mountpoint)

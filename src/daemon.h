@@ -5,6 +5,8 @@
 #ifndef BPFUSE_DAEMON_H
 #define BPFUSE_DAEMON_H
 
+#include <stddef.h>
+
 struct config;
 
 /* Where a running daemon records itself: RUNTIME_DIR/<fuse connection id>.pid */
@@ -17,6 +19,9 @@ struct config;
  * leaves nothing mounted and no process behind.  Returns the exit status.
  */
 int daemon_mount(const struct config *cfg);
+
+/* The stats socket of the bpfuse mount at @mountpoint.  0 or -errno (said). */
+int daemon_stats_path(const char *mountpoint, char *path, size_t size);
 
 /* Unmount a bpfuse mount and wait for its daemon to exit.  Exit status. */
 int daemon_umount(const char *mountpoint);

@@ -11,9 +11,11 @@
 
 #include "backend.h"
 #include "inode.h"
+#include "stats.h"
 
 struct config;
 struct fuse_session;
+struct trace;
 
 struct fs {
 	const struct config *cfg;
@@ -29,6 +31,11 @@ struct fs {
 	int passthrough;
 	pthread_mutex_t pt_lock;
 	char passthrough_why[192]; /* why passthrough is off; "" when on */
+
+	struct stats stats;
+	uint32_t conn;             /* FUSE connection id: minor of the mount's st_dev */
+	struct trace *trace;       /* BPF request tracing, NULL when off */
+	char trace_why[256];       /* why tracing is off */
 
 	/* Called once from INIT with a one-line status for the user. */
 	void (*on_init)(struct fs *fs, const char *status);

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <linux/fuse.h>
 #include <linux/limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,10 +59,19 @@ static struct inode *req_inode(fuse_req_t req, fuse_ino_t nodeid)
 	do {                                              \
 		(var) = req_inode((req), (nodeid));       \
 		if (!(var)) {                             \
-			fuse_reply_err((req), ESTALE);    \
+			reply_err((req), ESTALE);    \
 			return;                           \
 		}                                         \
 	} while (0)
+
+/* The opcode this worker thread is serving, for error accounting. */
+static __thread unsigned int tl_op;
+
+static void op_begin(fuse_req_t req, unsigned int op)
+{
+	tl_op = op < STATS_MAX_OP ? op : 0;
+	stats_add(&req_fs(req)->stats.op_count[tl_op], 1);
+}
 
 static int read_only(fuse_req_t req)
 {
@@ -71,7 +81,7 @@ static int read_only(fuse_req_t req)
 #define REFUSE_IF_READ_ONLY(req)                  \
 	do {                                      \
 		if (read_only(req)) {             \
-			fuse_reply_err(req, EROFS); \
+			reply_err(req, EROFS);      \
 			return;                   \
 		}                                 \
 	} while (0)
@@ -84,9 +94,18 @@ static struct backend_cred req_cred(fuse_req_t req)
 	return c;
 }
 
+/* Every error reply goes through here, so the daemon's error counters are exact. */
 static void reply_err(fuse_req_t req, int err)
 {
-	fuse_reply_err(req, err < 0 ? -err : err);
+	if (err < 0)
+		err = -err;
+	if (err) {
+		struct stats *st = &req_fs(req)->stats;
+
+		stats_add(&st->op_errors[tl_op], 1);
+		stats_add(&st->errors, 1);
+	}
+	fuse_reply_err(req, err);
 }
 
 /*
@@ -130,6 +149,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	struct fs *fs = userdata;
 	char status[2 * PATH_MAX + 256];
 
+	stats_add(&fs->stats.op_count[FUSE_INIT], 1);
 	if (fs->passthrough) {
 		if (geteuid() != 0) {
 			fs->passthrough = 0;
@@ -152,9 +172,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 
 	if (fs->cfg->passthrough && !fs->passthrough)
 		pr_warn("passthrough off: %s", fs->passthrough_why);
-	snprintf(status, sizeof(status), "mounted %s on %s (passthrough %s)", fs->cfg->source_spec,
-		 fs->cfg->mountpoint,
-		 fs->passthrough ? "on" : fs->cfg->passthrough ? "unavailable" : "off by option");
+	snprintf(status, sizeof(status), "mounted %s on %s (passthrough %s, BPF tracing %s)",
+		 fs->cfg->source_spec, fs->cfg->mountpoint,
+		 fs->passthrough ? "on" : fs->cfg->passthrough ? "unavailable" : "off by option",
+		 fs->trace ? "on" : fs->cfg->trace ? "unavailable" : "off by option");
 	if (fs->on_init)
 		fs->on_init(fs, status);
 }
@@ -166,6 +187,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct inode *dir;
 	int err;
 
+	op_begin(req, FUSE_LOOKUP);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	err = fs->be.ops->lookup(&fs->be, dir, name, &be);
 	if (err == -ENOENT && fs->cfg->negative_timeout_s > 0) {
@@ -182,6 +204,7 @@ static void op_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup)
 {
 	struct inode *ino = req_inode(req, nodeid);
 
+	op_begin(req, FUSE_FORGET);
 	if (ino)
 		inode_forget(&req_fs(req)->inodes, ino, nlookup);
 	fuse_reply_none(req);
@@ -191,6 +214,7 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 {
 	size_t i;
 
+	op_begin(req, FUSE_BATCH_FORGET);
 	for (i = 0; i < count; i++) {
 		struct inode *ino = req_inode(req, forgets[i].ino);
 
@@ -207,6 +231,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 	struct stat st;
 	int err;
 
+	op_begin(req, FUSE_GETATTR);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	err = fs->be.ops->getattr(&fs->be, ino, fi ? (int)fi->fh : -1, &st);
 	if (err)
@@ -224,6 +249,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int
 	int fd = fi ? (int)fi->fh : -1;
 	int err;
 
+	op_begin(req, FUSE_SETATTR);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	err = fs->be.ops->setattr(&fs->be, ino, fd, attr, to_set);
@@ -242,19 +268,20 @@ static void op_readlink(fuse_req_t req, fuse_ino_t nodeid)
 	struct inode *ino;
 	int n;
 
+	op_begin(req, FUSE_READLINK);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	n = fs->be.ops->readlink(&fs->be, ino, buf, sizeof(buf));
 	if (n < 0)
 		reply_err(req, n);
 	else if ((size_t)n >= sizeof(buf))
-		fuse_reply_err(req, ENAMETOOLONG);
+		reply_err(req, ENAMETOOLONG);
 	else {
 		buf[n] = '\0';
 		fuse_reply_readlink(req, buf);
 	}
 }
 
-static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+static void do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
 	struct fs *fs = req_fs(req);
 	struct backend_cred cred = req_cred(req);
@@ -266,9 +293,16 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	reply_new_entry(req, fs->be.ops->mknod(&fs->be, dir, name, mode, rdev, &cred, &be), &be);
 }
 
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	op_begin(req, FUSE_MKNOD);
+	do_mknod(req, parent, name, mode, rdev);
+}
+
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	op_mknod(req, parent, name, S_IFDIR | (mode & ~S_IFMT), 0);
+	op_begin(req, FUSE_MKDIR);
+	do_mknod(req, parent, name, S_IFDIR | (mode & ~S_IFMT), 0);
 }
 
 static void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
@@ -278,6 +312,7 @@ static void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, co
 	struct backend_entry be;
 	struct inode *dir;
 
+	op_begin(req, FUSE_SYMLINK);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	reply_new_entry(req, fs->be.ops->symlink(&fs->be, dir, name, target, &cred, &be), &be);
@@ -289,6 +324,7 @@ static void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, con
 	struct backend_entry be;
 	struct inode *ino, *dir;
 
+	op_begin(req, FUSE_LINK);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	GET_INODE_OR_REPLY(dir, req, newparent);
@@ -300,6 +336,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = req_fs(req);
 	struct inode *dir;
 
+	op_begin(req, FUSE_UNLINK);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	reply_err(req, fs->be.ops->unlink(&fs->be, dir, name));
@@ -310,6 +347,7 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = req_fs(req);
 	struct inode *dir;
 
+	op_begin(req, FUSE_RMDIR);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	reply_err(req, fs->be.ops->rmdir(&fs->be, dir, name));
@@ -321,6 +359,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	struct fs *fs = req_fs(req);
 	struct inode *dir, *newdir;
 
+	op_begin(req, FUSE_RENAME2);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	GET_INODE_OR_REPLY(newdir, req, newparent);
@@ -343,9 +382,10 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 	struct inode *ino;
 	int fd, err;
 
+	op_begin(req, FUSE_OPEN);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	if (read_only(req) && ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))) {
-		fuse_reply_err(req, EROFS);
+		reply_err(req, EROFS);
 		return;
 	}
 	fd = fs->be.ops->open(&fs->be, ino, fi->flags);
@@ -378,6 +418,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct inode *dir, *ino;
 	int fd, err;
 
+	op_begin(req, FUSE_CREATE);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	fd = fs->be.ops->create(&fs->be, dir, name, mode, fi->flags, &cred, &be);
@@ -412,15 +453,24 @@ static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+	struct stats *st = &req_fs(req)->stats;
+	struct stat sb;
 
 	(void)nodeid;
+	op_begin(req, FUSE_READ);
 	if (off < 0) {
-		fuse_reply_err(req, EINVAL);
+		reply_err(req, EINVAL);
 		return;
 	}
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	buf.buf[0].fd = (int)fi->fh;
 	buf.buf[0].pos = off;
+	/* count what the reply will carry: up to EOF */
+	if (!fstat((int)fi->fh, &sb) && sb.st_size > off)
+		stats_add(&st->bytes_read_backend,
+			  (uint64_t)sb.st_size - (uint64_t)off < size ? (uint64_t)(sb.st_size - off) :
+									   size);
+	stats_add(&st->reads_backend, 1);
 	fuse_reply_data(req, &buf, 0);
 }
 
@@ -430,33 +480,37 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
 	ssize_t n;
 
+	op_begin(req, FUSE_WRITE);
 	(void)nodeid;
 	if (off < 0) {
-		fuse_reply_err(req, EINVAL);
+		reply_err(req, EINVAL);
 		return;
 	}
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	out.buf[0].fd = (int)fi->fh;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in, 0);
-	if (n < 0)
+	if (n < 0) {
 		reply_err(req, (int)n);
-	else
-		fuse_reply_write(req, (size_t)n);
+		return;
+	}
+	stats_add(&req_fs(req)->stats.bytes_written, (uint64_t)n);
+	fuse_reply_write(req, (size_t)n);
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 {
 	int fd;
 
+	op_begin(req, FUSE_FLUSH);
 	(void)nodeid;
 	/* Closing a duplicate runs the store's close-time work (NFS flushes). */
 	fd = dup((int)fi->fh);
 	if (fd < 0 || close(fd)) {
-		fuse_reply_err(req, errno);
+		reply_err(req, errno);
 		return;
 	}
-	fuse_reply_err(req, 0);
+	reply_err(req, 0);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
@@ -464,18 +518,20 @@ static void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 	struct fs *fs = req_fs(req);
 	struct inode *ino = req_inode(req, nodeid);
 
+	op_begin(req, FUSE_RELEASE);
 	close((int)fi->fh);
 	if (ino)
 		handle_release(fs, req, ino);
-	fuse_reply_err(req, 0);
+	reply_err(req, 0);
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync, struct fuse_file_info *fi)
 {
 	int fd = (int)fi->fh;
 
+	op_begin(req, FUSE_FSYNC);
 	(void)nodeid;
-	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+	reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
@@ -485,10 +541,11 @@ static void op_opendir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 	struct inode *ino;
 	int err;
 
+	op_begin(req, FUSE_OPENDIR);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		fuse_reply_err(req, ENOMEM);
+		reply_err(req, ENOMEM);
 		return;
 	}
 	err = fs->be.ops->opendir(&fs->be, ino, d);
@@ -530,7 +587,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off
 		size = 1U << 20;
 	buf = malloc(size);
 	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
+		reply_err(req, ENOMEM);
 		return;
 	}
 	for (;;) {
@@ -586,12 +643,14 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off
 static void op_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
+	op_begin(req, FUSE_READDIR);
 	do_readdir(req, nodeid, size, off, fi, 0);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 			   struct fuse_file_info *fi)
 {
+	op_begin(req, FUSE_READDIRPLUS);
 	do_readdir(req, nodeid, size, off, fi, 1);
 }
 
@@ -600,18 +659,20 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_in
 	struct fs *fs = req_fs(req);
 	struct backend_dir *d = dir_handle(fi);
 
+	op_begin(req, FUSE_RELEASEDIR);
 	(void)nodeid;
 	fs->be.ops->closedir(&fs->be, d);
 	free(d);
-	fuse_reply_err(req, 0);
+	reply_err(req, 0);
 }
 
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t nodeid, int datasync, struct fuse_file_info *fi)
 {
 	int fd = dirfd(dir_handle(fi)->dp);
 
+	op_begin(req, FUSE_FSYNCDIR);
 	(void)nodeid;
-	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+	reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t nodeid)
@@ -621,6 +682,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t nodeid)
 	struct inode *ino;
 	int err;
 
+	op_begin(req, FUSE_STATFS);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	err = fs->be.ops->statfs(&fs->be, ino, &st);
 	if (err)
@@ -635,10 +697,11 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, con
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
 
+	op_begin(req, FUSE_SETXATTR);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	if (size > XATTR_BUF_MAX) {
-		fuse_reply_err(req, E2BIG);
+		reply_err(req, E2BIG);
 		return;
 	}
 	reply_err(req, fs->be.ops->setxattr(&fs->be, ino, name, value, size, flags));
@@ -661,11 +724,12 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, siz
 	struct inode *ino;
 	char *buf = NULL;
 
+	op_begin(req, FUSE_GETXATTR);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	if (size > XATTR_BUF_MAX)
 		size = XATTR_BUF_MAX;
 	if (size && !(buf = malloc(size))) {
-		fuse_reply_err(req, ENOMEM);
+		reply_err(req, ENOMEM);
 		return;
 	}
 	reply_xattr_query(req, size, fs->be.ops->getxattr(&fs->be, ino, name, buf, size), buf);
@@ -678,11 +742,12 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
 	struct inode *ino;
 	char *buf = NULL;
 
+	op_begin(req, FUSE_LISTXATTR);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	if (size > XATTR_BUF_MAX)
 		size = XATTR_BUF_MAX;
 	if (size && !(buf = malloc(size))) {
-		fuse_reply_err(req, ENOMEM);
+		reply_err(req, ENOMEM);
 		return;
 	}
 	reply_xattr_query(req, size, fs->be.ops->listxattr(&fs->be, ino, buf, size), buf);
@@ -694,6 +759,7 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t nodeid, const char *name)
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
 
+	op_begin(req, FUSE_REMOVEXATTR);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	reply_err(req, fs->be.ops->removexattr(&fs->be, ino, name));
@@ -704,9 +770,10 @@ static void op_access(fuse_req_t req, fuse_ino_t nodeid, int mask)
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
 
+	op_begin(req, FUSE_ACCESS);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	if ((mask & W_OK) && read_only(req)) {
-		fuse_reply_err(req, EROFS);
+		reply_err(req, EROFS);
 		return;
 	}
 	reply_err(req, fs->be.ops->access(&fs->be, ino, mask));
@@ -714,23 +781,25 @@ static void op_access(fuse_req_t req, fuse_ino_t nodeid, int mask)
 
 static void op_flock(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi, int op)
 {
+	op_begin(req, FUSE_SETLK);
 	(void)nodeid;
-	fuse_reply_err(req, flock((int)fi->fh, op) ? errno : 0);
+	reply_err(req, flock((int)fi->fh, op) ? errno : 0);
 }
 
 static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off, off_t len,
 			 struct fuse_file_info *fi)
 {
+	op_begin(req, FUSE_FALLOCATE);
 	(void)nodeid;
 	if (read_only(req)) {
-		fuse_reply_err(req, EROFS);
+		reply_err(req, EROFS);
 		return;
 	}
 	if (off < 0 || len <= 0) {
-		fuse_reply_err(req, EINVAL);
+		reply_err(req, EINVAL);
 		return;
 	}
-	fuse_reply_err(req, fallocate((int)fi->fh, mode, off, len) ? errno : 0);
+	reply_err(req, fallocate((int)fi->fh, mode, off, len) ? errno : 0);
 }
 
 static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
@@ -739,16 +808,17 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 {
 	ssize_t n;
 
+	op_begin(req, FUSE_COPY_FILE_RANGE);
 	(void)ino_in;
 	(void)ino_out;
 	if (read_only(req)) {
-		fuse_reply_err(req, EROFS);
+		reply_err(req, EROFS);
 		return;
 	}
 	n = copy_file_range((int)fi_in->fh, &off_in, (int)fi_out->fh, &off_out, len,
 			    (unsigned int)flags);
 	if (n < 0)
-		fuse_reply_err(req, errno);
+		reply_err(req, errno);
 	else
 		fuse_reply_write(req, (size_t)n);
 }
@@ -758,10 +828,11 @@ static void op_lseek(fuse_req_t req, fuse_ino_t nodeid, off_t off, int whence,
 {
 	off_t res;
 
+	op_begin(req, FUSE_LSEEK);
 	(void)nodeid;
 	res = lseek((int)fi->fh, off, whence);
 	if (res < 0)
-		fuse_reply_err(req, errno);
+		reply_err(req, errno);
 	else
 		fuse_reply_lseek(req, res);
 }

@@ -78,6 +78,8 @@ int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_fi
 	pthread_mutex_unlock(&ino->lock);
 	if (fi->backing_id)
 		fi->keep_cache = 0; /* the page cache is the backing file's */
+	if (!err)
+		stats_add(fi->backing_id ? &fs->stats.passthrough_opens : &fs->stats.plain_opens, 1);
 	return err;
 }
 

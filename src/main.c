@@ -13,6 +13,9 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "stats.h"
+#include <unistd.h>
+#include <time.h>
 
 #ifndef BPFUSE_VERSION
 #define BPFUSE_VERSION "0.0.0"
@@ -23,6 +26,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: bpfuse mount SOURCE MOUNTPOINT [-o opt[,opt...]] [-f]\n"
 		"       bpfuse umount MOUNTPOINT\n"
+		"       bpfuse stats MOUNTPOINT [--json | --prometheus] [--watch SECONDS]\n"
 		"       bpfuse --help | --version\n"
 		"\n"
 		"SOURCE is local:/path or a directory (local disk, NFS, CephFS, ...).\n"
@@ -84,6 +88,55 @@ static int cmd_mount(int argc, char **argv, int helper)
 	return daemon_mount(&cfg);
 }
 
+static int cmd_stats(int argc, char **argv)
+{
+	enum stats_format fmt = STATS_TABLE;
+	const char *mnt = NULL;
+	double watch = 0;
+	char path[128], *end;
+	int i, err;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			fmt = STATS_JSON;
+		else if (!strcmp(argv[i], "--prometheus"))
+			fmt = STATS_PROMETHEUS;
+		else if (!strcmp(argv[i], "--watch") && i + 1 < argc) {
+			watch = strtod(argv[++i], &end);
+			if (*end || !(watch > 0 && watch <= 86400)) {
+				pr_err("--watch needs a number of seconds, got '%s'", argv[i]);
+				return 2;
+			}
+		} else if (argv[i][0] != '-' && !mnt)
+			mnt = argv[i];
+		else {
+			pr_err("usage: bpfuse stats MOUNTPOINT [--json | --prometheus] [--watch SECONDS]");
+			return 2;
+		}
+	}
+	if (!mnt) {
+		pr_err("usage: bpfuse stats MOUNTPOINT [--json | --prometheus] [--watch SECONDS]");
+		return 2;
+	}
+	if (daemon_stats_path(mnt, path, sizeof(path)))
+		return 1;
+	for (;;) {
+		if (watch > 0 && fmt == STATS_TABLE && isatty(1))
+			fputs("\033[H\033[2J", stdout);
+		err = stats_fetch(path, fmt, stdout);
+		if (err) {
+			pr_err("cannot read stats from '%s': %s", path, strerror(-err));
+			return 1;
+		}
+		fflush(stdout);
+		if (watch <= 0)
+			return 0;
+		struct timespec ts = { (time_t)watch, (long)((watch - (time_t)watch) * 1e9) };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *prog = basename(argv[0]);
@@ -104,6 +157,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "mount"))
 		return cmd_mount(argc - 2, argv + 2, 0);
+	if (!strcmp(argv[1], "stats"))
+		return cmd_stats(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "umount") || !strcmp(argv[1], "unmount")) {
 		if (argc != 3) {
 			pr_err("usage: bpfuse umount MOUNTPOINT");

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stats.c - rendering a mount's counters (table, JSON, Prometheus) and
+ * serving them on the stats socket and the optional metrics port.
+ */
+#include "stats.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "bpf_loader.h"
+#include "config.h"
+#include "fs.h"
+#include "log.h"
+
+static const char *const opnames[STATS_MAX_OP] = {
+	[1] = "LOOKUP", [2] = "FORGET", [3] = "GETATTR", [4] = "SETATTR", [5] = "READLINK",
+	[6] = "SYMLINK", [8] = "MKNOD", [9] = "MKDIR", [10] = "UNLINK", [11] = "RMDIR",
+	[12] = "RENAME", [13] = "LINK", [14] = "OPEN", [15] = "READ", [16] = "WRITE",
+	[17] = "STATFS", [18] = "RELEASE", [20] = "FSYNC", [21] = "SETXATTR", [22] = "GETXATTR",
+	[23] = "LISTXATTR", [24] = "REMOVEXATTR", [25] = "FLUSH", [26] = "INIT", [27] = "OPENDIR",
+	[28] = "READDIR", [29] = "RELEASEDIR", [30] = "FSYNCDIR", [31] = "GETLK", [32] = "SETLK",
+	[33] = "SETLKW", [34] = "ACCESS", [35] = "CREATE", [36] = "INTERRUPT", [37] = "BMAP",
+	[38] = "DESTROY", [39] = "IOCTL", [40] = "POLL", [41] = "NOTIFY_REPLY",
+	[42] = "BATCH_FORGET", [43] = "FALLOCATE", [44] = "READDIRPLUS", [45] = "RENAME2",
+	[46] = "LSEEK", [47] = "COPY_FILE_RANGE", [48] = "SETUPMAPPING", [49] = "REMOVEMAPPING",
+	[50] = "SYNCFS", [51] = "TMPFILE", [52] = "STATX",
+};
+
+const char *stats_opcode_name(unsigned int op)
+{
+	return op < STATS_MAX_OP ? opnames[op] : NULL;
+}
+
+/* Upper bound in microseconds of the bucket holding the @pct percentile. */
+static uint64_t hist_percentile_us(const struct trace_op_stats *s, double pct)
+{
+	uint64_t total = 0, acc = 0;
+	int b;
+
+	for (b = 0; b < TRACE_LAT_BUCKETS; b++)
+		total += s->lat_hist[b];
+	if (!total)
+		return 0;
+	for (b = 0; b < TRACE_LAT_BUCKETS; b++) {
+		acc += s->lat_hist[b];
+		if ((double)acc >= pct * (double)total)
+			break;
+	}
+	return 2ULL << (b < TRACE_LAT_BUCKETS ? b : TRACE_LAT_BUCKETS - 1);
+}
+
+struct op_view {
+	const char *name;
+	unsigned int op;
+	struct trace_op_stats bpf; /* zero when BPF is off */
+	uint64_t d_count, d_errors;
+};
+
+/* Collect every opcode that either source has seen. Returns how many. */
+static int collect(struct fs *fs, struct op_view *v)
+{
+	int n = 0;
+	unsigned int op;
+
+	for (op = 1; op < STATS_MAX_OP; op++) {
+		struct op_view *o = &v[n];
+
+		memset(o, 0, sizeof(*o));
+		if (fs->trace)
+			trace_read_op(fs->trace, op, &o->bpf);
+		o->d_count = stats_get(&fs->stats.op_count[op]);
+		o->d_errors = stats_get(&fs->stats.op_errors[op]);
+		if (!o->bpf.sent && !o->bpf.done && !o->d_count)
+			continue;
+		o->op = op;
+		o->name = opnames[op] ? opnames[op] : "UNKNOWN";
+		n++;
+	}
+	return n;
+}
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\u%04x", *s);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
+{
+	const struct stats *s = &fs->stats;
+	int i;
+
+	fprintf(out, "bpfuse %s on %s (connection %u)\n", fs->cfg->source_spec,
+		fs->cfg->mountpoint, fs->conn);
+	if (fs->trace)
+		fprintf(out, "requests to userspace: BPF tracepoints fuse_request_send/end\n");
+	else
+		fprintf(out, "requests to userspace: daemon counters only (BPF off: %s)\n",
+			fs->trace_why);
+	fprintf(out, "\n%-16s %12s %8s %9s %9s %9s %9s %12s\n", "opcode", "to-daemon", "errors",
+		"p50(us)", "p90(us)", "p99(us)", "mean(us)", "daemon-seen");
+	for (i = 0; i < n; i++) {
+		const struct op_view *o = &v[i];
+
+		if (fs->trace)
+			fprintf(out, "%-16s %12llu %8llu %9llu %9llu %9llu %9.1f %12llu\n", o->name,
+				(unsigned long long)o->bpf.sent, (unsigned long long)o->bpf.errors,
+				(unsigned long long)hist_percentile_us(&o->bpf, 0.50),
+				(unsigned long long)hist_percentile_us(&o->bpf, 0.90),
+				(unsigned long long)hist_percentile_us(&o->bpf, 0.99),
+				o->bpf.done ? (double)o->bpf.lat_sum_ns / o->bpf.done / 1000.0 : 0.0,
+				(unsigned long long)o->d_count);
+		else
+			fprintf(out, "%-16s %12llu %8llu %9s %9s %9s %9s %12llu\n", o->name,
+				(unsigned long long)o->d_count, (unsigned long long)o->d_errors, "-",
+				"-", "-", "-", (unsigned long long)o->d_count);
+	}
+	fprintf(out, "\nreads served by the daemon: %llu from backend (%llu bytes), "
+		"%llu from cache (%llu bytes)\n",
+		(unsigned long long)stats_get(&s->reads_backend),
+		(unsigned long long)stats_get(&s->bytes_read_backend),
+		(unsigned long long)stats_get(&s->reads_cache),
+		(unsigned long long)stats_get(&s->bytes_read_cache));
+	fprintf(out, "bytes written through the daemon: %llu\n",
+		(unsigned long long)stats_get(&s->bytes_written));
+	fprintf(out, "opens: %llu passthrough, %llu through the daemon; evictions %llu; "
+		"error replies %llu\n",
+		(unsigned long long)stats_get(&s->passthrough_opens),
+		(unsigned long long)stats_get(&s->plain_opens),
+		(unsigned long long)stats_get(&s->evictions),
+		(unsigned long long)stats_get(&s->errors));
+	if (fs->trace)
+		fprintf(out, "latency: round trip kernel -> daemon -> kernel; percentiles are "
+			"log2 bucket upper bounds\n");
+	else
+		fprintf(out, "latency: needs the BPF tracepoints\n");
+}
+
+static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
+{
+	const struct stats *s = &fs->stats;
+	int i, b;
+
+	fprintf(out, "{\"mountpoint\":");
+	json_string(out, fs->cfg->mountpoint);
+	fprintf(out, ",\"source\":");
+	json_string(out, fs->cfg->source_spec);
+	fprintf(out, ",\"connection\":%u,\"request_source\":\"%s\"", fs->conn,
+		fs->trace ? "bpf" : "daemon");
+	if (!fs->trace) {
+		fprintf(out, ",\"bpf_off_reason\":");
+		json_string(out, fs->trace_why);
+	}
+	fprintf(out, ",\"ops\":{");
+	for (i = 0; i < n; i++) {
+		const struct op_view *o = &v[i];
+
+		fprintf(out, "%s\"%s\":{\"daemon_requests\":%llu,\"daemon_errors\":%llu",
+			i ? "," : "", o->name, (unsigned long long)o->d_count,
+			(unsigned long long)o->d_errors);
+		if (fs->trace) {
+			fprintf(out, ",\"requests\":%llu,\"replies\":%llu,\"errors\":%llu,"
+				"\"latency_us\":{\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"mean\":%.2f},"
+				"\"hist_log2_us\":[",
+				(unsigned long long)o->bpf.sent, (unsigned long long)o->bpf.done,
+				(unsigned long long)o->bpf.errors,
+				(unsigned long long)hist_percentile_us(&o->bpf, 0.50),
+				(unsigned long long)hist_percentile_us(&o->bpf, 0.90),
+				(unsigned long long)hist_percentile_us(&o->bpf, 0.99),
+				o->bpf.done ? (double)o->bpf.lat_sum_ns / o->bpf.done / 1000.0 : 0.0);
+			for (b = 0; b < TRACE_LAT_BUCKETS; b++)
+				fprintf(out, "%s%llu", b ? "," : "",
+					(unsigned long long)o->bpf.lat_hist[b]);
+			fprintf(out, "]");
+		}
+		fprintf(out, "}");
+	}
+	fprintf(out, "},\"daemon\":{\"reads_backend\":%llu,\"bytes_read_backend\":%llu,"
+		"\"reads_cache\":%llu,\"bytes_read_cache\":%llu,\"bytes_written\":%llu,"
+		"\"passthrough_opens\":%llu,\"plain_opens\":%llu,\"evictions\":%llu,"
+		"\"errors\":%llu}}\n",
+		(unsigned long long)stats_get(&s->reads_backend),
+		(unsigned long long)stats_get(&s->bytes_read_backend),
+		(unsigned long long)stats_get(&s->reads_cache),
+		(unsigned long long)stats_get(&s->bytes_read_cache),
+		(unsigned long long)stats_get(&s->bytes_written),
+		(unsigned long long)stats_get(&s->passthrough_opens),
+		(unsigned long long)stats_get(&s->plain_opens),
+		(unsigned long long)stats_get(&s->evictions),
+		(unsigned long long)stats_get(&s->errors));
+}
+
+static void prom_label(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if (*s == '\n')
+			fprintf(out, "\\n");
+		else
+			fputc(*s, out);
+	}
+}
+
+static void render_prometheus(struct fs *fs, struct op_view *v, int n, FILE *out)
+{
+	const struct stats *s = &fs->stats;
+	int i, b;
+
+#define MNT_LABEL()                                   \
+	do {                                          \
+		fprintf(out, "mount=\"");             \
+		prom_label(out, fs->cfg->mountpoint); \
+		fprintf(out, "\"");                   \
+	} while (0)
+
+	fprintf(out, "# HELP bpfuse_daemon_requests_total FUSE requests the daemon handled.\n"
+		"# TYPE bpfuse_daemon_requests_total counter\n");
+	for (i = 0; i < n; i++) {
+		fprintf(out, "bpfuse_daemon_requests_total{");
+		MNT_LABEL();
+		fprintf(out, ",opcode=\"%s\"} %llu\n", v[i].name, (unsigned long long)v[i].d_count);
+	}
+	if (fs->trace) {
+		fprintf(out, "# HELP bpfuse_requests_total FUSE requests the kernel sent to "
+			"userspace (BPF).\n# TYPE bpfuse_requests_total counter\n");
+		for (i = 0; i < n; i++) {
+			fprintf(out, "bpfuse_requests_total{");
+			MNT_LABEL();
+			fprintf(out, ",opcode=\"%s\"} %llu\n", v[i].name,
+				(unsigned long long)v[i].bpf.sent);
+		}
+		fprintf(out, "# HELP bpfuse_request_latency_seconds Round trip of FUSE requests "
+			"to userspace (BPF).\n# TYPE bpfuse_request_latency_seconds histogram\n");
+		for (i = 0; i < n; i++) {
+			uint64_t acc = 0;
+
+			for (b = 0; b < TRACE_LAT_BUCKETS; b++) {
+				acc += v[i].bpf.lat_hist[b];
+				fprintf(out, "bpfuse_request_latency_seconds_bucket{");
+				MNT_LABEL();
+				fprintf(out, ",opcode=\"%s\",le=\"%g\"} %llu\n", v[i].name,
+					(double)(2ULL << b) / 1e6, (unsigned long long)acc);
+			}
+			fprintf(out, "bpfuse_request_latency_seconds_bucket{");
+			MNT_LABEL();
+			fprintf(out, ",opcode=\"%s\",le=\"+Inf\"} %llu\n", v[i].name,
+				(unsigned long long)v[i].bpf.done);
+			fprintf(out, "bpfuse_request_latency_seconds_sum{");
+			MNT_LABEL();
+			fprintf(out, ",opcode=\"%s\"} %g\n", v[i].name,
+				(double)v[i].bpf.lat_sum_ns / 1e9);
+			fprintf(out, "bpfuse_request_latency_seconds_count{");
+			MNT_LABEL();
+			fprintf(out, ",opcode=\"%s\"} %llu\n", v[i].name,
+				(unsigned long long)v[i].bpf.done);
+		}
+	}
+	fprintf(out, "# TYPE bpfuse_read_bytes_total counter\n");
+	fprintf(out, "bpfuse_read_bytes_total{");
+	MNT_LABEL();
+	fprintf(out, ",from=\"backend\"} %llu\n",
+		(unsigned long long)stats_get(&s->bytes_read_backend));
+	fprintf(out, "bpfuse_read_bytes_total{");
+	MNT_LABEL();
+	fprintf(out, ",from=\"cache\"} %llu\n", (unsigned long long)stats_get(&s->bytes_read_cache));
+	fprintf(out, "# TYPE bpfuse_opens_total counter\n");
+	fprintf(out, "bpfuse_opens_total{");
+	MNT_LABEL();
+	fprintf(out, ",mode=\"passthrough\"} %llu\n",
+		(unsigned long long)stats_get(&s->passthrough_opens));
+	fprintf(out, "bpfuse_opens_total{");
+	MNT_LABEL();
+	fprintf(out, ",mode=\"daemon\"} %llu\n", (unsigned long long)stats_get(&s->plain_opens));
+	fprintf(out, "# TYPE bpfuse_error_replies_total counter\nbpfuse_error_replies_total{");
+	MNT_LABEL();
+	fprintf(out, "} %llu\n", (unsigned long long)stats_get(&s->errors));
+#undef MNT_LABEL
+}
+
+void stats_render(struct fs *fs, enum stats_format fmt, FILE *out)
+{
+	struct op_view v[STATS_MAX_OP];
+	int n = collect(fs, v);
+
+	if (fmt == STATS_JSON)
+		render_json(fs, v, n, out);
+	else if (fmt == STATS_PROMETHEUS)
+		render_prometheus(fs, v, n, out);
+	else
+		render_table(fs, v, n, out);
+}
+
+struct server {
+	struct fs *fs;
+	int fd;
+	int http;
+};
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void serve_one(struct server *srv, int c)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	enum stats_format fmt = STATS_TABLE;
+	char req[256], *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	FILE *m;
+
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = read(c, req, sizeof(req) - 1);
+	req[n > 0 ? n : 0] = '\0';
+	if (srv->http)
+		fmt = STATS_PROMETHEUS;
+	else if (!strncmp(req, "json", 4))
+		fmt = STATS_JSON;
+	else if (!strncmp(req, "prometheus", 10))
+		fmt = STATS_PROMETHEUS;
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return;
+	stats_render(srv->fs, fmt, m);
+	fclose(m);
+	if (srv->http) {
+		char hdr[160];
+		int h = snprintf(hdr, sizeof(hdr), "HTTP/1.0 200 OK\r\nContent-Type: text/plain; "
+				 "version=0.0.4\r\nContent-Length: %zu\r\n\r\n", len);
+
+		write_all(c, hdr, (size_t)h);
+	}
+	write_all(c, buf, len);
+	free(buf);
+}
+
+static void *server_thread(void *arg)
+{
+	struct server *srv = arg;
+
+	for (;;) {
+		int c = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break;
+		}
+		serve_one(srv, c);
+		close(c);
+	}
+	return NULL;
+}
+
+static int start_thread(struct fs *fs, int fd, int http)
+{
+	struct server *srv = calloc(1, sizeof(*srv));
+	pthread_t th;
+
+	if (!srv)
+		return -ENOMEM;
+	srv->fs = fs;
+	srv->fd = fd;
+	srv->http = http;
+	if (pthread_create(&th, NULL, server_thread, srv)) {
+		free(srv);
+		return -EAGAIN;
+	}
+	pthread_detach(th);
+	return 0;
+}
+
+int stats_serve(struct fs *fs, const char *path, unsigned int metrics_port)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || chmod(path, 0600) ||
+	    listen(fd, 8)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = start_thread(fs, fd, 0);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if (metrics_port) {
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_port = htons((uint16_t)metrics_port),
+					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int one = 1;
+
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 8)) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+		err = start_thread(fs, fd, 1);
+		if (err) {
+			close(fd);
+			return err;
+		}
+	}
+	return 0;
+}
+
+int stats_fetch(const char *path, enum stats_format fmt, FILE *out)
+{
+	static const char *const req[] = { "table\n", "json\n", "prometheus\n" };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char buf[4096];
+	ssize_t n;
+	int fd, err = 0;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		err = -errno;
+		goto out;
+	}
+	write_all(fd, req[fmt], strlen(req[fmt]));
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, out);
+	if (n < 0)
+		err = -errno;
+out:
+	close(fd);
+	return err;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * stats.h - counters of one mount and their exposition.
+ *
+ * Two sources of per-opcode request counts: the BPF tracing programs
+ * (bpf/trace, every request the kernel sent to userspace with its round-trip
+ * latency) when they load, and always the daemon's own counters (requests it
+ * handled and answered with an error).  Exposed by `bpfuse stats` through a unix
+ * socket at BPFUSE_RUNTIME_DIR/<connection>.sock, and optionally as a
+ * Prometheus text exposition over HTTP on 127.0.0.1.
+ */
+#ifndef BPFUSE_STATS_H
+#define BPFUSE_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define STATS_MAX_OP 64
+
+struct stats {
+	uint64_t op_count[STATS_MAX_OP];   /* requests the daemon handled */
+	uint64_t op_errors[STATS_MAX_OP];  /* of which answered with an error */
+	uint64_t bytes_read_backend;       /* READ bytes the daemon served from the backend */
+	uint64_t bytes_read_cache;         /* READ bytes the daemon served from its cache */
+	uint64_t bytes_written;            /* WRITE bytes that reached the daemon */
+	uint64_t reads_backend;            /* READ requests served from the backend */
+	uint64_t reads_cache;              /* READ requests served from the cache */
+	uint64_t passthrough_opens;        /* opens answered with FOPEN_PASSTHROUGH */
+	uint64_t plain_opens;              /* opens served through the daemon */
+	uint64_t evictions;                /* cache evictions (no cache yet: 0) */
+	uint64_t errors;                   /* all error replies */
+};
+
+static inline void stats_add(uint64_t *c, uint64_t n)
+{
+	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t stats_get(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* Name of a FUSE opcode ("LOOKUP"), or NULL when unknown. */
+const char *stats_opcode_name(unsigned int op);
+
+struct fs;
+
+enum stats_format { STATS_TABLE, STATS_JSON, STATS_PROMETHEUS };
+
+/* Render the mount's stats (BPF and daemon) to @out. */
+void stats_render(struct fs *fs, enum stats_format fmt, FILE *out);
+
+/*
+ * Serve stats on a unix socket at @path (0600) and, when @metrics_port is
+ * not 0, Prometheus text over HTTP on 127.0.0.1:@metrics_port.
+ * Returns 0 or -errno; the threads are detached and live with the daemon.
+ */
+int stats_serve(struct fs *fs, const char *path, unsigned int metrics_port);
+
+/* Client side of `bpfuse stats`: fetch one rendering from @path. */
+int stats_fetch(const char *path, enum stats_format fmt, FILE *out);
+
+#endif
