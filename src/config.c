@@ -23,6 +23,7 @@ enum opt_kind {
 	OPT_SECONDS, /* key=non-negative seconds (double) */
 	OPT_UINT,    /* key=unsigned integer within [min, max] */
 	OPT_ONOFF,   /* key=on|off (also yes/no, 1/0) */
+	OPT_PROFILE, /* key=default|dataset|shared */
 	OPT_KERNEL,  /* generic mount flag, handed to the kernel as is */
 	OPT_IGNORE,  /* fstab-only words that mean nothing to a FUSE daemon */
 };
@@ -55,6 +56,14 @@ static const struct opt_desc opt_table[] = {
 	{ "rw", OPT_FLAG, F(read_only), 0, 0, "mount read-write (default)" },
 	{ "passthrough", OPT_ONOFF, F(passthrough), 0, 0,
 	  "on|off: FUSE passthrough of file I/O when the kernel offers it (default on)" },
+	{ "profile", OPT_PROFILE, F(profile), 0, 0,
+	  "default|dataset|shared: a preset of the caching options below" },
+	{ "keep_cache", OPT_ONOFF, F(keep_cache), 0, 0,
+	  "on|off: keep file pages cached across opens (default: on if attr_timeout > 0)" },
+	{ "cache_dir", OPT_ONOFF, F(cache_dir), 0, 0,
+	  "on|off: let the kernel cache directory listings (default off)" },
+	{ "invalidate", OPT_ONOFF, F(invalidate), 0, 0,
+	  "on|off: push changes made in SOURCE behind the mount into the kernel (default on)" },
 	{ "trace", OPT_ONOFF, F(trace), 0, 0,
 	  "on|off: count requests per opcode with BPF tracepoints (default on)" },
 	{ "metrics_port", OPT_UINT, F(metrics_port), 0, 65535,
@@ -86,6 +95,9 @@ static const struct opt_desc opt_table[] = {
 
 #undef F
 
+_Static_assert(sizeof(opt_table) / sizeof(opt_table[0]) <= 64,
+	       "config.explicit_opts has one bit per option row");
+
 void config_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -96,6 +108,8 @@ void config_init(struct config *cfg)
 	cfg->threads = CONFIG_DEFAULT_THREADS;
 	cfg->passthrough = 1;
 	cfg->trace = 1;
+	cfg->keep_cache = -1; /* derived in config_finish */
+	cfg->invalidate = 1;
 }
 
 static const struct opt_desc *opt_find(const char *key, size_t keylen)
@@ -147,6 +161,19 @@ static int parse_onoff(const char *s, int *out)
 	return 0;
 }
 
+static int parse_profile(const char *s, enum profile *out)
+{
+	if (!strcmp(s, "default"))
+		*out = PROFILE_DEFAULT;
+	else if (!strcmp(s, "dataset"))
+		*out = PROFILE_DATASET;
+	else if (!strcmp(s, "shared"))
+		*out = PROFILE_SHARED;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int append_kernel_opt(struct config *cfg, const char *opt, size_t len)
 {
 	size_t cur = strlen(cfg->kernel_opts);
@@ -179,6 +206,7 @@ static int apply_opt(struct config *cfg, const char *tok, size_t len)
 		return -EINVAL;
 	}
 	field = (char *)cfg + d->off;
+	cfg->explicit_opts |= 1ULL << (d - opt_table);
 	if (eq) {
 		size_t vlen = len - keylen - 1;
 
@@ -215,6 +243,13 @@ static int apply_opt(struct config *cfg, const char *tok, size_t len)
 		if (!eq || parse_uint(value, (unsigned long)d->val, (unsigned long)d->max, field)) {
 			pr_err("option '%s' needs a whole number from %d to %.0f, got '%.*s'",
 			       d->name, d->val, d->max, (int)len, tok);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_PROFILE:
+		if (!eq || parse_profile(value, field)) {
+			pr_err("option 'profile' must be default, dataset or shared, got '%.*s'",
+			       (int)len, tok);
 			return -EINVAL;
 		}
 		return 0;
@@ -318,8 +353,43 @@ int config_set_mountpoint(struct config *cfg, const char *mountpoint)
 	return 0;
 }
 
+static int given(const struct config *cfg, const char *name)
+{
+	const struct opt_desc *d = opt_find(name, strlen(name));
+
+	return d && (cfg->explicit_opts & (1ULL << (d - opt_table)));
+}
+
+#define PRESET(cfg, field, name, value)      \
+	do {                                 \
+		if (!given(cfg, name))       \
+			(cfg)->field = (value); \
+	} while (0)
+
 void config_finish(struct config *cfg)
 {
+	switch (cfg->profile) {
+	case PROFILE_DATASET:
+		/* read-mostly data: cache until told otherwise; invalidation keeps it true */
+		PRESET(cfg, entry_timeout_s, "entry_timeout", CONFIG_DATASET_TIMEOUT_S);
+		PRESET(cfg, attr_timeout_s, "attr_timeout", CONFIG_DATASET_TIMEOUT_S);
+		PRESET(cfg, negative_timeout_s, "negative_timeout", CONFIG_DATASET_TIMEOUT_S);
+		PRESET(cfg, keep_cache, "keep_cache", 1);
+		PRESET(cfg, cache_dir, "cache_dir", 1);
+		break;
+	case PROFILE_SHARED:
+		/* other clients change the data: trust the kernel caches briefly */
+		PRESET(cfg, entry_timeout_s, "entry_timeout", CONFIG_SHARED_TIMEOUT_S);
+		PRESET(cfg, attr_timeout_s, "attr_timeout", CONFIG_SHARED_TIMEOUT_S);
+		PRESET(cfg, negative_timeout_s, "negative_timeout", 0);
+		PRESET(cfg, keep_cache, "keep_cache", 0);
+		PRESET(cfg, cache_dir, "cache_dir", 0);
+		break;
+	case PROFILE_DEFAULT:
+		break;
+	}
+	if (cfg->keep_cache < 0)
+		cfg->keep_cache = cfg->attr_timeout_s > 0;
 	/* A root daemon serving other users must let the kernel check permissions. */
 	if (cfg->allow_other)
 		cfg->default_permissions = 1;

@@ -14,6 +14,9 @@
 
 enum backend_kind { BACKEND_LOCAL };
 
+/* Cache profiles: presets for the caching options (docs/profiles.md). */
+enum profile { PROFILE_DEFAULT, PROFILE_DATASET, PROFILE_SHARED };
+
 struct config {
 	enum backend_kind backend;
 	char source[PATH_MAX];     /* canonical absolute source directory */
@@ -30,6 +33,11 @@ struct config {
 	int passthrough;           /* use FUSE passthrough when the kernel offers it */
 	int debug;                 /* log every request (implies foreground) */
 	int trace;                 /* count requests with BPF tracepoints when possible */
+	enum profile profile;
+	int keep_cache;            /* keep a file's page cache across opens */
+	int cache_dir;             /* let the kernel cache directory listings */
+	int invalidate;            /* push changes made behind the mount into the kernel */
+	unsigned long long explicit_opts; /* bit i: option table row i was given */
 	unsigned int metrics_port; /* Prometheus text on 127.0.0.1:port; 0 = off */
 	int foreground;
 
@@ -45,6 +53,9 @@ struct config {
 #define CONFIG_DEFAULT_THREADS 16
 #define CONFIG_MAX_THREADS 1024
 #define CONFIG_MAX_TIMEOUT_S (10.0 * 365 * 24 * 3600)
+/* profile=dataset: timeouts this long mean "until invalidated" */
+#define CONFIG_DATASET_TIMEOUT_S (365.0 * 24 * 3600)
+#define CONFIG_SHARED_TIMEOUT_S 1.0
 
 void config_init(struct config *cfg);
 
@@ -61,7 +72,10 @@ int config_parse_opts(struct config *cfg, const char *opts);
 int config_set_source(struct config *cfg, const char *source);
 int config_set_mountpoint(struct config *cfg, const char *mountpoint);
 
-/* Final cross-option rules (allow_other => default_permissions, ...). */
+/*
+ * Final rules: apply the profile to every option not given explicitly,
+ * allow_other => default_permissions, debug => foreground.
+ */
 void config_finish(struct config *cfg);
 
 /* The option list for --help. */

@@ -32,6 +32,7 @@
 #include "fs.h"
 #include "log.h"
 #include "mountinfo.h"
+#include "watch.h"
 
 #define INIT_WAIT_S 30
 #define UMOUNT_WAIT_S 20
@@ -276,6 +277,7 @@ int daemon_mount(const struct config *cfg)
 		log_use_syslog();
 	}
 	runtime_start(&fs, cfg, &rt);
+	watch_start(&fs);
 	if (fuse_set_signal_handlers(se)) {
 		pr_err("cannot install signal handlers");
 		goto out_unmount;
@@ -287,6 +289,7 @@ int daemon_mount(const struct config *cfg)
 	fuse_loop_cfg_set_clone_fd(loop, 0);
 	ret = fuse_session_loop_mt(se, loop) ? 1 : 0;
 	fuse_loop_cfg_destroy(loop);
+	watch_stop(&fs);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_unmount:

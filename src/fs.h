@@ -16,6 +16,7 @@
 struct config;
 struct fuse_session;
 struct trace;
+struct watch;
 
 struct fs {
 	const struct config *cfg;
@@ -36,6 +37,7 @@ struct fs {
 	uint32_t conn;             /* FUSE connection id: minor of the mount's st_dev */
 	struct trace *trace;       /* BPF request tracing, NULL when off */
 	char trace_why[256];       /* why tracing is off */
+	struct watch *watch;       /* change watcher of the source, NULL when off */
 
 	/* Called once from INIT with a one-line status for the user. */
 	void (*on_init)(struct fs *fs, const char *status);

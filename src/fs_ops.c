@@ -31,6 +31,7 @@
 #include "fs.h"
 #include "handle.h"
 #include "log.h"
+#include "watch.h"
 
 _Static_assert(BACKEND_SET_MODE == FUSE_SET_ATTR_MODE && BACKEND_SET_UID == FUSE_SET_ATTR_UID &&
 		       BACKEND_SET_GID == FUSE_SET_ATTR_GID &&
@@ -123,6 +124,8 @@ static int make_entry(struct fs *fs, struct backend_entry *be, struct fuse_entry
 	}
 	if (!ino)
 		return -ENOMEM;
+	if (S_ISDIR(ino->type) && !ino->watch_wd)
+		watch_add_dir(fs, ino);
 	memset(e, 0, sizeof(*e));
 	e->ino = ino->nodeid;
 	e->attr = be->st;
@@ -372,7 +375,7 @@ static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
 	if (!fi->backing_id && (fi->flags & O_DIRECT))
 		fi->direct_io = 1;
 	if (!fi->backing_id)
-		fi->keep_cache = fs->cfg->attr_timeout_s > 0;
+		fi->keep_cache = fs->cfg->keep_cache;
 	fi->parallel_direct_writes = 1;
 }
 
@@ -555,7 +558,9 @@ static void op_opendir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
-	fi->cache_readdir = 0;
+	/* with cache_dir the kernel keeps listings; invalidation drops them on change */
+	fi->cache_readdir = fs->cfg->cache_dir;
+	fi->keep_cache = fs->cfg->cache_dir;
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		fs->be.ops->closedir(&fs->be, d);
 		free(d);
@@ -880,6 +885,7 @@ static void release_inode(struct inode *ino, void *arg)
 {
 	struct fs *fs = arg;
 
+	watch_remove(fs, ino);
 	fs->be.ops->release_inode(&fs->be, ino);
 }
 

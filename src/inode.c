@@ -2,6 +2,7 @@
 #include "inode.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -242,4 +243,36 @@ size_t inode_table_count(struct inode_table *tbl)
 	n = tbl->count;
 	pthread_mutex_unlock(&tbl->lock);
 	return n;
+}
+
+uint64_t inode_nodeid_of(struct inode_table *tbl, const struct inode_key *key)
+{
+	struct inode *ino;
+	uint64_t id = 0;
+
+	pthread_mutex_lock(&tbl->lock);
+	for (ino = tbl->by_key[hash_key(key) & (tbl->nbuckets - 1)]; ino; ino = ino->next_key)
+		if (ino->key.dev == key->dev && ino->key.ino == key->ino) {
+			id = ino->nodeid;
+			break;
+		}
+	pthread_mutex_unlock(&tbl->lock);
+	return id;
+}
+
+int inode_dup_fd(struct inode_table *tbl, uint64_t nodeid)
+{
+	struct inode *ino;
+	int fd = -ENOENT;
+
+	pthread_mutex_lock(&tbl->lock);
+	for (ino = tbl->by_id[hash_u64(nodeid) & (tbl->nbuckets - 1)]; ino; ino = ino->next_id)
+		if (ino->nodeid == nodeid) {
+			fd = fcntl(ino->fd, F_DUPFD_CLOEXEC, 0);
+			if (fd < 0)
+				fd = -errno;
+			break;
+		}
+	pthread_mutex_unlock(&tbl->lock);
+	return fd;
 }

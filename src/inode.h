@@ -41,6 +41,7 @@ struct inode {
 	unsigned int nopen;   /* open file handles (inode->lock) */
 	int backing_id;       /* passthrough backing id shared by all opens, 0 if none */
 	int backing_fd;       /* the fd registered as backing file, -1 if none */
+	int watch_wd;         /* directories: inotify watch descriptor, 0 if none (inode->lock) */
 
 	struct inode *next_id;  /* hash chain by nodeid */
 	struct inode *next_key; /* hash chain by key */
@@ -95,5 +96,14 @@ void inode_ref(struct inode_table *tbl, struct inode *ino, uint64_t n);
 void inode_forget(struct inode_table *tbl, struct inode *ino, uint64_t n);
 
 size_t inode_table_count(struct inode_table *tbl);
+
+/*
+ * For threads that do not serve a kernel request (and so cannot rely on the
+ * kernel keeping the inode alive): the nodeid of the object @key, 0 if the
+ * kernel does not know it; and a duplicate of @nodeid's descriptor (to close),
+ * or -ENOENT.
+ */
+uint64_t inode_nodeid_of(struct inode_table *tbl, const struct inode_key *key);
+int inode_dup_fd(struct inode_table *tbl, uint64_t nodeid);
 
 #endif

@@ -147,6 +147,9 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->plain_opens),
 		(unsigned long long)stats_get(&s->evictions),
 		(unsigned long long)stats_get(&s->errors));
+	fprintf(out, "kernel cache invalidations sent: %llu; change events lost: %llu\n",
+		(unsigned long long)stats_get(&s->invalidations),
+		(unsigned long long)stats_get(&s->watch_overflows));
 	if (fs->trace)
 		fprintf(out, "latency: round trip kernel -> daemon -> kernel; percentiles are "
 			"log2 bucket upper bounds\n");
@@ -196,7 +199,7 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 	fprintf(out, "},\"daemon\":{\"reads_backend\":%llu,\"bytes_read_backend\":%llu,"
 		"\"reads_cache\":%llu,\"bytes_read_cache\":%llu,\"bytes_written\":%llu,"
 		"\"passthrough_opens\":%llu,\"plain_opens\":%llu,\"evictions\":%llu,"
-		"\"errors\":%llu}}\n",
+		"\"errors\":%llu,\"invalidations\":%llu,\"watch_overflows\":%llu}}\n",
 		(unsigned long long)stats_get(&s->reads_backend),
 		(unsigned long long)stats_get(&s->bytes_read_backend),
 		(unsigned long long)stats_get(&s->reads_cache),
@@ -205,7 +208,9 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->passthrough_opens),
 		(unsigned long long)stats_get(&s->plain_opens),
 		(unsigned long long)stats_get(&s->evictions),
-		(unsigned long long)stats_get(&s->errors));
+		(unsigned long long)stats_get(&s->errors),
+		(unsigned long long)stats_get(&s->invalidations),
+		(unsigned long long)stats_get(&s->watch_overflows));
 }
 
 static void prom_label(FILE *out, const char *s)
@@ -293,6 +298,9 @@ static void render_prometheus(struct fs *fs, struct op_view *v, int n, FILE *out
 	fprintf(out, "# TYPE bpfuse_error_replies_total counter\nbpfuse_error_replies_total{");
 	MNT_LABEL();
 	fprintf(out, "} %llu\n", (unsigned long long)stats_get(&s->errors));
+	fprintf(out, "# TYPE bpfuse_invalidations_total counter\nbpfuse_invalidations_total{");
+	MNT_LABEL();
+	fprintf(out, "} %llu\n", (unsigned long long)stats_get(&s->invalidations));
 #undef MNT_LABEL
 }
 

@@ -29,6 +29,8 @@ struct stats {
 	uint64_t plain_opens;              /* opens served through the daemon */
 	uint64_t evictions;                /* cache evictions (no cache yet: 0) */
 	uint64_t errors;                   /* all error replies */
+	uint64_t invalidations;            /* kernel cache invalidations sent */
+	uint64_t watch_overflows;          /* change events lost (inotify queue overflow) */
 };
 
 static inline void stats_add(uint64_t *c, uint64_t n)
