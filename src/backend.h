@@ -21,10 +21,14 @@
 
 struct config;
 
-/* A freshly looked-up or created object; fd is owned by the receiver. */
+/*
+ * A freshly looked-up or created object.  It owns fd (-1 if none) and handle
+ * (NULL if none) until an inode takes them; otherwise release_entry() frees.
+ */
 struct backend_entry {
 	struct inode_key key;
 	int fd;
+	void *handle;
 	struct stat st;
 };
 
@@ -56,6 +60,9 @@ struct backend_ops {
 	const char *name;
 	int (*open_root)(struct backend *be, struct backend_entry *out);
 	void (*release_inode)(struct backend *be, struct inode *ino);
+	void (*release_entry)(struct backend *be, struct backend_entry *e);
+	/* A new O_PATH descriptor of @ino (the caller closes it), or -errno. */
+	int (*path_fd)(struct backend *be, struct inode *ino);
 
 	int (*lookup)(struct backend *be, struct inode *dir, const char *name,
 		      struct backend_entry *out);
@@ -98,10 +105,16 @@ struct backend_ops {
 	int (*access)(struct backend *be, struct inode *ino, int mask);
 };
 
+struct local_mounts;
+
 struct backend {
 	const struct backend_ops *ops;
 	const struct config *cfg;
 	int root_fd;     /* local: O_PATH fd of the source directory */
+	/* local: inodes keep O_PATH fds up to fd_budget, file handles beyond */
+	long fd_budget;
+	long fds_kept;   /* atomic */
+	struct local_mounts *mounts; /* local: mount id -> fd, to open handles by */
 };
 
 /* Open the backend the config names. Returns 0 or -errno (after one message). */

@@ -8,12 +8,24 @@
  * no path is ever rebuilt from names.  Operations that have no *at() form for
  * O_PATH descriptors go through the descriptor's /proc/self/fd/N magic link,
  * which names the very object the descriptor holds.
+ *
+ * Descriptors are a bounded resource (RLIMIT_NOFILE, which an unprivileged
+ * container may not raise), and a dataset has millions of files.  So an
+ * inode keeps its O_PATH descriptor only while fewer than fd_budget are
+ * kept (half the fd limit); beyond that it keeps a kernel file handle
+ * (name_to_handle_at) and each operation reopens the object with
+ * open_by_handle_at for its own duration: one extra syscall, no limit on
+ * the number of files.  Sources whose filesystem has no file handles keep
+ * descriptors (and are bounded by the fd limit).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
@@ -28,6 +40,137 @@
 static void proc_path(char buf[PROC_FD_PATH_MAX], int fd)
 {
 	snprintf(buf, PROC_FD_PATH_MAX, "/proc/self/fd/%d", fd);
+}
+
+#define MAX_MOUNTS 64
+
+/* Descriptors on each mount inside the source, to open handles relative to. */
+struct local_mounts {
+	pthread_mutex_t lock;
+	int n;
+	int id[MAX_MOUNTS];
+	int fd[MAX_MOUNTS];
+};
+
+struct local_handle {
+	int mount_id;
+	struct file_handle fh; /* variable length: must be last */
+};
+
+static int mount_fd_of(struct backend *be, int mount_id)
+{
+	struct local_mounts *m = be->mounts;
+	int i, fd = -1;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->n; i++)
+		if (m->id[i] == mount_id) {
+			fd = m->fd[i];
+			break;
+		}
+	pthread_mutex_unlock(&m->lock);
+	return fd;
+}
+
+/*
+ * Remember a directory on mount @mount_id as that mount's anchor for
+ * open_by_handle_at(), which wants a real open file there, not O_PATH.
+ * @dirfd is an O_PATH descriptor of a directory on that mount.
+ */
+static int mount_remember(struct backend *be, int mount_id, int dirfd)
+{
+	char path[PROC_FD_PATH_MAX];
+	struct local_mounts *m = be->mounts;
+	int i, err = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->n; i++)
+		if (m->id[i] == mount_id)
+			goto out;
+	if (m->n == MAX_MOUNTS) {
+		err = -ENOSPC;
+		goto out;
+	}
+	proc_path(path, dirfd);
+	m->fd[m->n] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->fd[m->n] < 0) {
+		err = -errno;
+		goto out;
+	}
+	m->id[m->n++] = mount_id;
+out:
+	pthread_mutex_unlock(&m->lock);
+	return err;
+}
+
+/*
+ * Past the descriptor budget, trade @e's descriptor for a file handle.
+ * Keeps the descriptor when the filesystem has no handles.  @dirfd is the
+ * O_PATH descriptor of @e's parent directory.
+ */
+static void entry_economize(struct backend *be, struct backend_entry *e, int dirfd)
+{
+	struct local_handle *h;
+	int mount_id;
+
+	if (__atomic_add_fetch(&be->fds_kept, 1, __ATOMIC_RELAXED) <= be->fd_budget)
+		return;
+	h = malloc(sizeof(*h) + MAX_HANDLE_SZ);
+	if (!h)
+		return;
+	h->fh.handle_bytes = MAX_HANDLE_SZ;
+	/* a directory may be a mount's root: anchor that mount with itself */
+	if (name_to_handle_at(e->fd, "", &h->fh, &mount_id, AT_EMPTY_PATH) ||
+	    mount_remember(be, mount_id, S_ISDIR(e->st.st_mode) ? e->fd : dirfd)) {
+		free(h);
+		return;
+	}
+	h->mount_id = mount_id;
+	close(e->fd);
+	__atomic_sub_fetch(&be->fds_kept, 1, __ATOMIC_RELAXED);
+	e->fd = -1;
+	e->handle = h;
+}
+
+/* An O_PATH descriptor of @ino for one operation; give it back with obj_put(). */
+static int obj_fd(struct backend *be, struct inode *ino)
+{
+	const struct local_handle *h = ino->handle;
+	int mfd, fd;
+
+	if (ino->fd >= 0)
+		return ino->fd;
+	if (!h)
+		return -EBADF;
+	mfd = mount_fd_of(be, h->mount_id);
+	if (mfd < 0)
+		return -ESTALE;
+	fd = open_by_handle_at(mfd, (struct file_handle *)&h->fh, O_PATH | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static void obj_put(struct inode *ino, int fd)
+{
+	if (fd >= 0 && fd != ino->fd)
+		close(fd);
+}
+
+/* Declare and acquire an O_PATH descriptor of @ino named @var, or return. */
+#define OBJ_FD_OR_RETURN(var, be, ino)          \
+	int var = obj_fd((be), (ino));          \
+	if (var < 0)                            \
+		return var
+
+static int local_path_fd(struct backend *be, struct inode *ino)
+{
+	int fd = obj_fd(be, ino);
+
+	if (fd >= 0 && fd == ino->fd) {
+		fd = fcntl(ino->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+	}
+	return fd;
 }
 
 /* Names come from the kernel, which has checked them; check again anyway. */
@@ -49,6 +192,7 @@ static int entry_from_fd(int fd, struct backend_entry *out)
 	out->key.dev = out->st.st_dev;
 	out->key.ino = out->st.st_ino;
 	out->fd = fd;
+	out->handle = NULL;
 	return 0;
 }
 
@@ -65,6 +209,15 @@ static int local_lookup_fd(int dirfd, const char *name, struct backend_entry *ou
 	return err;
 }
 
+static int lookup_entry(struct backend *be, int dirfd, const char *name, struct backend_entry *out)
+{
+	int err = local_lookup_fd(dirfd, name, out);
+
+	if (!err)
+		entry_economize(be, out, dirfd);
+	return err;
+}
+
 static int local_open_root(struct backend *be, struct backend_entry *out)
 {
 	return entry_from_fd(be->root_fd, out);
@@ -72,9 +225,24 @@ static int local_open_root(struct backend *be, struct backend_entry *out)
 
 static void local_release_inode(struct backend *be, struct inode *ino)
 {
-	if (ino->fd >= 0 && ino->fd != be->root_fd)
+	if (ino->fd >= 0 && ino->fd != be->root_fd) {
 		close(ino->fd);
+		__atomic_sub_fetch(&be->fds_kept, 1, __ATOMIC_RELAXED);
+	}
 	ino->fd = -1;
+	free(ino->handle);
+	ino->handle = NULL;
+}
+
+static void local_release_entry(struct backend *be, struct backend_entry *e)
+{
+	if (e->fd >= 0) {
+		close(e->fd);
+		__atomic_sub_fetch(&be->fds_kept, 1, __ATOMIC_RELAXED);
+	}
+	e->fd = -1;
+	free(e->handle);
+	e->handle = NULL;
 }
 
 static int local_lookup(struct backend *be, struct inode *dir, const char *name,
@@ -82,27 +250,32 @@ static int local_lookup(struct backend *be, struct inode *dir, const char *name,
 {
 	int err = check_name(name);
 
-	(void)be;
 	if (err)
 		return err;
-	return local_lookup_fd(dir->fd, name, out);
+	OBJ_FD_OR_RETURN(dfd, be, dir);
+	err = lookup_entry(be, dfd, name, out);
+	obj_put(dir, dfd);
+	return err;
 }
 
 static int local_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st)
 {
-	(void)be;
-	if (fstatat(fd >= 0 ? fd : ino->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
-		return -errno;
-	return 0;
+	int err = 0;
+
+	if (fd >= 0)
+		return fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) ? -errno : 0;
+	OBJ_FD_OR_RETURN(ofd, be, ino);
+	if (fstatat(ofd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		err = -errno;
+	obj_put(ino, ofd);
+	return err;
 }
 
-static int local_setattr(struct backend *be, struct inode *ino, int fd, const struct stat *attr,
-			 int to_set)
+static int setattr_fd(struct inode *ino, int ofd, int fd, const struct stat *attr, int to_set)
 {
 	char path[PROC_FD_PATH_MAX];
 
-	(void)be;
-	proc_path(path, ino->fd);
+	proc_path(path, ofd);
 	if (to_set & BACKEND_SET_MODE) {
 		if (S_ISLNK(ino->type))
 			return -EOPNOTSUPP; /* Linux has no modes on symlinks */
@@ -113,7 +286,7 @@ static int local_setattr(struct backend *be, struct inode *ino, int fd, const st
 		uid_t uid = (to_set & BACKEND_SET_UID) ? attr->st_uid : (uid_t)-1;
 		gid_t gid = (to_set & BACKEND_SET_GID) ? attr->st_gid : (gid_t)-1;
 
-		if (fchownat(ino->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		if (fchownat(ofd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 			return -errno;
 	}
 	if (to_set & BACKEND_SET_SIZE) {
@@ -147,14 +320,26 @@ static int local_setattr(struct backend *be, struct inode *ino, int fd, const st
 	return 0;
 }
 
+static int local_setattr(struct backend *be, struct inode *ino, int fd, const struct stat *attr,
+			 int to_set)
+{
+	int err;
+
+	OBJ_FD_OR_RETURN(ofd, be, ino);
+	err = setattr_fd(ino, ofd, fd, attr, to_set);
+	obj_put(ino, ofd);
+	return err;
+}
+
 static int local_readlink(struct backend *be, struct inode *ino, char *buf, size_t size)
 {
 	ssize_t n;
 
-	(void)be;
-	n = readlinkat(ino->fd, "", buf, size);
+	OBJ_FD_OR_RETURN(ofd, be, ino);
+	n = readlinkat(ofd, "", buf, size);
 	if (n < 0)
-		return -errno;
+		n = -errno;
+	obj_put(ino, ofd);
 	return (int)n;
 }
 
@@ -178,17 +363,17 @@ static int fix_owner(int dirfd, const char *name, const struct backend_cred *cre
 	return 0;
 }
 
-/* Finish a creation: own it, look it up; on failure remove it again. */
-static int finish_create(struct inode *dir, const char *name, const struct backend_cred *cred,
-			 int is_dir, struct backend_entry *out)
+/* Finish a creation in @dfd: own it, look it up; on failure remove it again. */
+static int finish_create(struct backend *be, int dfd, const char *name,
+			 const struct backend_cred *cred, int is_dir, struct backend_entry *out)
 {
 	int err;
 
-	err = fix_owner(dir->fd, name, cred);
+	err = fix_owner(dfd, name, cred);
 	if (!err)
-		err = local_lookup_fd(dir->fd, name, out);
+		err = lookup_entry(be, dfd, name, out);
 	if (err)
-		unlinkat(dir->fd, name, is_dir ? AT_REMOVEDIR : 0);
+		unlinkat(dfd, name, is_dir ? AT_REMOVEDIR : 0);
 	return err;
 }
 
@@ -197,16 +382,15 @@ static int local_mknod(struct backend *be, struct inode *dir, const char *name, 
 {
 	int err = check_name(name);
 
-	(void)be;
 	if (err)
 		return err;
-	if (S_ISDIR(mode)) {
-		if (mkdirat(dir->fd, name, mode & ~S_IFMT))
-			return -errno;
-	} else if (mknodat(dir->fd, name, mode, rdev)) {
-		return -errno;
-	}
-	return finish_create(dir, name, cred, S_ISDIR(mode), out);
+	OBJ_FD_OR_RETURN(dfd, be, dir);
+	if (S_ISDIR(mode) ? mkdirat(dfd, name, mode & ~S_IFMT) : mknodat(dfd, name, mode, rdev))
+		err = -errno;
+	else
+		err = finish_create(be, dfd, name, cred, S_ISDIR(mode), out);
+	obj_put(dir, dfd);
+	return err;
 }
 
 static int local_symlink(struct backend *be, struct inode *dir, const char *name,
@@ -215,59 +399,95 @@ static int local_symlink(struct backend *be, struct inode *dir, const char *name
 {
 	int err = check_name(name);
 
-	(void)be;
 	if (err)
 		return err;
 	if (strnlen(target, PATH_MAX) >= PATH_MAX)
 		return -ENAMETOOLONG;
-	if (symlinkat(target, dir->fd, name))
-		return -errno;
-	return finish_create(dir, name, cred, 0, out);
+	OBJ_FD_OR_RETURN(dfd, be, dir);
+	if (symlinkat(target, dfd, name))
+		err = -errno;
+	else
+		err = finish_create(be, dfd, name, cred, 0, out);
+	obj_put(dir, dfd);
+	return err;
 }
 
 static int local_link(struct backend *be, struct inode *ino, struct inode *newdir,
 		      const char *newname, struct backend_entry *out)
 {
 	char path[PROC_FD_PATH_MAX];
-	int err = check_name(newname);
+	int ofd, dfd, err = check_name(newname);
 
-	(void)be;
 	if (err)
 		return err;
-	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, which root has */
-	if (linkat(ino->fd, "", newdir->fd, newname, AT_EMPTY_PATH)) {
-		proc_path(path, ino->fd);
-		if (errno != ENOENT && errno != EPERM && errno != EINVAL)
-			return -errno;
-		if (linkat(AT_FDCWD, path, newdir->fd, newname, AT_SYMLINK_FOLLOW))
-			return -errno;
+	ofd = obj_fd(be, ino);
+	if (ofd < 0)
+		return ofd;
+	dfd = obj_fd(be, newdir);
+	if (dfd < 0) {
+		obj_put(ino, ofd);
+		return dfd;
 	}
-	return local_lookup_fd(newdir->fd, newname, out);
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, which root has */
+	if (linkat(ofd, "", dfd, newname, AT_EMPTY_PATH)) {
+		err = -errno;
+		proc_path(path, ofd);
+		if ((err == -ENOENT || err == -EPERM || err == -EINVAL) &&
+		    !linkat(AT_FDCWD, path, dfd, newname, AT_SYMLINK_FOLLOW))
+			err = 0;
+		else if (err == -ENOENT || err == -EPERM || err == -EINVAL)
+			err = -errno;
+	}
+	if (!err)
+		err = lookup_entry(be, dfd, newname, out);
+	obj_put(newdir, dfd);
+	obj_put(ino, ofd);
+	return err;
+}
+
+static int remove_name(struct backend *be, struct inode *dir, const char *name, int flags)
+{
+	int err = 0;
+
+	OBJ_FD_OR_RETURN(dfd, be, dir);
+	if (unlinkat(dfd, name, flags))
+		err = -errno;
+	obj_put(dir, dfd);
+	return err;
 }
 
 static int local_unlink(struct backend *be, struct inode *dir, const char *name)
 {
-	(void)be;
-	return unlinkat(dir->fd, name, 0) ? -errno : 0;
+	return remove_name(be, dir, name, 0);
 }
 
 static int local_rmdir(struct backend *be, struct inode *dir, const char *name)
 {
-	(void)be;
-	return unlinkat(dir->fd, name, AT_REMOVEDIR) ? -errno : 0;
+	return remove_name(be, dir, name, AT_REMOVEDIR);
 }
 
 static int local_rename(struct backend *be, struct inode *dir, const char *name,
 			struct inode *newdir, const char *newname, unsigned int flags)
 {
-	int err = check_name(newname);
+	int dfd, nfd, err = check_name(newname);
 
-	(void)be;
 	if (err)
 		return err;
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
-	return renameat2(dir->fd, name, newdir->fd, newname, flags) ? -errno : 0;
+	dfd = obj_fd(be, dir);
+	if (dfd < 0)
+		return dfd;
+	nfd = obj_fd(be, newdir);
+	if (nfd < 0) {
+		obj_put(dir, dfd);
+		return nfd;
+	}
+	if (renameat2(dfd, name, nfd, newname, flags))
+		err = -errno;
+	obj_put(newdir, nfd);
+	obj_put(dir, dfd);
+	return err;
 }
 
 static int local_open(struct backend *be, struct inode *ino, int flags)
@@ -275,10 +495,13 @@ static int local_open(struct backend *be, struct inode *ino, int flags)
 	char path[PROC_FD_PATH_MAX];
 	int fd;
 
-	(void)be;
-	proc_path(path, ino->fd);
+	OBJ_FD_OR_RETURN(ofd, be, ino);
+	proc_path(path, ofd);
 	fd = open(path, (flags & ~(O_NOFOLLOW | O_CREAT | O_EXCL)) | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		fd = -errno;
+	obj_put(ino, ofd);
+	return fd;
 }
 
 static int local_create(struct backend *be, struct inode *dir, const char *name, mode_t mode,
@@ -286,29 +509,25 @@ static int local_create(struct backend *be, struct inode *dir, const char *name,
 {
 	int fd, err = check_name(name);
 
-	(void)be;
 	if (err)
 		return err;
+	OBJ_FD_OR_RETURN(dfd, be, dir);
 	flags = (flags & ~O_NOFOLLOW) | O_CLOEXEC;
 	/* Create exclusively so we only ever chown what we made ourselves. */
-	fd = openat(dir->fd, name, flags | O_CREAT | O_EXCL, mode);
+	fd = openat(dfd, name, flags | O_CREAT | O_EXCL, mode);
 	if (fd >= 0) {
-		err = finish_create(dir, name, cred, 0, out);
-		if (err) {
-			close(fd);
-			return err;
-		}
-		return fd;
+		err = finish_create(be, dfd, name, cred, 0, out);
+	} else if (errno != EEXIST || (flags & O_EXCL)) {
+		err = -errno;
+	} else {
+		/* lost a race with a creator behind our back: open what is there */
+		fd = openat(dfd, name, flags & ~O_CREAT);
+		err = fd < 0 ? -errno : lookup_entry(be, dfd, name, out);
 	}
-	if (errno != EEXIST || (flags & O_EXCL))
-		return -errno;
-	/* lost a race with a creator behind our back: open what is there */
-	fd = openat(dir->fd, name, flags & ~O_CREAT);
-	if (fd < 0)
-		return -errno;
-	err = local_lookup_fd(dir->fd, name, out);
+	obj_put(dir, dfd);
 	if (err) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return err;
 	}
 	return fd;
@@ -318,10 +537,13 @@ static int local_opendir(struct backend *be, struct inode *ino, struct backend_d
 {
 	int fd;
 
-	(void)be;
-	fd = openat(ino->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	OBJ_FD_OR_RETURN(ofd, be, ino);
+	fd = openat(ofd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		fd = -errno;
+	obj_put(ino, ofd);
+	if (fd < 0)
+		return fd;
 	d->dp = fdopendir(fd);
 	if (!d->dp) {
 		int err = -errno;
@@ -366,8 +588,13 @@ static void local_closedir(struct backend *be, struct backend_dir *d)
 
 static int local_statfs(struct backend *be, struct inode *ino, struct statvfs *st)
 {
-	(void)be;
-	return fstatvfs(ino->fd, st) ? -errno : 0;
+	int err = 0;
+
+	OBJ_FD_OR_RETURN(ofd, be, ino);
+	if (fstatvfs(ofd, st))
+		err = -errno;
+	obj_put(ino, ofd);
+	return err;
 }
 
 /*
@@ -380,12 +607,15 @@ static int local_setxattr(struct backend *be, struct inode *ino, const char *nam
 			  const char *value, size_t size, int flags)
 {
 	char path[PROC_FD_PATH_MAX];
+	int n;
 
-	(void)be;
 	if (S_ISLNK(ino->type))
 		return -EPERM;
-	proc_path(path, ino->fd);
-	return setxattr(path, name, value, size, flags) ? -errno : 0;
+	OBJ_FD_OR_RETURN(ofd, be, ino);
+	proc_path(path, ofd);
+	n = setxattr(path, name, value, size, flags) ? -errno : 0;
+	obj_put(ino, ofd);
+	return n;
 }
 
 static int local_getxattr(struct backend *be, struct inode *ino, const char *name, char *buf,
@@ -394,12 +624,15 @@ static int local_getxattr(struct backend *be, struct inode *ino, const char *nam
 	char path[PROC_FD_PATH_MAX];
 	ssize_t n;
 
-	(void)be;
 	if (S_ISLNK(ino->type))
 		return -ENODATA;
-	proc_path(path, ino->fd);
+	OBJ_FD_OR_RETURN(ofd, be, ino);
+	proc_path(path, ofd);
 	n = getxattr(path, name, buf, size);
-	return n < 0 ? -errno : (int)n;
+	if (n < 0)
+		n = -errno;
+	obj_put(ino, ofd);
+	return (int)n;
 }
 
 static int local_listxattr(struct backend *be, struct inode *ino, char *buf, size_t size)
@@ -407,38 +640,49 @@ static int local_listxattr(struct backend *be, struct inode *ino, char *buf, siz
 	char path[PROC_FD_PATH_MAX];
 	ssize_t n;
 
-	(void)be;
 	if (S_ISLNK(ino->type))
 		return 0;
-	proc_path(path, ino->fd);
+	OBJ_FD_OR_RETURN(ofd, be, ino);
+	proc_path(path, ofd);
 	n = listxattr(path, buf, size);
-	return n < 0 ? -errno : (int)n;
+	if (n < 0)
+		n = -errno;
+	obj_put(ino, ofd);
+	return (int)n;
 }
 
 static int local_removexattr(struct backend *be, struct inode *ino, const char *name)
 {
 	char path[PROC_FD_PATH_MAX];
+	int n;
 
-	(void)be;
 	if (S_ISLNK(ino->type))
 		return -ENODATA;
-	proc_path(path, ino->fd);
-	return removexattr(path, name) ? -errno : 0;
+	OBJ_FD_OR_RETURN(ofd, be, ino);
+	proc_path(path, ofd);
+	n = removexattr(path, name) ? -errno : 0;
+	obj_put(ino, ofd);
+	return n;
 }
 
 static int local_access(struct backend *be, struct inode *ino, int mask)
 {
 	char path[PROC_FD_PATH_MAX];
+	int n;
 
-	(void)be;
-	proc_path(path, ino->fd);
-	return faccessat(AT_FDCWD, path, mask, 0) ? -errno : 0;
+	OBJ_FD_OR_RETURN(ofd, be, ino);
+	proc_path(path, ofd);
+	n = faccessat(AT_FDCWD, path, mask, 0) ? -errno : 0;
+	obj_put(ino, ofd);
+	return n;
 }
 
 const struct backend_ops backend_local_ops = {
 	.name = "local",
 	.open_root = local_open_root,
 	.release_inode = local_release_inode,
+	.release_entry = local_release_entry,
+	.path_fd = local_path_fd,
 	.lookup = local_lookup,
 	.getattr = local_getattr,
 	.setattr = local_setattr,
@@ -464,9 +708,20 @@ const struct backend_ops backend_local_ops = {
 
 int backend_open(struct backend *be, const struct config *cfg)
 {
+	struct rlimit lim;
+
 	memset(be, 0, sizeof(*be));
 	be->cfg = cfg;
 	be->root_fd = -1;
+	be->mounts = calloc(1, sizeof(*be->mounts));
+	if (!be->mounts)
+		return -ENOMEM;
+	pthread_mutex_init(&be->mounts->lock, NULL);
+	/* half the descriptors for inodes: open files, sockets and BPF need the rest */
+	be->fd_budget = 512;
+	if (!getrlimit(RLIMIT_NOFILE, &lim) && lim.rlim_cur != RLIM_INFINITY &&
+	    lim.rlim_cur / 2 > 512)
+		be->fd_budget = (long)(lim.rlim_cur / 2);
 	switch (cfg->backend) {
 	case BACKEND_LOCAL:
 		be->ops = &backend_local_ops;
@@ -484,7 +739,16 @@ int backend_open(struct backend *be, const struct config *cfg)
 
 void backend_close(struct backend *be)
 {
+	int i;
+
 	if (be->root_fd >= 0)
 		close(be->root_fd);
 	be->root_fd = -1;
+	if (be->mounts) {
+		for (i = 0; i < be->mounts->n; i++)
+			close(be->mounts->fd[i]);
+		pthread_mutex_destroy(&be->mounts->lock);
+		free(be->mounts);
+		be->mounts = NULL;
+	}
 }

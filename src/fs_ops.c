@@ -87,6 +87,14 @@ static int read_only(fuse_req_t req)
 		}                                 \
 	} while (0)
 
+/* Record what the kernel is told, so the watcher can tell real changes apart. */
+static void note_attr(struct inode *ino, const struct stat *st)
+{
+	__atomic_store_n(&ino->ctime_ns,
+			 (uint64_t)st->st_ctim.tv_sec * 1000000000ULL + (uint64_t)st->st_ctim.tv_nsec,
+			 __ATOMIC_RELAXED);
+}
+
 static struct backend_cred req_cred(fuse_req_t req)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
@@ -111,21 +119,19 @@ static void reply_err(fuse_req_t req, int err)
 
 /*
  * Turn a backend entry into a kernel-visible inode and fill @e.  Consumes
- * the entry's descriptor.  Returns 0 or -ENOMEM.
+ * the entry's descriptor and handle.  Returns 0 or -ENOMEM.
  */
 static int make_entry(struct fs *fs, struct backend_entry *be, struct fuse_entry_param *e)
 {
 	struct inode *ino;
 
-	ino = inode_add_lookup(&fs->inodes, &be->key, be->st.st_mode, &be->fd);
-	if (be->fd >= 0) {
-		close(be->fd);
-		be->fd = -1;
-	}
+	ino = inode_add_lookup(&fs->inodes, &be->key, be->st.st_mode, &be->fd, &be->handle);
+	fs->be.ops->release_entry(&fs->be, be); /* what a known inode did not take */
 	if (!ino)
 		return -ENOMEM;
 	if (S_ISDIR(ino->type) && !ino->watch_wd)
 		watch_add_dir(fs, ino);
+	note_attr(ino, &be->st);
 	memset(e, 0, sizeof(*e));
 	e->ino = ino->nodeid;
 	e->attr = be->st;
@@ -237,10 +243,12 @@ static void op_getattr(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 	op_begin(req, FUSE_GETATTR);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	err = fs->be.ops->getattr(&fs->be, ino, fi ? (int)fi->fh : -1, &st);
-	if (err)
+	if (err) {
 		reply_err(req, err);
-	else
-		fuse_reply_attr(req, &st, fs->cfg->attr_timeout_s);
+		return;
+	}
+	note_attr(ino, &st);
+	fuse_reply_attr(req, &st, fs->cfg->attr_timeout_s);
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int to_set,
@@ -258,10 +266,12 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int
 	err = fs->be.ops->setattr(&fs->be, ino, fd, attr, to_set);
 	if (!err)
 		err = fs->be.ops->getattr(&fs->be, ino, fd, &st);
-	if (err)
+	if (err) {
 		reply_err(req, err);
-	else
-		fuse_reply_attr(req, &st, fs->cfg->attr_timeout_s);
+		return;
+	}
+	note_attr(ino, &st);
+	fuse_reply_attr(req, &st, fs->cfg->attr_timeout_s);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t nodeid)

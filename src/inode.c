@@ -2,7 +2,6 @@
 #include "inode.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -141,7 +140,7 @@ static void unlink_locked(struct inode_table *tbl, struct inode *ino)
 	tbl->count--;
 }
 
-static struct inode *inode_new(const struct inode_key *key, mode_t type, int fd)
+static struct inode *inode_new(const struct inode_key *key, mode_t type, int fd, void *handle)
 {
 	struct inode *ino = calloc(1, sizeof(*ino));
 
@@ -150,6 +149,7 @@ static struct inode *inode_new(const struct inode_key *key, mode_t type, int fd)
 	ino->key = *key;
 	ino->type = type & S_IFMT;
 	ino->fd = fd;
+	ino->handle = handle;
 	ino->backing_fd = -1;
 	pthread_mutex_init(&ino->lock, NULL);
 	return ino;
@@ -157,7 +157,7 @@ static struct inode *inode_new(const struct inode_key *key, mode_t type, int fd)
 
 int inode_table_set_root(struct inode_table *tbl, const struct inode_key *key, mode_t type, int fd)
 {
-	struct inode *ino = inode_new(key, type, fd);
+	struct inode *ino = inode_new(key, type, fd, NULL);
 
 	if (!ino)
 		return -ENOMEM;
@@ -182,7 +182,7 @@ struct inode *inode_get(struct inode_table *tbl, uint64_t nodeid)
 }
 
 struct inode *inode_add_lookup(struct inode_table *tbl, const struct inode_key *key,
-			       mode_t type, int *fd)
+			       mode_t type, int *fd, void **handle)
 {
 	struct inode *ino;
 
@@ -195,12 +195,13 @@ struct inode *inode_add_lookup(struct inode_table *tbl, const struct inode_key *
 		pthread_mutex_unlock(&tbl->lock);
 		return ino;
 	}
-	ino = inode_new(key, type, *fd);
+	ino = inode_new(key, type, *fd, *handle);
 	if (ino) {
 		ino->nodeid = tbl->next_nodeid++;
 		ino->nlookup = 1;
 		insert_locked(tbl, ino);
 		*fd = -1;
+		*handle = NULL;
 	}
 	pthread_mutex_unlock(&tbl->lock);
 	return ino;
@@ -245,7 +246,8 @@ size_t inode_table_count(struct inode_table *tbl)
 	return n;
 }
 
-uint64_t inode_nodeid_of(struct inode_table *tbl, const struct inode_key *key)
+uint64_t inode_nodeid_of(struct inode_table *tbl, const struct inode_key *key,
+			 uint64_t *ctime_ns)
 {
 	struct inode *ino;
 	uint64_t id = 0;
@@ -254,25 +256,25 @@ uint64_t inode_nodeid_of(struct inode_table *tbl, const struct inode_key *key)
 	for (ino = tbl->by_key[hash_key(key) & (tbl->nbuckets - 1)]; ino; ino = ino->next_key)
 		if (ino->key.dev == key->dev && ino->key.ino == key->ino) {
 			id = ino->nodeid;
+			*ctime_ns = __atomic_load_n(&ino->ctime_ns, __ATOMIC_RELAXED);
 			break;
 		}
 	pthread_mutex_unlock(&tbl->lock);
 	return id;
 }
 
-int inode_dup_fd(struct inode_table *tbl, uint64_t nodeid)
+int inode_call_locked(struct inode_table *tbl, uint64_t nodeid,
+		      int (*fn)(struct inode *ino, void *arg), void *arg)
 {
 	struct inode *ino;
-	int fd = -ENOENT;
+	int ret = -ENOENT;
 
 	pthread_mutex_lock(&tbl->lock);
 	for (ino = tbl->by_id[hash_u64(nodeid) & (tbl->nbuckets - 1)]; ino; ino = ino->next_id)
 		if (ino->nodeid == nodeid) {
-			fd = fcntl(ino->fd, F_DUPFD_CLOEXEC, 0);
-			if (fd < 0)
-				fd = -errno;
+			ret = fn(ino, arg);
 			break;
 		}
 	pthread_mutex_unlock(&tbl->lock);
-	return fd;
+	return ret;
 }

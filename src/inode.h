@@ -34,7 +34,8 @@ struct inode {
 	uint64_t nodeid;
 	struct inode_key key;
 	mode_t type;          /* S_IFMT bits of the object */
-	int fd;               /* local backend: O_PATH fd of the object */
+	int fd;               /* local backend: O_PATH fd of the object, or -1 ... */
+	void *handle;         /* ... then the backend's handle to reopen it by (owned) */
 	uint64_t nlookup;     /* tbl->lock */
 
 	pthread_mutex_t lock;
@@ -42,6 +43,7 @@ struct inode {
 	int backing_id;       /* passthrough backing id shared by all opens, 0 if none */
 	int backing_fd;       /* the fd registered as backing file, -1 if none */
 	int watch_wd;         /* directories: inotify watch descriptor, 0 if none (inode->lock) */
+	uint64_t ctime_ns;    /* ctime in the last attributes given to the kernel (atomic) */
 
 	struct inode *next_id;  /* hash chain by nodeid */
 	struct inode *next_key; /* hash chain by key */
@@ -76,12 +78,13 @@ struct inode *inode_get(struct inode_table *tbl, uint64_t nodeid);
 
 /*
  * Account one kernel lookup of the object @key.  When the object is known,
- * its nlookup is incremented and *fd is left for the caller to close (the
- * known inode keeps its own); otherwise a new inode takes ownership of *fd
- * and *fd is set to -1.  Returns the inode, or NULL on ENOMEM.
+ * its nlookup is incremented and *fd / *handle are left for the caller to
+ * release (the known inode keeps its own); otherwise a new inode takes
+ * ownership of both and they are set to -1 / NULL.  Returns the inode, or
+ * NULL on ENOMEM.
  */
 struct inode *inode_add_lookup(struct inode_table *tbl, const struct inode_key *key,
-			       mode_t type, int *fd);
+			       mode_t type, int *fd, void **handle);
 
 /* Add @n lookups to an inode the caller knows is alive (readdirplus, link). */
 void inode_ref(struct inode_table *tbl, struct inode *ino, uint64_t n);
@@ -100,10 +103,12 @@ size_t inode_table_count(struct inode_table *tbl);
 /*
  * For threads that do not serve a kernel request (and so cannot rely on the
  * kernel keeping the inode alive): the nodeid of the object @key, 0 if the
- * kernel does not know it; and a duplicate of @nodeid's descriptor (to close),
- * or -ENOENT.
+ * kernel does not know it, with the ctime last reported for it; and @fn called on inode @nodeid with the table
+ * locked (so it cannot be freed meanwhile), returning fn's result or -ENOENT.
  */
-uint64_t inode_nodeid_of(struct inode_table *tbl, const struct inode_key *key);
-int inode_dup_fd(struct inode_table *tbl, uint64_t nodeid);
+uint64_t inode_nodeid_of(struct inode_table *tbl, const struct inode_key *key,
+			 uint64_t *ctime_ns);
+int inode_call_locked(struct inode_table *tbl, uint64_t nodeid,
+		      int (*fn)(struct inode *ino, void *arg), void *arg);
 
 #endif

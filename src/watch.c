@@ -67,7 +67,7 @@ void watch_add_dir(struct fs *fs, struct inode *ino)
 {
 	struct watch *w = fs->watch;
 	char path[32];
-	int wd;
+	int fd, wd;
 
 	if (!w)
 		return;
@@ -76,8 +76,14 @@ void watch_add_dir(struct fs *fs, struct inode *ino)
 		pthread_mutex_unlock(&ino->lock);
 		return;
 	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", ino->fd);
+	fd = fs->be.ops->path_fd(&fs->be, ino);
+	if (fd < 0) {
+		pthread_mutex_unlock(&ino->lock);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	wd = inotify_add_watch(w->ifd, path, WATCH_MASK);
+	close(fd);
 	if (wd < 0) {
 		pthread_mutex_unlock(&ino->lock);
 		if (errno == ENOSPC && !__atomic_exchange_n(&w->warned_full, 1, __ATOMIC_RELAXED))
@@ -113,12 +119,26 @@ static void inval_inode(struct fs *fs, uint64_t nodeid, int data)
 	stats_add(&fs->stats.invalidations, 1);
 }
 
-/* The nodeid of @dir's child @name, if the kernel knows it. */
-static uint64_t child_nodeid(struct fs *fs, uint64_t dir, const char *name)
+static int path_fd_locked(struct inode *ino, void *arg)
 {
+	struct fs *fs = arg;
+
+	return fs->be.ops->path_fd(&fs->be, ino);
+}
+
+/*
+ * The nodeid of @dir's child @name, if the kernel knows it and its ctime
+ * differs from what the kernel was told (or @always).  ctime moves on every
+ * change of data or metadata, so an event that left it alone (our own
+ * read-write backing files being closed, say) changes nothing worth
+ * invalidating.
+ */
+static uint64_t child_nodeid(struct fs *fs, uint64_t dir, const char *name, int always)
+{
+	uint64_t id, told = 0, now;
 	struct inode_key key;
 	struct stat st;
-	int fd = inode_dup_fd(&fs->inodes, dir);
+	int fd = inode_call_locked(&fs->inodes, dir, path_fd_locked, fs);
 
 	if (fd < 0)
 		return 0;
@@ -129,7 +149,11 @@ static uint64_t child_nodeid(struct fs *fs, uint64_t dir, const char *name)
 	close(fd);
 	key.dev = st.st_dev;
 	key.ino = st.st_ino;
-	return inode_nodeid_of(&fs->inodes, &key);
+	id = inode_nodeid_of(&fs->inodes, &key, &told);
+	now = (uint64_t)st.st_ctim.tv_sec * 1000000000ULL + (uint64_t)st.st_ctim.tv_nsec;
+	if (id && !always && now == told)
+		return 0;
+	return id;
 }
 
 static void handle_event(struct fs *fs, const struct inotify_event *ev)
@@ -141,6 +165,8 @@ static void handle_event(struct fs *fs, const struct inotify_event *ev)
 		return;
 	}
 	dir = map_get(fs->watch, ev->wd);
+	pr_debug("watch: wd %d dir %llu mask 0x%x name '%s'", ev->wd, (unsigned long long)dir,
+		 ev->mask, ev->len ? ev->name : "");
 	if (!dir)
 		return;
 	if (ev->mask & IN_IGNORED) { /* the directory is gone */
@@ -160,13 +186,13 @@ static void handle_event(struct fs *fs, const struct inotify_event *ev)
 		stats_add(&fs->stats.invalidations, 1);
 		if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
 			/* a hard link or a rename onto a known object changes its nlink/ctime */
-			child = child_nodeid(fs, dir, ev->name);
+			child = child_nodeid(fs, dir, ev->name, 1);
 			if (child)
 				inval_inode(fs, child, 0);
 		}
 		return;
 	}
-	child = child_nodeid(fs, dir, ev->name);
+	child = child_nodeid(fs, dir, ev->name, 0);
 	if (child)
 		inval_inode(fs, child, (ev->mask & (IN_MODIFY | IN_CLOSE_WRITE)) != 0);
 }

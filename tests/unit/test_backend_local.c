@@ -186,6 +186,49 @@ static void test_readdir_resume(void **state)
 	f->be.ops->closedir(&f->be, &d);
 }
 
+/* Past the descriptor budget, objects are kept as file handles and still work. */
+static void test_handles_past_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct backend_cred c = me();
+	struct backend_entry e, e2;
+	struct inode ino = { 0 }, dir = { 0 };
+	struct stat st;
+	char buf[16];
+	int fd;
+
+	f->be.fd_budget = 0;
+	assert_int_equal(f->be.ops->mknod(&f->be, &f->root, "sub", S_IFDIR | 0755, 0, &c, &e), 0);
+	assert_int_equal(e.fd, -1);
+	assert_non_null(e.handle);
+	dir.fd = -1;
+	dir.handle = e.handle;
+	dir.type = S_IFDIR;
+	fd = f->be.ops->create(&f->be, &dir, "x", 0600, O_RDWR, &c, &e2);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "12345", 5), 5);
+	close(fd);
+	assert_int_equal(e2.fd, -1);
+	ino.fd = -1;
+	ino.handle = e2.handle;
+	ino.type = S_IFREG;
+	assert_int_equal(f->be.ops->getattr(&f->be, &ino, -1, &st), 0);
+	assert_int_equal(st.st_size, 5);
+	fd = f->be.ops->open(&f->be, &ino, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 5);
+	close(fd);
+	fd = f->be.ops->path_fd(&f->be, &dir);
+	assert_true(fd >= 0);
+	close(fd);
+	/* an unlinked, closed object cannot be reopened by handle (documented) */
+	assert_int_equal(f->be.ops->unlink(&f->be, &dir, "x"), 0);
+	assert_int_equal(f->be.ops->getattr(&f->be, &ino, -1, &st), -ESTALE);
+	f->be.ops->release_inode(&f->be, &ino);
+	f->be.ops->release_inode(&f->be, &dir);
+	assert_null(dir.handle);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +237,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rename_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_xattrs_as_ext4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readdir_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handles_past_budget, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

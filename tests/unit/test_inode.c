@@ -12,6 +12,7 @@
 #include "inode.h"
 
 static int released;
+static void *h;
 
 static void count_release(struct inode *ino, void *arg)
 {
@@ -56,11 +57,11 @@ static void test_same_key_same_inode(void **state)
 	int fd1 = 100, fd2 = 101;
 	struct inode *a, *b;
 
-	a = inode_add_lookup(tbl, &k, S_IFREG, &fd1);
+	a = inode_add_lookup(tbl, &k, S_IFREG, &fd1, &h);
 	assert_non_null(a);
 	assert_int_equal(fd1, -1); /* taken over */
 	assert_int_equal(a->fd, 100);
-	b = inode_add_lookup(tbl, &k, S_IFREG, &fd2);
+	b = inode_add_lookup(tbl, &k, S_IFREG, &fd2, &h);
 	assert_ptr_equal(a, b);
 	assert_int_equal(fd2, 101); /* left to the caller */
 	assert_int_equal(a->nlookup, 2);
@@ -77,12 +78,12 @@ static void test_nodeids_not_reused(void **state)
 	struct inode_table *tbl = *state;
 	struct inode_key k = { 5, 1 };
 	int fd = 3;
-	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd);
+	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);
 	uint64_t first = a->nodeid;
 
 	inode_forget(tbl, a, 1);
 	fd = 3;
-	a = inode_add_lookup(tbl, &k, S_IFREG, &fd);
+	a = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);
 	assert_true(a->nodeid != first);
 	assert_null(inode_get(tbl, first));
 }
@@ -92,7 +93,7 @@ static void test_open_keeps_forgotten_inode(void **state)
 	struct inode_table *tbl = *state;
 	struct inode_key k = { 9, 9 };
 	int fd = 4;
-	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd);
+	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);
 
 	a->nopen = 1;
 	inode_forget(tbl, a, 1);
@@ -107,7 +108,7 @@ static void test_overforget_clamps(void **state)
 	struct inode_table *tbl = *state;
 	struct inode_key k = { 1, 1000 };
 	int fd = 5;
-	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd);
+	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);
 
 	inode_ref(tbl, a, 2);
 	assert_int_equal(a->nlookup, 3);
@@ -124,13 +125,13 @@ static void test_many_inodes_grow(void **state)
 		struct inode_key k = { 2, i };
 		int fd = 7;
 
-		assert_non_null(inode_add_lookup(tbl, &k, S_IFREG, &fd));
+		assert_non_null(inode_add_lookup(tbl, &k, S_IFREG, &fd, &h));
 	}
 	assert_int_equal(inode_table_count(tbl), 10001);
 	for (i = 0; i < 10000; i++) {
 		struct inode_key k = { 2, i };
 		int fd = 8;
-		struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd);
+		struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);
 
 		assert_int_equal(fd, 8); /* found, not created */
 		assert_ptr_equal(inode_get(tbl, a->nodeid), a);

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cache.h - the on-disk cache store (an ext4 directory) for remote object data.
+ *
+ * Knows nothing of S3 or BPF: an object is a key (64 hex digits, see cache_key()) and a
+ * size, cut into fixed-size blocks that the caller fetches and stores.  Layout under the
+ * cache root (0700; every file 0600):
+ *   objects/ab/cd/<key>.data   one sparse file per object, at its real size: the block
+ *                              at index i lives at offset i * block_size, so the file can
+ *                              back FUSE passthrough once complete
+ *   objects/ab/cd/<key>.meta   sidecar: per-block presence bits and CRC32C of each block
+ *   index                      append-only log of entries (compacted on open and close)
+ *                              so that a restarted daemon keeps its warm cache and LRU
+ *   tmp/                       files are made here and renamed into place; swept on open
+ * Every block read is checked against its CRC32C; a mismatch drops the block (hole
+ * punched) and returns -EBADMSG, so the caller refetches it and never serves bad bytes.
+ * Space is reclaimed before writing, least recently used object first, to stay under
+ * max_bytes, max_files and min_free_ratio; a referenced or pinned object is never evicted.
+ * Disk failures are returned (-EIO, -ENOSPC, ...) and counted, never hidden: the caller
+ * counts them and serves from the backend instead.
+ *
+ * Thread safety: all calls may be made from any thread.  One mutex guards the index, the
+ * LRU list and the presence bits; block data moves with pread/pwrite outside it.
+ * Crash safety: a sidecar is replaced by rename and may lag the data file; a block whose
+ * presence bit was lost is simply fetched again, and one whose data was lost fails its CRC.
+ */
+#ifndef BPFUSE_CACHE_H
+#define BPFUSE_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CACHE_KEY_LEN 64                 /* hex digits of a key */
+#define CACHE_DEFAULT_BLOCK_SIZE (1u << 20)
+
+struct cache_limits {
+	uint64_t max_bytes;      /* block bytes held, all objects; 0 = no limit */
+	uint64_t max_files;      /* objects held; 0 = no limit */
+	double min_free_ratio;   /* keep f_bavail / f_blocks of the cache fs >= this; 0 = off */
+	uint32_t block_size;     /* power of two, 4 KiB..64 MiB; 0 = 1 MiB */
+};
+
+struct cache_stats {
+	uint64_t hits;           /* cache_read_block() served a verified block */
+	uint64_t misses;         /* cache_read_block() found no block (-ENODATA) */
+	uint64_t evictions;      /* objects evicted for space */
+	uint64_t crc_errors;     /* blocks dropped because their CRC32C did not match */
+	uint64_t disk_errors;    /* I/O on the cache directory failed */
+	uint64_t entries;        /* objects held now */
+	uint64_t bytes;          /* block bytes held now */
+};
+
+struct cache;
+struct cache_entry;
+
+/*
+ * The key of an object: SHA-256 over @nparts length-prefixed strings, in hex.  The S3
+ * backend passes (endpoint, bucket, key, ETag), so a new version of an object is a new key
+ * and stale data can never be found under it.
+ */
+void cache_key(const char *const *parts, size_t nparts, char key[CACHE_KEY_LEN + 1]);
+
+/*
+ * Open (creating it 0700 if needed) the cache rooted at @dir: sweep tmp/, load the index.
+ * Returns 0 or -errno after one message naming the directory.
+ */
+int cache_open(struct cache **out, const char *dir, const struct cache_limits *lim);
+/* Flush sidecars, compact the index, free everything.  No entry may be referenced. */
+void cache_close(struct cache *c);
+/* Write dirty sidecars and compact the index now.  Returns 0 or the first -errno. */
+int cache_sync(struct cache *c);
+
+#define CACHE_CREATE 1   /* cache_lookup(): make an empty entry when there is none */
+
+/*
+ * Find the entry of @key (a cache_key() result) for an object of @size bytes and take a
+ * reference (drop it with cache_entry_put()).  An entry recorded with another size is
+ * discarded as stale.  Without CACHE_CREATE a missing entry is -ENOENT; with it, space for
+ * one more file is made first (-ENOSPC when everything is pinned or referenced).  -EINVAL
+ * for a malformed key; -EIO and friends (counted) when the cache disk fails.
+ */
+int cache_lookup(struct cache *c, const char *key, uint64_t size, int flags,
+		 struct cache_entry **out);
+void cache_entry_put(struct cache *c, struct cache_entry *e);
+
+uint32_t cache_block_size(const struct cache *c);
+uint64_t cache_entry_nblocks(const struct cache_entry *e);
+/* Bytes in block @idx: block_size, less for the last block. */
+size_t cache_entry_block_len(const struct cache *c, const struct cache_entry *e, uint64_t idx);
+
+/*
+ * Store block @idx: @len must be cache_entry_block_len().  Evicts other objects first when
+ * a limit would be passed (-ENOSPC when it cannot).  Returns 0 or -errno (counted).
+ */
+int cache_write_block(struct cache *c, struct cache_entry *e, uint64_t idx, const void *buf,
+		      size_t len);
+
+/*
+ * Read block @idx into @buf (at least cache_entry_block_len() bytes) and check its CRC32C.
+ * Returns the block length (a hit), -ENODATA when the block is not cached (a miss),
+ * -EBADMSG when it was cached but corrupt (dropped; fetch it again), -EIO etc. (counted).
+ */
+ssize_t cache_read_block(struct cache *c, struct cache_entry *e, uint64_t idx, void *buf,
+			 size_t len);
+
+/* 1 when block @idx is present (not verified), else 0. */
+int cache_block_present(struct cache *c, struct cache_entry *e, uint64_t idx);
+
+/*
+ * 1 when every block is present and has been verified against its CRC since the entry was
+ * loaded (the first call on a fully present entry reads the whole file once to check it;
+ * bad blocks are dropped and the answer is 0); 0 when not; -errno on a disk error.  A
+ * complete entry's data file can back FUSE passthrough: see cache_open_data().
+ */
+int cache_is_complete(struct cache *c, struct cache_entry *e);
+
+/* Open the entry's data file with open(2) @flags (O_RDONLY for passthrough): fd or -errno. */
+int cache_open_data(struct cache *c, struct cache_entry *e, int flags);
+
+/* Pins are counted and outlive references: a pinned entry is never evicted. */
+void cache_pin(struct cache *c, struct cache_entry *e);
+void cache_unpin(struct cache *c, struct cache_entry *e);
+
+/* Forget @key (the object changed or was deleted).  -EBUSY while referenced or pinned. */
+int cache_remove(struct cache *c, const char *key);
+
+void cache_get_stats(struct cache *c, struct cache_stats *st);
+
+/* CRC32C (Castagnoli) of @len bytes, continuing from @crc (0 to start); SSE4.2 if present. */
+uint32_t cache_crc32c(uint32_t crc, const void *buf, size_t len);
+
+#endif
