@@ -256,8 +256,12 @@ static size_t key_hash(const struct cache *c, const char *key)
 	uint64_t h = 0;
 	int i;
 
-	for (i = 0; i < 16; i++)
-		h = h * 16 + (uint64_t)(isdigit((unsigned char)key[i]) ? key[i] - '0' : key[i] - 'a' + 10);
+	/* keys are SHA-256 hex: their first 16 digits are as good as any hash */
+	for (i = 0; i < 16; i++) {
+		int d = isdigit((unsigned char)key[i]) ? key[i] - '0' : key[i] - 'a' + 10;
+
+		h = h * 16 + (uint64_t)d;
+	}
 	return (size_t)(h & (c->nbuckets - 1));
 }
 
@@ -451,7 +455,8 @@ static int index_load(struct cache *c)
 		if (first) {
 			first = 0;
 			if (strncmp(line, INDEX_HEADER, strlen(INDEX_HEADER))) {
-				pr_warn("cache index '%s' has an unknown format; starting cold", path);
+				pr_warn("cache index '%s' has an unknown format; starting cold",
+					path);
 				break;
 			}
 			continue;

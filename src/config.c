@@ -24,6 +24,7 @@ enum opt_kind {
 	OPT_UINT,    /* key=unsigned integer within [min, max] */
 	OPT_ONOFF,   /* key=on|off (also yes/no, 1/0) */
 	OPT_PROFILE, /* key=default|dataset|shared */
+	OPT_PATH,    /* key=absolute path */
 	OPT_KERNEL,  /* generic mount flag, handed to the kernel as is */
 	OPT_IGNORE,  /* fstab-only words that mean nothing to a FUSE daemon */
 };
@@ -64,6 +65,10 @@ static const struct opt_desc opt_table[] = {
 	  "on|off: let the kernel cache directory listings (default off)" },
 	{ "invalidate", OPT_ONOFF, F(invalidate), 0, 0,
 	  "on|off: push changes made in SOURCE behind the mount into the kernel (default on)" },
+	{ "fastpath", OPT_ONOFF, F(fastpath), 0, 0,
+	  "on|off: answer requests in the kernel with BPF on a patched kernel (default on)" },
+	{ "fastpath_obj", OPT_PATH, F(fastpath_obj), 0, 0,
+	  "the fast-path BPF object (default: bpf/fastpath.bpf.o beside the binary)" },
 	{ "trace", OPT_ONOFF, F(trace), 0, 0,
 	  "on|off: count requests per opcode with BPF tracepoints (default on)" },
 	{ "metrics_port", OPT_UINT, F(metrics_port), 0, 65535,
@@ -108,6 +113,7 @@ void config_init(struct config *cfg)
 	cfg->threads = CONFIG_DEFAULT_THREADS;
 	cfg->passthrough = 1;
 	cfg->trace = 1;
+	cfg->fastpath = 1;
 	cfg->keep_cache = -1; /* derived in config_finish */
 	cfg->invalidate = 1;
 }
@@ -190,7 +196,7 @@ static int append_kernel_opt(struct config *cfg, const char *opt, size_t len)
 /* Apply one "key" or "key=value" token of length @len. */
 static int apply_opt(struct config *cfg, const char *tok, size_t len)
 {
-	char value[128];
+	char value[PATH_MAX];
 	const char *eq = memchr(tok, '=', len);
 	size_t keylen = eq ? (size_t)(eq - tok) : len;
 	const struct opt_desc *d;
@@ -252,6 +258,14 @@ static int apply_opt(struct config *cfg, const char *tok, size_t len)
 			       (int)len, tok);
 			return -EINVAL;
 		}
+		return 0;
+	case OPT_PATH:
+		if (!eq || value[0] != '/') {
+			pr_err("option '%s' needs an absolute path, got '%.*s'", d->name, (int)len,
+			       tok);
+			return -EINVAL;
+		}
+		snprintf(field, PATH_MAX, "%s", value);
 		return 0;
 	case OPT_ONOFF:
 		if (!eq)
@@ -405,7 +419,8 @@ void config_print_help(FILE *out)
 	for (i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
 		const struct opt_desc *d = &opt_table[i];
 		const char *arg = d->kind == OPT_SECONDS ? "=SEC" : d->kind == OPT_UINT ? "=N" :
-				  d->kind == OPT_ONOFF ? "=on|off" : "";
+				  d->kind == OPT_ONOFF ? "=on|off" : d->kind == OPT_PATH ? "=PATH" :
+				  d->kind == OPT_PROFILE ? "=NAME" : "";
 		char name[48];
 
 		snprintf(name, sizeof(name), "%s%s", d->name, arg);

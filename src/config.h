@@ -33,6 +33,8 @@ struct config {
 	int passthrough;           /* use FUSE passthrough when the kernel offers it */
 	int debug;                 /* log every request (implies foreground) */
 	int trace;                 /* count requests with BPF tracepoints when possible */
+	int fastpath;              /* use the patched kernel's BPF hook when present */
+	char fastpath_obj[PATH_MAX]; /* the fast-path BPF object ("" = next to the binary) */
 	enum profile profile;
 	int keep_cache;            /* keep a file's page cache across opens */
 	int cache_dir;             /* let the kernel cache directory listings */

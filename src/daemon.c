@@ -30,6 +30,7 @@
 #include "bpf_loader.h"
 #include "config.h"
 #include "fs.h"
+#include "kstate.h"
 #include "log.h"
 #include "mountinfo.h"
 #include "watch.h"
@@ -158,6 +159,47 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 	}
 }
 
+/* The fast-path object: -o fastpath_obj, else bpf/fastpath.bpf.o beside the binary. */
+static void fastpath_obj_path(const struct config *cfg, char *buf, size_t size)
+{
+	char exe[PATH_MAX - 32];
+	ssize_t n;
+
+	if (cfg->fastpath_obj[0]) {
+		snprintf(buf, size, "%s", cfg->fastpath_obj);
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		snprintf(buf, size, "bpf/fastpath.bpf.o");
+		return;
+	}
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	snprintf(buf, size, "%s/bpf/fastpath.bpf.o", exe);
+}
+
+/*
+ * On a kernel with the FUSE BPF hook, answer LOOKUP/GETATTR/READ in the
+ * kernel.  Elsewhere the mount runs as on any stock kernel; the INIT status
+ * line says which, once.
+ */
+static void fastpath_start(struct fs *fs, const struct config *cfg, struct fuse_session *se)
+{
+	char obj[PATH_MAX];
+
+	if (!cfg->fastpath) {
+		snprintf(fs->fastpath_why, sizeof(fs->fastpath_why), "off by option");
+		return;
+	}
+	if (!kstate_probe(fs->fastpath_why, sizeof(fs->fastpath_why)))
+		return;
+	fastpath_obj_path(cfg, obj, sizeof(obj));
+	if (kstate_open(&fs->ks, obj, fuse_session_fd(se), fs->conn, cfg->entry_timeout_s,
+			cfg->attr_timeout_s, fs->fastpath_why, sizeof(fs->fastpath_why)))
+		pr_warn("in-kernel fast path off: %s", fs->fastpath_why);
+}
+
 static void runtime_stop(struct fs *fs, struct runtime *rt)
 {
 	if (rt->pidfile[0])
@@ -277,6 +319,7 @@ int daemon_mount(const struct config *cfg)
 		log_use_syslog();
 	}
 	runtime_start(&fs, cfg, &rt);
+	fastpath_start(&fs, cfg, se);
 	watch_start(&fs);
 	if (fuse_set_signal_handlers(se)) {
 		pr_err("cannot install signal handlers");
@@ -290,6 +333,8 @@ int daemon_mount(const struct config *cfg)
 	ret = fuse_session_loop_mt(se, loop) ? 1 : 0;
 	fuse_loop_cfg_destroy(loop);
 	watch_stop(&fs);
+	kstate_close(fs.ks);
+	fs.ks = NULL;
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_unmount:

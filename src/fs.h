@@ -17,6 +17,7 @@ struct config;
 struct fuse_session;
 struct trace;
 struct watch;
+struct kstate;
 
 struct fs {
 	const struct config *cfg;
@@ -38,6 +39,8 @@ struct fs {
 	struct trace *trace;       /* BPF request tracing, NULL when off */
 	char trace_why[256];       /* why tracing is off */
 	struct watch *watch;       /* change watcher of the source, NULL when off */
+	struct kstate *ks;         /* in-kernel fast path, NULL when off */
+	char fastpath_why[256];    /* why the fast path is off */
 
 	/* Called once from INIT with a one-line status for the user. */
 	void (*on_init)(struct fs *fs, const char *status);

@@ -30,6 +30,7 @@
 #include "config.h"
 #include "fs.h"
 #include "handle.h"
+#include "kstate.h"
 #include "log.h"
 #include "watch.h"
 
@@ -87,12 +88,45 @@ static int read_only(fuse_req_t req)
 		}                                 \
 	} while (0)
 
-/* Record what the kernel is told, so the watcher can tell real changes apart. */
-static void note_attr(struct inode *ino, const struct stat *st)
+/*
+ * Record the attributes the kernel is about to be told: the watcher compares
+ * ctimes with them, and the fast path serves them (unless the file is open
+ * for writing: passthrough writes change it without telling the daemon).
+ */
+static void note_attr(struct fs *fs, struct inode *ino, const struct stat *st)
 {
 	__atomic_store_n(&ino->ctime_ns,
 			 (uint64_t)st->st_ctim.tv_sec * 1000000000ULL + (uint64_t)st->st_ctim.tv_nsec,
 			 __ATOMIC_RELAXED);
+	if (fs->ks && !__atomic_load_n(&ino->nwriters, __ATOMIC_RELAXED))
+		kstate_put_attr(fs->ks, ino->nodeid, st);
+}
+
+/* Publish a name -> node reply to the fast path (one map name per node). */
+static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct inode *ino,
+		       const struct stat *st)
+{
+	if (!fs->ks || __atomic_load_n(&ino->nwriters, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&ino->lock);
+	if (ino->kname && (ino->kparent != parent || strcmp(ino->kname, name))) {
+		kstate_drop_name(fs->ks, ino->kparent, ino->kname);
+		free(ino->kname);
+		ino->kname = NULL;
+	}
+	if (!ino->kname)
+		ino->kname = strdup(name);
+	ino->kparent = parent;
+	if (ino->kname)
+		kstate_put_entry(fs->ks, parent, name, ino->nodeid, st);
+	pthread_mutex_unlock(&ino->lock);
+}
+
+/* A mutation is about to change @parent's entry @name and the directory itself. */
+static void unpublish_name(struct fs *fs, uint64_t parent, const char *name)
+{
+	kstate_drop_name(fs->ks, parent, name);
+	kstate_drop_attr(fs->ks, parent);
 }
 
 static struct backend_cred req_cred(fuse_req_t req)
@@ -118,10 +152,12 @@ static void reply_err(fuse_req_t req, int err)
 }
 
 /*
- * Turn a backend entry into a kernel-visible inode and fill @e.  Consumes
- * the entry's descriptor and handle.  Returns 0 or -ENOMEM.
+ * Turn a backend entry (the child @name of @parent) into a kernel-visible
+ * inode and fill @e.  Consumes the entry's descriptor and handle.
+ * Returns 0 or -ENOMEM.
  */
-static int make_entry(struct fs *fs, struct backend_entry *be, struct fuse_entry_param *e)
+static int make_entry(struct fs *fs, uint64_t parent, const char *name, struct backend_entry *be,
+		      struct fuse_entry_param *e)
 {
 	struct inode *ino;
 
@@ -131,7 +167,8 @@ static int make_entry(struct fs *fs, struct backend_entry *be, struct fuse_entry
 		return -ENOMEM;
 	if (S_ISDIR(ino->type) && !ino->watch_wd)
 		watch_add_dir(fs, ino);
-	note_attr(ino, &be->st);
+	note_attr(fs, ino, &be->st);
+	note_entry(fs, parent, name, ino, &be->st);
 	memset(e, 0, sizeof(*e));
 	e->ino = ino->nodeid;
 	e->attr = be->st;
@@ -140,12 +177,13 @@ static int make_entry(struct fs *fs, struct backend_entry *be, struct fuse_entry
 	return 0;
 }
 
-static void reply_new_entry(fuse_req_t req, int err, struct backend_entry *be)
+static void reply_new_entry(fuse_req_t req, uint64_t parent, const char *name, int err,
+			    struct backend_entry *be)
 {
 	struct fuse_entry_param e;
 
 	if (!err)
-		err = make_entry(req_fs(req), be, &e);
+		err = make_entry(req_fs(req), parent, name, be, &e);
 	if (err)
 		reply_err(req, err);
 	else if (fuse_reply_entry(req, &e) == -ENOENT)
@@ -156,7 +194,7 @@ static void reply_new_entry(fuse_req_t req, int err, struct backend_entry *be)
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct fs *fs = userdata;
-	char status[2 * PATH_MAX + 256];
+	char status[2 * PATH_MAX + 640];
 
 	stats_add(&fs->stats.op_count[FUSE_INIT], 1);
 	if (fs->passthrough) {
@@ -181,10 +219,12 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 
 	if (fs->cfg->passthrough && !fs->passthrough)
 		pr_warn("passthrough off: %s", fs->passthrough_why);
-	snprintf(status, sizeof(status), "mounted %s on %s (passthrough %s, BPF tracing %s)",
+	snprintf(status, sizeof(status),
+		 "mounted %s on %s (passthrough %s, BPF tracing %s, in-kernel fast path %s%s%s)",
 		 fs->cfg->source_spec, fs->cfg->mountpoint,
 		 fs->passthrough ? "on" : fs->cfg->passthrough ? "unavailable" : "off by option",
-		 fs->trace ? "on" : fs->cfg->trace ? "unavailable" : "off by option");
+		 fs->trace ? "on" : fs->cfg->trace ? "unavailable" : "off by option",
+		 fs->ks ? "on" : "off", fs->ks ? "" : ": ", fs->ks ? "" : fs->fastpath_why);
 	if (fs->on_init)
 		fs->on_init(fs, status);
 }
@@ -206,7 +246,42 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_entry(req, &e);
 		return;
 	}
-	reply_new_entry(req, err, &be);
+	reply_new_entry(req, parent, name, err, &be);
+}
+
+/* Add the lookups BPF answered since the last fold to the inode's count. */
+static void fold_bpf_lookups(struct fs *fs, struct inode *ino)
+{
+	uint64_t c = kstate_bpf_lookups(fs->ks, ino->nodeid), delta;
+
+	pthread_mutex_lock(&fs->inodes.lock);
+	delta = c > ino->bpf_folded ? c - ino->bpf_folded : 0;
+	ino->bpf_folded = c;
+	ino->nlookup += delta;
+	pthread_mutex_unlock(&fs->inodes.lock);
+}
+
+/*
+ * FORGET with the fast path: the kernel's count is ours plus what BPF
+ * answered.  Before a count may reach 0, the node's name leaves the map so
+ * BPF cannot answer another lookup, and the counter is folded once more.
+ */
+static void forget_one(struct fs *fs, struct inode *ino, uint64_t n)
+{
+	if (fs->ks) {
+		fold_bpf_lookups(fs, ino);
+		if (__atomic_load_n(&ino->nlookup, __ATOMIC_RELAXED) <= n) {
+			pthread_mutex_lock(&ino->lock);
+			if (ino->kname) {
+				kstate_drop_name(fs->ks, ino->kparent, ino->kname);
+				free(ino->kname);
+				ino->kname = NULL;
+			}
+			pthread_mutex_unlock(&ino->lock);
+			fold_bpf_lookups(fs, ino);
+		}
+	}
+	inode_forget(&fs->inodes, ino, n);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup)
@@ -215,7 +290,7 @@ static void op_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup)
 
 	op_begin(req, FUSE_FORGET);
 	if (ino)
-		inode_forget(&req_fs(req)->inodes, ino, nlookup);
+		forget_one(req_fs(req), ino, nlookup);
 	fuse_reply_none(req);
 }
 
@@ -228,7 +303,7 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 		struct inode *ino = req_inode(req, forgets[i].ino);
 
 		if (ino)
-			inode_forget(&req_fs(req)->inodes, ino, forgets[i].nlookup);
+			forget_one(req_fs(req), ino, forgets[i].nlookup);
 	}
 	fuse_reply_none(req);
 }
@@ -247,7 +322,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 		reply_err(req, err);
 		return;
 	}
-	note_attr(ino, &st);
+	note_attr(fs, ino, &st);
 	fuse_reply_attr(req, &st, fs->cfg->attr_timeout_s);
 }
 
@@ -263,6 +338,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int
 	op_begin(req, FUSE_SETATTR);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
+	kstate_drop_attr(fs->ks, nodeid);
 	err = fs->be.ops->setattr(&fs->be, ino, fd, attr, to_set);
 	if (!err)
 		err = fs->be.ops->getattr(&fs->be, ino, fd, &st);
@@ -270,7 +346,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int
 		reply_err(req, err);
 		return;
 	}
-	note_attr(ino, &st);
+	note_attr(fs, ino, &st);
 	fuse_reply_attr(req, &st, fs->cfg->attr_timeout_s);
 }
 
@@ -303,7 +379,9 @@ static void do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
-	reply_new_entry(req, fs->be.ops->mknod(&fs->be, dir, name, mode, rdev, &cred, &be), &be);
+	unpublish_name(fs, parent, name);
+	reply_new_entry(req, parent, name,
+			fs->be.ops->mknod(&fs->be, dir, name, mode, rdev, &cred, &be), &be);
 }
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
@@ -328,7 +406,9 @@ static void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, co
 	op_begin(req, FUSE_SYMLINK);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
-	reply_new_entry(req, fs->be.ops->symlink(&fs->be, dir, name, target, &cred, &be), &be);
+	unpublish_name(fs, parent, name);
+	reply_new_entry(req, parent, name,
+			fs->be.ops->symlink(&fs->be, dir, name, target, &cred, &be), &be);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, const char *newname)
@@ -341,7 +421,10 @@ static void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, con
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	GET_INODE_OR_REPLY(dir, req, newparent);
-	reply_new_entry(req, fs->be.ops->link(&fs->be, ino, dir, newname, &be), &be);
+	unpublish_name(fs, newparent, newname);
+	kstate_drop_attr(fs->ks, nodeid); /* nlink */
+	reply_new_entry(req, newparent, newname, fs->be.ops->link(&fs->be, ino, dir, newname, &be),
+			&be);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -352,6 +435,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	op_begin(req, FUSE_UNLINK);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
+	unpublish_name(fs, parent, name);
 	reply_err(req, fs->be.ops->unlink(&fs->be, dir, name));
 }
 
@@ -363,6 +447,7 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	op_begin(req, FUSE_RMDIR);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
+	unpublish_name(fs, parent, name);
 	reply_err(req, fs->be.ops->rmdir(&fs->be, dir, name));
 }
 
@@ -376,7 +461,29 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	GET_INODE_OR_REPLY(newdir, req, newparent);
+	unpublish_name(fs, parent, name);
+	unpublish_name(fs, newparent, newname);
 	reply_err(req, fs->be.ops->rename(&fs->be, dir, name, newdir, newname, flags));
+}
+
+static int opens_for_write(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
+
+/* A writer is opening: the maps must stop serving this file's attributes. */
+static void writer_get(struct fs *fs, struct inode *ino, int flags)
+{
+	if (!opens_for_write(flags))
+		return;
+	__atomic_add_fetch(&ino->nwriters, 1, __ATOMIC_RELAXED);
+	kstate_drop_attr(fs->ks, ino->nodeid);
+}
+
+static void writer_put(struct inode *ino, int flags)
+{
+	if (opens_for_write(flags))
+		__atomic_sub_fetch(&ino->nwriters, 1, __ATOMIC_RELAXED);
 }
 
 static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
@@ -413,10 +520,12 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 		reply_err(req, err);
 		return;
 	}
+	writer_get(fs, ino, fi->flags);
 	set_open_flags(fs, fi);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		/* interrupted: no release will come for this open */
 		close(fd);
+		writer_put(ino, fi->flags);
 		handle_release(fs, req, ino);
 	}
 }
@@ -434,12 +543,13 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	op_begin(req, FUSE_CREATE);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
+	unpublish_name(fs, parent, name);
 	fd = fs->be.ops->create(&fs->be, dir, name, mode, fi->flags, &cred, &be);
 	if (fd < 0) {
 		reply_err(req, fd);
 		return;
 	}
-	err = make_entry(fs, &be, &e);
+	err = make_entry(fs, parent, name, &be, &e);
 	if (err) {
 		close(fd);
 		reply_err(req, err);
@@ -447,9 +557,11 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 	ino = req_inode(req, e.ino);
 	fi->fh = (uint64_t)fd;
+	writer_get(fs, ino, fi->flags);
 	err = handle_open(fs, req, ino, fi);
 	if (err) {
 		close(fd);
+		writer_put(ino, fi->flags);
 		inode_forget(&fs->inodes, ino, 1);
 		reply_err(req, err);
 		return;
@@ -457,6 +569,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	set_open_flags(fs, fi);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
 		close(fd);
+		writer_put(ino, fi->flags);
 		handle_release(fs, req, ino);
 		inode_forget(&fs->inodes, ino, 1);
 	}
@@ -533,8 +646,10 @@ static void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 
 	op_begin(req, FUSE_RELEASE);
 	close((int)fi->fh);
-	if (ino)
+	if (ino) {
+		writer_put(ino, fi->flags);
 		handle_release(fs, req, ino);
+	}
 	reply_err(req, 0);
 }
 
@@ -632,7 +747,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off
 				continue;
 			}
 			if (!r)
-				r = make_entry(fs, &be, &e);
+				r = make_entry(fs, nodeid, ent->d_name, &be, &e);
 			if (r) {
 				err = r;
 				break;
@@ -719,6 +834,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, con
 		reply_err(req, E2BIG);
 		return;
 	}
+	kstate_drop_attr(fs->ks, nodeid);
 	reply_err(req, fs->be.ops->setxattr(&fs->be, ino, name, value, size, flags));
 }
 
@@ -777,6 +893,7 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t nodeid, const char *name)
 	op_begin(req, FUSE_REMOVEXATTR);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
+	kstate_drop_attr(fs->ks, nodeid);
 	reply_err(req, fs->be.ops->removexattr(&fs->be, ino, name));
 }
 
@@ -896,6 +1013,11 @@ static void release_inode(struct inode *ino, void *arg)
 	struct fs *fs = arg;
 
 	watch_remove(fs, ino);
+	if (ino->kname)
+		kstate_drop_name(fs->ks, ino->kparent, ino->kname);
+	free(ino->kname);
+	ino->kname = NULL;
+	kstate_drop_node(fs->ks, ino->nodeid);
 	fs->be.ops->release_inode(&fs->be, ino);
 }
 

@@ -44,6 +44,11 @@ struct inode {
 	int backing_fd;       /* the fd registered as backing file, -1 if none */
 	int watch_wd;         /* directories: inotify watch descriptor, 0 if none (inode->lock) */
 	uint64_t ctime_ns;    /* ctime in the last attributes given to the kernel (atomic) */
+	/* fast path (inode->lock): the one dentry map entry naming this node */
+	uint64_t kparent;
+	char *kname;
+	uint64_t bpf_folded;  /* BPF lookups already added to nlookup (tbl->lock) */
+	unsigned int nwriters; /* opens for writing: no attrs in the maps meanwhile */
 
 	struct inode *next_id;  /* hash chain by nodeid */
 	struct inode *next_key; /* hash chain by key */

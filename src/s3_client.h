@@ -65,7 +65,8 @@ ssize_t s3_get_range(struct s3_client *c, const char *bucket, const char *key, o
 
 /*
  * Stream @len bytes at @off (@len < 0: to the end) into @fd at @fd_off with pwrite.
- * *@got (may be NULL) receives the byte count written.
+ * *@got (may be NULL) receives the byte count written.  On error @fd may hold part of the
+ * range (a retry starts again at @fd_off).
  */
 int s3_get_to_fd(struct s3_client *c, const char *bucket, const char *key, off_t off, off_t len,
 		 int fd, off_t fd_off, const char *if_match, off_t *got);

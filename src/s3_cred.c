@@ -76,7 +76,8 @@ static int read_profile(const char *path, const char *section, struct profile_va
 			char *end = strchr(l, ']');
 
 			if (!end) {
-				pr_err("cannot parse '%s' line %d: unterminated section", path, line);
+				pr_err("cannot parse '%s' line %d: unterminated section", path,
+				       line);
 				err = -EINVAL;
 				break;
 			}
@@ -100,7 +101,8 @@ static int read_profile(const char *path, const char *section, struct profile_va
 		else if (!strcmp(key, "aws_secret_access_key"))
 			err = set_val(pv->secret_key, sizeof(pv->secret_key), val, path, line);
 		else if (!strcmp(key, "aws_session_token"))
-			err = set_val(pv->session_token, sizeof(pv->session_token), val, path, line);
+			err = set_val(pv->session_token, sizeof(pv->session_token), val, path,
+				      line);
 		else if (!strcmp(key, "region"))
 			err = set_val(pv->region, sizeof(pv->region), val, path, line);
 		else if (!strcmp(key, "endpoint_url"))
@@ -196,7 +198,8 @@ int s3_env_load(struct s3_env *env)
 	have_env = env_nonempty("AWS_ACCESS_KEY_ID") && env_nonempty("AWS_SECRET_ACCESS_KEY");
 	if (have_env) {
 		if (copy_env(env->access_key, sizeof(env->access_key), "AWS_ACCESS_KEY_ID") < 0 ||
-		    copy_env(env->secret_key, sizeof(env->secret_key), "AWS_SECRET_ACCESS_KEY") < 0 ||
+		    copy_env(env->secret_key, sizeof(env->secret_key),
+			     "AWS_SECRET_ACCESS_KEY") < 0 ||
 		    copy_env(env->session_token, sizeof(env->session_token),
 			     "AWS_SESSION_TOKEN") < 0) {
 			err = -EINVAL;

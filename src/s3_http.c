@@ -642,6 +642,12 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_time_s);
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->request_timeout_ms);
+		if (o->max_recv_bytes_s > 0)
+			curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE,
+					 (curl_off_t)o->max_recv_bytes_s);
+		if (o->max_send_bytes_s > 0)
+			curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE,
+					 (curl_off_t)o->max_send_bytes_s);
 		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
 		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
@@ -665,7 +671,7 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 
 		if (x.err) {
-			err = x.err;            /* our callback gave up: sink overflow, disk error */
+			err = x.err; /* our callback gave up: sink overflow, disk error */
 		} else if (rc != CURLE_OK) {
 			err = -EIO;
 			conn_bad = 1;
@@ -677,7 +683,8 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 		} else {
 			enum s3_err_class cls;
 
-			if (x.errbody && s3_xml_parse_error(x.errbody, x.errlen, resp->err_code) < 0)
+			if (x.errbody &&
+			    s3_xml_parse_error(x.errbody, x.errlen, resp->err_code) < 0)
 				resp->err_code[0] = '\0';
 			err = s3_xml_errno(resp->err_code, resp->status, &cls);
 			retry = cls == S3_ERR_RETRY;

@@ -37,6 +37,8 @@ struct s3_http_opts {
 	int path_style;            /* 1: http://host/bucket/key, 0: http://bucket.host/key [1] */
 	int sign_payload;          /* hash fd bodies too (else UNSIGNED-PAYLOAD) [0] */
 	unsigned int pool_size;    /* idle easy handles kept for reuse [16] */
+	long max_recv_bytes_s;     /* per-transfer download cap, 0 = none [0] */
+	long max_send_bytes_s;     /* per-transfer upload cap, 0 = none [0] */
 };
 
 void s3_http_opts_init(struct s3_http_opts *opts);

@@ -272,7 +272,8 @@ char *s3_xml_complete_body(char (*etags)[S3_ETAG_MAX], size_t nparts)
 		return NULL;
 	len = (size_t)sprintf(out, "%s", head);
 	for (i = 0; i < nparts; i++) {
-		len += (size_t)sprintf(out + len, "<Part><PartNumber>%zu</PartNumber><ETag>", i + 1);
+		len += (size_t)sprintf(out + len, "<Part><PartNumber>%zu</PartNumber><ETag>",
+				       i + 1);
 		/* ETags are quoted hex; escape anyway so no server value can break the XML */
 		for (p = etags[i]; *p; p++) {
 			if (*p == '&')

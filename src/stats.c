@@ -20,6 +20,7 @@
 #include "bpf_loader.h"
 #include "config.h"
 #include "fs.h"
+#include "kstate.h"
 #include "log.h"
 
 static const char *const opnames[STATS_MAX_OP] = {
@@ -147,6 +148,18 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->plain_opens),
 		(unsigned long long)stats_get(&s->evictions),
 		(unsigned long long)stats_get(&s->errors));
+	if (fs->ks) {
+		struct kstate_stats k;
+
+		kstate_read_stats(fs->ks, &k);
+		fprintf(out, "in-kernel fast path: LOOKUP %llu answered / %llu upcalled, GETATTR "
+			"%llu / %llu, READ %llu / %llu\n",
+			(unsigned long long)k.lookup_hit, (unsigned long long)k.lookup_miss,
+			(unsigned long long)k.getattr_hit, (unsigned long long)k.getattr_miss,
+			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss);
+	} else {
+		fprintf(out, "in-kernel fast path: off (%s)\n", fs->fastpath_why);
+	}
 	fprintf(out, "kernel cache invalidations sent: %llu; change events lost: %llu\n",
 		(unsigned long long)stats_get(&s->invalidations),
 		(unsigned long long)stats_get(&s->watch_overflows));
@@ -171,6 +184,21 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 	if (!fs->trace) {
 		fprintf(out, ",\"bpf_off_reason\":");
 		json_string(out, fs->trace_why);
+	}
+	if (fs->ks) {
+		struct kstate_stats k;
+
+		kstate_read_stats(fs->ks, &k);
+		fprintf(out, ",\"fastpath\":{\"lookup_hit\":%llu,\"lookup_miss\":%llu,"
+			"\"getattr_hit\":%llu,\"getattr_miss\":%llu,\"read_hit\":%llu,"
+			"\"read_miss\":%llu,\"kfunc_errors\":%llu}",
+			(unsigned long long)k.lookup_hit, (unsigned long long)k.lookup_miss,
+			(unsigned long long)k.getattr_hit, (unsigned long long)k.getattr_miss,
+			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss,
+			(unsigned long long)k.kfunc_err);
+	} else {
+		fprintf(out, ",\"fastpath\":null,\"fastpath_off_reason\":");
+		json_string(out, fs->fastpath_why);
 	}
 	fprintf(out, ",\"ops\":{");
 	for (i = 0; i < n; i++) {

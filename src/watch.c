@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "fs.h"
+#include "kstate.h"
 #include "log.h"
 
 /* no IN_DONT_FOLLOW: the /proc/self/fd magic link must be followed to the directory */
@@ -114,6 +115,7 @@ void watch_remove(struct fs *fs, struct inode *ino)
 
 static void inval_inode(struct fs *fs, uint64_t nodeid, int data)
 {
+	kstate_drop_attr(fs->ks, nodeid); /* the maps first, then the kernel's caches */
 	/* off < 0: attributes only; len 0: to the end */
 	fuse_lowlevel_notify_inval_inode(fs->se, nodeid, data ? 0 : -1, 0);
 	stats_add(&fs->stats.invalidations, 1);
@@ -181,6 +183,7 @@ static void handle_event(struct fs *fs, const struct inotify_event *ev)
 	}
 	if (ev->mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)) {
 		/* the name (and any negative entry for it), the dir's mtime and listing */
+		kstate_drop_name(fs->ks, dir, ev->name);
 		fuse_lowlevel_notify_inval_entry(fs->se, dir, ev->name, strlen(ev->name));
 		inval_inode(fs, dir, 1);
 		stats_add(&fs->stats.invalidations, 1);

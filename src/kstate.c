@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "kstate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/fuse.h>
+
+#include "bpfuse/fastpath_abi.h"
+#include "log.h"
+
+/* The patched kernel's uapi (kernel-patches/6.12/0001), restated for stock headers. */
+#ifndef FUSE_DEV_IOC_BPF_ATTACH
+#define FUSE_BPF_NAME_MAX 16
+struct fuse_bpf_attach {
+	char name[FUSE_BPF_NAME_MAX];
+	uint32_t flags;
+	uint32_t padding;
+};
+#define FUSE_DEV_IOC_BPF_ATTACH _IOW(FUSE_DEV_IOC_MAGIC, 64, struct fuse_bpf_attach)
+#define FUSE_DEV_IOC_BPF_DETACH _IO(FUSE_DEV_IOC_MAGIC, 65)
+#endif
+
+#define NSEC_PER_SEC 1000000000ULL
+
+struct kstate {
+	struct bpf_object *obj;
+	struct bpf_link *link;
+	int fuse_fd;
+	int attached;
+	int dentries, inodes, nlookup, stats; /* map fds */
+	uint64_t entry_ttl_ns, attr_ttl_ns;
+	char name[FUSE_BPF_NAME_MAX];
+	void *image; /* the object file, with our name patched in */
+};
+
+int kstate_probe(char *why, size_t whylen)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int found;
+
+	if (!btf) {
+		snprintf(why, whylen, "the kernel exposes no BTF");
+		return 0;
+	}
+	found = btf__find_by_name_kind(btf, "fuse_bpf_ops", BTF_KIND_STRUCT) >= 0;
+	btf__free(btf);
+	if (!found)
+		snprintf(why, whylen, "the kernel has no FUSE BPF hook (kernel-patches/6.12)");
+	return found;
+}
+
+static uint64_t ttl_ns(double s)
+{
+	return s <= 0 ? 0 : (uint64_t)(s * 1e9);
+}
+
+static int read_file(const char *path, void **buf, size_t *len)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || st.st_size <= 0 || st.st_size > (64 << 20)) {
+		err = -EINVAL;
+		goto out;
+	}
+	*buf = malloc((size_t)st.st_size);
+	if (!*buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (read(fd, *buf, (size_t)st.st_size) != st.st_size) {
+		free(*buf);
+		err = -EIO;
+		goto out;
+	}
+	*len = (size_t)st.st_size;
+out:
+	close(fd);
+	return err;
+}
+
+/*
+ * Give the struct_ops instance in @image the name @name: its "name" member
+ * lives in the ELF section .struct_ops at the offset BTF gives.  libbpf 1.1
+ * has no API to change struct_ops data before load, and every mount needs
+ * its own name (the kernel registers ops by name).
+ */
+static int patch_ops_name(void *image, size_t len, const char *name)
+{
+	size_t shstrndx, ops_off = 0, ops_size = 0, btf_off = 0, btf_size = 0;
+	const struct btf_member *m;
+	const struct btf_type *t;
+	struct btf *btf = NULL;
+	Elf_Scn *scn = NULL;
+	int id, i, err = -ENOENT;
+	GElf_Shdr sh;
+	Elf *elf;
+
+	elf_version(EV_CURRENT);
+	elf = elf_memory(image, len);
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
+		goto out;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *sname;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		sname = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!sname || sh.sh_offset > len || sh.sh_size > len - sh.sh_offset)
+			continue;
+		if (!strcmp(sname, ".struct_ops")) {
+			ops_off = sh.sh_offset;
+			ops_size = sh.sh_size;
+		} else if (!strcmp(sname, ".BTF")) {
+			btf_off = sh.sh_offset;
+			btf_size = sh.sh_size;
+		}
+	}
+	if (!ops_size || !btf_size)
+		goto out;
+	btf = btf__new((char *)image + btf_off, (uint32_t)btf_size);
+	if (!btf)
+		goto out;
+	id = btf__find_by_name_kind(btf, "fuse_bpf_ops", BTF_KIND_STRUCT);
+	if (id < 0)
+		goto out;
+	t = btf__type_by_id(btf, id);
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mname = btf__name_by_offset(btf, m->name_off);
+		size_t moff;
+
+		if (!mname || strcmp(mname, "name"))
+			continue;
+		moff = btf_member_bit_offset(t, (uint32_t)i) / 8;
+		if (moff + FUSE_BPF_NAME_MAX > ops_size) {
+			err = -EINVAL;
+			goto out;
+		}
+		memset((char *)image + ops_off + moff, 0, FUSE_BPF_NAME_MAX);
+		memcpy((char *)image + ops_off + moff, name, strlen(name));
+		err = 0;
+		break;
+	}
+out:
+	btf__free(btf);
+	if (elf)
+		elf_end(elf);
+	return err;
+}
+
+static int map_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+int kstate_open(struct kstate **out, const char *obj_path, int fuse_fd, unsigned int conn,
+		double entry_ttl_s, double attr_ttl_s, char *why, size_t whylen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct fuse_bpf_attach arg;
+	struct bpf_map *ops;
+	struct kstate *ks;
+	size_t len = 0;
+	int err;
+
+	*out = NULL;
+	ks = calloc(1, sizeof(*ks));
+	if (!ks)
+		return -ENOMEM;
+	ks->fuse_fd = fuse_fd;
+	ks->entry_ttl_ns = ttl_ns(entry_ttl_s);
+	ks->attr_ttl_ns = ttl_ns(attr_ttl_s);
+	snprintf(ks->name, sizeof(ks->name), "bpfuse-%u", conn);
+	err = read_file(obj_path, &ks->image, &len);
+	if (err) {
+		snprintf(why, whylen, "cannot read the fast-path object '%s': %s", obj_path,
+			 strerror(-err));
+		goto out_free;
+	}
+	err = patch_ops_name(ks->image, len, ks->name);
+	if (err) {
+		snprintf(why, whylen, "'%s' has no struct fuse_bpf_ops to name", obj_path);
+		goto out_free;
+	}
+	opts.object_name = "bpfuse_fastpath";
+	ks->obj = bpf_object__open_mem(ks->image, len, &opts);
+	if (!ks->obj) {
+		err = -errno;
+		snprintf(why, whylen, "cannot open '%s': %s", obj_path, strerror(-err));
+		goto out_free;
+	}
+	err = bpf_object__load(ks->obj);
+	if (err) {
+		snprintf(why, whylen, "cannot load the fast-path programs: %s", strerror(-err));
+		goto out_obj;
+	}
+	ks->dentries = map_fd(ks->obj, BPFUSE_FP_DENTRY_MAP);
+	ks->inodes = map_fd(ks->obj, BPFUSE_FP_INODE_MAP);
+	ks->nlookup = map_fd(ks->obj, BPFUSE_FP_NLOOKUP_MAP);
+	ks->stats = map_fd(ks->obj, BPFUSE_FP_STATS_MAP);
+	ops = bpf_object__find_map_by_name(ks->obj, BPFUSE_FP_OPS_MAP);
+	if (ks->dentries < 0 || ks->inodes < 0 || ks->nlookup < 0 || ks->stats < 0 || !ops) {
+		err = -ENOENT;
+		snprintf(why, whylen, "the fast-path object lacks the maps of fastpath_abi.h");
+		goto out_obj;
+	}
+	ks->link = bpf_map__attach_struct_ops(ops);
+	if (!ks->link) {
+		err = -errno;
+		snprintf(why, whylen, "cannot register the fast-path ops: %s", strerror(-err));
+		goto out_obj;
+	}
+	memset(&arg, 0, sizeof(arg));
+	memcpy(arg.name, ks->name, strlen(ks->name));
+	if (ioctl(fuse_fd, FUSE_DEV_IOC_BPF_ATTACH, &arg)) {
+		err = -errno;
+		snprintf(why, whylen, "cannot attach the fast path to the connection: %s",
+			 strerror(-err));
+		goto out_link;
+	}
+	ks->attached = 1;
+	*out = ks;
+	return 0;
+
+out_link:
+	bpf_link__destroy(ks->link);
+out_obj:
+	bpf_object__close(ks->obj);
+out_free:
+	free(ks->image);
+	free(ks);
+	return err;
+}
+
+void kstate_close(struct kstate *ks)
+{
+	if (!ks)
+		return;
+	if (ks->attached && ioctl(ks->fuse_fd, FUSE_DEV_IOC_BPF_DETACH) && errno != ENODEV &&
+	    errno != ENOENT)
+		pr_warn("cannot detach the fast path: %s", strerror(errno));
+	bpf_link__destroy(ks->link);
+	bpf_object__close(ks->obj);
+	free(ks->image);
+	free(ks);
+}
+
+static void fill_attr(struct bpfuse_fp_attr *a, const struct stat *st)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = st->st_ino;
+	a->size = (uint64_t)st->st_size;
+	a->blocks = (uint64_t)st->st_blocks;
+	a->atime = (uint64_t)st->st_atim.tv_sec;
+	a->mtime = (uint64_t)st->st_mtim.tv_sec;
+	a->ctime = (uint64_t)st->st_ctim.tv_sec;
+	a->atimensec = (uint32_t)st->st_atim.tv_nsec;
+	a->mtimensec = (uint32_t)st->st_mtim.tv_nsec;
+	a->ctimensec = (uint32_t)st->st_ctim.tv_nsec;
+	a->mode = st->st_mode;
+	a->nlink = (uint32_t)st->st_nlink;
+	a->uid = st->st_uid;
+	a->gid = st->st_gid;
+	a->rdev = (uint32_t)st->st_rdev;
+	a->blksize = (uint32_t)st->st_blksize;
+}
+
+static int dentry_key(struct bpfuse_fp_dentry_key *k, uint64_t parent, const char *name)
+{
+	size_t len = strnlen(name, BPFUSE_FP_NAME_MAX + 1);
+
+	if (len > BPFUSE_FP_NAME_MAX)
+		return -ENAMETOOLONG; /* such names always upcall */
+	memset(k, 0, sizeof(*k));
+	k->parent = parent;
+	memcpy(k->name, name, len);
+	return 0;
+}
+
+void kstate_put_attr(struct kstate *ks, uint64_t nodeid, const struct stat *st)
+{
+	struct bpfuse_fp_inode v = { .generation = 0 };
+
+	if (!ks)
+		return;
+	v.attr_ttl_ns = ks->attr_ttl_ns;
+	fill_attr(&v.attr, st);
+	bpf_map_update_elem(ks->inodes, &nodeid, &v, BPF_ANY);
+}
+
+void kstate_put_entry(struct kstate *ks, uint64_t parent, const char *name, uint64_t nodeid,
+		      const struct stat *st)
+{
+	struct bpfuse_fp_dentry_key k;
+	struct bpfuse_fp_dentry v = { .nodeid = nodeid, .generation = 0 };
+	uint64_t zero = 0;
+
+	if (!ks || nodeid <= 1 || dentry_key(&k, parent, name))
+		return;
+	v.entry_ttl_ns = ks->entry_ttl_ns;
+	kstate_put_attr(ks, nodeid, st);
+	/* the counter must exist for BPF to answer; never reset a live one */
+	bpf_map_update_elem(ks->nlookup, &nodeid, &zero, BPF_NOEXIST);
+	bpf_map_update_elem(ks->dentries, &k, &v, BPF_ANY);
+}
+
+void kstate_drop_attr(struct kstate *ks, uint64_t nodeid)
+{
+	if (ks)
+		bpf_map_delete_elem(ks->inodes, &nodeid);
+}
+
+void kstate_drop_name(struct kstate *ks, uint64_t parent, const char *name)
+{
+	struct bpfuse_fp_dentry_key k;
+	struct bpfuse_fp_dentry v;
+
+	if (!ks || dentry_key(&k, parent, name))
+		return;
+	if (!bpf_map_lookup_elem(ks->dentries, &k, &v)) {
+		bpf_map_delete_elem(ks->dentries, &k);
+		kstate_drop_attr(ks, v.nodeid); /* its nlink and ctime change */
+	}
+}
+
+void kstate_drop_node(struct kstate *ks, uint64_t nodeid)
+{
+	if (!ks)
+		return;
+	bpf_map_delete_elem(ks->inodes, &nodeid);
+	bpf_map_delete_elem(ks->nlookup, &nodeid);
+}
+
+uint64_t kstate_bpf_lookups(struct kstate *ks, uint64_t nodeid)
+{
+	uint64_t v = 0;
+
+	if (ks && bpf_map_lookup_elem(ks->nlookup, &nodeid, &v))
+		v = 0;
+	return v;
+}
+
+int kstate_read_stats(struct kstate *ks, struct kstate_stats *out)
+{
+	uint64_t sum[BPFUSE_FP_STAT_NR] = { 0 };
+	int ncpus = libbpf_num_possible_cpus(), i, c;
+	uint64_t *vals;
+
+	memset(out, 0, sizeof(*out));
+	if (!ks || ncpus <= 0)
+		return -EINVAL;
+	vals = calloc((size_t)ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (i = 0; i < BPFUSE_FP_STAT_NR; i++) {
+		uint32_t key = (uint32_t)i;
+
+		if (bpf_map_lookup_elem(ks->stats, &key, vals))
+			continue;
+		for (c = 0; c < ncpus; c++)
+			sum[i] += vals[c];
+	}
+	free(vals);
+	out->lookup_hit = sum[BPFUSE_FP_STAT_LOOKUP_HIT];
+	out->lookup_miss = sum[BPFUSE_FP_STAT_LOOKUP_MISS];
+	out->getattr_hit = sum[BPFUSE_FP_STAT_GETATTR_HIT];
+	out->getattr_miss = sum[BPFUSE_FP_STAT_GETATTR_MISS];
+	out->read_hit = sum[BPFUSE_FP_STAT_READ_HIT];
+	out->read_miss = sum[BPFUSE_FP_STAT_READ_MISS];
+	out->kfunc_err = sum[BPFUSE_FP_STAT_KFUNC_ERR];
+	out->other = sum[BPFUSE_FP_STAT_OTHER];
+	return 0;
+}
