@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # setup.sh - prepare a Debian bookworm machine (as root) to build and test bpfuse.
 #
-# 1. installs the Debian packages the build, tests and benchmarks need (skipped when present);
+# 1. installs the Debian packages the build, tests and benchmarks need (skipped when present;
+#    the base list below plus scripts/packages-*.txt and bench/packages.txt);
 # 2. builds libfuse >= 3.17 from Debian's own fuse3 source package (trixie) into
 #    build/deps/ when the system's libfuse is older, without touching the system's
 #    apt configuration (a private source list and lists directory under build/deps/);
@@ -21,6 +22,15 @@ die() { say "error: $*"; exit 1; }
 PKGS=(build-essential g++ cmake pkg-config meson ninja-build clang llvm libbpf-dev bpftool
       libelf-dev zlib1g-dev libcmocka-dev fio attr acl python3 xz-utils dpkg-dev
       debian-archive-keyring ca-certificates)
+
+# Each part of the project lists what else it needs, one package a line:
+# scripts/packages-*.txt (S3 server and client, VM tier) and bench/packages.txt.
+for list in "$top"/scripts/packages-*.txt "$top"/bench/packages.txt; do
+	[ -f "$list" ] || continue
+	while read -r p _; do
+		case $p in ''|'#'*) ;; *) PKGS+=("$p") ;; esac
+	done <"$list"
+done
 
 install_packages() {
 	local missing=() p

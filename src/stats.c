@@ -227,7 +227,8 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 	fprintf(out, "},\"daemon\":{\"reads_backend\":%llu,\"bytes_read_backend\":%llu,"
 		"\"reads_cache\":%llu,\"bytes_read_cache\":%llu,\"bytes_written\":%llu,"
 		"\"passthrough_opens\":%llu,\"plain_opens\":%llu,\"evictions\":%llu,"
-		"\"errors\":%llu,\"invalidations\":%llu,\"watch_overflows\":%llu}}\n",
+		"\"errors\":%llu,\"invalidations\":%llu,\"watch_overflows\":%llu,"
+		"\"inodes\":%zu}}\n",
 		(unsigned long long)stats_get(&s->reads_backend),
 		(unsigned long long)stats_get(&s->bytes_read_backend),
 		(unsigned long long)stats_get(&s->reads_cache),
@@ -238,7 +239,7 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->evictions),
 		(unsigned long long)stats_get(&s->errors),
 		(unsigned long long)stats_get(&s->invalidations),
-		(unsigned long long)stats_get(&s->watch_overflows));
+		(unsigned long long)stats_get(&s->watch_overflows), inode_table_count(&fs->inodes));
 }
 
 static void prom_label(FILE *out, const char *s)
