@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -75,6 +76,7 @@ struct cache {
 	uint64_t tick;
 	unsigned int nloaded;        /* entries loaded with refs == 0 */
 	int index_fd;
+	int lock_fd;                 /* flock'd: one process per cache dir */
 	struct cache_stats st;       /* entries and bytes live here too */
 };
 
@@ -779,6 +781,7 @@ int cache_open(struct cache **out, const char *dir, const struct cache_limits *l
 	if (!c)
 		return -ENOMEM;
 	c->index_fd = -1;
+	c->lock_fd = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	if (lim)
 		c->lim = *lim;
@@ -799,6 +802,15 @@ int cache_open(struct cache **out, const char *dir, const struct cache_limits *l
 	err = mkdir_0700(c->root);
 	if (!err && chmod(c->root, 0700))
 		err = -errno;
+	/* two daemons on one cache dir would corrupt the index: the second one is refused */
+	snprintf(path, sizeof(path), "%s/lock", c->root);
+	if (!err) {
+		c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (c->lock_fd < 0)
+			err = -errno;
+		else if (flock(c->lock_fd, LOCK_EX | LOCK_NB))
+			err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	}
 	snprintf(path, sizeof(path), "%s/tmp", c->root);
 	if (!err)
 		err = mkdir_0700(path);
@@ -838,6 +850,8 @@ out_free:
 	free(c->buckets);
 	if (c->index_fd >= 0)
 		close(c->index_fd);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 	return err;
@@ -881,6 +895,8 @@ void cache_close(struct cache *c)
 	}
 	if (c->index_fd >= 0)
 		close(c->index_fd);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
 	free(c->buckets);
 	pthread_mutex_destroy(&c->lock);
 	free(c);

@@ -12,6 +12,7 @@
  *   index                      append-only log of entries (compacted on open and close)
  *                              so that a restarted daemon keeps its warm cache and LRU
  *   tmp/                       files are made here and renamed into place; swept on open
+ *   lock                       flock'd by the one process that has the cache open
  * Every block read is checked against its CRC32C; a mismatch drops the block (hole
  * punched) and returns -EBADMSG, so the caller refetches it and never serves bad bytes.
  * Space is reclaimed before writing, least recently used object first, to stay under
@@ -62,8 +63,9 @@ struct cache_entry;
 void cache_key(const char *const *parts, size_t nparts, char key[CACHE_KEY_LEN + 1]);
 
 /*
- * Open (creating it 0700 if needed) the cache rooted at @dir: sweep tmp/, load the index.
- * Returns 0 or -errno after one message naming the directory.
+ * Open (creating it 0700 if needed) the cache rooted at @dir: lock it, sweep tmp/, load the
+ * index.  Returns 0 or -errno after one message naming the directory; -EBUSY when another
+ * cache_open() (this process or another) holds it.
  */
 int cache_open(struct cache **out, const char *dir, const struct cache_limits *lim);
 /* Flush sidecars, compact the index, free everything.  No entry may be referenced. */

@@ -14,7 +14,8 @@
  *   (max_retries + 1) * (connect_timeout_ms or low_speed_time_s or request_timeout_ms)
  *   + the sum of the backoffs (at most max_retries * backoff_max_ms).
  * Requests are signed with SigV4 (s3_sign.h); the Authorization header and the secrets
- * are never logged.
+ * are never logged.  The process must ignore SIGPIPE (libfuse's signal handlers do):
+ * CURLOPT_NOSIGNAL is set, so a TLS write to a dropped connection could raise it.
  */
 #ifndef BPFUSE_S3_HTTP_H
 #define BPFUSE_S3_HTTP_H

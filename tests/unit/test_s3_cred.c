@@ -101,7 +101,8 @@ static void test_profiles(void **state)
 	struct s3_env env;
 
 	write_file(cred_path,
-		   "# comment\n[default]\naws_access_key_id=DEFKEY\naws_secret_access_key=DEFSECRET\n"
+		   "# comment\n[default]\naws_access_key_id=DEFKEY\n"
+		   "aws_secret_access_key=DEFSECRET\n"
 		   "\n[work]\n aws_access_key_id = WORKKEY \n"
 		   "aws_access_key_id = WORKKEY\naws_secret_access_key = WORK/SECRET+x\n"
 		   "aws_session_token = WORKTOKEN\n; another comment\n");
