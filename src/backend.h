@@ -103,6 +103,27 @@ struct backend_ops {
 	int (*listxattr)(struct backend *be, struct inode *ino, char *buf, size_t size);
 	int (*removexattr)(struct backend *be, struct inode *ino, const char *name);
 	int (*access)(struct backend *be, struct inode *ino, int mask);
+
+	/*
+	 * Optional file I/O hooks, for stores whose bytes are not all local (the
+	 * S3 backend).  NULL means the local behaviour: open() gives the file
+	 * itself and data I/O is plain descriptor I/O.
+	 *
+	 * open_file: open @ino for I/O with open(2) @flags.  Returns a descriptor
+	 * holding the file's bytes as far as they are local (a cache or staging
+	 * file), or -errno.  Sets *direct when reads must go through read_file
+	 * (not every byte is local; no passthrough then) and *priv to the
+	 * backend's state for this open (passed back below, may be NULL).
+	 */
+	int (*open_file)(struct backend *be, struct inode *ino, int flags, int *direct,
+			 void **priv);
+	/* read @size bytes at @off of an open; returns the length or -errno */
+	ssize_t (*read_file)(struct backend *be, struct inode *ino, void *priv, int fd, char *buf,
+			     size_t size, off_t off);
+	/* flush/fsync/last close: make the written bytes durable in the store */
+	int (*flush_file)(struct backend *be, struct inode *ino, void *priv, int fd);
+	/* the open is gone (after the last flush); free priv */
+	void (*release_file)(struct backend *be, struct inode *ino, void *priv, int fd);
 };
 
 struct local_mounts;

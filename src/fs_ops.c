@@ -88,6 +88,18 @@ static int read_only(fuse_req_t req)
 		}                                 \
 	} while (0)
 
+/* The open state of a regular file (fi->fh). */
+static struct file_handle_state *fhs(struct fuse_file_info *fi)
+{
+	return (struct file_handle_state *)(uintptr_t)fi->fh;
+}
+
+/* The descriptor of a regular file's open, or -1 (no fi, or not a file). */
+static int file_fd(struct inode *ino, struct fuse_file_info *fi)
+{
+	return fi && S_ISREG(ino->type) ? fhs(fi)->fd : -1;
+}
+
 /*
  * Record the attributes the kernel is about to be told: the watcher compares
  * ctimes with them, and the fast path serves them (unless the file is open
@@ -317,7 +329,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 
 	op_begin(req, FUSE_GETATTR);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
-	err = fs->be.ops->getattr(&fs->be, ino, fi ? (int)fi->fh : -1, &st);
+	err = fs->be.ops->getattr(&fs->be, ino, file_fd(ino, fi), &st);
 	if (err) {
 		reply_err(req, err);
 		return;
@@ -332,12 +344,12 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
 	struct stat st;
-	int fd = fi ? (int)fi->fh : -1;
-	int err;
+	int fd, err;
 
 	op_begin(req, FUSE_SETATTR);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
+	fd = file_fd(ino, fi);
 	kstate_drop_attr(fs->ks, nodeid);
 	err = fs->be.ops->setattr(&fs->be, ino, fd, attr, to_set);
 	if (!err)
@@ -496,11 +508,54 @@ static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
 	fi->parallel_direct_writes = 1;
 }
 
+/*
+ * Open @ino for I/O into a new handle state in fi->fh: @fd when the caller
+ * has one (create), else the backend opens.  Returns 0 or -errno; on error
+ * nothing is left open.
+ */
+static int open_handle(struct fs *fs, struct inode *ino, struct fuse_file_info *fi, int fd)
+{
+	struct file_handle_state *h = calloc(1, sizeof(*h));
+	int direct = 0;
+	void *priv = NULL;
+
+	if (!h) {
+		if (fd >= 0)
+			close(fd);
+		return -ENOMEM;
+	}
+	if (fd < 0 && fs->be.ops->open_file)
+		fd = fs->be.ops->open_file(&fs->be, ino, fi->flags, &direct, &priv);
+	else if (fd < 0)
+		fd = fs->be.ops->open(&fs->be, ino, fi->flags);
+	if (fd < 0) {
+		free(h);
+		return fd;
+	}
+	h->fd = fd;
+	h->direct = direct;
+	h->flags = fi->flags;
+	h->priv = priv;
+	fi->fh = (uint64_t)(uintptr_t)h;
+	return 0;
+}
+
+/* Close what open_handle() opened (the backend's last word first). */
+static void close_handle(struct fs *fs, struct inode *ino, struct fuse_file_info *fi)
+{
+	struct file_handle_state *h = fhs(fi);
+
+	if (fs->be.ops->release_file)
+		fs->be.ops->release_file(&fs->be, ino, h->priv, h->fd);
+	close(h->fd);
+	free(h);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
-	int fd, err;
+	int err;
 
 	op_begin(req, FUSE_OPEN);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
@@ -508,15 +563,14 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 		reply_err(req, EROFS);
 		return;
 	}
-	fd = fs->be.ops->open(&fs->be, ino, fi->flags);
-	if (fd < 0) {
-		reply_err(req, fd);
+	err = open_handle(fs, ino, fi, -1);
+	if (err) {
+		reply_err(req, err);
 		return;
 	}
-	fi->fh = (uint64_t)fd;
-	err = handle_open(fs, req, ino, fi);
+	err = handle_open(fs, req, ino, fi, fhs(fi)->direct);
 	if (err) {
-		close(fd);
+		close_handle(fs, ino, fi);
 		reply_err(req, err);
 		return;
 	}
@@ -524,7 +578,7 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 	set_open_flags(fs, fi);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		/* interrupted: no release will come for this open */
-		close(fd);
+		close_handle(fs, ino, fi);
 		writer_put(ino, fi->flags);
 		handle_release(fs, req, ino);
 	}
@@ -556,19 +610,21 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		return;
 	}
 	ino = req_inode(req, e.ino);
-	fi->fh = (uint64_t)fd;
-	writer_get(fs, ino, fi->flags);
-	err = handle_open(fs, req, ino, fi);
+	err = open_handle(fs, ino, fi, fd);
+	if (!err) {
+		err = handle_open(fs, req, ino, fi, fhs(fi)->direct);
+		if (err)
+			close_handle(fs, ino, fi);
+	}
 	if (err) {
-		close(fd);
-		writer_put(ino, fi->flags);
 		inode_forget(&fs->inodes, ino, 1);
 		reply_err(req, err);
 		return;
 	}
+	writer_get(fs, ino, fi->flags);
 	set_open_flags(fs, fi);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		close(fd);
+		close_handle(fs, ino, fi);
 		writer_put(ino, fi->flags);
 		handle_release(fs, req, ino);
 		inode_forget(&fs->inodes, ino, 1);
@@ -579,20 +635,41 @@ static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
-	struct stats *st = &req_fs(req)->stats;
+	struct fs *fs = req_fs(req);
+	struct file_handle_state *h = fhs(fi);
+	struct stats *st = &fs->stats;
 	struct stat sb;
 
-	(void)nodeid;
 	op_begin(req, FUSE_READ);
 	if (off < 0) {
 		reply_err(req, EINVAL);
 		return;
 	}
+	if (h->direct && fs->be.ops->read_file) {
+		/* not every byte is local: the backend fetches what is missing */
+		struct inode *ino;
+		char *data;
+		ssize_t n;
+
+		GET_INODE_OR_REPLY(ino, req, nodeid);
+		data = malloc(size ? size : 1);
+		if (!data) {
+			reply_err(req, ENOMEM);
+			return;
+		}
+		n = fs->be.ops->read_file(&fs->be, ino, h->priv, h->fd, data, size, off);
+		if (n < 0)
+			reply_err(req, (int)n);
+		else
+			fuse_reply_buf(req, data, (size_t)n);
+		free(data);
+		return;
+	}
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = (int)fi->fh;
+	buf.buf[0].fd = h->fd;
 	buf.buf[0].pos = off;
 	/* count what the reply will carry: up to EOF */
-	if (!fstat((int)fi->fh, &sb) && sb.st_size > off)
+	if (!fstat(h->fd, &sb) && sb.st_size > off)
 		stats_add(&st->bytes_read_backend,
 			  (uint64_t)sb.st_size - (uint64_t)off < size ? (uint64_t)(sb.st_size - off) :
 									   size);
@@ -613,7 +690,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 		return;
 	}
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = (int)fi->fh;
+	out.buf[0].fd = fhs(fi)->fd;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in, 0);
 	if (n < 0) {
@@ -626,12 +703,19 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 
 static void op_flush(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 {
+	struct fs *fs = req_fs(req);
+	struct file_handle_state *h = fhs(fi);
+	struct inode *ino;
 	int fd;
 
 	op_begin(req, FUSE_FLUSH);
-	(void)nodeid;
+	if (fs->be.ops->flush_file) {
+		GET_INODE_OR_REPLY(ino, req, nodeid);
+		reply_err(req, fs->be.ops->flush_file(&fs->be, ino, h->priv, h->fd));
+		return;
+	}
 	/* Closing a duplicate runs the store's close-time work (NFS flushes). */
-	fd = dup((int)fi->fh);
+	fd = dup(h->fd);
 	if (fd < 0 || close(fd)) {
 		reply_err(req, errno);
 		return;
@@ -645,21 +729,33 @@ static void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 	struct inode *ino = req_inode(req, nodeid);
 
 	op_begin(req, FUSE_RELEASE);
-	close((int)fi->fh);
 	if (ino) {
+		close_handle(fs, ino, fi);
 		writer_put(ino, fi->flags);
 		handle_release(fs, req, ino);
+	} else {
+		close(fhs(fi)->fd);
+		free(fhs(fi));
 	}
 	reply_err(req, 0);
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync, struct fuse_file_info *fi)
 {
-	int fd = (int)fi->fh;
+	struct fs *fs = req_fs(req);
+	struct file_handle_state *h = fhs(fi);
+	struct inode *ino;
+	int err = 0;
 
 	op_begin(req, FUSE_FSYNC);
-	(void)nodeid;
-	reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+	if ((datasync ? fdatasync(h->fd) : fsync(h->fd)))
+		err = -errno;
+	if (!err && fs->be.ops->flush_file) {
+		/* durable means durable in the store */
+		GET_INODE_OR_REPLY(ino, req, nodeid);
+		err = fs->be.ops->flush_file(&fs->be, ino, h->priv, h->fd);
+	}
+	reply_err(req, err);
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
@@ -915,7 +1011,7 @@ static void op_flock(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *f
 {
 	op_begin(req, FUSE_SETLK);
 	(void)nodeid;
-	reply_err(req, flock((int)fi->fh, op) ? errno : 0);
+	reply_err(req, flock(fhs(fi)->fd, op) ? errno : 0);
 }
 
 static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off, off_t len,
@@ -931,7 +1027,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off,
 		reply_err(req, EINVAL);
 		return;
 	}
-	reply_err(req, fallocate((int)fi->fh, mode, off, len) ? errno : 0);
+	reply_err(req, fallocate(fhs(fi)->fd, mode, off, len) ? errno : 0);
 }
 
 static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
@@ -947,7 +1043,7 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 		reply_err(req, EROFS);
 		return;
 	}
-	n = copy_file_range((int)fi_in->fh, &off_in, (int)fi_out->fh, &off_out, len,
+	n = copy_file_range(fhs(fi_in)->fd, &off_in, fhs(fi_out)->fd, &off_out, len,
 			    (unsigned int)flags);
 	if (n < 0)
 		reply_err(req, errno);
@@ -962,7 +1058,7 @@ static void op_lseek(fuse_req_t req, fuse_ino_t nodeid, off_t off, int whence,
 
 	op_begin(req, FUSE_LSEEK);
 	(void)nodeid;
-	res = lseek((int)fi->fh, off, whence);
+	res = lseek(fhs(fi)->fd, off, whence);
 	if (res < 0)
 		reply_err(req, errno);
 	else

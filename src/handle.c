@@ -67,12 +67,17 @@ static int backing_attach_locked(struct fs *fs, fuse_req_t req, struct inode *in
 	return 0;
 }
 
-int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi)
+int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi,
+		int direct)
 {
-	int err;
+	int err = 0;
 
 	pthread_mutex_lock(&ino->lock);
-	err = backing_attach_locked(fs, req, ino, fi->flags, fi);
+	/* bytes read through the daemon cannot mix with passthrough opens */
+	if (direct && ino->backing_id)
+		err = -EBUSY;
+	else if (!direct)
+		err = backing_attach_locked(fs, req, ino, fi->flags, fi);
 	if (!err)
 		ino->nopen++;
 	pthread_mutex_unlock(&ino->lock);

@@ -16,12 +16,21 @@
 struct fuse_file_info;
 typedef struct fuse_req *fuse_req_t;
 
+/* What fi->fh points to for a regular file. */
+struct file_handle_state {
+	int fd;       /* descriptor holding the file's (local) bytes */
+	int direct;   /* reads go through the backend's read_file() */
+	int flags;    /* open(2) flags of this open */
+	void *priv;   /* the backend's state of this open */
+};
+
 /*
  * Account a new open of @ino (with its own descriptor @fd in fi->fh) and,
  * when passthrough is on, attach the inode's backing file to @fi.
  * Returns 0 or -errno; on error the open is not accounted.
  */
-int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi);
+int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi,
+		int direct);
 
 /*
  * The last step of a release: drop the open, unregister the backing file
