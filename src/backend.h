@@ -51,9 +51,10 @@ struct backend_cred {
 struct backend;
 
 struct backend_dir {
-	DIR *dp;
+	DIR *dp;               /* local backend */
 	off_t offset;          /* offset of the next entry to return */
 	struct dirent *entry;  /* entry read ahead and not yet returned */
+	void *priv;            /* other backends: their listing state */
 };
 
 struct backend_ops {

@@ -61,7 +61,7 @@ static const struct opt_desc opt_table[] = {
 	  "default|dataset|shared: a preset of the caching options below" },
 	{ "keep_cache", OPT_ONOFF, F(keep_cache), 0, 0,
 	  "on|off: keep file pages cached across opens (default: on if attr_timeout > 0)" },
-	{ "cache_dir", OPT_ONOFF, F(cache_dir), 0, 0,
+	{ "cache_readdir", OPT_ONOFF, F(cache_readdir), 0, 0,
 	  "on|off: let the kernel cache directory listings (default off)" },
 	{ "invalidate", OPT_ONOFF, F(invalidate), 0, 0,
 	  "on|off: push changes made in SOURCE behind the mount into the kernel (default on)" },
@@ -389,7 +389,7 @@ void config_finish(struct config *cfg)
 		PRESET(cfg, attr_timeout_s, "attr_timeout", CONFIG_DATASET_TIMEOUT_S);
 		PRESET(cfg, negative_timeout_s, "negative_timeout", CONFIG_DATASET_TIMEOUT_S);
 		PRESET(cfg, keep_cache, "keep_cache", 1);
-		PRESET(cfg, cache_dir, "cache_dir", 1);
+		PRESET(cfg, cache_readdir, "cache_readdir", 1);
 		break;
 	case PROFILE_SHARED:
 		/* other clients change the data: trust the kernel caches briefly */
@@ -397,7 +397,7 @@ void config_finish(struct config *cfg)
 		PRESET(cfg, attr_timeout_s, "attr_timeout", CONFIG_SHARED_TIMEOUT_S);
 		PRESET(cfg, negative_timeout_s, "negative_timeout", 0);
 		PRESET(cfg, keep_cache, "keep_cache", 0);
-		PRESET(cfg, cache_dir, "cache_dir", 0);
+		PRESET(cfg, cache_readdir, "cache_readdir", 0);
 		break;
 	case PROFILE_DEFAULT:
 		break;

@@ -37,7 +37,7 @@ struct config {
 	char fastpath_obj[PATH_MAX]; /* the fast-path BPF object ("" = next to the binary) */
 	enum profile profile;
 	int keep_cache;            /* keep a file's page cache across opens */
-	int cache_dir;             /* let the kernel cache directory listings */
+	int cache_readdir;             /* let the kernel cache directory listings */
 	int invalidate;            /* push changes made behind the mount into the kernel */
 	unsigned long long explicit_opts; /* bit i: option table row i was given */
 	unsigned int metrics_port; /* Prometheus text on 127.0.0.1:port; 0 = off */

@@ -779,9 +779,9 @@ static void op_opendir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
-	/* with cache_dir the kernel keeps listings; invalidation drops them on change */
-	fi->cache_readdir = fs->cfg->cache_dir;
-	fi->keep_cache = fs->cfg->cache_dir;
+	/* with cache_readdir the kernel keeps listings; invalidation drops them on change */
+	fi->cache_readdir = fs->cfg->cache_readdir;
+	fi->keep_cache = fs->cfg->cache_readdir;
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		fs->be.ops->closedir(&fs->be, d);
 		free(d);
