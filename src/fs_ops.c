@@ -934,51 +934,42 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, con
 	reply_err(req, fs->be.ops->setxattr(&fs->be, ino, name, value, size, flags));
 }
 
-/* getxattr and listxattr share the size-probe protocol of the syscalls. */
-static void reply_xattr_query(fuse_req_t req, size_t size, int n, char *buf)
+/* getxattr (@name) and listxattr (@name NULL): the size-probe protocol of the syscalls */
+static void xattr_query(fuse_req_t req, fuse_ino_t nodeid, const char *name, size_t size)
 {
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+	char *buf = NULL;
+	int n;
+
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	if (size > XATTR_BUF_MAX)
+		size = XATTR_BUF_MAX;
+	if (size && !(buf = malloc(size))) {
+		reply_err(req, ENOMEM);
+		return;
+	}
+	n = name ? fs->be.ops->getxattr(&fs->be, ino, name, buf, size) :
+		   fs->be.ops->listxattr(&fs->be, ino, buf, size);
 	if (n < 0)
 		reply_err(req, n);
 	else if (!size)
 		fuse_reply_xattr(req, (size_t)n);
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
 }
 
 static void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, size_t size)
 {
-	struct fs *fs = req_fs(req);
-	struct inode *ino;
-	char *buf = NULL;
-
 	op_begin(req, FUSE_GETXATTR);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	if (size > XATTR_BUF_MAX)
-		size = XATTR_BUF_MAX;
-	if (size && !(buf = malloc(size))) {
-		reply_err(req, ENOMEM);
-		return;
-	}
-	reply_xattr_query(req, size, fs->be.ops->getxattr(&fs->be, ino, name, buf, size), buf);
-	free(buf);
+	xattr_query(req, nodeid, name, size);
 }
 
 static void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
 {
-	struct fs *fs = req_fs(req);
-	struct inode *ino;
-	char *buf = NULL;
-
 	op_begin(req, FUSE_LISTXATTR);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	if (size > XATTR_BUF_MAX)
-		size = XATTR_BUF_MAX;
-	if (size && !(buf = malloc(size))) {
-		reply_err(req, ENOMEM);
-		return;
-	}
-	reply_xattr_query(req, size, fs->be.ops->listxattr(&fs->be, ino, buf, size), buf);
-	free(buf);
+	xattr_query(req, nodeid, NULL, size);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t nodeid, const char *name)

@@ -434,51 +434,47 @@ static int start_thread(struct fs *fs, int fd, int http)
 	return 0;
 }
 
+/* Bind @addr, listen and serve on a detached thread.  0 or -errno. */
+static int listen_and_serve(struct fs *fs, int family, const struct sockaddr *addr,
+			    socklen_t len, int http)
+{
+	int one = 1, fd, err;
+
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (family == AF_INET)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, addr, len) ||
+	    (family == AF_UNIX && chmod(((const struct sockaddr_un *)addr)->sun_path, 0600)) ||
+	    listen(fd, 8)) {
+		err = -errno;
+		goto out_close;
+	}
+	err = start_thread(fs, fd, http);
+	if (!err)
+		return 0;
+out_close:
+	close(fd);
+	return err;
+}
+
 int stats_serve(struct fs *fs, const char *path, unsigned int metrics_port)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, err;
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons((uint16_t)metrics_port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int err;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || chmod(path, 0600) ||
-	    listen(fd, 8)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	err = start_thread(fs, fd, 0);
-	if (err) {
-		close(fd);
-		return err;
-	}
-	if (metrics_port) {
-		struct sockaddr_in sin = { .sin_family = AF_INET,
-					   .sin_port = htons((uint16_t)metrics_port),
-					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		int one = 1;
-
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 8)) {
-			err = -errno;
-			close(fd);
-			return err;
-		}
-		err = start_thread(fs, fd, 1);
-		if (err) {
-			close(fd);
-			return err;
-		}
-	}
-	return 0;
+	err = listen_and_serve(fs, AF_UNIX, (struct sockaddr *)&sun, sizeof(sun), 0);
+	if (!err && metrics_port)
+		err = listen_and_serve(fs, AF_INET, (struct sockaddr *)&sin, sizeof(sin), 1);
+	return err;
 }
 
 int stats_fetch(const char *path, enum stats_format fmt, FILE *out)
