@@ -88,6 +88,12 @@ struct backend_ops {
 	/* create and open; out->fd is the O_PATH handle, the return value the I/O fd */
 	int (*create)(struct backend *be, struct inode *dir, const char *name, mode_t mode,
 		      int flags, const struct backend_cred *cred, struct backend_entry *out);
+	/*
+	 * optional: an unnamed file in @dir (O_TMPFILE); like create, out->fd is
+	 * the O_PATH handle and the return value the I/O descriptor
+	 */
+	int (*tmpfile)(struct backend *be, struct inode *dir, mode_t mode, int flags,
+		       const struct backend_cred *cred, struct backend_entry *out);
 	int (*opendir)(struct backend *be, struct inode *ino, struct backend_dir *d);
 	/*
 	 * Position @d at @off and return its next entry in *ent (1), or 0 at the

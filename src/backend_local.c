@@ -533,6 +533,43 @@ static int local_create(struct backend *be, struct inode *dir, const char *name,
 	return fd;
 }
 
+static int local_tmpfile(struct backend *be, struct inode *dir, mode_t mode, int flags,
+			 const struct backend_cred *cred, struct backend_entry *out)
+{
+	char path[PROC_FD_PATH_MAX];
+	int fd, pfd, err;
+
+	OBJ_FD_OR_RETURN(dfd, be, dir);
+	fd = openat(dfd, ".", (flags & (O_ACCMODE | O_EXCL)) | O_TMPFILE | O_CLOEXEC, mode);
+	if (fd < 0)
+		err = -errno;
+	obj_put(dir, dfd);
+	if (fd < 0)
+		return err;
+	if ((cred->uid != geteuid() || cred->gid != getegid()) &&
+	    fchown(fd, cred->uid, cred->gid)) {
+		err = -errno;
+		goto out_close;
+	}
+	/* an unnamed file has no handle to reopen it by: keep a descriptor */
+	proc_path(path, fd);
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0) {
+		err = -errno;
+		goto out_close;
+	}
+	err = entry_from_fd(pfd, out);
+	if (err) {
+		close(pfd);
+		goto out_close;
+	}
+	__atomic_add_fetch(&be->fds_kept, 1, __ATOMIC_RELAXED);
+	return fd;
+out_close:
+	close(fd);
+	return err;
+}
+
 static int local_opendir(struct backend *be, struct inode *ino, struct backend_dir *d)
 {
 	int fd;
@@ -695,6 +732,7 @@ const struct backend_ops backend_local_ops = {
 	.rename = local_rename,
 	.open = local_open,
 	.create = local_create,
+	.tmpfile = local_tmpfile,
 	.opendir = local_opendir,
 	.readdir = local_readdir,
 	.closedir = local_closedir,

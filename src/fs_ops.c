@@ -118,7 +118,7 @@ static void note_attr(struct fs *fs, struct inode *ino, const struct stat *st)
 static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct inode *ino,
 		       const struct stat *st)
 {
-	if (!fs->ks || __atomic_load_n(&ino->nwriters, __ATOMIC_RELAXED))
+	if (!fs->ks || !name || __atomic_load_n(&ino->nwriters, __ATOMIC_RELAXED))
 		return;
 	pthread_mutex_lock(&ino->lock);
 	if (ino->kname && (ino->kparent != parent || strcmp(ino->kname, name))) {
@@ -631,6 +631,56 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 }
 
+/* O_TMPFILE: an unnamed file in @parent, answered like a create. */
+static void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode, struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_cred cred = req_cred(req);
+	struct fuse_entry_param e;
+	struct backend_entry be;
+	struct inode *dir, *ino;
+	int fd, err;
+
+	op_begin(req, FUSE_TMPFILE);
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	if (!fs->be.ops->tmpfile) {
+		reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	fd = fs->be.ops->tmpfile(&fs->be, dir, mode, fi->flags, &cred, &be);
+	if (fd < 0) {
+		reply_err(req, fd);
+		return;
+	}
+	err = make_entry(fs, parent, NULL, &be, &e);
+	if (err) {
+		close(fd);
+		reply_err(req, err);
+		return;
+	}
+	ino = req_inode(req, e.ino);
+	err = open_handle(fs, ino, fi, fd);
+	if (!err) {
+		err = handle_open(fs, req, ino, fi, fhs(fi)->direct);
+		if (err)
+			close_handle(fs, ino, fi);
+	}
+	if (err) {
+		inode_forget(&fs->inodes, ino, 1);
+		reply_err(req, err);
+		return;
+	}
+	writer_get(fs, ino, fi->flags);
+	set_open_flags(fs, fi);
+	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		close_handle(fs, ino, fi);
+		writer_put(ino, fi->flags);
+		handle_release(fs, req, ino);
+		inode_forget(&fs->inodes, ino, 1);
+	}
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -1073,6 +1123,7 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.rename = op_rename,
 	.open = op_open,
 	.create = op_create,
+	.tmpfile = op_tmpfile,
 	.read = op_read,
 	.write_buf = op_write_buf,
 	.flush = op_flush,

@@ -188,7 +188,7 @@ int kstate_open(struct kstate **out, const char *obj_path, int fuse_fd, unsigned
 	ks->fuse_fd = fuse_fd;
 	ks->entry_ttl_ns = ttl_ns(entry_ttl_s);
 	ks->attr_ttl_ns = ttl_ns(attr_ttl_s);
-	snprintf(ks->name, sizeof(ks->name), "bpfuse-%u", conn);
+	snprintf(ks->name, sizeof(ks->name), "bpfuse_%u", conn); /* [A-Za-z0-9_.] only */
 	err = read_file(obj_path, &ks->image, &len);
 	if (err) {
 		snprintf(why, whylen, "cannot read the fast-path object '%s': %s", obj_path,

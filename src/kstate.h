@@ -32,7 +32,7 @@ struct config;
 int kstate_probe(char *why, size_t whylen);
 
 /*
- * Load @obj_path, register it as "bpfuse-<conn>" and attach it to the
+ * Load @obj_path, register it as "bpfuse_<conn>" and attach it to the
  * connection of @fuse_fd.  Returns 0 or -errno with the reason in @why.
  */
 int kstate_open(struct kstate **out, const char *obj_path, int fuse_fd, unsigned int conn,
