@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * bpfuse fast path: the contract between the struct_ops programs in
+ * bpf/fastpath/, the daemon that fills their maps, and tests/vm/.
+ *
+ * Works only on a kernel with kernel-patches/6.12 (CONFIG_FUSE_BPF); see
+ * docs/kernel-hook.md.  Included by BPF programs (after vmlinux.h) and by
+ * userspace (after <linux/types.h>), so it uses only __u32/__u64 and char,
+ * no pointers, no bool, explicit padding.  Every struct has its size pinned
+ * below.
+ *
+ * Coherence rules:
+ * - The daemon is the only writer of the dentry, inode and block maps.  To
+ *   invalidate, it deletes the entry (or bumps the inode generation) before
+ *   it replies to the mutation or tells the kernel.
+ * - The programs only increment the lookup counters (BPFUSE_FP_NLOOKUP_MAP).
+ *   A LOOKUP is answered only if the counter for the node exists, so the
+ *   daemon always knows how many lookups the kernel got from BPF: for FORGET
+ *   it keeps  live = own_lookups + nlookup_map[nodeid] - forgotten  and
+ *   never writes the counter, only deletes it with the node.
+ * - Block entries carry the generation of the data they describe; a block is
+ *   current only if its generation equals its inode's.
+ */
+#ifndef BPFUSE_FASTPATH_ABI_H
+#define BPFUSE_FASTPATH_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Name of the struct_ops map and the default ops name given to the kernel */
+#define BPFUSE_FP_OPS_MAP		"bpfuse_ops"
+#define BPFUSE_FP_OPS_NAME		"bpfuse"
+
+/* Map names (also the names under which maps are pinned) */
+#define BPFUSE_FP_DENTRY_MAP		"fp_dentries"
+#define BPFUSE_FP_INODE_MAP		"fp_inodes"
+#define BPFUSE_FP_NLOOKUP_MAP		"fp_nlookup"
+#define BPFUSE_FP_BLOCK_MAP		"fp_blocks"
+#define BPFUSE_FP_STATS_MAP		"fp_stats"
+
+/* Limits (max_entries of the maps) */
+#define BPFUSE_FP_MAX_DENTRIES		131072
+#define BPFUSE_FP_MAX_INODES		131072
+#define BPFUSE_FP_MAX_BLOCKS		262144
+
+/* Longest name served from the map (NAME_MAX); longer names upcall */
+#define BPFUSE_FP_NAME_MAX		255
+/* Default cache block size (1 << shift bytes), a rodata setting */
+#define BPFUSE_FP_BLOCK_SHIFT_DEFAULT	16
+/* A READ touching more blocks than this upcalls */
+#define BPFUSE_FP_MAX_READ_BLOCKS	64
+
+/* Return values of the request program (as the kernel's FUSE_BPF_*) */
+#define BPFUSE_FP_UPCALL		0
+#define BPFUSE_FP_HANDLED		1
+
+/*
+ * struct fuse_attr as in <linux/fuse.h> (protocol 7.9+), restated with
+ * fixed-width types so that this header needs no FUSE header.
+ */
+struct bpfuse_fp_attr {
+	__u64 ino;
+	__u64 size;
+	__u64 blocks;
+	__u64 atime;
+	__u64 mtime;
+	__u64 ctime;
+	__u32 atimensec;
+	__u32 mtimensec;
+	__u32 ctimensec;
+	__u32 mode;
+	__u32 nlink;
+	__u32 uid;
+	__u32 gid;
+	__u32 rdev;
+	__u32 blksize;
+	__u32 flags;		/* must be 0: the kernel refuses attr flags */
+};
+
+/* BPFUSE_FP_DENTRY_MAP key: a name in a directory; name is zero-padded */
+struct bpfuse_fp_dentry_key {
+	__u64 parent;				/* nodeid of the directory */
+	char name[BPFUSE_FP_NAME_MAX + 1];	/* NUL-terminated, zero-padded */
+};
+
+/* BPFUSE_FP_DENTRY_MAP value */
+struct bpfuse_fp_dentry {
+	__u64 nodeid;		/* never 0 or FUSE_ROOT_ID */
+	__u64 generation;	/* must equal the inode entry's generation */
+	__u64 entry_ttl_ns;	/* kernel dentry timeout of the reply */
+};
+
+/* BPFUSE_FP_INODE_MAP key: __u64 nodeid; value: */
+struct bpfuse_fp_inode {
+	__u64 generation;	/* bumped by the daemon when the data changes */
+	__u64 attr_ttl_ns;	/* kernel attribute timeout of the reply */
+	struct bpfuse_fp_attr attr;
+};
+
+/* BPFUSE_FP_NLOOKUP_MAP key: __u64 nodeid; value: __u64 lookups by BPF */
+
+/* BPFUSE_FP_BLOCK_MAP key: one cache block of a node */
+struct bpfuse_fp_block_key {
+	__u64 nodeid;
+	__u64 block;		/* file offset >> block_shift */
+};
+
+/* BPFUSE_FP_BLOCK_MAP value: where the block's bytes are */
+struct bpfuse_fp_block {
+	__u32 backing_id;	/* from FUSE_DEV_IOC_BACKING_OPEN, opened O_RDONLY;
+				 * same offsets as the file, and the backing
+				 * file's size is the file's size */
+	__u32 pad;
+	__u64 generation;	/* current iff equal to the inode's */
+};
+
+/* BPFUSE_FP_STATS_MAP: per-CPU array of __u64 counters, indexed by: */
+enum bpfuse_fp_stat {
+	BPFUSE_FP_STAT_LOOKUP_HIT,
+	BPFUSE_FP_STAT_LOOKUP_MISS,
+	BPFUSE_FP_STAT_GETATTR_HIT,
+	BPFUSE_FP_STAT_GETATTR_MISS,
+	BPFUSE_FP_STAT_READ_HIT,
+	BPFUSE_FP_STAT_READ_MISS,
+	BPFUSE_FP_STAT_KFUNC_ERR,	/* a reply kfunc refused our reply */
+	BPFUSE_FP_STAT_OTHER,		/* opcodes the programs do not handle */
+	BPFUSE_FP_STAT_NR,
+};
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct bpfuse_fp_attr) == 88, "fuse_attr layout");
+_Static_assert(sizeof(struct bpfuse_fp_dentry_key) == 264, "dentry key layout");
+_Static_assert(sizeof(struct bpfuse_fp_dentry) == 24, "dentry layout");
+_Static_assert(sizeof(struct bpfuse_fp_inode) == 104, "inode layout");
+_Static_assert(sizeof(struct bpfuse_fp_block_key) == 16, "block key layout");
+_Static_assert(sizeof(struct bpfuse_fp_block) == 16, "block layout");
+#endif
+
+#endif /* BPFUSE_FASTPATH_ABI_H */
