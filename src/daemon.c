@@ -194,6 +194,17 @@ static void fastpath_start(struct fs *fs, const struct config *cfg, struct fuse_
 	}
 	if (!kstate_probe(fs->fastpath_why, sizeof(fs->fastpath_why)))
 		return;
+	/*
+	 * BPF answers from the maps until the daemon deletes an entry, so a
+	 * change made behind the mount would stay invisible for good, not just
+	 * for a timeout: without the watcher there is no fast path.
+	 */
+	if (!fs->watch) {
+		snprintf(fs->fastpath_why, sizeof(fs->fastpath_why),
+			 "it needs the source watcher (invalidate=on and inotify) to stay "
+			 "coherent with changes made behind the mount");
+		return;
+	}
 	fastpath_obj_path(cfg, obj, sizeof(obj));
 	if (kstate_open(&fs->ks, obj, fuse_session_fd(se), fs->conn, cfg->entry_timeout_s,
 			cfg->attr_timeout_s, fs->fastpath_why, sizeof(fs->fastpath_why)))
@@ -319,8 +330,8 @@ int daemon_mount(const struct config *cfg)
 		log_use_syslog();
 	}
 	runtime_start(&fs, cfg, &rt);
-	fastpath_start(&fs, cfg, se);
 	watch_start(&fs);
+	fastpath_start(&fs, cfg, se);
 	if (fuse_set_signal_handlers(se)) {
 		pr_err("cannot install signal handlers");
 		goto out_unmount;

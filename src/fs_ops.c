@@ -221,6 +221,13 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 				 "with CONFIG_FUSE_PASSTHROUGH)");
 		}
 	}
+	/*
+	 * The fast path reads from backing files registered with the kernel,
+	 * which the kernel allows only on connections that negotiated
+	 * passthrough: ask for it even when opens will not pass through.
+	 */
+	if (fs->ks && !fs->passthrough && geteuid() == 0)
+		fuse_set_feature_flag(conn, FUSE_CAP_PASSTHROUGH);
 	/* passthrough and the writeback cache exclude each other; we use neither mix */
 	fuse_unset_feature_flag(conn, FUSE_CAP_WRITEBACK_CACHE);
 	fuse_set_feature_flag(conn, FUSE_CAP_FLOCK_LOCKS);
@@ -944,10 +951,15 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_in
 
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t nodeid, int datasync, struct fuse_file_info *fi)
 {
-	int fd = dirfd(dir_handle(fi)->dp);
+	int fd;
 
 	op_begin(req, FUSE_FSYNCDIR);
 	(void)nodeid;
+	if (!dir_handle(fi)->dp) { /* a store without directory files (S3) */
+		reply_err(req, 0);
+		return;
+	}
+	fd = dirfd(dir_handle(fi)->dp);
 	reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kstate.h"
 #include "log.h"
 
 static int wants_write(int flags)
@@ -67,6 +68,48 @@ static int backing_attach_locked(struct fs *fs, fuse_req_t req, struct inode *in
 	return 0;
 }
 
+/*
+ * An open the kernel will not pass through, on a patched kernel: register
+ * the file as a backing file anyway (without FOPEN_PASSTHROUGH) and publish
+ * its blocks, so the fast path answers READ in the kernel.  Caller holds
+ * ino->lock.  Failure only means READs reach the daemon.
+ */
+static void fastpath_blocks_locked(struct fs *fs, fuse_req_t req, struct inode *ino)
+{
+	struct stat st;
+	int fd, id;
+
+	if (!fs->ks || !S_ISREG(ino->type) || ino->fp_backing_id)
+		return;
+	fd = fs->be.ops->open(&fs->be, ino, O_RDONLY);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return;
+	}
+	id = fuse_passthrough_open(req, fd);
+	if (id <= 0) {
+		close(fd);
+		return;
+	}
+	ino->fp_backing_fd = fd;
+	ino->fp_backing_id = id;
+	ino->fp_nblocks = kstate_put_blocks(fs->ks, ino->nodeid, id, (uint64_t)st.st_size);
+}
+
+static void fastpath_blocks_release_locked(struct fs *fs, fuse_req_t req, struct inode *ino)
+{
+	if (!ino->fp_backing_id)
+		return;
+	kstate_drop_blocks(fs->ks, ino->nodeid, ino->fp_nblocks);
+	fuse_passthrough_close(req, ino->fp_backing_id);
+	close(ino->fp_backing_fd);
+	ino->fp_backing_id = 0;
+	ino->fp_backing_fd = -1;
+	ino->fp_nblocks = 0;
+}
+
 int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi,
 		int direct)
 {
@@ -78,6 +121,8 @@ int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_fi
 		err = -EBUSY;
 	else if (!direct)
 		err = backing_attach_locked(fs, req, ino, fi->flags, fi);
+	if (!err && !fi->backing_id && !direct)
+		fastpath_blocks_locked(fs, req, ino);
 	if (!err)
 		ino->nopen++;
 	pthread_mutex_unlock(&ino->lock);
@@ -96,6 +141,8 @@ void handle_release(struct fs *fs, fuse_req_t req, struct inode *ino)
 	if (ino->nopen)
 		ino->nopen--;
 	last = ino->nopen == 0;
+	if (last)
+		fastpath_blocks_release_locked(fs, req, ino);
 	if (last && ino->backing_id) {
 		fuse_passthrough_close(req, ino->backing_id);
 		close(ino->backing_fd);

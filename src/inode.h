@@ -49,6 +49,10 @@ struct inode {
 	char *kname;
 	uint64_t bpf_folded;  /* BPF lookups already added to nlookup (tbl->lock) */
 	unsigned int nwriters; /* opens for writing: no attrs in the maps meanwhile */
+	/* fast path READ without passthrough (inode->lock): the file as a backing file */
+	int fp_backing_id;
+	int fp_backing_fd;
+	uint64_t fp_nblocks;  /* blocks published in the block map */
 
 	struct inode *next_id;  /* hash chain by nodeid */
 	struct inode *next_key; /* hash chain by key */

@@ -39,7 +39,7 @@ struct kstate {
 	struct bpf_link *link;
 	int fuse_fd;
 	int attached;
-	int dentries, inodes, nlookup, stats; /* map fds */
+	int dentries, inodes, nlookup, blocks, stats; /* map fds */
 	uint64_t entry_ttl_ns, attr_ttl_ns;
 	char name[FUSE_BPF_NAME_MAX];
 	void *image; /* the object file, with our name patched in */
@@ -215,9 +215,11 @@ int kstate_open(struct kstate **out, const char *obj_path, int fuse_fd, unsigned
 	ks->dentries = map_fd(ks->obj, BPFUSE_FP_DENTRY_MAP);
 	ks->inodes = map_fd(ks->obj, BPFUSE_FP_INODE_MAP);
 	ks->nlookup = map_fd(ks->obj, BPFUSE_FP_NLOOKUP_MAP);
+	ks->blocks = map_fd(ks->obj, BPFUSE_FP_BLOCK_MAP);
 	ks->stats = map_fd(ks->obj, BPFUSE_FP_STATS_MAP);
 	ops = bpf_object__find_map_by_name(ks->obj, BPFUSE_FP_OPS_MAP);
-	if (ks->dentries < 0 || ks->inodes < 0 || ks->nlookup < 0 || ks->stats < 0 || !ops) {
+	if (ks->dentries < 0 || ks->inodes < 0 || ks->nlookup < 0 || ks->blocks < 0 ||
+	    ks->stats < 0 || !ops) {
 		err = -ENOENT;
 		snprintf(why, whylen, "the fast-path object lacks the maps of fastpath_abi.h");
 		goto out_obj;
@@ -347,6 +349,42 @@ void kstate_drop_node(struct kstate *ks, uint64_t nodeid)
 		return;
 	bpf_map_delete_elem(ks->inodes, &nodeid);
 	bpf_map_delete_elem(ks->nlookup, &nodeid);
+}
+
+/* A file with more blocks than this leaves its READs to the daemon (or passthrough). */
+#define KSTATE_MAX_FILE_BLOCKS 4096
+
+uint64_t kstate_put_blocks(struct kstate *ks, uint64_t nodeid, int backing_id, uint64_t size)
+{
+	struct bpfuse_fp_block v = { .backing_id = (uint32_t)backing_id, .generation = 0 };
+	uint64_t n = (size + (1ULL << BPFUSE_FP_BLOCK_SHIFT_DEFAULT) - 1) >>
+		     BPFUSE_FP_BLOCK_SHIFT_DEFAULT;
+	uint64_t b;
+
+	if (!ks || backing_id <= 0 || n > KSTATE_MAX_FILE_BLOCKS)
+		return 0;
+	for (b = 0; b < n; b++) {
+		struct bpfuse_fp_block_key k = { .nodeid = nodeid, .block = b };
+
+		if (bpf_map_update_elem(ks->blocks, &k, &v, BPF_ANY)) {
+			kstate_drop_blocks(ks, nodeid, b);
+			return 0;
+		}
+	}
+	return n;
+}
+
+void kstate_drop_blocks(struct kstate *ks, uint64_t nodeid, uint64_t nblocks)
+{
+	uint64_t b;
+
+	if (!ks)
+		return;
+	for (b = 0; b < nblocks; b++) {
+		struct bpfuse_fp_block_key k = { .nodeid = nodeid, .block = b };
+
+		bpf_map_delete_elem(ks->blocks, &k);
+	}
 }
 
 uint64_t kstate_bpf_lookups(struct kstate *ks, uint64_t nodeid)

@@ -50,6 +50,16 @@ void kstate_drop_name(struct kstate *ks, uint64_t parent, const char *name);
 void kstate_drop_attr(struct kstate *ks, uint64_t nodeid);
 /* Forget everything about a node the daemon dropped. */
 void kstate_drop_node(struct kstate *ks, uint64_t nodeid);
+/*
+ * Every byte of @nodeid's @size bytes can be read from @backing_id (a
+ * backing file registered with FUSE_DEV_IOC_BACKING_OPEN): publish its
+ * blocks so the kernel answers READ itself.  Returns how many blocks were
+ * published (0 when the file is too large to be worth the map entries).
+ */
+uint64_t kstate_put_blocks(struct kstate *ks, uint64_t nodeid, int backing_id, uint64_t size);
+/* Unpublish the first @nblocks blocks of @nodeid. */
+void kstate_drop_blocks(struct kstate *ks, uint64_t nodeid, uint64_t nblocks);
+
 /* How many LOOKUPs BPF has answered for @nodeid so far. */
 uint64_t kstate_bpf_lookups(struct kstate *ks, uint64_t nodeid);
 
