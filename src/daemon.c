@@ -54,8 +54,15 @@ static void report_init(struct fs *fs, const char *status)
 
 static int check_dev_fuse(void)
 {
-	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	struct stat st;
+	int fd;
 
+	if (!stat("/dev/fuse", &st) &&
+	    (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 10 || minor(st.st_rdev) != 229)) {
+		pr_err("/dev/fuse is not the FUSE device (character device 10:229)");
+		return -ENODEV;
+	}
+	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		int err = -errno;
 

@@ -7,10 +7,11 @@
  * -errno) and convert the result once, here, into a reply.
  *
  * Semantics (see docs/semantics.md): a local directory mirrored with full
- * POSIX behaviour; POSIX byte-range locks are enforced by the kernel for all
- * users of the mount (getlk/setlk are left unimplemented on purpose, so the
- * kernel keeps exact per-process semantics); flock(2) locks are taken on the
- * backing file, so they also exclude processes using the directory directly.
+ * POSIX behaviour.  Locks (POSIX byte-range and flock(2)) are enforced by the
+ * kernel for all users of the mount: getlk/setlk/flock are left to it on
+ * purpose.  The kernel keeps exact per-process POSIX semantics, and a flock
+ * is gone when close() returns; a daemon-side flock would only be dropped
+ * when the kernel's background RELEASE arrives, after close() returned.
  */
 #define FUSE_USE_VERSION 317
 #include <errno.h>
@@ -230,9 +231,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		fuse_set_feature_flag(conn, FUSE_CAP_PASSTHROUGH);
 	/* passthrough and the writeback cache exclude each other; we use neither mix */
 	fuse_unset_feature_flag(conn, FUSE_CAP_WRITEBACK_CACHE);
-	fuse_set_feature_flag(conn, FUSE_CAP_FLOCK_LOCKS);
+	/* locks stay with the kernel: see the comment at the top */
+	fuse_unset_feature_flag(conn, FUSE_CAP_FLOCK_LOCKS);
 	fuse_set_feature_flag(conn, FUSE_CAP_NO_EXPORT_SUPPORT);
-	/* POSIX locks stay with the kernel: see the comment at the top */
 	fuse_unset_feature_flag(conn, FUSE_CAP_POSIX_LOCKS);
 	conn->max_write = MAX_WRITE_BYTES;
 
@@ -1060,13 +1061,6 @@ static void op_access(fuse_req_t req, fuse_ino_t nodeid, int mask)
 	reply_err(req, fs->be.ops->access(&fs->be, ino, mask));
 }
 
-static void op_flock(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi, int op)
-{
-	op_begin(req, FUSE_SETLK);
-	(void)nodeid;
-	reply_err(req, flock(fhs(fi)->fd, op) ? errno : 0);
-}
-
 static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off, off_t len,
 			 struct fuse_file_info *fi)
 {
@@ -1152,7 +1146,6 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.listxattr = op_listxattr,
 	.removexattr = op_removexattr,
 	.access = op_access,
-	.flock = op_flock,
 	.fallocate = op_fallocate,
 	.copy_file_range = op_copy_file_range,
 	.lseek = op_lseek,

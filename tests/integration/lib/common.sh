@@ -6,14 +6,20 @@
 #	#!/bin/bash
 #	set -eu
 #	. "$(dirname "$0")/../../lib/common.sh"
-#	setup_case            # private temp dir in $T, cleanup trap, timeout
+#	setup_case "$@"       # private temp dir in $T, cleanup trap, timeout
+#	mkdir "$T/src" "$T/mnt"
 #	bpfuse_mount "$T/src" "$T/mnt" passthrough=on
-#	...
+#	... assert_eq / assert_same_file / assert_same_tree / expect_errno ...
+#	bpfuse_umount "$T/mnt"
 #
 # Every mount made through bpfuse_mount (or registered with track_mount) is
 # unmounted by the EXIT trap, falling back to aborting the FUSE connection
-# and a lazy unmount; the temp dir is removed afterwards. Exit status 77
-# means "skipped" (see skip()).
+# and a lazy unmount; a daemon still serving the mountpoint afterwards is
+# ended by pid; the temp dir is removed last. fail() exits 1, skip() exits 77.
+# check() runs one sub-test in a subshell and counts its failure, so a case
+# can report several broken behaviours in one run; finish() then fails the
+# case if any check failed. A case run directly (not from run.sh) re-executes
+# itself under `timeout $CASE_TIMEOUT`.
 #
 # Environment:
 #	BPFUSE		daemon binary (default: <repo>/build/bpfuse)
@@ -22,6 +28,8 @@
 #			posix_ops, compiled on demand when missing)
 #	CASE_TIMEOUT	seconds before a case is killed (default: 300)
 #	TMPDIR		where temp dirs go (run.sh points it at its run dir)
+#	MOUNT_HELPER	mount.fuse.bpfuse (default: next to $BPFUSE)
+#	CP_TREE		tree the cp_usr_include cases copy (default: /usr/include)
 
 IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_ROOT=$(cd "$IT_DIR/../.." && pwd)
@@ -53,6 +61,38 @@ skip() {
 }
 
 # --------------------------------------------------------------- assertions
+
+_IT_SOFT_FAILS=0
+
+# check DESC CMD...: run CMD in a subshell with set -e; a failure (an
+# assertion or any failing command) is reported and counted, and the case
+# goes on so one run shows every broken behaviour. Call finish at the end.
+# Mounts made inside CMD must be registered with track_mount beforehand,
+# because the subshell cannot add to the parent's cleanup list.
+check() {
+	local desc=$1 rc
+	shift
+	set +e
+	(
+		set -e
+		"$@"
+	)
+	rc=$?
+	set -e
+	if [ "$rc" -eq 77 ]; then
+		log "skipped: $desc"
+	elif [ "$rc" -ne 0 ]; then
+		echo "FAIL: [$desc]" >&2
+		_IT_SOFT_FAILS=$((_IT_SOFT_FAILS + 1))
+	else
+		log "ok: $desc"
+	fi
+}
+
+# finish: fail the case if any check failed
+finish() {
+	[ "$_IT_SOFT_FAILS" -eq 0 ] || fail "$_IT_SOFT_FAILS check(s) failed"
+}
 
 # assert_eq EXPECTED ACTUAL WHAT
 assert_eq() {
@@ -93,10 +133,11 @@ expect_errno() {
 	[ "$got" = "$want" ] || fail "$what: expected $want, got $got"
 }
 
-# errno_of CMD...: run CMD, print "ok" or the errno name it failed with. The
-# command runs under strace-free python so the exact errno is visible.
-errno_of() {
-	python3 - "$@" <<'PY'
+# errno_of OP ARGS...: perform one system call through python (so the exact
+# errno is visible, unlike with coreutils) and print "ok" or the errno name.
+# OP is an os.* function name taking string arguments (mkdir, unlink, rename,
+# symlink, rmdir, listdir...) or one of the special cases below.
+_ERRNO_OF_PY='
 import errno, os, sys
 args = sys.argv[1:]
 op, rest = args[0], args[1:]
@@ -109,6 +150,9 @@ try:
         if len(rest) > 2:
             os.write(fd, rest[2].encode())
         os.close(fd)
+    elif op == "read":
+        with open(rest[0], "rb") as f:
+            f.read()
     elif op == "setxattr":
         os.setxattr(rest[0], rest[1], rest[2].encode())
     elif op == "removexattr":
@@ -128,6 +172,12 @@ try:
     elif op == "fallocate":
         fd = os.open(rest[0], os.O_WRONLY)
         os.posix_fallocate(fd, 0, int(rest[1]))
+    elif op == "access":
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.access(rest[0].encode(), int(rest[1])) != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e))
     elif op == "mmap_write":
         import mmap
         fd = os.open(rest[0], os.O_RDWR)
@@ -139,7 +189,16 @@ try:
     print("ok")
 except OSError as e:
     print(errno.errorcode.get(e.errno, "E%d" % e.errno))
-PY
+'
+errno_of() {
+	python3 -c "$_ERRNO_OF_PY" "$@"
+}
+
+# errno_of_as UID OP ARGS...: errno_of as user and group UID, no groups
+errno_of_as() {
+	local uid=$1
+	shift
+	setpriv --reuid="$uid" --regid="$uid" --clear-groups -- /usr/bin/python3 -c "$_ERRNO_OF_PY" "$@"
 }
 
 # ------------------------------------------------------------------ mounts
@@ -177,7 +236,7 @@ daemon_pids() {
 				echo "${p#/proc/}"
 				break
 			fi
-		done <"$p/cmdline" 2>/dev/null
+		done 2>/dev/null <"$p/cmdline"
 	done
 }
 
@@ -229,13 +288,14 @@ bpfuse_umount() {
 	assert_no_daemon "$mnt"
 }
 
-# _force_umount MNT: everything short of rebooting, each step bounded
+# _force_umount MNT: everything short of rebooting, each step bounded so the
+# whole cleanup fits in the grace period timeout(1) gives after SIGTERM
 _force_umount() {
 	local mnt=$1 dev conn i
 	is_mounted "$mnt" || return 0
-	[ -x "$BPFUSE" ] && timeout 20 "$BPFUSE" umount "$mnt" >/dev/null 2>&1
+	[ -x "$BPFUSE" ] && timeout 5 "$BPFUSE" umount "$mnt" >/dev/null 2>&1
 	is_mounted "$mnt" || return 0
-	timeout 20 umount "$mnt" >/dev/null 2>&1
+	timeout 5 umount "$mnt" >/dev/null 2>&1
 	is_mounted "$mnt" || return 0
 	# abort the FUSE connection so a hung daemon cannot block the unmount;
 	# the connection number is the minor of the mount's st_dev
@@ -244,11 +304,27 @@ _force_umount() {
 	if [ -n "$conn" ] && [ -e "/sys/fs/fuse/connections/$conn/abort" ]; then
 		echo 1 >"/sys/fs/fuse/connections/$conn/abort" 2>/dev/null
 	fi
-	for ((i = 0; i < 5; i++)); do
-		timeout 10 umount "$mnt" >/dev/null 2>&1 || timeout 10 umount -l "$mnt" >/dev/null 2>&1
+	for ((i = 0; i < 3; i++)); do
+		timeout 5 umount "$mnt" >/dev/null 2>&1 || timeout 5 umount -l "$mnt" >/dev/null 2>&1
 		is_mounted "$mnt" || return 0
 	done
 	echo "WARNING: could not unmount '$mnt'" >&2
+}
+
+# _kill_daemons MNT: end processes still serving MNT (found by their argv, so
+# only daemons of our private mountpoints), TERM first, KILL after 3 s
+_kill_daemons() {
+	local p
+	wait_no_daemon "$1" 3 && return 0
+	for p in $(daemon_pids "$1"); do
+		kill -TERM "$p" 2>/dev/null
+		kill -CONT "$p" 2>/dev/null
+	done
+	wait_no_daemon "$1" 3 && return 0
+	for p in $(daemon_pids "$1"); do
+		kill -KILL "$p" 2>/dev/null
+	done
+	wait_no_daemon "$1" 2
 }
 
 # at_cleanup CMD: run CMD (a string, eval'd) in the EXIT trap, before unmounting
@@ -257,7 +333,7 @@ at_cleanup() {
 }
 
 _it_cleanup() {
-	local rc=$? i m p
+	local rc=$? i m
 	trap - EXIT
 	set +e
 	for ((i = ${#_IT_CLEANUPS[@]} - 1; i >= 0; i--)); do
@@ -268,14 +344,7 @@ _it_cleanup() {
 		_force_umount "$m"
 		# a daemon that outlives its mount would leak; it serves only our
 		# private mountpoint, so ending it by pid is safe
-		if ! wait_no_daemon "$m" 5; then
-			for p in $(daemon_pids "$m"); do
-				kill "$p" 2>/dev/null
-			done
-			wait_no_daemon "$m" 5 || for p in $(daemon_pids "$m"); do
-				kill -9 "$p" 2>/dev/null
-			done
-		fi
+		_kill_daemons "$m"
 	done
 	if [ -n "$T" ] && [ -d "$T" ]; then
 		if grep -q " $T/" /proc/mounts; then
@@ -291,7 +360,7 @@ _it_cleanup() {
 setup_case() {
 	if [ -z "${_IT_UNDER_TIMEOUT:-}" ]; then
 		export _IT_UNDER_TIMEOUT=1
-		exec timeout -k 30 "$CASE_TIMEOUT" "$0" "$@"
+		exec timeout -k 60 "$CASE_TIMEOUT" "$0" "$@"
 	fi
 	[ "$(id -u)" -eq 0 ] || skip "integration cases need root"
 	T=$(mktemp -d "${TMPDIR:-/tmp}/bpfuse-case.XXXXXX")
@@ -300,9 +369,11 @@ setup_case() {
 	trap 'echo "FAIL: $CASE_NAME interrupted (timeout?)" >&2; exit 124' TERM INT HUP
 }
 
-# need_posix_ops: set POSIX_OPS to a runnable binary, compiling it if needed
+# need_posix_ops: set POSIX_OPS to a runnable binary, compiling a private one
+# into $T when the built one is missing or older than its source
 need_posix_ops() {
-	[ -x "$POSIX_OPS" ] && return 0
+	[ -x "$POSIX_OPS" ] && [ ! "$IT_DIR/posix_ops.c" -nt "$POSIX_OPS" ] && return 0
+	log "posix_ops missing or stale at '$POSIX_OPS', compiling a private copy"
 	command -v gcc >/dev/null || fail "posix_ops not built and no gcc to build it"
 	POSIX_OPS=$T/posix_ops
 	gcc -D_GNU_SOURCE -Wall -Wextra -O2 -o "$POSIX_OPS" "$IT_DIR/posix_ops.c" ||
@@ -313,11 +384,13 @@ need_posix_ops() {
 
 # tree_manifest DIR: one sorted line per entry: path, type, mode, owner,
 # size (not for directories: their size is file-system specific), symlink
-# target, rdev for devices, user.* xattrs
+# target, rdev for devices, user.* xattrs; with TREE_MTIME=1 also the mtime
+# of everything but symlinks
 tree_manifest() {
-	python3 - "$1" <<'PY'
+	TREE_MTIME=${TREE_MTIME:-0} python3 - "$1" <<'PY'
 import os, stat, sys
 root = sys.argv[1]
+with_mtime = os.environ.get("TREE_MTIME") == "1"
 out = []
 for dirpath, dirs, files in os.walk(root):
     for name in dirs + files:
@@ -332,6 +405,8 @@ for dirpath, dirs, files in os.walk(root):
             line += " ->" + os.readlink(p)
         if stat.S_ISCHR(m) or stat.S_ISBLK(m):
             line += " rdev=%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
+        if with_mtime and not stat.S_ISLNK(m):
+            line += " mtime=%d.%09d" % (st.st_mtime_ns // 10**9, st.st_mtime_ns % 10**9)
         if not stat.S_ISLNK(m):
             try:
                 names = sorted(n for n in os.listxattr(p, follow_symlinks=False)
@@ -347,17 +422,41 @@ PY
 }
 
 # assert_same_tree A B WHAT: same names/types/modes/owners/sizes/targets/
-# xattrs (tree_manifest), and identical regular file contents (cmp)
+# xattrs (tree_manifest), and identical regular file contents (compared
+# byte by byte, like cmp; special files are never opened)
 assert_same_tree() {
-	local a=$1 b=$2 what=$3 f bad=0
+	local a=$1 b=$2 what=$3
 	tree_manifest "$a" >"$T/manifest.a" || fail "$what: cannot list '$a'"
 	tree_manifest "$b" >"$T/manifest.b" || fail "$what: cannot list '$b'"
 	assert_same_file "$T/manifest.a" "$T/manifest.b" "$what: tree manifests"
-	while IFS= read -r -d '' f; do
-		if ! cmp -s -- "$a/$f" "$b/$f"; then
-			echo "content differs: $f ($(cmp -- "$a/$f" "$b/$f" 2>&1 | head -1))" >&2
-			bad=1
-		fi
-	done < <(cd "$a" && find . -type f -print0)
-	[ "$bad" -eq 0 ] || fail "$what: file contents differ"
+	python3 - "$a" "$b" <<'PY' || fail "$what: file contents differ"
+import os, stat, sys
+a, b = sys.argv[1], sys.argv[2]
+bad = 0
+for dirpath, dirs, files in os.walk(a):
+    for name in files:
+        pa = os.path.join(dirpath, name)
+        pb = os.path.join(b, os.path.relpath(pa, a))
+        if not stat.S_ISREG(os.lstat(pa).st_mode):
+            continue
+        try:
+            with open(pa, "rb") as fa, open(pb, "rb") as fb:
+                off = 0
+                while True:
+                    ca, cb = fa.read(1 << 20), fb.read(1 << 20)
+                    if ca != cb:
+                        n = min(len(ca), len(cb))
+                        i = next((i for i in range(n) if ca[i] != cb[i]), n)
+                        print("content differs: %s (first at byte %d)" %
+                              (os.path.relpath(pa, a), off + i + 1), file=sys.stderr)
+                        bad += 1
+                        break
+                    if not ca:
+                        break
+                    off += len(ca)
+        except OSError as e:
+            print("cannot compare %s: %s" % (os.path.relpath(pa, a), e), file=sys.stderr)
+            bad += 1
+sys.exit(1 if bad else 0)
+PY
 }

@@ -1,36 +1,46 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# posix_compare OPTS: run posix_ops on a plain directory (the reference) and on
-# a fresh bpfuse mount of another empty directory mounted with OPTS; the two
-# transcripts must be identical. After unmount the backing directory must
-# match the reference directory (names, types, modes, owners, sizes, symlink
-# targets, user xattrs, file contents).
+# posix_compare OPTS [TAG]: run posix_ops on a plain directory (the reference)
+# and on a fresh bpfuse mount of another empty directory mounted with OPTS;
+# the two transcripts must be identical. After unmount the backing directory
+# must match the reference directory (names, types, modes, owners, sizes,
+# symlink targets, user xattrs, file contents). TAG (default "0") names the
+# directories $T/ref.TAG, $T/src.TAG and $T/mnt.TAG, so one case can compare
+# several option sets; call posix_compare_prepare TAG in the case's main
+# shell first when posix_compare itself runs inside check().
+
+posix_compare_prepare() {
+	local tag=${1:-0}
+	mkdir "$T/ref.$tag" "$T/src.$tag" "$T/mnt.$tag"
+	track_mount "$T/mnt.$tag"
+}
 
 posix_compare() {
-	local opts=$1 rc=0 errs=""
+	local opts=$1 tag=${2:-0} rc=0 errs=""
+	local ref=$T/ref.$tag src=$T/src.$tag mnt=$T/mnt.$tag
 
 	need_bpfuse
 	need_posix_ops
-	mkdir "$T/ref" "$T/src" "$T/mnt"
+	[ -d "$ref" ] || posix_compare_prepare "$tag"
 
-	"$POSIX_OPS" "$T/ref" >"$T/ref.txt" 2>"$T/ref.err" ||
-		fail "posix_ops on the plain reference directory exited $?: $(cat "$T/ref.err")"
-	grep -q '^done: ok$' "$T/ref.txt" || fail "reference transcript incomplete"
+	"$POSIX_OPS" "$ref" >"$T/ref.$tag.txt" 2>"$T/ref.$tag.err" ||
+		fail "posix_ops on the plain reference directory exited $?: $(cat "$T/ref.$tag.err")"
+	grep -q '^done: ok$' "$T/ref.$tag.txt" || fail "reference transcript incomplete"
 
-	bpfuse_mount "$T/src" "$T/mnt" "$opts"
-	"$POSIX_OPS" "$T/mnt" >"$T/fuse.txt" 2>"$T/fuse.err" || rc=$?
+	bpfuse_mount "$src" "$mnt" "$opts"
+	"$POSIX_OPS" "$mnt" >"$T/fuse.$tag.txt" 2>"$T/fuse.$tag.err" || rc=$?
 	if [ "$rc" -ne 0 ]; then
-		errs="posix_ops on the mount exited $rc ($(head -c 500 "$T/fuse.err"))"
+		errs="posix_ops on the mount exited $rc ($(head -c 500 "$T/fuse.$tag.err"))"
 		echo "$errs" >&2
 	fi
-	if ! diff -u "$T/ref.txt" "$T/fuse.txt" >"$T/transcript.diff"; then
+	if ! diff -u "$T/ref.$tag.txt" "$T/fuse.$tag.txt" >"$T/transcript.$tag.diff"; then
 		echo "--- transcript differences (-plain dir, +bpfuse -o $opts):" >&2
-		grep '^[-+][^-+]' "$T/transcript.diff" | head -n 200 >&2
-		errs="${errs:+$errs; }transcripts differ ($(grep -c '^[-+][^-+]' "$T/transcript.diff") lines)"
+		grep '^[-+][^-+]' "$T/transcript.$tag.diff" | head -n 200 >&2
+		errs="${errs:+$errs; }transcripts differ ($(grep -c '^[-+][^-+]' "$T/transcript.$tag.diff") lines)"
 	fi
-	bpfuse_umount "$T/mnt"
-	if ! (assert_same_tree "$T/ref" "$T/src" "backing dir vs reference"); then
+	bpfuse_umount "$mnt"
+	if ! (assert_same_tree "$ref" "$src" "backing dir vs reference"); then
 		errs="${errs:+$errs; }backing dir differs from reference"
 	fi
 	[ -z "$errs" ] || fail "$errs"
