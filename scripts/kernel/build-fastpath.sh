@@ -10,6 +10,7 @@
 #   OUT_DIR     gets vmlinux.h, <name>.bpf.o and <name>.skel.h
 set -euo pipefail
 
+# shellcheck source=scripts/kernel/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [ $# = 2 ] || kdie "usage: build-fastpath.sh KERNEL_DIR OUT_DIR"

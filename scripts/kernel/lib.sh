@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0
 # Shared helpers for scripts/kernel/*.sh and tests/vm/run.sh (sourced, not run).
 
@@ -25,10 +26,10 @@ ensure_pkgs() {
 	missing=$(pkg_missing "$@")
 	[ -z "$missing" ] && return 0
 	if [ "${BPFUSE_NO_APT:-0}" = 1 ] || [ "$(id -u)" != 0 ]; then
-		kmsg "missing packages:" $missing
+		kmsg "missing packages:" "${missing//$'\n'/ }"
 		return 1
 	fi
-	kmsg "installing:" $missing
+	kmsg "installing:" "${missing//$'\n'/ }"
 	apt-get update -qq >&2 || return 1
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2 || return 1

@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# VM tier: build the patched kernel (cached), the fast-path BPF programs and
+# the guest test programs, boot the kernel under qemu (TCG) and run
+# tests/vm/cases/*.sh inside.  Prints the guest console, then a last line
+# `vm: N passed, M failed` (N, M count "ok"/"not ok" check lines).
+#
+# Exit: 0 all passed; 1 something failed; 77 skipped (a tool or package is
+# missing: the reason goes to stderr).  Set BPFUSE_VM_INSTALL=1 to let the
+# scripts apt-get what is missing instead of skipping.
+#
+# Environment: BPFUSE_VM_TIMEOUT (seconds, default 900), BPFUSE_KERNEL_OUT.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/kernel/lib.sh
+. "$here/../../scripts/kernel/lib.sh"
+
+skip() {
+	echo "vm: SKIP: $*" >&2
+	echo "vm: 0 passed, 0 failed (skipped)"
+	exit 77
+}
+
+[ "$(uname -m)" = x86_64 ] || skip "needs an x86_64 host"
+[ "$(id -u)" = 0 ] || skip "needs root (mknod for the initramfs, apt for dependencies)"
+
+pkgs=(linux-source-6.12 build-essential bc flex bison libssl-dev libelf-dev dwarves
+      xz-utils python3 busybox-static qemu-system-x86 cpio e2fsprogs clang llvm
+      bpftool libbpf-dev zlib1g-dev)
+missing=$(pkg_missing "${pkgs[@]}" | tr '\n' ' ')
+if [ -n "$missing" ]; then
+	[ "${BPFUSE_VM_INSTALL:-0}" = 1 ] ||
+		skip "missing packages: $missing(install them, or run with BPFUSE_VM_INSTALL=1)"
+	ensure_pkgs "${pkgs[@]}" || skip "cannot install: $missing"
+fi
+
+build=$BPFUSE_ROOT/build/vm
+mkdir -p "$build"
+
+kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" | tail -n 1) ||
+	{ echo "vm: kernel build failed" >&2; echo "vm: 0 passed, 1 failed"; exit 1; }
+
+if ! "$BPFUSE_ROOT/scripts/kernel/build-fastpath.sh" "$kdir" "$build/fastpath"; then
+	echo "vm: BPF build failed" >&2
+	echo "vm: 0 passed, 1 failed"
+	exit 1
+fi
+
+if ! gcc -O2 -g -Wall -Werror -o "$build/fp_test" "$here/fp_test.c" \
+	-I "$kdir/include" -I "$BPFUSE_ROOT/include" -I "$build/fastpath" \
+	-lbpf -lelf -lz -lpthread; then
+	echo "vm: building fp_test failed" >&2
+	echo "vm: 0 passed, 1 failed"
+	exit 1
+fi
+
+# The real daemon and the transcript tool for cases/20-bpfuse.sh (built by
+# scripts/setup.sh); without them that case skips itself, the rest still runs.
+extra=()
+if [ -x "$BPFUSE_ROOT/build/bpfuse" ] && [ -x "$BPFUSE_ROOT/build/tests/integration/posix_ops" ]; then
+	extra=(--bin "$BPFUSE_ROOT/build/bpfuse"
+	       --bin "$BPFUSE_ROOT/build/tests/integration/posix_ops"
+	       --file "$build/fastpath/fastpath.bpf.o:/lib/bpfuse/fastpath.bpf.o")
+else
+	echo "vm: build/bpfuse or build/tests/integration/posix_ops missing (run scripts/setup.sh):" \
+	     "case 20-bpfuse will skip" >&2
+fi
+
+log=$build/console.log
+"$BPFUSE_ROOT/scripts/kernel/run-vm.sh" --kernel "$kdir" \
+	--bin "$build/fp_test" \
+	"${extra[@]}" \
+	--file "$here/cases:/cases" \
+	--disk 256 --timeout "${BPFUSE_VM_TIMEOUT:-900}" \
+	--log "$log" "$here/guest/run-cases.sh"
+status=$?
+
+passed=$(grep -c '^ok ' "$log" 2>/dev/null)
+failed=$(grep -c '^not ok' "$log" 2>/dev/null)
+passed=${passed:-0}
+failed=${failed:-0}
+if [ "$status" != 0 ] && [ "$failed" = 0 ]; then
+	echo "vm: guest run failed (status $status) without a failing check" >&2
+	failed=1
+fi
+echo "vm: $passed passed, $failed failed"
+[ "$status" = 0 ] && [ "$failed" = 0 ]
