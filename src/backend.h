@@ -143,6 +143,7 @@ struct backend {
 	long fd_budget;
 	long fds_kept;   /* atomic */
 	struct local_mounts *mounts; /* local: mount id -> fd, to open handles by */
+	void *priv;      /* other backends: their state (s3: struct s3be) */
 };
 
 /* Open the backend the config names. Returns 0 or -errno (after one message). */

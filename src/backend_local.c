@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <pthread.h>
@@ -32,8 +33,16 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "backend_s3.h"
 #include "config.h"
+#include "fs.h"
 #include "log.h"
+
+/* The mount a backend belongs to (fs_init() opens fs->be). */
+static struct fs *container_of_fs(struct backend *be)
+{
+	return (struct fs *)(void *)((char *)be - offsetof(struct fs, be));
+}
 
 #define PROC_FD_PATH_MAX 32
 
@@ -751,6 +760,9 @@ int backend_open(struct backend *be, const struct config *cfg)
 	memset(be, 0, sizeof(*be));
 	be->cfg = cfg;
 	be->root_fd = -1;
+	if (cfg->backend == BACKEND_S3)
+		/* only fs_init() opens an S3 backend: its counters are the mount's */
+		return backend_s3_open(be, cfg, &container_of_fs(be)->stats);
 	be->mounts = calloc(1, sizeof(*be->mounts));
 	if (!be->mounts)
 		return -ENOMEM;
@@ -761,6 +773,8 @@ int backend_open(struct backend *be, const struct config *cfg)
 	    lim.rlim_cur / 2 > 512)
 		be->fd_budget = (long)(lim.rlim_cur / 2);
 	switch (cfg->backend) {
+	case BACKEND_S3:
+		break; /* opened above */
 	case BACKEND_LOCAL:
 		be->ops = &backend_local_ops;
 		be->root_fd = open(cfg->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -779,6 +793,8 @@ void backend_close(struct backend *be)
 {
 	int i;
 
+	if (be->ops == &backend_s3_ops)
+		backend_s3_close(be);
 	if (be->root_fd >= 0)
 		close(be->root_fd);
 	be->root_fd = -1;

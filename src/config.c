@@ -25,6 +25,8 @@ enum opt_kind {
 	OPT_ONOFF,   /* key=on|off (also yes/no, 1/0) */
 	OPT_PROFILE, /* key=default|dataset|shared */
 	OPT_PATH,    /* key=absolute path */
+	OPT_STRING,  /* key=text of at most val - 1 bytes */
+	OPT_SIZE,    /* key=bytes with an optional K/M/G/T suffix (unsigned long long) */
 	OPT_KERNEL,  /* generic mount flag, handed to the kernel as is */
 	OPT_IGNORE,  /* fstab-only words that mean nothing to a FUSE daemon */
 };
@@ -74,6 +76,18 @@ static const struct opt_desc opt_table[] = {
 	{ "metrics_port", OPT_UINT, F(metrics_port), 0, 65535,
 	  "serve Prometheus metrics on 127.0.0.1:N (default 0: off)" },
 	{ "debug", OPT_FLAG, F(debug), 1, 0, "log every request to stderr; implies -f" },
+	{ "endpoint", OPT_STRING, F(s3_endpoint), sizeof(((struct config *)0)->s3_endpoint), 0,
+	  "s3: the S3 endpoint URL (default: AWS_ENDPOINT_URL, else AWS)" },
+	{ "region", OPT_STRING, F(s3_region), sizeof(((struct config *)0)->s3_region), 0,
+	  "s3: the signing region (default: AWS_REGION, the profile's, else us-east-1)" },
+	{ "cache_dir", OPT_PATH, F(cache_dir), 0, 0,
+	  "s3: the cache directory (default /var/cache/bpfuse; created 0700)" },
+	{ "cache_size", OPT_SIZE, F(cache_size_bytes), 0, 0,
+	  "s3: bytes of object data the cache may hold, K/M/G/T suffixes (default 10G)" },
+	{ "path_style", OPT_ONOFF, F(s3_path_style), 0, 0,
+	  "s3: on|off: path-style URLs (default on) or virtual-hosted (off)" },
+	{ "list_ttl", OPT_SECONDS, F(list_ttl_s), 0, CONFIG_MAX_TIMEOUT_S,
+	  "s3: seconds a listing or HEAD answers lookups without a request (default 60)" },
 	{ "nosuid", OPT_KERNEL, 0, 0, 0, "kernel mount flags, applied as given:" },
 	{ "suid", OPT_KERNEL, 0, 0, 0, NULL },
 	{ "nodev", OPT_KERNEL, 0, 0, 0, NULL },
@@ -116,6 +130,35 @@ void config_init(struct config *cfg)
 	cfg->fastpath = 1;
 	cfg->keep_cache = -1; /* derived in config_finish */
 	cfg->invalidate = 1;
+	snprintf(cfg->cache_dir, sizeof(cfg->cache_dir), "%s", CONFIG_DEFAULT_CACHE_DIR);
+	cfg->cache_size_bytes = CONFIG_DEFAULT_CACHE_SIZE;
+	cfg->s3_path_style = 1;
+	cfg->list_ttl_s = CONFIG_DEFAULT_LIST_TTL_S;
+}
+
+int config_parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ULL << 10; end++; break;
+	case 'm': case 'M': mul = 1ULL << 20; end++; break;
+	case 'g': case 'G': mul = 1ULL << 30; end++; break;
+	case 't': case 'T': mul = 1ULL << 40; end++; break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
+	if (*end || (v && mul > ~0ULL / v))
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
 }
 
 static const struct opt_desc *opt_find(const char *key, size_t keylen)
@@ -267,6 +310,21 @@ static int apply_opt(struct config *cfg, const char *tok, size_t len)
 		}
 		snprintf(field, PATH_MAX, "%s", value);
 		return 0;
+	case OPT_STRING:
+		if (!eq || !value[0] || strlen(value) >= (size_t)d->val) {
+			pr_err("option '%s' needs a value of at most %d characters", d->name,
+			       d->val - 1);
+			return -EINVAL;
+		}
+		snprintf(field, (size_t)d->val, "%s", value);
+		return 0;
+	case OPT_SIZE:
+		if (!eq || config_parse_size(value, field)) {
+			pr_err("option '%s' needs a size such as 512M or 10G, got '%.*s'", d->name,
+			       (int)len, tok);
+			return -EINVAL;
+		}
+		return 0;
 	case OPT_ONOFF:
 		if (!eq)
 			*(int *)field = 1;
@@ -298,16 +356,55 @@ int config_parse_opts(struct config *cfg, const char *opts)
 	return 0;
 }
 
+/* s3://BUCKET[/PREFIX]: @spec is what follows "s3://". */
+static int config_set_s3_source(struct config *cfg, const char *spec)
+{
+	const char *slash = strchr(spec, '/');
+	size_t blen = slash ? (size_t)(slash - spec) : strlen(spec);
+	const char *prefix = slash ? slash + 1 : "";
+	size_t plen;
+
+	if (blen < 3 || blen > 63 || blen >= sizeof(cfg->s3_bucket) ||
+	    strspn(spec, "abcdefghijklmnopqrstuvwxyz0123456789.-_") < blen) {
+		pr_err("bad S3 source 's3://%s': the bucket name must be 3-63 characters of "
+		       "a-z 0-9 . - _", spec);
+		return -EINVAL;
+	}
+	while (*prefix == '/')
+		prefix++;
+	plen = strlen(prefix);
+	while (plen && prefix[plen - 1] == '/')
+		plen--;
+	if (plen + 2 > sizeof(cfg->s3_prefix) || strchr(spec, ',')) {
+		pr_err("bad S3 source 's3://%s': prefix too long or has ','", spec);
+		return -EINVAL;
+	}
+	memcpy(cfg->s3_bucket, spec, blen);
+	cfg->s3_bucket[blen] = '\0';
+	memcpy(cfg->s3_prefix, prefix, plen);
+	if (plen)
+		cfg->s3_prefix[plen++] = '/';
+	cfg->s3_prefix[plen] = '\0';
+	snprintf(cfg->source, sizeof(cfg->source), "s3://%s/%s", cfg->s3_bucket, cfg->s3_prefix);
+	snprintf(cfg->source_spec, sizeof(cfg->source_spec), "s3://%s/%s", cfg->s3_bucket,
+		 cfg->s3_prefix);
+	cfg->backend = BACKEND_S3;
+	return 0;
+}
+
 int config_set_source(struct config *cfg, const char *source)
 {
 	const char *path = source;
 	struct stat st;
 	char *real;
 
+	if (!strncmp(source, "s3://", 5))
+		return config_set_s3_source(cfg, source + 5);
 	if (!strncmp(source, "local:", 6))
 		path = source + 6;
 	else if (strstr(source, "://")) {
-		pr_err("unsupported source '%s': use local:/path or a directory", source);
+		pr_err("unsupported source '%s': use local:/path, a directory or s3://BUCKET[/PREFIX]",
+		       source);
 		return -EINVAL;
 	}
 	if (!*path) {
@@ -420,6 +517,7 @@ void config_print_help(FILE *out)
 		const struct opt_desc *d = &opt_table[i];
 		const char *arg = d->kind == OPT_SECONDS ? "=SEC" : d->kind == OPT_UINT ? "=N" :
 				  d->kind == OPT_ONOFF ? "=on|off" : d->kind == OPT_PATH ? "=PATH" :
+				  d->kind == OPT_STRING ? "=VALUE" : d->kind == OPT_SIZE ? "=SIZE" :
 				  d->kind == OPT_PROFILE ? "=NAME" : "";
 		char name[48];
 

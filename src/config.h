@@ -12,7 +12,7 @@
 #include <limits.h>
 #include <stdio.h>
 
-enum backend_kind { BACKEND_LOCAL };
+enum backend_kind { BACKEND_LOCAL, BACKEND_S3 };
 
 /* Cache profiles: presets for the caching options (docs/profiles.md). */
 enum profile { PROFILE_DEFAULT, PROFILE_DATASET, PROFILE_SHARED };
@@ -46,6 +46,16 @@ struct config {
 	/* generic mount flags handed to the kernel as they are */
 	char kernel_opts[256];     /* e.g. "nosuid,nodev,noatime" */
 	int fake;                  /* mount(8) helper -f: do everything but mount */
+
+	/* s3://BUCKET[/PREFIX] (docs/s3.md) */
+	char s3_bucket[256];
+	char s3_prefix[1024];      /* "" or "some/prefix/" */
+	char s3_endpoint[512];     /* -o endpoint=URL; "" = AWS_ENDPOINT_URL or AWS */
+	char s3_region[64];        /* -o region=R; "" = AWS_REGION or the profile's */
+	char cache_dir[PATH_MAX];  /* -o cache_dir=PATH */
+	unsigned long long cache_size_bytes; /* -o cache_size=SIZE */
+	int s3_path_style;         /* -o path_style=on|off */
+	double list_ttl_s;         /* -o list_ttl=SEC */
 };
 
 /* Defaults, in one place (documented in docs/options.md). */
@@ -59,7 +69,14 @@ struct config {
 #define CONFIG_DATASET_TIMEOUT_S (365.0 * 24 * 3600)
 #define CONFIG_SHARED_TIMEOUT_S 1.0
 
+#define CONFIG_DEFAULT_CACHE_DIR "/var/cache/bpfuse"
+#define CONFIG_DEFAULT_CACHE_SIZE (10ULL << 30)
+#define CONFIG_DEFAULT_LIST_TTL_S 60.0
+
 void config_init(struct config *cfg);
+
+/* "10G", "512M", "4096K", "123" -> bytes; 0 or -EINVAL. */
+int config_parse_size(const char *s, unsigned long long *out);
 
 /*
  * Parse one comma-separated option string ("a=1,b,c=x") into @cfg.

@@ -4,6 +4,7 @@
  * helper personality when called as mount.fuse.bpfuse or mount.bpfuse.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "stats.h"
+#include "warmup.h"
 #include <unistd.h>
 #include <time.h>
 
@@ -27,15 +29,38 @@ static void usage(FILE *out)
 		"usage: bpfuse mount SOURCE MOUNTPOINT [-o opt[,opt...]] [-f]\n"
 		"       bpfuse umount MOUNTPOINT\n"
 		"       bpfuse stats MOUNTPOINT [--json | --prometheus] [--watch SECONDS]\n"
+		"       bpfuse warmup MOUNTPOINT [-j THREADS] PATH... | -f LISTFILE\n"
 		"       bpfuse --help | --version\n"
 		"\n"
-		"SOURCE is local:/path or a directory (local disk, NFS, CephFS, ...).\n"
+		"SOURCE is local:/path or a directory (local disk, NFS, CephFS, ...), or\n"
+		"s3://BUCKET[/PREFIX] (an S3-compatible store; see docs/s3.md) with\n"
+		"  --endpoint URL, --region R, --cache-dir DIR, --cache-size SIZE\n"
+		"  (synonyms of -o endpoint=, region=, cache_dir=, cache_size=).\n"
 		"bpfuse mount runs in the background once the mount serves; -f keeps it in\n"
 		"the foreground.  As a mount(8) helper (mount -t fuse.bpfuse, /etc/fstab) it is\n"
 		"installed as /sbin/mount.fuse.bpfuse.\n"
 		"\n");
 	config_print_help(out);
 	fprintf(out, "\nDocumentation: docs/options.md, docs/semantics.md\n");
+}
+
+/* The -o option a long flag stands for ("--cache-dir" -> "cache_dir"), or NULL. */
+static const char *s3_flag_opt(const char *a)
+{
+	static const char *const flags[][2] = {
+		{ "--endpoint", "endpoint" },
+		{ "--region", "region" },
+		{ "--cache-dir", "cache_dir" },
+		{ "--cache-size", "cache_size" },
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		n = strlen(flags[i][0]);
+		if (!strncmp(a, flags[i][0], n) && (a[n] == '\0' || a[n] == '='))
+			return flags[i][1];
+	}
+	return NULL;
 }
 
 static int cmd_mount(int argc, char **argv, int helper)
@@ -63,6 +88,23 @@ static int cmd_mount(int argc, char **argv, int helper)
 		} else if (helper && a[0] == '-' && a[1] && strspn(a + 1, "sfnv") == strlen(a + 1)) {
 			if (strchr(a, 'f'))
 				cfg.fake = 1; /* mount(8) -f: fake */
+		} else if (!helper && s3_flag_opt(a)) {
+			/* --endpoint URL etc.: synonyms of -o endpoint=URL */
+			char opt[PATH_MAX + 64];
+			const char *eq = strchr(a, '=');
+			const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+
+			if (!val) {
+				pr_err("option '%s' needs an argument", a);
+				return 2;
+			}
+			snprintf(opt, sizeof(opt), "%s=%s", s3_flag_opt(a), val);
+			if (strchr(val, ',')) {
+				pr_err("option '%s' cannot contain ','", a);
+				return 2;
+			}
+			if (config_parse_opts(&cfg, opt))
+				return 2;
 		} else if (!helper && (!strcmp(a, "-f") || !strcmp(a, "--foreground"))) {
 			cfg.foreground = 1;
 		} else if (!helper && (!strcmp(a, "-d") || !strcmp(a, "--debug"))) {
@@ -137,6 +179,46 @@ static int cmd_stats(int argc, char **argv)
 	}
 }
 
+static int cmd_warmup(int argc, char **argv)
+{
+	const char *usage_line = "usage: bpfuse warmup MOUNTPOINT [-j THREADS] PATH... | -f LISTFILE";
+	const char *mnt = NULL, *listfile = NULL;
+	char **paths = calloc((size_t)argc + 1, sizeof(*paths));
+	int npaths = 0, threads = 4, i, ret;
+	char *end;
+
+	if (!paths)
+		return 1;
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-f") && i + 1 < argc) {
+			listfile = argv[++i];
+		} else if (!strcmp(argv[i], "-j") && i + 1 < argc) {
+			threads = (int)strtol(argv[++i], &end, 10);
+			if (*end || threads < 1 || threads > 64) {
+				pr_err("-j needs a number of threads from 1 to 64");
+				free(paths);
+				return 2;
+			}
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			pr_err("%s", usage_line);
+			free(paths);
+			return 2;
+		} else if (!mnt) {
+			mnt = argv[i];
+		} else {
+			paths[npaths++] = argv[i];
+		}
+	}
+	if (!mnt || (!npaths && !listfile)) {
+		pr_err("%s", usage_line);
+		free(paths);
+		return 2;
+	}
+	ret = warmup_run(mnt, paths, npaths, listfile, threads);
+	free(paths);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	const char *prog = basename(argv[0]);
@@ -159,6 +241,8 @@ int main(int argc, char **argv)
 		return cmd_mount(argc - 2, argv + 2, 0);
 	if (!strcmp(argv[1], "stats"))
 		return cmd_stats(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "warmup"))
+		return cmd_warmup(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "umount") || !strcmp(argv[1], "unmount")) {
 		if (argc != 3) {
 			pr_err("usage: bpfuse umount MOUNTPOINT");

@@ -148,6 +148,23 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->plain_opens),
 		(unsigned long long)stats_get(&s->evictions),
 		(unsigned long long)stats_get(&s->errors));
+	if (fs->cfg->backend == BACKEND_S3)
+		fprintf(out, "s3 requests: HEAD %llu, GET %llu, LIST %llu, PUT %llu, DELETE %llu, "
+			"COPY %llu; %llu bytes fetched; cache %llu bytes in %llu objects, %llu CRC "
+			"errors (%llu refetched), %llu disk errors, %llu reads served from S3\n",
+			(unsigned long long)stats_get(&s->s3_head),
+			(unsigned long long)stats_get(&s->s3_get),
+			(unsigned long long)stats_get(&s->s3_list),
+			(unsigned long long)stats_get(&s->s3_put),
+			(unsigned long long)stats_get(&s->s3_delete),
+			(unsigned long long)stats_get(&s->s3_copy),
+			(unsigned long long)stats_get(&s->s3_bytes_fetched),
+			(unsigned long long)stats_get(&s->cache_bytes),
+			(unsigned long long)stats_get(&s->cache_entries),
+			(unsigned long long)stats_get(&s->cache_crc_errors),
+			(unsigned long long)stats_get(&s->crc_refetches),
+			(unsigned long long)stats_get(&s->cache_disk_errors),
+			(unsigned long long)stats_get(&s->cache_fallbacks));
 	if (fs->ks) {
 		struct kstate_stats k;
 
@@ -228,7 +245,7 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		"\"reads_cache\":%llu,\"bytes_read_cache\":%llu,\"bytes_written\":%llu,"
 		"\"passthrough_opens\":%llu,\"plain_opens\":%llu,\"evictions\":%llu,"
 		"\"errors\":%llu,\"invalidations\":%llu,\"watch_overflows\":%llu,"
-		"\"inodes\":%zu}}\n",
+		"\"inodes\":%zu,",
 		(unsigned long long)stats_get(&s->reads_backend),
 		(unsigned long long)stats_get(&s->bytes_read_backend),
 		(unsigned long long)stats_get(&s->reads_cache),
@@ -240,6 +257,22 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->errors),
 		(unsigned long long)stats_get(&s->invalidations),
 		(unsigned long long)stats_get(&s->watch_overflows), inode_table_count(&fs->inodes));
+	fprintf(out, "\"s3\":{\"head\":%llu,\"get\":%llu,\"list\":%llu,\"put\":%llu,"
+		"\"delete\":%llu,\"copy\":%llu,\"bytes_fetched\":%llu,\"cache_block_hits\":%llu,"
+		"\"crc_refetches\":%llu,\"cache_fallbacks\":%llu,\"cache_crc_errors\":%llu,"
+		"\"cache_disk_errors\":%llu,\"cache_bytes\":%llu,\"cache_entries\":%llu}}}\n",
+		(unsigned long long)stats_get(&s->s3_head), (unsigned long long)stats_get(&s->s3_get),
+		(unsigned long long)stats_get(&s->s3_list), (unsigned long long)stats_get(&s->s3_put),
+		(unsigned long long)stats_get(&s->s3_delete),
+		(unsigned long long)stats_get(&s->s3_copy),
+		(unsigned long long)stats_get(&s->s3_bytes_fetched),
+		(unsigned long long)stats_get(&s->cache_block_hits),
+		(unsigned long long)stats_get(&s->crc_refetches),
+		(unsigned long long)stats_get(&s->cache_fallbacks),
+		(unsigned long long)stats_get(&s->cache_crc_errors),
+		(unsigned long long)stats_get(&s->cache_disk_errors),
+		(unsigned long long)stats_get(&s->cache_bytes),
+		(unsigned long long)stats_get(&s->cache_entries));
 }
 
 static void prom_label(FILE *out, const char *s)

@@ -106,6 +106,47 @@ static void test_source_and_mountpoint(void **state)
 	rmdir(dir);
 }
 
+static void test_s3_source_and_options(void **state)
+{
+	unsigned long long v = 0;
+	struct config c;
+
+	config_init(&c);
+	assert_string_equal(c.cache_dir, CONFIG_DEFAULT_CACHE_DIR);
+	assert_true(c.list_ttl_s == CONFIG_DEFAULT_LIST_TTL_S);
+	assert_int_equal(config_set_source(&c, "s3://my-bucket"), 0);
+	assert_int_equal(c.backend, BACKEND_S3);
+	assert_string_equal(c.s3_bucket, "my-bucket");
+	assert_string_equal(c.s3_prefix, "");
+	assert_int_equal(config_set_source(&c, "s3://my-bucket/a/b//"), 0);
+	assert_string_equal(c.s3_prefix, "a/b/");
+	assert_string_equal(c.source_spec, "s3://my-bucket/a/b/");
+	assert_int_equal(config_set_source(&c, "s3://AB"), -EINVAL);
+	assert_int_equal(config_set_source(&c, "s3://"), -EINVAL);
+	assert_int_equal(config_parse_opts(&c, "endpoint=http://127.0.0.1:7480,region=eu-west-3,"
+					    "cache_dir=/tmp/c,cache_size=512M,path_style=off,"
+					    "list_ttl=5"), 0);
+	assert_string_equal(c.s3_endpoint, "http://127.0.0.1:7480");
+	assert_string_equal(c.s3_region, "eu-west-3");
+	assert_string_equal(c.cache_dir, "/tmp/c");
+	assert_true(c.cache_size_bytes == 512ULL << 20);
+	assert_int_equal(c.s3_path_style, 0);
+	assert_true(c.list_ttl_s == 5);
+	assert_int_equal(config_parse_opts(&c, "cache_size=lots"), -EINVAL);
+	assert_int_equal(config_parse_opts(&c, "cache_dir=relative"), -EINVAL);
+	assert_int_equal(config_parse_size("10G", &v), 0);
+	assert_true(v == 10ULL << 30);
+	assert_int_equal(config_parse_size("4096", &v), 0);
+	assert_true(v == 4096);
+	assert_int_equal(config_parse_size("2KiB", &v), 0);
+	assert_true(v == 2048);
+	assert_int_equal(config_parse_size("1T", &v), 0);
+	assert_true(v == 1ULL << 40);
+	assert_int_equal(config_parse_size("99999999999999999999G", &v), -EINVAL);
+	assert_int_equal(config_parse_size("-1", &v), -EINVAL);
+	assert_int_equal(config_parse_size("5X", &v), -EINVAL);
+}
+
 static void test_help_lists_every_option(void **state)
 {
 	static const char *names[] = { "entry_timeout", "attr_timeout", "negative_timeout",
@@ -132,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_fstab_words),
 		cmocka_unit_test(test_source_and_mountpoint),
 		cmocka_unit_test(test_help_lists_every_option),
+		cmocka_unit_test(test_s3_source_and_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

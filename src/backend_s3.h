@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * backend_s3.h - the S3 backend (backend_s3.c): a bucket, or a key prefix in one, as a
+ * directory tree, with object bytes kept in the cache store.  See docs/s3.md.
+ */
+#ifndef BPFUSE_BACKEND_S3_H
+#define BPFUSE_BACKEND_S3_H
+
+#include <stdint.h>
+
+struct backend;
+struct config;
+struct stats;
+
+extern const struct backend_ops backend_s3_ops;
+
+/*
+ * Load the credentials, make the client, prove endpoint, keys and bucket with one LIST,
+ * open the cache directory.  Returns 0 or -errno after one line naming what failed (never
+ * a secret).  @stats receives the backend's request counters.  On error the caller still
+ * calls backend_s3_close().
+ */
+int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *stats);
+void backend_s3_close(struct backend *be);
+
+/* The inode number of an object key (64-bit FNV-1a with a splitmix64 finish, never 0). */
+uint64_t s3_key_hash(const char *key);
+
+#endif

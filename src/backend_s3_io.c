@@ -1,0 +1,747 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * backend_s3_io.c - the data side of the S3 backend: object bytes through the cache store
+ * (ranged GETs, readahead, CRC-checked serving, fallback to S3), staging files for writes
+ * and their upload, and the open/read/flush/release hooks.  The design is described at
+ * the top of backend_s3.c; the shared types are in backend_s3_priv.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "backend_s3.h"
+#include "cache.h"
+#include "config.h"
+#include "fs.h"
+#include "log.h"
+#include "s3_client.h"
+#include "s3_cred.h"
+#include "backend_s3_priv.h"
+
+/* Set by open_file for the backing-file open that handle.c makes right after it. */
+static __thread struct s3node *tl_pt_node;
+static __thread struct cache_entry *tl_pt_entry;
+
+/* ------------------------------------------------------------------ cache */
+
+static void object_cache_key(struct s3be *sb, const char *key, const char *etag,
+			     char out[CACHE_KEY_LEN + 1])
+{
+	const char *parts[] = { sb->endpoint, sb->bucket, key, etag };
+
+	cache_key(parts, 4, out);
+}
+
+void s3_sync_cache_stats(struct s3be *sb)
+{
+	struct cache_stats cs;
+
+	cache_get_stats(sb->cache, &cs);
+	__atomic_store_n(&sb->stats->evictions, cs.evictions, __ATOMIC_RELAXED);
+	__atomic_store_n(&sb->stats->cache_crc_errors, cs.crc_errors, __ATOMIC_RELAXED);
+	__atomic_store_n(&sb->stats->cache_disk_errors, cs.disk_errors, __ATOMIC_RELAXED);
+	__atomic_store_n(&sb->stats->cache_bytes, cs.bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&sb->stats->cache_entries, cs.entries, __ATOMIC_RELAXED);
+}
+
+/* Copy the uploaded staging file into the cache under its new ETag (best effort). */
+static void cache_adopt(struct s3be *sb, struct s3node *n, int fd, off_t size, const char *etag)
+{
+	char key[CACHE_KEY_LEN + 1];
+	struct cache_entry *e;
+	uint64_t i, nb;
+	char *buf;
+
+	object_cache_key(sb, n->key, etag, key);
+	if (cache_lookup(sb->cache, key, (uint64_t)size, CACHE_CREATE, &e))
+		return;
+	buf = malloc(sb->block_size);
+	nb = cache_entry_nblocks(e);
+	for (i = 0; buf && i < nb; i++) {
+		size_t len = cache_entry_block_len(sb->cache, e, i);
+
+		if (pread(fd, buf, len, (off_t)(i * sb->block_size)) != (ssize_t)len ||
+		    cache_write_block(sb->cache, e, i, buf, len))
+			break;
+	}
+	free(buf);
+	cache_entry_put(sb->cache, e);
+	s3_sync_cache_stats(sb);
+}
+
+/* ------------------------------------------------------------ fetch parts */
+
+/* Reads are pinned to the version opened, when the store named it. */
+static const char *etag_or_null(const struct s3open *o)
+{
+	return o->etag[0] ? o->etag : NULL;
+}
+
+void s3_open_put(struct s3be *sb, struct s3open *o)
+{
+	unsigned int r;
+
+	pthread_mutex_lock(&sb->fetch_lock);
+	r = --o->refs;
+	pthread_mutex_unlock(&sb->fetch_lock);
+	if (r)
+		return;
+	if (o->e) {
+		if (o->pinned)
+			cache_unpin(sb->cache, o->e);
+		cache_entry_put(sb->cache, o->e);
+	}
+	s3_node_put(sb, o->n);
+	pthread_mutex_destroy(&o->lock);
+	free(o->vbuf);
+	free(o);
+}
+
+static uint64_t blocks_per_part(struct s3be *sb)
+{
+	return S3_PART_SIZE / sb->block_size;
+}
+
+/* 1 when blocks [first, last] of @o are all present. */
+static int blocks_present(struct s3be *sb, struct s3open *o, uint64_t first, uint64_t last)
+{
+	uint64_t b;
+
+	for (b = first; b <= last; b++)
+		if (!cache_block_present(sb->cache, o->e, b))
+			return 0;
+	return 1;
+}
+
+static void part_blocks(struct s3be *sb, struct s3open *o, uint64_t part, uint64_t *first,
+			uint64_t *last)
+{
+	uint64_t nb = cache_entry_nblocks(o->e);
+
+	*first = part * blocks_per_part(sb);
+	*last = *first + blocks_per_part(sb) - 1;
+	if (*last >= nb)
+		*last = nb - 1;
+}
+
+/*
+ * Fetch blocks @first..@last of @o into the cache with one ranged GET, unless they are
+ * there or another thread is fetching some of them (then wait for that and look again).  Returns 0, -errno from S3, or a cache error (-ENOSPC,
+ * -EIO...) meaning the bytes could not be stored: the caller serves from S3.
+ */
+static int fetch_blocks(struct s3be *sb, struct s3open *o, uint64_t first, uint64_t last,
+			int force)
+{
+	struct inflight me, **pp;
+	off_t off, len;
+	uint64_t b;
+	ssize_t got;
+	char *buf;
+	int err = 0;
+
+	pthread_mutex_lock(&sb->fetch_lock);
+	for (;;) {
+		struct inflight *f;
+
+		for (f = sb->inflight; f; f = f->next)
+			if (f->e == o->e && f->first <= last && first <= f->last)
+				break;
+		if (!f)
+			break;
+		pthread_cond_wait(&sb->fetch_cond, &sb->fetch_lock);
+		force = 0; /* someone just fetched it */
+	}
+	if (!force && blocks_present(sb, o, first, last)) {
+		pthread_mutex_unlock(&sb->fetch_lock);
+		return 0;
+	}
+	me.e = o->e;
+	me.first = first;
+	me.last = last;
+	me.next = sb->inflight;
+	sb->inflight = &me;
+	pthread_mutex_unlock(&sb->fetch_lock);
+
+	off = (off_t)(first * sb->block_size);
+	len = (off_t)((last + 1) * sb->block_size) < o->size ? (off_t)((last + 1) * sb->block_size) - off :
+								o->size - off;
+	buf = malloc((size_t)len);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	stats_add(&sb->stats->s3_get, 1);
+	got = s3_get_range(sb->c, sb->bucket, o->n->key, off, (size_t)len, buf, etag_or_null(o));
+	if (got < 0)
+		err = (int)got;
+	else if (got != len)
+		err = -EIO;
+	else
+		stats_add(&sb->stats->s3_bytes_fetched, (uint64_t)got);
+
+	for (b = first; !err && b <= last; b++) {
+		size_t bl = cache_entry_block_len(sb->cache, o->e, b);
+
+		err = cache_write_block(sb->cache, o->e, b, buf + (b - first) * sb->block_size, bl);
+		if (err)
+			err = err == -EIO || err == -ENOSPC ? err : -EIO;
+	}
+	free(buf);
+out:
+	pthread_mutex_lock(&sb->fetch_lock);
+	for (pp = &sb->inflight; *pp; pp = &(*pp)->next)
+		if (*pp == &me) {
+			*pp = me.next;
+			break;
+		}
+	pthread_cond_broadcast(&sb->fetch_cond);
+	pthread_mutex_unlock(&sb->fetch_lock);
+	return err;
+}
+
+static int fetch_part(struct s3be *sb, struct s3open *o, uint64_t part, int force)
+{
+	uint64_t first, last;
+
+	part_blocks(sb, o, part, &first, &last);
+	return fetch_blocks(sb, o, first, last, force);
+}
+
+static void *fetch_worker(void *arg)
+{
+	struct s3be *sb = arg;
+
+	pthread_mutex_lock(&sb->fetch_lock);
+	for (;;) {
+		struct fetch_job *j;
+
+		while (!sb->jobs && !sb->stop)
+			pthread_cond_wait(&sb->job_cond, &sb->fetch_lock);
+		if (sb->stop)
+			break;
+		j = sb->jobs;
+		sb->jobs = j->next;
+		if (!sb->jobs)
+			sb->jobs_tail = NULL;
+		pthread_mutex_unlock(&sb->fetch_lock);
+		fetch_part(sb, j->o, j->part, 0);
+		s3_open_put(sb, j->o);
+		free(j);
+		pthread_mutex_lock(&sb->fetch_lock);
+	}
+	pthread_mutex_unlock(&sb->fetch_lock);
+	return NULL;
+}
+
+/* Queue a readahead of @part; the pool starts at the first use (after the daemon forked). */
+static void fetch_queue(struct s3be *sb, struct s3open *o, uint64_t part)
+{
+	struct fetch_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return;
+	j->o = o;
+	j->part = part;
+	pthread_mutex_lock(&sb->fetch_lock);
+	while (sb->nthreads < S3_FETCH_THREADS && !sb->stop) {
+		if (pthread_create(&sb->threads[sb->nthreads], NULL, fetch_worker, sb))
+			break;
+		sb->nthreads++;
+	}
+	o->refs++;
+	if (sb->jobs_tail)
+		sb->jobs_tail->next = j;
+	else
+		sb->jobs = j;
+	sb->jobs_tail = j;
+	pthread_cond_signal(&sb->job_cond);
+	pthread_mutex_unlock(&sb->fetch_lock);
+}
+
+/* Read straight from S3 (the cache is unusable for this range). */
+static ssize_t read_direct(struct s3be *sb, struct s3open *o, char *buf, size_t size, off_t off)
+{
+	stats_add(&sb->stats->cache_fallbacks, 1);
+	stats_add(&sb->stats->s3_get, 1);
+	return s3_get_range(sb->c, sb->bucket, o->n->key, off, size, buf, etag_or_null(o));
+}
+
+ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, char *buf,
+			    size_t size, off_t off)
+{
+	struct s3be *sb = SB(be);
+	struct s3open *o = priv;
+	uint64_t bs = sb->block_size, ppart = S3_PART_SIZE, first, last, p, b;
+	size_t done = 0;
+	int err, tries, seq;
+
+	if (!o || o->writer) {
+		ssize_t r = pread(fd, buf, size, off);
+
+		return r < 0 ? -errno : r;
+	}
+	if (off >= o->size || !size)
+		return 0;
+	if ((off_t)size > o->size - off)
+		size = (size_t)(o->size - off);
+	if (!o->e)
+		return read_direct(sb, o, buf, size, off);
+
+	/* readahead: a window that doubles while the reader stays sequential */
+	pthread_mutex_lock(&o->lock);
+	/*
+	 * Sequential: near where the last read ended.  The kernel's own readahead sends
+	 * several READs at once, so they may arrive slightly out of order.
+	 */
+	if (off + (off_t)S3_SEQ_SLACK >= o->next_off && off <= o->next_off + (off_t)S3_SEQ_SLACK) {
+		o->window = o->window ? o->window * 2 : ppart;
+		if (o->window > S3_RA_CAP)
+			o->window = S3_RA_CAP;
+	} else {
+		o->window = 0;
+		o->ra_next = 0;
+	}
+	if (off + (off_t)size > o->next_off || !o->window)
+		o->next_off = off + (off_t)size;
+	seq = o->window != 0;
+	pthread_mutex_unlock(&o->lock);
+
+	/*
+	 * What this read touches, fetched now (waiting for readahead in flight): whole parts
+	 * for a sequential reader, only the blocks touched for a random one.
+	 */
+	first = (uint64_t)off / ppart;
+	last = ((uint64_t)off + size - 1) / ppart;
+	for (p = first; seq && p <= last; p++) {
+		err = fetch_part(sb, o, p, 0);
+		if (err == -ENOSPC || err == -EIO)
+			return read_direct(sb, o, buf, size, off);
+		if (err)
+			return err;
+	}
+	if (!seq) {
+		err = fetch_blocks(sb, o, (uint64_t)off / bs, ((uint64_t)off + size - 1) / bs, 0);
+		if (err == -ENOSPC || err == -EIO)
+			return read_direct(sb, o, buf, size, off);
+		if (err)
+			return err;
+	}
+
+	pthread_mutex_lock(&o->lock);
+	if (o->window) {
+		uint64_t end = ((uint64_t)off + size + o->window - 1) / ppart, nparts;
+
+		nparts = ((uint64_t)o->size + ppart - 1) / ppart;
+		if (end >= nparts)
+			end = nparts - 1;
+		p = o->ra_next > last + 1 ? o->ra_next : last + 1;
+		for (; p <= end; p++) {
+			uint64_t f, l;
+
+			part_blocks(sb, o, p, &f, &l);
+			if (!blocks_present(sb, o, f, l))
+				fetch_queue(sb, o, p);
+		}
+		o->ra_next = p;
+	}
+
+
+	/* serve from the cache, every block checked; a bad block is fetched again */
+	for (b = (uint64_t)off / bs; done < size; b++) {
+		uint64_t boff = (uint64_t)off + done - b * bs;
+		size_t n;
+
+		for (tries = 0; o->vblock != b; tries++) {
+			ssize_t r = cache_read_block(sb->cache, o->e, b, o->vbuf, bs);
+
+			if (r >= 0) {
+				o->vblock = b;
+				o->vlen = (size_t)r;
+				stats_add(&sb->stats->cache_block_hits, 1);
+				break;
+			}
+			o->vblock = UINT64_MAX;
+			if ((r != -EBADMSG && r != -ENODATA) || tries >= 3) {
+				pthread_mutex_unlock(&o->lock);
+				return read_direct(sb, o, buf, size, off);
+			}
+			if (r == -EBADMSG)
+				stats_add(&sb->stats->crc_refetches, 1);
+			pthread_mutex_unlock(&o->lock);
+			err = fetch_blocks(sb, o, b, b, 1);
+			pthread_mutex_lock(&o->lock);
+			if (err == -ENOSPC || err == -EIO) {
+				pthread_mutex_unlock(&o->lock);
+				return read_direct(sb, o, buf, size, off);
+			}
+			if (err) {
+				pthread_mutex_unlock(&o->lock);
+				return err;
+			}
+		}
+		if (boff >= o->vlen)
+			break;
+		n = o->vlen - boff < size - done ? o->vlen - boff : size - done;
+		memcpy(buf + done, o->vbuf + boff, n);
+		done += n;
+	}
+	pthread_mutex_unlock(&o->lock);
+	stats_add(&sb->stats->bytes_read_cache, done);
+	stats_add(&sb->stats->reads_cache, 1);
+	return (ssize_t)done;
+}
+
+/* ---------------------------------------------------------------- staging */
+
+static int stage_open_fd(struct s3be *sb)
+{
+	int fd = open(sb->staging, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		char path[PATH_MAX + 16];
+
+		snprintf(path, sizeof(path), "%s/stage.XXXXXX", sb->staging);
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(path);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+static void stage_snapshot(struct s3node *n)
+{
+	struct stat st;
+
+	if (!fstat(n->stage_fd, &st)) {
+		n->stage_ctime = st.st_ctim;
+		n->stage_size = st.st_size;
+	}
+}
+
+/*
+ * Give @n a staging file (caller holds n->lock): empty when @trunc, else the object's
+ * bytes (from a complete cache entry when there is one, else downloaded).
+ */
+int s3_stage_begin(struct s3be *sb, struct s3node *n, int trunc)
+{
+	struct s3_stat st;
+	off_t size;
+	int fd, err = 0, exists;
+
+	if (n->stage_fd >= 0) {
+		if (trunc && ftruncate(n->stage_fd, 0))
+			return -errno;
+		if (trunc)
+			n->stage_dirty = 1;
+		return 0;
+	}
+	fd = stage_open_fd(sb);
+	if (fd < 0)
+		return fd;
+	pthread_mutex_lock(&sb->ns_lock);
+	exists = n->exists && n->seen > 0;
+	size = n->size;
+	memset(&st, 0, sizeof(st));
+	st.size = n->size;
+	st.mtime = n->mtime;
+	snprintf(st.etag, sizeof(st.etag), "%s", n->etag);
+	pthread_mutex_unlock(&sb->ns_lock);
+	if (!trunc && exists && size > 0) {
+		char key[CACHE_KEY_LEN + 1];
+		struct cache_entry *e = NULL;
+		int done = 0;
+
+		object_cache_key(sb, n->key, st.etag, key);
+		if (!cache_lookup(sb->cache, key, (uint64_t)size, 0, &e)) {
+			if (cache_is_complete(sb->cache, e) == 1) {
+				int cfd = cache_open_data(sb->cache, e, O_RDONLY | O_CLOEXEC);
+				off_t in = 0, out = 0;
+
+				if (cfd >= 0) {
+					while (out < size) {
+						ssize_t r = copy_file_range(cfd, &in, fd, &out,
+									    (size_t)(size - out), 0);
+						if (r <= 0)
+							break;
+					}
+					done = out == size;
+					close(cfd);
+				}
+			}
+			cache_entry_put(sb->cache, e);
+		}
+		if (!done) {
+			stats_add(&sb->stats->s3_get, (uint64_t)(size + S3_PART_SIZE - 1) / S3_PART_SIZE);
+			err = s3_get_parallel(sb->c, sb->bucket, n->key, &st, fd, 0);
+			if (err) {
+				close(fd);
+				return err;
+			}
+		}
+	}
+	n->stage_fd = fd;
+	n->stage_dirty = trunc && exists && size > 0;
+	n->unlinked = 0;
+	stage_snapshot(n);
+	return 0;
+}
+
+/* Upload @n's staging file when dirty (caller holds n->lock). */
+int s3_stage_upload(struct s3be *sb, struct s3node *n)
+{
+	char etag[S3_ETAG_MAX] = "";
+	struct stat st;
+	int err;
+
+	if (n->stage_fd < 0 || n->unlinked)
+		return 0;
+	if (fstat(n->stage_fd, &st))
+		return -errno;
+	if (!n->stage_dirty && st.st_size == n->stage_size &&
+	    st.st_ctim.tv_sec == n->stage_ctime.tv_sec &&
+	    st.st_ctim.tv_nsec == n->stage_ctime.tv_nsec)
+		return 0;
+	stats_add(&sb->stats->s3_put, 1);
+	err = s3_put_fd(sb->c, sb->bucket, n->key, n->stage_fd, 0, st.st_size, etag);
+	if (err)
+		return err;
+	n->stage_dirty = 0;
+	n->stage_ctime = st.st_ctim;
+	n->stage_size = st.st_size;
+	pthread_mutex_lock(&sb->ns_lock);
+	s3_node_set_meta_locked(n, st.st_size, time(NULL), etag, s3_now_mono());
+	pthread_mutex_unlock(&sb->ns_lock);
+	if (etag[0])
+		cache_adopt(sb, n, n->stage_fd, st.st_size, etag);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ opens */
+
+int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
+			void **priv)
+{
+	struct s3be *sb = SB(be);
+	struct s3node *n = s3_ino_node(be, ino);
+	char key[CACHE_KEY_LEN + 1];
+	struct s3open *o;
+	struct stat sst;
+	int fd, err, c;
+
+	tl_pt_node = NULL;
+	tl_pt_entry = NULL;
+	if (n->is_dir)
+		return -EISDIR;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->n = n;
+	o->refs = 1;
+	o->vblock = UINT64_MAX;
+	pthread_mutex_init(&o->lock, NULL);
+	pthread_mutex_lock(&sb->ns_lock);
+	n->refs++;
+	pthread_mutex_unlock(&sb->ns_lock);
+	*direct = 0;
+
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) {
+		pthread_mutex_lock(&n->lock);
+		err = s3_stage_begin(sb, n, !!(flags & O_TRUNC));
+		if (!err) {
+			n->writers++;
+			if ((flags & O_ACCMODE) != O_RDONLY)
+				n->stage_dirty = 1;
+			fd = fcntl(n->stage_fd, F_DUPFD_CLOEXEC, 0);
+			if (fd < 0) {
+				err = -errno;
+				n->writers--;
+			}
+		}
+		pthread_mutex_unlock(&n->lock);
+		if (err)
+			goto out_free;
+		o->writer = 1;
+		*priv = o;
+		return fd;
+	}
+
+	/* a reader of a file being written sees the staging file */
+	pthread_mutex_lock(&n->lock);
+	if (n->stage_fd >= 0) {
+		fd = fcntl(n->stage_fd, F_DUPFD_CLOEXEC, 0);
+		pthread_mutex_unlock(&n->lock);
+		if (fd < 0) {
+			err = -errno;
+			goto out_free;
+		}
+		o->writer = 1; /* served from the staging file, not the cache */
+		o->refs = 1;
+		*priv = o;
+		pthread_mutex_lock(&n->lock);
+		n->writers++;
+		pthread_mutex_unlock(&n->lock);
+		return fd;
+	}
+	pthread_mutex_unlock(&n->lock);
+
+	/* the version to read: from the table when fresh, else a HEAD */
+	err = s3_getattr(be, ino, -1, &sst);
+	if (err)
+		goto out_free;
+	pthread_mutex_lock(&sb->ns_lock);
+	o->size = n->size;
+	snprintf(o->etag, sizeof(o->etag), "%s", n->etag);
+	pthread_mutex_unlock(&sb->ns_lock);
+	o->vbuf = malloc(sb->block_size);
+	if (!o->vbuf) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	object_cache_key(sb, n->key, o->etag, key);
+	err = cache_lookup(sb->cache, key, (uint64_t)o->size, CACHE_CREATE, &o->e);
+	if (err) {
+		o->e = NULL; /* the cache cannot hold it: serve from S3 */
+		stats_add(&sb->stats->cache_fallbacks, 1);
+		*direct = 1;
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+			goto out_free;
+		}
+		*priv = o;
+		return fd;
+	}
+	c = cache_is_complete(sb->cache, o->e);
+	fd = cache_open_data(sb->cache, o->e, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto out_free;
+	}
+	if (c == 1) {
+		cache_pin(sb->cache, o->e);
+		o->pinned = 1;
+		tl_pt_node = n;
+		tl_pt_entry = o->e;
+	} else {
+		*direct = 1;
+	}
+	s3_sync_cache_stats(sb);
+	*priv = o;
+	return fd;
+
+out_free:
+	s3_open_put(sb, o);
+	return err;
+}
+
+void s3_release_file(struct backend *be, struct inode *ino, void *priv, int fd)
+{
+	struct s3be *sb = SB(be);
+	struct s3node *n = s3_ino_node(be, ino);
+	struct s3open *o = priv;
+
+	if (!o || o->writer) {
+		/* create (priv NULL), a writer, or a reader of the staging file */
+		pthread_mutex_lock(&n->lock);
+		if (n->writers)
+			n->writers--;
+		if (!n->writers && n->stage_fd >= 0) {
+			if (s3_stage_upload(sb, n))
+				pr_warn("s3: '%s' could not be uploaded at its last close; the "
+					"changes are lost", n->key);
+			close(n->stage_fd);
+			n->stage_fd = -1;
+		}
+		pthread_mutex_unlock(&n->lock);
+	}
+	if (o)
+		s3_open_put(sb, o);
+}
+
+int s3_flush_file(struct backend *be, struct inode *ino, void *priv, int fd)
+{
+	struct s3be *sb = SB(be);
+	struct s3node *n = s3_ino_node(be, ino);
+	int err;
+
+	if (n->is_dir)
+		return 0;
+	pthread_mutex_lock(&n->lock);
+	err = s3_stage_upload(sb, n);
+	pthread_mutex_unlock(&n->lock);
+	return err;
+}
+
+/* The backing file for passthrough: the staging file, or the complete cache file. */
+int s3_open(struct backend *be, struct inode *ino, int flags)
+{
+	struct s3be *sb = SB(be);
+	struct s3node *n = s3_ino_node(be, ino);
+	int fd = -EACCES;
+
+	pthread_mutex_lock(&n->lock);
+	if (n->stage_fd >= 0) {
+		fd = fcntl(n->stage_fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			fd = -errno;
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (fd >= 0 || (flags & O_ACCMODE) != O_RDONLY)
+		return fd;
+	if (tl_pt_node == n && tl_pt_entry)
+		return cache_open_data(sb->cache, tl_pt_entry, O_RDONLY | O_CLOEXEC);
+	return -EACCES;
+}
+
+int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mode,
+		     int flags, const struct backend_cred *cred, struct backend_entry *out)
+{
+	struct s3be *sb = SB(be);
+	struct s3node *d = s3_ino_node(be, dir), *n;
+	char *key;
+	int fd, err;
+
+	if (strlen(name) > S3_NAME_MAX)
+		return -ENAMETOOLONG;
+	key = s3_child_key(d, name, 0);
+	if (!key)
+		return -ENOMEM;
+	pthread_mutex_lock(&sb->ns_lock);
+	n = s3_node_get_locked(sb, key, 0);
+	if (n && !(n->exists && n->seen > 0))
+		s3_node_set_meta_locked(n, 0, time(NULL), "", s3_now_mono());
+	pthread_mutex_unlock(&sb->ns_lock);
+	free(key);
+	if (!n)
+		return -ENOMEM;
+	pthread_mutex_lock(&n->lock);
+	err = s3_stage_begin(sb, n, 1);
+	if (!err) {
+		n->unlinked = 0; /* a new file under a name deleted while open */
+		n->stage_dirty = 1;
+		n->writers++;
+		fd = fcntl(n->stage_fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			err = -errno;
+			n->writers--;
+		}
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (err) {
+		s3_node_put(sb, n);
+		return err;
+	}
+	s3_fill_entry(sb, n, out);
+	out->st.st_size = 0;
+	out->st.st_blocks = 0;
+	return fd;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * backend_s3_priv.h - what the two halves of the S3 backend share: backend_s3.c (the
+ * namespace, mutations, mount) and backend_s3_io.c (reads, the cache, staging, opens).
+ * See the top of backend_s3.c for the design and the lock order.
+ */
+#ifndef BPFUSE_BACKEND_S3_PRIV_H
+#define BPFUSE_BACKEND_S3_PRIV_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "backend.h"
+#include "cache.h"
+#include "s3_client.h"
+#include "stats.h"
+
+#define S3_DEV 0x53330000ULL          /* key.dev of every inode of an S3 mount */
+#define S3_PART_SIZE (8u << 20)       /* ranged GET size */
+#define S3_RA_CAP (64u << 20)         /* readahead window cap */
+#define S3_SEQ_SLACK (4u << 20)       /* reads this close to the last one are sequential */
+#define S3_FETCH_THREADS 8            /* readahead workers */
+#define S3_NAME_MAX 255
+
+struct s3node {
+	char *key;               /* full object key; directories end in '/' */
+	int is_dir;
+	uint64_t hash;           /* of key: the table's (ns_lock) */
+	uint64_t ino;            /* inode identity: fixed for the node's life, kept by rename */
+	struct s3node *next;     /* hash chain (ns_lock) */
+	/* ns_lock */
+	unsigned int refs;
+	off_t size;
+	time_t mtime;
+	char etag[S3_ETAG_MAX];
+	double seen;             /* when a listing or HEAD last vouched for it; 0 = never */
+	int exists;              /* 0: known absent since seen */
+	double listed;           /* directories: start of the last complete listing */
+	/* lock */
+	pthread_mutex_t lock;
+	int stage_fd;            /* staging file, -1 when none */
+	int stage_dirty;         /* must be uploaded (new, truncated, opened for writing) */
+	struct timespec stage_ctime;
+	off_t stage_size;
+	unsigned int writers;
+	int unlinked;            /* deleted while staged: never upload */
+};
+
+struct s3open;
+
+struct fetch_job {
+	struct s3open *o;
+	uint64_t part;
+	struct fetch_job *next;
+};
+
+struct inflight {
+	struct cache_entry *e;
+	uint64_t first, last;    /* blocks being fetched */
+	struct inflight *next;
+};
+
+struct s3be {
+	struct s3_client *c;
+	struct cache *cache;
+	char bucket[256];
+	char prefix[1024];       /* "" or "dir/" */
+	char endpoint[512];
+	char staging[PATH_MAX];
+	double list_ttl;
+	uid_t uid;
+	gid_t gid;
+	time_t mount_time;
+	uint32_t block_size;
+	struct stats *stats;
+
+	pthread_mutex_t ns_lock;
+	struct s3node *graveyard;    /* nodes taken out of the table by rename, freed at close */
+	uint64_t gen;                /* salts the inode numbers of names renamed away */
+	struct s3node **tbl;
+	size_t nbuckets;
+	struct s3node *root;
+
+	pthread_mutex_t fetch_lock;
+	pthread_cond_t fetch_cond;   /* an in-flight part finished */
+	pthread_cond_t job_cond;     /* a job was queued, or stop */
+	struct inflight *inflight;
+	struct fetch_job *jobs, *jobs_tail;
+	pthread_t threads[S3_FETCH_THREADS];
+	int nthreads;
+	int stop;
+};
+
+/* The state of one open (fh->priv); refcounted because readahead jobs outlive reads. */
+struct s3open {
+	struct s3node *n;
+	int writer;
+	unsigned int refs;           /* fetch_lock */
+	struct cache_entry *e;       /* NULL: the cache is unusable, serve from S3 */
+	int pinned;
+	off_t size;
+	char etag[S3_ETAG_MAX];
+	pthread_mutex_t lock;        /* readahead state and the verified block */
+	off_t next_off;
+	size_t window;
+	uint64_t ra_next;            /* first part not queued yet */
+	char *vbuf;
+	uint64_t vblock;             /* block held in vbuf, UINT64_MAX = none */
+	size_t vlen;
+};
+
+static inline struct s3be *SB(struct backend *be)
+{
+	return be->priv;
+}
+
+static inline double s3_now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* backend_s3.c */
+void s3_node_put(struct s3be *sb, struct s3node *n);
+struct s3node *s3_node_get_locked(struct s3be *sb, const char *key, int is_dir);
+void s3_node_set_meta_locked(struct s3node *n, off_t size, time_t mtime, const char *etag,
+				 double seen);
+void s3_fill_entry(struct s3be *sb, struct s3node *n, struct backend_entry *out);
+char *s3_child_key(struct s3node *dir, const char *name, int slash);
+struct s3node *s3_ino_node(struct backend *be, struct inode *ino);
+int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st);
+
+/* backend_s3_io.c */
+int s3_stage_begin(struct s3be *sb, struct s3node *n, int trunc);
+int s3_stage_upload(struct s3be *sb, struct s3node *n);
+void s3_sync_cache_stats(struct s3be *sb);
+void s3_open_put(struct s3be *sb, struct s3open *o);
+int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
+			void **priv);
+ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, char *buf,
+			    size_t size, off_t off);
+int s3_flush_file(struct backend *be, struct inode *ino, void *priv, int fd);
+void s3_release_file(struct backend *be, struct inode *ino, void *priv, int fd);
+int s3_open(struct backend *be, struct inode *ino, int flags);
+int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mode,
+		     int flags, const struct backend_cred *cred, struct backend_entry *out);
+
+#endif
