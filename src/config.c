@@ -499,6 +499,19 @@ void config_finish(struct config *cfg)
 	case PROFILE_DEFAULT:
 		break;
 	}
+	/*
+	 * Nothing pushes changes made to a bucket into the kernel: the daemon
+	 * revalidates a name (HEAD/LIST) once list_ttl has passed, so the kernel
+	 * must ask again by then.  list_ttl bounds the staleness of an S3 mount.
+	 */
+	if (cfg->backend == BACKEND_S3) {
+		if (cfg->entry_timeout_s > cfg->list_ttl_s)
+			cfg->entry_timeout_s = cfg->list_ttl_s;
+		if (cfg->attr_timeout_s > cfg->list_ttl_s)
+			cfg->attr_timeout_s = cfg->list_ttl_s;
+		if (cfg->negative_timeout_s > cfg->list_ttl_s)
+			cfg->negative_timeout_s = cfg->list_ttl_s;
+	}
 	if (cfg->keep_cache < 0)
 		cfg->keep_cache = cfg->attr_timeout_s > 0;
 	/* A root daemon serving other users must let the kernel check permissions. */

@@ -206,6 +206,11 @@ static void fastpath_start(struct fs *fs, const struct config *cfg, struct fuse_
 	 * change made behind the mount would stay invisible for good, not just
 	 * for a timeout: without the watcher there is no fast path.
 	 */
+	if (cfg->backend != BACKEND_LOCAL) {
+		snprintf(fs->fastpath_why, sizeof(fs->fastpath_why),
+			 "the %s backend does not report changes to the maps yet", fs->be.ops->name);
+		return;
+	}
 	if (!fs->watch) {
 		snprintf(fs->fastpath_why, sizeof(fs->fastpath_why),
 			 "it needs the source watcher (invalidate=on and inotify) to stay "

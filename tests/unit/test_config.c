@@ -164,10 +164,27 @@ static void test_help_lists_every_option(void **state)
 	free(buf);
 }
 
+/* An S3 mount's kernel timeouts never outlast the daemon's own trust (list_ttl). */
+static void test_s3_timeouts_capped(void **state)
+{
+	struct config c;
+
+	config_init(&c);
+	assert_int_equal(config_parse_opts(&c, "profile=dataset,list_ttl=30"), 0);
+	c.backend = BACKEND_S3;
+	config_finish(&c);
+	assert_true(c.entry_timeout_s == 30 && c.attr_timeout_s == 30 && c.negative_timeout_s == 30);
+	config_init(&c);
+	assert_int_equal(config_parse_opts(&c, "profile=dataset"), 0);
+	config_finish(&c); /* local: no cap */
+	assert_true(c.entry_timeout_s == CONFIG_DATASET_TIMEOUT_S);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_s3_timeouts_capped),
 		cmocka_unit_test(test_all_options),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_fstab_words),
