@@ -5,7 +5,7 @@
 #   3. integration tests: real FUSE mounts on this kernel (tests/integration/run.sh)
 #   4. the patched 6.12 kernel (built or cached) booted under qemu, with the fast-path
 #      tests and the bpfuse daemon inside (tests/vm/run.sh)
-#   5. benchmark smoke run (bench/*.sh --quick): the benchmarks keep working
+#   5. benchmark smoke runs (bench/*.sh --quick): the benchmarks keep working
 # Prints one summary line per stage and exits non-zero if any stage failed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +28,7 @@ export BPFUSE_KERNEL_OUT=${BPFUSE_KERNEL_OUT:-/var/cache/bpfuse/kernel}
 export BPFUSE_VM_INSTALL=1
 stage vm tests/vm/run.sh
 stage bench-smoke env BENCH_OUT="$top/build/bench-smoke" bench/passthrough_randread.sh --quick
+stage bench-suite-smoke env BENCH_OUT="$top/build/bench-suite-smoke" bench/run.sh --quick
 
 printf '\nsuite: %d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Generated datasets, made once under $BENCH_DATA/<mode>/ and reused by later
+# runs (never inside the repository). A stamp file per dataset records the
+# parameters it was made with; a change of parameters remakes it.
+#
+#	$DATA_DIR/src/		the directory every configuration mounts (or is, for native)
+#	  fio/read.dat		$FIO_SIZE of random bytes for the read jobs
+#	  fio/write.dat		$FIO_SIZE laid out for the random-write job
+#	  stat/dNNN/fNNNNN	$STAT_FILES small files, 1,000 per directory
+#	  ls/eNNNNN		$LS_FILES empty files in one directory
+#	  images/class_K/	$IMAGES 32x32 RGB PNGs in $IMAGE_CLASSES classes
+#	  scratch/		where write workloads create and remove files
+#	$DATA_DIR/stat.list	the stat files' paths relative to src/
+#	$DATA_DIR/untar.tar	an uncompressed tarball, read from outside the mount
+#
+# Needs: DATA_DIR FIO_SIZE STAT_FILES LS_FILES IMAGES IMAGE_CLASSES UNTAR_SOURCE
+
+_ds_stamp() { echo "$DATA_DIR/.stamp-$1"; }
+
+# _ds_fresh NAME PARAMS: true if NAME was already made with PARAMS
+_ds_fresh() { [ -f "$(_ds_stamp "$1")" ] && [ "$(cat "$(_ds_stamp "$1")")" = "$2" ]; }
+_ds_done() { echo "$2" >"$(_ds_stamp "$1")"; }
+
+ds_fio() {
+	local p="size=$FIO_SIZE"
+	_ds_fresh fio "$p" && return 0
+	bench_log "dataset: fio files, $FIO_SIZE each"
+	mkdir -p "$DATA_DIR/src/fio"
+	rm -f "$DATA_DIR/src/fio/"*.dat
+	fio --name=layout --filename="$DATA_DIR/src/fio/read.dat" --size="$FIO_SIZE" --rw=write \
+		--bs=1M --refill_buffers --end_fsync=1 --output=/dev/null || return 1
+	fio --name=layout --filename="$DATA_DIR/src/fio/write.dat" --size="$FIO_SIZE" --rw=write \
+		--bs=1M --refill_buffers --end_fsync=1 --output=/dev/null || return 1
+	_ds_done fio "$p"
+}
+
+ds_stat() {
+	local p="files=$STAT_FILES"
+	_ds_fresh stat "$p" && return 0
+	bench_log "dataset: $STAT_FILES files for stat"
+	rm -rf "$DATA_DIR/src/stat"
+	python3 - "$DATA_DIR/src" "$STAT_FILES" "$DATA_DIR/stat.list" <<'PY' || return 1
+import os, sys
+src, n, listfile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+paths = []
+for i in range(n):
+    d = os.path.join("stat", "d%03d" % (i // 1000))
+    if i % 1000 == 0:
+        os.makedirs(os.path.join(src, d), exist_ok=True)
+    rel = os.path.join(d, "f%05d" % i)
+    with open(os.path.join(src, rel), "w") as f:
+        f.write("%d\n" % i)
+    paths.append(rel)
+with open(listfile, "w") as f:
+    f.write("\n".join(paths) + "\n")
+PY
+	_ds_done stat "$p"
+}
+
+ds_ls() {
+	local p="files=$LS_FILES"
+	_ds_fresh ls "$p" && return 0
+	bench_log "dataset: $LS_FILES directory entries for ls -l"
+	rm -rf "$DATA_DIR/src/ls"
+	mkdir -p "$DATA_DIR/src/ls"
+	(cd "$DATA_DIR/src/ls" && seq -f 'e%05g' 0 $((LS_FILES - 1)) | xargs touch) || return 1
+	_ds_done ls "$p"
+}
+
+ds_images() {
+	local p="images=$IMAGES,classes=$IMAGE_CLASSES,size=32x32,png"
+	_ds_fresh images "$p" && return 0
+	python3 -c 'import PIL' 2>/dev/null || { bench_log "dataset: python3-pil missing, no images"; return 1; }
+	bench_log "dataset: $IMAGES 32x32 PNG images in $IMAGE_CLASSES classes"
+	rm -rf "$DATA_DIR/src/images"
+	python3 - "$DATA_DIR/src/images" "$IMAGES" "$IMAGE_CLASSES" <<'PY' || return 1
+import os, random, sys
+from PIL import Image
+root, n, classes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(5)
+for c in range(classes):
+    os.makedirs(os.path.join(root, "class_%d" % c), exist_ok=True)
+for i in range(n):
+    c = i % classes
+    # a noisy image tinted by class: PNG cannot squeeze it to nothing (~3 KB)
+    base = (c * 25 % 256, c * 70 % 256, c * 110 % 256)
+    px = bytes(min(255, base[k % 3] + rng.randrange(64)) for k in range(32 * 32 * 3))
+    Image.frombytes("RGB", (32, 32), px).save(os.path.join(root, "class_%d" % c, "img_%05d.png" % i))
+PY
+	_ds_done images "$p"
+}
+
+# ds_untar: $DATA_DIR/untar.tar from $UNTAR_SOURCE ("linux" = the Debian
+# linux-source tarball, decompressed once so the workload times the file
+# system rather than xz; "small" = a generated tree). Returns 77 if absent.
+ds_untar() {
+	local p="source=$UNTAR_SOURCE" t
+	_ds_fresh untar "$p" && return 0
+	rm -f "$DATA_DIR/untar.tar"
+	case $UNTAR_SOURCE in
+	linux)
+		t=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1)
+		[ -n "$t" ] || { bench_log "dataset: no /usr/src/linux-source-*.tar.xz (Debian linux-source-6.12)"; return 77; }
+		bench_log "dataset: decompressing $t (once)"
+		xz -dc "$t" >"$DATA_DIR/untar.tar.tmp" || return 1
+		mv "$DATA_DIR/untar.tar.tmp" "$DATA_DIR/untar.tar"
+		basename "$t" >"$DATA_DIR/untar.name"
+		;;
+	small)
+		bench_log "dataset: small generated tarball"
+		rm -rf "$DATA_DIR/small-tree"
+		python3 - "$DATA_DIR/small-tree" <<'PY' || return 1
+import os, random, sys
+root = sys.argv[1]
+rng = random.Random(7)
+for i in range(600):
+    d = os.path.join(root, "dir%02d" % (i % 20), "sub%d" % (i % 3))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "file%04d.c" % i), "wb") as f:
+        f.write(os.urandom(rng.randrange(100, 20000)))
+PY
+		tar -cf "$DATA_DIR/untar.tar" -C "$DATA_DIR" small-tree || return 1
+		rm -rf "$DATA_DIR/small-tree"
+		echo "generated: 600 files, 20 directories" >"$DATA_DIR/untar.name"
+		;;
+	esac
+	_ds_done untar "$p"
+}

@@ -1,0 +1,319 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""report.py RESULTS_DIR - summarise a bench/run.sh run.
+
+Reads meta.json and raw.jsonl from RESULTS_DIR and writes:
+  results.json  per workload and configuration: median, min, max of the primary
+                metric, ratios to native ext4 and to plain FUSE, median requests
+                to userspace per opcode
+  report.md     the same as tables, with the machine and the configurations
+  plots/*.png   ratio charts and requests to userspace (needs matplotlib)
+
+Ratios are speeds: value/reference for throughputs, reference/value for
+times, so above 1 is always faster than the reference and below 1 slower.
+"""
+import json
+import math
+import os
+import statistics
+import sys
+
+PLACEHOLDERS = [
+    ("bpfuse-s3", "not measured: S3 backend (issue #6)"),
+    ("bpfuse-patched-kernel", "not measured: patched-kernel VM (issue #4)"),
+]
+
+
+def speed(v, ref, hib):
+    if not v or not ref:
+        return None
+    return v / ref if hib else ref / v
+
+
+def summarise(meta, rows):
+    configs = list(meta["configs"])
+    order = list(meta["workloads"])
+    res = {}
+    for r in rows:
+        w = res.setdefault(r["workload"], {"configs": {}})
+        c = w["configs"].setdefault(r["config"], {"values": [], "status": [], "notes": [],
+                                                  "requests": [], "metrics": []})
+        c["status"].append(r["status"])
+        if r.get("note"):
+            c["notes"].append(r["note"])
+        if r["status"] != "ok":
+            continue
+        w.update(primary=r["primary"], unit=r["unit"], higher_is_better=r["higher_is_better"])
+        c["values"].append(r["metrics"][r["primary"]])
+        c["metrics"].append(r["metrics"])
+        if "requests" in r:
+            c["requests"].append(r["requests"])
+    for wid, w in res.items():
+        w["cache"] = meta["workloads"].get(wid, {}).get("cache", "")
+        for cname, c in w["configs"].items():
+            v = c["values"]
+            if v:
+                c.update(median=statistics.median(v), min=min(v), max=max(v), n=len(v))
+            if c["requests"]:
+                ops = sorted({o for q in c["requests"] for o in q})
+                c["requests_median"] = {o: statistics.median([q.get(o, 0) for q in c["requests"]])
+                                        for o in ops}
+                c["requests_total_median"] = statistics.median(
+                    [sum(q.values()) for q in c["requests"]])
+        hib = w.get("higher_is_better", True)
+        nat = w["configs"].get("native", {}).get("median")
+        plain = w["configs"].get("plain-fuse", {}).get("median")
+        for c in w["configs"].values():
+            if "median" in c:
+                c["vs_native"] = speed(c["median"], nat, hib)
+                c["vs_plain_fuse"] = speed(c["median"], plain, hib)
+    ordered = {k: res[k] for k in order if k in res}
+    ordered.update({k: v for k, v in res.items() if k not in ordered})
+    return configs, ordered
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if v >= 100:
+        return "%.0f" % v
+    if v >= 10:
+        return "%.1f" % v
+    if v >= 0.1:
+        return "%.2f" % v
+    return "%.3g" % v
+
+
+def fmt_ratio(v):
+    return "-" if v is None else ("%.2fx" % v if v < 10 else "%.1fx" % v)
+
+
+def cell(c):
+    if not c:
+        return "-"
+    if "median" not in c:
+        st = set(c["status"])
+        return "skipped" if st == {"skipped"} else "FAILED"
+    s = fmt(c["median"])
+    if c["n"] > 1:
+        s += " (%s-%s)" % (fmt(c["min"]), fmt(c["max"]))
+    if "failed" in c["status"]:
+        s += " [%d failed]" % c["status"].count("failed")
+    return s
+
+
+def top_ops(req, k=4):
+    items = sorted(req.items(), key=lambda x: -x[1])
+    s = ", ".join("%s %d" % (o, n) for o, n in items[:k] if n)
+    if len(items) > k:
+        s += ", ..."
+    return s or "none"
+
+
+def plots(out, configs, res):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return ["(plots not drawn: python3-matplotlib is not installed)"]
+    os.makedirs(os.path.join(out, "plots"), exist_ok=True)
+    made = []
+    wids = [w for w in res if any("median" in c for c in res[w]["configs"].values())]
+    colors = {"native": "#555555", "plain-fuse": "#d62728", "bpfuse-off": "#ff7f0e",
+              "bpfuse-on": "#1f77b4", "bpfuse-dataset": "#2ca02c"}
+    for key, ref, fname, title in (
+            ("vs_native", "native", "ratio_native.png", "speed relative to native ext4 (log scale; 1 = native)"),
+            ("vs_plain_fuse", "plain-fuse", "ratio_plain_fuse.png",
+             "speed relative to plain FUSE (log scale; 1 = passthrough_hp --nopassthrough)")):
+        cs = [c for c in configs if c != ref]
+        ws = [w for w in wids if res[w]["configs"].get(ref, {}).get("median")
+              and any(res[w]["configs"].get(c, {}).get(key) for c in cs)]
+        if not ws or not cs:
+            continue
+        fig, ax = plt.subplots(figsize=(10, 0.45 * len(ws) * max(2, len(cs)) / 2 + 1.5))
+        h = 0.8 / len(cs)
+        for i, c in enumerate(cs):
+            ys = [j + i * h for j in range(len(ws))]
+            xs = [res[w]["configs"].get(c, {}).get(key) or 0 for w in ws]
+            # whiskers: the configuration's min and max over the reference's median
+            lo, hi = [], []
+            for w, x in zip(ws, xs):
+                cc, rm = res[w]["configs"].get(c, {}), res[w]["configs"][ref]["median"]
+                hib = res[w].get("higher_is_better", True)
+                a, b = speed(cc.get("min"), rm, hib), speed(cc.get("max"), rm, hib)
+                a, b = (a, b) if a is not None and b is not None else (x, x)
+                lo.append(max(x - min(a, b), 0))
+                hi.append(max(max(a, b) - x, 0))
+            ax.barh(ys, xs, height=h, label=c, color=colors.get(c), xerr=[lo, hi],
+                    error_kw={"elinewidth": 0.7, "ecolor": "#333333"})
+            for y, x in zip(ys, xs):
+                if x:
+                    ax.text(x * 1.04, y, "%.2g" % x, va="center", fontsize=6)
+        ax.set_yticks([j + h * (len(cs) - 1) / 2 for j in range(len(ws))])
+        ax.set_yticklabels(ws, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.axvline(1, color="black", lw=0.8)
+        ax.set_title(title + "\nbars: median; whiskers: min-max over repetitions", fontsize=10)
+        ax.legend(fontsize=8, loc="lower right")
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "plots", fname), dpi=110)
+        plt.close(fig)
+        made.append(fname)
+    bcs = [c for c in configs if c.startswith("bpfuse")]
+    ws = [w for w in wids if any("requests_total_median" in res[w]["configs"].get(c, {}) for c in bcs)]
+    if ws and bcs:
+        fig, ax = plt.subplots(figsize=(10, 0.45 * len(ws) + 1.5))
+        h = 0.8 / len(bcs)
+        for i, c in enumerate(bcs):
+            ys = [j + i * h for j in range(len(ws))]
+            xs = [max(res[w]["configs"].get(c, {}).get("requests_total_median", 0), 0.5) for w in ws]
+            ax.barh(ys, xs, height=h, label=c, color=colors.get(c))
+        ax.set_yticks([j + h * (len(bcs) - 1) / 2 for j in range(len(ws))])
+        ax.set_yticklabels(ws, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.set_title("FUSE requests that reached userspace per run (median, log scale; 0 drawn at 0.5)", fontsize=10)
+        ax.legend(fontsize=8, loc="lower right")
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "plots", "requests.png"), dpi=110)
+        plt.close(fig)
+        made.append("requests.png")
+    return made
+
+
+def report(out, meta, configs, res, made):
+    m, s = meta["machine"], meta["sizes"]
+    L = ["# bpfuse benchmarks: %s run of %s" % (meta["mode"], meta["commit"]), "",
+         "Results directory `%s`. %s repetition(s) per workload and configuration; tables show the"
+         " median (min-max). Configurations run side by side in one session, interleaved per"
+         " repetition with their order rotated. The machine is shared and noisy: read ratios, not"
+         " absolute numbers." % (os.path.basename(os.path.abspath(out)), meta["reps"]), "",
+         "## Machine", "",
+         "| | |", "|---|---|",
+         "| date (UTC) | %s |" % meta["date_utc"],
+         "| commit | %s%s |" % (meta["commit"], " (with uncommitted changes)" if meta.get("commit_dirty") else ""),
+         "| kernel | %s (%s) |" % (m["kernel"], m["kernel_version"]),
+         "| OS | %s, %s |" % (m["os"], m["arch"]),
+         "| CPU | %d x %s |" % (m["cpus"], m["cpu_model"]),
+         "| memory | %d MiB |" % m["mem_mib"],
+         "| data file system | %s (%s) |" % (m["data_fs"], meta["data_dir"]),
+         "| load average at start / end | %s / %s |" % (" ".join(m["loadavg_start"]),
+                                                         " ".join(open("/proc/loadavg").read().split()[:3])),
+         "| tools | %s; python %s; torch %s; %s |" % (meta["tools"]["fio"], meta["tools"]["python"],
+                                                      meta["tools"]["torch"], meta["tools"]["tar"]),
+         "| bpfuse | %s, built %s, sha256 %s |" % (meta["tools"]["bpfuse"], meta["tools"].get("bpfuse_built", "?"),
+                                                  meta["tools"].get("bpfuse_sha256", "?")[:16]),
+         ""]
+    for note in meta.get("notes", []):
+        L.append("Note: " + note)
+    L += ["", "## Configurations", "", "| name | what | options |", "|---|---|---|"]
+    for c, d in meta["configs"].items():
+        L.append("| %s | %s | `%s` |" % (c, d.get("kind", "") + (" (" + d["binary"] + ")" if "binary" in d else ""),
+                                       d.get("options") or "-"))
+    for name, text in PLACEHOLDERS:
+        L.append("| %s | **%s** | - |" % (name, text))
+    L += ["", "Sizes: fio file %s, %s s per time-based fio job; stat of %d files; `ls -l` of %d entries;"
+          " create/delete of %d files; untar of %s; DataLoader over %d PNGs (32x32, %d classes),"
+          " %d workers, batch %d." % (s["fio_file"], s["fio_runtime_s"], s["stat_files"], s["ls_entries"],
+                                      s["create_delete_files"], s["untar"], s["images"], s["image_classes"],
+                                      s["dataloader_workers"], s["dataloader_batch"]), ""]
+
+    L += ["## Summary", "",
+          "Geometric mean, over the workloads measured in every configuration, of each"
+          " configuration's speed relative to native ext4 and to plain FUSE (above 1x = faster)."
+          " One number hides a lot: read the tables below.", "",
+          "| configuration | workloads | vs native ext4 | vs plain FUSE |", "|---|---|---|---|"]
+    common = [w for w in res if all("median" in res[w]["configs"].get(c, {}) for c in configs)]
+    for c in configs:
+        gm = {}
+        for key in ("vs_native", "vs_plain_fuse"):
+            vals = [res[w]["configs"][c].get(key) for w in common]
+            vals = [v for v in vals if v]
+            gm[key] = math.exp(sum(math.log(v) for v in vals) / len(vals)) if vals else None
+        L.append("| %s | %d | %s | %s |" % (c, len(common), fmt_ratio(gm["vs_native"]), fmt_ratio(gm["vs_plain_fuse"])))
+    L += ["", "## Results", "", "Primary metric per workload, median (min-max) over the repetitions.", ""]
+    L.append("| workload | cache state | metric | " + " | ".join(configs) + " | S3 | patched kernel |")
+    L.append("|---" * (len(configs) + 5) + "|")
+    for wid, w in res.items():
+        unit = w.get("unit", "")
+        metric = "%s (%s, %s)" % (w.get("primary", "-"), unit, "higher is better" if w.get("higher_is_better", True) else "lower is better")
+        L.append("| %s | %s | %s | " % (wid, w["cache"], metric)
+                 + " | ".join(cell(w["configs"].get(c)) for c in configs)
+                 + " | not measured (#6) | not measured (#4) |")
+
+    for key, ref, title in (("vs_native", "native", "Speed relative to native ext4"),
+                            ("vs_plain_fuse", "plain-fuse", "Speed relative to plain FUSE")):
+        if ref not in configs:
+            continue
+        cs = [c for c in configs if c != ref]
+        L += ["", "## " + title, "",
+              "Above 1x is faster than %s, below 1x slower (0.10x = ten times slower)." % ref, "",
+              "| workload | " + " | ".join(cs) + " |", "|---" * (len(cs) + 1) + "|"]
+        for wid, w in res.items():
+            L.append("| %s | " % wid + " | ".join(fmt_ratio(w["configs"].get(c, {}).get(key)) for c in cs) + " |")
+        fname = "ratio_native.png" if key == "vs_native" else "ratio_plain_fuse.png"
+        if fname in made:
+            L += ["", "![%s](plots/%s)" % (title, fname)]
+
+    bcs = [c for c in configs if c.startswith("bpfuse")]
+    if bcs:
+        L += ["", "## Requests that reached userspace (bpfuse)", "",
+              "FUSE requests the daemon had to answer during the timed phase, from `bpfuse stats --json`"
+              " (BPF tracepoints fuse_request_send), difference before/after, median over repetitions."
+              " Everything else was answered inside the kernel (entry/attr caches, page cache, passthrough).",
+              "", "| workload | " + " | ".join(bcs) + " |", "|---" * (len(bcs) + 1) + "|"]
+        for wid, w in res.items():
+            cells = []
+            for c in bcs:
+                cc = w["configs"].get(c, {})
+                if "requests_total_median" in cc:
+                    cells.append("%d: %s" % (cc["requests_total_median"], top_ops(cc["requests_median"])))
+                else:
+                    cells.append("-")
+            L.append("| %s | " % wid + " | ".join(cells) + " |")
+        if "requests.png" in made:
+            L += ["", "![requests to userspace](plots/requests.png)"]
+
+    problems = [(wid, c, cc) for wid, w in res.items() for c, cc in w["configs"].items()
+                if any(st != "ok" for st in cc["status"])]
+    L += ["", "## Not measured, skipped and failed", "",
+          "- not measured: S3 backend (issue #6)",
+          "- not measured: patched-kernel VM (issue #4): the in-kernel BPF fast path needs the patched 6.12 kernel"]
+    if "bpfuse-dataset" not in configs:
+        L.append("- not measured: bpfuse-dataset (`-o profile=dataset` not offered by this build)")
+    groups = {}
+    for wid, c, cc in problems:
+        st = "skipped" if set(cc["status"]) <= {"skipped", "ok"} else "FAILED"
+        note = "; ".join(sorted(set(cc["notes"]))) or "no detail"
+        groups.setdefault((wid, st, note), []).append(c)
+    for (wid, st, note), cs in groups.items():
+        L.append("- %s %s on %s: %s" % (wid, st, ", ".join(cs), note))
+    for line in made:
+        if line.startswith("("):
+            L.append("- " + line)
+    L += ["", "Raw records: raw.jsonl (one line per run); summary: results.json; metadata: meta.json;"
+          " per-run outputs and stats snapshots: runs/."]
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+def main():
+    out = sys.argv[1]
+    meta = json.load(open(os.path.join(out, "meta.json")))
+    rows = [json.loads(l) for l in open(os.path.join(out, "raw.jsonl")) if l.strip()]
+    configs, res = summarise(meta, rows)
+    made = plots(out, configs, res)
+    for w in res.values():
+        for c in w["configs"].values():
+            for k in ("requests", "metrics"):
+                c.pop(k, None)
+    json.dump({"meta": meta, "placeholders": [t for _, t in PLACEHOLDERS], "workloads": res},
+              open(os.path.join(out, "results.json"), "w"), indent=1)
+    report(out, meta, configs, res, made)
+    print("report: %s" % os.path.join(out, "report.md"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""dataloader.py ROOT WORKERS BATCH [DROP] - one epoch of a PyTorch DataLoader
+over torchvision's ImageFolder at ROOT (PNG decode + ToTensor, shuffled, CPU).
+
+Timed: the ImageFolder scan (scan_s) and one full epoch (epoch_s).
+Primary metric: images per second over the epoch. With DROP=cold the page,
+dentry and inode caches are dropped after torch is imported and before the
+scan, so importing torch itself stays out of the cold state.
+"""
+import json
+import os
+import sys
+import time
+
+import torch
+import torchvision
+from torchvision import transforms
+
+
+def main():
+    root, workers, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    if len(sys.argv) > 4 and sys.argv[4] == "cold":
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    ds = torchvision.datasets.ImageFolder(root, transform=transforms.ToTensor())
+    t1 = time.perf_counter()
+    dl = torch.utils.data.DataLoader(ds, batch_size=batch, shuffle=True, num_workers=workers)
+    n = 0
+    for x, _ in dl:
+        n += x.shape[0]
+    t2 = time.perf_counter()
+    if n != len(ds):
+        sys.exit("dataloader.py: saw %d of %d images" % (n, len(ds)))
+    print(json.dumps({"primary": "images_per_s", "unit": "images/s", "higher_is_better": True,
+                      "metrics": {"images_per_s": n / (t2 - t1), "epoch_s": t2 - t1,
+                                  "scan_s": t1 - t0, "images": n, "workers": workers}}))
+
+
+if __name__ == "__main__":
+    main()
