@@ -592,26 +592,19 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 	}
 }
 
-static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-		      struct fuse_file_info *fi)
+/*
+ * The second half of CREATE and TMPFILE: turn the new object (@be, open as
+ * @fd; @name NULL for an unnamed file) into an inode and an open, and reply.
+ */
+static void reply_created(fuse_req_t req, uint64_t parent, const char *name,
+			  struct backend_entry *be, int fd, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
-	struct backend_cred cred = req_cred(req);
 	struct fuse_entry_param e;
-	struct backend_entry be;
-	struct inode *dir, *ino;
-	int fd, err;
+	struct inode *ino;
+	int err;
 
-	op_begin(req, FUSE_CREATE);
-	REFUSE_IF_READ_ONLY(req);
-	GET_INODE_OR_REPLY(dir, req, parent);
-	unpublish_name(fs, parent, name);
-	fd = fs->be.ops->create(&fs->be, dir, name, mode, fi->flags, &cred, &be);
-	if (fd < 0) {
-		reply_err(req, fd);
-		return;
-	}
-	err = make_entry(fs, parent, name, &be, &e);
+	err = make_entry(fs, parent, name, be, &e);
 	if (err) {
 		close(fd);
 		reply_err(req, err);
@@ -639,15 +632,35 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 }
 
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_cred cred = req_cred(req);
+	struct backend_entry be;
+	struct inode *dir;
+	int fd;
+
+	op_begin(req, FUSE_CREATE);
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	unpublish_name(fs, parent, name);
+	fd = fs->be.ops->create(&fs->be, dir, name, mode, fi->flags, &cred, &be);
+	if (fd < 0) {
+		reply_err(req, fd);
+		return;
+	}
+	reply_created(req, parent, name, &be, fd, fi);
+}
+
 /* O_TMPFILE: an unnamed file in @parent, answered like a create. */
 static void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
 	struct backend_cred cred = req_cred(req);
-	struct fuse_entry_param e;
 	struct backend_entry be;
-	struct inode *dir, *ino;
-	int fd, err;
+	struct inode *dir;
+	int fd;
 
 	op_begin(req, FUSE_TMPFILE);
 	REFUSE_IF_READ_ONLY(req);
@@ -661,32 +674,7 @@ static void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode, struct fu
 		reply_err(req, fd);
 		return;
 	}
-	err = make_entry(fs, parent, NULL, &be, &e);
-	if (err) {
-		close(fd);
-		reply_err(req, err);
-		return;
-	}
-	ino = req_inode(req, e.ino);
-	err = open_handle(fs, ino, fi, fd);
-	if (!err) {
-		err = handle_open(fs, req, ino, fi, fhs(fi)->direct);
-		if (err)
-			close_handle(fs, ino, fi);
-	}
-	if (err) {
-		inode_forget(&fs->inodes, ino, 1);
-		reply_err(req, err);
-		return;
-	}
-	writer_get(fs, ino, fi->flags);
-	set_open_flags(fs, fi);
-	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		close_handle(fs, ino, fi);
-		writer_put(ino, fi->flags);
-		handle_release(fs, req, ino);
-		inode_forget(&fs->inodes, ino, 1);
-	}
+	reply_created(req, parent, NULL, &be, fd, fi);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
