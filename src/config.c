@@ -392,11 +392,40 @@ static int config_set_s3_source(struct config *cfg, const char *spec)
 	return 0;
 }
 
+/*
+ * Check that @path (the @what of the mount) is a directory and store its
+ * canonical absolute form in @out.  Returns 0 or -errno after one message.
+ */
+static int resolve_dir(const char *what, const char *path, char *out, size_t size)
+{
+	struct stat st;
+	char *real;
+	int err;
+
+	if (stat(path, &st)) {
+		err = -errno;
+		pr_err("cannot use %s '%s': %s", what, path, strerror(-err));
+		return err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pr_err("%s '%s' is not a directory", what, path);
+		return -ENOTDIR;
+	}
+	real = realpath(path, NULL);
+	if (!real || strlen(real) >= size) {
+		pr_err("cannot resolve %s '%s'", what, path);
+		free(real);
+		return -EINVAL;
+	}
+	strcpy(out, real);
+	free(real);
+	return 0;
+}
+
 int config_set_source(struct config *cfg, const char *source)
 {
 	const char *path = source;
-	struct stat st;
-	char *real;
+	int err;
 
 	if (!strncmp(source, "s3://", 5))
 		return config_set_s3_source(cfg, source + 5);
@@ -411,52 +440,21 @@ int config_set_source(struct config *cfg, const char *source)
 		pr_err("source '%s' names no directory", source);
 		return -EINVAL;
 	}
-	if (stat(path, &st)) {
-		int err = -errno;
-
-		pr_err("cannot use source '%s': %s", path, strerror(-err));
+	err = resolve_dir("source", path, cfg->source, sizeof(cfg->source));
+	if (err)
 		return err;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		pr_err("source '%s' is not a directory", path);
-		return -ENOTDIR;
-	}
-	real = realpath(path, NULL);
-	if (!real || strlen(real) >= sizeof(cfg->source)) {
-		pr_err("cannot resolve source '%s'", path);
-		free(real);
-		return -EINVAL;
-	}
-	strcpy(cfg->source, real);
-	snprintf(cfg->source_spec, sizeof(cfg->source_spec), "local:%s", real);
-	free(real);
+	snprintf(cfg->source_spec, sizeof(cfg->source_spec), "local:%s", cfg->source);
 	cfg->backend = BACKEND_LOCAL;
 	return 0;
 }
 
 int config_set_mountpoint(struct config *cfg, const char *mountpoint)
 {
-	struct stat st;
-	char *real;
 	int err;
 
-	if (stat(mountpoint, &st)) {
-		err = -errno;
-		pr_err("cannot use mountpoint '%s': %s", mountpoint, strerror(-err));
+	err = resolve_dir("mountpoint", mountpoint, cfg->mountpoint, sizeof(cfg->mountpoint));
+	if (err)
 		return err;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		pr_err("mountpoint '%s' is not a directory", mountpoint);
-		return -ENOTDIR;
-	}
-	real = realpath(mountpoint, NULL);
-	if (!real || strlen(real) >= sizeof(cfg->mountpoint)) {
-		pr_err("cannot resolve mountpoint '%s'", mountpoint);
-		free(real);
-		return -EINVAL;
-	}
-	strcpy(cfg->mountpoint, real);
-	free(real);
 	if (mountinfo_is_bpfuse(cfg->mountpoint) > 0) {
 		pr_err("mountpoint '%s' is already a bpfuse mount", cfg->mountpoint);
 		return -EBUSY;
