@@ -131,6 +131,12 @@ struct backend_ops {
 	int (*flush_file)(struct backend *be, struct inode *ino, void *priv, int fd);
 	/* the open is gone (after the last flush); free priv */
 	void (*release_file)(struct backend *be, struct inode *ino, void *priv, int fd);
+
+	/*
+	 * Optional: the FUSE loop has ended and the session is about to go.  End
+	 * the backend's threads that talk to the kernel (S3: invalidations).
+	 */
+	void (*stop)(struct backend *be);
 };
 
 struct local_mounts;

@@ -26,7 +26,14 @@
  * the open's descriptor and the passthrough backing file, so writes never reach the
  * daemon.  FLUSH (every close) and FSYNC upload a dirty staging file (multipart above the
  * client's threshold) and answer only once S3 acknowledged it; the uploaded bytes are then
- * copied into the cache under the new ETag.  The staging file is dropped at the last close.
+ * copied into the cache under the new ETag.  The staging file is dropped at the last close
+ * once uploaded; when the upload fails it is kept (and listed by readdir, like every file
+ * being written) until an upload succeeds, and at unmount what still fails is kept as a
+ * named file in the staging directory (s3_stage_close_all()).
+ *
+ * Changes behind the mount.  A HEAD or LIST that finds another version of a known object
+ * removes the old version from the cache and drops the kernel's pages and attributes of
+ * the file (backend_s3_inval.c).
  *
  * What S3 cannot do: hard links and symlinks, device nodes (EPERM); extended attributes
  * (ENOTSUP); modes, owners and times are fixed (0644 files, 0755 directories, the mounting
@@ -37,7 +44,8 @@
  * Locking: sb->ns_lock guards the hash table and every node's metadata (size, mtime, etag,
  * seen, exists, listed, refs); node->lock guards the staging state and is held across an
  * upload; sb->fetch_lock guards the in-flight part list and the readahead queue.  Order:
- * node->lock, then ns_lock or fetch_lock (never both of the latter).
+ * node->lock, then ns_lock or fetch_lock (never both of the latter); inval_lock is a leaf
+ * taken under ns_lock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -367,7 +375,7 @@ static int resolve(struct s3be *sb, struct s3node *dir, const char *name, struct
 		pthread_mutex_lock(&sb->ns_lock);
 		n = s3_node_get_locked(sb, fkey, 0);
 		if (n)
-			s3_node_set_meta_locked(n, st.size, st.mtime, st.etag, t0);
+			s3_node_seen_locked(sb, n, st.size, st.mtime, st.etag, t0, 0);
 		pthread_mutex_unlock(&sb->ns_lock);
 		err = n ? 0 : -ENOMEM;
 		*out = n;
@@ -457,7 +465,7 @@ int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st)
 	err = do_head(sb, n->key, &hs);
 	pthread_mutex_lock(&sb->ns_lock);
 	if (!err)
-		s3_node_set_meta_locked(n, hs.size, hs.mtime, hs.etag, now);
+		s3_node_seen_locked(sb, n, hs.size, hs.mtime, hs.etag, now, 0);
 	else if (err == -ENOENT) {
 		n->exists = 0;
 		n->seen = now;
@@ -537,7 +545,7 @@ static int list_page_cb(void *arg, const struct s3_list_page *page)
 			break;
 		}
 		n->refs--;
-		s3_node_set_meta_locked(n, o->size, o->mtime, o->etag, lc->t0);
+		s3_node_seen_locked(sb, n, o->size, o->mtime, o->etag, lc->t0, 0);
 		err = dir_add(lc->d, name, strlen(name), 0, n->ino);
 	}
 	for (i = 0; i < page->nprefixes && !err; i++) {
@@ -586,6 +594,7 @@ static int s3_opendir(struct backend *be, struct inode *ino, struct backend_dir 
 	struct s3be *sb = SB(be);
 	struct s3node *dir = s3_ino_node(be, ino);
 	struct list_ctx lc = { sb, dir, NULL, s3_now_mono(), strlen(dir->key) };
+	struct s3node *n;
 	size_t i, j;
 	int err;
 
@@ -595,6 +604,21 @@ static int s3_opendir(struct backend *be, struct inode *ino, struct backend_dir 
 	lc.d->self_ino = dir->ino;
 	err = s3_list_all(sb->c, sb->bucket, dir->key[0] ? dir->key : NULL, "/", 1000,
 			  list_page_cb, &lc);
+	if (err) {
+		s3dir_free(lc.d);
+		return err;
+	}
+	/* files being written here and not uploaded yet are in the directory too */
+	pthread_mutex_lock(&sb->ns_lock);
+	for (n = sb->staged; n && !err; n = n->staged_next) {
+		const char *name = n->key + lc.plen;
+
+		if (strncmp(n->key, dir->key, lc.plen) || !*name || strchr(name, '/') ||
+		    !n->exists || __atomic_load_n(&n->unlinked, __ATOMIC_RELAXED))
+			continue;
+		err = dir_add(lc.d, name, strlen(name), 0, n->ino);
+	}
+	pthread_mutex_unlock(&sb->ns_lock);
 	if (err) {
 		s3dir_free(lc.d);
 		return err;
@@ -843,10 +867,8 @@ static int s3_setattr(struct backend *be, struct inode *ino, int fd, const struc
 		n->stage_dirty = 1;
 	if (!err && (temp || !n->writers))
 		err = s3_stage_upload(sb, n);
-	if (temp && n->stage_fd >= 0 && !n->writers) {
-		close(n->stage_fd);
-		n->stage_fd = -1;
-	}
+	if (temp && !n->writers) /* a failed truncate was reported: not kept */
+		s3_stage_drop(sb, n);
 	pthread_mutex_unlock(&n->lock);
 	return err;
 }
@@ -928,6 +950,12 @@ static void s3_release_inode(struct backend *be, struct inode *ino)
 	ino->handle = NULL;
 }
 
+/* The FUSE loop has ended; the session goes next. */
+static void s3_stop(struct backend *be)
+{
+	s3_inval_stop(SB(be));
+}
+
 static void s3_release_entry(struct backend *be, struct backend_entry *e)
 {
 	if (e->handle)
@@ -969,6 +997,7 @@ const struct backend_ops backend_s3_ops = {
 	.read_file = s3_read_file,
 	.flush_file = s3_flush_file,
 	.release_file = s3_release_file,
+	.stop = s3_stop,
 };
 
 /* ------------------------------------------------------------- open/close */
@@ -1003,7 +1032,9 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 		return -ENOMEM;
 	be->priv = sb;
 	be->ops = &backend_s3_ops;
+	sb->be = be;
 	sb->stats = stats;
+	s3_inval_init(sb);
 	pthread_mutex_init(&sb->ns_lock, NULL);
 	pthread_mutex_init(&sb->fetch_lock, NULL);
 	pthread_cond_init(&sb->fetch_cond, NULL);
@@ -1122,6 +1153,10 @@ void backend_s3_close(struct backend *be)
 		s3_open_put(sb, j->o);
 		free(j);
 	}
+	/* what is still staged is uploaded now, or kept (and said so) */
+	if (sb->cache && sb->c)
+		s3_stage_close_all(sb);
+	s3_inval_destroy(sb);
 	if (sb->cache)
 		cache_close(sb->cache);
 	s3_client_free(sb->c);

@@ -417,6 +417,37 @@ static int stage_open_fd(struct s3be *sb)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Give @n the staging file @fd and list it for readdir (caller holds n->lock). */
+static void stage_attach(struct s3be *sb, struct s3node *n, int fd)
+{
+	n->stage_fd = fd;
+	pthread_mutex_lock(&sb->ns_lock);
+	n->staged_prev = NULL;
+	n->staged_next = sb->staged;
+	if (sb->staged)
+		sb->staged->staged_prev = n;
+	sb->staged = n;
+	pthread_mutex_unlock(&sb->ns_lock);
+}
+
+/* Close @n's staging file, if any, and unlist it (caller holds n->lock). */
+void s3_stage_drop(struct s3be *sb, struct s3node *n)
+{
+	if (n->stage_fd < 0)
+		return;
+	pthread_mutex_lock(&sb->ns_lock);
+	if (n->staged_prev)
+		n->staged_prev->staged_next = n->staged_next;
+	else if (sb->staged == n)
+		sb->staged = n->staged_next;
+	if (n->staged_next)
+		n->staged_next->staged_prev = n->staged_prev;
+	n->staged_prev = n->staged_next = NULL;
+	pthread_mutex_unlock(&sb->ns_lock);
+	close(n->stage_fd);
+	n->stage_fd = -1;
+}
+
 static void stage_snapshot(struct s3node *n)
 {
 	struct stat st;
@@ -488,7 +519,7 @@ int s3_stage_begin(struct s3be *sb, struct s3node *n, int trunc)
 			}
 		}
 	}
-	n->stage_fd = fd;
+	stage_attach(sb, n, fd);
 	n->stage_dirty = trunc && exists && size > 0;
 	n->unlinked = 0;
 	stage_snapshot(n);
@@ -512,17 +543,97 @@ int s3_stage_upload(struct s3be *sb, struct s3node *n)
 		return 0;
 	stats_add(&sb->stats->s3_put, 1);
 	err = s3_put_fd(sb->c, sb->bucket, n->key, n->stage_fd, 0, st.st_size, etag);
-	if (err)
+	if (err) {
+		n->stage_dirty = 1; /* the next flush, fsync or last close tries again */
 		return err;
+	}
 	n->stage_dirty = 0;
 	n->stage_ctime = st.st_ctim;
 	n->stage_size = st.st_size;
 	pthread_mutex_lock(&sb->ns_lock);
-	s3_node_set_meta_locked(n, st.st_size, time(NULL), etag, s3_now_mono());
+	/* the version we replaced leaves the cache */
+	s3_node_seen_locked(sb, n, st.st_size, time(NULL), etag, s3_now_mono(), 1);
 	pthread_mutex_unlock(&sb->ns_lock);
 	if (etag[0])
 		cache_adopt(sb, n, n->stage_fd, st.st_size, etag);
 	return 0;
+}
+
+/*
+ * Unmount with @n still not uploaded (caller holds n->lock): keep its bytes as
+ * <staging>/unuploaded-<time>-<inode>, with the object's key in a ".key" file next to it,
+ * and say so in the log.  Nothing uploads them later by itself.
+ */
+static void stage_keep(struct s3be *sb, struct s3node *n, int why)
+{
+	char path[PATH_MAX + 64], kpath[PATH_MAX + 80], proc[64], when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd, kept = 0;
+	FILE *f;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(path, sizeof(path), "%s/unuploaded-%s-%016llx", sb->staging, when,
+		 (unsigned long long)n->ino);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", n->stage_fd);
+	/* an O_TMPFILE gets a name; a file already unlinked (no O_TMPFILE) is copied */
+	if (!linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW)) {
+		kept = 1;
+	} else {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			struct stat st;
+			off_t in = 0, out = 0;
+
+			kept = !fstat(n->stage_fd, &st);
+			while (kept && out < st.st_size) {
+				ssize_t r = copy_file_range(n->stage_fd, &in, fd, &out,
+							    (size_t)(st.st_size - out), 0);
+				if (r <= 0)
+					kept = 0;
+			}
+			if (close(fd))
+				kept = 0;
+		}
+	}
+	if (!kept) {
+		pr_err("s3: '%s' could not be uploaded at unmount (%s) nor kept in '%s': "
+		       "the changes are lost", n->key, strerror(-why), sb->staging);
+		return;
+	}
+	snprintf(kpath, sizeof(kpath), "%s.key", path);
+	f = fopen(kpath, "we");
+	if (f) {
+		fprintf(f, "s3://%s/%s\n", sb->bucket, n->key);
+		fclose(f);
+	}
+	pr_err("s3: '%s' could not be uploaded at unmount (%s): its bytes are kept in '%s'",
+	       n->key, strerror(-why), path);
+}
+
+/*
+ * Unmount: upload every file still staged (written, or left by a failed upload at its
+ * last close); what still cannot be uploaded is kept by stage_keep().
+ */
+void s3_stage_close_all(struct s3be *sb)
+{
+	struct s3node *n;
+	int err;
+
+	for (;;) {
+		pthread_mutex_lock(&sb->ns_lock);
+		n = sb->staged;
+		pthread_mutex_unlock(&sb->ns_lock);
+		if (!n)
+			break;
+		pthread_mutex_lock(&n->lock);
+		err = s3_stage_upload(sb, n);
+		if (err)
+			stage_keep(sb, n, err);
+		s3_stage_drop(sb, n);
+		pthread_mutex_unlock(&n->lock);
+	}
 }
 
 /* ------------------------------------------------------------------ opens */
@@ -554,6 +665,7 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 	*direct = 0;
 
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) {
+		s3_inval_wait(sb, n); /* the kernel drops an older version's pages first */
 		pthread_mutex_lock(&n->lock);
 		err = s3_stage_begin(sb, n, !!(flags & O_TRUNC));
 		if (!err) {
@@ -583,7 +695,7 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 			err = -errno;
 			goto out_free;
 		}
-		o->writer = 1; /* served from the staging file, not the cache */
+		o->writer = 2; /* a reader, served from the staging file, not the cache */
 		o->refs = 1;
 		*priv = o;
 		pthread_mutex_lock(&n->lock);
@@ -597,6 +709,7 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 	err = s3_getattr(be, ino, -1, &sst);
 	if (err)
 		goto out_free;
+	s3_inval_wait(sb, n); /* the kernel drops an older version's pages first */
 	pthread_mutex_lock(&sb->ns_lock);
 	o->size = n->size;
 	snprintf(o->etag, sizeof(o->etag), "%s", n->etag);
@@ -655,13 +768,20 @@ void s3_release_file(struct backend *be, struct inode *ino, void *priv, int fd)
 		if (n->writers)
 			n->writers--;
 		if (!n->writers && n->stage_fd >= 0) {
-			if (s3_stage_upload(sb, n))
-				pr_warn("s3: '%s' could not be uploaded at its last close; the "
-					"changes are lost", n->key);
-			close(n->stage_fd);
-			n->stage_fd = -1;
+			int err = s3_stage_upload(sb, n);
+
+			if (!err)
+				s3_stage_drop(sb, n);
+			else
+				/* the close that failed told the writer; the bytes stay staged */
+				pr_warn("s3: '%s' could not be uploaded at its last close (%s); kept "
+					"in the staging area, uploaded at the next open, fsync or "
+					"close of the file, or at unmount", n->key, strerror(-err));
 		}
 		pthread_mutex_unlock(&n->lock);
+	} else if (!o->pinned) {
+		/* a reader of an older version through the kernel's page cache */
+		s3_note_stale_open(sb, n, o->etag);
 	}
 	if (o)
 		s3_open_put(sb, o);
@@ -671,9 +791,15 @@ int s3_flush_file(struct backend *be, struct inode *ino, void *priv, int fd)
 {
 	struct s3be *sb = SB(be);
 	struct s3node *n = s3_ino_node(be, ino);
+	struct s3open *o = priv;
 	int err;
 
-	if (n->is_dir)
+	/*
+	 * Only a writer's close or fsync uploads (and reports a failure): a reader's close
+	 * must not fail because another open's bytes cannot be uploaded.  The file's last
+	 * close uploads whatever is left.
+	 */
+	if (n->is_dir || (o && o->writer != 1))
 		return 0;
 	pthread_mutex_lock(&n->lock);
 	err = s3_stage_upload(sb, n);

@@ -39,6 +39,8 @@ struct s3node {
 	double seen;             /* when a listing or HEAD last vouched for it; 0 = never */
 	int exists;              /* 0: known absent since seen */
 	double listed;           /* directories: start of the last complete listing */
+	uint64_t inval_seq;      /* the change job queued last for it (s3_inval_wait) */
+	struct s3node *staged_prev, *staged_next; /* on sb->staged while it has a stage_fd */
 	/* lock */
 	pthread_mutex_t lock;
 	int stage_fd;            /* staging file, -1 when none */
@@ -83,6 +85,16 @@ struct s3be {
 	struct s3node **tbl;
 	size_t nbuckets;
 	struct s3node *root;
+	struct s3node *staged;       /* nodes with a staging file, for readdir (ns_lock) */
+
+	/* changes seen behind the mount (backend_s3_inval.c) */
+	struct backend *be;          /* &fs->be: the thread reaches the session through it */
+	pthread_mutex_t inval_lock;
+	pthread_cond_t inval_cond;   /* a job was queued or done, or stop */
+	struct inval_job *inval_head, *inval_tail;
+	uint64_t inval_queued, inval_done; /* sequence numbers of the jobs */
+	pthread_t inval_thread;
+	int inval_started, inval_stop;
 
 	pthread_mutex_t fetch_lock;
 	pthread_cond_t fetch_cond;   /* an in-flight part finished */
@@ -97,7 +109,7 @@ struct s3be {
 /* The state of one open (fh->priv); refcounted because readahead jobs outlive reads. */
 struct s3open {
 	struct s3node *n;
-	int writer;
+	int writer;                  /* 1: opened for writing, 2: a reader of the staging file */
 	unsigned int refs;           /* fetch_lock */
 	struct cache_entry *e;       /* NULL: the cache is unusable, serve from S3 */
 	int pinned;
@@ -135,9 +147,20 @@ char *s3_child_key(struct s3node *dir, const char *name, int slash);
 struct s3node *s3_ino_node(struct backend *be, struct inode *ino);
 int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st);
 
+/* backend_s3_inval.c */
+void s3_inval_init(struct s3be *sb);
+void s3_inval_stop(struct s3be *sb);
+void s3_inval_destroy(struct s3be *sb);
+void s3_node_seen_locked(struct s3be *sb, struct s3node *n, off_t size, time_t mtime,
+			 const char *etag, double seen, int own);
+void s3_inval_wait(struct s3be *sb, struct s3node *n);
+void s3_note_stale_open(struct s3be *sb, struct s3node *n, const char *etag);
+
 /* backend_s3_io.c */
 int s3_stage_begin(struct s3be *sb, struct s3node *n, int trunc);
 int s3_stage_upload(struct s3be *sb, struct s3node *n);
+void s3_stage_drop(struct s3be *sb, struct s3node *n);
+void s3_stage_close_all(struct s3be *sb);
 void s3_sync_cache_stats(struct s3be *sb);
 void s3_open_put(struct s3be *sb, struct s3open *o);
 int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,

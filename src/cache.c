@@ -64,6 +64,7 @@ struct cache_entry {
 	uint32_t *crcs;              /* while loaded */
 	struct cache_entry *hnext;   /* hash chain */
 	struct cache_entry *prev, *next; /* LRU list: c->lru_head is the most recent */
+	int doomed;                  /* cache_remove_later(): goes with its last ref and pin */
 };
 
 struct cache {
@@ -950,6 +951,7 @@ int cache_lookup(struct cache *c, const char *key, uint64_t size, int flags,
 	} else if (!e->refs) {
 		c->nloaded--;
 	}
+	e->doomed = 0; /* wanted again */
 	e->refs++;
 	touch_locked(c, e);
 	*out = e;
@@ -970,6 +972,8 @@ void cache_entry_put(struct cache *c, struct cache_entry *e)
 			entry_unload_locked(c, e);
 		else
 			c->nloaded++;
+		if (e->doomed && !e->pins)
+			entry_destroy_locked(c, e);
 	}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -1172,6 +1176,8 @@ void cache_unpin(struct cache *c, struct cache_entry *e)
 	pthread_mutex_lock(&c->lock);
 	if (e->pins > 0)
 		e->pins--;
+	if (e->doomed && !e->pins && !e->refs)
+		entry_destroy_locked(c, e);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -1190,6 +1196,27 @@ int cache_remove(struct cache *c, const char *key)
 		err = -EBUSY;
 	else
 		entry_destroy_locked(c, e);
+	pthread_mutex_unlock(&c->lock);
+	return err;
+}
+
+int cache_remove_later(struct cache *c, const char *key)
+{
+	struct cache_entry *e;
+	int err = 0;
+
+	if (!key || !key_valid(key))
+		return -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	e = hash_find(c, key);
+	if (!e) {
+		err = -ENOENT;
+	} else if (e->refs || e->pins) {
+		e->doomed = 1;
+		err = 1;
+	} else {
+		entry_destroy_locked(c, e);
+	}
 	pthread_mutex_unlock(&c->lock);
 	return err;
 }

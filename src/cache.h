@@ -126,6 +126,12 @@ void cache_unpin(struct cache *c, struct cache_entry *e);
 
 /* Forget @key (the object changed or was deleted).  -EBUSY while referenced or pinned. */
 int cache_remove(struct cache *c, const char *key);
+/*
+ * The same, but an entry still referenced or pinned is only marked: it goes (files and
+ * all) when its last reference and pin are dropped, unless cache_lookup() finds it again
+ * first.  Returns 0 (removed), 1 (marked), -ENOENT or -EINVAL.
+ */
+int cache_remove_later(struct cache *c, const char *key);
 
 void cache_get_stats(struct cache *c, struct cache_stats *st);
 

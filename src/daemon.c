@@ -356,6 +356,8 @@ int daemon_mount(const struct config *cfg)
 	ret = fuse_session_loop_mt(se, loop) ? 1 : 0;
 	fuse_loop_cfg_destroy(loop);
 	watch_stop(&fs);
+	if (fs.be.ops && fs.be.ops->stop)
+		fs.be.ops->stop(&fs.be);
 	kstate_close(fs.ks);
 	fs.ks = NULL;
 out_signals:

@@ -438,6 +438,51 @@ static void test_evict_files_and_free_ratio(void **state)
 	cache_close(c);
 }
 
+/* cache_remove_later(): at once when idle, else with the last reference and pin */
+static void test_remove_later(void **state)
+{
+	struct cache *c = open_cache(0, 0, 0);
+	char key[CACHE_KEY_LEN + 1], path[512];
+	struct cache_entry *e;
+	struct cache_stats st;
+	int err;
+
+	(void)state;
+	add_object(c, "idle", 1, &err);
+	assert_int_equal(err, 0);
+	mkkey("idle", key);
+	assert_int_equal(cache_remove_later(c, key), 0);
+	assert_int_equal(cache_remove_later(c, key), -ENOENT);
+
+	/* referenced and pinned: marked, gone when both are dropped */
+	add_object(c, "open", 1, &err);
+	assert_int_equal(err, 0);
+	mkkey("open", key);
+	assert_int_equal(cache_lookup(c, key, BS, 0, &e), 0);
+	cache_pin(c, e);
+	assert_int_equal(cache_remove_later(c, key), 1);
+	cache_entry_put(c, e);
+	cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 1); /* still pinned */
+	cache_unpin(c, e);
+	cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.bytes, 0);
+	snprintf(path, sizeof(path), "%s/objects/%.2s/%.2s/%s.data", root, key, key + 2, key);
+	assert_int_equal(access(path, F_OK), -1);
+
+	/* found again before its last reference went: kept */
+	add_object(c, "again", 1, &err);
+	assert_int_equal(err, 0);
+	mkkey("again", key);
+	assert_int_equal(cache_lookup(c, key, BS, 0, &e), 0);
+	assert_int_equal(cache_remove_later(c, key), 1);
+	assert_true(has(c, "again"));
+	cache_entry_put(c, e);
+	assert_true(has(c, "again"));
+	cache_close(c);
+}
+
 static void check_mode(const char *path, mode_t want)
 {
 	struct stat st;
@@ -657,6 +702,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_evict_bytes_lru, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict_never_pinned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict_files_and_free_ratio, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_later, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tmp_swept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_index, setup, teardown),
