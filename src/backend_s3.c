@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * backend_s3.c - the S3 backend: a bucket (and optional key prefix) as a directory tree.
+ * This file: the design, the mutations (mknod, unlink, rmdir, rename, truncate), the
+ * operation table and the mount; the namespace is in backend_s3_ns.c, the data side in
+ * backend_s3_io.c, changes behind the mount in backend_s3_inval.c.
  *
  * Namespace.  An object key is the path below the mount with '/' separators.  Directories
  * are the common prefixes of a delimited listing and zero-byte "dir/" marker objects
@@ -69,612 +72,6 @@
 #include "s3_cred.h"
 #include "backend_s3_priv.h"
 
-
-
-static uint64_t s3_key_hash_u64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-/* FNV-1a with a final avalanche (splitmix64): the inode number of a key. */
-uint64_t s3_key_hash(const char *key)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *key; key++) {
-		h ^= (unsigned char)*key;
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return h ? h : 1;
-}
-
-/* ------------------------------------------------------------------ nodes */
-
-/* Find or make the node of @key; takes a reference.  Caller holds ns_lock. */
-struct s3node *s3_node_get_locked(struct s3be *sb, const char *key, int is_dir)
-{
-	uint64_t h = s3_key_hash(key);
-	size_t b = h & (sb->nbuckets - 1);
-	struct s3node *n;
-
-	for (n = sb->tbl[b]; n; n = n->next)
-		if (n->hash == h && !strcmp(n->key, key)) {
-			n->refs++;
-			return n;
-		}
-	n = calloc(1, sizeof(*n));
-	if (!n)
-		return NULL;
-	n->key = strdup(key);
-	if (!n->key) {
-		free(n);
-		return NULL;
-	}
-	n->is_dir = is_dir;
-	n->hash = h;
-	n->ino = h;
-	n->refs = 1;
-	n->stage_fd = -1;
-	pthread_mutex_init(&n->lock, NULL);
-	n->next = sb->tbl[b];
-	sb->tbl[b] = n;
-	return n;
-}
-
-/* Find without making or referencing.  Caller holds ns_lock. */
-static struct s3node *node_find_locked(struct s3be *sb, const char *key)
-{
-	uint64_t h = s3_key_hash(key);
-	struct s3node *n;
-
-	for (n = sb->tbl[h & (sb->nbuckets - 1)]; n; n = n->next)
-		if (n->hash == h && !strcmp(n->key, key))
-			return n;
-	return NULL;
-}
-
-/*
- * Drop a reference.  Nodes stay in the table at 0 references, as the listing cache; they
- * are freed when the backend closes.
- */
-void s3_node_put(struct s3be *sb, struct s3node *n)
-{
-	pthread_mutex_lock(&sb->ns_lock);
-	if (n->refs)
-		n->refs--;
-	pthread_mutex_unlock(&sb->ns_lock);
-}
-
-static void node_free(struct s3node *n)
-{
-	if (n->stage_fd >= 0)
-		close(n->stage_fd);
-	pthread_mutex_destroy(&n->lock);
-	free(n->key);
-	free(n);
-}
-
-/* Take @n out of the hash table (caller holds ns_lock); it lives on for its references. */
-static void node_unhash_locked(struct s3be *sb, struct s3node *n)
-{
-	struct s3node **pp;
-
-	for (pp = &sb->tbl[n->hash & (sb->nbuckets - 1)]; *pp; pp = &(*pp)->next)
-		if (*pp == n) {
-			*pp = n->next;
-			break;
-		}
-	n->next = NULL;
-}
-
-/*
- * Rename support (caller holds ns_lock): @n now answers to @newkey, keeping its inode
- * identity, so the kernel's inode (which rename moved to the new name) stays right.  A node
- * already at @newkey (the file overwritten) leaves the table; @n's old key gets an absent
- * placeholder with a new inode number, so a file made there later is a new inode.  Old key
- * strings are kept until close: other threads may be reading them.
- */
-static int node_rekey_locked(struct s3be *sb, struct s3node *n, const char *newkey)
-{
-	struct s3node *old = node_find_locked(sb, newkey), *ph;
-	char *k = strdup(newkey), *oldkey = n->key;
-
-	if (!k)
-		return -ENOMEM;
-	if (old && old != n) {
-		node_unhash_locked(sb, old);
-		old->exists = 0;
-		/* its open writers must not upload over the renamed file */
-		__atomic_store_n(&old->unlinked, 1, __ATOMIC_RELAXED);
-		old->next = sb->graveyard;
-		sb->graveyard = old;
-	}
-	node_unhash_locked(sb, n);
-	ph = s3_node_get_locked(sb, oldkey, n->is_dir);
-	if (ph) {
-		ph->refs--;
-		ph->ino = s3_key_hash(oldkey) ^ s3_key_hash_u64(++sb->gen);
-		ph->exists = 0;
-		ph->seen = s3_now_mono();
-	}
-	n->key = k;
-	n->hash = s3_key_hash(k);
-	n->next = sb->tbl[n->hash & (sb->nbuckets - 1)];
-	sb->tbl[n->hash & (sb->nbuckets - 1)] = n;
-	/* the old string goes to a graveyard node of its own */
-	ph = calloc(1, sizeof(*ph));
-	if (ph) {
-		ph->key = oldkey;
-		ph->stage_fd = -1;
-		pthread_mutex_init(&ph->lock, NULL);
-		ph->next = sb->graveyard;
-		sb->graveyard = ph;
-	}
-	return 0;
-}
-
-/* Record what a listing or HEAD said of a file.  Caller holds ns_lock. */
-void s3_node_set_meta_locked(struct s3node *n, off_t size, time_t mtime, const char *etag,
-				 double seen)
-{
-	n->size = size;
-	n->mtime = mtime;
-	snprintf(n->etag, sizeof(n->etag), "%s", etag ? etag : "");
-	n->seen = seen;
-	n->exists = 1;
-}
-
-struct s3node *s3_ino_node(struct backend *be, struct inode *ino)
-{
-	return ino->handle ? ino->handle : SB(be)->root;
-}
-
-static void fill_stat(struct s3be *sb, struct s3node *n, off_t size, time_t mtime,
-		      struct stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->st_ino = n->ino;
-	st->st_dev = S3_DEV;
-	st->st_uid = sb->uid;
-	st->st_gid = sb->gid;
-	st->st_blksize = 1 << 20;
-	if (n->is_dir) {
-		st->st_mode = S_IFDIR | 0755;
-		st->st_nlink = 2;
-		mtime = sb->mount_time;
-	} else {
-		st->st_mode = S_IFREG | 0644;
-		st->st_nlink = 1;
-		st->st_size = size;
-		st->st_blocks = (size + 511) / 512;
-	}
-	st->st_mtim.tv_sec = st->st_ctim.tv_sec = st->st_atim.tv_sec = mtime;
-}
-
-void s3_fill_entry(struct s3be *sb, struct s3node *n, struct backend_entry *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->key.dev = S3_DEV;
-	out->key.ino = n->ino;
-	out->fd = -1;
-	out->handle = n;
-	pthread_mutex_lock(&sb->ns_lock);
-	fill_stat(sb, n, n->size, n->mtime, &out->st);
-	pthread_mutex_unlock(&sb->ns_lock);
-}
-
-/* @dir's key + @name (+ "/" when @slash) into a new string, or NULL. */
-char *s3_child_key(struct s3node *dir, const char *name, int slash)
-{
-	size_t dl = strlen(dir->key), nl = strlen(name);
-	char *k = malloc(dl + nl + 2);
-
-	if (!k)
-		return NULL;
-	memcpy(k, dir->key, dl);
-	memcpy(k + dl, name, nl);
-	if (slash)
-		k[dl + nl++] = '/';
-	k[dl + nl] = '\0';
-	return k;
-}
-
-/* -------------------------------------------------------- counted requests */
-
-static int do_head(struct s3be *sb, const char *key, struct s3_stat *st)
-{
-	stats_add(&sb->stats->s3_head, 1);
-	return s3_head(sb->c, sb->bucket, key, st);
-}
-
-static int do_list(struct s3be *sb, const char *prefix, const char *delim, unsigned int max,
-		   const char *token, struct s3_list_page *page)
-{
-	stats_add(&sb->stats->s3_list, 1);
-	return s3_list(sb->c, sb->bucket, prefix, delim, max, token, page);
-}
-
-static int do_delete(struct s3be *sb, const char *key)
-{
-	stats_add(&sb->stats->s3_delete, 1);
-	return s3_delete(sb->c, sb->bucket, key);
-}
-
-/* ----------------------------------------------------------------- lookup */
-
-/*
- * Resolve @name in @dir: from the table when a listing or HEAD vouched for it less than
- * list_ttl ago (or the directory was listed that recently and it was not in it), else with
- * a HEAD of the file and, failing that, a one-key LIST of the directory prefix.
- * Returns the node referenced, or -errno.
- */
-static int resolve(struct s3be *sb, struct s3node *dir, const char *name, struct s3node **out)
-{
-	char *fkey = NULL, *dkey = NULL;
-	struct s3node *fn, *dn, *n = NULL;
-	struct s3_list_page page;
-	struct s3_stat st;
-	double now = s3_now_mono(), t0;
-	int listed, err;
-
-	if (strlen(name) > S3_NAME_MAX)
-		return -ENAMETOOLONG;
-	fkey = s3_child_key(dir, name, 0);
-	dkey = s3_child_key(dir, name, 1);
-	err = -ENOMEM;
-	if (!fkey || !dkey)
-		goto out;
-
-	pthread_mutex_lock(&sb->ns_lock);
-	listed = dir->listed > 0 && now - dir->listed < sb->list_ttl;
-	dn = node_find_locked(sb, dkey);
-	fn = node_find_locked(sb, fkey);
-	if (fn && __atomic_load_n(&fn->stage_fd, __ATOMIC_RELAXED) >= 0 &&
-	    !__atomic_load_n(&fn->unlinked, __ATOMIC_RELAXED) && fn->exists) {
-		/* being written here: it exists whatever a listing said */
-		n = fn;
-	} else if (dn && dn->seen > 0 && now - dn->seen < sb->list_ttl &&
-		   (!listed || dn->seen >= dir->listed)) {
-		if (dn->exists)
-			n = dn;
-	}
-	if (!n && fn && fn->seen > 0 && now - fn->seen < sb->list_ttl &&
-	    (!listed || fn->seen >= dir->listed)) {
-		if (fn->exists)
-			n = fn;
-		else if (!listed) {
-			pthread_mutex_unlock(&sb->ns_lock);
-			err = -ENOENT;
-			goto out;
-		}
-	}
-	if (n) {
-		n->refs++;
-		pthread_mutex_unlock(&sb->ns_lock);
-		*out = n;
-		err = 0;
-		goto out;
-	}
-	pthread_mutex_unlock(&sb->ns_lock);
-	if (listed) {
-		err = -ENOENT;
-		goto out;
-	}
-
-	t0 = s3_now_mono();
-	err = do_head(sb, fkey, &st);
-	if (!err) {
-		pthread_mutex_lock(&sb->ns_lock);
-		n = s3_node_get_locked(sb, fkey, 0);
-		if (n)
-			s3_node_seen_locked(sb, n, st.size, st.mtime, st.etag, t0, 0);
-		pthread_mutex_unlock(&sb->ns_lock);
-		err = n ? 0 : -ENOMEM;
-		*out = n;
-		goto out;
-	}
-	if (err != -ENOENT)
-		goto out;
-	err = do_list(sb, dkey, "/", 1, NULL, &page);
-	if (!err && (page.nobjects || page.nprefixes)) {
-		pthread_mutex_lock(&sb->ns_lock);
-		n = s3_node_get_locked(sb, dkey, 1);
-		if (n) {
-			n->seen = t0;
-			n->exists = 1;
-		}
-		pthread_mutex_unlock(&sb->ns_lock);
-		err = n ? 0 : -ENOMEM;
-		*out = n;
-	} else if (!err) {
-		err = -ENOENT;
-	}
-	s3_list_page_free(&page);
-out:
-	free(fkey);
-	free(dkey);
-	return err;
-}
-
-static int s3_lookup(struct backend *be, struct inode *dir, const char *name,
-		     struct backend_entry *out)
-{
-	struct s3be *sb = SB(be);
-	struct s3node *n;
-	int err;
-
-	err = resolve(sb, s3_ino_node(be, dir), name, &n);
-	if (err)
-		return err;
-	s3_fill_entry(sb, n, out);
-	if (!n->is_dir) {
-		struct stat st;
-
-		pthread_mutex_lock(&n->lock);
-		if (n->stage_fd >= 0 && !fstat(n->stage_fd, &st)) {
-			out->st.st_size = st.st_size;
-			out->st.st_blocks = (st.st_size + 511) / 512;
-			out->st.st_mtim = out->st.st_ctim = st.st_mtim;
-		}
-		pthread_mutex_unlock(&n->lock);
-	}
-	return 0;
-}
-
-int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st)
-{
-	struct s3be *sb = SB(be);
-	struct s3node *n = s3_ino_node(be, ino);
-	struct s3_stat hs;
-	struct stat sst;
-	double now = s3_now_mono();
-	int err, fresh;
-
-	if (n->is_dir) {
-		fill_stat(sb, n, 0, 0, st);
-		return 0;
-	}
-	pthread_mutex_lock(&n->lock);
-	if (n->stage_fd >= 0 && !fstat(n->stage_fd, &sst)) {
-		pthread_mutex_unlock(&n->lock);
-		fill_stat(sb, n, sst.st_size, 0, st);
-		st->st_mtim = st->st_ctim = sst.st_mtim;
-		return 0;
-	}
-	pthread_mutex_unlock(&n->lock);
-	pthread_mutex_lock(&sb->ns_lock);
-	fresh = n->seen > 0 && now - n->seen < sb->list_ttl;
-	if (fresh && !n->exists) {
-		pthread_mutex_unlock(&sb->ns_lock);
-		return -ENOENT;
-	}
-	if (fresh) {
-		fill_stat(sb, n, n->size, n->mtime, st);
-		pthread_mutex_unlock(&sb->ns_lock);
-		return 0;
-	}
-	pthread_mutex_unlock(&sb->ns_lock);
-	err = do_head(sb, n->key, &hs);
-	pthread_mutex_lock(&sb->ns_lock);
-	if (!err)
-		s3_node_seen_locked(sb, n, hs.size, hs.mtime, hs.etag, now, 0);
-	else if (err == -ENOENT) {
-		n->exists = 0;
-		n->seen = now;
-	}
-	if (!err)
-		fill_stat(sb, n, n->size, n->mtime, st);
-	pthread_mutex_unlock(&sb->ns_lock);
-	return err;
-}
-
-/* ---------------------------------------------------------------- readdir */
-
-struct s3dirent_rec {
-	char *name;
-	int is_dir;
-	uint64_t ino;
-};
-
-struct s3dir {
-	struct s3dirent_rec *ents;
-	size_t n, cap;
-	uint64_t self_ino;
-	struct dirent de;
-	char name_buf[S3_NAME_MAX + 1];
-};
-
-struct list_ctx {
-	struct s3be *sb;
-	struct s3node *dir;
-	struct s3dir *d;
-	double t0;
-	size_t plen;
-};
-
-static int dir_add(struct s3dir *d, const char *name, size_t len, int is_dir, uint64_t ino)
-{
-	if (!len || len > S3_NAME_MAX || memchr(name, '/', len) ||
-	    (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
-		return 0; /* not representable as a name: skipped */
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 256;
-		struct s3dirent_rec *p = realloc(d->ents, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		d->ents = p;
-		d->cap = cap;
-	}
-	d->ents[d->n].name = strndup(name, len);
-	if (!d->ents[d->n].name)
-		return -ENOMEM;
-	d->ents[d->n].is_dir = is_dir;
-	d->ents[d->n].ino = ino;
-	d->n++;
-	return 0;
-}
-
-static int list_page_cb(void *arg, const struct s3_list_page *page)
-{
-	struct list_ctx *lc = arg;
-	struct s3be *sb = lc->sb;
-	size_t i;
-	int err = 0;
-
-	stats_add(&sb->stats->s3_list, 1);
-	pthread_mutex_lock(&sb->ns_lock);
-	for (i = 0; i < page->nobjects && !err; i++) {
-		const struct s3_object *o = &page->objects[i];
-		const char *name = o->key + lc->plen;
-		struct s3node *n;
-
-		if (strlen(o->key) <= lc->plen || strchr(name, '/'))
-			continue; /* the directory's own marker */
-		n = s3_node_get_locked(sb, o->key, 0);
-		if (!n) {
-			err = -ENOMEM;
-			break;
-		}
-		n->refs--;
-		s3_node_seen_locked(sb, n, o->size, o->mtime, o->etag, lc->t0, 0);
-		err = dir_add(lc->d, name, strlen(name), 0, n->ino);
-	}
-	for (i = 0; i < page->nprefixes && !err; i++) {
-		const char *p = page->prefixes[i];
-		size_t len = strlen(p);
-		struct s3node *n;
-
-		if (len <= lc->plen + 1)
-			continue;
-		n = s3_node_get_locked(sb, p, 1);
-		if (!n) {
-			err = -ENOMEM;
-			break;
-		}
-		n->refs--;
-		n->seen = lc->t0;
-		n->exists = 1;
-		err = dir_add(lc->d, p + lc->plen, len - lc->plen - 1, 1, n->ino);
-	}
-	pthread_mutex_unlock(&sb->ns_lock);
-	return err;
-}
-
-static int rec_cmp(const void *a, const void *b)
-{
-	const struct s3dirent_rec *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	return c ? c : y->is_dir - x->is_dir; /* a directory first: it shadows the file */
-}
-
-static void s3dir_free(struct s3dir *d)
-{
-	size_t i;
-
-	if (!d)
-		return;
-	for (i = 0; i < d->n; i++)
-		free(d->ents[i].name);
-	free(d->ents);
-	free(d);
-}
-
-static int s3_opendir(struct backend *be, struct inode *ino, struct backend_dir *bd)
-{
-	struct s3be *sb = SB(be);
-	struct s3node *dir = s3_ino_node(be, ino);
-	struct list_ctx lc = { sb, dir, NULL, s3_now_mono(), strlen(dir->key) };
-	struct s3node *n;
-	size_t i, j;
-	int err;
-
-	lc.d = calloc(1, sizeof(*lc.d));
-	if (!lc.d)
-		return -ENOMEM;
-	lc.d->self_ino = dir->ino;
-	err = s3_list_all(sb->c, sb->bucket, dir->key[0] ? dir->key : NULL, "/", 1000,
-			  list_page_cb, &lc);
-	if (err) {
-		s3dir_free(lc.d);
-		return err;
-	}
-	/* files being written here and not uploaded yet are in the directory too */
-	pthread_mutex_lock(&sb->ns_lock);
-	for (n = sb->staged; n && !err; n = n->staged_next) {
-		const char *name = n->key + lc.plen;
-
-		if (strncmp(n->key, dir->key, lc.plen) || !*name || strchr(name, '/') ||
-		    !n->exists || __atomic_load_n(&n->unlinked, __ATOMIC_RELAXED))
-			continue;
-		err = dir_add(lc.d, name, strlen(name), 0, n->ino);
-	}
-	pthread_mutex_unlock(&sb->ns_lock);
-	if (err) {
-		s3dir_free(lc.d);
-		return err;
-	}
-	qsort(lc.d->ents, lc.d->n, sizeof(lc.d->ents[0]), rec_cmp);
-	for (i = j = 0; i < lc.d->n; i++) {
-		if (j && !strcmp(lc.d->ents[j - 1].name, lc.d->ents[i].name)) {
-			free(lc.d->ents[i].name);
-			continue;
-		}
-		lc.d->ents[j++] = lc.d->ents[i];
-	}
-	lc.d->n = j;
-	pthread_mutex_lock(&sb->ns_lock);
-	dir->listed = lc.t0;
-	pthread_mutex_unlock(&sb->ns_lock);
-	bd->priv = lc.d;
-	bd->dp = NULL;
-	bd->offset = 0;
-	return 0;
-}
-
-static int s3_readdir(struct backend *be, struct backend_dir *bd, off_t off, struct dirent **ent)
-{
-	struct s3dir *d = bd->priv;
-	const char *name;
-	uint64_t ino;
-	int type;
-
-	if (off < 0 || (size_t)off >= d->n + 2)
-		return 0;
-	if (off < 2) {
-		name = off ? ".." : ".";
-		ino = d->self_ino;
-		type = DT_DIR;
-	} else {
-		name = d->ents[off - 2].name;
-		ino = d->ents[off - 2].ino;
-		type = d->ents[off - 2].is_dir ? DT_DIR : DT_REG;
-	}
-	memset(&d->de, 0, sizeof(d->de));
-	d->de.d_ino = ino;
-	d->de.d_off = off + 1;
-	d->de.d_type = (unsigned char)type;
-	snprintf(d->de.d_name, sizeof(d->de.d_name), "%s", name);
-	bd->offset = off + 1;
-	*ent = &d->de;
-	return 1;
-}
-
-static void s3_closedir(struct backend *be, struct backend_dir *bd)
-{
-	s3dir_free(bd->priv);
-	bd->priv = NULL;
-}
-
 /* ------------------------------------------------------------- mutations */
 
 static int s3_mknod(struct backend *be, struct inode *dir, const char *name, mode_t mode,
@@ -688,7 +85,7 @@ static int s3_mknod(struct backend *be, struct inode *dir, const char *name, mod
 
 	if (!is_dir && !S_ISREG(mode))
 		return -EPERM; /* no device nodes, fifos or sockets in S3 */
-	err = resolve(sb, d, name, &old);
+	err = s3_resolve(sb, d, name, &old);
 	if (!err) {
 		s3_node_put(sb, old);
 		return -EEXIST;
@@ -724,14 +121,14 @@ static int s3_unlink(struct backend *be, struct inode *dir, const char *name)
 	struct s3node *n;
 	int err;
 
-	err = resolve(sb, s3_ino_node(be, dir), name, &n);
+	err = s3_resolve(sb, s3_ino_node(be, dir), name, &n);
 	if (err)
 		return err;
 	if (n->is_dir) {
 		s3_node_put(sb, n);
 		return -EISDIR;
 	}
-	err = do_delete(sb, n->key);
+	err = s3_do_delete(sb, n->key);
 	if (!err) {
 		pthread_mutex_lock(&n->lock);
 		n->unlinked = 1;
@@ -754,14 +151,14 @@ static int s3_rmdir(struct backend *be, struct inode *dir, const char *name)
 	size_t i;
 	int err;
 
-	err = resolve(sb, s3_ino_node(be, dir), name, &n);
+	err = s3_resolve(sb, s3_ino_node(be, dir), name, &n);
 	if (err)
 		return err;
 	if (!n->is_dir) {
 		s3_node_put(sb, n);
 		return -ENOTDIR;
 	}
-	err = do_list(sb, n->key, NULL, 2, NULL, &page);
+	err = s3_do_list(sb, n->key, NULL, 2, NULL, &page);
 	for (i = 0; !err && i < page.nobjects; i++)
 		if (strcmp(page.objects[i].key, n->key))
 			err = -ENOTEMPTY;
@@ -769,7 +166,7 @@ static int s3_rmdir(struct backend *be, struct inode *dir, const char *name)
 		err = -ENOTEMPTY;
 	s3_list_page_free(&page);
 	if (!err)
-		err = do_delete(sb, n->key);
+		err = s3_do_delete(sb, n->key);
 	if (!err) {
 		pthread_mutex_lock(&sb->ns_lock);
 		n->exists = 0;
@@ -792,14 +189,14 @@ static int s3_rename(struct backend *be, struct inode *dir, const char *name,
 
 	if (flags & ~RENAME_NOREPLACE)
 		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT: not on S3 */
-	err = resolve(sb, s3_ino_node(be, dir), name, &src);
+	err = s3_resolve(sb, s3_ino_node(be, dir), name, &src);
 	if (err)
 		return err;
 	if (src->is_dir) {
 		s3_node_put(sb, src);
 		return -EXDEV; /* mv copies directories itself */
 	}
-	err = resolve(sb, s3_ino_node(be, newdir), newname, &t);
+	err = s3_resolve(sb, s3_ino_node(be, newdir), newname, &t);
 	if (!err) {
 		int is_dir = t->is_dir;
 
@@ -829,11 +226,11 @@ static int s3_rename(struct backend *be, struct inode *dir, const char *name,
 		stats_add(&sb->stats->s3_copy, 1);
 		err = s3_copy(sb->c, sb->bucket, src->key, sb->bucket, dkey, etag);
 		if (!err)
-			err = do_delete(sb, src->key);
+			err = s3_do_delete(sb, src->key);
 	}
 	if (!err && strcmp(src->key, dkey)) {
 		pthread_mutex_lock(&sb->ns_lock);
-		err = node_rekey_locked(sb, src, dkey);
+		err = s3_node_rekey_locked(sb, src, dkey);
 		if (!err)
 			s3_node_set_meta_locked(src, src->size, time(NULL), etag[0] ? etag : src->etag,
 					     s3_now_mono());
@@ -1165,7 +562,7 @@ void backend_s3_close(struct backend *be)
 
 		for (n = sb->tbl[i]; n; n = next) {
 			next = n->next;
-			node_free(n);
+			s3_node_free(n);
 		}
 	}
 	free(sb->tbl);
@@ -1173,7 +570,7 @@ void backend_s3_close(struct backend *be)
 		struct s3node *n = sb->graveyard;
 
 		sb->graveyard = n->next;
-		node_free(n);
+		s3_node_free(n);
 	}
 	pthread_mutex_destroy(&sb->ns_lock);
 	pthread_mutex_destroy(&sb->fetch_lock);

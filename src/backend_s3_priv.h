@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * backend_s3_priv.h - what the two halves of the S3 backend share: backend_s3.c (the
- * namespace, mutations, mount) and backend_s3_io.c (reads, the cache, staging, opens).
+ * backend_s3_priv.h - what the parts of the S3 backend share: backend_s3.c (mutations,
+ * the operation table, mount), backend_s3_ns.c (node table, lookup, listings),
+ * backend_s3_io.c (reads, the cache, staging, opens) and backend_s3_inval.c (changes
+ * behind the mount).
  * See the top of backend_s3.c for the design and the lock order.
  */
 #ifndef BPFUSE_BACKEND_S3_PRIV_H
@@ -137,8 +139,19 @@ static inline double s3_now_mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* backend_s3.c */
+/* backend_s3_ns.c */
 void s3_node_put(struct s3be *sb, struct s3node *n);
+void s3_node_free(struct s3node *n);
+int s3_node_rekey_locked(struct s3be *sb, struct s3node *n, const char *newkey);
+int s3_do_list(struct s3be *sb, const char *prefix, const char *delim, unsigned int max,
+	       const char *token, struct s3_list_page *page);
+int s3_do_delete(struct s3be *sb, const char *key);
+int s3_resolve(struct s3be *sb, struct s3node *dir, const char *name, struct s3node **out);
+int s3_lookup(struct backend *be, struct inode *dir, const char *name,
+	      struct backend_entry *out);
+int s3_opendir(struct backend *be, struct inode *ino, struct backend_dir *bd);
+int s3_readdir(struct backend *be, struct backend_dir *bd, off_t off, struct dirent **ent);
+void s3_closedir(struct backend *be, struct backend_dir *bd);
 struct s3node *s3_node_get_locked(struct s3be *sb, const char *key, int is_dir);
 void s3_node_set_meta_locked(struct s3node *n, off_t size, time_t mtime, const char *etag,
 				 double seen);
