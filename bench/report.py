@@ -22,6 +22,29 @@ PLACEHOLDERS = [
     ("bpfuse-s3", "not measured: S3 backend (issue #6)"),
     ("bpfuse-patched-kernel", "not measured: patched-kernel VM (issue #4)"),
 ]
+# configurations that mount bpfuse (their requests to userspace are counted)
+BPFUSE_PREFIXES = ("bpfuse", "s3-")
+
+
+def is_bpfuse(c):
+    return c.startswith(BPFUSE_PREFIXES)
+
+
+def is_s3(c):
+    return c.startswith("s3-")
+
+
+def placeholders(meta):
+    """The not-measured rows: the S3 one only when no S3 configuration ran."""
+    out = []
+    for name, text in PLACEHOLDERS:
+        if name == "bpfuse-s3":
+            if any(is_s3(c) for c in meta["configs"]):
+                continue
+            if meta.get("s3_note"):
+                text = meta["s3_note"]
+        out.append((name, text))
+    return out
 
 
 def speed(v, ref, hib):
@@ -48,6 +71,7 @@ def summarise(meta, rows):
         c["metrics"].append(r["metrics"])
         if "requests" in r:
             c["requests"].append(r["requests"])
+            c.setdefault("daemon", []).append(r.get("daemon_counters", {}))
     for wid, w in res.items():
         w["cache"] = meta["workloads"].get(wid, {}).get("cache", "")
         for cname, c in w["configs"].items():
@@ -60,6 +84,10 @@ def summarise(meta, rows):
                                         for o in ops}
                 c["requests_total_median"] = statistics.median(
                     [sum(q.values()) for q in c["requests"]])
+            if c.get("daemon"):
+                keys = sorted({k for d in c["daemon"] for k in d})
+                c["daemon_median"] = {k: statistics.median([d.get(k, 0) for d in c["daemon"]])
+                                      for k in keys}
         hib = w.get("higher_is_better", True)
         nat = w["configs"].get("native", {}).get("median")
         plain = w["configs"].get("plain-fuse", {}).get("median")
@@ -121,7 +149,8 @@ def plots(out, configs, res):
     made = []
     wids = [w for w in res if any("median" in c for c in res[w]["configs"].values())]
     colors = {"native": "#555555", "plain-fuse": "#d62728", "bpfuse-off": "#ff7f0e",
-              "bpfuse-on": "#1f77b4", "bpfuse-dataset": "#2ca02c"}
+              "bpfuse-on": "#1f77b4", "bpfuse-dataset": "#2ca02c",
+              "s3-cold": "#9467bd", "s3-warm": "#8c564b"}
     for key, ref, fname, title in (
             ("vs_native", "native", "ratio_native.png", "speed relative to native ext4 (log scale; 1 = native)"),
             ("vs_plain_fuse", "plain-fuse", "ratio_plain_fuse.png",
@@ -161,7 +190,7 @@ def plots(out, configs, res):
         fig.savefig(os.path.join(out, "plots", fname), dpi=110)
         plt.close(fig)
         made.append(fname)
-    bcs = [c for c in configs if c.startswith("bpfuse")]
+    bcs = [c for c in configs if is_bpfuse(c)]
     ws = [w for w in wids if any("requests_total_median" in res[w]["configs"].get(c, {}) for c in bcs)]
     if ws and bcs:
         fig, ax = plt.subplots(figsize=(10, 0.45 * len(ws) + 1.5))
@@ -212,7 +241,7 @@ def report(out, meta, configs, res, made):
     for c, d in meta["configs"].items():
         L.append("| %s | %s | `%s` |" % (c, d.get("kind", "") + (" (" + d["binary"] + ")" if "binary" in d else ""),
                                        d.get("options") or "-"))
-    for name, text in PLACEHOLDERS:
+    for name, text in placeholders(meta):
         L.append("| %s | **%s** | - |" % (name, text))
     L += ["", "Sizes: fio file %s, %s s per time-based fio job; stat of %d files; `ls -l` of %d entries;"
           " create/delete of %d files; untar of %s; DataLoader over %d PNGs (32x32, %d classes),"
@@ -221,27 +250,38 @@ def report(out, meta, configs, res, made):
                                       s["dataloader_workers"], s["dataloader_batch"]), ""]
 
     L += ["## Summary", "",
-          "Geometric mean, over the workloads measured in every configuration, of each"
+          "Geometric mean, over the workloads measured in every local configuration, of each"
           " configuration's speed relative to native ext4 and to plain FUSE (above 1x = faster)."
-          " One number hides a lot: read the tables below.", "",
+          + (" The S3 configurations run only some workloads (see *S3 configurations*): their"
+             " mean is over the workloads that every S3 configuration ran too, so compare S3 rows"
+             " with each other, not with the local ones." if any(is_s3(c) for c in configs) else "")
+          + " One number hides a lot: read the tables below.", "",
           "| configuration | workloads | vs native ext4 | vs plain FUSE |", "|---|---|---|---|"]
-    common = [w for w in res if all("median" in res[w]["configs"].get(c, {}) for c in configs)]
+    local = [c for c in configs if not is_s3(c)]
+    common = [w for w in res if all("median" in res[w]["configs"].get(c, {}) for c in local)]
+    s3_common = [w for w in common if all("median" in res[w]["configs"].get(c, {})
+                                          for c in configs if is_s3(c))]
     for c in configs:
         gm = {}
+        ws = [w for w in common if "median" in res[w]["configs"].get(c, {})]
+        if is_s3(c):
+            ws = s3_common
         for key in ("vs_native", "vs_plain_fuse"):
-            vals = [res[w]["configs"][c].get(key) for w in common]
+            vals = [res[w]["configs"][c].get(key) for w in ws]
             vals = [v for v in vals if v]
             gm[key] = math.exp(sum(math.log(v) for v in vals) / len(vals)) if vals else None
-        L.append("| %s | %d | %s | %s |" % (c, len(common), fmt_ratio(gm["vs_native"]), fmt_ratio(gm["vs_plain_fuse"])))
+        L.append("| %s | %d | %s | %s |" % (c, len(ws), fmt_ratio(gm["vs_native"]), fmt_ratio(gm["vs_plain_fuse"])))
     L += ["", "## Results", "", "Primary metric per workload, median (min-max) over the repetitions.", ""]
-    L.append("| workload | cache state | metric | " + " | ".join(configs) + " | S3 | patched kernel |")
-    L.append("|---" * (len(configs) + 5) + "|")
+    ph = placeholders(meta)
+    ph_cols = [("S3", "not measured (#6)" if not meta.get("s3_note") else "skipped")
+               if n == "bpfuse-s3" else ("patched kernel", "not measured (#4)") for n, _ in ph]
+    L.append("| workload | cache state | metric | " + " | ".join(configs + [h for h, _ in ph_cols]) + " |")
+    L.append("|---" * (len(configs) + len(ph_cols) + 3) + "|")
     for wid, w in res.items():
         unit = w.get("unit", "")
         metric = "%s (%s, %s)" % (w.get("primary", "-"), unit, "higher is better" if w.get("higher_is_better", True) else "lower is better")
         L.append("| %s | %s | %s | " % (wid, w["cache"], metric)
-                 + " | ".join(cell(w["configs"].get(c)) for c in configs)
-                 + " | not measured (#6) | not measured (#4) |")
+                 + " | ".join([cell(w["configs"].get(c)) for c in configs] + [t for _, t in ph_cols]) + " |")
 
     for key, ref, title in (("vs_native", "native", "Speed relative to native ext4"),
                             ("vs_plain_fuse", "plain-fuse", "Speed relative to plain FUSE")):
@@ -257,7 +297,35 @@ def report(out, meta, configs, res, made):
         if fname in made:
             L += ["", "![%s](plots/%s)" % (title, fname)]
 
-    bcs = [c for c in configs if c.startswith("bpfuse")]
+    s3cs = [c for c in configs if is_s3(c)]
+    if s3cs:
+        s3m = meta.get("s3", {})
+        L += ["", "## S3 configurations", "",
+              "bpfuse mounts `s3://bench` from %s, into which the suite uploaded the same files as in"
+              " the local source directory (setup incl. upload: %s s). Options as bpfuse-on; on an"
+              " S3 mount the kernel's entry/attr timeouts are capped at `list_ttl` (60 s). The"
+              " cache state of each run (the *cache state* column above is the page cache's on the"
+              " local configurations):" % (s3m.get("server", "radosgw"), s3m.get("setup_s", "?")), "",
+              "| workload | " + " | ".join(s3cs) + " |", "|---" * (len(s3cs) + 1) + "|"]
+        for wid in res:
+            st = s3m.get("states", {}).get(wid, {})
+            L.append("| %s | " % wid + " | ".join(st.get(c, "-") for c in s3cs) + " |")
+        keys = ("head", "get", "list", "put", "delete", "copy")
+        L += ["", "S3 requests the daemon made during the timed phase (median per run), and MiB fetched:", "",
+              "| workload | " + " | ".join(s3cs) + " |", "|---" * (len(s3cs) + 1) + "|"]
+        for wid, w in res.items():
+            cells = []
+            for c in s3cs:
+                dc = w["configs"].get(c, {}).get("daemon_median")
+                if dc is None:
+                    cells.append("-")
+                    continue
+                t = ", ".join("%s %d" % (k.upper(), dc["s3." + k]) for k in keys if dc.get("s3." + k))
+                mib = dc.get("s3.bytes_fetched", 0) / 2**20
+                cells.append((t or "none") + ("; %.0f MiB" % mib if mib >= 1 else ""))
+            L.append("| %s | " % wid + " | ".join(cells) + " |")
+
+    bcs = [c for c in configs if is_bpfuse(c)]
     if bcs:
         L += ["", "## Requests that reached userspace (bpfuse)", "",
               "FUSE requests the daemon had to answer during the timed phase, from `bpfuse stats --json`"
@@ -278,9 +346,12 @@ def report(out, meta, configs, res, made):
 
     problems = [(wid, c, cc) for wid, w in res.items() for c, cc in w["configs"].items()
                 if any(st != "ok" for st in cc["status"])]
-    L += ["", "## Not measured, skipped and failed", "",
-          "- not measured: S3 backend (issue #6)",
-          "- not measured: patched-kernel VM (issue #4): the in-kernel BPF fast path needs the patched 6.12 kernel"]
+    L += ["", "## Not measured, skipped and failed", ""]
+    for name, text in placeholders(meta):
+        if name == "bpfuse-s3":
+            L.append("- " + (text if meta.get("s3_note") else "not measured: S3 backend (issue #6)"))
+        else:
+            L.append("- not measured: patched-kernel VM (issue #4): the in-kernel BPF fast path needs the patched 6.12 kernel")
     if "bpfuse-dataset" not in configs:
         L.append("- not measured: bpfuse-dataset (`-o profile=dataset` not offered by this build)")
     groups = {}
@@ -307,9 +378,9 @@ def main():
     made = plots(out, configs, res)
     for w in res.values():
         for c in w["configs"].values():
-            for k in ("requests", "metrics"):
+            for k in ("requests", "metrics", "daemon"):
                 c.pop(k, None)
-    json.dump({"meta": meta, "placeholders": [t for _, t in PLACEHOLDERS], "workloads": res},
+    json.dump({"meta": meta, "placeholders": [t for _, t in placeholders(meta)], "workloads": res},
               open(os.path.join(out, "results.json"), "w"), indent=1)
     report(out, meta, configs, res, made)
     print("report: %s" % os.path.join(out, "report.md"))

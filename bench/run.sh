@@ -9,10 +9,13 @@
 #                  that exits non-zero if any workload fails (never for slowness)
 #   --reps N       repetitions per workload and configuration (full: 3, quick: 1)
 #   --configs      subset of: native plain-fuse bpfuse-off bpfuse-on bpfuse-dataset
+#                  s3-cold s3-warm (bpfuse s3:// on a loopback radosgw, started
+#                  once for the run; skipped with a note without the ceph packages)
 #   --workloads    only workloads whose id matches REGEX (grep -E)
 #   --datasets-only  make (or check) the datasets, run nothing
 # Environment: BENCH_OUT (results dir), BENCH_DATA (datasets, default
-# /var/tmp/bpfuse-bench-data), BPFUSE, PLAIN_FUSE (see lib/common.sh).
+# /var/tmp/bpfuse-bench-data), BPFUSE, PLAIN_FUSE (see lib/common.sh), S3TOOL,
+# MEMSTORE_BYTES (radosgw's in-RAM store; default 2 x the fio file + 2 GiB).
 #
 # Output: bench/results/<UTC date>-<commit>[-quick]/
 #   meta.json     machine, kernel, CPUs, commit, sizes, configurations and options
@@ -25,6 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/common.sh"
 . "$here/lib/configs.sh"
 . "$here/lib/datasets.sh"
+. "$here/lib/s3.sh"
 
 quick=0 reps='' only_configs='' only_workloads='' datasets_only=0
 while [ $# -gt 0 ]; do
@@ -34,7 +38,7 @@ while [ $# -gt 0 ]; do
 	--configs) only_configs=$2; shift ;;
 	--workloads) only_workloads=$2; shift ;;
 	--datasets-only) datasets_only=1 ;;
-	-h | --help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) bench_die "unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -95,6 +99,10 @@ if [ -n "$only_configs" ]; then
 	configs=("${sel[@]}")
 fi
 [ ${#configs[@]} -gt 0 ] || bench_die "no configuration selected"
+s3_note=
+if [ -n "$(s3_missing)" ] && { [ -z "$only_configs" ] || grep -q 's3-' <<<"$only_configs"; }; then
+	s3_note="s3-cold, s3-warm skipped: no ceph (missing: $(s3_missing); apt-get install --no-install-recommends radosgw ceph-mon ceph-osd curl, see scripts/packages-s3.txt)"
+fi
 
 mkdir -p "$DATA_DIR"
 exec 9>"$DATA_DIR/.lock"
@@ -129,6 +137,7 @@ export CFG_LOG=$out/mounts.log
 
 cleanup() {
 	cfg_cleanup
+	s3_suite_stop
 	# rmdir, never rm -r: a mount that survived would expose the source
 	rmdir "$mnt" 2>/dev/null || true
 	if grep -q " $mnt " /proc/mounts; then bench_log "warning: $mnt still mounted"; fi
@@ -143,6 +152,44 @@ bpfuse_built=$(date -u -r "$BPFUSE" +%Y-%m-%dT%H:%M:%SZ)
 cp "$BPFUSE" "$work/bpfuse" && "$work/bpfuse" --version >/dev/null ||
 	bench_die "cannot copy a working $BPFUSE (being rebuilt?)"
 BPFUSE=$work/bpfuse
+
+# ----------------------------------------------------------------- S3 server
+# Started once, only when an S3 configuration is selected; the selected
+# workloads' data is uploaded to s3://bench under the same names as in src/
+s3_configs=() s3_upload_s=0 s3_objects=0
+for c in "${configs[@]}"; do cfg_is_s3 "$c" && s3_configs+=("$c"); done
+if [ ${#s3_configs[@]} -gt 0 ]; then
+	t0=$(date +%s)
+	s3_suite_start "$work" "${MEMSTORE_BYTES:-$((2 * $(numfmt --from=iec "$FIO_SIZE") + (2 << 30)))}"; rc=$?
+	if [ $rc = 0 ]; then
+		s3_paths=()
+		for w in "${WORKLOADS[@]}"; do
+			IFS='|' read -r q id cmd drop desc <<<"$w"
+			[ $quick = 1 ] && [ "$q" != q ] && continue
+			if [ -n "$only_workloads" ] && ! grep -qE "$only_workloads" <<<"$id"; then continue; fi
+			for p in $(s3_needs "$id"); do
+				[ -e "$src/$p" ] && [[ " ${s3_paths[*]} " != *" $p "* ]] && s3_paths+=("$p")
+			done
+		done
+		bench_log "s3: radosgw at $S3_ENDPOINT; uploading ${s3_paths[*]:-nothing}"
+		s3_objects=$(s3_upload "$src" "${s3_paths[@]}") || rc=1
+		s3_upload_s=$(($(date +%s) - t0))
+		bench_log "s3: server started and ${s3_objects:-0} small objects (+ the large files) uploaded in ${s3_upload_s} s"
+	fi
+	if [ $rc != 0 ]; then
+		if [ $rc = 77 ]; then
+			s3_note="s3-cold, s3-warm skipped: no ceph (s3-server.sh: $(tail -1 "$work/s3-server.log"))"
+		else
+			s3_note="s3-cold, s3-warm FAILED: the S3 server did not start or the upload failed (see the log above)"
+			failures_s3=1
+		fi
+		bench_log "$s3_note"
+		sel=()
+		for c in "${configs[@]}"; do cfg_is_s3 "$c" || sel+=("$c"); done
+		configs=("${sel[@]}") s3_configs=()
+		[ ${#configs[@]} -gt 0 ] || { [ "$rc" = 77 ] && exit 0; exit 1; }
+	fi
+fi
 
 # ----------------------------------------------------------------- metadata
 {
@@ -171,7 +218,33 @@ BPFUSE=$work/bpfuse
 	echo "  \"ls_entries\": $LS_FILES, \"create_delete_files\": $CREATE_FILES, \"images\": $IMAGES,"
 	echo "  \"image_classes\": $IMAGE_CLASSES, \"dataloader_workers\": $DL_WORKERS, \"dataloader_batch\": $DL_BATCH,"
 	echo "  \"untar\": \"$(cat "$DATA_DIR/untar.name" 2>/dev/null || echo none)\"},"
-	echo "\"data_dir\": \"$DATA_DIR\""
+	echo "\"data_dir\": \"$DATA_DIR\","
+	echo "\"s3_note\": \"${s3_note//\"/\'}\","
+	echo "\"s3\": {"
+	if [ ${#s3_configs[@]} -gt 0 ]; then
+		echo "\"server\": \"$(s3_server_version) radosgw on 127.0.0.1 (scripts/s3-server.sh: one mon, one memstore OSD, objects in RAM)\","
+		echo "\"memstore_bytes\": $MEMSTORE_BYTES, \"setup_s\": $s3_upload_s, \"small_objects_uploaded\": ${s3_objects:-0},"
+		echo "\"states\": {"
+		n=0
+		for w in "${WORKLOADS[@]}"; do
+			IFS='|' read -r q id cmd drop desc <<<"$w"
+			[ $quick = 1 ] && [ "$q" != q ] && continue
+			[ $n -gt 0 ] && echo ","
+			printf '"%s": {' "$id"
+			m=0
+			for c in "${s3_configs[@]}"; do
+				[ $m -gt 0 ] && printf ', '
+				plan=$(s3_plan "$id" "$c")
+				if [ "$plan" = run ]; then st=$(s3_state "$id" "$c" "$desc"); else st="skipped: ${plan#skip }"; fi
+				printf '"%s": "%s"' "$c" "$st"
+				m=$((m + 1))
+			done
+			printf '}'
+			n=$((n + 1))
+		done
+		echo "}"
+	fi
+	echo "}"
 	echo "}"
 } >"$out/meta.partial.json"
 python3 - "$out/meta.partial.json" "$out/meta.json" "$BPFUSE" "$src" "$bpfuse_built" <<'PY' || bench_die "cannot write meta.json"
@@ -200,7 +273,9 @@ meta["tools"] = {"fio": sh("fio", "--version"), "python": platform.python_versio
                  "torch": torch_v, "bpfuse": sh(sys.argv[3], "--version"),
                  "bpfuse_sha256": sh("sha256sum", sys.argv[3]).split(" ")[0],
                  "bpfuse_built": sys.argv[5], "tar": sh("tar", "--version").split("\n")[0]}
-meta["not_measured"] = ["S3 backend (issue #6)", "patched-kernel VM (issue #4)"]
+meta["not_measured"] = ["patched-kernel VM (issue #4)"]
+if meta.get("s3_note"):
+    meta["not_measured"].insert(0, "S3 backend: " + meta["s3_note"])
 json.dump(meta, open(sys.argv[2], "w"), indent=1)
 PY
 rm -f "$out/meta.partial.json"
@@ -209,8 +284,19 @@ rm -f "$out/meta.partial.json"
 failures=0
 run_one() { # id cmd drop cfg rep
 	local id=$1 cmd=$2 drop=$3 cfg=$4 rep=$5 root rc t0 t1 status=ok note=
-	local base=$out/runs/$id.$cfg.$rep
+	local base=$out/runs/$id.$cfg.$rep noread=0 plan
 	rm -f "$base".*
+	if cfg_is_s3 "$cfg"; then
+		plan=$(s3_plan "$id" "$cfg")
+		if [ "$plan" != run ]; then
+			[ "$rep" = 1 ] && bench_log "$(printf '%-28s %-14s skipped: %s' "$id" "$cfg" "${plan#skip }")" &&
+				python3 "$here/lib/record.py" "$out/raw.jsonl" workload="$id" config="$cfg" \
+				rep=1 status=skipped note="${plan#skip }" >/dev/null
+			return 0
+		fi
+		# s3-cold: nothing read through the mount before the timed phase, all caches dropped
+		[ "$cfg" = s3-cold ] && noread=1 drop=3
+	fi
 	# shellcheck disable=SC2086
 	set -- $cmd
 	local wl=$here/workloads/$1; shift
@@ -219,7 +305,11 @@ run_one() { # id cmd drop cfg rep
 		status=failed note="mount failed"
 	fi
 	root=$(cfg_root "$cfg" "$src" "$mnt")
-	if [ $status = ok ] && ! timeout -k 10 $run_timeout "$wl" "$@" prepare "$root" 2>"$base.err"; then
+	if [ $status = ok ] && cfg_is_s3 "$cfg" && ! timeout -k 10 $run_timeout bash -c \
+		'. "$1/lib/common.sh"; . "$1/lib/s3.sh"; s3_warmup "$2" "$3" "$4"' _ "$here" "$id" "$cfg" "$root" 2>"$base.err"; then
+		status=failed note="S3 warm-up read failed: $(tail -1 "$base.err")"
+	fi
+	if [ $status = ok ] && ! BENCH_PREPARE_NO_READ=$noread timeout -k 10 $run_timeout "$wl" "$@" prepare "$root" 2>>"$base.err"; then
 		status=failed note="prepare failed: $(tail -1 "$base.err")"
 	fi
 	if [ $status = ok ]; then
@@ -237,7 +327,15 @@ run_one() { # id cmd drop cfg rep
 		[ $status = ok ] && status=failed note="unmount failed"
 	fi
 	cfg_cleanup
-	"$wl" "$@" cleanup "$src" 2>>"$base.err" || true
+	if cfg_is_s3 "$cfg"; then
+		# what a write workload left is in the bucket, not in src/
+		timeout -k 10 $run_timeout bash -c '. "$1/lib/common.sh"; . "$1/lib/s3.sh"; _s3_work=$2; s3_cleanup "$3"' \
+			_ "$here" "$work" "$id" 2>>"$base.err" || {
+			[ $status = ok ] && status=failed note="S3 cleanup failed: $(tail -1 "$base.err")"
+		}
+	else
+		"$wl" "$@" cleanup "$src" 2>>"$base.err" || true
+	fi
 	# passthrough_hp keeps an O_PATH fd open per inode the kernel knows: past
 	# RLIMIT_NOFILE (a hard 20000 on our CI machines, not raisable) it fails with
 	# EMFILE. A limit of the baseline, not a bench failure: recorded as skipped.
@@ -287,6 +385,7 @@ for w in "${WORKLOADS[@]}"; do
 		done
 	done
 done
+failures=$((failures + ${failures_s3:-0}))
 bench_log "runs done in $(($(date +%s) - t_start)) s, $failures failed"
 
 python3 "$here/report.py" "$out" || { bench_log "report failed"; failures=$((failures + 1)); }

@@ -14,6 +14,9 @@
 #			entry/attr/negative timeouts
 #	bpfuse-dataset	bpfuse -o profile=dataset (1-year timeouts, cached listings),
 #			only when `bpfuse --help` lists the profile option
+#	s3-cold		bpfuse mounting s3://bench (the same tree uploaded to a loopback
+#	s3-warm		radosgw) with bpfuse-on's options; cold = empty cache dir,
+#			warm = cache dir filled (lib/s3.sh), only with the ceph packages
 #
 # cfg_mount NAME SRC MNT mounts; cfg_root NAME SRC MNT prints the path the
 # workloads use; cfg_umount NAME MNT unmounts. Only one mount is live at a time
@@ -37,6 +40,8 @@ cfg_available() {
 	echo bpfuse-off
 	echo bpfuse-on
 	if "$BPFUSE" --help 2>&1 | grep -qE '^ *profile[ =].*dataset'; then echo bpfuse-dataset; fi
+	if [ -z "$(s3_missing)" ]; then echo s3-cold; echo s3-warm
+	else bench_log "s3-cold, s3-warm: skipped: no ceph (missing: $(s3_missing); see scripts/packages-s3.txt)"; fi
 }
 
 # cfg_describe NAME: one line of JSON describing the configuration and its options
@@ -47,11 +52,13 @@ cfg_describe() {
 	bpfuse-off) echo "{\"kind\":\"bpfuse\",\"options\":\"$CFG_BPFUSE_OFF_OPTS\"}" ;;
 	bpfuse-on) echo "{\"kind\":\"bpfuse\",\"options\":\"$CFG_BPFUSE_ON_OPTS (defaults: keep_cache=on, cache_readdir=off, invalidate=on)\"}" ;;
 	bpfuse-dataset) echo "{\"kind\":\"bpfuse\",\"options\":\"$CFG_BPFUSE_DATASET_OPTS (entry/attr/negative timeouts 1 year, keep_cache=on, cache_readdir=on, passthrough=on, invalidate=on)\"}" ;;
+	s3-cold) echo "{\"kind\":\"bpfuse s3:// (radosgw on 127.0.0.1, memstore), cold: empty cache dir, nothing read first, drop_caches 3 before each run\",\"options\":\"--endpoint http://127.0.0.1:PORT --cache-dir EMPTY_DIR -o $CFG_BPFUSE_ON_OPTS (S3 caps kernel timeouts at list_ttl=60)\"}" ;;
+	s3-warm) echo "{\"kind\":\"bpfuse s3:// (radosgw on 127.0.0.1, memstore), warm: cache dir complete, data read once through the mount before each run\",\"options\":\"--endpoint http://127.0.0.1:PORT --cache-dir SUITE_DIR -o $CFG_BPFUSE_ON_OPTS (S3 caps kernel timeouts at list_ttl=60)\"}" ;;
 	*) bench_die "unknown configuration '$1'" ;;
 	esac
 }
 
-cfg_is_bpfuse() { case $1 in bpfuse-*) return 0 ;; esac; return 1; }
+cfg_is_bpfuse() { case $1 in bpfuse-* | s3-*) return 0 ;; esac; return 1; }
 
 _cfg_wait_mounted() {
 	local _
@@ -77,6 +84,14 @@ cfg_mount() {
 	bpfuse-off) _cfg_live_mnt=$mnt; "$BPFUSE" mount "$src" "$mnt" -o "$CFG_BPFUSE_OFF_OPTS" >>"$CFG_LOG" 2>&1 ;;
 	bpfuse-on) _cfg_live_mnt=$mnt; "$BPFUSE" mount "$src" "$mnt" -o "$CFG_BPFUSE_ON_OPTS" >>"$CFG_LOG" 2>&1 ;;
 	bpfuse-dataset) _cfg_live_mnt=$mnt; "$BPFUSE" mount "$src" "$mnt" -o "$CFG_BPFUSE_DATASET_OPTS" >>"$CFG_LOG" 2>&1 ;;
+	s3-cold | s3-warm)
+		# s3-cold: a new, empty cache dir each time; s3-warm: the suite's own
+		local cache=$S3_CACHE_WARM
+		[ "$name" = s3-cold ] && { cache=$S3_CACHE_COLD; rm -rf "${cache:?}"; }
+		_cfg_live_mnt=$mnt
+		"$BPFUSE" mount "s3://$S3_BUCKET" "$mnt" --endpoint "$S3_ENDPOINT" --cache-dir "$cache" \
+			-o "$CFG_BPFUSE_ON_OPTS" >>"$CFG_LOG" 2>&1
+		;;
 	*) bench_die "unknown configuration '$name'" ;;
 	esac
 }

@@ -44,6 +44,14 @@ def diff_stats(before, after):
             d = v - before.get("daemon", {}).get(k, 0)
             if d:
                 daemon[k] = d
+        elif isinstance(v, dict):
+            # one level of groups, e.g. the S3 backend's "s3": {"get": n, ...} -> "s3.get"
+            b = before.get("daemon", {}).get(k, {})
+            for k2, v2 in v.items():
+                if isinstance(v2, (int, float)):
+                    d = v2 - (b.get(k2, 0) if isinstance(b, dict) else 0)
+                    if d:
+                        daemon[k + "." + k2] = d
     return req, daemon
 
 

@@ -6,6 +6,7 @@
 #   CACHE: cold (bench/run.sh drops all caches before the run; fio invalidate=1)
 #          warm (prepare reads the file once through ROOT; fio invalidate=0)
 #   PHASE: check | prepare ROOT | run ROOT | cleanup SRC
+#   BENCH_PREPARE_NO_READ=1 (run.sh, on s3-cold): prepare reads nothing
 # All jobs: ioengine=psync (iodepth 1), buffered I/O. Time-based jobs run
 # $FIO_RUNTIME s; cold seqread reads the whole file once instead, so that it
 # stays cold. randwrite overwrites a laid-out file and ends with an fsync
@@ -20,7 +21,7 @@ esac
 
 case $phase in check | cleanup) exit 0 ;; esac
 if [ "$phase" = prepare ]; then
-	[ "$cache" = warm ] && cat "$file" >/dev/null
+	[ "$cache" = warm ] && [ "${BENCH_PREPARE_NO_READ:-0}" != 1 ] && cat "$file" >/dev/null
 	exit 0
 fi
 

@@ -9,12 +9,15 @@
 #   create        create $CREATE_FILES empty files in a new directory
 #   delete        unlink them again (made through ROOT in prepare) and rmdir
 #   PHASE: check | prepare ROOT | run ROOT | cleanup SRC (after unmount, on the source)
+#   BENCH_PREPARE_NO_READ=1 (run.sh, on s3-cold): prepare stats and lists nothing
 set -euo pipefail
 test=$1 phase=$2 root=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$root/scratch/meta
 
+noread=${BENCH_PREPARE_NO_READ:-0}
 case $test:$phase in
+stat-*:prepare | ls-*:prepare) [ "$noread" = 1 ] && exit 0 ;;&
 stat-*:prepare) python3 "$here/meta_ops.py" stat "$root" "$DATA_DIR/stat.list" >/dev/null ;;
 stat-*:run) python3 "$here/meta_ops.py" stat "$root" "$DATA_DIR/stat.list" ;;
 ls-*:prepare) ls -l "$root/ls" >/dev/null ;;
