@@ -434,6 +434,7 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 	s3_inval_init(sb);
 	pthread_mutex_init(&sb->ns_lock, NULL);
 	pthread_mutex_init(&sb->fetch_lock, NULL);
+	s3_pool_init(sb);
 	pthread_cond_init(&sb->fetch_cond, NULL);
 	pthread_cond_init(&sb->job_cond, NULL);
 	sb->nbuckets = 1 << 16;
@@ -574,6 +575,7 @@ void backend_s3_close(struct backend *be)
 	}
 	pthread_mutex_destroy(&sb->ns_lock);
 	pthread_mutex_destroy(&sb->fetch_lock);
+	s3_pool_destroy(sb);
 	pthread_cond_destroy(&sb->fetch_cond);
 	pthread_cond_destroy(&sb->job_cond);
 	free(sb);

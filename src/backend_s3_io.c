@@ -78,7 +78,7 @@ static void cache_adopt(struct s3be *sb, struct s3node *n, int fd, off_t size, c
 	s3_sync_cache_stats(sb);
 }
 
-/* ------------------------------------------------------------ fetch parts */
+/* -------------------------------------------------------------- open state */
 
 /* Reads are pinned to the version opened, when the store named it. */
 static const char *etag_or_null(const struct s3open *o)
@@ -105,6 +105,156 @@ void s3_open_put(struct s3be *sb, struct s3open *o)
 	free(o->vbuf);
 	free(o);
 }
+
+/* ----------------------------------------------------------- part buffers */
+
+/*
+ * Parts just fetched stay in memory, up to S3_POOL_BYTES (oldest dropped first), so the
+ * READs that asked for them are answered from there instead of being read back from the
+ * cache file that the same bytes were just written to.  A buffer belongs to one object
+ * version (its cache key: the same key always means the same bytes) and is dropped once
+ * as many bytes as it holds have been served, i.e. when a sequential reader is past it.
+ */
+void s3_pool_init(struct s3be *sb)
+{
+	pthread_mutex_init(&sb->pool_lock, NULL);
+}
+
+/*
+ * A buffer for @len bytes, aligned for O_DIRECT.  Part-sized ones are recycled: a fresh
+ * 8 MiB allocation costs 2,048 page faults and as many zeroed pages, per part.
+ */
+static char *pool_buf_get(struct s3be *sb, size_t len)
+{
+	char *p = NULL;
+
+	if (len == S3_PART_SIZE) {
+		pthread_mutex_lock(&sb->pool_lock);
+		if (sb->nspares)
+			p = sb->spares[--sb->nspares];
+		pthread_mutex_unlock(&sb->pool_lock);
+		if (p)
+			return p;
+	}
+	if (posix_memalign((void **)&p, CACHE_DIRECT_ALIGN, len))
+		return NULL;
+	return p;
+}
+
+static void pool_buf_put_locked(struct s3be *sb, char *p, size_t len)
+{
+	if (len == S3_PART_SIZE && sb->nspares < S3_POOL_SPARES && p)
+		sb->spares[sb->nspares++] = p;
+	else
+		free(p);
+}
+
+static void pool_buf_put(struct s3be *sb, char *p, size_t len)
+{
+	pthread_mutex_lock(&sb->pool_lock);
+	pool_buf_put_locked(sb, p, len);
+	pthread_mutex_unlock(&sb->pool_lock);
+}
+
+static void pool_free_locked(struct s3be *sb, struct part_buf *pb)
+{
+	pool_buf_put_locked(sb, pb->data, pb->len);
+	free(pb);
+}
+
+/* Unlink @pb; freed now, or by the last reader copying from it. */
+static void pool_drop_locked(struct s3be *sb, struct part_buf *pb)
+{
+	if (pb->prev)
+		pb->prev->next = pb->next;
+	else
+		sb->pool_head = pb->next;
+	if (pb->next)
+		pb->next->prev = pb->prev;
+	else
+		sb->pool_tail = pb->prev;
+	sb->pool_bytes -= pb->len;
+	if (pb->refs)
+		pb->dropped = 1;
+	else
+		pool_free_locked(sb, pb);
+}
+
+void s3_pool_destroy(struct s3be *sb)
+{
+	pthread_mutex_lock(&sb->pool_lock);
+	while (sb->pool_head)
+		pool_drop_locked(sb, sb->pool_head);
+	while (sb->nspares)
+		free(sb->spares[--sb->nspares]);
+	pthread_mutex_unlock(&sb->pool_lock);
+	pthread_mutex_destroy(&sb->pool_lock);
+}
+
+/* Keep @data (@len bytes of object version @ckey at @off); the pool owns it from now on. */
+static void pool_add(struct s3be *sb, const char *ckey, off_t off, char *data, size_t len)
+{
+	struct part_buf *pb = calloc(1, sizeof(*pb));
+
+	if (!pb || len > S3_POOL_BYTES) {
+		free(pb);
+		pool_buf_put(sb, data, len);
+		return;
+	}
+	memcpy(pb->ckey, ckey, sizeof(pb->ckey));
+	pb->off = off;
+	pb->len = len;
+	pb->data = data;
+	pthread_mutex_lock(&sb->pool_lock);
+	while (sb->pool_head && sb->pool_bytes + len > S3_POOL_BYTES)
+		pool_drop_locked(sb, sb->pool_head);
+	pb->prev = sb->pool_tail;
+	if (sb->pool_tail)
+		sb->pool_tail->next = pb;
+	else
+		sb->pool_head = pb;
+	sb->pool_tail = pb;
+	sb->pool_bytes += len;
+	pthread_mutex_unlock(&sb->pool_lock);
+}
+
+/* Copy what a buffered part of @o holds at @off into @buf: bytes copied, 0 when none. */
+static ssize_t pool_copy(struct s3be *sb, struct s3open *o, char *buf, size_t size, off_t off)
+{
+	struct part_buf *pb;
+	size_t n;
+
+	pthread_mutex_lock(&sb->pool_lock);
+	for (pb = sb->pool_head; pb; pb = pb->next)
+		if (off >= pb->off && off < pb->off + (off_t)pb->len && !strcmp(pb->ckey, o->ckey))
+			break;
+	if (!pb) {
+		pthread_mutex_unlock(&sb->pool_lock);
+		return 0;
+	}
+	pb->refs++;
+	pthread_mutex_unlock(&sb->pool_lock);
+
+	n = (size_t)(pb->off + (off_t)pb->len - off);
+	if (n > size)
+		n = size;
+	memcpy(buf, pb->data + (off - pb->off), n);
+
+	pthread_mutex_lock(&sb->pool_lock);
+	pb->refs--;
+	pb->served += n;
+	if (pb->dropped) {
+		if (!pb->refs)
+			pool_free_locked(sb, pb);
+	} else if (pb->served >= pb->len) {
+		pool_drop_locked(sb, pb);
+	}
+	pthread_mutex_unlock(&sb->pool_lock);
+	stats_add(&sb->stats->s3_pool_hits, 1);
+	return (ssize_t)n;
+}
+
+/* ------------------------------------------------------------ fetch parts */
 
 static uint64_t blocks_per_part(struct s3be *sb)
 {
@@ -174,7 +324,7 @@ static int fetch_blocks(struct s3be *sb, struct s3open *o, uint64_t first, uint6
 	off = (off_t)(first * sb->block_size);
 	len = (off_t)((last + 1) * sb->block_size) < o->size ? (off_t)((last + 1) * sb->block_size) - off :
 								o->size - off;
-	buf = malloc((size_t)len);
+	buf = pool_buf_get(sb, (size_t)len);
 	if (!buf) {
 		err = -ENOMEM;
 		goto out;
@@ -195,7 +345,10 @@ static int fetch_blocks(struct s3be *sb, struct s3open *o, uint64_t first, uint6
 		if (err)
 			err = err == -EIO || err == -ENOSPC ? err : -EIO;
 	}
-	free(buf);
+	if (!err)
+		pool_add(sb, o->ckey, off, buf, (size_t)len);
+	else
+		pool_buf_put(sb, buf, (size_t)len);
 out:
 	pthread_mutex_lock(&sb->fetch_lock);
 	for (pp = &sb->inflight; *pp; pp = &(*pp)->next)
@@ -275,14 +428,59 @@ static ssize_t read_direct(struct s3be *sb, struct s3open *o, char *buf, size_t 
 	return s3_get_range(sb->c, sb->bucket, o->n->key, off, size, buf, etag_or_null(o));
 }
 
+/*
+ * Copy what the cache file holds at @off (up to the end of its block) into @buf, every
+ * block checked against its CRC32C; a bad or missing block is fetched again.  Returns the
+ * bytes copied, 0 at the end of the object, -ENOSPC/-EIO when the cache cannot serve it
+ * (the caller reads from S3), or another -errno from S3.
+ */
+static ssize_t serve_block(struct s3be *sb, struct s3open *o, char *buf, size_t size, off_t off)
+{
+	uint64_t bs = sb->block_size, b = (uint64_t)off / bs, boff = (uint64_t)off - b * bs;
+	size_t n;
+	int tries, err;
+
+	pthread_mutex_lock(&o->lock);
+	for (tries = 0; o->vblock != b; tries++) {
+		ssize_t r = cache_read_block(sb->cache, o->e, b, o->vbuf, bs);
+
+		if (r >= 0) {
+			o->vblock = b;
+			o->vlen = (size_t)r;
+			stats_add(&sb->stats->cache_block_hits, 1);
+			break;
+		}
+		o->vblock = UINT64_MAX;
+		if ((r != -EBADMSG && r != -ENODATA) || tries >= 3) {
+			pthread_mutex_unlock(&o->lock);
+			return -EIO;
+		}
+		if (r == -EBADMSG)
+			stats_add(&sb->stats->crc_refetches, 1);
+		pthread_mutex_unlock(&o->lock);
+		err = fetch_blocks(sb, o, b, b, 1);
+		if (err)
+			return err;
+		pthread_mutex_lock(&o->lock);
+	}
+	if (boff >= o->vlen) {
+		pthread_mutex_unlock(&o->lock);
+		return 0;
+	}
+	n = o->vlen - boff < size ? o->vlen - boff : size;
+	memcpy(buf, o->vbuf + boff, n);
+	pthread_mutex_unlock(&o->lock);
+	return (ssize_t)n;
+}
+
 ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, char *buf,
 			    size_t size, off_t off)
 {
 	struct s3be *sb = SB(be);
 	struct s3open *o = priv;
-	uint64_t bs = sb->block_size, ppart = S3_PART_SIZE, first, last, p, b;
+	uint64_t bs = sb->block_size, ppart = S3_PART_SIZE, first, last, p;
 	size_t done = 0;
-	int err, tries, seq;
+	int err, seq;
 
 	if (!o || o->writer) {
 		ssize_t r = pread(fd, buf, size, off);
@@ -354,47 +552,23 @@ ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, 
 		o->ra_next = p;
 	}
 
-
-	/* serve from the cache, every block checked; a bad block is fetched again */
-	for (b = (uint64_t)off / bs; done < size; b++) {
-		uint64_t boff = (uint64_t)off + done - b * bs;
-		size_t n;
-
-		for (tries = 0; o->vblock != b; tries++) {
-			ssize_t r = cache_read_block(sb->cache, o->e, b, o->vbuf, bs);
-
-			if (r >= 0) {
-				o->vblock = b;
-				o->vlen = (size_t)r;
-				stats_add(&sb->stats->cache_block_hits, 1);
-				break;
-			}
-			o->vblock = UINT64_MAX;
-			if ((r != -EBADMSG && r != -ENODATA) || tries >= 3) {
-				pthread_mutex_unlock(&o->lock);
-				return read_direct(sb, o, buf, size, off);
-			}
-			if (r == -EBADMSG)
-				stats_add(&sb->stats->crc_refetches, 1);
-			pthread_mutex_unlock(&o->lock);
-			err = fetch_blocks(sb, o, b, b, 1);
-			pthread_mutex_lock(&o->lock);
-			if (err == -ENOSPC || err == -EIO) {
-				pthread_mutex_unlock(&o->lock);
-				return read_direct(sb, o, buf, size, off);
-			}
-			if (err) {
-				pthread_mutex_unlock(&o->lock);
-				return err;
-			}
-		}
-		if (boff >= o->vlen)
-			break;
-		n = o->vlen - boff < size - done ? o->vlen - boff : size - done;
-		memcpy(buf + done, o->vbuf + boff, n);
-		done += n;
-	}
 	pthread_mutex_unlock(&o->lock);
+
+	/* serve: parts just fetched from memory, the rest from the cache file */
+	while (done < size) {
+		off_t cur = off + (off_t)done;
+		ssize_t n = pool_copy(sb, o, buf + done, size - done, cur);
+
+		if (!n)
+			n = serve_block(sb, o, buf + done, size - done, cur);
+		if (n == -ENOSPC || n == -EIO)
+			return read_direct(sb, o, buf, size, off);
+		if (n < 0)
+			return n;
+		if (!n)
+			break;
+		done += (size_t)n;
+	}
 	stats_add(&sb->stats->bytes_read_cache, done);
 	stats_add(&sb->stats->reads_cache, 1);
 	return (ssize_t)done;
@@ -720,6 +894,7 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 		goto out_free;
 	}
 	object_cache_key(sb, n->key, o->etag, key);
+	memcpy(o->ckey, key, sizeof(o->ckey));
 	err = cache_lookup(sb->cache, key, (uint64_t)o->size, CACHE_CREATE, &o->e);
 	if (err) {
 		o->e = NULL; /* the cache cannot hold it: serve from S3 */

@@ -26,6 +26,8 @@
 #define S3_SEQ_SLACK (4u << 20)       /* reads this close to the last one are sequential */
 #define S3_FETCH_THREADS 8            /* readahead workers */
 #define S3_NAME_MAX 255
+#define S3_POOL_BYTES (96u << 20)     /* parts just fetched, kept in memory for READs */
+#define S3_POOL_SPARES 4              /* free part-sized buffers kept for reuse */
 
 struct s3node {
 	char *key;               /* full object key; directories end in '/' */
@@ -54,6 +56,18 @@ struct s3node {
 };
 
 struct s3open;
+
+/* A part just fetched, kept in memory to answer READs (backend_s3_io.c, pool_lock). */
+struct part_buf {
+	char ckey[CACHE_KEY_LEN + 1];    /* object version: cache key of (endpoint, bucket, key, ETag) */
+	off_t off;
+	size_t len;
+	size_t served;                   /* bytes copied out; dropped when it reaches len */
+	unsigned int refs;               /* readers copying from it right now */
+	int dropped;                     /* unlinked while read: the last reader frees it */
+	char *data;
+	struct part_buf *prev, *next;    /* oldest first */
+};
 
 struct fetch_job {
 	struct s3open *o;
@@ -106,6 +120,12 @@ struct s3be {
 	pthread_t threads[S3_FETCH_THREADS];
 	int nthreads;
 	int stop;
+
+	pthread_mutex_t pool_lock;   /* the part buffers */
+	struct part_buf *pool_head, *pool_tail;
+	size_t pool_bytes;
+	char *spares[S3_POOL_SPARES]; /* free S3_PART_SIZE buffers: no page faults per part */
+	int nspares;
 };
 
 /* The state of one open (fh->priv); refcounted because readahead jobs outlive reads. */
@@ -117,6 +137,7 @@ struct s3open {
 	int pinned;
 	off_t size;
 	char etag[S3_ETAG_MAX];
+	char ckey[CACHE_KEY_LEN + 1]; /* cache key of the version opened (readers) */
 	pthread_mutex_t lock;        /* readahead state and the verified block */
 	off_t next_off;
 	size_t window;
@@ -170,6 +191,8 @@ void s3_inval_wait(struct s3be *sb, struct s3node *n);
 void s3_note_stale_open(struct s3be *sb, struct s3node *n, const char *etag);
 
 /* backend_s3_io.c */
+void s3_pool_init(struct s3be *sb);
+void s3_pool_destroy(struct s3be *sb);
 int s3_stage_begin(struct s3be *sb, struct s3node *n, int trunc);
 int s3_stage_upload(struct s3be *sb, struct s3node *n);
 void s3_stage_drop(struct s3be *sb, struct s3node *n);

@@ -34,6 +34,12 @@
 
 #define CACHE_KEY_LEN 64                 /* hex digits of a key */
 #define CACHE_DEFAULT_BLOCK_SIZE (1u << 20)
+/*
+ * cache_write_block() writes a block with O_DIRECT (no copy into the page cache) when the
+ * buffer, the length and the offset are multiples of this; callers that store a lot
+ * allocate their buffers with this alignment.
+ */
+#define CACHE_DIRECT_ALIGN 4096u
 
 struct cache_limits {
 	uint64_t max_bytes;      /* block bytes held, all objects; 0 = no limit */

@@ -677,6 +677,42 @@ static void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode, struct fu
 	reply_created(req, parent, NULL, &be, fd, fi);
 }
 
+/*
+ * The reply buffer of READs that the backend fills, one per worker thread and reused: a
+ * fresh malloc of a 1 MiB READ is a fresh mmap, i.e. 256 page faults and zeroed pages for
+ * every READ.  The kernel bounds @size by max_pages.
+ */
+struct read_buf {
+	size_t cap;
+	char data[];
+};
+
+static pthread_key_t read_buf_key;
+static pthread_once_t read_buf_once = PTHREAD_ONCE_INIT;
+
+static void read_buf_key_init(void)
+{
+	if (pthread_key_create(&read_buf_key, free))
+		abort();
+}
+
+static char *thread_read_buf(size_t size)
+{
+	struct read_buf *b;
+
+	pthread_once(&read_buf_once, read_buf_key_init);
+	b = pthread_getspecific(read_buf_key);
+	if (b && b->cap >= size)
+		return b->data;
+	free(b);
+	b = malloc(sizeof(*b) + size);
+	pthread_setspecific(read_buf_key, b);
+	if (!b)
+		return NULL;
+	b->cap = size;
+	return b->data;
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -698,7 +734,7 @@ static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 		ssize_t n;
 
 		GET_INODE_OR_REPLY(ino, req, nodeid);
-		data = malloc(size ? size : 1);
+		data = thread_read_buf(size ? size : 1);
 		if (!data) {
 			reply_err(req, ENOMEM);
 			return;
@@ -708,7 +744,6 @@ static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 			reply_err(req, (int)n);
 		else
 			fuse_reply_buf(req, data, (size_t)n);
-		free(data);
 		return;
 	}
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;

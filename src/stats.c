@@ -259,7 +259,7 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->watch_overflows), inode_table_count(&fs->inodes));
 	fprintf(out, "\"s3\":{\"head\":%llu,\"get\":%llu,\"list\":%llu,\"put\":%llu,"
 		"\"delete\":%llu,\"copy\":%llu,\"bytes_fetched\":%llu,\"cache_block_hits\":%llu,"
-		"\"crc_refetches\":%llu,\"cache_fallbacks\":%llu,\"cache_crc_errors\":%llu,"
+		"\"buffer_hits\":%llu,\"crc_refetches\":%llu,\"cache_fallbacks\":%llu,\"cache_crc_errors\":%llu,"
 		"\"cache_disk_errors\":%llu,\"cache_bytes\":%llu,\"cache_entries\":%llu}}}\n",
 		(unsigned long long)stats_get(&s->s3_head), (unsigned long long)stats_get(&s->s3_get),
 		(unsigned long long)stats_get(&s->s3_list), (unsigned long long)stats_get(&s->s3_put),
@@ -267,6 +267,7 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->s3_copy),
 		(unsigned long long)stats_get(&s->s3_bytes_fetched),
 		(unsigned long long)stats_get(&s->cache_block_hits),
+		(unsigned long long)stats_get(&s->s3_pool_hits),
 		(unsigned long long)stats_get(&s->crc_refetches),
 		(unsigned long long)stats_get(&s->cache_fallbacks),
 		(unsigned long long)stats_get(&s->cache_crc_errors),

@@ -35,6 +35,7 @@ struct stats {
 	uint64_t s3_head, s3_get, s3_list, s3_put, s3_delete, s3_copy;
 	uint64_t s3_bytes_fetched;         /* object bytes received by ranged GETs */
 	uint64_t cache_block_hits;         /* cache blocks read and verified for READ */
+	uint64_t s3_pool_hits;             /* READ pieces copied from a part just fetched */
 	uint64_t crc_refetches;            /* blocks fetched again after a CRC mismatch */
 	uint64_t cache_fallbacks;          /* reads served from S3 because the cache failed */
 	uint64_t cache_crc_errors, cache_disk_errors, cache_bytes, cache_entries; /* cache.h */

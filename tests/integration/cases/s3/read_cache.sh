@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Reads of an S3 object (256 MiB): the first read fetches it into the cache through the
+# Reads of a 1 GiB S3 object: the first read fetches it into the cache through the
 # daemon; the second goes through FUSE passthrough on the complete cache file (the daemon
 # receives no READ); a restarted daemon reads it without a GET (the cache stays warm); a
 # byte flipped in the cached data is detected by its CRC32C and the block is fetched again
@@ -12,7 +12,7 @@ setup_case "$@"
 s3_start
 s3tool mb data >/dev/null
 mkdir -p "$T/mnt"
-head -c $((256 << 20)) /dev/urandom >"$T/big"
+head -c $((1024 << 20)) /dev/urandom >"$T/big"
 s3tool put data big "$T/big" >/dev/null
 
 s3_mount s3://data "$T/mnt"
