@@ -22,6 +22,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -418,12 +419,49 @@ int daemon_stats_path(const char *mountpoint, char *path, size_t size)
 	return 0;
 }
 
+/*
+ * Wait until process @pid has exited: 1 when it has, 0 after @timeout_s.  An exited
+ * daemon is a zombie until its parent (init, once `bpfuse mount` returned) reaps it, which
+ * can take seconds, and kill(pid, 0) still finds a zombie: a pidfd becomes readable at
+ * exit, and without pidfds (Linux < 5.3) /proc/PID/stat says 'Z'.
+ */
+static int wait_exit(pid_t pid, int timeout_s)
+{
+	char path[64], buf[256], *p;
+	struct pollfd pfd;
+	int fd, i, n;
+
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd >= 0) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		n = poll(&pfd, 1, timeout_s * 1000);
+		close(fd);
+		return n == 1;
+	}
+	if (errno == ESRCH)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (i = 0; i < timeout_s * 10; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return 1;
+		n = (int)read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		p = strrchr(buf, ')');
+		if (n <= 0 || (p && (p[2] == 'Z' || p[2] == 'X')))
+			return 1;
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
 int daemon_umount(const char *mountpoint)
 {
 	char *real = realpath(mountpoint, NULL);
 	dev_t dev;
 	pid_t pid;
-	int i;
 
 	if (!real) {
 		pr_err("cannot resolve mountpoint '%s': %s", mountpoint, strerror(errno));
@@ -442,12 +480,7 @@ int daemon_umount(const char *mountpoint)
 	}
 	free(real);
 	/* The server sees the connection end and exits; wait so callers can rely on it. */
-	for (i = 0; pid > 0 && i < UMOUNT_WAIT_S * 10; i++) {
-		if (kill(pid, 0) && errno == ESRCH)
-			return 0;
-		usleep(100 * 1000);
-	}
-	if (pid > 0) {
+	if (pid > 0 && !wait_exit(pid, UMOUNT_WAIT_S)) {
 		pr_err("unmounted, but the server (pid %d) has not exited", (int)pid);
 		return 1;
 	}
