@@ -58,10 +58,13 @@ struct cache_entry {
 	uint64_t npresent;           /* blocks present */
 	uint64_t tick;               /* last use, for LRU */
 	int refs, pins;
-	int loaded, dirty, verified;
+	int loaded, dirty;
 	int fd;                      /* data file, O_RDWR, while loaded */
 	int dfd;                     /* the same file O_WRONLY|O_DIRECT: -1 not yet, -2 none */
 	uint8_t *bitmap;             /* while loaded */
+	uint8_t *checked;            /* while loaded: blocks known good since the load (stored
+					by us, or read back with a matching CRC) */
+	uint64_t nchecked;
 	uint32_t *crcs;              /* while loaded */
 	struct cache_entry *hnext;   /* hash chain */
 	struct cache_entry *prev, *next; /* LRU list: c->lru_head is the most recent */
@@ -559,6 +562,16 @@ static int entry_flush_locked(struct cache *c, struct cache_entry *e)
 	return 0;
 }
 
+static void entry_free_maps(struct cache_entry *e)
+{
+	free(e->bitmap);
+	free(e->checked);
+	free(e->crcs);
+	e->bitmap = NULL;
+	e->checked = NULL;
+	e->crcs = NULL;
+}
+
 /* Read the sidecar into e->bitmap/e->crcs; a missing or bad one leaves them empty. */
 static void entry_read_meta(struct cache *c, struct cache_entry *e)
 {
@@ -604,8 +617,10 @@ static int entry_load_locked(struct cache *c, struct cache_entry *e)
 	if (e->loaded)
 		return 0;
 	e->bitmap = calloc((e->nblocks + 7) / 8 + 1, 1);
+	e->checked = calloc((e->nblocks + 7) / 8 + 1, 1);
 	e->crcs = calloc(e->nblocks + 1, sizeof(uint32_t));
-	if (!e->bitmap || !e->crcs) {
+	e->nchecked = 0;
+	if (!e->bitmap || !e->checked || !e->crcs) {
 		err = -ENOMEM;
 		goto out_free;
 	}
@@ -651,15 +666,11 @@ static int entry_load_locked(struct cache *c, struct cache_entry *e)
 	}
 	e->fd = fd;
 	e->loaded = 1;
-	e->verified = 0;
 	c->st.bytes += e->bytes - old_bytes;
 	return 0;
 
 out_free:
-	free(e->bitmap);
-	free(e->crcs);
-	e->bitmap = NULL;
-	e->crcs = NULL;
+	entry_free_maps(e);
 	return err;
 }
 
@@ -679,10 +690,7 @@ static void entry_unload_locked(struct cache *c, struct cache_entry *e)
 		return;
 	entry_flush_locked(c, e);
 	entry_close_fds(e);
-	free(e->bitmap);
-	free(e->crcs);
-	e->bitmap = NULL;
-	e->crcs = NULL;
+	entry_free_maps(e);
 	e->loaded = 0;
 }
 
@@ -693,8 +701,7 @@ static void entry_destroy_locked(struct cache *c, struct cache_entry *e)
 
 	if (e->loaded) {
 		entry_close_fds(e);
-		free(e->bitmap);
-		free(e->crcs);
+		entry_free_maps(e);
 		if (!e->refs)
 			c->nloaded--;
 	}
@@ -900,8 +907,7 @@ void cache_close(struct cache *c)
 			pr_warn("cache entry %s still referenced at close", e->key);
 		if (e->loaded) {
 			entry_close_fds(e);
-			free(e->bitmap);
-			free(e->crcs);
+			entry_free_maps(e);
 		}
 		free(e);
 	}
@@ -1013,6 +1019,19 @@ static int present(const struct cache_entry *e, uint64_t idx)
 	return !!(e->bitmap[idx / 8] & (1u << (idx % 8)));
 }
 
+static void set_checked_locked(struct cache_entry *e, uint64_t idx, int on)
+{
+	uint8_t bit = (uint8_t)(1u << (idx % 8));
+
+	if (!!(e->checked[idx / 8] & bit) == on)
+		return;
+	e->checked[idx / 8] ^= bit;
+	if (on)
+		e->nchecked++;
+	else
+		e->nchecked--;
+}
+
 /*
  * Write block data.  Whole aligned blocks from an aligned buffer go to disk with O_DIRECT:
  * a block fetched once is read back through the daemon's own buffers or, once the object
@@ -1072,6 +1091,7 @@ int cache_write_block(struct cache *c, struct cache_entry *e, uint64_t idx, cons
 		c->st.bytes += len;
 	}
 	e->crcs[idx] = crc;
+	set_checked_locked(e, idx, 1);
 	e->dirty = 1;
 	touch_locked(c, e);
 	/* a complete object must survive a restart: it may back passthrough */
@@ -1094,7 +1114,7 @@ static void drop_block(struct cache *c, struct cache_entry *e, uint64_t idx, uin
 		e->bytes -= len;
 		c->st.bytes -= len;
 		e->dirty = 1;
-		e->verified = 0;
+		set_checked_locked(e, idx, 0);
 		punch = 1;
 	}
 	c->st.crc_errors++;
@@ -1137,6 +1157,10 @@ static ssize_t read_block(struct cache *c, struct cache_entry *e, uint64_t idx, 
 		drop_block(c, e, idx, crc);
 		return -EBADMSG;
 	}
+	pthread_mutex_lock(&c->lock);
+	if (present(e, idx) && e->crcs[idx] == crc)
+		set_checked_locked(e, idx, 1);
+	pthread_mutex_unlock(&c->lock);
 	if (count_hit)
 		count(&c->st.hits);
 	return (ssize_t)blen;
@@ -1168,7 +1192,7 @@ int cache_is_complete(struct cache *c, struct cache_entry *e)
 	int ret;
 
 	pthread_mutex_lock(&c->lock);
-	ret = e->npresent == e->nblocks ? (e->verified ? 1 : -1) : 0;
+	ret = e->npresent == e->nblocks ? (e->nchecked == e->nblocks ? 1 : -1) : 0;
 	pthread_mutex_unlock(&c->lock);
 	if (ret >= 0)
 		return ret;
@@ -1177,6 +1201,11 @@ int cache_is_complete(struct cache *c, struct cache_entry *e)
 	if (!buf)
 		return -ENOMEM;
 	for (i = 0; i < e->nblocks; i++) {
+		pthread_mutex_lock(&c->lock);
+		ret = !!(e->checked[i / 8] & (1u << (i % 8)));
+		pthread_mutex_unlock(&c->lock);
+		if (ret)
+			continue;
 		n = read_block(c, e, i, buf, c->lim.block_size, 0);
 		if (n == -EBADMSG || n == -ENODATA) {
 			free(buf);
@@ -1189,8 +1218,7 @@ int cache_is_complete(struct cache *c, struct cache_entry *e)
 	}
 	free(buf);
 	pthread_mutex_lock(&c->lock);
-	ret = e->npresent == e->nblocks;
-	e->verified = ret;
+	ret = e->npresent == e->nblocks && e->nchecked == e->nblocks;
 	pthread_mutex_unlock(&c->lock);
 	return ret;
 }

@@ -116,9 +116,10 @@ ssize_t cache_read_block(struct cache *c, struct cache_entry *e, uint64_t idx, v
 int cache_block_present(struct cache *c, struct cache_entry *e, uint64_t idx);
 
 /*
- * 1 when every block is present and has been verified against its CRC since the entry was
- * loaded (the first call on a fully present entry reads the whole file once to check it;
- * bad blocks are dropped and the answer is 0); 0 when not; -errno on a disk error.  A
+ * 1 when every block is present and known good since the entry was loaded: stored by this
+ * process, or read back with a matching CRC.  The first call on a fully present entry reads
+ * the blocks not known good yet (after a restart: the whole file) to check them; bad ones
+ * are dropped and the answer is 0.  0 when not complete; -errno on a disk error.  A
  * complete entry's data file can back FUSE passthrough: see cache_open_data().
  */
 int cache_is_complete(struct cache *c, struct cache_entry *e);
