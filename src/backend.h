@@ -57,6 +57,10 @@ struct backend_dir {
 	void *priv;            /* other backends: their listing state */
 };
 
+/* open_file()'s *direct bits */
+#define BACKEND_OPEN_READ_FILE 1  /* READs go to read_file() */
+#define BACKEND_OPEN_UNCACHED 2   /* ... and bypass the kernel page cache */
+
 struct backend_ops {
 	const char *name;
 	int (*open_root)(struct backend *be, struct backend_entry *out);
@@ -118,9 +122,11 @@ struct backend_ops {
 	 *
 	 * open_file: open @ino for I/O with open(2) @flags.  Returns a descriptor
 	 * holding the file's bytes as far as they are local (a cache or staging
-	 * file), or -errno.  Sets *direct when reads must go through read_file
-	 * (not every byte is local; no passthrough then) and *priv to the
-	 * backend's state for this open (passed back below, may be NULL).
+	 * file), or -errno.  Sets *direct to BACKEND_OPEN_* bits: READ_FILE when
+	 * reads must go through read_file (not every byte is local; no passthrough
+	 * then), plus UNCACHED when the kernel should not keep the bytes in its page
+	 * cache either (FOPEN_DIRECT_IO); and *priv to the backend's state for this
+	 * open (passed back below, may be NULL).
 	 */
 	int (*open_file)(struct backend *be, struct inode *ino, int flags, int *direct,
 			 void **priv);

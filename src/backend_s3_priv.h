@@ -89,6 +89,7 @@ struct s3be {
 	char endpoint[512];
 	char staging[PATH_MAX];
 	double list_ttl;
+	int cold_direct;             /* -o cold_direct: large cold opens bypass the page cache */
 	uid_t uid;
 	gid_t gid;
 	time_t mount_time;

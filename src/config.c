@@ -86,6 +86,9 @@ static const struct opt_desc opt_table[] = {
 	  "s3: bytes of object data the cache may hold, K/M/G/T suffixes (default 10G)" },
 	{ "path_style", OPT_ONOFF, F(s3_path_style), 0, 0,
 	  "s3: path-style URLs (default on) or virtual-hosted (off)" },
+	{ "cold_direct", OPT_ONOFF, F(s3_cold_direct), 0, 0,
+	  "s3: objects of 8 MiB and more not yet in the cache are read past the page cache "
+	  "(default on)" },
 	{ "list_ttl", OPT_SECONDS, F(list_ttl_s), 0, CONFIG_MAX_TIMEOUT_S,
 	  "s3: seconds a listing or HEAD answers lookups without a request (default 60)" },
 	{ "nosuid", OPT_KERNEL, 0, 0, 0, "kernel mount flags, applied as given:" },
@@ -133,6 +136,7 @@ void config_init(struct config *cfg)
 	snprintf(cfg->cache_dir, sizeof(cfg->cache_dir), "%s", CONFIG_DEFAULT_CACHE_DIR);
 	cfg->cache_size_bytes = CONFIG_DEFAULT_CACHE_SIZE;
 	cfg->s3_path_style = 1;
+	cfg->s3_cold_direct = 1;
 	cfg->list_ttl_s = CONFIG_DEFAULT_LIST_TTL_S;
 }
 

@@ -55,6 +55,7 @@ struct config {
 	char cache_dir[PATH_MAX];  /* -o cache_dir=PATH */
 	unsigned long long cache_size_bytes; /* -o cache_size=SIZE */
 	int s3_path_style;         /* -o path_style=on|off */
+	int s3_cold_direct;        /* -o cold_direct=on|off */
 	double list_ttl_s;         /* -o list_ttl=SEC */
 };
 

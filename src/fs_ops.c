@@ -234,6 +234,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	/* locks stay with the kernel: see the comment at the top */
 	fuse_unset_feature_flag(conn, FUSE_CAP_FLOCK_LOCKS);
 	fuse_set_feature_flag(conn, FUSE_CAP_NO_EXPORT_SUPPORT);
+	/* shared mmap of direct-I/O opens (S3 cold_direct), kernel >= 6.6 */
+	fuse_set_feature_flag(conn, FUSE_CAP_DIRECT_IO_ALLOW_MMAP);
 	fuse_unset_feature_flag(conn, FUSE_CAP_POSIX_LOCKS);
 	conn->max_write = MAX_WRITE_BYTES;
 
@@ -513,6 +515,8 @@ static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
 		fi->direct_io = 1;
 	if (!fi->backing_id)
 		fi->keep_cache = fs->cfg->keep_cache;
+	if (fhs(fi)->direct & BACKEND_OPEN_UNCACHED)
+		fi->direct_io = 1;
 	fi->parallel_direct_writes = 1;
 }
 
