@@ -38,6 +38,8 @@ def placeholders(meta):
     """The not-measured rows: the S3 one only when no S3 configuration ran."""
     out = []
     for name, text in PLACEHOLDERS:
+        if name == "bpfuse-patched-kernel" and meta.get("vm_hook"):
+            continue  # measured in the VM: a section of its own (VM-only ratios)
         if name == "bpfuse-s3":
             if any(is_s3(c) for c in meta["configs"]):
                 continue
@@ -45,6 +47,17 @@ def placeholders(meta):
                 text = meta["s3_note"]
         out.append((name, text))
     return out
+
+
+def vm_hook_section(out):
+    """The patched-kernel VM section: bench/vm_hook.sh's results in OUT/vm-hook"""
+    d = os.path.join(out, "vm-hook")
+    if not os.path.isdir(d):
+        return []
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "vm"))
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+    import vm_report
+    return [""] + vm_report.section(d)
 
 
 def speed(v, ref, hib):
@@ -344,6 +357,7 @@ def report(out, meta, configs, res, made):
         if "requests.png" in made:
             L += ["", "![requests to userspace](plots/requests.png)"]
 
+    L += vm_hook_section(out)
     problems = [(wid, c, cc) for wid, w in res.items() for c, cc in w["configs"].items()
                 if any(st != "ok" for st in cc["status"])]
     L += ["", "## Not measured, skipped and failed", ""]
@@ -373,6 +387,9 @@ def report(out, meta, configs, res, made):
 def main():
     out = sys.argv[1]
     meta = json.load(open(os.path.join(out, "meta.json")))
+    if os.path.isfile(os.path.join(out, "vm-hook", "results.json")):
+        meta["vm_hook"] = "vm-hook/results.json"  # bench/vm_hook.sh ran (run.sh's vm-hook)
+        meta["not_measured"] = [n for n in meta.get("not_measured", []) if "patched-kernel" not in n]
     rows = [json.loads(l) for l in open(os.path.join(out, "raw.jsonl")) if l.strip()]
     configs, res = summarise(meta, rows)
     made = plots(out, configs, res)

@@ -11,6 +11,9 @@
 #   --configs      subset of: native plain-fuse bpfuse-off bpfuse-on bpfuse-dataset
 #                  s3-cold s3-warm (bpfuse s3:// on a loopback radosgw, started
 #                  once for the run; skipped with a note without the ceph packages)
+#                  vm-hook (bench/vm_hook.sh: the patched kernel in qemu, fast
+#                  path on vs off, VM-only ratios; runs after the others into
+#                  RESULTS/vm-hook; skipped with a note without kernel or qemu)
 #   --workloads    only workloads whose id matches REGEX (grep -E)
 #   --datasets-only  make (or check) the datasets, run nothing
 # Environment: BENCH_OUT (results dir), BENCH_DATA (datasets, default
@@ -38,7 +41,7 @@ while [ $# -gt 0 ]; do
 	--configs) only_configs=$2; shift ;;
 	--workloads) only_workloads=$2; shift ;;
 	--datasets-only) datasets_only=1 ;;
-	-h | --help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) bench_die "unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -98,6 +101,17 @@ if [ -n "$only_configs" ]; then
 	done
 	configs=("${sel[@]}")
 fi
+# vm-hook is no host configuration: bench/vm_hook.sh boots the patched kernel
+# after the host runs (quick: tiny sizes, 1 repetition, one ~20 s boot)
+vm_hook=0
+[ -z "$only_configs" ] || [[ ",$only_configs," == *,vm-hook,* ]] && vm_hook=1
+run_vm_hook() { # [OUT]: exit 77 (no kernel, qemu or packages) is a note, not a failure
+	"$here/vm_hook.sh" $([ $quick = 1 ] && echo --quick) --reps "$reps" ${1:+--out "$1"}
+	local rc=$?
+	[ $rc = 77 ] && bench_log "vm-hook skipped (see above); not a failure"
+	[ $rc = 0 ] || [ $rc = 77 ]
+}
+if [ ${#configs[@]} = 0 ] && [ $vm_hook = 1 ]; then run_vm_hook; exit; fi
 [ ${#configs[@]} -gt 0 ] || bench_die "no configuration selected"
 s3_note=
 if [ -n "$(s3_missing)" ] && { [ -z "$only_configs" ] || grep -q 's3-' <<<"$only_configs"; }; then
@@ -388,6 +402,7 @@ done
 failures=$((failures + ${failures_s3:-0}))
 bench_log "runs done in $(($(date +%s) - t_start)) s, $failures failed"
 
+if [ $vm_hook = 1 ]; then run_vm_hook "$out/vm-hook" || failures=$((failures + 1)); fi
 python3 "$here/report.py" "$out" || { bench_log "report failed"; failures=$((failures + 1)); }
 bench_log "results in $out"
 [ $failures = 0 ]

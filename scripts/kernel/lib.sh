@@ -6,6 +6,11 @@ BPFUSE_ROOT=${BPFUSE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BPFUSE_KERNEL_OUT=${BPFUSE_KERNEL_OUT:-$BPFUSE_ROOT/build/kernel}
 BPFUSE_PATCH_DIR=${BPFUSE_PATCH_DIR:-$BPFUSE_ROOT/kernel-patches/6.12}
 
+# Debian packages the VM tier needs besides the kernel build's: booting the
+# kernel (qemu, busybox initramfs, ext4 scratch disk) and building the fast-path
+# BPF programs for it (tests/vm/run.sh, bench/vm_hook.sh)
+VM_PKGS=(busybox-static qemu-system-x86 cpio e2fsprogs clang llvm bpftool libbpf-dev zlib1g-dev)
+
 kmsg() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 kdie() { kmsg "$*"; exit 1; }
 

@@ -27,8 +27,7 @@ skip() {
 [ "$(id -u)" = 0 ] || skip "needs root (mknod for the initramfs, apt for dependencies)"
 
 pkgs=(linux-source-6.12 build-essential bc flex bison libssl-dev libelf-dev dwarves
-      xz-utils python3 busybox-static qemu-system-x86 cpio e2fsprogs clang llvm
-      bpftool libbpf-dev zlib1g-dev)
+      xz-utils python3 "${VM_PKGS[@]}")
 missing=$(pkg_missing "${pkgs[@]}" | tr '\n' ' ')
 if [ -n "$missing" ]; then
 	[ "${BPFUSE_VM_INSTALL:-0}" = 1 ] ||
