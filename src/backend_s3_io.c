@@ -141,9 +141,11 @@ static char *pool_buf_get(struct s3be *sb, size_t len)
 	return p;
 }
 
+/* Keep a free part buffer while buffered and spare parts stay within S3_POOL_BYTES. */
 static void pool_buf_put_locked(struct s3be *sb, char *p, size_t len)
 {
-	if (len == S3_PART_SIZE && sb->nspares < S3_POOL_SPARES && p)
+	if (len == S3_PART_SIZE && sb->nspares < (int)S3_POOL_SPARES && p &&
+	    sb->pool_bytes + (size_t)(sb->nspares + 1) * S3_PART_SIZE <= S3_POOL_BYTES)
 		sb->spares[sb->nspares++] = p;
 	else
 		free(p);

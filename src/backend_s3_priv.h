@@ -27,7 +27,7 @@
 #define S3_FETCH_THREADS 8            /* readahead workers */
 #define S3_NAME_MAX 255
 #define S3_POOL_BYTES (96u << 20)     /* parts just fetched, kept in memory for READs */
-#define S3_POOL_SPARES 4              /* free part-sized buffers kept for reuse */
+#define S3_POOL_SPARES (S3_POOL_BYTES / S3_PART_SIZE) /* free part buffers kept for reuse */
 
 struct s3node {
 	char *key;               /* full object key; directories end in '/' */

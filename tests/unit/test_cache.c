@@ -107,6 +107,27 @@ static void test_crc32c(void **state)
 	/* incremental == one shot, across the 8-byte stride */
 	assert_int_equal(cache_crc32c(cache_crc32c(0, big, 13), big + 13, sizeof(big) - 13),
 			 cache_crc32c(0, big, sizeof(big)));
+	/* long buffers (the 3-lane loop) against a bit-at-a-time reference */
+	{
+		static uint8_t buf[3 * 8192 * 3 + 77];
+		size_t lens[] = { 24575, 24576, 24577, 3 * 24576 + 5, sizeof(buf) }, i, k;
+		uint32_t ref;
+
+		fill(buf, sizeof(buf), 9);
+		for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+			ref = 0xffffffffu;
+			for (i = 0; i < lens[k]; i++) {
+				int b;
+
+				ref ^= buf[i];
+				for (b = 0; b < 8; b++)
+					ref = ref & 1 ? (ref >> 1) ^ 0x82f63b78u : ref >> 1;
+			}
+			assert_int_equal(cache_crc32c(0, buf, lens[k]), ~ref);
+			assert_int_equal(cache_crc32c(cache_crc32c(0, buf, 100), buf + 100,
+						      lens[k] - 100), ~ref);
+		}
+	}
 }
 
 static void test_keys(void **state)
