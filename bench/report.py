@@ -117,7 +117,7 @@ def fmt(v):
     if v is None:
         return "-"
     if v >= 100:
-        return "%.0f" % v
+        return "{:,.0f}".format(v)
     if v >= 10:
         return "%.1f" % v
     if v >= 0.1:

@@ -1304,26 +1304,8 @@ void cache_unpin(struct cache *c, struct cache_entry *e)
 	pthread_mutex_unlock(&c->lock);
 }
 
-int cache_remove(struct cache *c, const char *key)
-{
-	struct cache_entry *e;
-	int err = 0;
-
-	if (!key || !key_valid(key))
-		return -EINVAL;
-	pthread_mutex_lock(&c->lock);
-	e = hash_find(c, key);
-	if (!e)
-		err = -ENOENT;
-	else if (e->refs || e->pins)
-		err = -EBUSY;
-	else
-		entry_destroy_locked(c, e);
-	pthread_mutex_unlock(&c->lock);
-	return err;
-}
-
-int cache_remove_later(struct cache *c, const char *key)
+/* Remove @key's entry now, or (@later) mark a referenced or pinned one to go at its last put. */
+static int remove_entry(struct cache *c, const char *key, int later)
 {
 	struct cache_entry *e;
 	int err = 0;
@@ -1335,13 +1317,26 @@ int cache_remove_later(struct cache *c, const char *key)
 	if (!e) {
 		err = -ENOENT;
 	} else if (e->refs || e->pins) {
-		e->doomed = 1;
-		err = 1;
+		err = -EBUSY;
+		if (later) {
+			e->doomed = 1;
+			err = 1;
+		}
 	} else {
 		entry_destroy_locked(c, e);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return err;
+}
+
+int cache_remove(struct cache *c, const char *key)
+{
+	return remove_entry(c, key, 0);
+}
+
+int cache_remove_later(struct cache *c, const char *key)
+{
+	return remove_entry(c, key, 1);
 }
 
 void cache_get_stats(struct cache *c, struct cache_stats *st)

@@ -11,6 +11,11 @@ All ratios are within the VM (qemu TCG): speeds, so above 1x is faster.
 """
 import json
 import os
+import sys
+
+# one number format for the suite's report and this section
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from report import cell, fmt, fmt_ratio  # noqa: E402
 import statistics
 import sys
 
@@ -97,35 +102,6 @@ def summarise(meta, rows):
     ordered = {k: res[k] for k in order if k in res}
     ordered.update({k: v for k, v in res.items() if k not in ordered})
     return ordered
-
-
-def fmt(v):
-    if v is None:
-        return "-"
-    if v >= 100:
-        return "{:,.0f}".format(v)
-    if v >= 10:
-        return "%.1f" % v
-    if v >= 0.1:
-        return "%.2f" % v
-    return "%.3g" % v
-
-
-def fmt_ratio(v):
-    return "-" if v is None else ("%.2fx" % v if v < 10 else "%.1fx" % v)
-
-
-def cell(c):
-    if not c:
-        return "-"
-    if "median" not in c:
-        return "skipped" if set(c["status"]) == {"skipped"} else "FAILED"
-    s = fmt(c["median"])
-    if c["n"] > 1:
-        s += " (%s-%s)" % (fmt(c["min"]), fmt(c["max"]))
-    if "failed" in c["status"]:
-        s += " [%d failed]" % c["status"].count("failed")
-    return s
 
 
 def req_cell(c):
