@@ -57,6 +57,16 @@ struct backend_dir {
 	void *priv;            /* other backends: their listing state */
 };
 
+/*
+ * read_file() may answer with memory of its own instead of copying into the caller's
+ * buffer: it sets @data, and the caller calls put(ref) once the reply is sent.
+ */
+struct backend_read_ref {
+	const char *data;
+	void (*put)(struct backend_read_ref *ref);
+	void *owner, *item;
+};
+
 /* open_file()'s *direct bits */
 #define BACKEND_OPEN_READ_FILE 1  /* READs go to read_file() */
 #define BACKEND_OPEN_UNCACHED 2   /* ... and bypass the kernel page cache */
@@ -130,9 +140,13 @@ struct backend_ops {
 	 */
 	int (*open_file)(struct backend *be, struct inode *ino, int flags, int *direct,
 			 void **priv);
-	/* read @size bytes at @off of an open; returns the length or -errno */
+	/*
+	 * read @size bytes at @off of an open into @buf, or leave them in memory of its
+	 * own and say where in @ref (ref->data set; see struct backend_read_ref); returns
+	 * the length or -errno
+	 */
 	ssize_t (*read_file)(struct backend *be, struct inode *ino, void *priv, int fd, char *buf,
-			     size_t size, off_t off);
+			     size_t size, off_t off, struct backend_read_ref *ref);
 	/* flush/fsync/last close: make the written bytes durable in the store */
 	int (*flush_file)(struct backend *be, struct inode *ino, void *priv, int fd);
 	/* the open is gone (after the last flush); free priv */

@@ -220,28 +220,24 @@ static void pool_add(struct s3be *sb, const char *ckey, off_t off, char *data, s
 	pthread_mutex_unlock(&sb->pool_lock);
 }
 
-/* Copy what a buffered part of @o holds at @off into @buf: bytes copied, 0 when none. */
-static ssize_t pool_copy(struct s3be *sb, struct s3open *o, char *buf, size_t size, off_t off)
+/* Take a reader's reference on the buffered part of @o holding @off, or NULL. */
+static struct part_buf *pool_get(struct s3be *sb, struct s3open *o, off_t off)
 {
 	struct part_buf *pb;
-	size_t n;
 
 	pthread_mutex_lock(&sb->pool_lock);
 	for (pb = sb->pool_head; pb; pb = pb->next)
 		if (off >= pb->off && off < pb->off + (off_t)pb->len && !strcmp(pb->ckey, o->ckey))
 			break;
-	if (!pb) {
-		pthread_mutex_unlock(&sb->pool_lock);
-		return 0;
-	}
-	pb->refs++;
+	if (pb)
+		pb->refs++;
 	pthread_mutex_unlock(&sb->pool_lock);
+	return pb;
+}
 
-	n = (size_t)(pb->off + (off_t)pb->len - off);
-	if (n > size)
-		n = size;
-	memcpy(buf, pb->data + (off - pb->off), n);
-
+/* Drop the reference of a reader that was handed @n bytes of @pb. */
+static void pool_put(struct s3be *sb, struct part_buf *pb, size_t n)
+{
 	pthread_mutex_lock(&sb->pool_lock);
 	pb->refs--;
 	pb->served += n;
@@ -252,8 +248,55 @@ static ssize_t pool_copy(struct s3be *sb, struct s3open *o, char *buf, size_t si
 		pool_drop_locked(sb, pb);
 	}
 	pthread_mutex_unlock(&sb->pool_lock);
+}
+
+/* Copy what a buffered part of @o holds at @off into @buf: bytes copied, 0 when none. */
+static ssize_t pool_copy(struct s3be *sb, struct s3open *o, char *buf, size_t size, off_t off)
+{
+	struct part_buf *pb = pool_get(sb, o, off);
+	size_t n;
+
+	if (!pb)
+		return 0;
+	n = (size_t)(pb->off + (off_t)pb->len - off);
+	if (n > size)
+		n = size;
+	memcpy(buf, pb->data + (off - pb->off), n);
+	pool_put(sb, pb, n);
 	stats_add(&sb->stats->s3_pool_hits, 1);
 	return (ssize_t)n;
+}
+
+static void pool_ref_put(struct backend_read_ref *ref)
+{
+	pool_put(ref->owner, ref->item, 0); /* its bytes were counted when lent */
+}
+
+/*
+ * Lend the caller the buffered bytes [@off, @off + @size) of @o when one part holds them
+ * all: the reply is written from the part itself (no copy).  Returns @size or 0.
+ */
+static ssize_t pool_lend(struct s3be *sb, struct s3open *o, size_t size, off_t off,
+			 struct backend_read_ref *ref)
+{
+	struct part_buf *pb = pool_get(sb, o, off);
+
+	if (!pb)
+		return 0;
+	if (off + (off_t)size > pb->off + (off_t)pb->len) {
+		pool_put(sb, pb, 0);
+		return 0;
+	}
+	/* counted as served now: the part may go once every byte was lent or copied */
+	pthread_mutex_lock(&sb->pool_lock);
+	pb->served += size;
+	pthread_mutex_unlock(&sb->pool_lock);
+	ref->data = pb->data + (off - pb->off);
+	ref->put = pool_ref_put;
+	ref->owner = sb;
+	ref->item = pb;
+	stats_add(&sb->stats->s3_pool_hits, 1);
+	return (ssize_t)size;
 }
 
 /* ------------------------------------------------------------ fetch parts */
@@ -476,7 +519,7 @@ static ssize_t serve_block(struct s3be *sb, struct s3open *o, char *buf, size_t 
 }
 
 ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, char *buf,
-			    size_t size, off_t off)
+			    size_t size, off_t off, struct backend_read_ref *ref)
 {
 	struct s3be *sb = SB(be);
 	struct s3open *o = priv;
@@ -557,6 +600,11 @@ ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, 
 	pthread_mutex_unlock(&o->lock);
 
 	/* serve: parts just fetched from memory, the rest from the cache file */
+	if (ref && pool_lend(sb, o, size, off, ref)) {
+		stats_add(&sb->stats->bytes_read_cache, size);
+		stats_add(&sb->stats->reads_cache, 1);
+		return (ssize_t)size;
+	}
 	while (done < size) {
 		off_t cur = off + (off_t)done;
 		ssize_t n = pool_copy(sb, o, buf + done, size - done, cur);

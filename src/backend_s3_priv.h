@@ -203,7 +203,7 @@ void s3_open_put(struct s3be *sb, struct s3open *o);
 int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 			void **priv);
 ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, char *buf,
-			    size_t size, off_t off);
+			    size_t size, off_t off, struct backend_read_ref *ref);
 int s3_flush_file(struct backend *be, struct inode *ino, void *priv, int fd);
 void s3_release_file(struct backend *be, struct inode *ino, void *priv, int fd);
 int s3_open(struct backend *be, struct inode *ino, int flags);

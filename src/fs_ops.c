@@ -733,6 +733,7 @@ static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 	}
 	if (h->direct && fs->be.ops->read_file) {
 		/* not every byte is local: the backend fetches what is missing */
+		struct backend_read_ref ref = { 0 };
 		struct inode *ino;
 		char *data;
 		ssize_t n;
@@ -743,11 +744,13 @@ static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 			reply_err(req, ENOMEM);
 			return;
 		}
-		n = fs->be.ops->read_file(&fs->be, ino, h->priv, h->fd, data, size, off);
+		n = fs->be.ops->read_file(&fs->be, ino, h->priv, h->fd, data, size, off, &ref);
 		if (n < 0)
 			reply_err(req, (int)n);
 		else
-			fuse_reply_buf(req, data, (size_t)n);
+			fuse_reply_buf(req, ref.data ? ref.data : data, (size_t)n);
+		if (ref.data)
+			ref.put(&ref);
 		return;
 	}
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
