@@ -2,8 +2,8 @@
 /*
  * backend_s3_priv.h - what the parts of the S3 backend share: backend_s3.c (mutations,
  * the operation table, mount), backend_s3_ns.c (node table, lookup, listings),
- * backend_s3_io.c (reads, the cache, staging, opens) and backend_s3_inval.c (changes
- * behind the mount).
+ * backend_s3_io.c (opens, staging, uploads), backend_s3_read.c (fetching parts, the
+ * part buffers, reads) and backend_s3_inval.c (changes behind the mount).
  * See the top of backend_s3.c for the design and the lock order.
  */
 #ifndef BPFUSE_BACKEND_S3_PRIV_H
@@ -57,7 +57,7 @@ struct s3node {
 
 struct s3open;
 
-/* A part just fetched, kept in memory to answer READs (backend_s3_io.c, pool_lock). */
+/* A part just fetched, kept in memory to answer READs (backend_s3_read.c, pool_lock). */
 struct part_buf {
 	char ckey[CACHE_KEY_LEN + 1];    /* object version: cache key of (endpoint, bucket, key, ETag) */
 	off_t off;
@@ -191,9 +191,13 @@ void s3_node_seen_locked(struct s3be *sb, struct s3node *n, off_t size, time_t m
 void s3_inval_wait(struct s3be *sb, struct s3node *n);
 void s3_note_stale_open(struct s3be *sb, struct s3node *n, const char *etag);
 
-/* backend_s3_io.c */
+/* backend_s3_read.c */
 void s3_pool_init(struct s3be *sb);
 void s3_pool_destroy(struct s3be *sb);
+ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, char *buf,
+			    size_t size, off_t off, struct backend_read_ref *ref);
+
+/* backend_s3_io.c */
 int s3_stage_begin(struct s3be *sb, struct s3node *n, int trunc);
 int s3_stage_upload(struct s3be *sb, struct s3node *n);
 void s3_stage_drop(struct s3be *sb, struct s3node *n);
@@ -202,8 +206,6 @@ void s3_sync_cache_stats(struct s3be *sb);
 void s3_open_put(struct s3be *sb, struct s3open *o);
 int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 			void **priv);
-ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, char *buf,
-			    size_t size, off_t off, struct backend_read_ref *ref);
 int s3_flush_file(struct backend *be, struct inode *ino, void *priv, int fd);
 void s3_release_file(struct backend *be, struct inode *ino, void *priv, int fd);
 int s3_open(struct backend *be, struct inode *ino, int flags);
