@@ -38,12 +38,14 @@ s3_missing() {
 	echo "${m# }"
 }
 
-# _s3_free_port: P with P and P - 4180 (the monitor) both free on 127.0.0.1
+# _s3_free_port: P with P and P - 4180 (the monitor) both unused on 127.0.0.1, below the ephemeral ports
 _s3_free_port() {
 	local p _
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 20000))
-		if ! ss -Htln "( sport = :$p or sport = :$((p - 4180)) )" 2>/dev/null | grep -q .; then
+		# both below the kernel's ephemeral range (32768-60999 by default): a port in
+		# it can be taken by any outgoing connection between this check and the bind
+		p=$((24180 + RANDOM % 8000))
+		if ! ss -Htan "( sport = :$p or sport = :$((p - 4180)) )" 2>/dev/null | grep -q .; then
 			echo "$p"
 			return 0
 		fi

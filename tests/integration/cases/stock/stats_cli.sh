@@ -9,7 +9,7 @@ setup_case "$@"
 
 mkdir -p "$T/src" "$T/mnt" "$T/plain"
 for i in $(seq 25); do echo "$i" >"$T/src/f$i"; done
-port=$((20000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 12000)) # below the ephemeral range
 bpfuse_mount "$T/src" "$T/mnt" "passthrough=off,entry_timeout=0,attr_timeout=0,metrics_port=$port"
 need_bpf_stats "$T/mnt"
 stats_json "$T/mnt" "$T/a.json"
