@@ -109,6 +109,14 @@ quick_plan() {
 	esac
 }
 
+# run_plan ID CFG: the pair's plan: quick mode's, then, on S3, s3_plan's
+run_plan() {
+	local plan
+	plan=$(quick_plan "$1" "$2")
+	[ "$plan" = run ] && cfg_is_s3 "$2" && plan=$(s3_plan "$1" "$2")
+	echo "$plan"
+}
+
 mapfile -t configs < <(cfg_available)
 if [ -n "$only_configs" ]; then
 	IFS=, read -ra want <<<"$only_configs"
@@ -265,8 +273,7 @@ fi
 			m=0
 			for c in "${s3_configs[@]}"; do
 				[ $m -gt 0 ] && printf ', '
-				plan=$(quick_plan "$id" "$c")
-				[ "$plan" = run ] && plan=$(s3_plan "$id" "$c")
+				plan=$(run_plan "$id" "$c")
 				if [ "$plan" = run ]; then st=$(s3_state "$id" "$c" "$desc"); else st="skipped: ${plan#skip }"; fi
 				printf '"%s": "%s"' "$c" "$st"
 				m=$((m + 1))
@@ -318,8 +325,7 @@ run_one() { # id cmd drop cfg rep
 	local id=$1 cmd=$2 drop=$3 cfg=$4 rep=$5 root rc t0 t1 status=ok note=
 	local base=$out/runs/$id.$cfg.$rep noread=0 plan
 	rm -f "$base".*
-	plan=$(quick_plan "$id" "$cfg")
-	if [ "$plan" = run ] && cfg_is_s3 "$cfg"; then plan=$(s3_plan "$id" "$cfg"); fi
+	plan=$(run_plan "$id" "$cfg")
 	if [ "$plan" != run ]; then
 		[ "$rep" = 1 ] && bench_log "$(printf '%-28s %-14s skipped: %s' "$id" "$cfg" "${plan#skip }")" &&
 			python3 "$here/lib/record.py" "$out/raw.jsonl" workload="$id" config="$cfg" \
