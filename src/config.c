@@ -67,6 +67,9 @@ static const struct opt_desc opt_table[] = {
 	  "let the kernel cache directory listings (default off)" },
 	{ "invalidate", OPT_ONOFF, F(invalidate), 0, 0,
 	  "push changes made in SOURCE behind the mount into the kernel (default on)" },
+	{ "kernel_open", OPT_ONOFF, F(kernel_open), 0, 0,
+	  "the kernel opens and closes files without asking bpfuse; file data through the "
+	  "page cache, no passthrough (local sources; default: on with profile=dataset)" },
 	{ "fastpath", OPT_ONOFF, F(fastpath), 0, 0,
 	  "answer requests in the kernel with BPF on a patched kernel (default on)" },
 	{ "fastpath_obj", OPT_PATH, F(fastpath_obj), 0, 0,
@@ -133,6 +136,7 @@ void config_init(struct config *cfg)
 	cfg->fastpath = 1;
 	cfg->keep_cache = -1; /* derived in config_finish */
 	cfg->invalidate = 1;
+	cfg->kernel_open = -1; /* derived in config_finish */
 	snprintf(cfg->cache_dir, sizeof(cfg->cache_dir), "%s", CONFIG_DEFAULT_CACHE_DIR);
 	cfg->cache_size_bytes = CONFIG_DEFAULT_CACHE_SIZE;
 	cfg->s3_path_style = 1;
@@ -479,7 +483,7 @@ static int given(const struct config *cfg, const char *name)
 			(cfg)->field = (value); \
 	} while (0)
 
-void config_finish(struct config *cfg)
+int config_finish(struct config *cfg)
 {
 	switch (cfg->profile) {
 	case PROFILE_DATASET:
@@ -489,6 +493,9 @@ void config_finish(struct config *cfg)
 		PRESET(cfg, negative_timeout_s, "negative_timeout", CONFIG_DATASET_TIMEOUT_S);
 		PRESET(cfg, keep_cache, "keep_cache", 1);
 		PRESET(cfg, cache_readdir, "cache_readdir", 1);
+		/* an explicit passthrough=on wins over the preset that excludes it */
+		PRESET(cfg, kernel_open, "kernel_open",
+		       cfg->backend == BACKEND_LOCAL && !(given(cfg, "passthrough") && cfg->passthrough));
 		break;
 	case PROFILE_SHARED:
 		/* other clients change the data: trust the kernel caches briefly */
@@ -516,11 +523,24 @@ void config_finish(struct config *cfg)
 	}
 	if (cfg->keep_cache < 0)
 		cfg->keep_cache = cfg->attr_timeout_s > 0;
+	if (cfg->kernel_open < 0)
+		cfg->kernel_open = 0;
+	if (cfg->kernel_open && cfg->backend != BACKEND_LOCAL) {
+		/* S3 opens fetch, stage and upload: the daemon must see them */
+		pr_err("option 'kernel_open' needs a local source");
+		return -EINVAL;
+	}
+	if (cfg->kernel_open && given(cfg, "passthrough") && cfg->passthrough) {
+		pr_err("options 'kernel_open' and 'passthrough' exclude each other "
+		       "(opens the daemon does not see cannot pass through)");
+		return -EINVAL;
+	}
 	/* A root daemon serving other users must let the kernel check permissions. */
 	if (cfg->allow_other)
 		cfg->default_permissions = 1;
 	if (cfg->debug)
 		cfg->foreground = 1;
+	return 0;
 }
 
 void config_print_help(FILE *out)

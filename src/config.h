@@ -39,6 +39,7 @@ struct config {
 	int keep_cache;            /* keep a file's page cache across opens */
 	int cache_readdir;             /* let the kernel cache directory listings */
 	int invalidate;            /* push changes made behind the mount into the kernel */
+	int kernel_open;           /* the kernel opens/closes files without the daemon (-1: derive) */
 	unsigned long long explicit_opts; /* bit i: option table row i was given */
 	unsigned int metrics_port; /* Prometheus text on 127.0.0.1:port; 0 = off */
 	int foreground;
@@ -94,9 +95,10 @@ int config_set_mountpoint(struct config *cfg, const char *mountpoint);
 
 /*
  * Final rules: apply the profile to every option not given explicitly,
- * allow_other => default_permissions, debug => foreground.
+ * allow_other => default_permissions, debug => foreground.  Returns 0, or
+ * -EINVAL (said on stderr) for a combination no mount can serve.
  */
-void config_finish(struct config *cfg);
+int config_finish(struct config *cfg);
 
 /* The option list for --help. */
 void config_print_help(FILE *out);

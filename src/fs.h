@@ -34,6 +34,13 @@ struct fs {
 	pthread_mutex_t pt_lock;
 	char passthrough_why[192]; /* why passthrough is off; "" when on */
 
+	/*
+	 * kernel_open: opens and closes of regular files never reach the daemon
+	 * (the kernel's no-open mode); io_fds kept per inode, at most io_fd_budget.
+	 */
+	long io_fds;               /* atomic */
+	long io_fd_budget;
+
 	struct stats stats;
 	uint32_t conn;             /* FUSE connection id: minor of the mount's st_dev */
 	struct trace *trace;       /* BPF request tracing, NULL when off */

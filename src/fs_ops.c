@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -89,16 +90,39 @@ static int read_only(fuse_req_t req)
 		}                                 \
 	} while (0)
 
-/* The open state of a regular file (fi->fh). */
+/* The open state of a regular file (fi->fh), NULL for an open the daemon never saw. */
 static struct file_handle_state *fhs(struct fuse_file_info *fi)
 {
 	return (struct file_handle_state *)(uintptr_t)fi->fh;
 }
 
-/* The descriptor of a regular file's open, or -1 (no fi, or not a file). */
+/* The descriptor of a regular file's open, or -1 (no fi, not a file, or kernel_open). */
 static int file_fd(struct inode *ino, struct fuse_file_info *fi)
 {
-	return fi && S_ISREG(ino->type) ? fhs(fi)->fd : -1;
+	return fi && fi->fh && S_ISREG(ino->type) ? fhs(fi)->fd : -1;
+}
+
+/*
+ * The descriptor an I/O request on a regular file is served on: its open's
+ * own, or, for an open the kernel made without the daemon (kernel_open:
+ * fi->fh is 0), the inode's shared one.  Returns it or -errno; when *owned,
+ * the caller closes it (put_io_fd()).
+ */
+static int io_fd(struct fs *fs, struct inode *ino, struct fuse_file_info *fi, int write,
+		 int *owned)
+{
+	*owned = 0;
+	if (fi && fi->fh)
+		return fhs(fi)->fd;
+	if (!fs->cfg->kernel_open || !S_ISREG(ino->type))
+		return -EBADF;
+	return handle_io_fd(fs, ino, write, owned);
+}
+
+static void put_io_fd(int fd, int owned)
+{
+	if (owned && fd >= 0)
+		close(fd);
 }
 
 /*
@@ -210,6 +234,17 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	char status[2 * PATH_MAX + 640];
 
 	stats_add(&fs->stats.op_count[FUSE_INIT], 1);
+	if (fs->cfg->kernel_open) {
+		/*
+		 * Opens that never reach the daemon cannot be given a backing file;
+		 * and O_TRUNC must come as a SETATTR before the open, as the kernel
+		 * sends it without atomic_o_trunc, since there is no OPEN to carry it.
+		 */
+		fs->passthrough = 0;
+		snprintf(fs->passthrough_why, sizeof(fs->passthrough_why),
+			 "off: kernel_open (files are opened in the kernel)");
+		fuse_unset_feature_flag(conn, FUSE_CAP_ATOMIC_O_TRUNC);
+	}
 	if (fs->passthrough) {
 		if (geteuid() != 0) {
 			fs->passthrough = 0;
@@ -239,12 +274,13 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	fuse_unset_feature_flag(conn, FUSE_CAP_POSIX_LOCKS);
 	conn->max_write = MAX_WRITE_BYTES;
 
-	if (fs->cfg->passthrough && !fs->passthrough)
+	if (fs->cfg->passthrough && !fs->passthrough && !fs->cfg->kernel_open)
 		pr_warn("passthrough off: %s", fs->passthrough_why);
 	snprintf(status, sizeof(status),
 		 "mounted %s on %s (passthrough %s, BPF tracing %s, in-kernel fast path %s%s%s)",
 		 fs->cfg->source_spec, fs->cfg->mountpoint,
-		 fs->passthrough ? "on" : fs->cfg->passthrough ? "unavailable" : "off by option",
+		 fs->passthrough ? "on" : fs->cfg->kernel_open ? "off: files open in the kernel" :
+		 fs->cfg->passthrough ? "unavailable" : "off by option",
 		 fs->trace ? "on" : fs->cfg->trace ? "unavailable" : "off by option",
 		 fs->ks ? "on" : "off", fs->ks ? "" : ": ", fs->ks ? "" : fs->fastpath_why);
 	if (fs->on_init)
@@ -518,6 +554,13 @@ static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
 	if (fhs(fi)->direct & BACKEND_OPEN_UNCACHED)
 		fi->direct_io = 1;
 	fi->parallel_direct_writes = 1;
+	/*
+	 * Closing a read-only open has nothing to do: locks are the kernel's,
+	 * nothing is dirty (a store's close-time work is for writers), so the
+	 * kernel need not send FLUSH (FOPEN_NOFLUSH).
+	 */
+	if ((fi->flags & O_ACCMODE) == O_RDONLY && !(fi->flags & O_TRUNC))
+		fi->noflush = 1;
 }
 
 /*
@@ -570,6 +613,16 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 	int err;
 
 	op_begin(req, FUSE_OPEN);
+	if (fs->cfg->kernel_open) {
+		/*
+		 * The kernel's no-open mode: after this ENOSYS it opens and closes
+		 * every regular file of the mount itself (no OPEN, no RELEASE), with
+		 * FOPEN_KEEP_CACHE; permissions are the kernel's (default_permissions,
+		 * or only the mounting user).  Not an error: not counted as one.
+		 */
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	if (read_only(req) && ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))) {
 		reply_err(req, EROFS);
@@ -724,17 +777,18 @@ static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 	struct fs *fs = req_fs(req);
 	struct file_handle_state *h = fhs(fi);
 	struct stats *st = &fs->stats;
+	struct inode *ino;
 	struct stat sb;
+	int fd, owned;
 
 	op_begin(req, FUSE_READ);
 	if (off < 0) {
 		reply_err(req, EINVAL);
 		return;
 	}
-	if (h->direct && fs->be.ops->read_file) {
+	if (h && h->direct && fs->be.ops->read_file) {
 		/* not every byte is local: the backend fetches what is missing */
 		struct backend_read_ref ref = { 0 };
-		struct inode *ino;
 		char *data;
 		ssize_t n;
 
@@ -753,34 +807,52 @@ static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 			ref.put(&ref);
 		return;
 	}
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	fd = io_fd(fs, ino, fi, 0, &owned);
+	if (fd < 0) {
+		reply_err(req, fd);
+		return;
+	}
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = h->fd;
+	buf.buf[0].fd = fd;
 	buf.buf[0].pos = off;
 	/* count what the reply will carry: up to EOF */
-	if (!fstat(h->fd, &sb) && sb.st_size > off)
+	if (!fstat(fd, &sb) && sb.st_size > off)
 		stats_add(&st->bytes_read_backend,
 			  (uint64_t)sb.st_size - (uint64_t)off < size ? (uint64_t)(sb.st_size - off) :
 									   size);
 	stats_add(&st->reads_backend, 1);
 	fuse_reply_data(req, &buf, 0);
+	put_io_fd(fd, owned);
 }
 
 static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *in, off_t off,
 			 struct fuse_file_info *fi)
 {
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+	int fd, owned;
 	ssize_t n;
 
 	op_begin(req, FUSE_WRITE);
-	(void)nodeid;
 	if (off < 0) {
 		reply_err(req, EINVAL);
 		return;
 	}
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	fd = io_fd(fs, ino, fi, 1, &owned);
+	if (fd < 0) {
+		reply_err(req, fd);
+		return;
+	}
+	if (!fi->fh)
+		kstate_drop_attr(fs->ks, nodeid); /* no open accounted it as a writer */
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = fhs(fi)->fd;
+	out.buf[0].fd = fd;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in, 0);
+	put_io_fd(fd, owned);
 	if (n < 0) {
 		reply_err(req, (int)n);
 		return;
@@ -797,6 +869,16 @@ static void op_flush(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *f
 	int fd;
 
 	op_begin(req, FUSE_FLUSH);
+	if (fs->cfg->kernel_open) {
+		/*
+		 * Opens do not reach the daemon, so closes need not either: after
+		 * this ENOSYS the kernel sends no FLUSH on this connection.  The local
+		 * store's close-time work (NFS flushes) happens when the daemon closes
+		 * its descriptor, or at fsync.  Not an error: not counted as one.
+		 */
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	if (fs->be.ops->flush_file) {
 		GET_INODE_OR_REPLY(ino, req, nodeid);
 		reply_err(req, fs->be.ops->flush_file(&fs->be, ino, h->priv, h->fd));
@@ -833,16 +915,21 @@ static void op_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync, struct fus
 	struct fs *fs = req_fs(req);
 	struct file_handle_state *h = fhs(fi);
 	struct inode *ino;
-	int err = 0;
+	int err = 0, fd, owned;
 
 	op_begin(req, FUSE_FSYNC);
-	if ((datasync ? fdatasync(h->fd) : fsync(h->fd)))
-		err = -errno;
-	if (!err && fs->be.ops->flush_file) {
-		/* durable means durable in the store */
-		GET_INODE_OR_REPLY(ino, req, nodeid);
-		err = fs->be.ops->flush_file(&fs->be, ino, h->priv, h->fd);
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	fd = io_fd(fs, ino, fi, 0, &owned);
+	if (fd < 0) {
+		reply_err(req, fd);
+		return;
 	}
+	if ((datasync ? fdatasync(fd) : fsync(fd)))
+		err = -errno;
+	put_io_fd(fd, owned);
+	if (!err && h && fs->be.ops->flush_file)
+		/* durable means durable in the store */
+		err = fs->be.ops->flush_file(&fs->be, ino, h->priv, h->fd);
 	reply_err(req, err);
 }
 
@@ -1094,8 +1181,11 @@ static void op_access(fuse_req_t req, fuse_ino_t nodeid, int mask)
 static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off, off_t len,
 			 struct fuse_file_info *fi)
 {
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+	int fd, owned, err = 0;
+
 	op_begin(req, FUSE_FALLOCATE);
-	(void)nodeid;
 	if (read_only(req)) {
 		reply_err(req, EROFS);
 		return;
@@ -1104,26 +1194,52 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off,
 		reply_err(req, EINVAL);
 		return;
 	}
-	reply_err(req, fallocate(fhs(fi)->fd, mode, off, len) ? errno : 0);
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	fd = io_fd(fs, ino, fi, 1, &owned);
+	if (fd < 0) {
+		reply_err(req, fd);
+		return;
+	}
+	if (fallocate(fd, mode, off, len))
+		err = -errno;
+	put_io_fd(fd, owned);
+	reply_err(req, err);
 }
 
 static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			       struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
 			       struct fuse_file_info *fi_out, size_t len, int flags)
 {
+	struct fs *fs = req_fs(req);
+	struct inode *in, *out;
+	int fd_in, fd_out, own_in, own_out;
 	ssize_t n;
 
 	op_begin(req, FUSE_COPY_FILE_RANGE);
-	(void)ino_in;
-	(void)ino_out;
 	if (read_only(req)) {
 		reply_err(req, EROFS);
 		return;
 	}
-	n = copy_file_range(fhs(fi_in)->fd, &off_in, fhs(fi_out)->fd, &off_out, len,
-			    (unsigned int)flags);
+	GET_INODE_OR_REPLY(in, req, ino_in);
+	GET_INODE_OR_REPLY(out, req, ino_out);
+	fd_in = io_fd(fs, in, fi_in, 0, &own_in);
+	if (fd_in < 0) {
+		reply_err(req, fd_in);
+		return;
+	}
+	fd_out = io_fd(fs, out, fi_out, 1, &own_out);
+	if (fd_out < 0) {
+		put_io_fd(fd_in, own_in);
+		reply_err(req, fd_out);
+		return;
+	}
+	n = copy_file_range(fd_in, &off_in, fd_out, &off_out, len, (unsigned int)flags);
 	if (n < 0)
-		reply_err(req, errno);
+		n = -errno;
+	put_io_fd(fd_in, own_in);
+	put_io_fd(fd_out, own_out);
+	if (n < 0)
+		reply_err(req, (int)n);
 	else
 		fuse_reply_write(req, (size_t)n);
 }
@@ -1131,13 +1247,24 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 static void op_lseek(fuse_req_t req, fuse_ino_t nodeid, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+	int fd, owned;
 	off_t res;
 
 	op_begin(req, FUSE_LSEEK);
-	(void)nodeid;
-	res = lseek(fhs(fi)->fd, off, whence);
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	fd = io_fd(fs, ino, fi, 0, &owned);
+	if (fd < 0) {
+		reply_err(req, fd);
+		return;
+	}
+	res = lseek(fd, off, whence);
 	if (res < 0)
-		reply_err(req, errno);
+		res = -errno;
+	put_io_fd(fd, owned);
+	if (res < 0)
+		reply_err(req, (int)res);
 	else
 		fuse_reply_lseek(req, res);
 }
@@ -1191,12 +1318,14 @@ static void release_inode(struct inode *ino, void *arg)
 	free(ino->kname);
 	ino->kname = NULL;
 	kstate_drop_node(fs->ks, ino->nodeid);
+	handle_release_io(fs, ino);
 	fs->be.ops->release_inode(&fs->be, ino);
 }
 
 int fs_init(struct fs *fs, const struct config *cfg)
 {
 	struct backend_entry root;
+	struct rlimit lim;
 	int err;
 
 	memset(fs, 0, sizeof(*fs));
@@ -1208,6 +1337,10 @@ int fs_init(struct fs *fs, const struct config *cfg)
 	err = backend_open(&fs->be, cfg);
 	if (err)
 		return err;
+	fs->io_fd_budget = 1024;
+	if (!getrlimit(RLIMIT_NOFILE, &lim) && lim.rlim_cur != RLIM_INFINITY &&
+	    lim.rlim_cur / 4 > 1024)
+		fs->io_fd_budget = (long)(lim.rlim_cur / 4);
 	err = inode_table_init(&fs->inodes, release_inode, fs);
 	if (err)
 		goto out_backend;

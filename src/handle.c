@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "kstate.h"
 #include "log.h"
 
@@ -152,4 +153,42 @@ void handle_release(struct fs *fs, fuse_req_t req, struct inode *ino)
 	pthread_mutex_unlock(&ino->lock);
 	if (last)
 		inode_forget(&fs->inodes, ino, 0); /* frees it if the kernel forgot it */
+}
+
+int handle_io_fd(struct fs *fs, struct inode *ino, int write, int *owned)
+{
+	int fd, *slot = &ino->io_fd[write ? 1 : 0];
+
+	*owned = 0;
+	if (write && fs->cfg->read_only)
+		return -EROFS;
+	pthread_mutex_lock(&ino->lock);
+	fd = *slot;
+	if (fd < 0 && __atomic_add_fetch(&fs->io_fds, 1, __ATOMIC_RELAXED) <= fs->io_fd_budget) {
+		fd = fs->be.ops->open(&fs->be, ino, write ? O_RDWR : O_RDONLY);
+		if (fd >= 0)
+			*slot = fd;
+		else
+			__atomic_sub_fetch(&fs->io_fds, 1, __ATOMIC_RELAXED);
+	} else if (fd < 0) {
+		/* over budget: this request gets a descriptor of its own */
+		__atomic_sub_fetch(&fs->io_fds, 1, __ATOMIC_RELAXED);
+		fd = fs->be.ops->open(&fs->be, ino, write ? O_RDWR : O_RDONLY);
+		*owned = fd >= 0;
+	}
+	pthread_mutex_unlock(&ino->lock);
+	return fd;
+}
+
+void handle_release_io(struct fs *fs, struct inode *ino)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (ino->io_fd[i] < 0)
+			continue;
+		close(ino->io_fd[i]);
+		ino->io_fd[i] = -1;
+		__atomic_sub_fetch(&fs->io_fds, 1, __ATOMIC_RELAXED);
+	}
 }

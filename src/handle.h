@@ -38,4 +38,19 @@ int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_fi
  */
 void handle_release(struct fs *fs, fuse_req_t req, struct inode *ino);
 
+/*
+ * kernel_open (the kernel opens regular files without asking the daemon, so
+ * its I/O requests carry no handle): the descriptor to serve a request on
+ * @ino with, read-write when @write.  All such opens of an inode share one
+ * read-only descriptor, and one read-write descriptor once a write came,
+ * each opened by the first request that needs it and closed when the inode
+ * goes (handle_release_io()); past fs->io_fd_budget descriptors the request
+ * gets its own and *owned says the caller must close it.  Returns the fd or
+ * -errno.
+ */
+int handle_io_fd(struct fs *fs, struct inode *ino, int write, int *owned);
+
+/* Close @ino's shared kernel_open descriptor (the inode is being freed). */
+void handle_release_io(struct fs *fs, struct inode *ino);
+
 #endif

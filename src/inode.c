@@ -151,6 +151,7 @@ static struct inode *inode_new(const struct inode_key *key, mode_t type, int fd,
 	ino->fd = fd;
 	ino->handle = handle;
 	ino->backing_fd = -1;
+	ino->io_fd[0] = ino->io_fd[1] = -1;
 	ino->fp_backing_fd = -1;
 	pthread_mutex_init(&ino->lock, NULL);
 	return ino;

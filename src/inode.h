@@ -42,6 +42,13 @@ struct inode {
 	unsigned int nopen;   /* open file handles (inode->lock) */
 	int backing_id;       /* passthrough backing id shared by all opens, 0 if none */
 	int backing_fd;       /* the fd registered as backing file, -1 if none */
+	/*
+	 * kernel_open: the descriptors that I/O of opens the daemon never saw
+	 * goes to (inode->lock), -1 if none: [0] read-only, [1] read-write (only
+	 * once the mount wrote the file, so a file merely read is never held
+	 * open for writing, which would make exec(2) of it fail with ETXTBSY)
+	 */
+	int io_fd[2];
 	int watch_wd;         /* directories: inotify watch descriptor, 0 if none (inode->lock) */
 	uint64_t ctime_ns;    /* ctime in the last attributes given to the kernel (atomic) */
 	/* fast path (inode->lock): the one dentry map entry naming this node */

@@ -125,7 +125,8 @@ static int cmd_mount(int argc, char **argv, int helper)
 	}
 	if (config_set_source(&cfg, pos[0]) || config_set_mountpoint(&cfg, pos[1]))
 		return 1;
-	config_finish(&cfg);
+	if (config_finish(&cfg))
+		return 1;
 	log_set_debug(cfg.debug);
 	return daemon_mount(&cfg);
 }

@@ -48,6 +48,8 @@ check "attr_timeout=-1" expect_bad attr_timeout "$M" mount "$S" "$M" -o attr_tim
 check "threads=0" expect_bad threads "$M" mount "$S" "$M" -o threads=0
 check "threads=abc" expect_bad threads "$M" mount "$S" "$M" -o threads=abc
 check "passthrough=maybe" expect_bad passthrough "$M" mount "$S" "$M" -o passthrough=maybe
+check "kernel_open with passthrough=on" expect_bad kernel_open "$M" mount "$S" "$M" -o kernel_open=on,passthrough=on
+check "kernel_open=maybe" expect_bad kernel_open "$M" mount "$S" "$M" -o kernel_open=maybe
 check "umount of a directory that is not mounted" expect_bad "$M" "$M" umount "$M"
 check "unknown subcommand" expect_bad nosuchcmd - nosuchcmd
 

@@ -23,5 +23,9 @@ threads=1
 threads=1,passthrough=off
 default_permissions
 default_permissions,passthrough=off
+kernel_open=on
+kernel_open=on,entry_timeout=0,attr_timeout=0,negative_timeout=0
+kernel_open=on,default_permissions,threads=1
+profile=dataset
 LIST
 finish

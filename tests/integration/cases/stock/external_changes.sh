@@ -31,6 +31,10 @@ eventually() {
 
 echo "two, longer" >"$T/src/dir/file"
 eventually "content and size change" '[ "$(cat "$T/mnt/dir/file")" = "two, longer" ]'
+# same size: only the watcher's invalidation can drop the cached pages
+printf 'TWO, LONGER\n' >"$T/src/dir/file.tmp" && touch -r "$T/src/dir/file" "$T/src/dir/file.tmp"
+cat "$T/src/dir/file.tmp" >"$T/src/dir/file" && rm "$T/src/dir/file.tmp"
+eventually "same-size content change" '[ "$(cat "$T/mnt/dir/file")" = "TWO, LONGER" ]'
 echo new >"$T/src/dir/new"
 eventually "create over a cached negative entry" '[ "$(cat "$T/mnt/dir/new" 2>/dev/null)" = new ]'
 eventually "create shows in the listing" 'ls "$T/mnt/dir" | grep -qx new'
