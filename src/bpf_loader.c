@@ -93,34 +93,45 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 }
 
 /*
- * Can BPF attach to the running kernel's tracepoint @name?  Under
- * CONFIG_BPF_EVENTS every tracepoint leaves a btf_trace_<name> typedef in
- * the kernel's BTF (include/trace/bpf_probe.h): in vmlinux's, or in the
- * fuse module's when fuse is a module.  tests/integration/lib/stats.sh probes
- * the same.  Returns 1, 0, or -errno when the kernel has no BTF at all.
+ * Can BPF attach to the running kernel's fuse_request_send/end tracepoints?
+ * Under CONFIG_BPF_EVENTS every tracepoint leaves a btf_trace_<name> typedef
+ * in the kernel's BTF (include/trace/bpf_probe.h): in vmlinux's, or in the
+ * fuse module's when fuse is a module.  tests/integration/lib/stats.sh
+ * probes the same.  Returns 0, or -errno with the cause in @why.
  */
-static int trace_probe_tracepoint(const char *name)
+static int trace_probe(char *why, unsigned int whylen)
 {
-	struct btf *vmlinux, *mod;
-	char tname[64];
-	int found;
+	static const char *const tps[] = { "btf_trace_fuse_request_send",
+					   "btf_trace_fuse_request_end" };
+	struct btf *vmlinux, *mod = NULL;
+	unsigned int i;
+	int err = 0;
 
-	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
 	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux) {
-		found = -errno;
-		return found ? found : -ENOENT;
+		err = errno ? -errno : -ENOENT;
+		if (access("/sys/kernel/btf/vmlinux", F_OK))
+			snprintf(why, whylen, "the kernel exposes no BTF (no /sys/kernel/btf/vmlinux), "
+				 "which the CO-RE programs need");
+		else
+			snprintf(why, whylen, "cannot read the kernel's BTF: %s", strerror(-err));
+		return err;
 	}
-	found = btf__find_by_name_kind(vmlinux, tname, BTF_KIND_TYPEDEF) >= 0;
-	if (!found) {
-		mod = btf__load_module_btf("fuse", vmlinux);
-		if (mod) {
-			found = btf__find_by_name_kind(mod, tname, BTF_KIND_TYPEDEF) >= 0;
-			btf__free(mod);
-		}
+	for (i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		if (btf__find_by_name_kind(vmlinux, tps[i], BTF_KIND_TYPEDEF) >= 0)
+			continue;
+		if (!mod)
+			mod = btf__load_module_btf("fuse", vmlinux);
+		if (mod && btf__find_by_name_kind(mod, tps[i], BTF_KIND_TYPEDEF) >= 0)
+			continue;
+		err = -ENOENT;
+		snprintf(why, whylen, "the kernel has no tracepoint '%s' (no %s in its BTF)",
+			 tps[i] + strlen("btf_trace_"), tps[i]);
+		break;
 	}
+	btf__free(mod);
 	btf__free(vmlinux);
-	return found;
+	return err;
 }
 
 /* "<what>: <strerror> (verifier: <verdict>)", else "(libbpf: <first warning>)" */
@@ -138,29 +149,19 @@ static void trace_why_failed(char *why, unsigned int whylen, const char *what, i
 
 int trace_open(struct trace **out, uint32_t conn, char *why, unsigned int whylen)
 {
-	static const char *const tps[] = { "fuse_request_send", "fuse_request_end" };
 	struct trace *t;
-	unsigned int i;
 	int err;
 
 	*out = NULL;
 	libbpf_set_print(libbpf_print);
-	for (i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
-		err = trace_probe_tracepoint(tps[i]);
-		if (err < 0) {
-			snprintf(why, whylen, "the kernel exposes no BTF (/sys/kernel/btf/vmlinux: "
-				 "%s), which the CO-RE programs need", strerror(-err));
-			return err;
-		}
-		if (!err) {
-			snprintf(why, whylen, "the kernel has no tracepoint '%s' (no "
-				 "btf_trace_%s in its BTF)", tps[i], tps[i]);
-			return -ENOENT;
-		}
-	}
+	err = trace_probe(why, whylen);
+	if (err)
+		return err;
 	t = calloc(1, sizeof(*t));
-	if (!t)
+	if (!t) {
+		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
+	}
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		err = -EINVAL;

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # BPF request counting attaches without tracefs (raw tracepoints), the mount's
-# status line says so (or names the cause when it cannot), and each mount
-# counts only its own connection's requests: two mounts side by side, requests
-# on one leave the other's BPF counts alone.
+# status line says so (or names the cause when it cannot: checked with the
+# kernel's BTF hidden in a private mount namespace), and each mount counts
+# only its own connection's requests: two mounts side by side, requests on one
+# leave the other's BPF counts alone.
 set -eu
 . "$(dirname "$0")/../../lib/common.sh"
 . "$IT_DIR/lib/stats.sh"
@@ -69,4 +70,30 @@ j = json.loads(subprocess.check_output([sys.argv[1], "stats", sys.argv[2], "--js
 assert j["request_source"] == "daemon" and j["bpf_off_reason"] == "off by option", j
 PY
 bpfuse_umount "$T/c"
+
+# A kernel without BTF, as the daemon sees it in a private mount namespace
+# where /sys/kernel/btf is an empty tmpfs: the mount serves, and its status
+# line and stats name that cause, not a kernel version.
+mkdir -p "$T/d"
+rc=0
+unshare -m --propagation private bash -c '
+	set -eu
+	bpfuse=$1 src=$2 mnt=$3
+	mount -t tmpfs -o size=64k,mode=0755 bpfuse-test-nobtf /sys/kernel/btf
+	out=$(timeout 60 "$bpfuse" mount "$src" "$mnt" -o passthrough=off 2>&1)
+	trap "timeout 60 \"$bpfuse\" umount \"$mnt\" || umount -l \"$mnt\"" EXIT
+	echo "$out"
+	cat "$mnt/f1" >/dev/null
+	"$bpfuse" stats "$mnt" --json
+' _ "$BPFUSE" "$T/src" "$T/d" >"$T/nobtf.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "mount without BTF: exit $rc: $(cat "$T/nobtf.out")"
+why="the kernel exposes no BTF (no /sys/kernel/btf/vmlinux), which the CO-RE programs need"
+grep -qF "BPF tracing unavailable: $why," "$T/nobtf.out" ||
+	fail "without BTF the status line does not name the cause: $(head -n 1 "$T/nobtf.out")"
+tail -n 1 "$T/nobtf.out" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["request_source"] == "daemon" and j["bpf_off_reason"] == sys.argv[1], j
+assert j["ops"]["READ"]["daemon_requests"] >= 1, j["ops"]
+' "$why" || fail "without BTF: the stats do not give the cause or lack the daemon counts"
 finish
