@@ -111,8 +111,8 @@ static int trace_probe(char *why, unsigned int whylen)
 	if (!vmlinux) {
 		err = errno ? -errno : -ENOENT;
 		if (access("/sys/kernel/btf/vmlinux", F_OK))
-			snprintf(why, whylen, "the kernel exposes no BTF (no /sys/kernel/btf/vmlinux), "
-				 "which the CO-RE programs need");
+			snprintf(why, whylen, "the kernel exposes no BTF (no "
+				 "/sys/kernel/btf/vmlinux), which the CO-RE programs need");
 		else
 			snprintf(why, whylen, "cannot read the kernel's BTF: %s", strerror(-err));
 		return err;
