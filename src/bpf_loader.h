@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * bpf_loader.h - lifecycle of the BPF tracing programs (bpf/trace):
- * open -> set the connection to watch -> load -> attach, and reading their
- * maps back.  Failure is never fatal to the mount: the reason is kept and
- * reported by the stats.
+ * probe the kernel's BTF for the tracepoints -> open -> set the connection
+ * to watch -> load -> attach as raw tracepoints (no tracefs needed), and
+ * reading their maps back.  Failure is never fatal to the mount: the reason,
+ * as the kernel reported it, is kept and shown by the mount's status line
+ * and the stats.
  */
 #ifndef BPFUSE_BPF_LOADER_H
 #define BPFUSE_BPF_LOADER_H
@@ -14,7 +16,12 @@
 
 struct trace;
 
-/* Attach to the FUSE connection @conn (the minor of the mount's st_dev). */
+/*
+ * Attach to the FUSE connection @conn (fuse_conn->dev: the mount's st_dev,
+ * whose major is 0).  Returns 0, or -errno with one line in @why naming the
+ * cause (no BTF, no such tracepoint, the load or attach error with libbpf's
+ * first warning).
+ */
 int trace_open(struct trace **out, uint32_t conn, char *why, unsigned int whylen);
 void trace_close(struct trace *t);
 

@@ -137,6 +137,8 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 	memset(rt, 0, sizeof(*rt));
 	if (mountinfo_find_bpfuse(cfg->mountpoint, &dev) <= 0) {
 		pr_warn("cannot find the new mount in the mount table; no stats");
+		snprintf(fs->trace_why, sizeof(fs->trace_why),
+			 "the mount's connection id is unknown (not in the mount table)");
 		return;
 	}
 	fs->conn = minor(dev);

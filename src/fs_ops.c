@@ -277,11 +277,13 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	if (fs->cfg->passthrough && !fs->passthrough && !fs->cfg->kernel_open)
 		pr_warn("passthrough off: %s", fs->passthrough_why);
 	snprintf(status, sizeof(status),
-		 "mounted %s on %s (passthrough %s, BPF tracing %s, in-kernel fast path %s%s%s)",
+		 "mounted %s on %s (passthrough %s, BPF tracing %s%s%s, in-kernel fast path %s%s%s)",
 		 fs->cfg->source_spec, fs->cfg->mountpoint,
 		 fs->passthrough ? "on" : fs->cfg->kernel_open ? "off: files open in the kernel" :
 		 fs->cfg->passthrough ? "unavailable" : "off by option",
 		 fs->trace ? "on" : fs->cfg->trace ? "unavailable" : "off by option",
+		 fs->trace || !fs->cfg->trace ? "" : ": ",
+		 fs->trace || !fs->cfg->trace ? "" : fs->trace_why,
 		 fs->ks ? "on" : "off", fs->ks ? "" : ": ", fs->ks ? "" : fs->fastpath_why);
 	if (fs->on_init)
 		fs->on_init(fs, status);

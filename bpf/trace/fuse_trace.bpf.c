@@ -1,51 +1,68 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fuse_trace.bpf.c - count one FUSE connection's requests per opcode and
- * histogram their round-trip latency, from the fuse/fuse_request_send and
- * fuse/fuse_request_end tracepoints (Linux >= 6.16 has them; fentry/kprobes
- * are not needed, which matters on kernels that refuse tracing programs).
+ * histogram their round-trip latency, from the fuse_request_send and
+ * fuse_request_end tracepoints, attached as raw tracepoints.
  *
- * The tracepoint records are declared here with preserve_access_index, so
- * libbpf relocates every field access against the running kernel's BTF
- * (CO-RE): a kernel that moves a field still loads correctly, and one that
- * lacks the tracepoint fails to load, which the daemon reports.
+ * Raw tracepoints attach by name (BPF_RAW_TRACEPOINT_OPEN): no tracefs, no
+ * fentry or tp_btf (tracing programs, which some kernels refuse with EPERM
+ * while they load raw_tracepoint programs), no kprobes.  Their arguments are
+ * the tracepoint's TP_PROTO, in fs/fuse/fuse_trace.h of Linux 6.18:
+ * TP_PROTO(const struct fuse_req *req) for both events.  The programs read
+ * the fields the tracepoint records itself (TP_fast_assign: connection =
+ * req->fm->fc->dev, req->in.h.unique/opcode, req->out.h.error).
+ *
+ * The kernel structs are declared here with only the fields read, and
+ * preserve_access_index: libbpf relocates every access against the running
+ * kernel's BTF (CO-RE; vmlinux, or the fuse module's BTF when fuse is a
+ * module), so the object builds without the build host's kernel headers or
+ * BTF and loads on any kernel whose BTF has these fields.  A kernel without
+ * the tracepoints fails to attach, one whose structs lack a field fails to
+ * load; src/bpf_loader.c names which.
  */
 #include <linux/bpf.h>
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 
 #include "bpfuse/trace_abi.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The connection to watch: the minor of the mount's st_dev (set before load). */
+/* The connection to watch: fuse_conn->dev, the mount's st_dev (set before load). */
 const volatile __u32 target_conn = 0;
 
-struct trace_entry___bpfuse {
-	unsigned short type;
-	unsigned char flags;
-	unsigned char preempt_count;
-	int pid;
-} __attribute__((preserve_access_index));
-
-/* The kernel declares opcode as enum fuse_opcode; CO-RE matches enums with enums only. */
-enum fuse_opcode___bpfuse { FUSE_OPCODE___BPFUSE_UNUSED = 0 };
-
-struct trace_event_raw_fuse_request_send {
-	struct trace_entry___bpfuse ent;
-	__u32 connection;
-	__u64 unique;
-	enum fuse_opcode___bpfuse opcode;
+/* include/uapi/linux/fuse.h (the kernel's copy, relocated like the rest) */
+struct fuse_in_header___bpfuse {
 	__u32 len;
+	__u32 opcode;
+	__u64 unique;
 } __attribute__((preserve_access_index));
 
-struct trace_event_raw_fuse_request_end {
-	struct trace_entry___bpfuse ent;
-	__u32 connection;
-	__u64 unique;
+struct fuse_out_header___bpfuse {
 	__u32 len;
 	__s32 error;
+	__u64 unique;
+} __attribute__((preserve_access_index));
+
+/* fs/fuse/fuse_i.h */
+struct fuse_conn___bpfuse {
+	__u32 dev; /* dev_t */
+} __attribute__((preserve_access_index));
+
+struct fuse_mount___bpfuse {
+	struct fuse_conn___bpfuse *fc;
+} __attribute__((preserve_access_index));
+
+struct fuse_req___bpfuse {
+	struct {
+		struct fuse_in_header___bpfuse h;
+	} in;
+	struct {
+		struct fuse_out_header___bpfuse h;
+	} out;
+	struct fuse_mount___bpfuse *fm;
 } __attribute__((preserve_access_index));
 
 struct {
@@ -90,20 +107,20 @@ static __always_inline __u32 log2_bucket(__u64 us)
 	return b < TRACE_LAT_BUCKETS ? b : TRACE_LAT_BUCKETS - 1;
 }
 
-SEC("tracepoint/fuse/fuse_request_send")
-int on_send(struct trace_event_raw_fuse_request_send *ctx)
+SEC("raw_tp/fuse_request_send")
+int BPF_PROG(on_send, const struct fuse_req___bpfuse *req)
 {
 	struct trace_inflight fl = {};
 	struct trace_op_stats *st;
 	__u64 unique;
 	__u32 op;
 
-	if (BPF_CORE_READ(ctx, connection) != target_conn)
+	if (BPF_CORE_READ(req, fm, fc, dev) != target_conn)
 		return 0;
-	op = (__u32)BPF_CORE_READ(ctx, opcode);
+	op = BPF_CORE_READ(req, in.h.opcode);
 	if (op >= TRACE_MAX_OPCODE)
 		op = 0;
-	unique = BPF_CORE_READ(ctx, unique);
+	unique = BPF_CORE_READ(req, in.h.unique);
 	st = bpf_map_lookup_elem(&op_stats, &op);
 	if (st)
 		st->sent++;
@@ -113,17 +130,17 @@ int on_send(struct trace_event_raw_fuse_request_send *ctx)
 	return 0;
 }
 
-SEC("tracepoint/fuse/fuse_request_end")
-int on_end(struct trace_event_raw_fuse_request_end *ctx)
+SEC("raw_tp/fuse_request_end")
+int BPF_PROG(on_end, const struct fuse_req___bpfuse *req)
 {
 	struct trace_inflight *fl;
 	struct trace_op_stats *st;
 	__u64 unique, ns;
 	__u32 op;
 
-	if (BPF_CORE_READ(ctx, connection) != target_conn)
+	if (BPF_CORE_READ(req, fm, fc, dev) != target_conn)
 		return 0;
-	unique = BPF_CORE_READ(ctx, unique);
+	unique = BPF_CORE_READ(req, in.h.unique);
 	fl = bpf_map_lookup_elem(&inflight, &unique);
 	if (!fl)
 		return 0; /* sent before we attached, or evicted */
@@ -136,7 +153,7 @@ int on_end(struct trace_event_raw_fuse_request_end *ctx)
 	if (!st)
 		return 0;
 	st->done++;
-	if (BPF_CORE_READ(ctx, error))
+	if (BPF_CORE_READ(req, out.h.error))
 		st->errors++;
 	st->lat_sum_ns += ns;
 	op = log2_bucket(ns / 1000);

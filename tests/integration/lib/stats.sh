@@ -21,15 +21,32 @@ print(get(b) - get(a))
 PY
 }
 
-# need_bpf_stats MNT: skip when the kernel has no fuse tracepoints; fail when
-# it has them but the mount is not counting with BPF
+# kernel_has_bpf_tracepoint NAME: the running kernel has tracepoint NAME and
+# can attach BPF programs to it: its BTF (vmlinux's, or the fuse module's when
+# fuse is a module) has the btf_trace_NAME typedef that include/trace/bpf_probe.h
+# defines for every tracepoint under CONFIG_BPF_EVENTS.  The daemon probes the same.
+kernel_has_bpf_tracepoint() {
+	local f
+	for f in /sys/kernel/btf/vmlinux /sys/kernel/btf/fuse; do
+		[ -r "$f" ] && grep -qa "btf_trace_$1" "$f" && return 0
+	done
+	return 1
+}
+
+# need_bpf_stats MNT: the mount counts requests with BPF.  Skip (with the
+# cause, read from the kernel) when the kernel lacks what the raw tracepoint
+# programs need: BTF for their CO-RE relocations, or the fuse_request_send/end
+# tracepoints.  Otherwise a mount that does not count with BPF fails the case,
+# with the reason the daemon gives.
 need_bpf_stats() {
-	local src
-	src=$("$BPFUSE" stats "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["request_source"])')
-	if [ "$src" != bpf ]; then
-		[ -e /sys/kernel/tracing/events/fuse/fuse_request_send ] ||
-			[ -e /sys/kernel/debug/tracing/events/fuse/fuse_request_send ] ||
-			skip "this kernel has no fuse tracepoints (needs Linux >= 6.16)"
-		fail "the kernel has fuse tracepoints but the mount does not count with BPF"
-	fi
+	local src tp
+	src=$("$BPFUSE" stats "$1" --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["request_source"], j.get("bpf_off_reason") or "", sep="\t")')
+	[ "${src%%$'\t'*}" = bpf ] && return 0
+	[ -e /sys/kernel/btf/vmlinux ] ||
+		skip "the kernel exposes no BTF (no /sys/kernel/btf/vmlinux), which the BPF request counters need"
+	for tp in fuse_request_send fuse_request_end; do
+		kernel_has_bpf_tracepoint $tp ||
+			skip "the kernel has no tracepoint $tp for BPF (no btf_trace_$tp in its BTF)"
+	done
+	fail "the kernel has the fuse_request_send/end tracepoints but the mount does not count with BPF: ${src#*$'\t'}"
 }
