@@ -1271,6 +1271,22 @@ static void op_lseek(fuse_req_t req, fuse_ino_t nodeid, off_t off, int whence,
 		fuse_reply_lseek(req, res);
 }
 
+/*
+ * No ioctl is forwarded to the source.  The kernel sends every ioctl it does
+ * not handle itself, e.g. the TCGETS of isatty() that CPython's open() makes
+ * on each file it opens, and it does not remember an ENOSYS: answer what a
+ * local filesystem answers for an ioctl it does not know, at once.
+ */
+static void op_ioctl(fuse_req_t req, fuse_ino_t nodeid, unsigned int cmd, void *arg,
+		     struct fuse_file_info *fi, unsigned int flags, const void *in_buf,
+		     size_t in_bufsz, size_t out_bufsz)
+{
+	(void)nodeid, (void)cmd, (void)arg, (void)fi, (void)flags, (void)in_buf, (void)in_bufsz,
+		(void)out_bufsz;
+	op_begin(req, FUSE_IOCTL);
+	fuse_reply_err(req, ENOTTY); /* the answer, not a failure of the daemon */
+}
+
 const struct fuse_lowlevel_ops fs_ops = {
 	.init = op_init,
 	.lookup = op_lookup,
@@ -1308,6 +1324,7 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.fallocate = op_fallocate,
 	.copy_file_range = op_copy_file_range,
 	.lseek = op_lseek,
+	.ioctl = op_ioctl,
 };
 
 static void release_inode(struct inode *ino, void *arg)
