@@ -19,7 +19,7 @@ find_package(Threads REQUIRED)
 pkg_check_modules(BPFUSE_S3_DEPS REQUIRED IMPORTED_TARGET libcurl libcrypto libxml-2.0 zlib)
 
 set(BPFUSE_S3_SOURCES)
-foreach(m s3_sign s3_cred s3_xml s3_http s3_client cache)
+foreach(m s3_sign s3_cred s3_xml s3_http s3_client cache cache_scrub)
   if(EXISTS ${CMAKE_SOURCE_DIR}/src/${m}.c)
     list(APPEND BPFUSE_S3_SOURCES src/${m}.c)
   endif()

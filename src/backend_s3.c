@@ -65,6 +65,7 @@
 #include "backend.h"
 #include "backend_s3.h"
 #include "cache.h"
+#include "cache_scrub.h"
 #include "config.h"
 #include "fs.h"
 #include "log.h"
@@ -510,6 +511,7 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 		return err;
 	}
 	sb->block_size = cache_block_size(sb->cache);
+	sb->scrub_rate = cfg->scrub_rate_bytes;
 	if ((size_t)snprintf(sb->staging, sizeof(sb->staging), "%.*s/staging", PATH_MAX - 16,
 			     cfg->cache_dir) >= sizeof(sb->staging))
 		return -ENAMETOOLONG;
@@ -556,6 +558,7 @@ void backend_s3_close(struct backend *be)
 	if (sb->cache && sb->c)
 		s3_stage_close_all(sb);
 	s3_inval_destroy(sb);
+	cache_scrub_stop(sb->scrub);
 	if (sb->cache)
 		cache_close(sb->cache);
 	s3_client_free(sb->c);

@@ -21,6 +21,7 @@
 #include "backend.h"
 #include "backend_s3.h"
 #include "cache.h"
+#include "cache_scrub.h"
 #include "config.h"
 #include "fs.h"
 #include "log.h"
@@ -42,6 +43,26 @@ static void object_cache_key(struct s3be *sb, const char *key, const char *etag,
 	cache_key(parts, 4, out);
 }
 
+/*
+ * The scrub thread starts with the first open, as the fetch threads do: the backend is
+ * opened before the daemon forks, and threads do not survive a fork.
+ */
+static void scrub_ensure(struct s3be *sb)
+{
+	int err;
+
+	if (__atomic_load_n(&sb->scrub_started, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&sb->fetch_lock);
+	if (!sb->scrub_started && !sb->stop) {
+		err = cache_scrub_start(&sb->scrub, sb->cache, sb->scrub_rate, 60);
+		if (err)
+			pr_warn("cache scrub not started: %s", strerror(-err));
+		__atomic_store_n(&sb->scrub_started, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&sb->fetch_lock);
+}
+
 void s3_sync_cache_stats(struct s3be *sb)
 {
 	struct cache_stats cs;
@@ -52,6 +73,8 @@ void s3_sync_cache_stats(struct s3be *sb)
 	__atomic_store_n(&sb->stats->cache_disk_errors, cs.disk_errors, __ATOMIC_RELAXED);
 	__atomic_store_n(&sb->stats->cache_bytes, cs.bytes, __ATOMIC_RELAXED);
 	__atomic_store_n(&sb->stats->cache_entries, cs.entries, __ATOMIC_RELAXED);
+	__atomic_store_n(&sb->stats->cache_changed_behind, cs.changed_behind, __ATOMIC_RELAXED);
+	__atomic_store_n(&sb->stats->cache_scrubbed_bytes, cs.scrubbed_bytes, __ATOMIC_RELAXED);
 }
 
 /* Copy the uploaded staging file into the cache under its new ETag (best effort). */
@@ -420,6 +443,7 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 		err = -ENOMEM;
 		goto out_free;
 	}
+	scrub_ensure(sb);
 	object_cache_key(sb, n->key, o->etag, key);
 	memcpy(o->ckey, key, sizeof(o->ckey));
 	err = cache_lookup(sb->cache, key, (uint64_t)o->size, CACHE_CREATE, &o->e);

@@ -84,6 +84,9 @@ struct inflight {
 struct s3be {
 	struct s3_client *c;
 	struct cache *cache;
+	struct cache_scrub *scrub;    /* background CRC scrub of the cache, NULL when off */
+	uint64_t scrub_rate;          /* its bytes per second; started by the first open */
+	int scrub_started;            /* fetch_lock; read unlocked as a hint */
 	char bucket[256];
 	char prefix[1024];       /* "" or "dir/" */
 	char endpoint[512];

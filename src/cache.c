@@ -69,6 +69,14 @@ struct cache_entry {
 	struct cache_entry *hnext;   /* hash chain */
 	struct cache_entry *prev, *next; /* LRU list: c->lru_head is the most recent */
 	int doomed;                  /* cache_remove_later(): goes with its last ref and pin */
+	/*
+	 * The data file as last seen by this process (while loaded): its inode, size and
+	 * ctime after our own last change to it.  A later stat that differs means something
+	 * else changed or replaced the file, so nothing of it is known good any more.
+	 */
+	uint64_t fp_ino, fp_size;
+	int64_t fp_ctime_ns;
+	uint64_t scrub_pass;         /* the scrub pass that last verified it */
 };
 
 struct cache {
@@ -83,6 +91,7 @@ struct cache {
 	int index_fd;
 	int lock_fd;                 /* flock'd: one process per cache dir */
 	struct cache_stats st;       /* entries and bytes live here too */
+	uint64_t scrub_pass;         /* cache_scrub_step(): the pass in progress, from 1 */
 };
 
 /* ---- CRC32C ---------------------------------------------------------------------------- */
@@ -659,9 +668,52 @@ static void entry_read_meta(struct cache *c, struct cache_entry *e)
 	}
 }
 
-static int entry_load_locked(struct cache *c, struct cache_entry *e)
+/* A new (or lost) data file: a sparse file of the object's size, made aside.  fd or -errno. */
+static int data_file_create(struct cache *c, struct cache_entry *e)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
+	int fd, err;
+
+	entry_path(c, e->key, "data", path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s/objects/%.2s", c->root, e->key);
+	err = mkdir_0700(tmp);
+	snprintf(tmp, sizeof(tmp), "%s/objects/%.2s/%.2s", c->root, e->key, e->key + 2);
+	if (!err)
+		err = mkdir_0700(tmp);
+	if (err)
+		return disk_err(c, err);
+	fd = tmp_file(c, tmp, sizeof(tmp));
+	if (fd < 0)
+		return disk_err(c, fd);
+	if (ftruncate(fd, (off_t)e->size) || rename(tmp, path)) {
+		err = disk_err(c, -errno);
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
+	return fd;
+}
+
+static int64_t ctime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
+}
+
+/* Record the data file as it is now, after a change of our own.  Caller holds c->lock. */
+static void fingerprint_locked(struct cache_entry *e)
+{
+	struct stat st;
+
+	if (e->fd < 0 || fstat(e->fd, &st))
+		return;
+	e->fp_ino = st.st_ino;
+	e->fp_size = (uint64_t)st.st_size;
+	e->fp_ctime_ns = ctime_ns(&st);
+}
+
+static int entry_load_locked(struct cache *c, struct cache_entry *e)
+{
+	char path[PATH_MAX];
 	uint64_t old_bytes = e->bytes;
 	struct stat st;
 	int fd, err;
@@ -688,25 +740,9 @@ static int entry_load_locked(struct cache *c, struct cache_entry *e)
 			err = disk_err(c, -errno);
 			goto out_free;
 		}
-		/* a new (or lost) data file: a sparse file of the object's size, made aside */
-		snprintf(tmp, sizeof(tmp), "%s/objects/%.2s", c->root, e->key);
-		err = mkdir_0700(tmp);
-		snprintf(tmp, sizeof(tmp), "%s/objects/%.2s/%.2s", c->root, e->key, e->key + 2);
-		if (!err)
-			err = mkdir_0700(tmp);
-		if (err) {
-			disk_err(c, err);
-			goto out_free;
-		}
-		fd = tmp_file(c, tmp, sizeof(tmp));
+		fd = data_file_create(c, e);
 		if (fd < 0) {
-			err = disk_err(c, fd);
-			goto out_free;
-		}
-		if (ftruncate(fd, (off_t)e->size) || rename(tmp, path)) {
-			err = disk_err(c, -errno);
-			close(fd);
-			unlink(tmp);
+			err = fd;
 			goto out_free;
 		}
 		memset(e->bitmap, 0, (e->nblocks + 7) / 8);
@@ -718,6 +754,7 @@ static int entry_load_locked(struct cache *c, struct cache_entry *e)
 	}
 	e->fd = fd;
 	e->loaded = 1;
+	fingerprint_locked(e);
 	c->st.bytes += e->bytes - old_bytes;
 	return 0;
 
@@ -1144,6 +1181,7 @@ int cache_write_block(struct cache *c, struct cache_entry *e, uint64_t idx, cons
 	}
 	e->crcs[idx] = crc;
 	set_checked_locked(e, idx, 1);
+	fingerprint_locked(e);
 	e->dirty = 1;
 	touch_locked(c, e);
 	/* a complete object must survive a restart: it may back passthrough */
@@ -1170,16 +1208,22 @@ static void drop_block(struct cache *c, struct cache_entry *e, uint64_t idx, uin
 		punch = 1;
 	}
 	c->st.crc_errors++;
-	pthread_mutex_unlock(&c->lock);
-	if (punch)
+	if (punch) {
 		fallocate(e->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			  (off_t)(idx * c->lim.block_size), (off_t)len);
+		fingerprint_locked(e);
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
-/* Read and check block @idx; @count_hit: a caller's read (counted) or a verify pass. */
+#define READ_COUNT_HIT 1 /* a caller's read (counted), not a verify pass */
+#define READ_NO_TOUCH 2  /* the scrub: leave the LRU order alone */
+
+/* Read and check block @idx. */
 static ssize_t read_block(struct cache *c, struct cache_entry *e, uint64_t idx, void *buf,
-			  size_t len, int count_hit)
+			  size_t len, int how)
 {
+	int count_hit = how & READ_COUNT_HIT;
 	size_t blen = cache_entry_block_len(c, e, idx);
 	uint32_t crc;
 	int err;
@@ -1194,7 +1238,8 @@ static ssize_t read_block(struct cache *c, struct cache_entry *e, uint64_t idx, 
 		return -ENODATA;
 	}
 	crc = e->crcs[idx];
-	touch_locked(c, e);
+	if (!(how & READ_NO_TOUCH))
+		touch_locked(c, e);
 	pthread_mutex_unlock(&c->lock);
 
 	err = read_all(e->fd, buf, blen, (off_t)(idx * c->lim.block_size));
@@ -1221,7 +1266,7 @@ static ssize_t read_block(struct cache *c, struct cache_entry *e, uint64_t idx, 
 ssize_t cache_read_block(struct cache *c, struct cache_entry *e, uint64_t idx, void *buf,
 			 size_t len)
 {
-	return read_block(c, e, idx, buf, len, 1);
+	return read_block(c, e, idx, buf, len, READ_COUNT_HIT);
 }
 
 int cache_block_present(struct cache *c, struct cache_entry *e, uint64_t idx)
@@ -1236,14 +1281,53 @@ int cache_block_present(struct cache *c, struct cache_entry *e, uint64_t idx)
 	return ret;
 }
 
+/*
+ * The data file changed behind us (another inode at the path, another size, or a ctime we
+ * did not cause): nothing in it is known good now.  Another file or size: its blocks are
+ * dropped and a fresh sparse file is made; otherwise every block is verified again before
+ * the entry counts as complete.  Caller holds c->lock; @st is the path's stat.
+ */
+static void changed_behind_locked(struct cache *c, struct cache_entry *e, const struct stat *st)
+{
+	char path[PATH_MAX];
+
+	c->st.changed_behind++;
+	memset(e->checked, 0, (e->nblocks + 7) / 8 + 1);
+	e->nchecked = 0;
+	if (st && st->st_ino == e->fp_ino && (uint64_t)st->st_size == e->size) {
+		e->fp_ctime_ns = ctime_ns(st); /* verified from here on */
+		return;
+	}
+	/* another file: forget what the sidecar says, start from an empty data file */
+	entry_close_fds(e);
+	entry_path(c, e->key, "data", path, sizeof(path));
+	unlink(path);
+	c->st.bytes -= e->bytes;
+	e->bytes = 0;
+	e->npresent = 0;
+	memset(e->bitmap, 0, (e->nblocks + 7) / 8);
+	e->dirty = 1;
+	e->fd = data_file_create(c, e); /* -errno: the next load tries again */
+	fingerprint_locked(e);
+}
+
 int cache_is_complete(struct cache *c, struct cache_entry *e)
 {
+	char path[PATH_MAX];
+	struct stat st;
 	uint64_t i;
 	ssize_t n;
 	void *buf;
-	int ret;
+	int ret, have;
 
+	/* the file passthrough will open is the one at the path: check that one */
+	entry_path(c, e->key, "data", path, sizeof(path));
+	have = !stat(path, &st);
 	pthread_mutex_lock(&c->lock);
+	if (e->npresent == e->nblocks && e->nchecked &&
+	    (!have || st.st_ino != e->fp_ino || (uint64_t)st.st_size != e->fp_size ||
+	     ctime_ns(&st) != e->fp_ctime_ns))
+		changed_behind_locked(c, e, have ? &st : NULL);
 	ret = e->npresent == e->nblocks ? (e->nchecked == e->nblocks ? 1 : -1) : 0;
 	pthread_mutex_unlock(&c->lock);
 	if (ret >= 0)
@@ -1273,6 +1357,51 @@ int cache_is_complete(struct cache *c, struct cache_entry *e)
 	ret = e->npresent == e->nblocks && e->nchecked == e->nblocks;
 	pthread_mutex_unlock(&c->lock);
 	return ret;
+}
+
+int64_t cache_scrub_step(struct cache *c, void *buf)
+{
+	struct cache_entry *e;
+	int64_t done = 0;
+	uint64_t i;
+	ssize_t n;
+
+	pthread_mutex_lock(&c->lock);
+	if (!c->scrub_pass)
+		c->scrub_pass = 1;
+	/* coldest first: what nobody reads is what nobody else would find bad */
+	for (e = c->lru_tail; e; e = e->prev)
+		if (e->scrub_pass < c->scrub_pass && e->npresent && !e->doomed)
+			break;
+	if (!e) {
+		c->scrub_pass++;
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	e->scrub_pass = c->scrub_pass;
+	if (!e->loaded) {
+		if (entry_load_locked(c, e)) {
+			pthread_mutex_unlock(&c->lock);
+			return 1; /* counted as progress: the next step moves on */
+		}
+	} else if (!e->refs) {
+		c->nloaded--; /* as cache_lookup(): referenced entries are not counted */
+	}
+	e->refs++;
+	pthread_mutex_unlock(&c->lock);
+
+	for (i = 0; i < e->nblocks; i++) {
+		n = read_block(c, e, i, buf, c->lim.block_size, READ_NO_TOUCH);
+		if (n > 0)
+			done += n;
+		else if (n != -ENODATA && n != -EBADMSG)
+			break; /* a disk error, counted: try again next pass */
+	}
+	pthread_mutex_lock(&c->lock);
+	c->st.scrubbed_bytes += (uint64_t)done;
+	pthread_mutex_unlock(&c->lock);
+	cache_entry_put(c, e);
+	return done ? done : 1;
 }
 
 int cache_open_data(struct cache *c, struct cache_entry *e, int flags)

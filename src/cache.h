@@ -54,6 +54,8 @@ struct cache_stats {
 	uint64_t evictions;      /* objects evicted for space */
 	uint64_t crc_errors;     /* blocks dropped because their CRC32C did not match */
 	uint64_t disk_errors;    /* I/O on the cache directory failed */
+	uint64_t changed_behind; /* data files found changed or replaced by someone else */
+	uint64_t scrubbed_bytes; /* bytes verified by cache_scrub_step() */
 	uint64_t entries;        /* objects held now */
 	uint64_t bytes;          /* block bytes held now */
 };
@@ -121,8 +123,24 @@ int cache_block_present(struct cache *c, struct cache_entry *e, uint64_t idx);
  * the blocks not known good yet (after a restart: the whole file) to check them; bad ones
  * are dropped and the answer is 0.  0 when not complete; -errno on a disk error.  A
  * complete entry's data file can back FUSE passthrough: see cache_open_data().
+ *
+ * It also compares the data file at its path with what this process last made of it
+ * (inode, size, ctime): a file changed or replaced by anyone else is verified again block
+ * by block (or, replaced, emptied) before it counts as complete, and counted in
+ * changed_behind.  A change that leaves the ctime alone (a failing disk) is found by the
+ * scrub.
  */
 int cache_is_complete(struct cache *c, struct cache_entry *e);
+
+/*
+ * One step of a background scrub (cache_scrub.h): verify every present block of the next
+ * entry not yet verified in this pass, least recently used first, without changing the
+ * LRU order; a block that fails its CRC32C is dropped as by any read, so the object is no
+ * longer complete and its next open fetches the block again.  @buf holds one block.
+ * Returns the bytes read (at least 1 when an entry was visited), or 0 when the pass is
+ * over (the next call starts another).
+ */
+int64_t cache_scrub_step(struct cache *c, void *buf);
 
 /* Open the entry's data file with open(2) @flags (O_RDONLY for passthrough): fd or -errno. */
 int cache_open_data(struct cache *c, struct cache_entry *e, int flags);

@@ -92,6 +92,9 @@ static const struct opt_desc opt_table[] = {
 	{ "cold_direct", OPT_ONOFF, F(s3_cold_direct), 0, 0,
 	  "s3: objects of 8 MiB and more not yet in the cache are read past the page cache "
 	  "(default on)" },
+	{ "scrub_rate", OPT_SIZE, F(scrub_rate_bytes), 0, 0,
+	  "s3: bytes per second the background scrub re-verifies cached blocks at, 0 = off "
+	  "(default 8M)" },
 	{ "list_ttl", OPT_SECONDS, F(list_ttl_s), 0, CONFIG_MAX_TIMEOUT_S,
 	  "s3: seconds a listing or HEAD answers lookups without a request (default 60)" },
 	{ "nosuid", OPT_KERNEL, 0, 0, 0, "kernel mount flags, applied as given:" },
@@ -141,6 +144,7 @@ void config_init(struct config *cfg)
 	cfg->cache_size_bytes = CONFIG_DEFAULT_CACHE_SIZE;
 	cfg->s3_path_style = 1;
 	cfg->s3_cold_direct = 1;
+	cfg->scrub_rate_bytes = CONFIG_DEFAULT_SCRUB_RATE;
 	cfg->list_ttl_s = CONFIG_DEFAULT_LIST_TTL_S;
 }
 

@@ -57,6 +57,7 @@ struct config {
 	unsigned long long cache_size_bytes; /* -o cache_size=SIZE */
 	int s3_path_style;         /* -o path_style=on|off */
 	int s3_cold_direct;        /* -o cold_direct=on|off */
+	unsigned long long scrub_rate_bytes; /* -o scrub_rate=SIZE per second; 0 = off */
 	double list_ttl_s;         /* -o list_ttl=SEC */
 };
 
@@ -72,6 +73,7 @@ struct config {
 #define CONFIG_SHARED_TIMEOUT_S 1.0
 
 #define CONFIG_DEFAULT_CACHE_DIR "/var/cache/bpfuse"
+#define CONFIG_DEFAULT_SCRUB_RATE (8ULL << 20)
 #define CONFIG_DEFAULT_CACHE_SIZE (10ULL << 30)
 #define CONFIG_DEFAULT_LIST_TTL_S 60.0
 

@@ -39,6 +39,7 @@ struct stats {
 	uint64_t crc_refetches;            /* blocks fetched again after a CRC mismatch */
 	uint64_t cache_fallbacks;          /* reads served from S3 because the cache failed */
 	uint64_t cache_crc_errors, cache_disk_errors, cache_bytes, cache_entries; /* cache.h */
+	uint64_t cache_changed_behind, cache_scrubbed_bytes;                     /* cache.h */
 };
 
 static inline void stats_add(uint64_t *c, uint64_t n)
