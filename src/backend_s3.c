@@ -394,6 +394,9 @@ const struct backend_ops backend_s3_ops = {
 	.read_file = s3_read_file,
 	.flush_file = s3_flush_file,
 	.release_file = s3_release_file,
+	.copy_file = s3_copy_file,
+	.seek_file = s3_seek_file,
+	.fallocate_file = s3_fallocate_file,
 	.stop = s3_stop,
 };
 

@@ -581,3 +581,113 @@ int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mo
 	out->st.st_blocks = 0;
 	return fd;
 }
+
+/* ------------------------------------------- copy, seek, fallocate of an open */
+
+/*
+ * 1 when the descriptor of the open @o holds every byte of the file: a staging file (a
+ * writer, a reader of a file being written, a create) or a complete cache file.  A cold
+ * open's descriptor is a sparse cache file or /dev/null: its bytes come from read_file.
+ */
+static int open_is_local(const struct s3open *o)
+{
+	return !o || o->writer || o->pinned;
+}
+
+/* The chunk a copy moves per read, and the most one COPY_FILE_RANGE request moves. */
+#define S3_COPY_CHUNK (1u << 20)
+#define S3_COPY_MAX (64u << 20)
+
+/*
+ * copy_file_range between two opens of the mount.  The destination must be open for
+ * writing (a staging file); the source's bytes are read where they are: copied between
+ * the descriptors when local, else through s3_read_file() (cache, parts being fetched, or
+ * S3), then written into the destination.  A request moves at most S3_COPY_MAX bytes;
+ * callers loop on short counts.
+ */
+ssize_t s3_copy_file(struct backend *be, struct inode *in, void *pin, int fd_in, off_t off_in,
+		     struct inode *out, void *pout, int fd_out, off_t off_out, size_t len,
+		     unsigned int flags)
+{
+	struct s3open *oi = pin, *oo = pout;
+	size_t done = 0;
+	char *buf;
+
+	if (flags)
+		return -EINVAL;
+	if (oo && oo->writer != 1)
+		return -EBADF;
+	if (len > S3_COPY_MAX)
+		len = S3_COPY_MAX;
+	if (open_is_local(oi)) {
+		ssize_t r = copy_file_range(fd_in, &off_in, fd_out, &off_out, len, 0);
+
+		if (r >= 0)
+			return r;
+		if (errno != EXDEV && errno != EOPNOTSUPP && errno != EINVAL)
+			return -errno;
+		/* the cache and the staging area on different file systems: copy below */
+	}
+	buf = malloc(S3_COPY_CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	while (done < len) {
+		size_t want = len - done < S3_COPY_CHUNK ? len - done : S3_COPY_CHUNK;
+		ssize_t n = s3_read_file(be, in, pin, fd_in, buf, want, off_in + (off_t)done,
+					 NULL);
+		size_t w = 0;
+
+		if (n <= 0) {
+			if (n < 0 && !done) {
+				free(buf);
+				return n;
+			}
+			break;
+		}
+		while (w < (size_t)n) {
+			ssize_t r = pwrite(fd_out, buf + w, (size_t)n - w,
+					   off_out + (off_t)(done + w));
+
+			if (r < 0) {
+				int err = -errno;
+
+				free(buf);
+				return done + w ? (ssize_t)(done + w) : err;
+			}
+			w += (size_t)r;
+		}
+		done += (size_t)n;
+	}
+	free(buf);
+	return (ssize_t)done;
+}
+
+/*
+ * SEEK_DATA/SEEK_HOLE.  A local descriptor answers for itself (a staging file may have
+ * holes); a cold object is dense: data from 0 to its size, one hole at its end.
+ */
+off_t s3_seek_file(struct backend *be, struct inode *ino, void *priv, int fd, off_t off,
+		   int whence)
+{
+	struct s3open *o = priv;
+	off_t r;
+
+	if (open_is_local(o) || (whence != SEEK_DATA && whence != SEEK_HOLE)) {
+		r = lseek(fd, off, whence);
+		return r < 0 ? -errno : r;
+	}
+	if (off < 0 || off >= o->size)
+		return -ENXIO;
+	return whence == SEEK_DATA ? off : o->size;
+}
+
+/* fallocate: only an open for writing, on its staging file (uploaded like a write). */
+int s3_fallocate_file(struct backend *be, struct inode *ino, void *priv, int fd, int mode,
+		      off_t off, off_t len)
+{
+	struct s3open *o = priv;
+
+	if (o && o->writer != 1)
+		return -EBADF;
+	return fallocate(fd, mode, off, len) ? -errno : 0;
+}

@@ -209,6 +209,13 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 int s3_flush_file(struct backend *be, struct inode *ino, void *priv, int fd);
 void s3_release_file(struct backend *be, struct inode *ino, void *priv, int fd);
 int s3_open(struct backend *be, struct inode *ino, int flags);
+ssize_t s3_copy_file(struct backend *be, struct inode *in, void *pin, int fd_in, off_t off_in,
+		     struct inode *out, void *pout, int fd_out, off_t off_out, size_t len,
+		     unsigned int flags);
+off_t s3_seek_file(struct backend *be, struct inode *ino, void *priv, int fd, off_t off,
+		   int whence);
+int s3_fallocate_file(struct backend *be, struct inode *ino, void *priv, int fd, int mode,
+		      off_t off, off_t len);
 int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mode,
 		     int flags, const struct backend_cred *cred, struct backend_entry *out);
 

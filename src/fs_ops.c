@@ -1094,8 +1094,11 @@ static void op_access(fuse_req_t req, fuse_ino_t nodeid, int mask)
 static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off, off_t len,
 			 struct fuse_file_info *fi)
 {
+	struct fs *fs = req_fs(req);
+	struct file_handle_state *h = fhs(fi);
+	struct inode *ino;
+
 	op_begin(req, FUSE_FALLOCATE);
-	(void)nodeid;
 	if (read_only(req)) {
 		reply_err(req, EROFS);
 		return;
@@ -1104,26 +1107,47 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off,
 		reply_err(req, EINVAL);
 		return;
 	}
-	reply_err(req, fallocate(fhs(fi)->fd, mode, off, len) ? errno : 0);
+	if (fs->be.ops->fallocate_file) {
+		GET_INODE_OR_REPLY(ino, req, nodeid);
+		reply_err(req, fs->be.ops->fallocate_file(&fs->be, ino, h->priv, h->fd, mode, off,
+							  len));
+		return;
+	}
+	reply_err(req, fallocate(h->fd, mode, off, len) ? errno : 0);
 }
 
 static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			       struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
 			       struct fuse_file_info *fi_out, size_t len, int flags)
 {
+	struct fs *fs = req_fs(req);
+	struct inode *in, *out;
 	ssize_t n;
 
 	op_begin(req, FUSE_COPY_FILE_RANGE);
-	(void)ino_in;
-	(void)ino_out;
 	if (read_only(req)) {
 		reply_err(req, EROFS);
 		return;
 	}
-	n = copy_file_range(fhs(fi_in)->fd, &off_in, fhs(fi_out)->fd, &off_out, len,
-			    (unsigned int)flags);
+	if (off_in < 0 || off_out < 0) {
+		reply_err(req, EINVAL);
+		return;
+	}
+	if (fs->be.ops->copy_file) {
+		/* the source's descriptor may not hold its bytes: the backend copies */
+		GET_INODE_OR_REPLY(in, req, ino_in);
+		GET_INODE_OR_REPLY(out, req, ino_out);
+		n = fs->be.ops->copy_file(&fs->be, in, fhs(fi_in)->priv, fhs(fi_in)->fd, off_in,
+					  out, fhs(fi_out)->priv, fhs(fi_out)->fd, off_out, len,
+					  (unsigned int)flags);
+	} else {
+		n = copy_file_range(fhs(fi_in)->fd, &off_in, fhs(fi_out)->fd, &off_out, len,
+				    (unsigned int)flags);
+		if (n < 0)
+			n = -errno;
+	}
 	if (n < 0)
-		reply_err(req, errno);
+		reply_err(req, (int)n);
 	else
 		fuse_reply_write(req, (size_t)n);
 }
@@ -1131,13 +1155,23 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 static void op_lseek(fuse_req_t req, fuse_ino_t nodeid, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
+	struct fs *fs = req_fs(req);
+	struct file_handle_state *h = fhs(fi);
+	struct inode *ino;
 	off_t res;
 
 	op_begin(req, FUSE_LSEEK);
-	(void)nodeid;
-	res = lseek(fhs(fi)->fd, off, whence);
+	if (fs->be.ops->seek_file) {
+		/* the descriptor may be a sparse cache file: the backend knows the object */
+		GET_INODE_OR_REPLY(ino, req, nodeid);
+		res = fs->be.ops->seek_file(&fs->be, ino, h->priv, h->fd, off, whence);
+	} else {
+		res = lseek(h->fd, off, whence);
+		if (res < 0)
+			res = -errno;
+	}
 	if (res < 0)
-		reply_err(req, errno);
+		reply_err(req, (int)res);
 	else
 		fuse_reply_lseek(req, res);
 }
