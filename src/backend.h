@@ -167,6 +167,14 @@ struct backend_ops {
 			   int whence);
 	int (*fallocate_file)(struct backend *be, struct inode *ino, void *priv, int fd,
 			      int mode, off_t off, off_t len);
+	/*
+	 * Optional: a WRITE into the open @priv of @ino is about to change its descriptor's
+	 * bytes (@done 0), or has ended (@done 1, whatever its result).  Every WRITE gets
+	 * both calls.
+	 */
+	void (*write_note)(struct backend *be, struct inode *ino, void *priv, int done);
+	/* BACKEND_OPEN_* bits of the open that create() makes (open_file() is not called) */
+	int create_direct;
 
 	/*
 	 * Optional: the FUSE loop has ended and the session is about to go.  End

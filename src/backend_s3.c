@@ -26,10 +26,11 @@
  *
  * Writes.  An open for writing (and create) stages the file in <cache_dir>/staging as an
  * unnamed O_TMPFILE, filled with the object first unless truncated; the staging file is
- * the open's descriptor and the passthrough backing file, so writes never reach the
- * daemon.  FLUSH (every close) and FSYNC upload a dirty staging file (multipart above the
+ * the open's descriptor, never a passthrough backing file: every WRITE reaches the daemon
+ * and bumps the file's write generation (s3_write_note()).  FLUSH (every close) and FSYNC
+ * upload a staging file whose generation moved since its last upload (multipart above the
  * client's threshold) and answer only once S3 acknowledged it; the uploaded bytes are then
- * copied into the cache under the new ETag.  The staging file is dropped at the last close
+ * copied into the cache under the new ETag, unless a write ran meanwhile.  The staging file is dropped at the last close
  * once uploaded; when the upload fails it is kept (and listed by readdir, like every file
  * being written) until an upload succeeds, and at unmount what still fails is kept as a
  * named file in the staging directory (s3_stage_close_all()).
@@ -397,6 +398,9 @@ const struct backend_ops backend_s3_ops = {
 	.copy_file = s3_copy_file,
 	.seek_file = s3_seek_file,
 	.fallocate_file = s3_fallocate_file,
+	.write_note = s3_write_note,
+	/* writes reach the daemon, which counts them (no passthrough on staging files) */
+	.create_direct = BACKEND_OPEN_READ_FILE,
 	.stop = s3_stop,
 };
 

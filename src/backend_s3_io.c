@@ -54,14 +54,23 @@ void s3_sync_cache_stats(struct s3be *sb)
 	__atomic_store_n(&sb->stats->cache_entries, cs.entries, __ATOMIC_RELAXED);
 }
 
-/* Copy the uploaded staging file into the cache under its new ETag (best effort). */
-static void cache_adopt(struct s3be *sb, struct s3node *n, int fd, off_t size, const char *etag)
+/*
+ * Copy the uploaded staging file into the cache under its new ETag (best effort; caller
+ * holds n->lock).  @gen and @busy are n->wgen and n->wactive read before the upload: the
+ * file may be adopted only if no change ran during the upload or this copy, else the
+ * cache could hold bytes under @etag that were never uploaded; such an entry is dropped.
+ */
+static void cache_adopt(struct s3be *sb, struct s3node *n, int fd, off_t size, const char *etag,
+			uint64_t gen, unsigned int busy)
 {
 	char key[CACHE_KEY_LEN + 1];
 	struct cache_entry *e;
 	uint64_t i, nb;
 	char *buf;
+	int ok = 0;
 
+	if (busy)
+		return;
 	object_cache_key(sb, n->key, etag, key);
 	if (cache_lookup(sb->cache, key, (uint64_t)size, CACHE_CREATE, &e))
 		return;
@@ -75,7 +84,13 @@ static void cache_adopt(struct s3be *sb, struct s3node *n, int fd, off_t size, c
 			break;
 	}
 	free(buf);
+	/* in this order: a change that ended before wactive was read has bumped wgen */
+	if (i == nb && !__atomic_load_n(&n->wactive, __ATOMIC_SEQ_CST) &&
+	    __atomic_load_n(&n->wgen, __ATOMIC_SEQ_CST) == gen)
+		ok = 1;
 	cache_entry_put(sb->cache, e);
+	if (!ok)
+		cache_remove_later(sb->cache, key); /* not what was uploaded, or incomplete */
 	s3_sync_cache_stats(sb);
 }
 
@@ -149,16 +164,6 @@ void s3_stage_drop(struct s3be *sb, struct s3node *n)
 	n->stage_fd = -1;
 }
 
-static void stage_snapshot(struct s3node *n)
-{
-	struct stat st;
-
-	if (!fstat(n->stage_fd, &st)) {
-		n->stage_ctime = st.st_ctim;
-		n->stage_size = st.st_size;
-	}
-}
-
 /*
  * Give @n a staging file (caller holds n->lock): empty when @trunc, else the object's
  * bytes (from a complete cache entry when there is one, else downloaded).
@@ -223,25 +228,48 @@ int s3_stage_begin(struct s3be *sb, struct s3node *n, int trunc)
 	stage_attach(sb, n, fd);
 	n->stage_dirty = trunc && exists && size > 0;
 	n->unlinked = 0;
-	stage_snapshot(n);
+	/* the staging file holds the object: clean until changed */
+	n->ugen = __atomic_load_n(&n->wgen, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+/*
+ * Every change of a staging file is bracketed: wactive up before it touches the file;
+ * wgen up once it is done, then wactive down.  An upload reads wgen before it reads the
+ * file, so every change that bumped wgen by then is in the bytes it sends: the bucket
+ * holds that wgen (n->ugen), and the file is dirty while wgen differs.  No timestamps:
+ * a same-size rewrite in the same clock tick is a change like any other.
+ */
+void s3_write_note(struct backend *be, struct inode *ino, void *priv, int done)
+{
+	struct s3node *n = s3_ino_node(be, ino);
+
+	if (!done) {
+		__atomic_add_fetch(&n->wactive, 1, __ATOMIC_SEQ_CST);
+		return;
+	}
+	__atomic_add_fetch(&n->wgen, 1, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&n->wactive, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Upload @n's staging file when dirty (caller holds n->lock). */
 int s3_stage_upload(struct s3be *sb, struct s3node *n)
 {
 	char etag[S3_ETAG_MAX] = "";
+	unsigned int busy;
 	struct stat st;
+	uint64_t gen;
 	int err;
 
 	if (n->stage_fd < 0 || n->unlinked)
 		return 0;
+	/* in this order (see s3_write_note() and cache_adopt()) */
+	gen = __atomic_load_n(&n->wgen, __ATOMIC_SEQ_CST);
+	busy = __atomic_load_n(&n->wactive, __ATOMIC_SEQ_CST);
+	if (!n->stage_dirty && gen == n->ugen)
+		return 0;
 	if (fstat(n->stage_fd, &st))
 		return -errno;
-	if (!n->stage_dirty && st.st_size == n->stage_size &&
-	    st.st_ctim.tv_sec == n->stage_ctime.tv_sec &&
-	    st.st_ctim.tv_nsec == n->stage_ctime.tv_nsec)
-		return 0;
 	stats_add(&sb->stats->s3_put, 1);
 	err = s3_put_fd(sb->c, sb->bucket, n->key, n->stage_fd, 0, st.st_size, etag);
 	if (err) {
@@ -249,14 +277,13 @@ int s3_stage_upload(struct s3be *sb, struct s3node *n)
 		return err;
 	}
 	n->stage_dirty = 0;
-	n->stage_ctime = st.st_ctim;
-	n->stage_size = st.st_size;
+	n->ugen = gen;
 	pthread_mutex_lock(&sb->ns_lock);
 	/* the version we replaced leaves the cache */
 	s3_node_seen_locked(sb, n, st.st_size, time(NULL), etag, s3_now_mono(), 1);
 	pthread_mutex_unlock(&sb->ns_lock);
 	if (etag[0])
-		cache_adopt(sb, n, n->stage_fd, st.st_size, etag);
+		cache_adopt(sb, n, n->stage_fd, st.st_size, etag, gen, busy);
 	return 0;
 }
 
@@ -371,8 +398,6 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 		err = s3_stage_begin(sb, n, !!(flags & O_TRUNC));
 		if (!err) {
 			n->writers++;
-			if ((flags & O_ACCMODE) != O_RDONLY)
-				n->stage_dirty = 1;
 			fd = fcntl(n->stage_fd, F_DUPFD_CLOEXEC, 0);
 			if (fd < 0) {
 				err = -errno;
@@ -383,6 +408,8 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 		if (err)
 			goto out_free;
 		o->writer = 1;
+		/* no passthrough: every WRITE comes to the daemon and counts (s3_write_note) */
+		*direct = BACKEND_OPEN_READ_FILE;
 		*priv = o;
 		return fd;
 	}
@@ -398,6 +425,8 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 		}
 		o->writer = 2; /* a reader, served from the staging file, not the cache */
 		o->refs = 1;
+		/* not the staging file as a passthrough backing file: writers may join */
+		*direct = BACKEND_OPEN_READ_FILE;
 		*priv = o;
 		pthread_mutex_lock(&n->lock);
 		n->writers++;
@@ -517,22 +546,17 @@ int s3_flush_file(struct backend *be, struct inode *ino, void *priv, int fd)
 	return err;
 }
 
-/* The backing file for passthrough: the staging file, or the complete cache file. */
+/*
+ * The backing file for passthrough: only the complete cache file of a reader.  A staging
+ * file never backs passthrough: its writes must reach the daemon (s3_write_note).
+ */
 int s3_open(struct backend *be, struct inode *ino, int flags)
 {
 	struct s3be *sb = SB(be);
 	struct s3node *n = s3_ino_node(be, ino);
-	int fd = -EACCES;
 
-	pthread_mutex_lock(&n->lock);
-	if (n->stage_fd >= 0) {
-		fd = fcntl(n->stage_fd, F_DUPFD_CLOEXEC, 0);
-		if (fd < 0)
-			fd = -errno;
-	}
-	pthread_mutex_unlock(&n->lock);
-	if (fd >= 0 || (flags & O_ACCMODE) != O_RDONLY)
-		return fd;
+	if ((flags & O_ACCMODE) != O_RDONLY)
+		return -EACCES;
 	if (tl_pt_node == n && tl_pt_entry)
 		return cache_open_data(sb->cache, tl_pt_entry, O_RDONLY | O_CLOEXEC);
 	return -EACCES;
@@ -598,28 +622,14 @@ static int open_is_local(const struct s3open *o)
 #define S3_COPY_CHUNK (1u << 20)
 #define S3_COPY_MAX (64u << 20)
 
-/*
- * copy_file_range between two opens of the mount.  The destination must be open for
- * writing (a staging file); the source's bytes are read where they are: copied between
- * the descriptors when local, else through s3_read_file() (cache, parts being fetched, or
- * S3), then written into the destination.  A request moves at most S3_COPY_MAX bytes;
- * callers loop on short counts.
- */
-ssize_t s3_copy_file(struct backend *be, struct inode *in, void *pin, int fd_in, off_t off_in,
-		     struct inode *out, void *pout, int fd_out, off_t off_out, size_t len,
-		     unsigned int flags)
+/* Copy @len bytes of the source open @pin into @fd_out (see s3_copy_file()). */
+static ssize_t copy_range(struct backend *be, struct inode *in, void *pin, int fd_in,
+			  off_t off_in, int fd_out, off_t off_out, size_t len)
 {
-	struct s3open *oi = pin, *oo = pout;
 	size_t done = 0;
 	char *buf;
 
-	if (flags)
-		return -EINVAL;
-	if (oo && oo->writer != 1)
-		return -EBADF;
-	if (len > S3_COPY_MAX)
-		len = S3_COPY_MAX;
-	if (open_is_local(oi)) {
+	if (open_is_local(pin)) {
 		ssize_t r = copy_file_range(fd_in, &off_in, fd_out, &off_out, len, 0);
 
 		if (r >= 0)
@@ -663,6 +673,32 @@ ssize_t s3_copy_file(struct backend *be, struct inode *in, void *pin, int fd_in,
 }
 
 /*
+ * copy_file_range between two opens of the mount.  The destination must be open for
+ * writing (a staging file); the source's bytes are read where they are: copied between
+ * the descriptors when local, else through s3_read_file() (cache, parts being fetched, or
+ * S3), then written into the destination.  A request moves at most S3_COPY_MAX bytes;
+ * callers loop on short counts.
+ */
+ssize_t s3_copy_file(struct backend *be, struct inode *in, void *pin, int fd_in, off_t off_in,
+		     struct inode *out, void *pout, int fd_out, off_t off_out, size_t len,
+		     unsigned int flags)
+{
+	struct s3open *oo = pout;
+	ssize_t r;
+
+	if (flags)
+		return -EINVAL;
+	if (oo && oo->writer != 1)
+		return -EBADF;
+	if (len > S3_COPY_MAX)
+		len = S3_COPY_MAX;
+	s3_write_note(be, out, pout, 0);
+	r = copy_range(be, in, pin, fd_in, off_in, fd_out, off_out, len);
+	s3_write_note(be, out, pout, 1);
+	return r;
+}
+
+/*
  * SEEK_DATA/SEEK_HOLE.  A local descriptor answers for itself (a staging file may have
  * holes); a cold object is dense: data from 0 to its size, one hole at its end.
  */
@@ -686,8 +722,12 @@ int s3_fallocate_file(struct backend *be, struct inode *ino, void *priv, int fd,
 		      off_t off, off_t len)
 {
 	struct s3open *o = priv;
+	int err;
 
 	if (o && o->writer != 1)
 		return -EBADF;
-	return fallocate(fd, mode, off, len) ? -errno : 0;
+	s3_write_note(be, ino, priv, 0);
+	err = fallocate(fd, mode, off, len) ? -errno : 0;
+	s3_write_note(be, ino, priv, 1);
+	return err;
 }

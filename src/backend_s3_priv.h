@@ -48,9 +48,11 @@ struct s3node {
 	/* lock */
 	pthread_mutex_t lock;
 	int stage_fd;            /* staging file, -1 when none */
-	int stage_dirty;         /* must be uploaded (new, truncated, opened for writing) */
-	struct timespec stage_ctime;
-	off_t stage_size;
+	int stage_dirty;         /* must be uploaded whatever wgen says (new, truncated, failed) */
+	uint64_t ugen;           /* the wgen the bucket holds (see s3_write_note()) */
+	/* atomic: changes of the staging file (WRITE, fallocate, copy into) */
+	uint64_t wgen;           /* bumped when one ends */
+	unsigned int wactive;    /* in progress */
 	unsigned int writers;
 	int unlinked;            /* deleted while staged: never upload */
 };
@@ -216,6 +218,7 @@ off_t s3_seek_file(struct backend *be, struct inode *ino, void *priv, int fd, of
 		   int whence);
 int s3_fallocate_file(struct backend *be, struct inode *ino, void *priv, int fd, int mode,
 		      off_t off, off_t len);
+void s3_write_note(struct backend *be, struct inode *ino, void *priv, int done);
 int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mode,
 		     int flags, const struct backend_cred *cred, struct backend_entry *out);
 

@@ -617,6 +617,7 @@ static void reply_created(fuse_req_t req, uint64_t parent, const char *name,
 	ino = req_inode(req, e.ino);
 	err = open_handle(fs, ino, fi, fd);
 	if (!err) {
+		fhs(fi)->direct = fs->be.ops->create_direct;
 		err = handle_open(fs, req, ino, fi, fhs(fi)->direct);
 		if (err)
 			close_handle(fs, ino, fi);
@@ -769,18 +770,26 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 			 struct fuse_file_info *fi)
 {
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+	struct fs *fs = req_fs(req);
+	struct inode *ino = NULL;
 	ssize_t n;
 
 	op_begin(req, FUSE_WRITE);
-	(void)nodeid;
 	if (off < 0) {
 		reply_err(req, EINVAL);
 		return;
+	}
+	if (fs->be.ops->write_note) {
+		/* the backend decides uploads from the writes it was told of */
+		GET_INODE_OR_REPLY(ino, req, nodeid);
+		fs->be.ops->write_note(&fs->be, ino, fhs(fi)->priv, 0);
 	}
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	out.buf[0].fd = fhs(fi)->fd;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in, 0);
+	if (ino)
+		fs->be.ops->write_note(&fs->be, ino, fhs(fi)->priv, 1);
 	if (n < 0) {
 		reply_err(req, (int)n);
 		return;
