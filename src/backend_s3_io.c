@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,6 +118,8 @@ void s3_open_put(struct s3be *sb, struct s3open *o)
 }
 
 /* ---------------------------------------------------------------- staging */
+
+static void stage_failed(struct s3be *sb, struct s3node *n, int why);
 
 static int stage_open_fd(struct s3be *sb)
 {
@@ -274,10 +277,12 @@ int s3_stage_upload(struct s3be *sb, struct s3node *n)
 	err = s3_put_fd(sb->c, sb->bucket, n->key, n->stage_fd, 0, st.st_size, etag);
 	if (err) {
 		n->stage_dirty = 1; /* the next flush, fsync or last close tries again */
+		stage_failed(sb, n, err); /* and a crash does not lose the bytes */
 		return err;
 	}
 	n->stage_dirty = 0;
 	n->ugen = gen;
+	s3_stage_forget(sb, n);
 	pthread_mutex_lock(&sb->ns_lock);
 	/* the version we replaced leaves the cache */
 	s3_node_seen_locked(sb, n, st.st_size, time(NULL), etag, s3_now_mono(), 1);
@@ -288,18 +293,120 @@ int s3_stage_upload(struct s3be *sb, struct s3node *n)
 }
 
 /*
- * Unmount with @n still not uploaded (caller holds n->lock): keep its bytes as
- * <staging>/unuploaded-<time>-<inode>, with the object's key in a ".key" file next to it,
- * and say so in the log.  Nothing uploads them later by itself.
+ * Failed uploads are kept durable: <staging>/unuploaded-<UTC time>-<inode> is the staging
+ * file itself (its O_TMPFILE linked in) or a copy, and <name>.key says where it goes:
+ *	s3://BUCKET/KEY
+ *	endpoint URL
+ *	etag ETAG        (the version these bytes replace; "-" for a new object)
+ * Both 0600, fsync'ed, and the directory too, before the failure is reported.  The next
+ * mount of the cache directory uploads them (s3_stage_recover()).
  */
-static void stage_keep(struct s3be *sb, struct s3node *n, int why)
+static int fsync_dir(const char *path)
 {
-	char path[PATH_MAX + 64], kpath[PATH_MAX + 80], proc[64], when[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	int fd, kept = 0;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Copy all of @in into the new file @path (0600).  Returns 0 or -errno. */
+static int copy_to_new(int in, const char *path)
+{
+	off_t ioff = 0, ooff = 0;
+	struct stat st;
+	int fd, err = 0;
+
+	if (fstat(in, &st))
+		return -errno;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (!err && ooff < st.st_size) {
+		ssize_t r = copy_file_range(in, &ioff, fd, &ooff, (size_t)(st.st_size - ooff), 0);
+
+		if (r <= 0)
+			err = r ? -errno : -EIO;
+	}
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (err)
+		unlink(path);
+	return err;
+}
+
+/* Write @path.key (replaced atomically, fsync'ed) for @n; caller holds n->lock. */
+static int write_key_file(struct s3be *sb, struct s3node *n, const char *path)
+{
+	char kpath[PATH_MAX + 80], tpath[PATH_MAX + 96], etag[S3_ETAG_MAX];
+	int fd, err = 0;
 	FILE *f;
 
+	pthread_mutex_lock(&sb->ns_lock);
+	snprintf(etag, sizeof(etag), "%s", n->exists && n->seen > 0 && n->etag[0] ? n->etag : "-");
+	pthread_mutex_unlock(&sb->ns_lock);
+	snprintf(kpath, sizeof(kpath), "%s.key", path);
+	snprintf(tpath, sizeof(tpath), "%s.key.tmp", path);
+	unlink(tpath);
+	fd = open(tpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		unlink(tpath);
+		return err;
+	}
+	fprintf(f, "s3://%s/%s\nendpoint %s\netag %s\n", sb->bucket, n->key, sb->endpoint, etag);
+	if (fflush(f) || fsync(fd))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tpath, kpath))
+		err = -errno;
+	if (err)
+		unlink(tpath);
+	return err;
+}
+
+/*
+ * Make @n's staged bytes durable under a name, with their key (caller holds n->lock).
+ * Returns 0 or -errno (then nothing durable is promised).
+ */
+static int stage_persist(struct s3be *sb, struct s3node *n)
+{
+	char path[PATH_MAX + 64], proc[64], when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int err;
+
+	if (n->stage_path && !n->stage_copy) {
+		/* already named: the bytes are the staging file's own */
+		if (fdatasync(n->stage_fd))
+			return -errno;
+		err = write_key_file(sb, n, n->stage_path);
+		return err ? err : fsync_dir(sb->staging);
+	}
+	if (n->stage_path) {
+		/* a copy (no O_TMPFILE): copy again, then swap it in */
+		snprintf(path, sizeof(path), "%s.new", n->stage_path);
+		unlink(path);
+		err = copy_to_new(n->stage_fd, path);
+		if (!err && rename(path, n->stage_path))
+			err = -errno;
+		if (err) {
+			unlink(path);
+			return err;
+		}
+		err = write_key_file(sb, n, n->stage_path);
+		return err ? err : fsync_dir(sb->staging);
+	}
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(path, sizeof(path), "%s/unuploaded-%s-%016llx", sb->staging, when,
@@ -307,42 +414,60 @@ static void stage_keep(struct s3be *sb, struct s3node *n, int why)
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", n->stage_fd);
 	/* an O_TMPFILE gets a name; a file already unlinked (no O_TMPFILE) is copied */
 	if (!linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW)) {
-		kept = 1;
-	} else {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			struct stat st;
-			off_t in = 0, out = 0;
-
-			kept = !fstat(n->stage_fd, &st);
-			while (kept && out < st.st_size) {
-				ssize_t r = copy_file_range(n->stage_fd, &in, fd, &out,
-							    (size_t)(st.st_size - out), 0);
-				if (r <= 0)
-					kept = 0;
-			}
-			if (close(fd))
-				kept = 0;
+		n->stage_copy = 0;
+		if (fdatasync(n->stage_fd)) {
+			err = -errno;
+			unlink(path);
+			return err;
 		}
+	} else {
+		err = copy_to_new(n->stage_fd, path);
+		if (err)
+			return err;
+		n->stage_copy = 1;
 	}
-	if (!kept) {
-		pr_err("s3: '%s' could not be uploaded at unmount (%s) nor kept in '%s': "
-		       "the changes are lost", n->key, strerror(-why), sb->staging);
+	n->stage_path = strdup(path);
+	if (!n->stage_path) {
+		unlink(path);
+		return -ENOMEM;
+	}
+	err = write_key_file(sb, n, path);
+	return err ? err : fsync_dir(sb->staging);
+}
+
+/* The kept bytes of @n are not needed any more (uploaded, or deleted); n->lock held. */
+void s3_stage_forget(struct s3be *sb, struct s3node *n)
+{
+	char kpath[PATH_MAX + 80];
+
+	if (!n->stage_path)
 		return;
-	}
-	snprintf(kpath, sizeof(kpath), "%s.key", path);
-	f = fopen(kpath, "we");
-	if (f) {
-		fprintf(f, "s3://%s/%s\n", sb->bucket, n->key);
-		fclose(f);
-	}
-	pr_err("s3: '%s' could not be uploaded at unmount (%s): its bytes are kept in '%s'",
-	       n->key, strerror(-why), path);
+	snprintf(kpath, sizeof(kpath), "%s.key", n->stage_path);
+	/* the key first: a data file without key is reported, never uploaded */
+	unlink(kpath);
+	unlink(n->stage_path);
+	fsync_dir(sb->staging);
+	free(n->stage_path);
+	n->stage_path = NULL;
+}
+
+/* A failed upload of @n (caller holds n->lock): keep the bytes durable, or say why not. */
+static void stage_failed(struct s3be *sb, struct s3node *n, int why)
+{
+	int err;
+
+	if (n->unlinked)
+		return;
+	err = stage_persist(sb, n);
+	if (err)
+		pr_err("s3: '%s' could not be uploaded (%s) nor kept in '%s' (%s)", n->key,
+		       strerror(-why), sb->staging, strerror(-err));
 }
 
 /*
  * Unmount: upload every file still staged (written, or left by a failed upload at its
- * last close); what still cannot be uploaded is kept by stage_keep().
+ * last close); what still cannot be uploaded stays kept (stage_persist()) for the next
+ * mount, and the log says where.
  */
 void s3_stage_close_all(struct s3be *sb)
 {
@@ -357,11 +482,156 @@ void s3_stage_close_all(struct s3be *sb)
 			break;
 		pthread_mutex_lock(&n->lock);
 		err = s3_stage_upload(sb, n);
-		if (err)
-			stage_keep(sb, n, err);
+		if (err && n->stage_path)
+			pr_err("s3: '%s' could not be uploaded at unmount (%s): its bytes are kept "
+			       "in '%s', uploaded by the next mount of this cache directory",
+			       n->key, strerror(-err), n->stage_path);
+		else if (err)
+			pr_err("s3: '%s' could not be uploaded at unmount (%s) nor kept in '%s': "
+			       "the changes are lost", n->key, strerror(-err), sb->staging);
 		s3_stage_drop(sb, n);
 		pthread_mutex_unlock(&n->lock);
 	}
+}
+
+/* ------------------------------------------------------- kept by a mount before */
+
+/* a line of a .key file: "s3://", a bucket and a key of up to 1,024 bytes */
+#define S3_KEYFILE_LINE 1600
+
+struct kept {
+	char url[S3_KEYFILE_LINE];
+	char endpoint[512];
+	char etag[S3_ETAG_MAX];
+};
+
+static int read_key_file(int dfd, const char *name, struct kept *k)
+{
+	char line[S3_KEYFILE_LINE];
+	int fd, got = 0;
+	FILE *f;
+
+	memset(k, 0, sizeof(*k));
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!got++)
+			snprintf(k->url, sizeof(k->url), "%s", line);
+		else if (!strncmp(line, "endpoint ", 9))
+			snprintf(k->endpoint, sizeof(k->endpoint), "%.*s", (int)sizeof(k->endpoint) - 1,
+				 line + 9);
+		else if (!strncmp(line, "etag ", 5))
+			snprintf(k->etag, sizeof(k->etag), "%.*s", (int)sizeof(k->etag) - 1, line + 5);
+	}
+	fclose(f);
+	return k->url[0] ? 0 : -EINVAL;
+}
+
+/* Upload the kept file @name if its object is still the version it replaces. */
+static void recover_one(struct s3be *sb, int dfd, const char *name)
+{
+	char kname[NAME_MAX + 8], url[300], etag[S3_ETAG_MAX] = "";
+	const char *key;
+	struct s3_stat st;
+	struct kept k;
+	struct stat fst;
+	size_t blen;
+	int fd, err;
+
+	snprintf(kname, sizeof(kname), "%s.key", name);
+	if (read_key_file(dfd, kname, &k)) {
+		pr_warn("s3: '%s/%s' was kept by an earlier mount without a readable key file; "
+			"not uploaded", sb->staging, name);
+		return;
+	}
+	snprintf(url, sizeof(url), "s3://%s/", sb->bucket);
+	blen = strlen(url);
+	if (strncmp(k.url, url, blen) || strcmp(k.endpoint, sb->endpoint)) {
+		pr_warn("s3: '%s/%s' holds bytes of '%s'%s%s not uploaded yet: mount that bucket "
+			"with this cache directory to upload them", sb->staging, name, k.url,
+			k.endpoint[0] ? " at " : "", k.endpoint);
+		return;
+	}
+	key = k.url + blen;
+	if (!k.etag[0] || sb->be->cfg->read_only) {
+		pr_warn("s3: '%s/%s' holds bytes of '%s' not uploaded yet (%s): upload it by "
+			"hand", sb->staging, name, k.url,
+			sb->be->cfg->read_only ? "read-only mount" : "no version recorded");
+		return;
+	}
+	err = s3_head(sb->c, sb->bucket, key, &st);
+	if (!err ? strcmp(st.etag, k.etag) : err != -ENOENT || strcmp(k.etag, "-")) {
+		if (err && err != -ENOENT)
+			pr_warn("s3: cannot check '%s' to upload the bytes kept in '%s/%s': %s",
+				k.url, sb->staging, name, strerror(-err));
+		else
+			pr_warn("s3: '%s' changed in the bucket since an earlier mount kept its "
+				"bytes in '%s/%s': not uploaded over it", k.url, sb->staging, name);
+		return;
+	}
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &fst) || !S_ISREG(fst.st_mode)) {
+		pr_warn("s3: cannot read '%s/%s': %s", sb->staging, name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	stats_add(&sb->stats->s3_put, 1);
+	err = s3_put_fd(sb->c, sb->bucket, key, fd, 0, fst.st_size, etag);
+	close(fd);
+	if (err) {
+		pr_warn("s3: '%s' could not be uploaded from '%s/%s' (%s): kept for the next mount",
+			k.url, sb->staging, name, strerror(-err));
+		return;
+	}
+	unlinkat(dfd, kname, 0);
+	unlinkat(dfd, name, 0);
+	fsync(dfd);
+	pr_info("s3: uploaded '%s' from '%s/%s', kept by an earlier mount", k.url, sb->staging,
+		name);
+}
+
+/*
+ * Mount: upload what an earlier mount of this cache directory kept (stage_persist()),
+ * each file only if its object is still the version it replaces; report the rest.
+ */
+void s3_stage_recover(struct s3be *sb)
+{
+	struct dirent *de;
+	int dfd;
+	DIR *d;
+
+	dfd = open(sb->staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	d = fdopendir(dup(dfd));
+	if (!d) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (strncmp(de->d_name, "unuploaded-", 11))
+			continue;
+		if (len > 8 && !strcmp(de->d_name + len - 8, ".key.tmp")) {
+			unlinkat(dfd, de->d_name, 0); /* a key file never completed */
+			continue;
+		}
+		if ((len > 4 && !strcmp(de->d_name + len - 4, ".key")) ||
+		    (len > 4 && !strcmp(de->d_name + len - 4, ".new")))
+			continue;
+		recover_one(sb, dfd, de->d_name);
+	}
+	closedir(d);
+	close(dfd);
 }
 
 /* ------------------------------------------------------------------ opens */

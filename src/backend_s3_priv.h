@@ -55,6 +55,8 @@ struct s3node {
 	unsigned int wactive;    /* in progress */
 	unsigned int writers;
 	int unlinked;            /* deleted while staged: never upload */
+	char *stage_path;        /* kept after a failed upload: named file in staging/ */
+	int stage_copy;          /* ... a copy of the staging file, not the file itself */
 };
 
 struct s3open;
@@ -204,6 +206,8 @@ int s3_stage_begin(struct s3be *sb, struct s3node *n, int trunc);
 int s3_stage_upload(struct s3be *sb, struct s3node *n);
 void s3_stage_drop(struct s3be *sb, struct s3node *n);
 void s3_stage_close_all(struct s3be *sb);
+void s3_stage_forget(struct s3be *sb, struct s3node *n);
+void s3_stage_recover(struct s3be *sb);
 void s3_sync_cache_stats(struct s3be *sb);
 void s3_open_put(struct s3be *sb, struct s3open *o);
 int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
