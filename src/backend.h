@@ -193,6 +193,11 @@ struct backend {
 	long fd_budget;
 	long fds_kept;   /* atomic */
 	struct local_mounts *mounts; /* local: mount id -> fd, to open handles by */
+	/*
+	 * "" or a file where backend_close() says what it still has to do (S3: uploads),
+	 * one line, replaced as it goes; `bpfuse umount` shows it while it waits
+	 */
+	char progress_path[128];
 	void *priv;      /* other backends: their state (s3: struct s3be) */
 };
 

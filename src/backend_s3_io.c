@@ -465,6 +465,47 @@ static void stage_failed(struct s3be *sb, struct s3node *n, int why)
 }
 
 /*
+ * Say in be->progress_path what the unmount still uploads: @n now (caller holds its lock),
+ * then the other staged files.  `bpfuse umount` shows the line while it waits.
+ */
+static void close_progress(struct s3be *sb, struct s3node *n)
+{
+	const char *path = sb->be->progress_path;
+	char line[1024], tmp[160];
+	struct s3node *o;
+	struct stat st;
+	size_t len;
+	int fd, more = 0;
+
+	if (!path[0])
+		return;
+	len = (size_t)snprintf(line, sizeof(line), "uploading '%s' (%lld bytes)", n->key,
+			       fstat(n->stage_fd, &st) ? 0LL : (long long)st.st_size);
+	pthread_mutex_lock(&sb->ns_lock);
+	for (o = sb->staged; o; o = o->staged_next)
+		more += o != n;
+	if (more && len < sizeof(line))
+		len += (size_t)snprintf(line + len, sizeof(line) - len, ", then %d more:", more);
+	for (o = sb->staged; o && len < sizeof(line); o = o->staged_next)
+		if (o != n)
+			len += (size_t)snprintf(line + len, sizeof(line) - len, " '%s'", o->key);
+	pthread_mutex_unlock(&sb->ns_lock);
+	if (len >= sizeof(line))
+		len = sizeof(line) - 1;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
+		close(fd);
+		unlink(tmp);
+		return;
+	}
+	if (close(fd) || rename(tmp, path))
+		unlink(tmp);
+}
+
+/*
  * Unmount: upload every file still staged (written, or left by a failed upload at its
  * last close); what still cannot be uploaded stays kept (stage_persist()) for the next
  * mount, and the log says where.
@@ -481,6 +522,7 @@ void s3_stage_close_all(struct s3be *sb)
 		if (!n)
 			break;
 		pthread_mutex_lock(&n->lock);
+		close_progress(sb, n);
 		err = s3_stage_upload(sb, n);
 		if (err && n->stage_path)
 			pr_err("s3: '%s' could not be uploaded at unmount (%s): its bytes are kept "
