@@ -512,6 +512,8 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 	opts.http.max_retries = 2;
 	opts.http.backoff_max_ms = 1000;
 	opts.http.path_style = cfg->s3_path_style;
+	opts.mpu_note = s3_mpu_note; /* journaled in the staging directory */
+	opts.mpu_arg = sb;
 	sb->cold_direct = cfg->s3_cold_direct;
 	opts.get_threads = 8;
 	cred.access_key = env.access_key;

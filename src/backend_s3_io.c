@@ -641,8 +641,102 @@ static void recover_one(struct s3be *sb, int dfd, const char *name)
 }
 
 /*
- * Mount: upload what an earlier mount of this cache directory kept (stage_persist()),
- * each file only if its object is still the version it replaces; report the rest.
+ * The multipart uploads in flight are journaled as <staging>/mpu-<hash> (0600, fsync'ed):
+ *	upload UPLOAD-ID
+ *	s3://BUCKET/KEY
+ *	endpoint URL
+ * from their start until they complete or are aborted; one left by a crash is aborted by
+ * the next mount, so no parts stay in the bucket (billed, invisible) forever.
+ */
+static void mpu_path(struct s3be *sb, const char *bucket, const char *key, const char *id,
+		     char *path, size_t size)
+{
+	const char *parts[] = { sb->endpoint, bucket, key, id };
+	char h[CACHE_KEY_LEN + 1];
+
+	cache_key(parts, 4, h);
+	snprintf(path, size, "%s/mpu-%s", sb->staging, h);
+}
+
+void s3_mpu_note(void *arg, const char *bucket, const char *key, const char *upload_id,
+		 int active)
+{
+	struct s3be *sb = arg;
+	char path[PATH_MAX + 80];
+	FILE *f;
+	int fd;
+
+	mpu_path(sb, bucket, key, upload_id, path, sizeof(path));
+	if (!active) {
+		unlink(path);
+		return;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return;
+	}
+	fprintf(f, "upload %s\ns3://%s/%s\nendpoint %s\n", upload_id, bucket, key, sb->endpoint);
+	fflush(f);
+	fsync(fd);
+	fclose(f);
+	fsync_dir(sb->staging);
+}
+
+/* Abort the multipart upload journaled in @name (an earlier mount died during it). */
+static void recover_mpu(struct s3be *sb, int dfd, const char *name)
+{
+	char line[S3_KEYFILE_LINE], id[512] = "", url[S3_KEYFILE_LINE] = "", ep[512] = "";
+	char prefix[300];
+	size_t plen;
+	int fd, err, n = 0;
+	FILE *f;
+
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, "upload ", 7))
+			snprintf(id, sizeof(id), "%.*s", (int)sizeof(id) - 1, line + 7);
+		else if (!strncmp(line, "endpoint ", 9))
+			snprintf(ep, sizeof(ep), "%.*s", (int)sizeof(ep) - 1, line + 9);
+		else if (!n++)
+			snprintf(url, sizeof(url), "%s", line);
+	}
+	fclose(f);
+	snprintf(prefix, sizeof(prefix), "s3://%s/", sb->bucket);
+	plen = strlen(prefix);
+	if (!id[0] || strncmp(url, prefix, plen) || strcmp(ep, sb->endpoint)) {
+		if (id[0])
+			pr_warn("s3: an earlier mount left an unfinished multipart upload of '%s'%s%s "
+				"('%s/%s'): mount that bucket with this cache directory to abort it",
+				url, ep[0] ? " at " : "", ep, sb->staging, name);
+		return;
+	}
+	err = s3_abort_multipart(sb->c, sb->bucket, url + plen, id);
+	if (err && err != -ENOENT) {
+		pr_warn("s3: cannot abort the unfinished multipart upload of '%s' left by an "
+			"earlier mount: %s", url, strerror(-err));
+		return;
+	}
+	unlinkat(dfd, name, 0);
+	if (!err)
+		pr_info("s3: aborted the unfinished multipart upload of '%s' left by an earlier "
+			"mount", url);
+}
+
+/*
+ * Mount: abort the multipart uploads an earlier mount of this cache directory left
+ * unfinished; upload what it kept (stage_persist()), each file only if its object is
+ * still the version it replaces; report the rest.
  */
 void s3_stage_recover(struct s3be *sb)
 {
@@ -661,6 +755,10 @@ void s3_stage_recover(struct s3be *sb)
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 
+		if (!strncmp(de->d_name, "mpu-", 4)) {
+			recover_mpu(sb, dfd, de->d_name);
+			continue;
+		}
 		if (strncmp(de->d_name, "unuploaded-", 11))
 			continue;
 		if (len > 8 && !strcmp(de->d_name + len - 8, ".key.tmp")) {

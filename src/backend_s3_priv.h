@@ -208,6 +208,8 @@ void s3_stage_drop(struct s3be *sb, struct s3node *n);
 void s3_stage_close_all(struct s3be *sb);
 void s3_stage_forget(struct s3be *sb, struct s3node *n);
 void s3_stage_recover(struct s3be *sb);
+void s3_mpu_note(void *arg, const char *bucket, const char *key, const char *upload_id,
+		 int active);
 void s3_sync_cache_stats(struct s3be *sb);
 void s3_open_put(struct s3be *sb, struct s3open *o);
 int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
