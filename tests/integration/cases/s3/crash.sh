@@ -45,7 +45,7 @@ PY
 check "fsync reports the failed upload" test "$rc" = 3
 S=$T/cache/staging
 kept=$(find "$S" -maxdepth 1 -name 'unuploaded-*' ! -name '*.key' | head -n 1)
-log "staging after the failed fsync: $(ls -l "$S" | tail -n +2 | awk '{print $1, $NF}' | tr '\n' ';')"
+log "staging after the failed fsync: $(find "$S" -mindepth 1 -printf "%m %f; ")"
 check "the bytes are kept under a name at once" test -n "$kept"
 check "the staging directory is 0700" test "$(stat -c %a "$S")" = 700
 check "every file in it is 0600" test -z "$(find "$S" -mindepth 1 ! -perm 0600)"
@@ -108,7 +108,7 @@ while [ "$round" -lt 8 ] && [ $(($(date +%s) - start)) -lt 60 ]; do
 	rm -f "$T/acked.ready"
 	python3 "$T/append.py" "$M/log" "$T/acked" "$round" &
 	app=$!
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ -e "$T/acked.ready" ] && break
 		sleep 0.1
 	done

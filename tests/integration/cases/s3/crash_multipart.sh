@@ -17,7 +17,7 @@ cp "$T/big" "$M/big" 2>/dev/null &
 writer=$!
 # wait until the upload has started (it shows in ListMultipartUploads), then kill
 started=0
-for i in $(seq 1 600); do
+for _ in $(seq 1 600); do
 	if s3tool uploads mpu | grep -q '<UploadId>'; then
 		started=1
 		break
