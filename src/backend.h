@@ -7,7 +7,8 @@
  * success and a negative errno on failure; nothing here talks to libfuse.
  * Open files are plain file descriptors (the backing file itself for the
  * local backend), so data I/O, passthrough, locks and seeks are done by
- * fs_ops.c on the descriptor and need no vtable entry.
+ * fs_ops.c on the descriptor, unless the backend says otherwise through the
+ * optional file I/O hooks below (the S3 backend, whose bytes are not all local).
  */
 #ifndef BPFUSE_BACKEND_H
 #define BPFUSE_BACKEND_H
@@ -151,6 +152,29 @@ struct backend_ops {
 	int (*flush_file)(struct backend *be, struct inode *ino, void *priv, int fd);
 	/* the open is gone (after the last flush); free priv */
 	void (*release_file)(struct backend *be, struct inode *ino, void *priv, int fd);
+	/*
+	 * Optional, for stores whose open descriptor may not hold every byte (NULL: the
+	 * call is made on the descriptors).  copy_file: copy_file_range(2) of @len bytes
+	 * from the open @pin (descriptor @fd_in) of @in at @off_in into the open @pout of
+	 * @out at @off_out; returns the bytes copied (possibly fewer than @len) or -errno.
+	 * seek_file: lseek(2) with SEEK_DATA or SEEK_HOLE; returns the offset or -errno.
+	 * fallocate_file: fallocate(2); returns 0 or -errno.
+	 */
+	ssize_t (*copy_file)(struct backend *be, struct inode *in, void *pin, int fd_in,
+			     off_t off_in, struct inode *out, void *pout, int fd_out,
+			     off_t off_out, size_t len, unsigned int flags);
+	off_t (*seek_file)(struct backend *be, struct inode *ino, void *priv, int fd, off_t off,
+			   int whence);
+	int (*fallocate_file)(struct backend *be, struct inode *ino, void *priv, int fd,
+			      int mode, off_t off, off_t len);
+	/*
+	 * Optional: a WRITE into the open @priv of @ino is about to change its descriptor's
+	 * bytes (@done 0), or has ended (@done 1, whatever its result).  Every WRITE gets
+	 * both calls.
+	 */
+	void (*write_note)(struct backend *be, struct inode *ino, void *priv, int done);
+	/* BACKEND_OPEN_* bits of the open that create() makes (open_file() is not called) */
+	int create_direct;
 
 	/*
 	 * Optional: the FUSE loop has ended and the session is about to go.  End
@@ -169,6 +193,11 @@ struct backend {
 	long fd_budget;
 	long fds_kept;   /* atomic */
 	struct local_mounts *mounts; /* local: mount id -> fd, to open handles by */
+	/*
+	 * "" or a file where backend_close() says what it still has to do (S3: uploads),
+	 * one line, replaced as it goes; `bpfuse umount` shows it while it waits
+	 */
+	char progress_path[128];
 	void *priv;      /* other backends: their state (s3: struct s3be) */
 };
 

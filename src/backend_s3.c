@@ -26,13 +26,16 @@
  *
  * Writes.  An open for writing (and create) stages the file in <cache_dir>/staging as an
  * unnamed O_TMPFILE, filled with the object first unless truncated; the staging file is
- * the open's descriptor and the passthrough backing file, so writes never reach the
- * daemon.  FLUSH (every close) and FSYNC upload a dirty staging file (multipart above the
+ * the open's descriptor, never a passthrough backing file: every WRITE reaches the daemon
+ * and bumps the file's write generation (s3_write_note()).  FLUSH (every close) and FSYNC
+ * upload a staging file whose generation moved since its last upload (multipart above the
  * client's threshold) and answer only once S3 acknowledged it; the uploaded bytes are then
- * copied into the cache under the new ETag.  The staging file is dropped at the last close
- * once uploaded; when the upload fails it is kept (and listed by readdir, like every file
- * being written) until an upload succeeds, and at unmount what still fails is kept as a
- * named file in the staging directory (s3_stage_close_all()).
+ * copied into the cache under the new ETag, unless a write ran meanwhile.  The staging
+ * file is dropped at the last close once uploaded; when the upload fails it is kept (and
+ * listed by readdir, like every file being written) until an upload succeeds, and made
+ * durable before the failure is reported: named in the staging directory with a key file
+ * (stage_persist()), which the next mount uploads if the daemon dies or the unmount cannot
+ * (s3_stage_recover()).
  *
  * Changes behind the mount.  A HEAD or LIST that finds another version of a known object
  * removes the old version from the cache and drops the kernel's pages and attributes of
@@ -134,6 +137,7 @@ static int s3_unlink(struct backend *be, struct inode *dir, const char *name)
 		pthread_mutex_lock(&n->lock);
 		n->unlinked = 1;
 		n->stage_dirty = 0;
+		s3_stage_forget(sb, n); /* deleted: kept bytes of a failed upload too */
 		pthread_mutex_unlock(&n->lock);
 		pthread_mutex_lock(&sb->ns_lock);
 		n->exists = 0;
@@ -265,8 +269,11 @@ static int s3_setattr(struct backend *be, struct inode *ino, int fd, const struc
 		n->stage_dirty = 1;
 	if (!err && (temp || !n->writers))
 		err = s3_stage_upload(sb, n);
-	if (temp && !n->writers) /* a failed truncate was reported: not kept */
+	if (temp && !n->writers) { /* a failed truncate was reported: not kept */
+		if (err)
+			s3_stage_forget(sb, n);
 		s3_stage_drop(sb, n);
+	}
 	pthread_mutex_unlock(&n->lock);
 	return err;
 }
@@ -395,10 +402,44 @@ const struct backend_ops backend_s3_ops = {
 	.read_file = s3_read_file,
 	.flush_file = s3_flush_file,
 	.release_file = s3_release_file,
+	.copy_file = s3_copy_file,
+	.seek_file = s3_seek_file,
+	.fallocate_file = s3_fallocate_file,
+	.write_note = s3_write_note,
+	/* writes reach the daemon, which counts them (no passthrough on staging files) */
+	.create_direct = BACKEND_OPEN_READ_FILE,
 	.stop = s3_stop,
 };
 
 /* ------------------------------------------------------------- open/close */
+
+/*
+ * The staging directory holds unuploaded bytes: a real directory of ours, 0700 (tightened
+ * if an older version made it wider), never a symlink.
+ */
+static int staging_check(const char *path)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("cannot open '%s': %s", path, strerror(-err));
+		return err;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+	} else if (st.st_uid != geteuid()) {
+		pr_err("'%s' is not owned by this user: refusing to keep files in it", path);
+		err = -EPERM;
+	} else if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700)) {
+		err = -errno;
+		pr_err("cannot make '%s' 0700: %s", path, strerror(-err));
+	}
+	close(fd);
+	return err;
+}
 
 static const char *mount_errmsg(int err)
 {
@@ -472,6 +513,8 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 	opts.http.max_retries = 2;
 	opts.http.backoff_max_ms = 1000;
 	opts.http.path_style = cfg->s3_path_style;
+	opts.mpu_note = s3_mpu_note; /* journaled in the staging directory */
+	opts.mpu_arg = sb;
 	sb->cold_direct = cfg->s3_cold_direct;
 	opts.get_threads = 8;
 	cred.access_key = env.access_key;
@@ -520,6 +563,11 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 		pr_err("cannot create '%s': %s", sb->staging, strerror(-err));
 		return err;
 	}
+	err = staging_check(sb->staging);
+	if (err)
+		return err;
+	/* what an earlier mount could not upload (and kept) goes up now */
+	s3_stage_recover(sb);
 
 	pthread_mutex_lock(&sb->ns_lock);
 	sb->root = s3_node_get_locked(sb, sb->prefix, 1);

@@ -109,6 +109,7 @@ void s3_node_free(struct s3node *n)
 	if (n->stage_fd >= 0)
 		close(n->stage_fd);
 	pthread_mutex_destroy(&n->lock);
+	free(n->stage_path);
 	free(n->key);
 	free(n);
 }

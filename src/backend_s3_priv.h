@@ -48,11 +48,15 @@ struct s3node {
 	/* lock */
 	pthread_mutex_t lock;
 	int stage_fd;            /* staging file, -1 when none */
-	int stage_dirty;         /* must be uploaded (new, truncated, opened for writing) */
-	struct timespec stage_ctime;
-	off_t stage_size;
+	int stage_dirty;         /* must be uploaded whatever wgen says (new, truncated, failed) */
+	uint64_t ugen;           /* the wgen the bucket holds (see s3_write_note()) */
+	/* atomic: changes of the staging file (WRITE, fallocate, copy into) */
+	uint64_t wgen;           /* bumped when one ends */
+	unsigned int wactive;    /* in progress */
 	unsigned int writers;
 	int unlinked;            /* deleted while staged: never upload */
+	char *stage_path;        /* kept after a failed upload: named file in staging/ */
+	int stage_copy;          /* ... a copy of the staging file, not the file itself */
 };
 
 struct s3open;
@@ -205,6 +209,10 @@ int s3_stage_begin(struct s3be *sb, struct s3node *n, int trunc);
 int s3_stage_upload(struct s3be *sb, struct s3node *n);
 void s3_stage_drop(struct s3be *sb, struct s3node *n);
 void s3_stage_close_all(struct s3be *sb);
+void s3_stage_forget(struct s3be *sb, struct s3node *n);
+void s3_stage_recover(struct s3be *sb);
+void s3_mpu_note(void *arg, const char *bucket, const char *key, const char *upload_id,
+		 int active);
 void s3_sync_cache_stats(struct s3be *sb);
 void s3_open_put(struct s3be *sb, struct s3open *o);
 int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
@@ -212,6 +220,14 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 int s3_flush_file(struct backend *be, struct inode *ino, void *priv, int fd);
 void s3_release_file(struct backend *be, struct inode *ino, void *priv, int fd);
 int s3_open(struct backend *be, struct inode *ino, int flags);
+ssize_t s3_copy_file(struct backend *be, struct inode *in, void *pin, int fd_in, off_t off_in,
+		     struct inode *out, void *pout, int fd_out, off_t off_out, size_t len,
+		     unsigned int flags);
+off_t s3_seek_file(struct backend *be, struct inode *ino, void *priv, int fd, off_t off,
+		   int whence);
+int s3_fallocate_file(struct backend *be, struct inode *ino, void *priv, int fd, int mode,
+		      off_t off, off_t len);
+void s3_write_note(struct backend *be, struct inode *ino, void *priv, int done);
 int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mode,
 		     int flags, const struct backend_cred *cred, struct backend_entry *out);
 

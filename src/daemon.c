@@ -37,7 +37,6 @@
 #include "watch.h"
 
 #define INIT_WAIT_S 30
-#define UMOUNT_WAIT_S 20
 
 static int status_fd = -1; /* write end of the pipe to the waiting parent */
 
@@ -161,6 +160,8 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 	} else {
 		snprintf(fs->trace_why, sizeof(fs->trace_why), "off by option");
 	}
+	runtime_path(fs->be.progress_path, sizeof(fs->be.progress_path), fs->conn, "closing");
+	unlink(fs->be.progress_path);
 	runtime_path(rt->sockfile, sizeof(rt->sockfile), fs->conn, "sock");
 	err = stats_serve(fs, rt->sockfile, cfg->metrics_port);
 	if (err) {
@@ -280,6 +281,7 @@ int daemon_mount(const struct config *cfg)
 	struct fuse_session *se = NULL;
 	struct runtime rt;
 	struct fs fs;
+	char closing[128];
 	int pipefd[2] = { -1, -1 };
 	int err, ret = 1;
 	pid_t pid;
@@ -380,7 +382,10 @@ out_session:
 out_args:
 	fuse_opt_free_args(&args);
 out_fs:
+	snprintf(closing, sizeof(closing), "%s", fs.be.progress_path);
 	fs_release(&fs);
+	if (closing[0])
+		unlink(closing);
 	return ret;
 }
 
@@ -459,9 +464,28 @@ static int wait_exit(pid_t pid, int timeout_s)
 	return 0;
 }
 
-int daemon_umount(const char *mountpoint)
+/* What the server still has to do (its progress file), or "" */
+static void read_progress(dev_t dev, char *buf, size_t size)
+{
+	char path[128];
+	ssize_t n = 0;
+	int fd;
+
+	runtime_path(path, sizeof(path), minor(dev), "closing");
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, size - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+int daemon_umount(const char *mountpoint, int wait_s)
 {
 	char *real = realpath(mountpoint, NULL);
+	char progress[1024];
+	int waited = 0;
 	dev_t dev;
 	pid_t pid;
 
@@ -481,10 +505,22 @@ int daemon_umount(const char *mountpoint)
 		return 1;
 	}
 	free(real);
-	/* The server sees the connection end and exits; wait so callers can rely on it. */
-	if (pid > 0 && !wait_exit(pid, UMOUNT_WAIT_S)) {
-		pr_err("unmounted, but the server (pid %d) has not exited", (int)pid);
-		return 1;
+	/*
+	 * The server sees the connection end, finishes (S3: uploads what is still staged)
+	 * and exits; wait so callers can rely on it, saying what it is doing meanwhile.
+	 */
+	while (pid > 0 && !wait_exit(pid, wait_s - waited < 5 ? wait_s - waited : 5)) {
+		waited += wait_s - waited < 5 ? wait_s - waited : 5;
+		read_progress(dev, progress, sizeof(progress));
+		if (waited >= wait_s) {
+			pr_err("unmounted, but the server (pid %d) has not exited after %d s%s%s; "
+			       "it goes on in the background", (int)pid, waited,
+			       progress[0] ? ": " : "", progress);
+			return 1;
+		}
+		if (progress[0])
+			fprintf(stderr, "bpfuse: waiting for the server (%d s of %d): %s\n", waited,
+				wait_s, progress);
 	}
 	return 0;
 }

@@ -24,6 +24,7 @@ int daemon_mount(const struct config *cfg);
 int daemon_stats_path(const char *mountpoint, char *path, size_t size);
 
 /* Unmount a bpfuse mount and wait for its daemon to exit.  Exit status. */
-int daemon_umount(const char *mountpoint);
+/* Unmount and wait up to @wait_s seconds for the server to finish and exit. */
+int daemon_umount(const char *mountpoint, int wait_s);
 
 #endif

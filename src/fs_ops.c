@@ -672,6 +672,7 @@ static void reply_created(fuse_req_t req, uint64_t parent, const char *name,
 	ino = req_inode(req, e.ino);
 	err = open_handle(fs, ino, fi, fd);
 	if (!err) {
+		fhs(fi)->direct = fs->be.ops->create_direct;
 		err = handle_open(fs, req, ino, fi, fhs(fi)->direct);
 		if (err)
 			close_handle(fs, ino, fi);
@@ -850,11 +851,16 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 	}
 	if (!fi->fh)
 		kstate_drop_attr(fs->ks, nodeid); /* no open accounted it as a writer */
+	/* the backend decides uploads from the writes it was told of */
+	if (fs->be.ops->write_note && fi->fh)
+		fs->be.ops->write_note(&fs->be, ino, fhs(fi)->priv, 0);
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	out.buf[0].fd = fd;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in, 0);
 	put_io_fd(fd, owned);
+	if (fs->be.ops->write_note && fi->fh)
+		fs->be.ops->write_note(&fs->be, ino, fhs(fi)->priv, 1);
 	if (n < 0) {
 		reply_err(req, (int)n);
 		return;
@@ -1197,6 +1203,13 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off,
 		return;
 	}
 	GET_INODE_OR_REPLY(ino, req, nodeid);
+	if (fs->be.ops->fallocate_file && fi->fh) {
+		struct file_handle_state *h = fhs(fi);
+
+		reply_err(req, fs->be.ops->fallocate_file(&fs->be, ino, h->priv, h->fd, mode, off,
+							  len));
+		return;
+	}
 	fd = io_fd(fs, ino, fi, 1, &owned);
 	if (fd < 0) {
 		reply_err(req, fd);
@@ -1222,8 +1235,19 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 		reply_err(req, EROFS);
 		return;
 	}
+	if (off_in < 0 || off_out < 0) {
+		reply_err(req, EINVAL);
+		return;
+	}
 	GET_INODE_OR_REPLY(in, req, ino_in);
 	GET_INODE_OR_REPLY(out, req, ino_out);
+	if (fs->be.ops->copy_file && fi_in->fh && fi_out->fh) {
+		/* the source's descriptor may not hold its bytes: the backend copies */
+		n = fs->be.ops->copy_file(&fs->be, in, fhs(fi_in)->priv, fhs(fi_in)->fd, off_in,
+					  out, fhs(fi_out)->priv, fhs(fi_out)->fd, off_out, len,
+					  (unsigned int)flags);
+		goto reply;
+	}
 	fd_in = io_fd(fs, in, fi_in, 0, &own_in);
 	if (fd_in < 0) {
 		reply_err(req, fd_in);
@@ -1240,6 +1264,7 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 		n = -errno;
 	put_io_fd(fd_in, own_in);
 	put_io_fd(fd_out, own_out);
+reply:
 	if (n < 0)
 		reply_err(req, (int)n);
 	else
@@ -1256,6 +1281,11 @@ static void op_lseek(fuse_req_t req, fuse_ino_t nodeid, off_t off, int whence,
 
 	op_begin(req, FUSE_LSEEK);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
+	if (fs->be.ops->seek_file && fi->fh) {
+		/* the descriptor may be a sparse cache file: the backend knows the object */
+		res = fs->be.ops->seek_file(&fs->be, ino, fhs(fi)->priv, fhs(fi)->fd, off, whence);
+		goto reply;
+	}
 	fd = io_fd(fs, ino, fi, 0, &owned);
 	if (fd < 0) {
 		reply_err(req, fd);
@@ -1265,6 +1295,7 @@ static void op_lseek(fuse_req_t req, fuse_ino_t nodeid, off_t off, int whence,
 	if (res < 0)
 		res = -errno;
 	put_io_fd(fd, owned);
+reply:
 	if (res < 0)
 		reply_err(req, (int)res);
 	else

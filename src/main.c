@@ -19,6 +19,9 @@
 #include <unistd.h>
 #include <time.h>
 
+/* how long `bpfuse umount` waits for the server to finish its uploads and exit */
+#define UMOUNT_WAIT_S 30
+
 #ifndef BPFUSE_VERSION
 #define BPFUSE_VERSION "0.0.0"
 #endif
@@ -27,7 +30,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: bpfuse mount SOURCE MOUNTPOINT [-o opt[,opt...]] [-f]\n"
-		"       bpfuse umount MOUNTPOINT\n"
+		"       bpfuse umount [--wait SECONDS] MOUNTPOINT\n"
 		"       bpfuse stats MOUNTPOINT [--json | --prometheus] [--watch SECONDS]\n"
 		"       bpfuse warmup MOUNTPOINT [-j THREADS] PATH... | -f LISTFILE\n"
 		"       bpfuse --help | --version\n"
@@ -245,11 +248,24 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "warmup"))
 		return cmd_warmup(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "umount") || !strcmp(argv[1], "unmount")) {
+		long wait_s = UMOUNT_WAIT_S;
+		char *end;
+
+		if (argc == 5 && (!strcmp(argv[2], "--wait") || !strcmp(argv[2], "-w"))) {
+			errno = 0;
+			wait_s = strtol(argv[3], &end, 10);
+			if (errno || end == argv[3] || *end || wait_s < 1 || wait_s > 86400) {
+				pr_err("invalid --wait '%s' (seconds, 1 to 86400)", argv[3]);
+				return 2;
+			}
+			argv += 2;
+			argc -= 2;
+		}
 		if (argc != 3) {
-			pr_err("usage: bpfuse umount MOUNTPOINT");
+			pr_err("usage: bpfuse umount [--wait SECONDS] MOUNTPOINT");
 			return 2;
 		}
-		return daemon_umount(argv[2]);
+		return daemon_umount(argv[2], (int)wait_s);
 	}
 	pr_err("unknown command '%s' (see bpfuse --help)", argv[1]);
 	return 2;

@@ -385,6 +385,8 @@ static int put_multipart(struct s3_client *c, const char *bucket, const char *ke
 	if (err)
 		return err;
 
+	if (c->opts.mpu_note)
+		c->opts.mpu_note(c->opts.mpu_arg, bucket, key, upload_id, 1);
 	err = -ENOMEM;
 	p.upload_id = upload_id;
 	p.etags = calloc(p.n, sizeof(*p.etags));
@@ -420,21 +422,58 @@ static int put_multipart(struct s3_client *c, const char *bucket, const char *ke
 		if (!s3_head(c, bucket, key, &st))
 			memcpy(etag, st.etag, S3_ETAG_MAX);
 	}
+	if (c->opts.mpu_note)
+		c->opts.mpu_note(c->opts.mpu_arg, bucket, key, upload_id, 0);
 	free(xml);
 	free(p.etags);
 	return 0;
 
 out_abort:
 	/* leave no parts behind to be billed; the upload's own error is what matters */
-	q[0] = (struct s3_kv){ "uploadId", upload_id };
-	req = (struct s3_request){ .method = "DELETE", .bucket = bucket, .key = key, .query = q,
-				   .nquery = 1 };
-	aerr = s3_http_do(c->http, &req, NULL);
+	aerr = s3_abort_multipart(c, bucket, key, upload_id);
 	if (aerr && aerr != -ENOENT)
 		pr_warn("cannot abort multipart upload of '%s/%s': %s", bucket, key,
 			strerror(-aerr));
+	else if (c->opts.mpu_note)
+		c->opts.mpu_note(c->opts.mpu_arg, bucket, key, upload_id, 0);
 	free(xml);
 	free(p.etags);
+	return err;
+}
+
+int s3_abort_multipart(struct s3_client *c, const char *bucket, const char *key,
+		       const char *upload_id)
+{
+	struct s3_kv q[1] = { { "uploadId", upload_id } };
+	struct s3_request req = { .method = "DELETE", .bucket = bucket, .key = key, .query = q,
+				  .nquery = 1 };
+	int err = check_names(bucket, key);
+
+	return err ? err : s3_http_do(c->http, &req, NULL);
+}
+
+int s3_list_uploads_raw(struct s3_client *c, const char *bucket, const char *prefix,
+			char **xml)
+{
+	struct s3_sink sink = { .kind = S3_SINK_MEM };
+	struct s3_kv q[2] = { { "uploads", "" }, { "prefix", prefix } };
+	struct s3_request req = { .method = "GET", .bucket = bucket, .query = q,
+				  .nquery = prefix ? 2 : 1, .sink = &sink };
+	int err = s3_http_do(c->http, &req, NULL);
+	char *s;
+
+	*xml = NULL;
+	if (!err) {
+		s = realloc(sink.mem, sink.len + 1);
+		if (!s) {
+			err = -ENOMEM;
+		} else {
+			s[sink.len] = '\0';
+			*xml = s;
+			sink.mem = NULL;
+		}
+	}
+	free(sink.mem);
 	return err;
 }
 

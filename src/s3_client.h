@@ -33,6 +33,14 @@ struct s3_client_opts {
 	unsigned int upload_threads;  /* parts in flight at once [4] */
 	size_t get_chunk;             /* ranged GET size of s3_get_parallel() [8 MiB] */
 	unsigned int get_threads;     /* ranged GETs in flight at once [4] */
+	/*
+	 * Optional: told of every multipart upload s3_put_fd() starts (@active 1, before its
+	 * first part) and ends (@active 0: completed or aborted), so that the caller can
+	 * journal them and abort one left behind by a crash (s3_abort_multipart()).
+	 */
+	void (*mpu_note)(void *arg, const char *bucket, const char *key, const char *upload_id,
+			 int active);
+	void *mpu_arg;
 };
 
 void s3_client_opts_init(struct s3_client_opts *opts);
@@ -90,6 +98,17 @@ int s3_put_buf(struct s3_client *c, const char *bucket, const char *key, const v
  */
 int s3_put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, off_t off,
 	      off_t len, char etag[S3_ETAG_MAX]);
+
+/* Abort the multipart upload @upload_id of @key: 0, or -ENOENT when it is gone already. */
+int s3_abort_multipart(struct s3_client *c, const char *bucket, const char *key,
+		       const char *upload_id);
+
+/*
+ * The raw ListMultipartUploads answer for @prefix (NULL = all) into *@xml (malloc'ed,
+ * NUL-terminated; the caller frees it): for tools and tests.
+ */
+int s3_list_uploads_raw(struct s3_client *c, const char *bucket, const char *prefix,
+			char **xml);
 
 /* DELETE @key; deleting a key that does not exist succeeds, as in S3. */
 int s3_delete(struct s3_client *c, const char *bucket, const char *key);

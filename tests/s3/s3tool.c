@@ -39,6 +39,7 @@ static void usage(FILE *out)
 		"  ls BUCKET [PREFIX [DELIMITER]] list (all pages; --max-keys sets the page size)\n"
 		"  rm BUCKET KEY                  delete\n"
 		"  cp SRCBUCKET SRCKEY DSTBUCKET DSTKEY  server-side copy\n"
+		"  uploads BUCKET [PREFIX]        the raw ListMultipartUploads answer\n"
 		"options:\n"
 		"  -e, --endpoint URL       [$AWS_ENDPOINT_URL, $S3_ENDPOINT]\n"
 		"  -r, --region NAME        [$AWS_REGION, ..., us-east-1]\n"
@@ -281,6 +282,14 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "rm")) {
 		NEED(2);
 		err = s3_delete(c, a[0], a[1]);
+	} else if (!strcmp(cmd, "uploads")) {
+		char *xml;
+
+		NEED(1);
+		err = s3_list_uploads_raw(c, a[0], argc >= 2 ? a[1] : NULL, &xml);
+		if (!err)
+			printf("%s\n", xml);
+		free(xml);
 	} else if (!strcmp(cmd, "cp")) {
 		char etag[S3_ETAG_MAX];
 

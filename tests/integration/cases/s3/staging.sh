@@ -5,7 +5,8 @@
 # - a failed upload at the last close keeps the bytes: the close reports the error, the
 #   file keeps its name and bytes, and the next open retries the upload;
 # - a file that still cannot be uploaded at unmount (the server is down) is kept in
-#   <cache_dir>/staging as unuploaded-*, with its key in a .key file next to it.
+#   <cache_dir>/staging as unuploaded-*, with its key in a .key file next to it, both
+#   0600 in the 0700 staging directory.
 set -eu
 . "$(dirname "$0")/../../lib/common.sh"
 . "$IT_DIR/lib/s3.sh"
@@ -118,5 +119,7 @@ check "the bytes are kept in the staging area" test -n "$kept"
 if [ -n "$kept" ]; then
 	check "with the right bytes" cmp "$T/l" "$kept"
 	check "and the key next to them" grep -qx "s3://stg/d/lost" "$kept.key"
+	check "both 0600" test "$(stat -c %a "$kept" "$kept.key" | sort -u)" = 600
 fi
+check "the staging directory is 0700" test "$(stat -c %a "$T/cache/staging")" = 700
 finish

@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# umount_wait: `bpfuse umount` waits for the uploads the server still makes at unmount,
+# up to --wait SECONDS, and says what is left when it stops waiting; the server goes on
+# and finishes the upload once the S3 server answers again, then exits.
+set -eu
+. "$(dirname "$0")/../../lib/common.sh"
+. "$IT_DIR/lib/s3.sh"
+setup_case "$@"
+s3_start
+s3tool mb uwait >/dev/null
+mkdir -p "$T/mnt"
+M=$T/mnt
+s3_mount s3://uwait "$M"
+check "--wait takes seconds only" sh -c "! '$BPFUSE' umount --wait 0 '$M' 2>/dev/null"
+check "... and the mount is still there" is_mounted "$M"
+
+# a file whose upload failed (bucket gone) stays staged for the unmount
+s3tool rb uwait >/dev/null
+head -c $((2 << 20)) /dev/urandom >"$T/f"
+cp "$T/f" "$M/f" 2>/dev/null || true
+s3tool mb uwait >/dev/null
+rgw=$(cat "$T/rgw/run/client.rgw.pid")
+kill -STOP "$rgw"
+at_cleanup "kill -CONT $rgw 2>/dev/null"
+rc=0
+out=$(timeout 60 "$BPFUSE" umount --wait 3 "$M" 2>&1) || rc=$?
+log "umount --wait 3 with the server stopped: rc $rc: $out"
+check "umount stops waiting after --wait and fails" test "$rc" = 1
+check "... saying what the server still uploads" grep -q "uploading 'f' (2097152 bytes)" <<<"$out"
+check "the mount is gone" sh -c "! grep -q ' $M ' /proc/mounts"
+kill -CONT "$rgw"
+check "the server finishes the upload and exits" wait_no_daemon "$M" 120
+s3tool get uwait f "$T/f.get" >/dev/null
+check "the object is in the bucket" cmp "$T/f" "$T/f.get"
+finish
