@@ -466,6 +466,124 @@ int config_set_mountpoint(struct config *cfg, const char *mountpoint)
 	return 0;
 }
 
+/*
+ * Canonical form of @path, which need not exist yet: the deepest existing ancestor through
+ * realpath() (symlinks resolved), then the missing components, which may not be "." or "..".
+ */
+static int canon_path(const char *path, char *out, size_t size)
+{
+	char buf[PATH_MAX], *real, *slash;
+	size_t n;
+
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, path);
+	real = realpath(buf, NULL);
+	if (real) {
+		n = strlen(real);
+		if (n >= size) {
+			free(real);
+			return -ENAMETOOLONG;
+		}
+		memcpy(out, real, n + 1);
+		free(real);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash || !strcmp(slash + 1, ".") || !strcmp(slash + 1, ".."))
+		return -EINVAL;
+	*slash = '\0';
+	if (canon_path(slash == buf ? "/" : buf, out, size))
+		return -EINVAL;
+	n = strlen(out);
+	if (n + strlen(slash + 1) + 2 > size)
+		return -ENAMETOOLONG;
+	snprintf(out + n, size - n, "%s%s", n > 1 ? "/" : "", slash + 1);
+	return 0;
+}
+
+/* 1 when canonical @path is @dir or below it (both absolute, no trailing '/'). */
+static int path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1)
+		return 1; /* "/" */
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/*
+ * 1 when @dir (an existing directory) is @path or one of its ancestors by identity
+ * (st_dev, st_ino): catches the aliases realpath() cannot, bind mounts of the same tree.
+ */
+static int dir_is_ancestor(const char *dir, const char *path)
+{
+	char buf[PATH_MAX], *slash;
+	struct stat d, st;
+
+	if (stat(dir, &d) || strlen(path) >= sizeof(buf))
+		return 0;
+	strcpy(buf, path);
+	for (;;) {
+		if (!stat(buf, &st) && st.st_dev == d.st_dev && st.st_ino == d.st_ino)
+			return 1;
+		slash = strrchr(buf, '/');
+		if (!slash || slash == buf)
+			break;
+		*slash = '\0';
+	}
+	return !stat("/", &st) && st.st_dev == d.st_dev && st.st_ino == d.st_ino;
+}
+
+int config_check_paths(struct config *cfg)
+{
+	char cache[PATH_MAX];
+	int err;
+
+	if (cfg->backend == BACKEND_LOCAL) {
+		/*
+		 * The daemon holds descriptors on every mount it meets inside the source;
+		 * its own mount among them, the FUSE mount could never be unmounted.
+		 */
+		if (strcmp(cfg->mountpoint, cfg->source) &&
+		    (path_within(cfg->mountpoint, cfg->source) ||
+		     dir_is_ancestor(cfg->source, cfg->mountpoint))) {
+			pr_err("mountpoint '%s' is inside the source '%s': choose a mountpoint "
+			       "outside it", cfg->mountpoint, cfg->source);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	err = canon_path(cfg->cache_dir, cache, sizeof(cache));
+	if (err) {
+		pr_err("cannot resolve cache dir '%s': %s", cfg->cache_dir, strerror(-err));
+		return err;
+	}
+	/*
+	 * The daemon writes its cache with ordinary system calls: a cache inside the mount
+	 * would send them back to the daemon itself, which waits on them forever (the
+	 * request thread in D state); a mount inside the cache hides or recurses into it.
+	 */
+	if (path_within(cache, cfg->mountpoint) || dir_is_ancestor(cfg->mountpoint, cache)) {
+		pr_err("cache dir '%s' is on or under the mountpoint '%s': use -o cache_dir= "
+		       "outside the mount", cache, cfg->mountpoint);
+		return -EINVAL;
+	}
+	if (path_within(cfg->mountpoint, cache) || dir_is_ancestor(cache, cfg->mountpoint)) {
+		pr_err("mountpoint '%s' is inside the cache dir '%s': use -o cache_dir= "
+		       "outside the mount", cfg->mountpoint, cache);
+		return -EINVAL;
+	}
+	/* the backend uses the path that was checked */
+	memcpy(cfg->cache_dir, cache, strlen(cache) + 1);
+	return 0;
+}
+
 static int given(const struct config *cfg, const char *name)
 {
 	const struct opt_desc *d = opt_find(name, strlen(name));

@@ -93,6 +93,14 @@ int config_set_source(struct config *cfg, const char *source);
 int config_set_mountpoint(struct config *cfg, const char *mountpoint);
 
 /*
+ * After source and mountpoint: refuse a mount that would serve or hide its own cache (a
+ * cache dir on, under or above the mountpoint, symlinks and bind mounts seen through) or a
+ * local source holding its own mountpoint; canonicalises cfg->cache_dir.  Returns 0 or a
+ * negative errno after printing one clear line.
+ */
+int config_check_paths(struct config *cfg);
+
+/*
  * Final rules: apply the profile to every option not given explicitly,
  * allow_other => default_permissions, debug => foreground.
  */

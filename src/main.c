@@ -123,7 +123,8 @@ static int cmd_mount(int argc, char **argv, int helper)
 		pr_err("usage: bpfuse mount SOURCE MOUNTPOINT [-o opt,...] [-f]");
 		return 2;
 	}
-	if (config_set_source(&cfg, pos[0]) || config_set_mountpoint(&cfg, pos[1]))
+	if (config_set_source(&cfg, pos[0]) || config_set_mountpoint(&cfg, pos[1]) ||
+	    config_check_paths(&cfg))
 		return 1;
 	config_finish(&cfg);
 	log_set_debug(cfg.debug);
