@@ -471,6 +471,7 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 	opts.http.max_retries = 2;
 	opts.http.backoff_max_ms = 1000;
 	opts.http.path_style = cfg->s3_path_style;
+	opts.http.protocol_errors = &stats->s3_protocol_errors;
 	sb->cold_direct = cfg->s3_cold_direct;
 	opts.get_threads = 8;
 	cred.access_key = env.access_key;

@@ -981,6 +981,8 @@ int cache_lookup(struct cache *c, const char *key, uint64_t size, int flags,
 	*out = NULL;
 	if (!key || !key_valid(key))
 		return -EINVAL;
+	if (size > CACHE_MAX_OBJECT_BYTES)
+		return -EFBIG; /* the block count and offsets below must not wrap */
 	pthread_mutex_lock(&c->lock);
 	e = hash_find(c, key);
 	if (e && e->size != size) {

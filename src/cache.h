@@ -80,6 +80,7 @@ void cache_close(struct cache *c);
 int cache_sync(struct cache *c);
 
 #define CACHE_CREATE 1   /* cache_lookup(): make an empty entry when there is none */
+#define CACHE_MAX_OBJECT_BYTES (1ULL << 46) /* larger objects: cache_lookup() says -EFBIG */
 
 /*
  * Find the entry of @key (a cache_key() result) for an object of @size bytes and take a

@@ -532,8 +532,11 @@ int s3_list(struct s3_client *c, const char *bucket, const char *prefix, const c
 	if (token && *token)
 		q[req.nquery++] = (struct s3_kv){ "continuation-token", token };
 	err = s3_http_do(c->http, &req, NULL);
-	if (!err)
+	if (!err) {
 		err = s3_xml_parse_list(sink.mem, sink.len, page);
+		if (err == -EPROTO)
+			s3_http_count_protocol_error(c->http);
+	}
 	free(sink.mem);
 	return err;
 }

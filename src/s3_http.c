@@ -200,6 +200,9 @@ struct xfer {
 	size_t errlen;
 	int err;                /* a callback's reason to abort */
 	uint64_t bytes_in;
+	int checked;            /* check_answer() ran on this response's headers */
+	uint64_t body_len;      /* 2xx body bytes taken */
+	off_t want_first, want_last; /* the Range asked for: -1 none, last -1 = to the end */
 };
 
 static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg)
@@ -260,6 +263,53 @@ static int mem_append(char **mem, size_t *len, size_t *cap, const char *src, siz
 	return 0;
 }
 
+/*
+ * Do the headers of a 2xx answer describe the bytes asked for?  Run before the first body
+ * byte is stored, and after the transfer for answers without a body.
+ */
+static int check_answer(struct xfer *x)
+{
+	const struct s3_response *r = x->resp;
+	off_t len;
+
+	x->checked = 1;
+	if (r->range_first >= 0 && r->content_length >= 0 &&
+	    r->range_last - r->range_first + 1 != r->content_length)
+		return -EPROTO;
+	if (x->want_first < 0 || !strcmp(x->req->method, "HEAD"))
+		return 0;
+	if (r->status == 206) {
+		if (r->range_first != x->want_first ||
+		    (x->want_last >= 0 && r->range_last > x->want_last))
+			return -EPROTO;
+		return 0;
+	}
+	/* a 200 is the whole object: right only when the range started at 0 and holds it */
+	len = r->content_length;
+	if (x->want_first > 0 || (x->want_last >= 0 && len > x->want_last + 1))
+		return -EPROTO;
+	return 0;
+}
+
+/* "bytes=A-" or "bytes=A-B" among the request's headers. */
+static void wanted_range(const struct s3_request *req, off_t *first, off_t *last)
+{
+	const char *v, *dash;
+	size_t i;
+
+	*first = *last = -1;
+	for (i = 0; i < req->nheaders; i++) {
+		if (strcasecmp(req->headers[i].name, "Range"))
+			continue;
+		v = req->headers[i].value;
+		if (strncmp(v, "bytes=", 6) || !(dash = strchr(v + 6, '-')))
+			return;
+		*first = (off_t)strtoll(v + 6, NULL, 10);
+		*last = dash[1] ? (off_t)strtoll(dash + 1, NULL, 10) : -1;
+		return;
+	}
+}
+
 static size_t write_cb(char *src, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
@@ -281,6 +331,18 @@ static size_t write_cb(char *src, size_t size, size_t nmemb, void *arg)
 		}
 		return n;
 	}
+	if (!x->checked) {
+		x->resp->status = x->status;
+		x->err = check_answer(x);
+		if (x->err)
+			return 0;
+	}
+	/* a body without a length (chunked) is held to the range asked for, too */
+	if (x->want_last >= 0 && x->body_len + n > (uint64_t)(x->want_last - x->want_first + 1)) {
+		x->err = -EPROTO;
+		return 0;
+	}
+	x->body_len += n;
 	if (!s)
 		return n;
 	switch (s->kind) {
@@ -349,18 +411,27 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *arg)
 		/* a new response (after a 100 Continue, say): forget the previous headers */
 		r->content_length = -1;
 		r->total_size = -1;
+		r->range_first = r->range_last = -1;
 		r->last_modified = 0;
 		r->etag[0] = '\0';
+		x->checked = 0;
 	} else if (header_value(line, n, "ETag", r->etag, sizeof(r->etag))) {
 	} else if (header_value(line, n, "Content-Length", v, sizeof(v))) {
-		r->content_length = strtoll(v, NULL, 10);
+		if (s3_parse_size(v, &r->content_length)) {
+			x->err = -EPROTO; /* aborts the transfer */
+			return 0;
+		}
 		if (r->total_size < 0)
 			r->total_size = r->content_length;
 	} else if (header_value(line, n, "Content-Range", v, sizeof(v))) {
-		char *slash = strchr(v, '/');
+		off_t total;
 
-		if (slash && slash[1] != '*')
-			r->total_size = strtoll(slash + 1, NULL, 10);
+		if (s3_parse_content_range(v, &r->range_first, &r->range_last, &total)) {
+			x->err = -EPROTO;
+			return 0;
+		}
+		if (total >= 0)
+			r->total_size = total;
 	} else if (header_value(line, n, "Last-Modified", v, sizeof(v))) {
 		time_t t = curl_getdate(v, NULL);
 
@@ -575,6 +646,15 @@ static void sink_rewind(struct s3_sink *s)
 		s->mem[0] = '\0';
 }
 
+void s3_http_count_protocol_error(struct s3_http *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->stats.protocol_errors++;
+	pthread_mutex_unlock(&h->lock);
+	if (h->opts.protocol_errors)
+		__atomic_fetch_add(h->opts.protocol_errors, 1, __ATOMIC_RELAXED);
+}
+
 int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_response *resp)
 {
 	const struct s3_http_opts *o = &h->opts;
@@ -619,11 +699,13 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 		struct xfer x = { .curl = c, .req = req, .sink = req->sink, .resp = resp };
 		CURLcode rc;
 
+		wanted_range(req, &x.want_first, &x.want_last);
 		retry = 0;
 		conn_bad = 0;
 		resp->status = 0;
 		resp->content_length = -1;
 		resp->total_size = -1;
+		resp->range_first = resp->range_last = -1;
 		resp->last_modified = 0;
 		resp->etag[0] = resp->err_code[0] = '\0';
 		resp->attempts = attempt + 1;
@@ -678,6 +760,10 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 
 		if (x.err) {
 			err = x.err; /* our callback gave up: sink overflow, disk error */
+		} else if (rc == CURLE_WEIRD_SERVER_REPLY) {
+			/* curl refused the headers itself (a negative Content-Length, say) */
+			err = -EPROTO;
+			conn_bad = 1;
 		} else if (rc != CURLE_OK) {
 			err = -EIO;
 			conn_bad = 1;
@@ -685,7 +771,7 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 			pr_debug("s3: %s %s: %s (attempt %d)", req->method, b.path,
 				 curl_easy_strerror(rc), attempt + 1);
 		} else if (resp->status >= 200 && resp->status <= 299) {
-			err = 0;
+			err = x.checked ? 0 : check_answer(&x);
 		} else {
 			enum s3_err_class cls;
 
@@ -699,6 +785,11 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 		}
 		free(x.errbody);
 
+		if (err == -EPROTO) {
+			pr_debug("s3: %s %s: answer with a bad size or range refused", req->method,
+				 b.path);
+			s3_http_count_protocol_error(h);
+		}
 		pthread_mutex_lock(&h->lock);
 		h->stats.attempts++;
 		h->stats.bytes_in += x.bytes_in;

@@ -151,7 +151,8 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 	if (fs->cfg->backend == BACKEND_S3)
 		fprintf(out, "s3 requests: HEAD %llu, GET %llu, LIST %llu, PUT %llu, DELETE %llu, "
 			"COPY %llu; %llu bytes fetched; cache %llu bytes in %llu objects, %llu CRC "
-			"errors (%llu refetched), %llu disk errors, %llu reads served from S3\n",
+			"errors (%llu refetched), %llu disk errors, %llu reads served from S3; %llu answers "
+			"refused (bad size or range)\n",
 			(unsigned long long)stats_get(&s->s3_head),
 			(unsigned long long)stats_get(&s->s3_get),
 			(unsigned long long)stats_get(&s->s3_list),
@@ -164,7 +165,8 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 			(unsigned long long)stats_get(&s->cache_crc_errors),
 			(unsigned long long)stats_get(&s->crc_refetches),
 			(unsigned long long)stats_get(&s->cache_disk_errors),
-			(unsigned long long)stats_get(&s->cache_fallbacks));
+			(unsigned long long)stats_get(&s->cache_fallbacks),
+			(unsigned long long)stats_get(&s->s3_protocol_errors));
 	if (fs->ks) {
 		struct kstate_stats k;
 
@@ -260,7 +262,8 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 	fprintf(out, "\"s3\":{\"head\":%llu,\"get\":%llu,\"list\":%llu,\"put\":%llu,"
 		"\"delete\":%llu,\"copy\":%llu,\"bytes_fetched\":%llu,\"cache_block_hits\":%llu,"
 		"\"buffer_hits\":%llu,\"crc_refetches\":%llu,\"cache_fallbacks\":%llu,\"cache_crc_errors\":%llu,"
-		"\"cache_disk_errors\":%llu,\"cache_bytes\":%llu,\"cache_entries\":%llu}}}\n",
+		"\"cache_disk_errors\":%llu,\"cache_bytes\":%llu,\"cache_entries\":%llu,"
+		"\"protocol_errors\":%llu}}}\n",
 		(unsigned long long)stats_get(&s->s3_head), (unsigned long long)stats_get(&s->s3_get),
 		(unsigned long long)stats_get(&s->s3_list), (unsigned long long)stats_get(&s->s3_put),
 		(unsigned long long)stats_get(&s->s3_delete),
@@ -273,7 +276,8 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->cache_crc_errors),
 		(unsigned long long)stats_get(&s->cache_disk_errors),
 		(unsigned long long)stats_get(&s->cache_bytes),
-		(unsigned long long)stats_get(&s->cache_entries));
+		(unsigned long long)stats_get(&s->cache_entries),
+		(unsigned long long)stats_get(&s->s3_protocol_errors));
 }
 
 static void prom_label(FILE *out, const char *s)
