@@ -465,11 +465,16 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 		snprintf(sb->endpoint, sizeof(sb->endpoint), "https://s3.%s.amazonaws.com",
 			 cfg->s3_region[0] ? cfg->s3_region : env.region);
 	s3_client_opts_init(&opts);
-	/* interactive mounts: fail a dead endpoint in seconds, not minutes (docs/s3.md) */
-	opts.http.connect_timeout_ms = 2000;
-	opts.http.low_speed_time_s = 5;
-	opts.http.max_retries = 2;
+	/*
+	 * Interactive mounts: fail a dead endpoint within s3_timeout (docs/s3.md).  Three
+	 * attempts, two backoffs of at most 1 s, each attempt ended after a stall that the
+	 * progress callback sees within a second: 3 * (stall + 1 s) + 2 s <= s3_timeout.
+	 */
+	opts.http.max_retries = S3_ATTEMPTS - 1;
 	opts.http.backoff_max_ms = 1000;
+	opts.http.stall_ms = (long)(cfg->s3_timeout_s * 1000 - 2 * 1000 - S3_ATTEMPTS * 1000) /
+			     S3_ATTEMPTS;
+	opts.http.connect_timeout_ms = opts.http.stall_ms < 2000 ? opts.http.stall_ms : 2000;
 	opts.http.path_style = cfg->s3_path_style;
 	opts.http.protocol_errors = &stats->s3_protocol_errors;
 	sb->cold_direct = cfg->s3_cold_direct;

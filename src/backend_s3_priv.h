@@ -25,6 +25,7 @@
 #define S3_RA_CAP (64u << 20)         /* readahead window cap */
 #define S3_SEQ_SLACK (4u << 20)       /* reads this close to the last one are sequential */
 #define S3_FETCH_THREADS 8            /* readahead workers */
+#define S3_ATTEMPTS 3                 /* tries of one request (s3_timeout is shared out) */
 #define S3_NAME_MAX 255
 #define S3_POOL_BYTES (96u << 20)     /* parts just fetched, kept in memory for READs */
 #define S3_POOL_SPARES (S3_POOL_BYTES / S3_PART_SIZE) /* free part buffers kept for reuse */
@@ -117,6 +118,7 @@ struct s3be {
 	pthread_cond_t fetch_cond;   /* an in-flight part finished */
 	pthread_cond_t job_cond;     /* a job was queued, or stop */
 	struct inflight *inflight;
+	uint64_t fetch_failures;     /* GETs of parts that S3 failed: a waiter gives up too */
 	struct fetch_job *jobs, *jobs_tail;
 	pthread_t threads[S3_FETCH_THREADS];
 	int nthreads;

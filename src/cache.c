@@ -69,6 +69,8 @@ struct cache_entry {
 	struct cache_entry *hnext;   /* hash chain */
 	struct cache_entry *prev, *next; /* LRU list: c->lru_head is the most recent */
 	int doomed;                  /* cache_remove_later(): goes with its last ref and pin */
+	int starved;                 /* a block found no room: if still incomplete, the entry
+					goes with its last ref, so it cannot hold the space */
 };
 
 struct cache {
@@ -1043,6 +1045,10 @@ void cache_entry_put(struct cache *c, struct cache_entry *e)
 			entry_unload_locked(c, e);
 		else
 			c->nloaded++;
+		if (e->starved && !e->doomed && !e->pins && e->npresent < e->nblocks) {
+			c->st.evictions++;
+			e->doomed = 1;
+		}
 		if (e->doomed && !e->pins)
 			entry_destroy_locked(c, e);
 	}
@@ -1128,12 +1134,22 @@ int cache_write_block(struct cache *c, struct cache_entry *e, uint64_t idx, cons
 		return -EINVAL;
 	pthread_mutex_lock(&c->lock);
 	err = present(e, idx) ? 0 : evict_locked(c, len, 0);
+	if (err == -ENOSPC)
+		e->starved = 1;
 	pthread_mutex_unlock(&c->lock);
 	if (err)
 		return err;
 
 	crc = cache_crc32c(0, buf, len);
 	err = write_block_data(c, e, buf, len, (off_t)(idx * c->lim.block_size));
+	if (err == -ENOSPC || err == -EDQUOT) {
+		/* the disk filled up under us: what the write allocated goes with the entry */
+		pthread_mutex_lock(&c->lock);
+		e->starved = 1;
+		pthread_mutex_unlock(&c->lock);
+		disk_err(c, err);
+		return -ENOSPC;
+	}
 	if (err)
 		return disk_err(c, err);
 

@@ -91,6 +91,7 @@ int cache_sync(struct cache *c);
  */
 int cache_lookup(struct cache *c, const char *key, uint64_t size, int flags,
 		 struct cache_entry **out);
+/* Drop a reference; see cache_write_block() for what goes with the last one. */
 void cache_entry_put(struct cache *c, struct cache_entry *e);
 
 uint32_t cache_block_size(const struct cache *c);
@@ -100,7 +101,11 @@ size_t cache_entry_block_len(const struct cache *c, const struct cache_entry *e,
 
 /*
  * Store block @idx: @len must be cache_entry_block_len().  Evicts other objects first when
- * a limit would be passed (-ENOSPC when it cannot).  Returns 0 or -errno (counted).
+ * a limit would be passed (-ENOSPC when it cannot, or when the disk itself is full).  An
+ * entry that met -ENOSPC and is still incomplete when its last reference goes is removed
+ * then (counted as an eviction): a partial object too big for the cache must not keep
+ * the space, or the free-space reserve, from everything else.  Returns 0 or -errno
+ * (counted).
  */
 int cache_write_block(struct cache *c, struct cache_entry *e, uint64_t idx, const void *buf,
 		      size_t len);

@@ -91,6 +91,9 @@ static const struct opt_desc opt_table[] = {
 	  "(default on)" },
 	{ "list_ttl", OPT_SECONDS, F(list_ttl_s), 0, CONFIG_MAX_TIMEOUT_S,
 	  "s3: seconds a listing or HEAD answers lookups without a request (default 60)" },
+	{ "s3_timeout", OPT_SECONDS, F(s3_timeout_s), 0, CONFIG_MAX_S3_TIMEOUT_S,
+	  "s3: seconds after which a request to a server that stopped answering fails, "
+	  "8-3600 (default 17)" },
 	{ "nosuid", OPT_KERNEL, 0, 0, 0, "kernel mount flags, applied as given:" },
 	{ "suid", OPT_KERNEL, 0, 0, 0, NULL },
 	{ "nodev", OPT_KERNEL, 0, 0, 0, NULL },
@@ -138,6 +141,7 @@ void config_init(struct config *cfg)
 	cfg->s3_path_style = 1;
 	cfg->s3_cold_direct = 1;
 	cfg->list_ttl_s = CONFIG_DEFAULT_LIST_TTL_S;
+	cfg->s3_timeout_s = CONFIG_DEFAULT_S3_TIMEOUT_S;
 }
 
 int config_parse_size(const char *s, unsigned long long *out)
@@ -540,7 +544,7 @@ static int dir_is_ancestor(const char *dir, const char *path)
 	return !stat("/", &st) && st.st_dev == d.st_dev && st.st_ino == d.st_ino;
 }
 
-int config_check_paths(struct config *cfg)
+int config_check(struct config *cfg)
 {
 	char cache[PATH_MAX];
 	int err;
@@ -558,6 +562,16 @@ int config_check_paths(struct config *cfg)
 			return -EINVAL;
 		}
 		return 0;
+	}
+	if (cfg->cache_size_bytes < CONFIG_MIN_CACHE_SIZE) {
+		pr_err("option 'cache_size' is %llu bytes: the cache needs at least %lluM "
+		       "(two 8 MiB parts)", cfg->cache_size_bytes, CONFIG_MIN_CACHE_SIZE >> 20);
+		return -EINVAL;
+	}
+	if (cfg->s3_timeout_s < CONFIG_MIN_S3_TIMEOUT_S) {
+		pr_err("option 's3_timeout' needs at least %.0f seconds (three attempts and "
+		       "their backoff), got %g", CONFIG_MIN_S3_TIMEOUT_S, cfg->s3_timeout_s);
+		return -EINVAL;
 	}
 	err = canon_path(cfg->cache_dir, cache, sizeof(cache));
 	if (err) {

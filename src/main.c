@@ -124,7 +124,7 @@ static int cmd_mount(int argc, char **argv, int helper)
 		return 2;
 	}
 	if (config_set_source(&cfg, pos[0]) || config_set_mountpoint(&cfg, pos[1]) ||
-	    config_check_paths(&cfg))
+	    config_check(&cfg))
 		return 1;
 	config_finish(&cfg);
 	log_set_debug(cfg.debug);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -201,6 +202,10 @@ struct xfer {
 	int err;                /* a callback's reason to abort */
 	uint64_t bytes_in;
 	int checked;            /* check_answer() ran on this response's headers */
+	int stalled;            /* progress_cb() ended the attempt: opts.stall_ms passed */
+	curl_off_t p_dl, p_ul;  /* bytes moved at the last progress call... */
+	long long p_ms;         /* ...and when they last changed (CLOCK_MONOTONIC ms) */
+	long stall_ms;
 	uint64_t body_len;      /* 2xx body bytes taken */
 	off_t want_first, want_last; /* the Range asked for: -1 none, last -1 = to the end */
 };
@@ -377,6 +382,33 @@ static size_t write_cb(char *src, size_t size, size_t nmemb, void *arg)
 	}
 	s->len += n;
 	return n;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* End an attempt that moved no byte, either way, for stall_ms (curl calls this >= 1/s). */
+static int progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct xfer *x = arg;
+	long long now = mono_ms();
+
+	if (dlnow != x->p_dl || ulnow != x->p_ul) {
+		x->p_dl = dlnow;
+		x->p_ul = ulnow;
+		x->p_ms = now;
+		return 0;
+	}
+	if (now - x->p_ms < x->stall_ms)
+		return 0;
+	x->stalled = 1;
+	return 1;
 }
 
 /* Copy the value of header line @line if it is @name, trimmed, into @out. */
@@ -727,8 +759,16 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 		if (o->max_recv_bytes_s <= 0)
 			curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
 		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_time_s);
+		if (o->stall_ms > 0) {
+			x.stall_ms = o->stall_ms;
+			x.p_ms = mono_ms();
+			curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+			curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+			curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+		} else {
+			curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+			curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_time_s);
+		}
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->request_timeout_ms);
 		if (o->max_recv_bytes_s > 0)
 			curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE,
@@ -760,6 +800,12 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 
 		if (x.err) {
 			err = x.err; /* our callback gave up: sink overflow, disk error */
+		} else if (rc == CURLE_ABORTED_BY_CALLBACK && x.stalled) {
+			err = -EIO; /* a stall, as CURLE_OPERATION_TIMEDOUT */
+			conn_bad = 1;
+			retry = 1;
+			pr_debug("s3: %s %s: no byte moved for %ld ms (attempt %d)", req->method,
+				 b.path, o->stall_ms, attempt + 1);
 		} else if (rc == CURLE_WEIRD_SERVER_REPLY) {
 			/* curl refused the headers itself (a negative Content-Length, say) */
 			err = -EPROTO;

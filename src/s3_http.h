@@ -9,8 +9,9 @@
  * (no byte for low_speed_time_s) or when the server answers 500/502/503/504 or a SlowDown,
  * InternalError, RequestTimeout or ServiceUnavailable error; once max_retries are spent it
  * fails with -EIO.  Nothing waits forever: an attempt ends after connect_timeout_ms without
- * a connection, after low_speed_time_s without progress, and after request_timeout_ms in
- * all (when set), so the worst case of one call is about
+ * a connection, after low_speed_time_s without progress (curl's average speed, which can
+ * take twice that after a stop; stall_ms is exact to a second), and after
+ * request_timeout_ms in all (when set), so the worst case of one call is about
  *   (max_retries + 1) * (connect_timeout_ms or low_speed_time_s or request_timeout_ms)
  *   + the sum of the backoffs (at most max_retries * backoff_max_ms).
  * Requests are signed with SigV4 (s3_sign.h); the Authorization header and the secrets
@@ -31,6 +32,8 @@
 struct s3_http_opts {
 	long connect_timeout_ms;   /* TCP (+TLS) connect, per attempt [3000] */
 	long low_speed_time_s;     /* abort an attempt that moves no byte for this long [10] */
+	long stall_ms;             /* when > 0, instead: no byte in or out for this long, checked
+				      at least once a second (so at most stall_ms + 1 s) [0] */
 	long request_timeout_ms;   /* cap of one attempt, 0 = none (large GETs) [0] */
 	int max_retries;           /* attempts after the first [4] */
 	long backoff_base_ms;      /* first backoff; doubles per retry, jittered [100] */

@@ -261,6 +261,40 @@ static void test_stall_times_out(void **state)
 	fake_stop(&f);
 }
 
+/* stall_ms: an attempt that moves no byte ends after stall_ms (to a second), not later */
+static void test_stall_ms(void **state)
+{
+	struct step steps[] = { { STALL, NULL }, { STALL, NULL } };
+	struct s3_request req = { .method = "GET", .bucket = "bkt", .key = "k" };
+	struct s3_http_opts o;
+	struct timespec t0, t1;
+	struct s3_response r;
+	struct s3_http *h;
+	struct fake f;
+	char ep[64];
+	double el;
+
+	fake_start(&f, steps, 2);
+	s3_http_opts_init(&o);
+	o.max_retries = 1;
+	o.backoff_base_ms = 10;
+	o.backoff_max_ms = 40;
+	o.low_speed_time_s = 30; /* not used with stall_ms */
+	o.stall_ms = 600;
+	snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", f.port);
+	assert_int_equal(s3_http_new(&h, ep, "us-east-1", &cred, &o), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(s3_http_do(h, &req, &r), -EIO);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	el = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	print_message("two stalled attempts: %.2f s\n", el);
+	/* two attempts of 0.6 s to 1.6 s each plus a backoff of at most 40 ms */
+	assert_true(el > 1.1 && el < 3.3);
+	assert_int_equal(r.attempts, 2);
+	s3_http_free(h);
+	fake_stop(&f);
+}
+
 static void test_sink_overflow_and_body(void **state)
 {
 	struct step steps[] = {
@@ -399,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_retries_run_out),
 		cmocka_unit_test(test_errors_not_retried),
 		cmocka_unit_test(test_stall_times_out),
+		cmocka_unit_test(test_stall_ms),
 		cmocka_unit_test(test_sink_overflow_and_body),
 		cmocka_unit_test(test_bad_sizes_and_ranges),
 		cmocka_unit_test(test_bad_endpoint),
