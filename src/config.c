@@ -60,7 +60,8 @@ static const struct opt_desc opt_table[] = {
 	{ "passthrough", OPT_ONOFF, F(passthrough), 0, 0,
 	  "FUSE passthrough of file I/O when the kernel offers it (default on)" },
 	{ "profile", OPT_PROFILE, F(profile), 0, 0,
-	  "default|dataset|shared: a preset of the caching options below" },
+	  "default|dataset|shared: a preset of the caching options below (the AWS profile "
+	  "is aws_profile=)" },
 	{ "keep_cache", OPT_ONOFF, F(keep_cache), 0, 0,
 	  "keep file pages cached across opens (default: on if attr_timeout > 0)" },
 	{ "cache_readdir", OPT_ONOFF, F(cache_readdir), 0, 0,
@@ -80,6 +81,10 @@ static const struct opt_desc opt_table[] = {
 	  "s3: the S3 endpoint URL (default: AWS_ENDPOINT_URL, else AWS)" },
 	{ "region", OPT_STRING, F(s3_region), sizeof(((struct config *)0)->s3_region), 0,
 	  "s3: the signing region (default: AWS_REGION, the profile's, else us-east-1)" },
+	{ "aws_profile", OPT_STRING, F(s3_aws_profile),
+	  sizeof(((struct config *)0)->s3_aws_profile), 0,
+	  "s3: the AWS profile for keys, region and endpoint (default: AWS_PROFILE, else "
+	  "default); not the cache profile=" },
 	{ "cache_dir", OPT_PATH, F(cache_dir), 0, 0,
 	  "s3: the cache directory (default /var/cache/bpfuse; created 0700)" },
 	{ "cache_size", OPT_SIZE, F(cache_size_bytes), 0, 0,
@@ -364,6 +369,30 @@ int config_parse_opts(struct config *cfg, const char *opts)
 	return 0;
 }
 
+/*
+ * A prefix names a directory of the mount, so its keys must be paths: no empty, "." or
+ * ".." segment (S3 would take "a/../b" literally, and the mount could never name it), no
+ * control character (a newline in a key breaks listings, logs and /proc/mounts).
+ * -EINVAL or -EILSEQ.
+ */
+static int check_prefix(const char *p, size_t len)
+{
+	size_t i, seg = 0;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return -EILSEQ;
+	for (i = 0; i <= len; i++) {
+		if (i < len && p[i] != '/')
+			continue;
+		if (i == seg || (i - seg == 1 && p[seg] == '.') ||
+		    (i - seg == 2 && p[seg] == '.' && p[seg + 1] == '.'))
+			return len ? -EINVAL : 0;
+		seg = i + 1;
+	}
+	return 0;
+}
+
 /* s3://BUCKET[/PREFIX]: @spec is what follows "s3://". */
 static int config_set_s3_source(struct config *cfg, const char *spec)
 {
@@ -371,6 +400,7 @@ static int config_set_s3_source(struct config *cfg, const char *spec)
 	size_t blen = slash ? (size_t)(slash - spec) : strlen(spec);
 	const char *prefix = slash ? slash + 1 : "";
 	size_t plen;
+	int err;
 
 	if (blen < 3 || blen > 63 || blen >= sizeof(cfg->s3_bucket) ||
 	    strspn(spec, "abcdefghijklmnopqrstuvwxyz0123456789.-_") < blen) {
@@ -378,13 +408,21 @@ static int config_set_s3_source(struct config *cfg, const char *spec)
 		       "a-z 0-9 . - _", spec);
 		return -EINVAL;
 	}
-	while (*prefix == '/')
-		prefix++;
 	plen = strlen(prefix);
 	while (plen && prefix[plen - 1] == '/')
 		plen--;
 	if (plen + 2 > sizeof(cfg->s3_prefix) || strchr(spec, ',')) {
 		pr_err("bad S3 source 's3://%s': prefix too long or has ','", spec);
+		return -EINVAL;
+	}
+	err = check_prefix(prefix, plen);
+	if (err) {
+		if (err == -EILSEQ)
+			pr_err("bad S3 source 's3://%.*s/...': the prefix has a control character",
+			       (int)blen, spec);
+		else
+			pr_err("bad S3 source 's3://%s': the prefix has an empty, '.' or '..' "
+			       "segment (keys are paths: a/b/c)", spec);
 		return -EINVAL;
 	}
 	memcpy(cfg->s3_bucket, spec, blen);

@@ -52,6 +52,7 @@ struct config {
 	char s3_prefix[1024];      /* "" or "some/prefix/" */
 	char s3_endpoint[512];     /* -o endpoint=URL; "" = AWS_ENDPOINT_URL or AWS */
 	char s3_region[64];        /* -o region=R; "" = AWS_REGION or the profile's */
+	char s3_aws_profile[128];  /* -o aws_profile=NAME; "" = AWS_PROFILE, else "default" */
 	char cache_dir[PATH_MAX];  /* -o cache_dir=PATH */
 	unsigned long long cache_size_bytes; /* -o cache_size=SIZE */
 	int s3_path_style;         /* -o path_style=on|off */
