@@ -524,7 +524,8 @@ static int index_load(struct cache *c)
 			continue;
 		}
 		if (sscanf(line, "E %65s %" SCNu64 " %" SCNu64 " %" SCNu64, key, &size, &bytes,
-			   &tick) == 4 && key_valid(key)) {
+			   &tick) == 4 && key_valid(key) && size <= CACHE_MAX_OBJECT_BYTES &&
+		    bytes <= size) {
 			e = hash_find(c, key);
 			if (!e) {
 				e = entry_new(key, size, c->lim.block_size);
@@ -908,7 +909,8 @@ int cache_open(struct cache **out, const char *dir, const struct cache_limits *l
 	return 0;
 
 out_err:
-	pr_err("cannot open cache dir '%s': %s", dir, strerror(-err));
+	if (err != -EBUSY) /* the caller knows who holds it and says so, in one line */
+		pr_err("cannot open cache dir '%s': %s", dir, strerror(-err));
 out_free:
 	if (c->buckets) {
 		size_t i;

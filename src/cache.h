@@ -70,8 +70,8 @@ void cache_key(const char *const *parts, size_t nparts, char key[CACHE_KEY_LEN +
 
 /*
  * Open (creating it 0700 if needed) the cache rooted at @dir: lock it, sweep tmp/, load the
- * index.  Returns 0 or -errno after one message naming the directory; -EBUSY when another
- * cache_open() (this process or another) holds it.
+ * index.  Returns 0 or -errno after one message naming the directory; -EBUSY, without a
+ * message, when another cache_open() (this process or another) holds it.
  */
 int cache_open(struct cache **out, const char *dir, const struct cache_limits *lim);
 /* Flush sidecars, compact the index, free everything.  No entry may be referenced. */

@@ -92,4 +92,16 @@ profile_mount() {
 		AWS_SHARED_CREDENTIALS_FILE="$T/credentials"
 }
 check "aws_profile=work uses that profile's keys" profile_mount
+
+# a cache dir already in use by a mount: one line, and the first mount unharmed
+cache_busy() {
+	mkdir -p "$T/mnt2"
+	track_mount "$T/mnt2"
+	timeout 60 "$BPFUSE" mount s3://exists "$T/mnt2" -o cache_dir="$T/cache" >/dev/null ||
+		fail "first mount failed"
+	try_mount "cache dir '$T/cache' is in use by another mount" s3://exists
+	ls "$T/mnt2" >/dev/null || fail "the first mount broke"
+	timeout 20 "$BPFUSE" umount "$T/mnt2"
+}
+check "cache dir in use: one line" cache_busy
 finish
