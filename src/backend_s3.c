@@ -517,6 +517,7 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 	opts.http.stall_ms = (long)(cfg->s3_timeout_s * 1000 - 2 * 1000 - S3_ATTEMPTS * 1000) /
 			     S3_ATTEMPTS;
 	opts.http.connect_timeout_ms = opts.http.stall_ms < 2000 ? opts.http.stall_ms : 2000;
+	opts.http.low_speed_time_s = 5; /* uploads: see s3_http_opts.stall_ms */
 	opts.http.path_style = cfg->s3_path_style;
 	opts.http.protocol_errors = &stats->s3_protocol_errors;
 	sb->cold_direct = cfg->s3_cold_direct;

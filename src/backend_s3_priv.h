@@ -36,6 +36,7 @@ struct s3node {
 	uint64_t hash;           /* of key: the table's (ns_lock) */
 	uint64_t ino;            /* inode identity: fixed for the node's life, kept by rename */
 	struct s3node *next;     /* hash chain (ns_lock) */
+	uint64_t fetch_failures; /* GETs of its parts that S3 failed (fetch_lock) */
 	/* ns_lock */
 	unsigned int refs;
 	off_t size;
@@ -118,7 +119,6 @@ struct s3be {
 	pthread_cond_t fetch_cond;   /* an in-flight part finished */
 	pthread_cond_t job_cond;     /* a job was queued, or stop */
 	struct inflight *inflight;
-	uint64_t fetch_failures;     /* GETs of parts that S3 failed: a waiter gives up too */
 	struct fetch_job *jobs, *jobs_tail;
 	pthread_t threads[S3_FETCH_THREADS];
 	int nthreads;

@@ -286,7 +286,7 @@ static int fetch_blocks(struct s3be *sb, struct s3open *o, uint64_t first, uint6
 	char *buf;
 
 	pthread_mutex_lock(&sb->fetch_lock);
-	failures = sb->fetch_failures;
+	failures = o->n->fetch_failures;
 	for (;;) {
 		struct inflight *f;
 
@@ -310,7 +310,7 @@ static int fetch_blocks(struct s3be *sb, struct s3open *o, uint64_t first, uint6
 		pthread_mutex_unlock(&sb->fetch_lock);
 		return -ENOSPC; /* in memory only: served from there */
 	}
-	if (waited && sb->fetch_failures != failures) {
+	if (waited && o->n->fetch_failures != failures) {
 		pthread_mutex_unlock(&sb->fetch_lock);
 		return -EIO;
 	}
@@ -352,7 +352,7 @@ static int fetch_blocks(struct s3be *sb, struct s3open *o, uint64_t first, uint6
 out:
 	pthread_mutex_lock(&sb->fetch_lock);
 	if (err && err != -ENOSPC && err != -ENOMEM)
-		sb->fetch_failures++;
+		o->n->fetch_failures++;
 	for (pp = &sb->inflight; *pp; pp = &(*pp)->next)
 		if (*pp == &me) {
 			*pp = me.next;

@@ -759,7 +759,12 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 		if (o->max_recv_bytes_s <= 0)
 			curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
 		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-		if (o->stall_ms > 0) {
+		/*
+		 * stall_ms for requests without a body: a server may take seconds to answer a
+		 * completed upload (CompleteMultipartUpload) without a byte moving, so PUT and
+		 * POST keep curl's averaged low-speed check.
+		 */
+		if (o->stall_ms > 0 && !has_body) {
 			x.stall_ms = o->stall_ms;
 			x.p_ms = mono_ms();
 			curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);

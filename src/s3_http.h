@@ -32,8 +32,9 @@
 struct s3_http_opts {
 	long connect_timeout_ms;   /* TCP (+TLS) connect, per attempt [3000] */
 	long low_speed_time_s;     /* abort an attempt that moves no byte for this long [10] */
-	long stall_ms;             /* when > 0, instead: no byte in or out for this long, checked
-				      at least once a second (so at most stall_ms + 1 s) [0] */
+	long stall_ms;             /* when > 0, for requests without a body instead: no byte in
+				      or out for this long, checked at least once a second (so
+				      at most stall_ms + 1 s) [0] */
 	long request_timeout_ms;   /* cap of one attempt, 0 = none (large GETs) [0] */
 	int max_retries;           /* attempts after the first [4] */
 	long backoff_base_ms;      /* first backoff; doubles per retry, jittered [100] */
