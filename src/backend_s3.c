@@ -441,19 +441,54 @@ static int staging_check(const char *path)
 	return err;
 }
 
-static const char *mount_errmsg(int err)
+/*
+ * Why the mount's first LIST failed, in one line that says what to try.  @defaulted: no
+ * endpoint was configured anywhere, so AWS was tried.
+ */
+static void mount_error(const struct s3be *sb, const struct config *cfg, int err,
+			const struct s3_response *r, int defaulted)
 {
+	const char *hint = defaulted ? "; no endpoint is configured, so AWS was tried: for "
+				       "another store give --endpoint URL (-o endpoint=URL) or "
+				       "set AWS_ENDPOINT_URL" : "";
+	const char *style = cfg->s3_path_style ? "" : "; with path_style=off the bucket is "
+			    "a host name (BUCKET.host), which many stores (RGW, MinIO) do not "
+			    "serve without DNS set up: try path_style=on";
+	char what[256];
+
 	switch (err) {
 	case -ENOENT:
-		return "the bucket does not exist";
+		if (!strcmp(r->err_code, "NoSuchBucket"))
+			snprintf(what, sizeof(what), "the bucket does not exist");
+		else
+			snprintf(what, sizeof(what), "the endpoint answered HTTP %ld without an S3 "
+				 "error (%s): it is not an S3 endpoint, or a proxy answered for it",
+				 r->status, r->err_code[0] ? r->err_code : "no error document");
+		break;
 	case -EACCES:
-		return "access denied (check the credentials: AWS_ACCESS_KEY_ID, "
-		       "AWS_SECRET_ACCESS_KEY, AWS_PROFILE)";
+		snprintf(what, sizeof(what), "access denied (check the credentials: "
+			 "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE or aws_profile=)");
+		break;
 	case -EIO:
-		return "the endpoint cannot be reached or keeps failing";
+		if (r->status)
+			snprintf(what, sizeof(what), "the endpoint keeps failing (HTTP %ld %s)",
+				 r->status, r->err_code);
+		else
+			snprintf(what, sizeof(what), "the endpoint cannot be reached (no answer "
+				 "within s3_timeout, or connection refused)");
+		break;
+	case -EBADMSG:
+		snprintf(what, sizeof(what), "the endpoint's answer is not a bucket listing");
+		break;
+	case -EPROTO:
+		snprintf(what, sizeof(what), "the endpoint sent a malformed size or range");
+		break;
 	default:
-		return strerror(-err);
+		snprintf(what, sizeof(what), "%s", strerror(-err));
+		break;
 	}
+	pr_err("cannot mount s3://%s at %s: %s%s%s", sb->bucket, sb->endpoint, what, hint,
+	       err == -EACCES ? "" : style);
 }
 
 int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *stats)
@@ -461,10 +496,11 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 	struct s3_client_opts opts;
 	struct cache_limits lim = { 0 };
 	struct s3_list_page page;
+	struct s3_response resp;
 	struct s3_sign_cred cred;
 	struct s3_env env;
 	struct s3be *sb;
-	int err;
+	int err, defaulted;
 
 	sb = calloc(1, sizeof(*sb));
 	if (!sb)
@@ -490,10 +526,15 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 	sb->gid = getgid();
 	sb->mount_time = time(NULL);
 
-	err = s3_env_load(&env);
+	err = s3_env_load_profile(&env, cfg->s3_aws_profile[0] ? cfg->s3_aws_profile : NULL);
 	if (err == -ENOKEY) {
-		pr_err("cannot mount s3://%s: no S3 credentials (set AWS_ACCESS_KEY_ID and "
-		       "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)", sb->bucket);
+		if (env.profile_found)
+			pr_err("cannot mount s3://%s: AWS profile '%s' has no aws_access_key_id "
+			       "and aws_secret_access_key", sb->bucket, env.profile);
+		else
+			pr_err("cannot mount s3://%s: no S3 credentials (set AWS_ACCESS_KEY_ID "
+			       "and AWS_SECRET_ACCESS_KEY, or name a profile of ~/.aws/credentials "
+			       "with AWS_PROFILE or -o aws_profile=)", sb->bucket);
 		s3_env_clear(&env);
 		return err;
 	}
@@ -503,18 +544,26 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 	}
 	snprintf(sb->endpoint, sizeof(sb->endpoint), "%s",
 		 cfg->s3_endpoint[0] ? cfg->s3_endpoint : env.endpoint);
-	if (!sb->endpoint[0])
+	defaulted = !sb->endpoint[0];
+	if (defaulted)
 		snprintf(sb->endpoint, sizeof(sb->endpoint), "https://s3.%s.amazonaws.com",
 			 cfg->s3_region[0] ? cfg->s3_region : env.region);
 	s3_client_opts_init(&opts);
-	/* interactive mounts: fail a dead endpoint in seconds, not minutes (docs/s3.md) */
-	opts.http.connect_timeout_ms = 2000;
-	opts.http.low_speed_time_s = 5;
-	opts.http.max_retries = 2;
+	/*
+	 * Interactive mounts: fail a dead endpoint within s3_timeout (docs/s3.md).  Three
+	 * attempts, two backoffs of at most 1 s, each attempt ended after a stall that the
+	 * progress callback sees within a second: 3 * (stall + 1 s) + 2 s <= s3_timeout.
+	 */
+	opts.http.max_retries = S3_ATTEMPTS - 1;
 	opts.http.backoff_max_ms = 1000;
+	opts.http.stall_ms = (long)(cfg->s3_timeout_s * 1000 - 2 * 1000 - S3_ATTEMPTS * 1000) /
+			     S3_ATTEMPTS;
+	opts.http.connect_timeout_ms = opts.http.stall_ms < 2000 ? opts.http.stall_ms : 2000;
+	opts.http.low_speed_time_s = 5; /* uploads: see s3_http_opts.stall_ms */
 	opts.http.path_style = cfg->s3_path_style;
 	opts.mpu_note = s3_mpu_note; /* journaled in the staging directory */
 	opts.mpu_arg = sb;
+	opts.http.protocol_errors = &stats->s3_protocol_errors;
 	sb->cold_direct = cfg->s3_cold_direct;
 	opts.get_threads = 8;
 	cred.access_key = env.access_key;
@@ -524,17 +573,19 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 			    &cred, &opts);
 	s3_env_clear(&env);
 	if (err) {
-		pr_err("cannot mount s3://%s: cannot set up the S3 client: %s", sb->bucket,
-		       strerror(-err));
+		/* a bad endpoint or region was named by s3_http_new() already: one line */
+		if (err != -EINVAL)
+			pr_err("cannot mount s3://%s: cannot set up the S3 client: %s",
+			       sb->bucket, strerror(-err));
 		return err;
 	}
 
 	/* one LIST proves the endpoint, the keys and the bucket before anything is mounted */
-	err = s3_list(sb->c, sb->bucket, sb->prefix[0] ? sb->prefix : NULL, "/", 1, NULL, &page);
+	err = s3_list_resp(sb->c, sb->bucket, sb->prefix[0] ? sb->prefix : NULL, "/", 1, NULL,
+			   &page, &resp);
 	s3_list_page_free(&page);
 	if (err) {
-		pr_err("cannot mount s3://%s at %s: %s", sb->bucket, sb->endpoint,
-		       mount_errmsg(err));
+		mount_error(sb, cfg, err, &resp, defaulted);
 		return err;
 	}
 

@@ -25,6 +25,7 @@
 #define S3_RA_CAP (64u << 20)         /* readahead window cap */
 #define S3_SEQ_SLACK (4u << 20)       /* reads this close to the last one are sequential */
 #define S3_FETCH_THREADS 8            /* readahead workers */
+#define S3_ATTEMPTS 3                 /* tries of one request (s3_timeout is shared out) */
 #define S3_NAME_MAX 255
 #define S3_POOL_BYTES (96u << 20)     /* parts just fetched, kept in memory for READs */
 #define S3_POOL_SPARES (S3_POOL_BYTES / S3_PART_SIZE) /* free part buffers kept for reuse */
@@ -35,6 +36,7 @@ struct s3node {
 	uint64_t hash;           /* of key: the table's (ns_lock) */
 	uint64_t ino;            /* inode identity: fixed for the node's life, kept by rename */
 	struct s3node *next;     /* hash chain (ns_lock) */
+	uint64_t fetch_failures; /* GETs of its parts that S3 failed (fetch_lock) */
 	/* ns_lock */
 	unsigned int refs;
 	off_t size;

@@ -141,6 +141,20 @@ static void pool_add(struct s3be *sb, const char *ckey, off_t off, char *data, s
 	pthread_mutex_unlock(&sb->pool_lock);
 }
 
+/* 1 when one buffered part of object version @ckey holds all of [@off, @off + @len). */
+static int pool_covers(struct s3be *sb, const char *ckey, off_t off, off_t len)
+{
+	struct part_buf *pb;
+	int found = 0;
+
+	pthread_mutex_lock(&sb->pool_lock);
+	for (pb = sb->pool_head; pb && !found; pb = pb->next)
+		found = off >= pb->off && off + len <= pb->off + (off_t)pb->len &&
+			!strcmp(pb->ckey, ckey);
+	pthread_mutex_unlock(&sb->pool_lock);
+	return found;
+}
+
 /* Take a reader's reference on the buffered part of @o holding @off, or NULL. */
 static struct part_buf *pool_get(struct s3be *sb, struct s3open *o, off_t off)
 {
@@ -251,20 +265,28 @@ static void part_blocks(struct s3be *sb, struct s3open *o, uint64_t part, uint64
 
 /*
  * Fetch blocks @first..@last of @o into the cache with one ranged GET, unless they are
- * there or another thread is fetching some of them (then wait for that and look again).  Returns 0, -errno from S3, or a cache error (-ENOSPC,
- * -EIO...) meaning the bytes could not be stored: the caller serves from S3.
+ * there, or buffered in memory, or another thread is fetching some of them (then wait for
+ * that and look again).  Returns 0, -errno from S3 (-EIO once the retries ran out), or
+ * -ENOSPC when the bytes could not be stored (the cache is full or its disk failed).
+ * Bytes fetched are kept in the part buffers even then, so the READs of a part the cache
+ * cannot hold are answered from memory: one GET per part, not one per READ.
+ *
+ * When the fetch we waited for failed on S3's side, we fail too rather than ask again:
+ * a READ against a server that stopped answering ends within one request's bound
+ * (s3_timeout), not after the wait plus a request of its own.
  */
 static int fetch_blocks(struct s3be *sb, struct s3open *o, uint64_t first, uint64_t last,
 			int force)
 {
 	struct inflight me, **pp;
+	uint64_t b, failures;
 	off_t off, len;
-	uint64_t b;
+	int err = 0, waited = 0;
 	ssize_t got;
 	char *buf;
-	int err = 0;
 
 	pthread_mutex_lock(&sb->fetch_lock);
+	failures = o->n->fetch_failures;
 	for (;;) {
 		struct inflight *f;
 
@@ -275,10 +297,22 @@ static int fetch_blocks(struct s3be *sb, struct s3open *o, uint64_t first, uint6
 			break;
 		pthread_cond_wait(&sb->fetch_cond, &sb->fetch_lock);
 		force = 0; /* someone just fetched it */
+		waited = 1;
 	}
 	if (!force && blocks_present(sb, o, first, last)) {
 		pthread_mutex_unlock(&sb->fetch_lock);
 		return 0;
+	}
+	off = (off_t)(first * sb->block_size);
+	len = (off_t)((last + 1) * sb->block_size) < o->size ? (off_t)((last + 1) * sb->block_size) - off :
+								o->size - off;
+	if (!force && pool_covers(sb, o->ckey, off, len)) {
+		pthread_mutex_unlock(&sb->fetch_lock);
+		return -ENOSPC; /* in memory only: served from there */
+	}
+	if (waited && o->n->fetch_failures != failures) {
+		pthread_mutex_unlock(&sb->fetch_lock);
+		return -EIO;
 	}
 	me.e = o->e;
 	me.first = first;
@@ -287,9 +321,6 @@ static int fetch_blocks(struct s3be *sb, struct s3open *o, uint64_t first, uint6
 	sb->inflight = &me;
 	pthread_mutex_unlock(&sb->fetch_lock);
 
-	off = (off_t)(first * sb->block_size);
-	len = (off_t)((last + 1) * sb->block_size) < o->size ? (off_t)((last + 1) * sb->block_size) - off :
-								o->size - off;
 	buf = pool_buf_get(sb, (size_t)len);
 	if (!buf) {
 		err = -ENOMEM;
@@ -304,19 +335,24 @@ static int fetch_blocks(struct s3be *sb, struct s3open *o, uint64_t first, uint6
 	else
 		stats_add(&sb->stats->s3_bytes_fetched, (uint64_t)got);
 
+	if (err) {
+		pool_buf_put(sb, buf, (size_t)len);
+		goto out;
+	}
 	for (b = first; !err && b <= last; b++) {
 		size_t bl = cache_entry_block_len(sb->cache, o->e, b);
 
 		err = cache_write_block(sb->cache, o->e, b, buf + (b - first) * sb->block_size, bl);
 		if (err)
-			err = err == -EIO || err == -ENOSPC ? err : -EIO;
+			err = -ENOSPC; /* not stored, whatever the reason: served from memory */
 	}
-	if (!err)
-		pool_add(sb, o->ckey, off, buf, (size_t)len);
-	else
-		pool_buf_put(sb, buf, (size_t)len);
+	if (err)
+		stats_add(&sb->stats->cache_fallbacks, 1);
+	pool_add(sb, o->ckey, off, buf, (size_t)len);
 out:
 	pthread_mutex_lock(&sb->fetch_lock);
+	if (err && err != -ENOSPC && err != -ENOMEM)
+		o->n->fetch_failures++;
 	for (pp = &sb->inflight; *pp; pp = &(*pp)->next)
 		if (*pp == &me) {
 			*pp = me.next;
@@ -397,7 +433,7 @@ static ssize_t read_direct(struct s3be *sb, struct s3open *o, char *buf, size_t 
 /*
  * Copy what the cache file holds at @off (up to the end of its block) into @buf, every
  * block checked against its CRC32C; a bad or missing block is fetched again.  Returns the
- * bytes copied, 0 at the end of the object, -ENOSPC/-EIO when the cache cannot serve it
+ * bytes copied, 0 at the end of the object, -ENOSPC when the cache cannot serve it
  * (the caller reads from S3), or another -errno from S3.
  */
 static ssize_t serve_block(struct s3be *sb, struct s3open *o, char *buf, size_t size, off_t off)
@@ -419,7 +455,7 @@ static ssize_t serve_block(struct s3be *sb, struct s3open *o, char *buf, size_t 
 		o->vblock = UINT64_MAX;
 		if ((r != -EBADMSG && r != -ENODATA) || tries >= 3) {
 			pthread_mutex_unlock(&o->lock);
-			return -EIO;
+			return -ENOSPC; /* the cache cannot serve it: the caller asks S3 */
 		}
 		if (r == -EBADMSG)
 			stats_add(&sb->stats->crc_refetches, 1);
@@ -483,20 +519,21 @@ ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, 
 	 * What this read touches, fetched now (waiting for readahead in flight): whole parts
 	 * for a sequential reader, only the blocks touched for a random one.
 	 */
+	/*
+	 * -ENOSPC: the cache could not store the bytes, which are in the part buffers then;
+	 * serving below takes them from there (and S3 for what is not).  Errors from S3 end
+	 * the READ: asking again at once would only double the wait on a dead server.
+	 */
 	first = (uint64_t)off / ppart;
 	last = ((uint64_t)off + size - 1) / ppart;
 	for (p = first; seq && p <= last; p++) {
 		err = fetch_part(sb, o, p, 0);
-		if (err == -ENOSPC || err == -EIO)
-			return read_direct(sb, o, buf, size, off);
-		if (err)
+		if (err && err != -ENOSPC)
 			return err;
 	}
 	if (!seq) {
 		err = fetch_blocks(sb, o, (uint64_t)off / bs, ((uint64_t)off + size - 1) / bs, 0);
-		if (err == -ENOSPC || err == -EIO)
-			return read_direct(sb, o, buf, size, off);
-		if (err)
+		if (err && err != -ENOSPC)
 			return err;
 	}
 
@@ -532,7 +569,7 @@ ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, 
 
 		if (!n)
 			n = serve_block(sb, o, buf + done, size - done, cur);
-		if (n == -ENOSPC || n == -EIO)
+		if (n == -ENOSPC)
 			return read_direct(sb, o, buf, size, off);
 		if (n < 0)
 			return n;

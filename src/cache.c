@@ -77,6 +77,8 @@ struct cache_entry {
 	uint64_t fp_ino, fp_size;
 	int64_t fp_ctime_ns;
 	uint64_t scrub_pass;         /* the scrub pass that last verified it */
+	int starved;                 /* a block found no room: if still incomplete, the entry
+					goes with its last ref, so it cannot hold the space */
 };
 
 struct cache {
@@ -531,7 +533,8 @@ static int index_load(struct cache *c)
 			continue;
 		}
 		if (sscanf(line, "E %65s %" SCNu64 " %" SCNu64 " %" SCNu64, key, &size, &bytes,
-			   &tick) == 4 && key_valid(key)) {
+			   &tick) == 4 && key_valid(key) && size <= CACHE_MAX_OBJECT_BYTES &&
+		    bytes <= size) {
 			e = hash_find(c, key);
 			if (!e) {
 				e = entry_new(key, size, c->lim.block_size);
@@ -943,7 +946,8 @@ int cache_open(struct cache **out, const char *dir, const struct cache_limits *l
 	return 0;
 
 out_err:
-	pr_err("cannot open cache dir '%s': %s", dir, strerror(-err));
+	if (err != -EBUSY) /* the caller knows who holds it and says so, in one line */
+		pr_err("cannot open cache dir '%s': %s", dir, strerror(-err));
 out_free:
 	if (c->buckets) {
 		size_t i;
@@ -1018,6 +1022,8 @@ int cache_lookup(struct cache *c, const char *key, uint64_t size, int flags,
 	*out = NULL;
 	if (!key || !key_valid(key))
 		return -EINVAL;
+	if (size > CACHE_MAX_OBJECT_BYTES)
+		return -EFBIG; /* the block count and offsets below must not wrap */
 	pthread_mutex_lock(&c->lock);
 	e = hash_find(c, key);
 	if (e && e->size != size) {
@@ -1078,6 +1084,10 @@ void cache_entry_put(struct cache *c, struct cache_entry *e)
 			entry_unload_locked(c, e);
 		else
 			c->nloaded++;
+		if (e->starved && !e->doomed && !e->pins && e->npresent < e->nblocks) {
+			c->st.evictions++;
+			e->doomed = 1;
+		}
 		if (e->doomed && !e->pins)
 			entry_destroy_locked(c, e);
 	}
@@ -1163,12 +1173,22 @@ int cache_write_block(struct cache *c, struct cache_entry *e, uint64_t idx, cons
 		return -EINVAL;
 	pthread_mutex_lock(&c->lock);
 	err = present(e, idx) ? 0 : evict_locked(c, len, 0);
+	if (err == -ENOSPC)
+		e->starved = 1;
 	pthread_mutex_unlock(&c->lock);
 	if (err)
 		return err;
 
 	crc = cache_crc32c(0, buf, len);
 	err = write_block_data(c, e, buf, len, (off_t)(idx * c->lim.block_size));
+	if (err == -ENOSPC || err == -EDQUOT) {
+		/* the disk filled up under us: what the write allocated goes with the entry */
+		pthread_mutex_lock(&c->lock);
+		e->starved = 1;
+		pthread_mutex_unlock(&c->lock);
+		disk_err(c, err);
+		return -ENOSPC;
+	}
 	if (err)
 		return disk_err(c, err);
 

@@ -72,8 +72,8 @@ void cache_key(const char *const *parts, size_t nparts, char key[CACHE_KEY_LEN +
 
 /*
  * Open (creating it 0700 if needed) the cache rooted at @dir: lock it, sweep tmp/, load the
- * index.  Returns 0 or -errno after one message naming the directory; -EBUSY when another
- * cache_open() (this process or another) holds it.
+ * index.  Returns 0 or -errno after one message naming the directory; -EBUSY, without a
+ * message, when another cache_open() (this process or another) holds it.
  */
 int cache_open(struct cache **out, const char *dir, const struct cache_limits *lim);
 /* Flush sidecars, compact the index, free everything.  No entry may be referenced. */
@@ -82,6 +82,7 @@ void cache_close(struct cache *c);
 int cache_sync(struct cache *c);
 
 #define CACHE_CREATE 1   /* cache_lookup(): make an empty entry when there is none */
+#define CACHE_MAX_OBJECT_BYTES (1ULL << 46) /* larger objects: cache_lookup() says -EFBIG */
 
 /*
  * Find the entry of @key (a cache_key() result) for an object of @size bytes and take a
@@ -92,6 +93,7 @@ int cache_sync(struct cache *c);
  */
 int cache_lookup(struct cache *c, const char *key, uint64_t size, int flags,
 		 struct cache_entry **out);
+/* Drop a reference; see cache_write_block() for what goes with the last one. */
 void cache_entry_put(struct cache *c, struct cache_entry *e);
 
 uint32_t cache_block_size(const struct cache *c);
@@ -101,7 +103,11 @@ size_t cache_entry_block_len(const struct cache *c, const struct cache_entry *e,
 
 /*
  * Store block @idx: @len must be cache_entry_block_len().  Evicts other objects first when
- * a limit would be passed (-ENOSPC when it cannot).  Returns 0 or -errno (counted).
+ * a limit would be passed (-ENOSPC when it cannot, or when the disk itself is full).  An
+ * entry that met -ENOSPC and is still incomplete when its last reference goes is removed
+ * then (counted as an eviction): a partial object too big for the cache must not keep
+ * the space, or the free-space reserve, from everything else.  Returns 0 or -errno
+ * (counted).
  */
 int cache_write_block(struct cache *c, struct cache_entry *e, uint64_t idx, const void *buf,
 		      size_t len);

@@ -53,12 +53,14 @@ struct config {
 	char s3_prefix[1024];      /* "" or "some/prefix/" */
 	char s3_endpoint[512];     /* -o endpoint=URL; "" = AWS_ENDPOINT_URL or AWS */
 	char s3_region[64];        /* -o region=R; "" = AWS_REGION or the profile's */
+	char s3_aws_profile[128];  /* -o aws_profile=NAME; "" = AWS_PROFILE, else "default" */
 	char cache_dir[PATH_MAX];  /* -o cache_dir=PATH */
 	unsigned long long cache_size_bytes; /* -o cache_size=SIZE */
 	int s3_path_style;         /* -o path_style=on|off */
 	int s3_cold_direct;        /* -o cold_direct=on|off */
 	unsigned long long scrub_rate_bytes; /* -o scrub_rate=SIZE per second; 0 = off */
 	double list_ttl_s;         /* -o list_ttl=SEC */
+	double s3_timeout_s;       /* -o s3_timeout=SEC: bound of one S3 request on a dead server */
 };
 
 /* Defaults, in one place (documented in docs/options.md). */
@@ -76,6 +78,10 @@ struct config {
 #define CONFIG_DEFAULT_SCRUB_RATE (8ULL << 20)
 #define CONFIG_DEFAULT_CACHE_SIZE (10ULL << 30)
 #define CONFIG_DEFAULT_LIST_TTL_S 60.0
+#define CONFIG_DEFAULT_S3_TIMEOUT_S 17.0
+#define CONFIG_MIN_S3_TIMEOUT_S 8.0
+#define CONFIG_MAX_S3_TIMEOUT_S 3600.0
+#define CONFIG_MIN_CACHE_SIZE (16ULL << 20) /* room for two 8 MiB parts */
 
 void config_init(struct config *cfg);
 
@@ -94,6 +100,16 @@ int config_parse_opts(struct config *cfg, const char *opts);
  */
 int config_set_source(struct config *cfg, const char *source);
 int config_set_mountpoint(struct config *cfg, const char *mountpoint);
+
+/*
+ * After source and mountpoint, the rules between options: refuse a mount that would serve
+ * or hide its own cache (a cache dir on, under or above the mountpoint, symlinks and bind
+ * mounts seen through), a local source holding its own mountpoint, and S3 values that
+ * cannot work (cache_size below CONFIG_MIN_CACHE_SIZE, s3_timeout below
+ * CONFIG_MIN_S3_TIMEOUT_S); canonicalises cfg->cache_dir.  Returns 0 or a negative errno
+ * after printing one clear line.
+ */
+int config_check(struct config *cfg);
 
 /*
  * Final rules: apply the profile to every option not given explicitly,

@@ -126,7 +126,8 @@ static int cmd_mount(int argc, char **argv, int helper)
 		pr_err("usage: bpfuse mount SOURCE MOUNTPOINT [-o opt,...] [-f]");
 		return 2;
 	}
-	if (config_set_source(&cfg, pos[0]) || config_set_mountpoint(&cfg, pos[1]))
+	if (config_set_source(&cfg, pos[0]) || config_set_mountpoint(&cfg, pos[1]) ||
+	    config_check(&cfg))
 		return 1;
 	if (config_finish(&cfg))
 		return 1;

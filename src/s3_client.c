@@ -549,6 +549,13 @@ out:
 int s3_list(struct s3_client *c, const char *bucket, const char *prefix, const char *delimiter,
 	    unsigned int max_keys, const char *token, struct s3_list_page *page)
 {
+	return s3_list_resp(c, bucket, prefix, delimiter, max_keys, token, page, NULL);
+}
+
+int s3_list_resp(struct s3_client *c, const char *bucket, const char *prefix,
+		 const char *delimiter, unsigned int max_keys, const char *token,
+		 struct s3_list_page *page, struct s3_response *resp)
+{
 	struct s3_sink sink = { .kind = S3_SINK_MEM };
 	struct s3_kv q[6];
 	struct s3_request req = { .method = "GET", .bucket = bucket, .query = q, .sink = &sink };
@@ -570,9 +577,12 @@ int s3_list(struct s3_client *c, const char *bucket, const char *prefix, const c
 	}
 	if (token && *token)
 		q[req.nquery++] = (struct s3_kv){ "continuation-token", token };
-	err = s3_http_do(c->http, &req, NULL);
-	if (!err)
+	err = s3_http_do(c->http, &req, resp);
+	if (!err) {
 		err = s3_xml_parse_list(sink.mem, sink.len, page);
+		if (err == -EPROTO)
+			s3_http_count_protocol_error(c->http);
+	}
 	free(sink.mem);
 	return err;
 }

@@ -127,6 +127,10 @@ int s3_copy(struct s3_client *c, const char *src_bucket, const char *src_key,
  */
 int s3_list(struct s3_client *c, const char *bucket, const char *prefix, const char *delimiter,
 	    unsigned int max_keys, const char *token, struct s3_list_page *page);
+/* The same, and what the server answered in @resp (its status and S3 error code). */
+int s3_list_resp(struct s3_client *c, const char *bucket, const char *prefix,
+		 const char *delimiter, unsigned int max_keys, const char *token,
+		 struct s3_list_page *page, struct s3_response *resp);
 
 /*
  * All pages in turn: @cb gets each page (valid only during the call); a non-zero return

@@ -25,6 +25,7 @@ struct profile_vals {
 	char session_token[S3_CRED_TOKEN_MAX];
 	char region[64];
 	char endpoint[512];
+	int found;               /* the section is there */
 };
 
 static char *trim(char *s)
@@ -83,6 +84,7 @@ static int read_profile(const char *path, const char *section, struct profile_va
 			}
 			*end = '\0';
 			in = !strcmp(trim(l + 1), section);
+			pv->found |= in;
 			continue;
 		}
 		if (!in)
@@ -158,17 +160,27 @@ static int copy_env(char *dst, size_t size, const char *name)
 
 int s3_env_load(struct s3_env *env)
 {
+	return s3_env_load_profile(env, NULL);
+}
+
+int s3_env_load_profile(struct s3_env *env, const char *profile)
+{
 	struct profile_vals *cr, *cf;
 	char path[4096], section[160];
-	const char *profile;
 	int err, have_env;
 
 	memset(env, 0, sizeof(*env));
-	profile = env_nonempty("AWS_PROFILE");
-	if (!profile)
+	env->profile_from = "-o aws_profile";
+	if (!profile || !*profile) {
+		profile = env_nonempty("AWS_PROFILE");
+		env->profile_from = "AWS_PROFILE";
+	}
+	if (!profile) {
 		profile = "default";
+		env->profile_from = "default";
+	}
 	if (strlen(profile) >= sizeof(env->profile)) {
-		pr_err("AWS_PROFILE is too long");
+		pr_err("%s is too long", env->profile_from);
 		return -EINVAL;
 	}
 	strcpy(env->profile, profile);
@@ -180,11 +192,14 @@ int s3_env_load(struct s3_env *env)
 		goto out;
 
 	err = 0;
-	if (!shared_path("AWS_SHARED_CREDENTIALS_FILE", "credentials", path, sizeof(path)))
+	if (!shared_path("AWS_SHARED_CREDENTIALS_FILE", "credentials", path, sizeof(path))) {
+		snprintf(env->cred_path, sizeof(env->cred_path), "%s", path);
 		err = read_profile(path, profile, cr);
+	}
 	if (err)
 		goto out;
 	if (!shared_path("AWS_CONFIG_FILE", "config", path, sizeof(path))) {
+		snprintf(env->config_path, sizeof(env->config_path), "%s", path);
 		if (!strcmp(profile, "default"))
 			snprintf(section, sizeof(section), "default");
 		else
@@ -193,6 +208,15 @@ int s3_env_load(struct s3_env *env)
 	}
 	if (err)
 		goto out;
+	env->profile_found = cr->found || cf->found;
+	/* a profile asked for by name must exist, as with the AWS CLI */
+	if (!env->profile_found && strcmp(env->profile_from, "default")) {
+		pr_err("AWS profile '%s' (from %s) is in neither '%s' nor '%s'", profile,
+		       env->profile_from, env->cred_path[0] ? env->cred_path : "~/.aws/credentials",
+		       env->config_path[0] ? env->config_path : "~/.aws/config");
+		err = -ENOENT;
+		goto out;
+	}
 
 	/* keys: the environment only when it has both halves, as the AWS CLI does */
 	have_env = env_nonempty("AWS_ACCESS_KEY_ID") && env_nonempty("AWS_SECRET_ACCESS_KEY");

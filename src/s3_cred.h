@@ -4,7 +4,8 @@
  *
  * Resolution order (the AWS CLI's, minus SSO/process/IMDS providers):
  *   keys:     AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN) when both set;
- *             else profile $AWS_PROFILE (default "default") in the shared credentials file
+ *             else the profile (s3_env_load_profile()'s, else $AWS_PROFILE, else "default")
+ *             in the shared credentials file
  *             ($AWS_SHARED_CREDENTIALS_FILE, default ~/.aws/credentials), then the same
  *             profile in the config file ($AWS_CONFIG_FILE, default ~/.aws/config, where
  *             it is "[profile NAME]" except for "[default]");
@@ -25,6 +26,9 @@ struct s3_env {
 	char region[64];
 	char endpoint[512];                    /* "" = let the caller choose (AWS) */
 	char profile[128];                     /* the profile that was consulted */
+	const char *profile_from;              /* "-o aws_profile", "AWS_PROFILE" or "default" */
+	int profile_found;                     /* its section is in one of the files */
+	char cred_path[4096], config_path[4096]; /* the shared files read ("" = none) */
 	const char *key_source;                /* "environment", "credentials file", ... */
 };
 
@@ -35,6 +39,13 @@ struct s3_env {
  * the value).  A missing file is not an error.
  */
 int s3_env_load(struct s3_env *env);
+
+/*
+ * The same with profile @profile (-o aws_profile=) instead of $AWS_PROFILE when not NULL.
+ * A profile named by either whose section is in neither file is -ENOENT, after one
+ * message naming the profile, where it came from and the files.
+ */
+int s3_env_load_profile(struct s3_env *env, const char *profile);
 
 /* Wipe the secrets in @env. */
 void s3_env_clear(struct s3_env *env);

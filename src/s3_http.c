@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -200,6 +201,13 @@ struct xfer {
 	size_t errlen;
 	int err;                /* a callback's reason to abort */
 	uint64_t bytes_in;
+	int checked;            /* check_answer() ran on this response's headers */
+	int stalled;            /* progress_cb() ended the attempt: opts.stall_ms passed */
+	curl_off_t p_dl, p_ul;  /* bytes moved at the last progress call... */
+	long long p_ms;         /* ...and when they last changed (CLOCK_MONOTONIC ms) */
+	long stall_ms;
+	uint64_t body_len;      /* 2xx body bytes taken */
+	off_t want_first, want_last; /* the Range asked for: -1 none, last -1 = to the end */
 };
 
 static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg)
@@ -260,6 +268,53 @@ static int mem_append(char **mem, size_t *len, size_t *cap, const char *src, siz
 	return 0;
 }
 
+/*
+ * Do the headers of a 2xx answer describe the bytes asked for?  Run before the first body
+ * byte is stored, and after the transfer for answers without a body.
+ */
+static int check_answer(struct xfer *x)
+{
+	const struct s3_response *r = x->resp;
+	off_t len;
+
+	x->checked = 1;
+	if (r->range_first >= 0 && r->content_length >= 0 &&
+	    r->range_last - r->range_first + 1 != r->content_length)
+		return -EPROTO;
+	if (x->want_first < 0 || !strcmp(x->req->method, "HEAD"))
+		return 0;
+	if (r->status == 206) {
+		if (r->range_first != x->want_first ||
+		    (x->want_last >= 0 && r->range_last > x->want_last))
+			return -EPROTO;
+		return 0;
+	}
+	/* a 200 is the whole object: right only when the range started at 0 and holds it */
+	len = r->content_length;
+	if (x->want_first > 0 || (x->want_last >= 0 && len > x->want_last + 1))
+		return -EPROTO;
+	return 0;
+}
+
+/* "bytes=A-" or "bytes=A-B" among the request's headers. */
+static void wanted_range(const struct s3_request *req, off_t *first, off_t *last)
+{
+	const char *v, *dash;
+	size_t i;
+
+	*first = *last = -1;
+	for (i = 0; i < req->nheaders; i++) {
+		if (strcasecmp(req->headers[i].name, "Range"))
+			continue;
+		v = req->headers[i].value;
+		if (strncmp(v, "bytes=", 6) || !(dash = strchr(v + 6, '-')))
+			return;
+		*first = (off_t)strtoll(v + 6, NULL, 10);
+		*last = dash[1] ? (off_t)strtoll(dash + 1, NULL, 10) : -1;
+		return;
+	}
+}
+
 static size_t write_cb(char *src, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
@@ -281,6 +336,18 @@ static size_t write_cb(char *src, size_t size, size_t nmemb, void *arg)
 		}
 		return n;
 	}
+	if (!x->checked) {
+		x->resp->status = x->status;
+		x->err = check_answer(x);
+		if (x->err)
+			return 0;
+	}
+	/* a body without a length (chunked) is held to the range asked for, too */
+	if (x->want_last >= 0 && x->body_len + n > (uint64_t)(x->want_last - x->want_first + 1)) {
+		x->err = -EPROTO;
+		return 0;
+	}
+	x->body_len += n;
 	if (!s)
 		return n;
 	switch (s->kind) {
@@ -317,6 +384,33 @@ static size_t write_cb(char *src, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* End an attempt that moved no byte, either way, for stall_ms (curl calls this >= 1/s). */
+static int progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct xfer *x = arg;
+	long long now = mono_ms();
+
+	if (dlnow != x->p_dl || ulnow != x->p_ul) {
+		x->p_dl = dlnow;
+		x->p_ul = ulnow;
+		x->p_ms = now;
+		return 0;
+	}
+	if (now - x->p_ms < x->stall_ms)
+		return 0;
+	x->stalled = 1;
+	return 1;
+}
+
 /* Copy the value of header line @line if it is @name, trimmed, into @out. */
 static int header_value(const char *line, size_t len, const char *name, char *out, size_t size)
 {
@@ -349,18 +443,27 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *arg)
 		/* a new response (after a 100 Continue, say): forget the previous headers */
 		r->content_length = -1;
 		r->total_size = -1;
+		r->range_first = r->range_last = -1;
 		r->last_modified = 0;
 		r->etag[0] = '\0';
+		x->checked = 0;
 	} else if (header_value(line, n, "ETag", r->etag, sizeof(r->etag))) {
 	} else if (header_value(line, n, "Content-Length", v, sizeof(v))) {
-		r->content_length = strtoll(v, NULL, 10);
+		if (s3_parse_size(v, &r->content_length)) {
+			x->err = -EPROTO; /* aborts the transfer */
+			return 0;
+		}
 		if (r->total_size < 0)
 			r->total_size = r->content_length;
 	} else if (header_value(line, n, "Content-Range", v, sizeof(v))) {
-		char *slash = strchr(v, '/');
+		off_t total;
 
-		if (slash && slash[1] != '*')
-			r->total_size = strtoll(slash + 1, NULL, 10);
+		if (s3_parse_content_range(v, &r->range_first, &r->range_last, &total)) {
+			x->err = -EPROTO;
+			return 0;
+		}
+		if (total >= 0)
+			r->total_size = total;
 	} else if (header_value(line, n, "Last-Modified", v, sizeof(v))) {
 		time_t t = curl_getdate(v, NULL);
 
@@ -575,6 +678,15 @@ static void sink_rewind(struct s3_sink *s)
 		s->mem[0] = '\0';
 }
 
+void s3_http_count_protocol_error(struct s3_http *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->stats.protocol_errors++;
+	pthread_mutex_unlock(&h->lock);
+	if (h->opts.protocol_errors)
+		__atomic_fetch_add(h->opts.protocol_errors, 1, __ATOMIC_RELAXED);
+}
+
 int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_response *resp)
 {
 	const struct s3_http_opts *o = &h->opts;
@@ -619,11 +731,13 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 		struct xfer x = { .curl = c, .req = req, .sink = req->sink, .resp = resp };
 		CURLcode rc;
 
+		wanted_range(req, &x.want_first, &x.want_last);
 		retry = 0;
 		conn_bad = 0;
 		resp->status = 0;
 		resp->content_length = -1;
 		resp->total_size = -1;
+		resp->range_first = resp->range_last = -1;
 		resp->last_modified = 0;
 		resp->etag[0] = resp->err_code[0] = '\0';
 		resp->attempts = attempt + 1;
@@ -645,8 +759,21 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 		if (o->max_recv_bytes_s <= 0)
 			curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
 		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_time_s);
+		/*
+		 * stall_ms for requests without a body: a server may take seconds to answer a
+		 * completed upload (CompleteMultipartUpload) without a byte moving, so PUT and
+		 * POST keep curl's averaged low-speed check.
+		 */
+		if (o->stall_ms > 0 && !has_body) {
+			x.stall_ms = o->stall_ms;
+			x.p_ms = mono_ms();
+			curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+			curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+			curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+		} else {
+			curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+			curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_time_s);
+		}
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->request_timeout_ms);
 		if (o->max_recv_bytes_s > 0)
 			curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE,
@@ -678,6 +805,16 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 
 		if (x.err) {
 			err = x.err; /* our callback gave up: sink overflow, disk error */
+		} else if (rc == CURLE_ABORTED_BY_CALLBACK && x.stalled) {
+			err = -EIO; /* a stall, as CURLE_OPERATION_TIMEDOUT */
+			conn_bad = 1;
+			retry = 1;
+			pr_debug("s3: %s %s: no byte moved for %ld ms (attempt %d)", req->method,
+				 b.path, o->stall_ms, attempt + 1);
+		} else if (rc == CURLE_WEIRD_SERVER_REPLY) {
+			/* curl refused the headers itself (a negative Content-Length, say) */
+			err = -EPROTO;
+			conn_bad = 1;
 		} else if (rc != CURLE_OK) {
 			err = -EIO;
 			conn_bad = 1;
@@ -685,7 +822,7 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 			pr_debug("s3: %s %s: %s (attempt %d)", req->method, b.path,
 				 curl_easy_strerror(rc), attempt + 1);
 		} else if (resp->status >= 200 && resp->status <= 299) {
-			err = 0;
+			err = x.checked ? 0 : check_answer(&x);
 		} else {
 			enum s3_err_class cls;
 
@@ -699,6 +836,11 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 		}
 		free(x.errbody);
 
+		if (err == -EPROTO) {
+			pr_debug("s3: %s %s: answer with a bad size or range refused", req->method,
+				 b.path);
+			s3_http_count_protocol_error(h);
+		}
 		pthread_mutex_lock(&h->lock);
 		h->stats.attempts++;
 		h->stats.bytes_in += x.bytes_in;

@@ -9,8 +9,9 @@
  * (no byte for low_speed_time_s) or when the server answers 500/502/503/504 or a SlowDown,
  * InternalError, RequestTimeout or ServiceUnavailable error; once max_retries are spent it
  * fails with -EIO.  Nothing waits forever: an attempt ends after connect_timeout_ms without
- * a connection, after low_speed_time_s without progress, and after request_timeout_ms in
- * all (when set), so the worst case of one call is about
+ * a connection, after low_speed_time_s without progress (curl's average speed, which can
+ * take twice that after a stop; stall_ms is exact to a second), and after
+ * request_timeout_ms in all (when set), so the worst case of one call is about
  *   (max_retries + 1) * (connect_timeout_ms or low_speed_time_s or request_timeout_ms)
  *   + the sum of the backoffs (at most max_retries * backoff_max_ms).
  * Requests are signed with SigV4 (s3_sign.h); the Authorization header and the secrets
@@ -31,6 +32,9 @@
 struct s3_http_opts {
 	long connect_timeout_ms;   /* TCP (+TLS) connect, per attempt [3000] */
 	long low_speed_time_s;     /* abort an attempt that moves no byte for this long [10] */
+	long stall_ms;             /* when > 0, for requests without a body instead: no byte in
+				      or out for this long, checked at least once a second (so
+				      at most stall_ms + 1 s) [0] */
 	long request_timeout_ms;   /* cap of one attempt, 0 = none (large GETs) [0] */
 	int max_retries;           /* attempts after the first [4] */
 	long backoff_base_ms;      /* first backoff; doubles per retry, jittered [100] */
@@ -40,6 +44,7 @@ struct s3_http_opts {
 	unsigned int pool_size;    /* idle easy handles kept for reuse [16] */
 	long max_recv_bytes_s;     /* per-transfer download cap, 0 = none [0] */
 	long max_send_bytes_s;     /* per-transfer upload cap, 0 = none [0] */
+	uint64_t *protocol_errors; /* also counted here (atomically) when non-NULL [NULL] */
 };
 
 void s3_http_opts_init(struct s3_http_opts *opts);
@@ -52,6 +57,7 @@ struct s3_http_stats {
 	uint64_t failures;         /* calls that returned an error */
 	uint64_t bytes_in;         /* response bodies */
 	uint64_t bytes_out;        /* request bodies */
+	uint64_t protocol_errors;  /* answers refused: bad sizes or ranges (-EPROTO) */
 };
 
 struct s3_http;
@@ -66,6 +72,8 @@ int s3_http_new(struct s3_http **out, const char *endpoint, const char *region,
 /* Frees the pool; no request may be running. NULL is fine. */
 void s3_http_free(struct s3_http *h);
 void s3_http_stats(struct s3_http *h, struct s3_http_stats *st);
+/* Count an answer refused one layer up (a listing's bad <Size>). */
+void s3_http_count_protocol_error(struct s3_http *h);
 
 /* Where a request body comes from: @buf when non-NULL, else @len bytes of @fd at @off. */
 struct s3_body {
@@ -110,6 +118,7 @@ struct s3_response {
 	long status;                  /* HTTP status of the last attempt, 0 without one */
 	off_t content_length;         /* -1 when not sent */
 	off_t total_size;             /* object size: Content-Range's "/N", else Content-Length */
+	off_t range_first, range_last; /* Content-Range's "FIRST-LAST", -1 when not sent */
 	time_t last_modified;         /* 0 when not sent */
 	char etag[S3_ETAG_MAX];       /* with quotes; "" when not sent */
 	char err_code[S3_ERR_CODE_MAX]; /* S3 error Code of a failed call, "" otherwise */
@@ -121,6 +130,12 @@ struct s3_response {
  * negative errno mapped by s3_xml_errno() (-ENOENT, -EACCES, ...), -EIO when retries ran
  * out, -EOVERFLOW when the body overflows an S3_SINK_BUF sink, -ENOMEM.  @resp is filled
  * in either case (may be NULL).
+ *
+ * -EPROTO (counted in protocol_errors, not retried) when the answer cannot be trusted,
+ * checked before a body byte reaches the sink: a Content-Length or Content-Range that is
+ * not a size (s3_parse_size()), a Content-Range whose length is not the Content-Length,
+ * or, for a request with a "Range: bytes=A-[B]" header, a 2xx that is not those bytes (a
+ * 206 starting elsewhere or ending past B, a 200 when A > 0 or longer than B + 1 bytes).
  */
 int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_response *resp);
 

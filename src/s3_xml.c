@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -118,6 +119,73 @@ time_t s3_xml_parse_time(const char *s)
 	return timegm(&tm);
 }
 
+int s3_parse_size(const char *s, off_t *out)
+{
+	unsigned long long v = 0;
+	int digits = 0;
+
+	if (!s)
+		return -EPROTO;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (unsigned long long)(*s - '0');
+		if (++digits > 15 || v > (unsigned long long)S3_SIZE_MAX)
+			return -EPROTO; /* 15 digits cannot overflow before the check */
+	}
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	if (!digits || *s)
+		return -EPROTO;
+	*out = (off_t)v;
+	return 0;
+}
+
+/* The size at the start of @s, ending before @stop; @s moves past it. */
+static int parse_size_until(const char **s, char stop, off_t *out)
+{
+	char buf[24];
+	const char *end = strchr(*s, stop);
+	size_t n;
+
+	if (!end || (n = (size_t)(end - *s)) == 0 || n >= sizeof(buf))
+		return -EPROTO;
+	memcpy(buf, *s, n);
+	buf[n] = '\0';
+	if (strspn(buf, "0123456789") != n)
+		return -EPROTO;
+	*s = end + 1;
+	return s3_parse_size(buf, out);
+}
+
+int s3_parse_content_range(const char *s, off_t *first, off_t *last, off_t *total)
+{
+	off_t f = -1, l = -1, t = -1;
+
+	if (!s || strncasecmp(s, "bytes ", 6))
+		return -EPROTO;
+	s += 6;
+	while (*s == ' ')
+		s++;
+	if (!strncmp(s, "*/", 2)) {
+		s += 2;
+		if (s3_parse_size(s, &t) || strspn(s, "0123456789") != strlen(s))
+			return -EPROTO;
+	} else {
+		if (parse_size_until(&s, '-', &f) || parse_size_until(&s, '/', &l) || f > l)
+			return -EPROTO;
+		if (strcmp(s, "*")) {
+			if (!*s || strspn(s, "0123456789") != strlen(s) || s3_parse_size(s, &t) ||
+			    l >= t)
+				return -EPROTO;
+		}
+	}
+	*first = f;
+	*last = l;
+	*total = t;
+	return 0;
+}
+
 void s3_list_page_free(struct s3_list_page *page)
 {
 	size_t i;
@@ -181,8 +249,11 @@ int s3_xml_parse_list(const char *xml, size_t len, struct s3_list_page *page)
 			if (urlenc)
 				url_decode(o->key);
 			s = child_text(n, "Size");
-			o->size = s ? strtoll(s, NULL, 10) : 0;
+			err = s3_parse_size(s, &o->size);
 			free(s);
+			if (err)
+				goto out;
+			err = -EBADMSG;
 			s = child_text(n, "LastModified");
 			o->mtime = s3_xml_parse_time(s);
 			free(s);

@@ -35,8 +35,27 @@ struct s3_list_page {
 };
 
 /*
+ * Sizes and ranges a server sends (<Size>, Content-Length, Content-Range) are checked
+ * before anything uses them: plain decimal digits, no sign, at most S3_SIZE_MAX, which is
+ * above what any S3-compatible store allows for one object (AWS 5 TiB, MinIO 50 TiB) and
+ * far below where a block count or an offset could wrap.
+ */
+#define S3_SIZE_MAX ((off_t)1 << 46) /* 64 TiB */
+
+/* @s: the whole value (surrounding blanks allowed).  0, or -EPROTO for anything else. */
+int s3_parse_size(const char *s, off_t *out);
+
+/*
+ * Content-Range: "bytes FIRST-LAST/TOTAL", the same with a star for an unknown TOTAL
+ * (@total = -1) or, with a 416, a star for the range (@first = @last = -1).
+ * FIRST <= LAST < TOTAL, each a size as above.  0, or -EPROTO.
+ */
+int s3_parse_content_range(const char *s, off_t *first, off_t *last, off_t *total);
+
+/*
  * Parse a ListObjectsV2 result into @page (zeroed first; free with s3_list_page_free()
- * whatever the result).  Returns 0, -EBADMSG or -ENOMEM.
+ * whatever the result).  Returns 0, -EBADMSG (not a listing), -EPROTO (a <Size> missing,
+ * negative, malformed or beyond S3_SIZE_MAX) or -ENOMEM.
  */
 int s3_xml_parse_list(const char *xml, size_t len, struct s3_list_page *page);
 void s3_list_page_free(struct s3_list_page *page);

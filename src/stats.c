@@ -151,8 +151,9 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 	if (fs->cfg->backend == BACKEND_S3)
 		fprintf(out, "s3 requests: HEAD %llu, GET %llu, LIST %llu, PUT %llu, DELETE %llu, "
 			"COPY %llu; %llu bytes fetched; cache %llu bytes in %llu objects, %llu CRC "
-			"errors (%llu refetched), %llu disk errors, %llu reads served from S3; "
-			"%llu cache files changed behind the daemon, %llu bytes scrubbed\n",
+			"errors (%llu refetched), %llu disk errors, %llu reads served from S3; %llu answers "
+			"refused (bad size or range); %llu cache files changed behind the daemon, "
+			"%llu bytes scrubbed\n",
 			(unsigned long long)stats_get(&s->s3_head),
 			(unsigned long long)stats_get(&s->s3_get),
 			(unsigned long long)stats_get(&s->s3_list),
@@ -166,6 +167,7 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 			(unsigned long long)stats_get(&s->crc_refetches),
 			(unsigned long long)stats_get(&s->cache_disk_errors),
 			(unsigned long long)stats_get(&s->cache_fallbacks),
+			(unsigned long long)stats_get(&s->s3_protocol_errors),
 			(unsigned long long)stats_get(&s->cache_changed_behind),
 			(unsigned long long)stats_get(&s->cache_scrubbed_bytes));
 	if (fs->ks) {
@@ -264,7 +266,7 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		"\"delete\":%llu,\"copy\":%llu,\"bytes_fetched\":%llu,\"cache_block_hits\":%llu,"
 		"\"buffer_hits\":%llu,\"crc_refetches\":%llu,\"cache_fallbacks\":%llu,\"cache_crc_errors\":%llu,"
 		"\"cache_disk_errors\":%llu,\"cache_bytes\":%llu,\"cache_entries\":%llu,"
-		"\"cache_changed_behind\":%llu,\"cache_scrubbed_bytes\":%llu}}}\n",
+		"\"protocol_errors\":%llu,\"cache_changed_behind\":%llu,\"cache_scrubbed_bytes\":%llu}}}\n",
 		(unsigned long long)stats_get(&s->s3_head), (unsigned long long)stats_get(&s->s3_get),
 		(unsigned long long)stats_get(&s->s3_list), (unsigned long long)stats_get(&s->s3_put),
 		(unsigned long long)stats_get(&s->s3_delete),
@@ -278,6 +280,7 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->cache_disk_errors),
 		(unsigned long long)stats_get(&s->cache_bytes),
 		(unsigned long long)stats_get(&s->cache_entries),
+		(unsigned long long)stats_get(&s->s3_protocol_errors),
 		(unsigned long long)stats_get(&s->cache_changed_behind),
 		(unsigned long long)stats_get(&s->cache_scrubbed_bytes));
 }

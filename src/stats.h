@@ -37,7 +37,8 @@ struct stats {
 	uint64_t cache_block_hits;         /* cache blocks read and verified for READ */
 	uint64_t s3_pool_hits;             /* READ pieces copied from a part just fetched */
 	uint64_t crc_refetches;            /* blocks fetched again after a CRC mismatch */
-	uint64_t cache_fallbacks;          /* reads served from S3 because the cache failed */
+	uint64_t cache_fallbacks;          /* parts not stored and reads served past the cache */
+	uint64_t s3_protocol_errors;       /* S3 answers refused: bad sizes or ranges */
 	uint64_t cache_crc_errors, cache_disk_errors, cache_bytes, cache_entries; /* cache.h */
 	uint64_t cache_changed_behind, cache_scrubbed_bytes;                     /* cache.h */
 };

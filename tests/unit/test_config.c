@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -147,6 +148,60 @@ static void test_s3_source_and_options(void **state)
 	assert_int_equal(config_parse_size("5X", &v), -EINVAL);
 }
 
+/* prefixes that are not paths, cache_size and s3_timeout minimums, cache/mount nesting */
+static void test_s3_checks(void **state)
+{
+	static const char *const bad[] = {
+		"s3://bkt/../x", "s3://bkt/a/..", "s3://bkt/./a", "s3://bkt/a/./b", "s3://bkt/a//b",
+		"s3://bkt//a", "s3://bkt/a\nb", "s3://bkt/a\tb", "s3://bkt/\x7f",
+	};
+	char dir[] = "/tmp/bpfuse-unit-XXXXXX", mnt[PATH_MAX], link[PATH_MAX], opt[PATH_MAX + 16];
+	struct config c;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_init(&c);
+		assert_int_equal(config_set_source(&c, bad[i]), -EINVAL);
+	}
+	config_init(&c);
+	assert_int_equal(config_set_source(&c, "s3://bkt/a.b/..c/.d/"), 0);
+	assert_string_equal(c.s3_prefix, "a.b/..c/.d/");
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(symlink(mnt, link), 0);
+	assert_int_equal(config_set_mountpoint(&c, mnt), 0);
+
+	snprintf(opt, sizeof(opt), "cache_dir=%s/mnt-cache", dir);
+	assert_int_equal(config_parse_opts(&c, opt), 0);
+	assert_int_equal(config_check(&c), 0); /* a sibling sharing a name prefix */
+	assert_int_equal(config_parse_opts(&c, "cache_size=0"), 0);
+	assert_int_equal(config_check(&c), -EINVAL);
+	assert_int_equal(config_parse_opts(&c, "cache_size=16M,s3_timeout=7.5"), 0);
+	assert_int_equal(config_check(&c), -EINVAL);
+	assert_int_equal(config_parse_opts(&c, "s3_timeout=8"), 0);
+	assert_int_equal(config_check(&c), 0);
+	snprintf(opt, sizeof(opt), "cache_dir=%s/link/not/yet", dir);
+	assert_int_equal(config_parse_opts(&c, opt), 0);
+	assert_int_equal(config_check(&c), -EINVAL); /* under the mountpoint, via the link */
+	snprintf(opt, sizeof(opt), "cache_dir=%s", dir);
+	assert_int_equal(config_parse_opts(&c, opt), 0);
+	assert_int_equal(config_check(&c), -EINVAL); /* the mountpoint inside the cache */
+
+	/* local: a mountpoint inside the source is refused, the source itself is not */
+	config_init(&c);
+	assert_int_equal(config_set_source(&c, dir), 0);
+	assert_int_equal(config_set_mountpoint(&c, link), 0);
+	assert_int_equal(config_check(&c), -EINVAL);
+	assert_int_equal(config_set_mountpoint(&c, dir), 0);
+	assert_int_equal(config_check(&c), 0);
+	unlink(link);
+	rmdir(mnt);
+	rmdir(dir);
+}
+
 static void test_help_lists_every_option(void **state)
 {
 	static const char *names[] = { "entry_timeout", "attr_timeout", "negative_timeout",
@@ -191,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_source_and_mountpoint),
 		cmocka_unit_test(test_help_lists_every_option),
 		cmocka_unit_test(test_s3_source_and_options),
+		cmocka_unit_test(test_s3_checks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -135,8 +135,22 @@ static void test_profiles(void **state)
 	assert_string_equal(env.access_key, "CONFKEY");
 	assert_string_equal(env.key_source, "config file");
 
+	/* a profile asked for by name that is in neither file: -ENOENT, named */
 	setenv("AWS_PROFILE", "missing", 1);
-	assert_int_equal(s3_env_load(&env), -ENOKEY);
+	assert_int_equal(s3_env_load(&env), -ENOENT);
+	assert_string_equal(env.profile, "missing");
+	assert_string_equal(env.profile_from, "AWS_PROFILE");
+
+	/* -o aws_profile= wins over AWS_PROFILE */
+	assert_int_equal(s3_env_load_profile(&env, "work"), 0);
+	assert_string_equal(env.access_key, "WORKKEY");
+	assert_string_equal(env.profile_from, "-o aws_profile");
+	assert_int_equal(s3_env_load_profile(&env, "nosuch"), -ENOENT);
+	assert_string_equal(env.profile_from, "-o aws_profile");
+	unsetenv("AWS_PROFILE");
+	assert_int_equal(s3_env_load_profile(&env, NULL), 0);
+	assert_string_equal(env.access_key, "DEFKEY");
+	assert_string_equal(env.profile_from, "default");
 }
 
 /* the default locations under $HOME/.aws */

@@ -261,6 +261,40 @@ static void test_stall_times_out(void **state)
 	fake_stop(&f);
 }
 
+/* stall_ms: an attempt that moves no byte ends after stall_ms (to a second), not later */
+static void test_stall_ms(void **state)
+{
+	struct step steps[] = { { STALL, NULL }, { STALL, NULL } };
+	struct s3_request req = { .method = "GET", .bucket = "bkt", .key = "k" };
+	struct s3_http_opts o;
+	struct timespec t0, t1;
+	struct s3_response r;
+	struct s3_http *h;
+	struct fake f;
+	char ep[64];
+	double el;
+
+	fake_start(&f, steps, 2);
+	s3_http_opts_init(&o);
+	o.max_retries = 1;
+	o.backoff_base_ms = 10;
+	o.backoff_max_ms = 40;
+	o.low_speed_time_s = 30; /* not used with stall_ms */
+	o.stall_ms = 600;
+	snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", f.port);
+	assert_int_equal(s3_http_new(&h, ep, "us-east-1", &cred, &o), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(s3_http_do(h, &req, &r), -EIO);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	el = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	print_message("two stalled attempts: %.2f s\n", el);
+	/* two attempts of 0.6 s to 1.6 s each plus a backoff of at most 40 ms */
+	assert_true(el > 1.1 && el < 3.3);
+	assert_int_equal(r.attempts, 2);
+	s3_http_free(h);
+	fake_stop(&f);
+}
+
 static void test_sink_overflow_and_body(void **state)
 {
 	struct step steps[] = {
@@ -289,6 +323,77 @@ static void test_sink_overflow_and_body(void **state)
 	snprintf(want, sizeof(want), "\r\nx-amz-content-sha256: %s", hash);
 	assert_non_null(strcasestr(f.last_req, want));
 	assert_non_null(strcasestr(f.last_req, "\r\nContent-Length: 7"));
+	s3_http_free(h);
+	fake_stop(&f);
+}
+
+/*
+ * Sizes and ranges in the headers are checked before a byte reaches the sink: each answer
+ * below is refused with -EPROTO, not retried, counted, and leaves the buffer untouched.
+ */
+static void test_bad_sizes_and_ranges(void **state)
+{
+	static const char *const bad[] = {
+		/* Content-Length that is no size */
+		"HTTP/1.1 200 OK\r\nContent-Length: -5\r\nConnection: close\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\nConnection: close\r\n\r\n",
+		/* Content-Range that is no range */
+		"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes -4-3/10\r\n"
+		"Content-Length: 4\r\nConnection: close\r\n\r\nabcd",
+		"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4-7/-10\r\n"
+		"Content-Length: 4\r\nConnection: close\r\n\r\nabcd",
+		"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4-7/5\r\n"
+		"Content-Length: 4\r\nConnection: close\r\n\r\nabcd",
+		/* a range and a length that disagree */
+		"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4-7/10\r\n"
+		"Content-Length: 3\r\nConnection: close\r\n\r\nabc",
+		/* other bytes than those asked for (bytes=4-7) */
+		"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-3/10\r\n"
+		"Content-Length: 4\r\nConnection: close\r\n\r\nabcd",
+		"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4-9/10\r\n"
+		"Content-Length: 6\r\nConnection: close\r\n\r\nabcdef",
+		/* the Range ignored: the whole object from byte 0 */
+		"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789",
+		/* a 206 without Content-Range or length, longer than asked */
+		"HTTP/1.1 206 Partial Content\r\nConnection: close\r\n\r\nabcdefgh",
+	};
+	enum { N = sizeof(bad) / sizeof(bad[0]) };
+	struct step steps[N + 1];
+	struct s3_kv range = { "Range", "bytes=4-7" };
+	char buf[16];
+	struct s3_sink sink = { .kind = S3_SINK_BUF, .buf = buf, .cap = sizeof(buf) };
+	struct s3_request req = { .method = "GET", .bucket = "bkt", .key = "k", .sink = &sink,
+				  .headers = &range, .nheaders = 1 };
+	struct s3_http_stats st;
+	struct s3_response r;
+	struct s3_http *h;
+	struct fake f;
+	size_t i;
+
+	for (i = 0; i < N; i++)
+		steps[i] = (struct step){ ANSWER, bad[i] };
+	steps[N] = (struct step){ ANSWER, "HTTP/1.1 206 Partial Content\r\n"
+				  "Content-Range: bytes 4-7/10\r\nContent-Length: 4\r\n"
+				  "Connection: close\r\n\r\n4567" };
+	fake_start(&f, steps, N + 1);
+	h = client(&f, 3);
+	s3_http_stats(h, &st);
+	for (i = 0; i < N; i++) {
+		memset(buf, 'x', sizeof(buf));
+		sink.len = 0;
+		print_message("answer %zu\n", i);
+		assert_int_equal(s3_http_do(h, &req, &r), -EPROTO);
+		assert_int_equal(r.attempts, 1);
+		assert_int_equal(sink.len, 0);
+		assert_memory_equal(buf, "xxxxxxxxxxxxxxxx", sizeof(buf));
+	}
+	s3_http_stats(h, &st);
+	assert_int_equal(st.protocol_errors, N);
+	/* the right answer still works */
+	assert_int_equal(s3_http_do(h, &req, &r), 0);
+	assert_int_equal(sink.len, 4);
+	assert_memory_equal(buf, "4567", 4);
+	assert_true(r.range_first == 4 && r.range_last == 7 && r.total_size == 10);
 	s3_http_free(h);
 	fake_stop(&f);
 }
@@ -328,7 +433,9 @@ int main(void)
 		cmocka_unit_test(test_retries_run_out),
 		cmocka_unit_test(test_errors_not_retried),
 		cmocka_unit_test(test_stall_times_out),
+		cmocka_unit_test(test_stall_ms),
 		cmocka_unit_test(test_sink_overflow_and_body),
+		cmocka_unit_test(test_bad_sizes_and_ranges),
 		cmocka_unit_test(test_bad_endpoint),
 		cmocka_unit_test(test_refused),
 	};

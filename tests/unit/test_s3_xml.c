@@ -97,6 +97,72 @@ static void test_list_empty_and_bad(void **state)
 	s3_list_page_free(&p);
 }
 
+/* <Size> is a server's word: negative, malformed, overflowing or missing is -EPROTO */
+static void test_list_bad_sizes(void **state)
+{
+	static const char *const bad[] = {
+		"<Size>-1</Size>", "<Size>-9223372036854775808</Size>", "<Size></Size>",
+		"<Size>12abc</Size>", "<Size>0x10</Size>", "<Size>+5</Size>", "<Size>1 2</Size>",
+		"<Size>18446744073709551615</Size>", "<Size>99999999999999999999999</Size>",
+		"<Size>70368744177665</Size>", /* S3_SIZE_MAX + 1 */
+		"",                            /* no <Size> at all */
+	};
+	char xml[512];
+	struct s3_list_page p;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(xml, sizeof(xml), "<ListBucketResult><IsTruncated>false</IsTruncated>"
+			 "<Contents><Key>k</Key>%s<ETag>\"e\"</ETag></Contents>"
+			 "</ListBucketResult>", bad[i]);
+		print_message("%s\n", bad[i]);
+		assert_int_equal(s3_xml_parse_list(xml, strlen(xml), &p), -EPROTO);
+		s3_list_page_free(&p);
+	}
+	snprintf(xml, sizeof(xml), "<ListBucketResult><IsTruncated>false</IsTruncated>"
+		 "<Contents><Key>k</Key><Size> 70368744177664 </Size></Contents>"
+		 "</ListBucketResult>");
+	assert_int_equal(s3_xml_parse_list(xml, strlen(xml), &p), 0);
+	assert_true(p.objects[0].size == S3_SIZE_MAX);
+	s3_list_page_free(&p);
+}
+
+static void test_parse_size_and_range(void **state)
+{
+	off_t v, f, l, t;
+
+	assert_int_equal(s3_parse_size("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(s3_parse_size(" 8388608\r", &v), 0);
+	assert_int_equal(v, 8388608);
+	assert_int_equal(s3_parse_size("", &v), -EPROTO);
+	assert_int_equal(s3_parse_size("-1", &v), -EPROTO);
+	assert_int_equal(s3_parse_size("1e9", &v), -EPROTO);
+	assert_int_equal(s3_parse_size("9223372036854775808", &v), -EPROTO);
+	assert_int_equal(s3_parse_size(NULL, &v), -EPROTO);
+
+	assert_int_equal(s3_parse_content_range("bytes 0-8388607/268435456", &f, &l, &t), 0);
+	assert_true(f == 0 && l == 8388607 && t == 268435456);
+	assert_int_equal(s3_parse_content_range("bytes 5-9/*", &f, &l, &t), 0);
+	assert_true(f == 5 && l == 9 && t == -1);
+	assert_int_equal(s3_parse_content_range("bytes */100", &f, &l, &t), 0);
+	assert_true(f == -1 && l == -1 && t == 100);
+	static const char *const bad[] = {
+		"bytes 9-5/100",        /* last before first */
+		"bytes 0-100/100",      /* last past the end */
+		"bytes -5-9/100", "bytes 0--9/100", "bytes 0-9/-100", "bytes 0-9/1x",
+		"bytes 0-9", "bytes 0-/100", "bytes -9/100", "0-9/100", "items 0-9/100",
+		"bytes 0-9/99999999999999999999", "bytes 18446744073709551615-1/2", "bytes */",
+		"bytes */-1", "",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		print_message("%s\n", bad[i]);
+		assert_int_equal(s3_parse_content_range(bad[i], &f, &l, &t), -EPROTO);
+	}
+}
+
 static void test_error_body(void **state)
 {
 	static const char nokey[] =
@@ -180,6 +246,8 @@ int main(void)
 		cmocka_unit_test(test_list_page),
 		cmocka_unit_test(test_list_last_urlenc),
 		cmocka_unit_test(test_list_empty_and_bad),
+		cmocka_unit_test(test_list_bad_sizes),
+		cmocka_unit_test(test_parse_size_and_range),
 		cmocka_unit_test(test_error_body),
 		cmocka_unit_test(test_errno_table),
 		cmocka_unit_test(test_multipart_docs),
