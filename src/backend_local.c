@@ -26,6 +26,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -37,6 +38,7 @@
 #include "config.h"
 #include "fs.h"
 #include "log.h"
+#include "watch.h"
 
 /* The mount a backend belongs to (fs_init() opens fs->be). */
 static struct fs *container_of_fs(struct backend *be)
@@ -389,14 +391,17 @@ static int finish_create(struct backend *be, int dfd, const char *name,
 static int local_mknod(struct backend *be, struct inode *dir, const char *name, mode_t mode,
 		       dev_t rdev, const struct backend_cred *cred, struct backend_entry *out)
 {
+	struct watch_own *own;
 	int err = check_name(name);
 
 	if (err)
 		return err;
 	OBJ_FD_OR_RETURN(dfd, be, dir);
+	own = watch_own_begin(container_of_fs(be), dir, name, IN_CREATE);
 	if (S_ISDIR(mode) ? mkdirat(dfd, name, mode & ~S_IFMT) : mknodat(dfd, name, mode, rdev))
 		err = -errno;
-	else
+	watch_own_end(container_of_fs(be), own, err);
+	if (!err)
 		err = finish_create(be, dfd, name, cred, S_ISDIR(mode), out);
 	obj_put(dir, dfd);
 	return err;
@@ -406,6 +411,7 @@ static int local_symlink(struct backend *be, struct inode *dir, const char *name
 			 const char *target, const struct backend_cred *cred,
 			 struct backend_entry *out)
 {
+	struct watch_own *own;
 	int err = check_name(name);
 
 	if (err)
@@ -413,9 +419,11 @@ static int local_symlink(struct backend *be, struct inode *dir, const char *name
 	if (strnlen(target, PATH_MAX) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	OBJ_FD_OR_RETURN(dfd, be, dir);
+	own = watch_own_begin(container_of_fs(be), dir, name, IN_CREATE);
 	if (symlinkat(target, dfd, name))
 		err = -errno;
-	else
+	watch_own_end(container_of_fs(be), own, err);
+	if (!err)
 		err = finish_create(be, dfd, name, cred, 0, out);
 	obj_put(dir, dfd);
 	return err;
@@ -425,6 +433,7 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 		      const char *newname, struct backend_entry *out)
 {
 	char path[PROC_FD_PATH_MAX];
+	struct watch_own *own;
 	int ofd, dfd, err = check_name(newname);
 
 	if (err)
@@ -437,6 +446,7 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 		obj_put(ino, ofd);
 		return dfd;
 	}
+	own = watch_own_begin(container_of_fs(be), newdir, newname, IN_CREATE);
 	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, which root has */
 	if (linkat(ofd, "", dfd, newname, AT_EMPTY_PATH)) {
 		err = -errno;
@@ -447,6 +457,7 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 		else if (err == -ENOENT || err == -EPERM || err == -EINVAL)
 			err = -errno;
 	}
+	watch_own_end(container_of_fs(be), own, err);
 	if (!err)
 		err = lookup_entry(be, dfd, newname, out);
 	obj_put(newdir, dfd);
@@ -456,11 +467,14 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 
 static int remove_name(struct backend *be, struct inode *dir, const char *name, int flags)
 {
+	struct watch_own *own;
 	int err = 0;
 
 	OBJ_FD_OR_RETURN(dfd, be, dir);
+	own = watch_own_begin(container_of_fs(be), dir, name, IN_DELETE);
 	if (unlinkat(dfd, name, flags))
 		err = -errno;
+	watch_own_end(container_of_fs(be), own, err);
 	obj_put(dir, dfd);
 	return err;
 }
@@ -478,7 +492,9 @@ static int local_rmdir(struct backend *be, struct inode *dir, const char *name)
 static int local_rename(struct backend *be, struct inode *dir, const char *name,
 			struct inode *newdir, const char *newname, unsigned int flags)
 {
-	int dfd, nfd, err = check_name(newname);
+	struct watch_own *own[4] = { NULL };
+	struct fs *fs = container_of_fs(be);
+	int dfd, nfd, i, err = check_name(newname);
 
 	if (err)
 		return err;
@@ -492,8 +508,16 @@ static int local_rename(struct backend *be, struct inode *dir, const char *name,
 		obj_put(dir, dfd);
 		return nfd;
 	}
+	own[0] = watch_own_begin(fs, dir, name, IN_MOVED_FROM);
+	own[1] = watch_own_begin(fs, newdir, newname, IN_MOVED_TO);
+	if (flags & RENAME_EXCHANGE) { /* and the other way round */
+		own[2] = watch_own_begin(fs, newdir, newname, IN_MOVED_FROM);
+		own[3] = watch_own_begin(fs, dir, name, IN_MOVED_TO);
+	}
 	if (renameat2(dfd, name, nfd, newname, flags))
 		err = -errno;
+	for (i = 0; i < 4; i++)
+		watch_own_end(fs, own[i], err);
 	obj_put(newdir, nfd);
 	obj_put(dir, dfd);
 	return err;
@@ -516,6 +540,7 @@ static int local_open(struct backend *be, struct inode *ino, int flags)
 static int local_create(struct backend *be, struct inode *dir, const char *name, mode_t mode,
 			int flags, const struct backend_cred *cred, struct backend_entry *out)
 {
+	struct watch_own *own;
 	int fd, err = check_name(name);
 
 	if (err)
@@ -523,12 +548,13 @@ static int local_create(struct backend *be, struct inode *dir, const char *name,
 	OBJ_FD_OR_RETURN(dfd, be, dir);
 	flags = (flags & ~O_NOFOLLOW) | O_CLOEXEC;
 	/* Create exclusively so we only ever chown what we made ourselves. */
+	own = watch_own_begin(container_of_fs(be), dir, name, IN_CREATE);
 	fd = openat(dfd, name, flags | O_CREAT | O_EXCL, mode);
+	err = fd < 0 ? -errno : 0;
+	watch_own_end(container_of_fs(be), own, err);
 	if (fd >= 0) {
 		err = finish_create(be, dfd, name, cred, 0, out);
-	} else if (errno != EEXIST || (flags & O_EXCL)) {
-		err = -errno;
-	} else {
+	} else if (err == -EEXIST && !(flags & O_EXCL)) {
 		/* lost a race with a creator behind our back: open what is there */
 		fd = openat(dfd, name, flags & ~O_CREAT);
 		err = fd < 0 ? -errno : lookup_entry(be, dfd, name, out);

@@ -185,8 +185,8 @@ static int make_entry(struct fs *fs, uint64_t parent, const char *name, struct b
 	memset(e, 0, sizeof(*e));
 	e->ino = ino->nodeid;
 	e->attr = be->st;
-	e->attr_timeout = fs->cfg->attr_timeout_s;
-	e->entry_timeout = fs->cfg->entry_timeout_s;
+	e->attr_timeout = watch_timeout(fs, fs->cfg->attr_timeout_s);
+	e->entry_timeout = watch_timeout(fs, fs->cfg->entry_timeout_s);
 	return 0;
 }
 
@@ -262,8 +262,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	GET_INODE_OR_REPLY(dir, req, parent);
 	err = fs->be.ops->lookup(&fs->be, dir, name, &be);
 	if (err == -ENOENT && fs->cfg->negative_timeout_s > 0) {
-		struct fuse_entry_param e = { .ino = 0,
-					      .entry_timeout = fs->cfg->negative_timeout_s };
+		struct fuse_entry_param e = {
+			.ino = 0,
+			.entry_timeout = watch_timeout(fs, fs->cfg->negative_timeout_s),
+		};
 
 		fuse_reply_entry(req, &e);
 		return;
@@ -345,7 +347,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 		return;
 	}
 	note_attr(fs, ino, &st);
-	fuse_reply_attr(req, &st, fs->cfg->attr_timeout_s);
+	fuse_reply_attr(req, &st, watch_timeout(fs, fs->cfg->attr_timeout_s));
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int to_set,
@@ -369,7 +371,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int
 		return;
 	}
 	note_attr(fs, ino, &st);
-	fuse_reply_attr(req, &st, fs->cfg->attr_timeout_s);
+	fuse_reply_attr(req, &st, watch_timeout(fs, fs->cfg->attr_timeout_s));
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t nodeid)
@@ -502,10 +504,10 @@ static void writer_get(struct fs *fs, struct inode *ino, int flags)
 	kstate_drop_attr(fs->ks, ino->nodeid);
 }
 
-static void writer_put(struct inode *ino, int flags)
+static void writer_put(struct fs *fs, struct inode *ino, int flags)
 {
-	if (opens_for_write(flags))
-		__atomic_sub_fetch(&ino->nwriters, 1, __ATOMIC_RELAXED);
+	if (opens_for_write(flags) && !__atomic_sub_fetch(&ino->nwriters, 1, __ATOMIC_RELAXED))
+		watch_writer_done(fs, ino); /* changes behind the mount meanwhile */
 }
 
 static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
@@ -591,7 +593,7 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		/* interrupted: no release will come for this open */
 		close_handle(fs, ino, fi);
-		writer_put(ino, fi->flags);
+		writer_put(fs, ino, fi->flags);
 		handle_release(fs, req, ino);
 	}
 }
@@ -630,7 +632,7 @@ static void reply_created(fuse_req_t req, uint64_t parent, const char *name,
 	set_open_flags(fs, fi);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
 		close_handle(fs, ino, fi);
-		writer_put(ino, fi->flags);
+		writer_put(fs, ino, fi->flags);
 		handle_release(fs, req, ino);
 		inode_forget(&fs->inodes, ino, 1);
 	}
@@ -819,7 +821,7 @@ static void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 	op_begin(req, FUSE_RELEASE);
 	if (ino) {
 		close_handle(fs, ino, fi);
-		writer_put(ino, fi->flags);
+		writer_put(fs, ino, fi->flags);
 		handle_release(fs, req, ino);
 	} else {
 		close(fhs(fi)->fd);

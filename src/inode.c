@@ -279,3 +279,16 @@ int inode_call_locked(struct inode_table *tbl, uint64_t nodeid,
 	pthread_mutex_unlock(&tbl->lock);
 	return ret;
 }
+
+void inode_for_each_locked(struct inode_table *tbl, void (*fn)(struct inode *ino, void *arg),
+			   void *arg)
+{
+	struct inode *ino;
+	size_t i;
+
+	pthread_mutex_lock(&tbl->lock);
+	for (i = 0; i < tbl->nbuckets; i++)
+		for (ino = tbl->by_id[i]; ino; ino = ino->next_id)
+			fn(ino, arg);
+	pthread_mutex_unlock(&tbl->lock);
+}

@@ -49,6 +49,8 @@ struct inode {
 	char *kname;
 	uint64_t bpf_folded;  /* BPF lookups already added to nlookup (tbl->lock) */
 	unsigned int nwriters; /* opens for writing: no attrs in the maps meanwhile */
+	int watch_dirty;      /* data changed while open for writing through the mount: */
+			      /* invalidate when the last writer closes (atomic) */
 	/* fast path READ without passthrough (inode->lock): the file as a backing file */
 	int fp_backing_id;
 	int fp_backing_fd;
@@ -119,5 +121,8 @@ uint64_t inode_nodeid_of(struct inode_table *tbl, const struct inode_key *key,
 			 uint64_t *ctime_ns);
 int inode_call_locked(struct inode_table *tbl, uint64_t nodeid,
 		      int (*fn)(struct inode *ino, void *arg), void *arg);
+/* @fn called on every inode with the table locked (no inode can be freed meanwhile). */
+void inode_for_each_locked(struct inode_table *tbl, void (*fn)(struct inode *ino, void *arg),
+			   void *arg);
 
 #endif
