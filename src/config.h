@@ -39,6 +39,8 @@ struct config {
 	int keep_cache;            /* keep a file's page cache across opens */
 	int cache_readdir;             /* let the kernel cache directory listings */
 	int invalidate;            /* push changes made behind the mount into the kernel */
+	int trust_watch;           /* network-fs source: keep the timeouts anyway */
+	const char *remote_fs;     /* the source's network filesystem (timeouts capped), or NULL */
 	unsigned long long explicit_opts; /* bit i: option table row i was given */
 	unsigned int metrics_port; /* Prometheus text on 127.0.0.1:port; 0 = off */
 	int foreground;
