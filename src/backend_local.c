@@ -355,10 +355,12 @@ static int local_readlink(struct backend *be, struct inode *ino, char *buf, size
 }
 
 /*
- * The daemon runs as root: hand a new object to the user who asked for it.
- * In a set-group-ID directory the group it inherited is kept.
+ * The daemon runs as root: hand the new object held by @fd (any descriptor of
+ * it, O_PATH included) to the user who asked for it.  In a set-group-ID
+ * directory @dirfd the group it inherited is kept.  Never by name: the name
+ * can be swapped behind the mount between the creation and the chown.
  */
-static int fix_owner(int dirfd, const char *name, const struct backend_cred *cred)
+static int fix_owner(int dirfd, int fd, const struct backend_cred *cred)
 {
 	struct stat dst;
 	gid_t gid = cred->gid;
@@ -369,22 +371,58 @@ static int fix_owner(int dirfd, const char *name, const struct backend_cred *cre
 		return -errno;
 	if (dst.st_mode & S_ISGID)
 		gid = (gid_t)-1;
-	if (fchownat(dirfd, name, cred->uid, gid, AT_SYMLINK_NOFOLLOW))
+	if (fchownat(fd, "", cred->uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 		return -errno;
 	return 0;
 }
 
-/* Finish a creation in @dfd: own it, look it up; on failure remove it again. */
+/*
+ * Finish a creation of an object of type @type as @name in @dfd: own it and
+ * fill @out from the very object.  @fd is the new file's open descriptor
+ * (create, which made it exclusively) or -1: then the name is resolved
+ * without following a symlink, and what it holds must be what we just made
+ * (our type, owned by the daemon, no other link), or the name was swapped
+ * behind the mount meanwhile: -ESTALE (the VFS looks the name up again) and
+ * nothing touched.  On other failures the object is removed again.
+ */
 static int finish_create(struct backend *be, int dfd, const char *name,
-			 const struct backend_cred *cred, int is_dir, struct backend_entry *out)
+			 const struct backend_cred *cred, mode_t type, int fd,
+			 struct backend_entry *out)
 {
-	int err;
+	char path[PROC_FD_PATH_MAX];
+	struct stat st;
+	int pfd, err;
 
-	err = fix_owner(dfd, name, cred);
+	if (fd >= 0) {
+		proc_path(path, fd);
+		pfd = open(path, O_PATH | O_CLOEXEC);
+	} else {
+		pfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (pfd < 0) {
+		err = -errno;
+		goto out_remove;
+	}
+	if (fstat(pfd, &st)) {
+		err = -errno;
+		goto out_close;
+	}
+	if (fd < 0 && ((st.st_mode & S_IFMT) != (type & S_IFMT) || st.st_uid != geteuid() ||
+			(!S_ISDIR(type) && st.st_nlink != 1))) {
+		close(pfd);
+		return -ESTALE;
+	}
+	err = fix_owner(dfd, pfd, cred);
 	if (!err)
-		err = lookup_entry(be, dfd, name, out);
+		err = entry_from_fd(pfd, out);
 	if (err)
-		unlinkat(dfd, name, is_dir ? AT_REMOVEDIR : 0);
+		goto out_close;
+	entry_economize(be, out, dfd);
+	return 0;
+out_close:
+	close(pfd);
+out_remove:
+	unlinkat(dfd, name, S_ISDIR(type) ? AT_REMOVEDIR : 0);
 	return err;
 }
 
@@ -402,7 +440,7 @@ static int local_mknod(struct backend *be, struct inode *dir, const char *name, 
 		err = -errno;
 	watch_own_end(container_of_fs(be), own, err);
 	if (!err)
-		err = finish_create(be, dfd, name, cred, S_ISDIR(mode), out);
+		err = finish_create(be, dfd, name, cred, mode, -1, out);
 	obj_put(dir, dfd);
 	return err;
 }
@@ -424,7 +462,7 @@ static int local_symlink(struct backend *be, struct inode *dir, const char *name
 		err = -errno;
 	watch_own_end(container_of_fs(be), own, err);
 	if (!err)
-		err = finish_create(be, dfd, name, cred, 0, out);
+		err = finish_create(be, dfd, name, cred, S_IFLNK, -1, out);
 	obj_put(dir, dfd);
 	return err;
 }
@@ -537,6 +575,58 @@ static int local_open(struct backend *be, struct inode *ino, int flags)
 	return fd;
 }
 
+/*
+ * CREATE lost a race with a creator behind the mount: open what is there now
+ * as open(2) would, without following a path anyone can redirect.  The name
+ * is resolved once, without following a symlink, into an O_PATH descriptor;
+ * what it holds is checked and then reopened through its magic link, which
+ * names that very object.  A symlink (or a device, FIFO or socket) is not
+ * opened here: -ESTALE makes the VFS look the name up again and do the open
+ * itself, as the caller (following a symlink with the caller's rights,
+ * opening a FIFO in the caller's context).
+ */
+static int create_open_existing(struct backend *be, int dfd, const char *name, int flags,
+				struct backend_entry *out)
+{
+	char path[PROC_FD_PATH_MAX];
+	struct stat st;
+	int pfd, fd, err;
+
+	pfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return errno == ENOENT ? -ESTALE : -errno; /* gone again: look it up again */
+	if (fstat(pfd, &st)) {
+		fd = -errno;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fd = -EISDIR; /* open(2) with O_CREAT on a directory, whatever the access mode */
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fd = -ESTALE;
+		goto out;
+	}
+	proc_path(path, pfd);
+	fd = open(path, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
+	if (fd < 0) {
+		fd = -errno;
+		goto out;
+	}
+	/* the entry is the object opened, not whatever the name holds by now */
+	err = entry_from_fd(pfd, out);
+	if (err) {
+		close(fd);
+		fd = err;
+		goto out;
+	}
+	entry_economize(be, out, dfd);
+	return fd;
+out:
+	close(pfd);
+	return fd;
+}
+
 static int local_create(struct backend *be, struct inode *dir, const char *name, mode_t mode,
 			int flags, const struct backend_cred *cred, struct backend_entry *out)
 {
@@ -547,17 +637,20 @@ static int local_create(struct backend *be, struct inode *dir, const char *name,
 		return err;
 	OBJ_FD_OR_RETURN(dfd, be, dir);
 	flags = (flags & ~O_NOFOLLOW) | O_CLOEXEC;
-	/* Create exclusively so we only ever chown what we made ourselves. */
+	/*
+	 * Create exclusively so we only ever chown what we made ourselves.
+	 * O_EXCL never follows a symlink, even a dangling one.
+	 */
 	own = watch_own_begin(container_of_fs(be), dir, name, IN_CREATE);
 	fd = openat(dfd, name, flags | O_CREAT | O_EXCL, mode);
 	err = fd < 0 ? -errno : 0;
 	watch_own_end(container_of_fs(be), own, err);
 	if (fd >= 0) {
-		err = finish_create(be, dfd, name, cred, 0, out);
+		err = finish_create(be, dfd, name, cred, S_IFREG, fd, out);
 	} else if (err == -EEXIST && !(flags & O_EXCL)) {
 		/* lost a race with a creator behind our back: open what is there */
-		fd = openat(dfd, name, flags & ~O_CREAT);
-		err = fd < 0 ? -errno : lookup_entry(be, dfd, name, out);
+		fd = create_open_existing(be, dfd, name, flags, out);
+		err = fd < 0 ? fd : 0;
 	}
 	obj_put(dir, dfd);
 	if (err) {
