@@ -237,6 +237,24 @@ void inode_forget(struct inode_table *tbl, struct inode *ino, uint64_t n)
 		inode_free(tbl, ino);
 }
 
+void inode_put_open(struct inode_table *tbl, struct inode *ino)
+{
+	int drop;
+
+	/* one decision under tbl->lock, as inode_forget() makes it */
+	pthread_mutex_lock(&tbl->lock);
+	pthread_mutex_lock(&ino->lock);
+	if (ino->nopen)
+		ino->nopen--;
+	drop = !ino->nopen && !ino->nlookup && ino->nodeid != INODE_ROOT_ID;
+	pthread_mutex_unlock(&ino->lock);
+	if (drop)
+		unlink_locked(tbl, ino);
+	pthread_mutex_unlock(&tbl->lock);
+	if (drop)
+		inode_free(tbl, ino);
+}
+
 size_t inode_table_count(struct inode_table *tbl)
 {
 	size_t n;

@@ -14,7 +14,9 @@
  *
  * Locking: tbl->lock protects the hash chains and every nlookup; inode->lock
  * protects the open state (nopen, backing_id, backing_fd).  Lock order:
- * tbl->lock before inode->lock.
+ * tbl->lock before inode->lock.  Whether an inode is freed is decided with
+ * both held (inode_forget, inode_put_open); nopen may grow under inode->lock
+ * alone, only by a request that holds a kernel lookup.
  */
 #ifndef BPFUSE_INODE_H
 #define BPFUSE_INODE_H
@@ -103,11 +105,20 @@ void inode_ref(struct inode_table *tbl, struct inode *ino, uint64_t n);
 /*
  * Drop @n kernel lookups (FORGET).  The inode is freed when no lookups and no
  * open handles remain (a release that races ahead of its FORGET cannot leave
- * a handle pointing at freed memory: the last close calls this with n = 0);
- * the root is never freed.  Dropping more lookups than held is clamped: the
+ * a handle pointing at freed memory: the last close frees it in
+ * inode_put_open()); the root is never freed.  Dropping more lookups than held is clamped: the
  * kernel never does it, and a wrapped counter would pin the inode forever.
  */
 void inode_forget(struct inode_table *tbl, struct inode *ino, uint64_t n);
+
+/*
+ * Drop one open of @ino (nopen) and free it when that leaves no open and no
+ * lookup.  The count and the decision are made under tbl->lock, like
+ * inode_forget()'s, so a FORGET racing the last release (an interrupted
+ * OPEN/CREATE reply) frees the inode exactly once, and neither touches it
+ * after the other freed it.
+ */
+void inode_put_open(struct inode_table *tbl, struct inode *ino);
 
 size_t inode_table_count(struct inode_table *tbl);
 
