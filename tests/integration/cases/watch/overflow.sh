@@ -39,6 +39,16 @@ for i in $(seq 0 49); do
 	[ ! -e "$T/mnt/d/new$i" ] || fail "d/new$i exists before it was created"
 done
 
+# hold the primed objects open, so that nothing else on the machine dropping
+# caches (vm.drop_caches, memory pressure) can evict their dentries and inodes
+# and refresh them for us
+python3 -c '
+import os, signal, sys
+fds = [os.open(p, os.O_RDONLY) for p in sys.argv[1:]]
+signal.pause()' "$T/mnt"/d/f* "$T/mnt/d/sub" "$T/mnt/d" &
+holder=$!
+at_cleanup "kill $holder 2>/dev/null || true"
+sleep 0.5
 kill -STOP "$pid"
 at_cleanup "kill -CONT $pid 2>/dev/null || true"
 # fill the queue, then the changes whose events are lost
@@ -88,6 +98,7 @@ for ((i = 0; i < 50; i++)); do
 	sleep 0.1
 done
 
+log "overflows $(counter watch_overflows), invalidations $("$BPFUSE" stats "$T/mnt" --json | python3 -c "import json,sys; print(json.load(sys.stdin)[\"daemon\"][\"invalidations\"])")"
 TREE_MTIME=1 tree_manifest "$S" >"$T/want"
 TREE_MTIME=1 tree_manifest "$T/mnt" >"$T/got"
 assert_same_file "$T/want" "$T/got" "names and attributes after an overflow"
@@ -95,5 +106,7 @@ for f in "$S"/d/*; do
 	[ -f "$f" ] || continue
 	cmp -s "$f" "$T/mnt/d/${f##*/}" || fail "content of d/${f##*/} differs after an overflow"
 done
+kill "$holder"
+wait "$holder" 2>/dev/null || true
 bpfuse_umount "$T/mnt"
 finish
