@@ -64,8 +64,9 @@ struct watch {
 	pthread_mutex_t lock;
 	uint64_t *wd_nodeid; /* wd -> directory nodeid (lock) */
 	size_t nwd;
-	int warned_epoch;        /* logged that INC_EPOCH is missing (atomic) */
+	int warned_epoch;    /* logged that INC_EPOCH is missing (atomic) */
 	int degraded;        /* a watch failed: timeouts capped (atomic) */
+	int drop_pending;    /* drop_all() asked for by a request thread (atomic) */
 	struct watch_own *own[OWN_BUCKETS]; /* (lock) */
 	uint64_t drains;     /* times the queue was read empty (lock) */
 	struct watch_deferred *deferred;    /* (lock) */
@@ -332,9 +333,14 @@ void watch_writer_done(struct fs *fs, struct inode *ino)
 	kick(w);
 }
 
+static void drop_all(struct fs *fs, const char *why);
+
 static void run_deferred(struct fs *fs)
 {
 	struct watch_deferred *d, *next;
+
+	if (__atomic_exchange_n(&fs->watch->drop_pending, 0, __ATOMIC_RELAXED))
+		drop_all(fs, "a watch was lost");
 
 	pthread_mutex_lock(&fs->watch->lock);
 	d = fs->watch->deferred;
@@ -427,7 +433,9 @@ static void drop_all(struct fs *fs, const char *why)
 /*
  * A directory is not (or no longer) watched: changes in it would go unseen
  * for as long as the timeouts allow.  Drop what the kernel caches once and
- * cap the timeouts of every later reply.
+ * cap the timeouts of every later reply.  Called by request threads too
+ * (a failed inotify_add_watch): the watcher thread does the drop, as the
+ * kernel may hold locks for the request in flight.
  */
 static void watch_lost(struct fs *fs, int err)
 {
@@ -438,7 +446,8 @@ static void watch_lost(struct fs *fs, int err)
 	pr_warn("cannot watch a directory of the source: %s%s; timeouts capped at %g s from now",
 		strerror(err),
 		err == ENOSPC ? " (fs.inotify.max_user_watches)" : "", WATCH_DEGRADED_TIMEOUT_S);
-	drop_all(fs, "a watch was lost");
+	__atomic_store_n(&w->drop_pending, 1, __ATOMIC_RELAXED);
+	kick(w);
 }
 
 double watch_timeout(struct fs *fs, double t)
