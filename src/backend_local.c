@@ -576,55 +576,22 @@ static int local_open(struct backend *be, struct inode *ino, int flags)
 }
 
 /*
- * CREATE lost a race with a creator behind the mount: open what is there now
- * as open(2) would, without following a path anyone can redirect.  The name
- * is resolved once, without following a symlink, into an O_PATH descriptor;
- * what it holds is checked and then reopened through its magic link, which
- * names that very object.  A symlink (or a device, FIFO or socket) is not
- * opened here: -ESTALE makes the VFS look the name up again and do the open
- * itself, as the caller (following a symlink with the caller's rights,
- * opening a FIFO in the caller's context).
+ * CREATE lost a race with a creator behind the mount: the kernel had the name
+ * as absent, so it checked no permission on the object now there, and the
+ * daemon runs as root.  Nothing existing is opened here, by name or
+ * otherwise: a directory gives EISDIR (what open(2) with O_CREAT gives,
+ * whatever the access mode); anything else (a file, a symlink, a FIFO) gives
+ * -ESTALE, on which the VFS looks the name up again and opens what it finds
+ * itself, as the caller would have: following a symlink with the caller's
+ * rights, checking the file's mode against the caller.
  */
-static int create_open_existing(struct backend *be, int dfd, const char *name, int flags,
-				struct backend_entry *out)
+static int create_found_existing(int dfd, const char *name)
 {
-	char path[PROC_FD_PATH_MAX];
 	struct stat st;
-	int pfd, fd, err;
 
-	pfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (pfd < 0)
-		return errno == ENOENT ? -ESTALE : -errno; /* gone again: look it up again */
-	if (fstat(pfd, &st)) {
-		fd = -errno;
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		fd = -EISDIR; /* open(2) with O_CREAT on a directory, whatever the access mode */
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		fd = -ESTALE;
-		goto out;
-	}
-	proc_path(path, pfd);
-	fd = open(path, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
-	if (fd < 0) {
-		fd = -errno;
-		goto out;
-	}
-	/* the entry is the object opened, not whatever the name holds by now */
-	err = entry_from_fd(pfd, out);
-	if (err) {
-		close(fd);
-		fd = err;
-		goto out;
-	}
-	entry_economize(be, out, dfd);
-	return fd;
-out:
-	close(pfd);
-	return fd;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return errno == ENOENT ? -ESTALE : -errno; /* gone again */
+	return S_ISDIR(st.st_mode) ? -EISDIR : -ESTALE;
 }
 
 static int local_create(struct backend *be, struct inode *dir, const char *name, mode_t mode,
@@ -648,9 +615,7 @@ static int local_create(struct backend *be, struct inode *dir, const char *name,
 	if (fd >= 0) {
 		err = finish_create(be, dfd, name, cred, S_IFREG, fd, out);
 	} else if (err == -EEXIST && !(flags & O_EXCL)) {
-		/* lost a race with a creator behind our back: open what is there */
-		fd = create_open_existing(be, dfd, name, flags, out);
-		err = fd < 0 ? fd : 0;
+		err = create_found_existing(dfd, name);
 	}
 	obj_put(dir, dfd);
 	if (err) {

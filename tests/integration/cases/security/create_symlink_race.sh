@@ -3,8 +3,9 @@
 # The daemon runs as root: a CREATE that finds the name taken behind the mount
 # (the kernel had it as absent) must never follow a symlink there. A user who
 # can write the source directory swaps the name between a file and a symlink
-# to a root-owned file while creating it through the allow_other mount with
-# O_WRONLY|O_CREAT|O_TRUNC: the root-owned file must never be touched.
+# to a root-owned file (or a root-owned file appears) while creating it
+# through the allow_other mount with O_WRONLY|O_CREAT|O_TRUNC: the root-owned
+# file must never be touched.
 # First deterministically (a cached negative entry, invalidate=off), then as a
 # race with the watcher on.
 set -eu
@@ -46,8 +47,14 @@ cached_negative() {
 	r=$(errno_of_as $U open "$M/open/name" "O_WRONLY|O_CREAT|O_TRUNC" x)
 	target_intact "create over a symlink that appeared behind the mount"
 	assert_eq EACCES "$r" "uid $U creating over a symlink to a root file (as open(2) would)"
+	# the same with a root-owned file itself appearing under the name
+	[ ! -e "$M/open/file" ] || fail "file exists"
+	cp -p "$T/target" "$S/open/file"
+	r=$(errno_of_as $U open "$M/open/file" "O_WRONLY|O_CREAT|O_TRUNC" x)
+	assert_eq "precious root data" "$(cat "$S/open/file")" "a root-owned file that appeared behind the mount"
+	assert_eq EACCES "$r" "uid $U creating over a root-owned 0644 file (as open(2) would)"
 	bpfuse_umount "$M"
-	rm -f "$S/open/name"
+	rm -f "$S/open/name" "$S/open/file"
 }
 check "CREATE never follows a symlink that appeared behind the mount" cached_negative
 
