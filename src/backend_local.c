@@ -380,10 +380,10 @@ static int fix_owner(int dirfd, int fd, const struct backend_cred *cred)
  * Finish a creation of an object of type @type as @name in @dfd: own it and
  * fill @out from the very object.  @fd is the new file's open descriptor
  * (create, which made it exclusively) or -1: then the name is resolved
- * without following a symlink, and what it holds must be what we just made
- * (our type, owned by the daemon, no other link), or the name was swapped
- * behind the mount meanwhile: -ESTALE (the VFS looks the name up again) and
- * nothing touched.  On other failures the object is removed again.
+ * without following a symlink, and, when it is to be chowned, what it holds
+ * must be what we just made (our type, owned by the daemon, no other link),
+ * or the name was swapped behind the mount meanwhile: -ESTALE (the VFS looks
+ * the name up again) and nothing touched.  On other failures the object is removed again.
  */
 static int finish_create(struct backend *be, int dfd, const char *name,
 			 const struct backend_cred *cred, mode_t type, int fd,
@@ -407,8 +407,10 @@ static int finish_create(struct backend *be, int dfd, const char *name,
 		err = -errno;
 		goto out_close;
 	}
-	if (fd < 0 && ((st.st_mode & S_IFMT) != (type & S_IFMT) || st.st_uid != geteuid() ||
-			(!S_ISDIR(type) && st.st_nlink != 1))) {
+	/* only a chown can hurt: without one, any source's owners are fine (vfat) */
+	if (fd < 0 && (cred->uid != geteuid() || cred->gid != getegid()) &&
+	    ((st.st_mode & S_IFMT) != (type & S_IFMT) || st.st_uid != geteuid() ||
+	     (!S_ISDIR(type) && st.st_nlink != 1))) {
 		close(pfd);
 		return -ESTALE;
 	}
