@@ -4,9 +4,8 @@
 # everything the kernel caches for the mount. With profile=dataset (timeouts of
 # a year) a burst of changes behind the mount larger than the queue must show
 # exactly through the mount: every name, attribute and byte, and the names that
-# were absent. The daemon is stopped during the burst so the queue overflows
-# for certain; fs.inotify.max_queued_events is lowered only while the daemon
-# starts (it is read at inotify_init) and restored at once.
+# were absent. The daemon is stopped during the burst, which is larger than
+# fs.inotify.max_queued_events, so the queue overflows for certain.
 set -eu
 . "$(dirname "$0")/../../lib/common.sh"
 setup_case "$@"
@@ -22,10 +21,13 @@ done
 mkdir "$S/d/sub"
 echo sub >"$S/d/sub/x"
 
+# The burst exceeds the queue of the daemon's inotify instance, whose size is
+# the sysctl's value when it starts. Only a queue too large for a quick burst
+# is lowered, for the instant the daemon starts: the sysctl is global.
 queue=$old_q
-if echo 256 >"$Q" 2>/dev/null; then
+if [ "$queue" -gt 65536 ] && echo 16384 >"$Q" 2>/dev/null; then
 	at_cleanup "echo $old_q >$Q"
-	queue=256
+	queue=16384
 fi
 bpfuse_mount "$S" "$T/mnt" profile=dataset
 [ "$queue" = "$old_q" ] || echo "$old_q" >"$Q"
@@ -55,7 +57,7 @@ at_cleanup "kill -CONT $pid 2>/dev/null || true"
 python3 - "$S" "$queue" <<'PY'
 import os, sys
 s, q = sys.argv[1], int(sys.argv[2])
-for i in range(q + 100):
+for i in range(q // 2 + 1000):  # 2 or 3 events each
     open("%s/fill/x%d" % (s, i % 64), "w").close()
     os.utime("%s/fill/x%d" % (s, i % 64), (i, i))
 d = s + "/d"
