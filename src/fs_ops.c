@@ -210,6 +210,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	char status[2 * PATH_MAX + 640];
 
 	stats_add(&fs->stats.op_count[FUSE_INIT], 1);
+	fs->proto_minor = conn->proto_minor;
 	if (fs->passthrough) {
 		if (geteuid() != 0) {
 			fs->passthrough = 0;

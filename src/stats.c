@@ -248,7 +248,8 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		"\"reads_cache\":%llu,\"bytes_read_cache\":%llu,\"bytes_written\":%llu,"
 		"\"passthrough_opens\":%llu,\"plain_opens\":%llu,\"evictions\":%llu,"
 		"\"errors\":%llu,\"invalidations\":%llu,\"watch_overflows\":%llu,"
-		"\"watch_full_drops\":%llu,\"watch_own_events\":%llu,\"inodes\":%zu,",
+		"\"watch_full_drops\":%llu,\"watch_own_events\":%llu,\"fuse_proto_minor\":%u,"
+		"\"inodes\":%zu,",
 		(unsigned long long)stats_get(&s->reads_backend),
 		(unsigned long long)stats_get(&s->bytes_read_backend),
 		(unsigned long long)stats_get(&s->reads_cache),
@@ -261,7 +262,8 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->invalidations),
 		(unsigned long long)stats_get(&s->watch_overflows),
 		(unsigned long long)stats_get(&s->watch_full_drops),
-		(unsigned long long)stats_get(&s->watch_own_events), inode_table_count(&fs->inodes));
+		(unsigned long long)stats_get(&s->watch_own_events), fs->proto_minor,
+		inode_table_count(&fs->inodes));
 	fprintf(out, "\"s3\":{\"head\":%llu,\"get\":%llu,\"list\":%llu,\"put\":%llu,"
 		"\"delete\":%llu,\"copy\":%llu,\"bytes_fetched\":%llu,\"cache_block_hits\":%llu,"
 		"\"buffer_hits\":%llu,\"crc_refetches\":%llu,\"cache_fallbacks\":%llu,\"cache_crc_errors\":%llu,"

@@ -394,6 +394,7 @@ static void collect_locked(struct inode *ino, void *arg)
  * it: the notification is a bare header.
  */
 #define WATCH_NOTIFY_INC_EPOCH 8
+#define WATCH_PROTO_INC_EPOCH 44
 
 static int inc_epoch(struct fs *fs)
 {
@@ -403,7 +404,8 @@ static int inc_epoch(struct fs *fs)
 		uint64_t unique;
 	} oh = { sizeof(oh), WATCH_NOTIFY_INC_EPOCH, 0 };
 
-	/* an older kernel answers EINVAL */
+	if (fs->proto_minor < WATCH_PROTO_INC_EPOCH)
+		return -EOPNOTSUPP;
 	return write(fuse_session_fd(fs->se), &oh, sizeof(oh)) == sizeof(oh) ? 0 : -errno;
 }
 

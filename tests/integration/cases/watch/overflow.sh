@@ -31,6 +31,9 @@ if [ "$queue" -gt 65536 ] && echo 16384 >"$Q" 2>/dev/null; then
 fi
 bpfuse_mount "$S" "$T/mnt" profile=dataset
 [ "$queue" = "$old_q" ] || echo "$old_q" >"$Q"
+minor=$("$BPFUSE" stats "$T/mnt" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["daemon"].get("fuse_proto_minor", 99))')
+[ "$minor" -ge 44 ] ||
+	skip "the kernel speaks FUSE 7.$minor: no FUSE_NOTIFY_INC_EPOCH (7.44, Linux 6.16) to drop every cached name"
 pid=$(daemon_pids "$T/mnt" | head -n 1)
 [ -n "$pid" ] || fail "no daemon serves '$T/mnt'"
 
