@@ -507,7 +507,8 @@ static void writer_get(struct fs *fs, struct inode *ino, int flags)
 
 static void writer_put(struct fs *fs, struct inode *ino, int flags)
 {
-	if (opens_for_write(flags) && !__atomic_sub_fetch(&ino->nwriters, 1, __ATOMIC_RELAXED))
+	/* seq_cst: pairs with the watcher's mark (watch.c, defer_if_writing_locked) */
+	if (opens_for_write(flags) && !__atomic_sub_fetch(&ino->nwriters, 1, __ATOMIC_SEQ_CST))
 		watch_writer_done(fs, ino); /* changes behind the mount meanwhile */
 }
 

@@ -325,7 +325,7 @@ void watch_writer_done(struct fs *fs, struct inode *ino)
 {
 	struct watch *w = fs->watch;
 
-	if (!w || !__atomic_exchange_n(&ino->watch_dirty, 0, __ATOMIC_RELAXED))
+	if (!w || !__atomic_exchange_n(&ino->watch_dirty, 0, __ATOMIC_SEQ_CST))
 		return;
 	pthread_mutex_lock(&w->lock);
 	defer_locked(w, ino->nodeid, "");
@@ -509,10 +509,13 @@ static uint64_t child_nodeid(struct fs *fs, uint64_t dir, const char *name, int 
 static int defer_if_writing_locked(struct inode *ino, void *arg)
 {
 	(void)arg;
-	if (!__atomic_load_n(&ino->nwriters, __ATOMIC_RELAXED))
+	if (!__atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST))
 		return 0;
-	__atomic_store_n(&ino->watch_dirty, 1, __ATOMIC_RELAXED);
-	return 1;
+	__atomic_store_n(&ino->watch_dirty, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST))
+		return 1; /* the last writer's close will see the mark */
+	/* it closed meanwhile: whoever takes the mark back invalidates */
+	return __atomic_exchange_n(&ino->watch_dirty, 0, __ATOMIC_SEQ_CST) ? 0 : 1;
 }
 
 static void handle_event(struct fs *fs, const struct inotify_event *ev)
