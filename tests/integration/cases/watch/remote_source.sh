@@ -27,7 +27,7 @@ bpfuse_umount "$T/mnt"
 # (f held open: another agent's vm.drop_caches must not evict what is cached)
 bpfuse_mount "$T/fuse" "$T/mnt2" profile=dataset,trust_watch=on
 assert_eq 12 "$(stat -c %s "$T/mnt2/f")" "first stat, trust_watch=on"
-sleep 600 <"$T/mnt2/f" &
+sleep 600 4<"$T/mnt2/f" &
 holder=$!
 at_cleanup "kill $holder 2>/dev/null || true"
 echo "three, longer still" >"$T/src/f"
