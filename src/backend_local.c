@@ -26,6 +26,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -37,6 +38,7 @@
 #include "config.h"
 #include "fs.h"
 #include "log.h"
+#include "watch.h"
 
 /* The mount a backend belongs to (fs_init() opens fs->be). */
 static struct fs *container_of_fs(struct backend *be)
@@ -353,10 +355,12 @@ static int local_readlink(struct backend *be, struct inode *ino, char *buf, size
 }
 
 /*
- * The daemon runs as root: hand a new object to the user who asked for it.
- * In a set-group-ID directory the group it inherited is kept.
+ * The daemon runs as root: hand the new object held by @fd (any descriptor of
+ * it, O_PATH included) to the user who asked for it.  In a set-group-ID
+ * directory @dirfd the group it inherited is kept.  Never by name: the name
+ * can be swapped behind the mount between the creation and the chown.
  */
-static int fix_owner(int dirfd, const char *name, const struct backend_cred *cred)
+static int fix_owner(int dirfd, int fd, const struct backend_cred *cred)
 {
 	struct stat dst;
 	gid_t gid = cred->gid;
@@ -367,37 +371,78 @@ static int fix_owner(int dirfd, const char *name, const struct backend_cred *cre
 		return -errno;
 	if (dst.st_mode & S_ISGID)
 		gid = (gid_t)-1;
-	if (fchownat(dirfd, name, cred->uid, gid, AT_SYMLINK_NOFOLLOW))
+	if (fchownat(fd, "", cred->uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 		return -errno;
 	return 0;
 }
 
-/* Finish a creation in @dfd: own it, look it up; on failure remove it again. */
+/*
+ * Finish a creation of an object of type @type as @name in @dfd: own it and
+ * fill @out from the very object.  @fd is the new file's open descriptor
+ * (create, which made it exclusively) or -1: then the name is resolved
+ * without following a symlink, and, when it is to be chowned, what it holds
+ * must be what we just made (our type, owned by the daemon, no other link),
+ * or the name was swapped behind the mount meanwhile: -ESTALE (the VFS looks
+ * the name up again) and nothing touched.  On other failures the object is removed again.
+ */
 static int finish_create(struct backend *be, int dfd, const char *name,
-			 const struct backend_cred *cred, int is_dir, struct backend_entry *out)
+			 const struct backend_cred *cred, mode_t type, int fd,
+			 struct backend_entry *out)
 {
-	int err;
+	char path[PROC_FD_PATH_MAX];
+	struct stat st;
+	int pfd, err;
 
-	err = fix_owner(dfd, name, cred);
+	if (fd >= 0) {
+		proc_path(path, fd);
+		pfd = open(path, O_PATH | O_CLOEXEC);
+	} else {
+		pfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (pfd < 0) {
+		err = -errno;
+		goto out_remove;
+	}
+	if (fstat(pfd, &st)) {
+		err = -errno;
+		goto out_close;
+	}
+	/* only a chown can hurt: without one, any source's owners are fine (vfat) */
+	if (fd < 0 && (cred->uid != geteuid() || cred->gid != getegid()) &&
+	    ((st.st_mode & S_IFMT) != (type & S_IFMT) || st.st_uid != geteuid() ||
+	     (!S_ISDIR(type) && st.st_nlink != 1))) {
+		close(pfd);
+		return -ESTALE;
+	}
+	err = fix_owner(dfd, pfd, cred);
 	if (!err)
-		err = lookup_entry(be, dfd, name, out);
+		err = entry_from_fd(pfd, out);
 	if (err)
-		unlinkat(dfd, name, is_dir ? AT_REMOVEDIR : 0);
+		goto out_close;
+	entry_economize(be, out, dfd);
+	return 0;
+out_close:
+	close(pfd);
+out_remove:
+	unlinkat(dfd, name, S_ISDIR(type) ? AT_REMOVEDIR : 0);
 	return err;
 }
 
 static int local_mknod(struct backend *be, struct inode *dir, const char *name, mode_t mode,
 		       dev_t rdev, const struct backend_cred *cred, struct backend_entry *out)
 {
+	struct watch_own *own;
 	int err = check_name(name);
 
 	if (err)
 		return err;
 	OBJ_FD_OR_RETURN(dfd, be, dir);
+	own = watch_own_begin(container_of_fs(be), dir, name, IN_CREATE);
 	if (S_ISDIR(mode) ? mkdirat(dfd, name, mode & ~S_IFMT) : mknodat(dfd, name, mode, rdev))
 		err = -errno;
-	else
-		err = finish_create(be, dfd, name, cred, S_ISDIR(mode), out);
+	watch_own_end(container_of_fs(be), own, err);
+	if (!err)
+		err = finish_create(be, dfd, name, cred, mode, -1, out);
 	obj_put(dir, dfd);
 	return err;
 }
@@ -406,6 +451,7 @@ static int local_symlink(struct backend *be, struct inode *dir, const char *name
 			 const char *target, const struct backend_cred *cred,
 			 struct backend_entry *out)
 {
+	struct watch_own *own;
 	int err = check_name(name);
 
 	if (err)
@@ -413,10 +459,12 @@ static int local_symlink(struct backend *be, struct inode *dir, const char *name
 	if (strnlen(target, PATH_MAX) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	OBJ_FD_OR_RETURN(dfd, be, dir);
+	own = watch_own_begin(container_of_fs(be), dir, name, IN_CREATE);
 	if (symlinkat(target, dfd, name))
 		err = -errno;
-	else
-		err = finish_create(be, dfd, name, cred, 0, out);
+	watch_own_end(container_of_fs(be), own, err);
+	if (!err)
+		err = finish_create(be, dfd, name, cred, S_IFLNK, -1, out);
 	obj_put(dir, dfd);
 	return err;
 }
@@ -425,6 +473,7 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 		      const char *newname, struct backend_entry *out)
 {
 	char path[PROC_FD_PATH_MAX];
+	struct watch_own *own;
 	int ofd, dfd, err = check_name(newname);
 
 	if (err)
@@ -437,6 +486,7 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 		obj_put(ino, ofd);
 		return dfd;
 	}
+	own = watch_own_begin(container_of_fs(be), newdir, newname, IN_CREATE);
 	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, which root has */
 	if (linkat(ofd, "", dfd, newname, AT_EMPTY_PATH)) {
 		err = -errno;
@@ -447,6 +497,7 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 		else if (err == -ENOENT || err == -EPERM || err == -EINVAL)
 			err = -errno;
 	}
+	watch_own_end(container_of_fs(be), own, err);
 	if (!err)
 		err = lookup_entry(be, dfd, newname, out);
 	obj_put(newdir, dfd);
@@ -456,11 +507,14 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 
 static int remove_name(struct backend *be, struct inode *dir, const char *name, int flags)
 {
+	struct watch_own *own;
 	int err = 0;
 
 	OBJ_FD_OR_RETURN(dfd, be, dir);
+	own = watch_own_begin(container_of_fs(be), dir, name, IN_DELETE);
 	if (unlinkat(dfd, name, flags))
 		err = -errno;
+	watch_own_end(container_of_fs(be), own, err);
 	obj_put(dir, dfd);
 	return err;
 }
@@ -478,7 +532,9 @@ static int local_rmdir(struct backend *be, struct inode *dir, const char *name)
 static int local_rename(struct backend *be, struct inode *dir, const char *name,
 			struct inode *newdir, const char *newname, unsigned int flags)
 {
-	int dfd, nfd, err = check_name(newname);
+	struct watch_own *own[4] = { NULL };
+	struct fs *fs = container_of_fs(be);
+	int dfd, nfd, i, err = check_name(newname);
 
 	if (err)
 		return err;
@@ -492,8 +548,16 @@ static int local_rename(struct backend *be, struct inode *dir, const char *name,
 		obj_put(dir, dfd);
 		return nfd;
 	}
+	own[0] = watch_own_begin(fs, dir, name, IN_MOVED_FROM);
+	own[1] = watch_own_begin(fs, newdir, newname, IN_MOVED_TO);
+	if (flags & RENAME_EXCHANGE) { /* and the other way round */
+		own[2] = watch_own_begin(fs, newdir, newname, IN_MOVED_FROM);
+		own[3] = watch_own_begin(fs, dir, name, IN_MOVED_TO);
+	}
 	if (renameat2(dfd, name, nfd, newname, flags))
 		err = -errno;
+	for (i = 0; i < 4; i++)
+		watch_own_end(fs, own[i], err);
 	obj_put(newdir, nfd);
 	obj_put(dir, dfd);
 	return err;
@@ -513,25 +577,47 @@ static int local_open(struct backend *be, struct inode *ino, int flags)
 	return fd;
 }
 
+/*
+ * CREATE lost a race with a creator behind the mount: the kernel had the name
+ * as absent, so it checked no permission on the object now there, and the
+ * daemon runs as root.  Nothing existing is opened here, by name or
+ * otherwise: a directory gives EISDIR (what open(2) with O_CREAT gives,
+ * whatever the access mode); anything else (a file, a symlink, a FIFO) gives
+ * -ESTALE, on which the VFS looks the name up again and opens what it finds
+ * itself, as the caller would have: following a symlink with the caller's
+ * rights, checking the file's mode against the caller.
+ */
+static int create_found_existing(int dfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return errno == ENOENT ? -ESTALE : -errno; /* gone again */
+	return S_ISDIR(st.st_mode) ? -EISDIR : -ESTALE;
+}
+
 static int local_create(struct backend *be, struct inode *dir, const char *name, mode_t mode,
 			int flags, const struct backend_cred *cred, struct backend_entry *out)
 {
+	struct watch_own *own;
 	int fd, err = check_name(name);
 
 	if (err)
 		return err;
 	OBJ_FD_OR_RETURN(dfd, be, dir);
 	flags = (flags & ~O_NOFOLLOW) | O_CLOEXEC;
-	/* Create exclusively so we only ever chown what we made ourselves. */
+	/*
+	 * Create exclusively so we only ever chown what we made ourselves.
+	 * O_EXCL never follows a symlink, even a dangling one.
+	 */
+	own = watch_own_begin(container_of_fs(be), dir, name, IN_CREATE);
 	fd = openat(dfd, name, flags | O_CREAT | O_EXCL, mode);
+	err = fd < 0 ? -errno : 0;
+	watch_own_end(container_of_fs(be), own, err);
 	if (fd >= 0) {
-		err = finish_create(be, dfd, name, cred, 0, out);
-	} else if (errno != EEXIST || (flags & O_EXCL)) {
-		err = -errno;
-	} else {
-		/* lost a race with a creator behind our back: open what is there */
-		fd = openat(dfd, name, flags & ~O_CREAT);
-		err = fd < 0 ? -errno : lookup_entry(be, dfd, name, out);
+		err = finish_create(be, dfd, name, cred, S_IFREG, fd, out);
+	} else if (err == -EEXIST && !(flags & O_EXCL)) {
+		err = create_found_existing(dfd, name);
 	}
 	obj_put(dir, dfd);
 	if (err) {

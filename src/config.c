@@ -11,9 +11,11 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "log.h"
 #include "mountinfo.h"
@@ -71,6 +73,9 @@ static const struct opt_desc opt_table[] = {
 	{ "kernel_open", OPT_ONOFF, F(kernel_open), 0, 0,
 	  "the kernel opens and closes files without asking bpfuse; file data through the "
 	  "page cache, no passthrough (local sources; default: on with profile=dataset)" },
+	{ "trust_watch", OPT_ONOFF, F(trust_watch), 0, 0,
+	  "keep long timeouts on a network-filesystem SOURCE although changes made by "
+	  "other clients are not seen (default off: timeouts capped at 1 s)" },
 	{ "fastpath", OPT_ONOFF, F(fastpath), 0, 0,
 	  "answer requests in the kernel with BPF on a patched kernel (default on)" },
 	{ "fastpath_obj", OPT_PATH, F(fastpath_obj), 0, 0,
@@ -657,6 +662,38 @@ static int given(const struct config *cfg, const char *name)
 			(cfg)->field = (value); \
 	} while (0)
 
+/*
+ * The filesystem of @path when it is one whose changes inotify cannot all see
+ * (other clients of a network or cluster filesystem, another FUSE daemon's
+ * backing store), else NULL.
+ */
+static const char *remote_fs_name(const char *path)
+{
+	struct statfs st;
+
+	if (statfs(path, &st))
+		return NULL;
+	switch ((uint32_t)st.f_type) {
+	case 0x6969: return "NFS";
+	case 0x00c36400: return "CephFS";
+	case 0xff534d42: /* CIFS */
+	case 0xfe534d42: /* SMB2 */
+	case 0x517b: return "SMB";
+	case 0x65735546: return "FUSE";
+	case 0x01021997: return "9P";
+	case 0x5346414f: /* AFS */
+	case 0x6b414653: return "AFS";
+	case 0x73757245: return "Coda";
+	case 0x01161970: return "GFS2";
+	case 0x7461636f: return "OCFS2";
+	case 0x0bd00bd0: return "Lustre";
+	case 0x47504653: return "GPFS";
+	case 0x20030528: return "OrangeFS";
+	case 0x19830326: return "FhGFS/BeeGFS";
+	}
+	return NULL;
+}
+
 int config_finish(struct config *cfg)
 {
 	switch (cfg->profile) {
@@ -694,6 +731,20 @@ int config_finish(struct config *cfg)
 			cfg->attr_timeout_s = cfg->list_ttl_s;
 		if (cfg->negative_timeout_s > cfg->list_ttl_s)
 			cfg->negative_timeout_s = cfg->list_ttl_s;
+	}
+	/*
+	 * inotify sees only the changes made on this machine: on a network
+	 * filesystem the kernel may trust its caches only briefly, unless the
+	 * user says nobody else changes the source (trust_watch=on).
+	 */
+	if (cfg->backend == BACKEND_LOCAL && !cfg->trust_watch &&
+	    (cfg->remote_fs = remote_fs_name(cfg->source))) {
+		if (cfg->entry_timeout_s > CONFIG_SHARED_TIMEOUT_S)
+			cfg->entry_timeout_s = CONFIG_SHARED_TIMEOUT_S;
+		if (cfg->attr_timeout_s > CONFIG_SHARED_TIMEOUT_S)
+			cfg->attr_timeout_s = CONFIG_SHARED_TIMEOUT_S;
+		cfg->negative_timeout_s = 0;
+		cfg->cache_readdir = 0;
 	}
 	if (cfg->keep_cache < 0)
 		cfg->keep_cache = cfg->attr_timeout_s > 0;

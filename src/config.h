@@ -40,6 +40,8 @@ struct config {
 	int cache_readdir;             /* let the kernel cache directory listings */
 	int invalidate;            /* push changes made behind the mount into the kernel */
 	int kernel_open;           /* the kernel opens/closes files without the daemon (-1: derive) */
+	int trust_watch;           /* network-fs source: keep the timeouts anyway */
+	const char *remote_fs;     /* the source's network filesystem (timeouts capped), or NULL */
 	unsigned long long explicit_opts; /* bit i: option table row i was given */
 	unsigned int metrics_port; /* Prometheus text on 127.0.0.1:port; 0 = off */
 	int foreground;

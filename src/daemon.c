@@ -309,6 +309,10 @@ int daemon_mount(const struct config *cfg)
 		ret = 0;
 		goto out_session;
 	}
+	if (cfg->remote_fs)
+		pr_warn("source '%s' is on %s: changes made by other clients are not seen, so "
+			"the kernel caches for at most %g s (trust_watch=on keeps the timeouts)",
+			cfg->source, cfg->remote_fs, CONFIG_SHARED_TIMEOUT_S);
 	if (!cfg->foreground && pipe2(pipefd, O_CLOEXEC)) {
 		pr_err("cannot create a pipe: %s", strerror(errno));
 		goto out_session;

@@ -43,6 +43,7 @@ struct fs {
 
 	struct stats stats;
 	uint32_t conn;             /* FUSE connection id: minor of the mount's st_dev */
+	uint32_t proto_minor;      /* the kernel's FUSE protocol minor, from INIT */
 	struct trace *trace;       /* BPF request tracing, NULL when off */
 	char trace_why[256];       /* why tracing is off */
 	struct watch *watch;       /* change watcher of the source, NULL when off */

@@ -27,6 +27,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -209,8 +210,8 @@ static int make_entry(struct fs *fs, uint64_t parent, const char *name, struct b
 	memset(e, 0, sizeof(*e));
 	e->ino = ino->nodeid;
 	e->attr = be->st;
-	e->attr_timeout = fs->cfg->attr_timeout_s;
-	e->entry_timeout = fs->cfg->entry_timeout_s;
+	e->attr_timeout = watch_timeout(fs, fs->cfg->attr_timeout_s);
+	e->entry_timeout = watch_timeout(fs, fs->cfg->entry_timeout_s);
 	return 0;
 }
 
@@ -245,6 +246,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 			 "off: kernel_open (files are opened in the kernel)");
 		fuse_unset_feature_flag(conn, FUSE_CAP_ATOMIC_O_TRUNC);
 	}
+	fs->proto_minor = conn->proto_minor;
 	if (fs->passthrough) {
 		if (geteuid() != 0) {
 			fs->passthrough = 0;
@@ -300,8 +302,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	GET_INODE_OR_REPLY(dir, req, parent);
 	err = fs->be.ops->lookup(&fs->be, dir, name, &be);
 	if (err == -ENOENT && fs->cfg->negative_timeout_s > 0) {
-		struct fuse_entry_param e = { .ino = 0,
-					      .entry_timeout = fs->cfg->negative_timeout_s };
+		struct fuse_entry_param e = {
+			.ino = 0,
+			.entry_timeout = watch_timeout(fs, fs->cfg->negative_timeout_s),
+		};
 
 		fuse_reply_entry(req, &e);
 		return;
@@ -383,7 +387,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 		return;
 	}
 	note_attr(fs, ino, &st);
-	fuse_reply_attr(req, &st, fs->cfg->attr_timeout_s);
+	fuse_reply_attr(req, &st, watch_timeout(fs, fs->cfg->attr_timeout_s));
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int to_set,
@@ -407,7 +411,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int
 		return;
 	}
 	note_attr(fs, ino, &st);
-	fuse_reply_attr(req, &st, fs->cfg->attr_timeout_s);
+	fuse_reply_attr(req, &st, watch_timeout(fs, fs->cfg->attr_timeout_s));
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t nodeid)
@@ -540,10 +544,11 @@ static void writer_get(struct fs *fs, struct inode *ino, int flags)
 	kstate_drop_attr(fs->ks, ino->nodeid);
 }
 
-static void writer_put(struct inode *ino, int flags)
+static void writer_put(struct fs *fs, struct inode *ino, int flags)
 {
-	if (opens_for_write(flags))
-		__atomic_sub_fetch(&ino->nwriters, 1, __ATOMIC_RELAXED);
+	/* seq_cst: pairs with the watcher's mark (watch.c, defer_if_writing_locked) */
+	if (opens_for_write(flags) && !__atomic_sub_fetch(&ino->nwriters, 1, __ATOMIC_SEQ_CST))
+		watch_writer_done(fs, ino); /* changes behind the mount meanwhile */
 }
 
 static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
@@ -646,7 +651,7 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		/* interrupted: no release will come for this open */
 		close_handle(fs, ino, fi);
-		writer_put(ino, fi->flags);
+		writer_put(fs, ino, fi->flags);
 		handle_release(fs, req, ino);
 	}
 }
@@ -686,7 +691,7 @@ static void reply_created(fuse_req_t req, uint64_t parent, const char *name,
 	set_open_flags(fs, fi);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
 		close_handle(fs, ino, fi);
-		writer_put(ino, fi->flags);
+		writer_put(fs, ino, fi->flags);
 		handle_release(fs, req, ino);
 		inode_forget(&fs->inodes, ino, 1);
 	}
@@ -829,6 +834,17 @@ static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 	put_io_fd(fd, owned);
 }
 
+/* kernel_open: the watcher takes the change events of this write for ours (watch.c) */
+static void note_own_write(struct inode *ino)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	__atomic_store_n(&ino->own_write_ns,
+			 (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec,
+			 __ATOMIC_RELAXED);
+}
+
 static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *in, off_t off,
 			 struct fuse_file_info *fi)
 {
@@ -857,8 +873,12 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	out.buf[0].fd = fd;
 	out.buf[0].pos = off;
+	if (!fi->fh)
+		note_own_write(ino);
 	n = fuse_buf_copy(&out, in, 0);
 	put_io_fd(fd, owned);
+	if (!fi->fh)
+		note_own_write(ino);
 	if (fs->be.ops->write_note && fi->fh)
 		fs->be.ops->write_note(&fs->be, ino, fhs(fi)->priv, 1);
 	if (n < 0) {
@@ -909,7 +929,7 @@ static void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 	op_begin(req, FUSE_RELEASE);
 	if (ino) {
 		close_handle(fs, ino, fi);
-		writer_put(ino, fi->flags);
+		writer_put(fs, ino, fi->flags);
 		handle_release(fs, req, ino);
 	} else {
 		close(fhs(fi)->fd);

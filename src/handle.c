@@ -136,23 +136,23 @@ int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_fi
 
 void handle_release(struct fs *fs, fuse_req_t req, struct inode *ino)
 {
-	int last;
-
+	/*
+	 * The last open gives up the backing files while it still counts, so
+	 * the inode cannot be freed under it; an open that comes meanwhile sees
+	 * an open inode without a backing file and goes without passthrough.
+	 */
 	pthread_mutex_lock(&ino->lock);
-	if (ino->nopen)
-		ino->nopen--;
-	last = ino->nopen == 0;
-	if (last)
+	if (ino->nopen == 1) {
 		fastpath_blocks_release_locked(fs, req, ino);
-	if (last && ino->backing_id) {
-		fuse_passthrough_close(req, ino->backing_id);
-		close(ino->backing_fd);
-		ino->backing_id = 0;
-		ino->backing_fd = -1;
+		if (ino->backing_id) {
+			fuse_passthrough_close(req, ino->backing_id);
+			close(ino->backing_fd);
+			ino->backing_id = 0;
+			ino->backing_fd = -1;
+		}
 	}
 	pthread_mutex_unlock(&ino->lock);
-	if (last)
-		inode_forget(&fs->inodes, ino, 0); /* frees it if the kernel forgot it */
+	inode_put_open(&fs->inodes, ino); /* frees it if the kernel forgot it */
 }
 
 int handle_io_fd(struct fs *fs, struct inode *ino, int write, int *owned)

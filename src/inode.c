@@ -238,6 +238,24 @@ void inode_forget(struct inode_table *tbl, struct inode *ino, uint64_t n)
 		inode_free(tbl, ino);
 }
 
+void inode_put_open(struct inode_table *tbl, struct inode *ino)
+{
+	int drop;
+
+	/* one decision under tbl->lock, as inode_forget() makes it */
+	pthread_mutex_lock(&tbl->lock);
+	pthread_mutex_lock(&ino->lock);
+	if (ino->nopen)
+		ino->nopen--;
+	drop = !ino->nopen && !ino->nlookup && ino->nodeid != INODE_ROOT_ID;
+	pthread_mutex_unlock(&ino->lock);
+	if (drop)
+		unlink_locked(tbl, ino);
+	pthread_mutex_unlock(&tbl->lock);
+	if (drop)
+		inode_free(tbl, ino);
+}
+
 size_t inode_table_count(struct inode_table *tbl)
 {
 	size_t n;
@@ -279,4 +297,17 @@ int inode_call_locked(struct inode_table *tbl, uint64_t nodeid,
 		}
 	pthread_mutex_unlock(&tbl->lock);
 	return ret;
+}
+
+void inode_for_each_locked(struct inode_table *tbl, void (*fn)(struct inode *ino, void *arg),
+			   void *arg)
+{
+	struct inode *ino;
+	size_t i;
+
+	pthread_mutex_lock(&tbl->lock);
+	for (i = 0; i < tbl->nbuckets; i++)
+		for (ino = tbl->by_id[i]; ino; ino = ino->next_id)
+			fn(ino, arg);
+	pthread_mutex_unlock(&tbl->lock);
 }

@@ -14,7 +14,9 @@
  *
  * Locking: tbl->lock protects the hash chains and every nlookup; inode->lock
  * protects the open state (nopen, backing_id, backing_fd).  Lock order:
- * tbl->lock before inode->lock.
+ * tbl->lock before inode->lock.  Whether an inode is freed is decided with
+ * both held (inode_forget, inode_put_open); nopen may grow under inode->lock
+ * alone, only by a request that holds a kernel lookup.
  */
 #ifndef BPFUSE_INODE_H
 #define BPFUSE_INODE_H
@@ -56,6 +58,9 @@ struct inode {
 	char *kname;
 	uint64_t bpf_folded;  /* BPF lookups already added to nlookup (tbl->lock) */
 	unsigned int nwriters; /* opens for writing: no attrs in the maps meanwhile */
+	int watch_dirty;      /* data changed while open for writing through the mount: */
+	uint64_t own_write_ns; /* kernel_open: CLOCK_MONOTONIC of the daemon's last write (atomic) */
+			      /* invalidate when the last writer closes (atomic) */
 	/* fast path READ without passthrough (inode->lock): the file as a backing file */
 	int fp_backing_id;
 	int fp_backing_fd;
@@ -108,11 +113,20 @@ void inode_ref(struct inode_table *tbl, struct inode *ino, uint64_t n);
 /*
  * Drop @n kernel lookups (FORGET).  The inode is freed when no lookups and no
  * open handles remain (a release that races ahead of its FORGET cannot leave
- * a handle pointing at freed memory: the last close calls this with n = 0);
- * the root is never freed.  Dropping more lookups than held is clamped: the
+ * a handle pointing at freed memory: the last close frees it in
+ * inode_put_open()); the root is never freed.  Dropping more lookups than held is clamped: the
  * kernel never does it, and a wrapped counter would pin the inode forever.
  */
 void inode_forget(struct inode_table *tbl, struct inode *ino, uint64_t n);
+
+/*
+ * Drop one open of @ino (nopen) and free it when that leaves no open and no
+ * lookup.  The count and the decision are made under tbl->lock, like
+ * inode_forget()'s, so a FORGET racing the last release (an interrupted
+ * OPEN/CREATE reply) frees the inode exactly once, and neither touches it
+ * after the other freed it.
+ */
+void inode_put_open(struct inode_table *tbl, struct inode *ino);
 
 size_t inode_table_count(struct inode_table *tbl);
 
@@ -126,5 +140,8 @@ uint64_t inode_nodeid_of(struct inode_table *tbl, const struct inode_key *key,
 			 uint64_t *ctime_ns);
 int inode_call_locked(struct inode_table *tbl, uint64_t nodeid,
 		      int (*fn)(struct inode *ino, void *arg), void *arg);
+/* @fn called on every inode with the table locked (no inode can be freed meanwhile). */
+void inode_for_each_locked(struct inode_table *tbl, void (*fn)(struct inode *ino, void *arg),
+			   void *arg);
 
 #endif

@@ -182,9 +182,12 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 	} else {
 		fprintf(out, "in-kernel fast path: off (%s)\n", fs->fastpath_why);
 	}
-	fprintf(out, "kernel cache invalidations sent: %llu; change events lost: %llu\n",
+	fprintf(out, "kernel cache invalidations sent: %llu; change events lost: %llu; "
+		"whole-mount drops: %llu; own changes not invalidated: %llu\n",
 		(unsigned long long)stats_get(&s->invalidations),
-		(unsigned long long)stats_get(&s->watch_overflows));
+		(unsigned long long)stats_get(&s->watch_overflows),
+		(unsigned long long)stats_get(&s->watch_full_drops),
+		(unsigned long long)stats_get(&s->watch_own_events));
 	if (fs->trace)
 		fprintf(out, "latency: round trip kernel -> daemon -> kernel; percentiles are "
 			"log2 bucket upper bounds\n");
@@ -250,6 +253,7 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		"\"reads_cache\":%llu,\"bytes_read_cache\":%llu,\"bytes_written\":%llu,"
 		"\"passthrough_opens\":%llu,\"plain_opens\":%llu,\"evictions\":%llu,"
 		"\"errors\":%llu,\"invalidations\":%llu,\"watch_overflows\":%llu,"
+		"\"watch_full_drops\":%llu,\"watch_own_events\":%llu,\"fuse_proto_minor\":%u,"
 		"\"inodes\":%zu,",
 		(unsigned long long)stats_get(&s->reads_backend),
 		(unsigned long long)stats_get(&s->bytes_read_backend),
@@ -261,7 +265,10 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->evictions),
 		(unsigned long long)stats_get(&s->errors),
 		(unsigned long long)stats_get(&s->invalidations),
-		(unsigned long long)stats_get(&s->watch_overflows), inode_table_count(&fs->inodes));
+		(unsigned long long)stats_get(&s->watch_overflows),
+		(unsigned long long)stats_get(&s->watch_full_drops),
+		(unsigned long long)stats_get(&s->watch_own_events), fs->proto_minor,
+		inode_table_count(&fs->inodes));
 	fprintf(out, "\"s3\":{\"head\":%llu,\"get\":%llu,\"list\":%llu,\"put\":%llu,"
 		"\"delete\":%llu,\"copy\":%llu,\"bytes_fetched\":%llu,\"cache_block_hits\":%llu,"
 		"\"buffer_hits\":%llu,\"crc_refetches\":%llu,\"cache_fallbacks\":%llu,\"cache_crc_errors\":%llu,"
@@ -373,6 +380,9 @@ static void render_prometheus(struct fs *fs, struct op_view *v, int n, FILE *out
 	fprintf(out, "# TYPE bpfuse_invalidations_total counter\nbpfuse_invalidations_total{");
 	MNT_LABEL();
 	fprintf(out, "} %llu\n", (unsigned long long)stats_get(&s->invalidations));
+	fprintf(out, "# TYPE bpfuse_watch_full_drops_total counter\nbpfuse_watch_full_drops_total{");
+	MNT_LABEL();
+	fprintf(out, "} %llu\n", (unsigned long long)stats_get(&s->watch_full_drops));
 #undef MNT_LABEL
 }
 

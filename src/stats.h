@@ -31,6 +31,8 @@ struct stats {
 	uint64_t errors;                   /* all error replies */
 	uint64_t invalidations;            /* kernel cache invalidations sent */
 	uint64_t watch_overflows;          /* change events lost (inotify queue overflow) */
+	uint64_t watch_full_drops;         /* whole-mount cache drops (overflow, lost watch) */
+	uint64_t watch_own_events;         /* events of the daemon's own changes, not invalidated */
 	/* S3 backend: requests by kind, and its cache */
 	uint64_t s3_head, s3_get, s3_list, s3_put, s3_delete, s3_copy;
 	uint64_t s3_bytes_fetched;         /* object bytes received by ranged GETs */

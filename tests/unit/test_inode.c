@@ -98,8 +98,23 @@ static void test_open_keeps_forgotten_inode(void **state)
 	a->nopen = 1;
 	inode_forget(tbl, a, 1);
 	assert_int_equal(released, 0);
-	a->nopen = 0;
-	inode_forget(tbl, a, 0); /* the last close */
+	inode_put_open(tbl, a); /* the last close */
+	assert_int_equal(released, 1);
+}
+
+static void test_close_keeps_looked_up_inode(void **state)
+{
+	struct inode_table *tbl = *state;
+	struct inode_key k = { 9, 10 };
+	int fd = 4;
+	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);
+
+	a->nopen = 2;
+	inode_put_open(tbl, a);
+	inode_put_open(tbl, a); /* the kernel still holds its lookup */
+	assert_int_equal(released, 0);
+	assert_int_equal(a->nopen, 0);
+	inode_forget(tbl, a, 1);
 	assert_int_equal(released, 1);
 }
 
@@ -148,6 +163,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_same_key_same_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nodeids_not_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_keeps_forgotten_inode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_keeps_looked_up_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overforget_clamps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_inodes_grow, setup, teardown),
 	};
