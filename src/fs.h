@@ -34,6 +34,15 @@ struct fs {
 	pthread_mutex_t pt_lock;
 	char passthrough_why[192]; /* why passthrough is off; "" when on */
 
+	/*
+	 * Negotiated at INIT: the daemon clears set-ID bits where the kernel
+	 * asks (FUSE_HANDLE_KILLPRIV_V2), and applies the caller's umask on
+	 * creation itself (FUSE_DONT_MASK).
+	 */
+	int killpriv;
+	int dont_mask;
+	int posix_acl;   /* FUSE_POSIX_ACL: the kernel caches, checks and maps ACLs */
+
 	struct stats stats;
 	uint32_t conn;             /* FUSE connection id: minor of the mount's st_dev */
 	struct trace *trace;       /* BPF request tracing, NULL when off */

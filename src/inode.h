@@ -44,6 +44,9 @@ struct inode {
 	int backing_fd;       /* the fd registered as backing file, -1 if none */
 	int watch_wd;         /* directories: inotify watch descriptor, 0 if none (inode->lock) */
 	uint64_t ctime_ns;    /* ctime in the last attributes given to the kernel (atomic) */
+	/* CLOCK_MONOTONIC ns until which the kernel's copy of the last entry and attributes
+	 * given stays valid, by the timeouts sent (atomic) */
+	uint64_t entry_until_ns, attr_until_ns;
 	/* fast path (inode->lock): the one dentry map entry naming this node */
 	uint64_t kparent;
 	char *kname;
@@ -119,5 +122,13 @@ uint64_t inode_nodeid_of(struct inode_table *tbl, const struct inode_key *key,
 			 uint64_t *ctime_ns);
 int inode_call_locked(struct inode_table *tbl, uint64_t nodeid,
 		      int (*fn)(struct inode *ino, void *arg), void *arg);
+
+/*
+ * Does the kernel hold a valid copy of object @key: known (looked up), last told
+ * attributes with ctime @ctime_ns, and both the entry and the attributes given
+ * last still within their timeouts at @now_ns (CLOCK_MONOTONIC)?
+ */
+int inode_kernel_fresh(struct inode_table *tbl, const struct inode_key *key, uint64_t ctime_ns,
+		       uint64_t now_ns);
 
 #endif
