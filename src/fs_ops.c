@@ -359,13 +359,17 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 */
 	fs->killpriv = fuse_set_feature_flag(conn, FUSE_CAP_HANDLE_KILLPRIV_V2);
 	/*
-	 * POSIX ACLs: the kernel caches them (no GETXATTR per ls -l), checks
-	 * them (it turns on default_permissions) and maps them across user
-	 * namespaces; the source applies them to new files.  With DONT_MASK
-	 * the umask reaches us and the source applies it, which it does only
-	 * where no default ACL says otherwise.
+	 * POSIX ACLs: the kernel caches them (no GETXATTR per file and ls -l),
+	 * checks them and maps them across user namespaces; the source applies
+	 * them to new files.  The kernel turns default_permissions on with
+	 * them, and then refreshes a directory's attributes at the next path
+	 * walk after every change in it (one GETATTR per create in a loop), so
+	 * only mounts that check permissions in the kernel anyway get them.
+	 * With DONT_MASK the umask reaches us and the source applies it, which
+	 * it does only where no default ACL says otherwise.
 	 */
-	fs->posix_acl = fuse_set_feature_flag(conn, FUSE_CAP_POSIX_ACL);
+	if (fs->cfg->default_permissions)
+		fs->posix_acl = fuse_set_feature_flag(conn, FUSE_CAP_POSIX_ACL);
 	fs->dont_mask = fuse_set_feature_flag(conn, FUSE_CAP_DONT_MASK);
 	conn->max_write = MAX_WRITE_BYTES;
 
