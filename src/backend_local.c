@@ -690,10 +690,12 @@ static int local_statfs(struct backend *be, struct inode *ino, struct statvfs *s
 }
 
 /*
- * Extended attributes go through the magic link, which *getxattr() follows
- * to the object itself.  Symlinks cannot carry user xattrs on Linux and the
- * magic link of an O_PATH symlink descriptor would be followed by the
- * non-l variants, so they are answered here as ext4 answers them.
+ * Extended attributes go through the magic link, which *getxattr() follow to
+ * the object itself, and no further: for a symlink that is the symlink, not
+ * its target (the jump of a magic link is not followed again).  So symlinks
+ * carry what the source allows on them (trusted.* and security.*; user.* the
+ * VFS refuses on symlinks for everyone), with no name to redirect: fsetxattr()
+ * and the *xattrat() calls refuse O_PATH descriptors.
  */
 static int local_setxattr(struct backend *be, struct inode *ino, const char *name,
 			  const char *value, size_t size, int flags)
@@ -701,8 +703,6 @@ static int local_setxattr(struct backend *be, struct inode *ino, const char *nam
 	char path[PROC_FD_PATH_MAX];
 	int n;
 
-	if (S_ISLNK(ino->type))
-		return -EPERM;
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	proc_path(path, ofd);
 	n = setxattr(path, name, value, size, flags) ? -errno : 0;
@@ -716,8 +716,6 @@ static int local_getxattr(struct backend *be, struct inode *ino, const char *nam
 	char path[PROC_FD_PATH_MAX];
 	ssize_t n;
 
-	if (S_ISLNK(ino->type))
-		return -ENODATA;
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	proc_path(path, ofd);
 	n = getxattr(path, name, buf, size);
@@ -732,8 +730,6 @@ static int local_listxattr(struct backend *be, struct inode *ino, char *buf, siz
 	char path[PROC_FD_PATH_MAX];
 	ssize_t n;
 
-	if (S_ISLNK(ino->type))
-		return 0;
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	proc_path(path, ofd);
 	n = listxattr(path, buf, size);
@@ -748,8 +744,6 @@ static int local_removexattr(struct backend *be, struct inode *ino, const char *
 	char path[PROC_FD_PATH_MAX];
 	int n;
 
-	if (S_ISLNK(ino->type))
-		return -ENODATA;
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	proc_path(path, ofd);
 	n = removexattr(path, name) ? -errno : 0;

@@ -50,6 +50,7 @@ int caller_parse_status(const char *text, int same_userns, struct caller_creds *
 	if (end == p)
 		return -EINVAL;
 	out->cap_fsetid = same_userns && (caps & (1ULL << CAP_FSETID));
+	out->cap_sys_admin = same_userns && (caps & (1ULL << CAP_SYS_ADMIN));
 	p = field(text, "Groups:");
 	if (!p)
 		return -EINVAL;

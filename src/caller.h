@@ -2,7 +2,7 @@
 /*
  * caller.h - what the daemon needs to know about the process behind a request
  * that the FUSE header does not carry: its supplementary groups and whether it
- * holds CAP_FSETID, read from /proc/<pid>/status.
+ * holds CAP_FSETID and CAP_SYS_ADMIN, read from /proc/<pid>/status.
  *
  * The daemon runs as root, so the source filesystem never clears set-user-ID
  * and set-group-ID bits on its behalf.  Where the kernel leaves that to the
@@ -20,6 +20,7 @@
 struct caller_creds {
 	gid_t fsgid;
 	int cap_fsetid;  /* CAP_FSETID in the initial user namespace */
+	int cap_sys_admin; /* CAP_SYS_ADMIN likewise (sees trusted.* xattrs) */
 	int ngroups;     /* supplementary groups in groups[] */
 	int groups_cut;  /* more groups than CALLER_MAX_GROUPS: not all listed */
 	gid_t groups[CALLER_MAX_GROUPS];

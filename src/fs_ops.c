@@ -1248,14 +1248,15 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, con
 	reply_err(req, err);
 }
 
-/* getxattr (@name) and listxattr (@name NULL): the size-probe protocol of the syscalls */
-static void xattr_query(fuse_req_t req, fuse_ino_t nodeid, const char *name, size_t size)
+/* getxattr: the size-probe protocol of the syscall */
+static void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, size_t size)
 {
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
 	char *buf = NULL;
 	int n;
 
+	op_begin(req, FUSE_GETXATTR);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	if (size > XATTR_BUF_MAX)
 		size = XATTR_BUF_MAX;
@@ -1263,8 +1264,7 @@ static void xattr_query(fuse_req_t req, fuse_ino_t nodeid, const char *name, siz
 		reply_err(req, ENOMEM);
 		return;
 	}
-	n = name ? fs->be.ops->getxattr(&fs->be, ino, name, buf, size) :
-		   fs->be.ops->listxattr(&fs->be, ino, buf, size);
+	n = fs->be.ops->getxattr(&fs->be, ino, name, buf, size);
 	if (n < 0)
 		reply_err(req, n);
 	else if (!size)
@@ -1274,16 +1274,70 @@ static void xattr_query(fuse_req_t req, fuse_ino_t nodeid, const char *name, siz
 	free(buf);
 }
 
-static void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, size_t size)
+/*
+ * The source lists trusted.* names only to a caller with CAP_SYS_ADMIN, and
+ * the daemon has it: drop them from the @n bytes of names in @buf for other
+ * callers.  Returns the new length.
+ */
+static int hide_trusted_names(fuse_req_t req, char *buf, int n)
 {
-	op_begin(req, FUSE_GETXATTR);
-	xattr_query(req, nodeid, name, size);
+	static const char prefix[] = "trusted.";
+	struct caller_creds c;
+	int in, out = 0, have_creds = 0;
+
+	for (in = 0; in < n;) {
+		int len = (int)strnlen(buf + in, (size_t)(n - in)) + 1;
+
+		if (len > n - in) /* a last name without its NUL: keep as is */
+			len = n - in;
+
+		if (!strncmp(buf + in, prefix, sizeof(prefix) - 1)) {
+			if (!have_creds) {
+				req_caller(req, &c);
+				have_creds = 1;
+			}
+			if (!c.cap_sys_admin) {
+				in += len;
+				continue;
+			}
+		}
+		memmove(buf + out, buf + in, (size_t)len);
+		out += len;
+		in += len;
+	}
+	return out < n ? out : n;
 }
 
+/*
+ * listxattr: the whole list is read (at most XATTR_LIST_MAX, as the kernel
+ * allows) so that the size probe answers the length the caller may see.
+ */
 static void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
 {
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+	char *buf;
+	int n;
+
 	op_begin(req, FUSE_LISTXATTR);
-	xattr_query(req, nodeid, NULL, size);
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	buf = malloc(XATTR_BUF_MAX);
+	if (!buf) {
+		reply_err(req, ENOMEM);
+		return;
+	}
+	n = fs->be.ops->listxattr(&fs->be, ino, buf, XATTR_BUF_MAX);
+	if (n > 0)
+		n = hide_trusted_names(req, buf, n);
+	if (n < 0)
+		reply_err(req, n);
+	else if (!size)
+		fuse_reply_xattr(req, (size_t)n);
+	else if ((size_t)n > size)
+		reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t nodeid, const char *name)

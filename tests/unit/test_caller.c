@@ -28,6 +28,7 @@ static void test_parse(void **state)
 	assert_int_equal(c.ngroups, 3);
 	assert_int_equal(c.groups[2], 27);
 	assert_true(c.cap_fsetid); /* bit 4 */
+	assert_false(c.cap_sys_admin);
 	assert_true(caller_in_group(&c, 24));
 	assert_true(caller_in_group(&c, 101));
 	assert_false(caller_in_group(&c, 100)); /* the real gid is not the fs gid */
@@ -80,6 +81,7 @@ static void test_read_self(void **state)
 	assert_int_equal(caller_read(getpid(), 0, &c), 0);
 	assert_int_equal(c.fsgid, getegid());
 	assert_int_equal(c.cap_fsetid, geteuid() == 0);
+	assert_int_equal(c.cap_sys_admin, geteuid() == 0);
 	/* a gone thread: no groups, no capability, the gid the request named */
 	assert_true(caller_read(0, 42, &c) < 0);
 	assert_int_equal(c.fsgid, 42);

@@ -12,7 +12,9 @@ Cases: set-ID bits cleared by writes, truncates, O_TRUNC opens, O_DIRECT
 writes, fallocate and chown done by another user (kept for root); S_ISGID
 cleared by chmod and by setting an ACL by an owner outside the file's group;
 new files and directories under a default ACL (which overrides the umask) and
-without one (the umask applies), made by root and by another user.
+without one (the umask applies), made by root and by another user; extended
+attributes of every namespace set, read, listed and removed on a symlink by
+root and by another user.
 """
 import errno
 import mmap
@@ -231,8 +233,32 @@ def umask_and_default_acl():
                 show("  new", "%s/%s-%s" % (d, kind, tag))
 
 
+def symlink_xattrs():
+    """what the source allows on a symlink: trusted.* and security.* for root"""
+    os.symlink("target-of-link", p("link"))
+    def attempt(who, op, *args):
+        try:
+            r = op(*args, follow_symlinks=False)
+            out = "ok" if r is None else repr(r)
+        except OSError as e:
+            out = errno.errorcode.get(e.errno, str(e.errno))
+        print("symlink %s %s %s: %s" % (who, op.__name__, args[1:2] or "", out), flush=True)
+    def ops(who):
+        for name in ("trusted.bpfuse", "security.bpfuse", "user.bpfuse"):
+            attempt(who, os.setxattr, p("link"), name, b"v-" + name.encode())
+            attempt(who, os.getxattr, p("link"), name)
+        attempt(who, os.listxattr, p("link"))
+    ops("root")
+    as_user(NOBODY, NOBODY, lambda: ops("nobody"))
+    for name in ("trusted.bpfuse", "security.bpfuse"):
+        attempt("root", os.removexattr, p("link"), name)
+    attempt("root", os.listxattr, p("link"))
+    print("target exists: %s" % os.path.lexists(p("target-of-link")), flush=True)
+
+
 setid_on_writes()
 setid_on_chown()
 sgid_on_chmod_and_acl()
 umask_and_default_acl()
+symlink_xattrs()
 print("done", flush=True)
