@@ -42,6 +42,7 @@ struct fs {
 	int killpriv;
 	int dont_mask;
 	int posix_acl;   /* FUSE_POSIX_ACL: the kernel caches, checks and maps ACLs */
+	int setid;       /* the store has set-ID bits (not S3's fixed modes) */
 
 	struct stats stats;
 	uint32_t conn;             /* FUSE connection id: minor of the mount's st_dev */

@@ -234,7 +234,8 @@ static int setattr_setid(fuse_req_t req, struct inode *ino, int fd, struct stat 
 	gid_t gid;
 	int err;
 
-	if (!kill && !((*to_set & FUSE_SET_ATTR_MODE) && (attr->st_mode & S_ISGID)))
+	if (!fs->setid ||
+	    (!kill && !((*to_set & FUSE_SET_ATTR_MODE) && (attr->st_mode & S_ISGID))))
 		return 0;
 	err = fs->be.ops->getattr(&fs->be, ino, fd, &st);
 	if (err)
@@ -358,6 +359,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * GETXATTR per write otherwise, passthrough writes included.
 	 */
 	fs->killpriv = fuse_set_feature_flag(conn, FUSE_CAP_HANDLE_KILLPRIV_V2);
+	/* S3 has fixed modes, so no set-ID bits: nothing to clear, nothing to look up */
+	fs->setid = fs->cfg->backend == BACKEND_LOCAL;
 	/*
 	 * POSIX ACLs: the kernel caches them (no GETXATTR per file and ls -l),
 	 * checks them and maps them across user namespaces; the source applies
@@ -722,7 +725,7 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 	 * bits with FUSE_OPEN_KILL_SUIDGID, which libfuse does not pass on:
 	 * decide from the caller's credentials.
 	 */
-	if (fs->killpriv && (fi->flags & O_TRUNC))
+	if (fs->killpriv && fs->setid && (fi->flags & O_TRUNC))
 		err = drop_setid_bits(req, ino, fhs(fi)->fd);
 	if (!err)
 		err = handle_open(fs, req, ino, fi, fhs(fi)->direct);
@@ -925,12 +928,13 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 		return;
 	}
 	/*
-	 * A direct-I/O write (FOPEN_DIRECT_IO) is the only one the kernel does
-	 * not precede with file_remove_privs(): it flags the WRITE with
-	 * FUSE_WRITE_KILL_SUIDGID instead, which libfuse does not pass on.
-	 * Page writeback (writepage) clears nothing, as on a local filesystem.
+	 * A direct-I/O write (FOPEN_DIRECT_IO: O_DIRECT without passthrough) is
+	 * the only one the kernel does not precede with file_remove_privs(): it
+	 * flags the WRITE with FUSE_WRITE_KILL_SUIDGID instead, which libfuse
+	 * does not pass on.  Page writeback (writepage) clears nothing, as on a
+	 * local filesystem.
 	 */
-	if (!fi->writepage && ((h->flags & O_DIRECT) || (h->direct & BACKEND_OPEN_UNCACHED)) &&
+	if (fs->setid && !fi->writepage && (h->flags & O_DIRECT) &&
 	    (ino = req_inode(req, nodeid)) && S_ISREG(ino->type)) {
 		int err = drop_setid_bits(req, ino, h->fd);
 
