@@ -367,11 +367,12 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * them to new files.  The kernel turns default_permissions on with
 	 * them, and then refreshes a directory's attributes at the next path
 	 * walk after every change in it (one GETATTR per create in a loop), so
-	 * only mounts that check permissions in the kernel anyway get them.
+	 * only mounts that check permissions in the kernel anyway get them;
+	 * not S3, which has no ACLs to keep.
 	 * With DONT_MASK the umask reaches us and the source applies it, which
 	 * it does only where no default ACL says otherwise.
 	 */
-	if (fs->cfg->default_permissions)
+	if (fs->cfg->default_permissions && fs->cfg->backend == BACKEND_LOCAL)
 		fs->posix_acl = fuse_set_feature_flag(conn, FUSE_CAP_POSIX_ACL);
 	fs->dont_mask = fuse_set_feature_flag(conn, FUSE_CAP_DONT_MASK);
 	conn->max_write = MAX_WRITE_BYTES;
@@ -1269,6 +1270,12 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, siz
 		return;
 	}
 	n = fs->be.ops->getxattr(&fs->be, ino, name, buf, size);
+	/*
+	 * The kernel's ACL checks take "not supported" as an error, not as "no
+	 * ACL" (and do not cache it): a source without ACLs has none.
+	 */
+	if (n == -EOPNOTSUPP && fs->posix_acl && !strncmp(name, "system.posix_acl_", 17))
+		n = -ENODATA;
 	if (n < 0)
 		reply_err(req, n);
 	else if (!size)
