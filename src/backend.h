@@ -33,10 +33,15 @@ struct backend_entry {
 	struct stat st;
 };
 
-/* Who asked: new objects are owned by the requesting user. */
+/*
+ * Who asked: new objects are owned by the requesting user, and created with
+ * its umask applied where the source filesystem would apply it (not under a
+ * default ACL); 0 when the kernel applied the umask already.
+ */
 struct backend_cred {
 	uid_t uid;
 	gid_t gid;
+	mode_t umask;
 };
 
 /* Bits for setattr's @to_set, the same as libfuse's FUSE_SET_ATTR_*. */
@@ -198,6 +203,8 @@ struct backend {
 	 * one line, replaced as it goes; `bpfuse umount` shows it while it waits
 	 */
 	char progress_path[128];
+	/* local: O_NOATIME on file and directory opens (-o noatime, nodiratime) */
+	int file_noatime, dir_noatime;
 	void *priv;      /* other backends: their state (s3: struct s3be) */
 };
 

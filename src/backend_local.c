@@ -26,7 +26,9 @@
 #include <string.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -428,6 +430,41 @@ out_remove:
 	return err;
 }
 
+/*
+ * Create with the caller's umask (FUSE_DONT_MASK: @mode is not masked).  The
+ * source applies the process umask itself, and only where no default ACL of
+ * the parent decides instead (posix_acl_create()), exactly as for the caller
+ * on the source directly.  A umask is per fs_struct, so each worker thread
+ * takes its own (unshare(CLONE_FS)) at its first creation and remembers the
+ * umask it set.  Returns the mode to create with: @mode, or @mode with the
+ * umask applied here when the thread cannot have its own (then a default
+ * ACL no longer overrides the umask).
+ */
+static __thread int tl_own_umask; /* 1: own fs_struct, -1: unshare failed */
+static __thread mode_t tl_umask;
+
+static mode_t creation_mode(mode_t mode, const struct backend_cred *cred)
+{
+	mode_t mask = cred->umask & 0777;
+
+	if (!tl_own_umask) {
+		if (unshare(CLONE_FS)) {
+			tl_own_umask = -1;
+		} else {
+			tl_own_umask = 1;
+			umask(mask);
+			tl_umask = mask;
+		}
+	}
+	if (tl_own_umask < 0)
+		return mode & ~mask;
+	if (tl_umask != mask) {
+		umask(mask);
+		tl_umask = mask;
+	}
+	return mode;
+}
+
 static int local_mknod(struct backend *be, struct inode *dir, const char *name, mode_t mode,
 		       dev_t rdev, const struct backend_cred *cred, struct backend_entry *out)
 {
@@ -436,6 +473,7 @@ static int local_mknod(struct backend *be, struct inode *dir, const char *name, 
 
 	if (err)
 		return err;
+	mode = creation_mode(mode, cred);
 	OBJ_FD_OR_RETURN(dfd, be, dir);
 	own = watch_own_begin(container_of_fs(be), dir, name, IN_CREATE);
 	if (S_ISDIR(mode) ? mkdirat(dfd, name, mode & ~S_IFMT) : mknodat(dfd, name, mode, rdev))
@@ -570,7 +608,11 @@ static int local_open(struct backend *be, struct inode *ino, int flags)
 
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	proc_path(path, ofd);
-	fd = open(path, (flags & ~(O_NOFOLLOW | O_CREAT | O_EXCL)) | O_CLOEXEC);
+	flags = (flags & ~(O_NOFOLLOW | O_CREAT | O_EXCL)) | O_CLOEXEC;
+	/* -o noatime: reads through the mount leave the source's atime alone */
+	fd = open(path, flags | (be->file_noatime ? O_NOATIME : 0));
+	if (fd < 0 && errno == EPERM && be->file_noatime) /* not root: not the owner */
+		fd = open(path, flags);
 	if (fd < 0)
 		fd = -errno;
 	obj_put(ino, ofd);
@@ -604,6 +646,7 @@ static int local_create(struct backend *be, struct inode *dir, const char *name,
 
 	if (err)
 		return err;
+	mode = creation_mode(mode, cred);
 	OBJ_FD_OR_RETURN(dfd, be, dir);
 	flags = (flags & ~O_NOFOLLOW) | O_CLOEXEC;
 	/*
@@ -634,6 +677,7 @@ static int local_tmpfile(struct backend *be, struct inode *dir, mode_t mode, int
 	char path[PROC_FD_PATH_MAX];
 	int fd, pfd, err;
 
+	mode = creation_mode(mode, cred);
 	OBJ_FD_OR_RETURN(dfd, be, dir);
 	fd = openat(dfd, ".", (flags & (O_ACCMODE | O_EXCL)) | O_TMPFILE | O_CLOEXEC, mode);
 	if (fd < 0)
@@ -670,7 +714,9 @@ static int local_opendir(struct backend *be, struct inode *ino, struct backend_d
 	int fd;
 
 	OBJ_FD_OR_RETURN(ofd, be, ino);
-	fd = openat(ofd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(ofd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | (be->dir_noatime ? O_NOATIME : 0));
+	if (fd < 0 && errno == EPERM && be->dir_noatime)
+		fd = openat(ofd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		fd = -errno;
 	obj_put(ino, ofd);
@@ -730,10 +776,12 @@ static int local_statfs(struct backend *be, struct inode *ino, struct statvfs *s
 }
 
 /*
- * Extended attributes go through the magic link, which *getxattr() follows
- * to the object itself.  Symlinks cannot carry user xattrs on Linux and the
- * magic link of an O_PATH symlink descriptor would be followed by the
- * non-l variants, so they are answered here as ext4 answers them.
+ * Extended attributes go through the magic link, which *getxattr() follow to
+ * the object itself, and no further: for a symlink that is the symlink, not
+ * its target (the jump of a magic link is not followed again).  So symlinks
+ * carry what the source allows on them (trusted.* and security.*; user.* the
+ * VFS refuses on symlinks for everyone), with no name to redirect: fsetxattr()
+ * and the *xattrat() calls refuse O_PATH descriptors.
  */
 static int local_setxattr(struct backend *be, struct inode *ino, const char *name,
 			  const char *value, size_t size, int flags)
@@ -741,8 +789,6 @@ static int local_setxattr(struct backend *be, struct inode *ino, const char *nam
 	char path[PROC_FD_PATH_MAX];
 	int n;
 
-	if (S_ISLNK(ino->type))
-		return -EPERM;
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	proc_path(path, ofd);
 	n = setxattr(path, name, value, size, flags) ? -errno : 0;
@@ -756,8 +802,6 @@ static int local_getxattr(struct backend *be, struct inode *ino, const char *nam
 	char path[PROC_FD_PATH_MAX];
 	ssize_t n;
 
-	if (S_ISLNK(ino->type))
-		return -ENODATA;
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	proc_path(path, ofd);
 	n = getxattr(path, name, buf, size);
@@ -772,8 +816,6 @@ static int local_listxattr(struct backend *be, struct inode *ino, char *buf, siz
 	char path[PROC_FD_PATH_MAX];
 	ssize_t n;
 
-	if (S_ISLNK(ino->type))
-		return 0;
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	proc_path(path, ofd);
 	n = listxattr(path, buf, size);
@@ -788,8 +830,6 @@ static int local_removexattr(struct backend *be, struct inode *ino, const char *
 	char path[PROC_FD_PATH_MAX];
 	int n;
 
-	if (S_ISLNK(ino->type))
-		return -ENODATA;
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	proc_path(path, ofd);
 	n = removexattr(path, name) ? -errno : 0;
@@ -839,6 +879,75 @@ const struct backend_ops backend_local_ops = {
 	.access = local_access,
 };
 
+/*
+ * The kernel never updates atime on a FUSE inode (S_NOATIME); the source
+ * does, for the daemon's reads.  So the atime mount options are applied to
+ * the source here: noatime (files and directories) and nodiratime, the last
+ * of the atime words given winning as in mount(8).
+ */
+static void local_atime_flags(struct backend *be, const char *opts)
+{
+	const char *p = opts;
+	int noatime = 0, nodiratime = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == 7 && !strncmp(p, "noatime", n))
+			noatime = 1;
+		else if (n == 10 && !strncmp(p, "nodiratime", n))
+			nodiratime = 1;
+		else if ((n == 5 && !strncmp(p, "atime", n)) ||
+			 (n == 8 && !strncmp(p, "relatime", n)) ||
+			 (n == 11 && !strncmp(p, "strictatime", n)))
+			noatime = 0;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	be->file_noatime = noatime;
+	be->dir_noatime = noatime || nodiratime;
+}
+
+/*
+ * Passthrough reads are done by the kernel on a backing file it opens with the
+ * reader's flags: O_NOATIME on the daemon's descriptors does not reach them,
+ * only the atime flags of the mount the backing file is on do.  So with an
+ * atime option the daemon works in a private clone of the source's mount tree
+ * (open_tree(OPEN_TREE_CLONE): detached, seen by no one else, keeping every
+ * other flag of the source's mounts) with that atime flag set.  When that is
+ * refused, O_NOATIME on the daemon's own opens still covers reads it serves.
+ */
+static void local_atime_tree(struct backend *be, const char *source)
+{
+	struct mount_attr a = { 0 };
+	int fd;
+
+	if (be->file_noatime) {
+		a.attr_clr = MOUNT_ATTR__ATIME;
+		a.attr_set = MOUNT_ATTR_NOATIME;
+	} else if (be->dir_noatime) {
+		a.attr_set = MOUNT_ATTR_NODIRATIME;
+	} else {
+		return;
+	}
+	fd = open_tree(be->root_fd, "",
+		       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (fd < 0) {
+		pr_warn("cannot clone the mount of '%s' for its atime option (%s): passthrough "
+			"reads will update atime", source, strerror(errno));
+		return;
+	}
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a))) {
+		pr_warn("cannot set the atime option on a clone of the mount of '%s' (%s): "
+			"passthrough reads will update atime", source, strerror(errno));
+		close(fd);
+		return;
+	}
+	close(be->root_fd);
+	be->root_fd = fd;
+}
+
 int backend_open(struct backend *be, const struct config *cfg)
 {
 	struct rlimit lim;
@@ -863,6 +972,7 @@ int backend_open(struct backend *be, const struct config *cfg)
 		break; /* opened above */
 	case BACKEND_LOCAL:
 		be->ops = &backend_local_ops;
+		local_atime_flags(be, cfg->kernel_opts);
 		be->root_fd = open(cfg->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (be->root_fd < 0) {
 			int err = -errno;
@@ -870,6 +980,7 @@ int backend_open(struct backend *be, const struct config *cfg)
 			pr_err("cannot open source '%s': %s", cfg->source, strerror(-err));
 			return err;
 		}
+		local_atime_tree(be, cfg->source);
 		return 0;
 	}
 	return -EINVAL;

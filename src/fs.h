@@ -40,6 +40,15 @@ struct fs {
 	 */
 	long io_fds;               /* atomic */
 	long io_fd_budget;
+	/*
+	 * Negotiated at INIT: the daemon clears set-ID bits where the kernel
+	 * asks (FUSE_HANDLE_KILLPRIV_V2), and applies the caller's umask on
+	 * creation itself (FUSE_DONT_MASK).
+	 */
+	int killpriv;
+	int dont_mask;
+	int posix_acl;   /* FUSE_POSIX_ACL: the kernel caches, checks and maps ACLs */
+	int setid;       /* the store has set-ID bits (not S3's fixed modes) */
 
 	struct stats stats;
 	uint32_t conn;             /* FUSE connection id: minor of the mount's st_dev */

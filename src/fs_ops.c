@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caller.h"
 #include "config.h"
 #include "fs.h"
 #include "handle.h"
@@ -126,13 +127,29 @@ static void put_io_fd(int fd, int owned)
 		close(fd);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t timeout_ns(double s)
+{
+	return (uint64_t)(s * 1e9);
+}
+
 /*
- * Record the attributes the kernel is about to be told: the watcher compares
- * ctimes with them, and the fast path serves them (unless the file is open
- * for writing: passthrough writes change it without telling the daemon).
+ * Record the attributes the kernel is about to be told, and until when it may
+ * use them (kernel_fresh()): the watcher compares ctimes with them, and the
+ * fast path serves them (unless the file is open for writing: passthrough
+ * writes change it without telling the daemon).
  */
 static void note_attr(struct fs *fs, struct inode *ino, const struct stat *st)
 {
+	__atomic_store_n(&ino->attr_until_ns, mono_ns() + timeout_ns(fs->cfg->attr_timeout_s),
+			 __ATOMIC_RELAXED);
 	__atomic_store_n(&ino->ctime_ns,
 			 (uint64_t)st->st_ctim.tv_sec * 1000000000ULL + (uint64_t)st->st_ctim.tv_nsec,
 			 __ATOMIC_RELAXED);
@@ -172,7 +189,102 @@ static struct backend_cred req_cred(fuse_req_t req)
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct backend_cred c = { .uid = ctx->uid, .gid = ctx->gid };
 
+	/* with FUSE_DONT_MASK the kernel sent the mode unmasked, and its umask */
+	if (req_fs(req)->dont_mask)
+		c.umask = ctx->umask & 0777;
 	return c;
+}
+
+/*
+ * The caller's groups and CAP_FSETID.  When they cannot be read (the thread
+ * is gone), the caller counts as holding neither: set-ID bits are cleared
+ * rather than kept.
+ */
+static void req_caller(fuse_req_t req, struct caller_creds *c)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	caller_read(ctx->pid, ctx->gid, c);
+}
+
+/*
+ * Clear the set-ID bits that a write or truncate by the caller removes on a
+ * local filesystem (the daemon is root: the source never removes them on its
+ * behalf).  @fd: an open descriptor of @ino or -1.  Called where the kernel
+ * leaves this to the daemon; cheap unless a set-ID bit is present.
+ */
+static int drop_setid_bits(fuse_req_t req, struct inode *ino, int fd)
+{
+	struct fs *fs = req_fs(req);
+	struct caller_creds c;
+	struct stat st;
+	mode_t drop;
+	int err;
+
+	err = fs->be.ops->getattr(&fs->be, ino, fd, &st);
+	if (err || !(st.st_mode & (S_ISUID | S_ISGID)))
+		return err;
+	req_caller(req, &c);
+	drop = caller_setid_to_drop(&c, st.st_mode, st.st_gid, 0);
+	if (!drop)
+		return 0;
+	kstate_drop_attr(fs->ks, ino->nodeid);
+	st.st_mode &= ~drop;
+	return fs->be.ops->setattr(&fs->be, ino, fd, &st, BACKEND_SET_MODE);
+}
+
+/*
+ * The mode bits a SETATTR must change beyond what it asks, as a local
+ * filesystem would for this caller (@attr and @to_set are updated):
+ * - FUSE_HANDLE_KILLPRIV_V2: the kernel sends FATTR_KILL_SUIDGID (libfuse:
+ *   FUSE_SET_ATTR_KILL_SUID) with a chown, and with a truncate by a caller
+ *   without CAP_FSETID; and a SETATTR with nothing to set when a write,
+ *   fallocate or copy_file_range by such a caller found set-ID bits
+ *   (file_remove_privs(): fuse_setattr() drops ATTR_KILL_S*ID and ATTR_MODE
+ *   and sends what is left), passthrough writes included.
+ * - a mode with S_ISGID, set by a caller outside the file's group without
+ *   CAP_FSETID, loses it (setattr_copy_mode()).
+ * Reads the file's attributes and the caller's credentials only then.
+ */
+static int setattr_setid(fuse_req_t req, struct inode *ino, int fd, struct stat *attr,
+			 int *to_set)
+{
+	struct fs *fs = req_fs(req);
+	int kill = fs->killpriv && (!*to_set || (*to_set & FUSE_SET_ATTR_KILL_SUID));
+	int chown = *to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID);
+	struct caller_creds c;
+	int have_creds = 0;
+	struct stat st;
+	gid_t gid;
+	int err;
+
+	if (!fs->setid ||
+	    (!kill && !((*to_set & FUSE_SET_ATTR_MODE) && (attr->st_mode & S_ISGID))))
+		return 0;
+	err = fs->be.ops->getattr(&fs->be, ino, fd, &st);
+	if (err)
+		return err;
+	if (kill && !(*to_set & FUSE_SET_ATTR_MODE) && (st.st_mode & (S_ISUID | S_ISGID))) {
+		mode_t drop;
+
+		req_caller(req, &c);
+		have_creds = 1;
+		drop = caller_setid_to_drop(&c, st.st_mode, st.st_gid, chown);
+		if (drop) {
+			attr->st_mode = st.st_mode & ~drop;
+			*to_set |= FUSE_SET_ATTR_MODE;
+		}
+	}
+	if (!(*to_set & FUSE_SET_ATTR_MODE) || !(attr->st_mode & S_ISGID))
+		return 0;
+	gid = (*to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : st.st_gid;
+	if (fuse_req_ctx(req)->gid == gid)
+		return 0;
+	if (!have_creds)
+		req_caller(req, &c);
+	if (!caller_may_keep_sgid(&c, gid))
+		attr->st_mode &= ~S_ISGID;
+	return 0;
 }
 
 /* Every error reply goes through here, so the daemon's error counters are exact. */
@@ -205,6 +317,8 @@ static int make_entry(struct fs *fs, uint64_t parent, const char *name, struct b
 		return -ENOMEM;
 	if (S_ISDIR(ino->type) && !ino->watch_wd)
 		watch_add_dir(fs, ino);
+	__atomic_store_n(&ino->entry_until_ns, mono_ns() + timeout_ns(fs->cfg->entry_timeout_s),
+			 __ATOMIC_RELAXED);
 	note_attr(fs, ino, &be->st);
 	note_entry(fs, parent, name, ino, &be->st);
 	memset(e, 0, sizeof(*e));
@@ -274,6 +388,29 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	/* shared mmap of direct-I/O opens (S3 cold_direct), kernel >= 6.6 */
 	fuse_set_feature_flag(conn, FUSE_CAP_DIRECT_IO_ALLOW_MMAP);
 	fuse_unset_feature_flag(conn, FUSE_CAP_POSIX_LOCKS);
+	/*
+	 * The daemon clears set-ID bits itself where the kernel asks (see
+	 * setattr_setid()); in return the kernel marks inodes without set-ID
+	 * bits S_NOSEC, and writes stop asking for security.capability: one
+	 * GETXATTR per write otherwise, passthrough writes included.
+	 */
+	fs->killpriv = fuse_set_feature_flag(conn, FUSE_CAP_HANDLE_KILLPRIV_V2);
+	/* S3 has fixed modes, so no set-ID bits: nothing to clear, nothing to look up */
+	fs->setid = fs->cfg->backend == BACKEND_LOCAL;
+	/*
+	 * POSIX ACLs: the kernel caches them (no GETXATTR per file and ls -l),
+	 * checks them and maps them across user namespaces; the source applies
+	 * them to new files.  The kernel turns default_permissions on with
+	 * them, and then refreshes a directory's attributes at the next path
+	 * walk after every change in it (one GETATTR per create in a loop), so
+	 * only mounts that check permissions in the kernel anyway get them;
+	 * not S3, which has no ACLs to keep.
+	 * With DONT_MASK the umask reaches us and the source applies it, which
+	 * it does only where no default ACL says otherwise.
+	 */
+	if (fs->cfg->default_permissions && fs->cfg->backend == BACKEND_LOCAL)
+		fs->posix_acl = fuse_set_feature_flag(conn, FUSE_CAP_POSIX_ACL);
+	fs->dont_mask = fuse_set_feature_flag(conn, FUSE_CAP_DONT_MASK);
 	conn->max_write = MAX_WRITE_BYTES;
 
 	if (fs->cfg->passthrough && !fs->passthrough && !fs->cfg->kernel_open)
@@ -403,7 +540,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	fd = file_fd(ino, fi);
 	kstate_drop_attr(fs->ks, nodeid);
-	err = fs->be.ops->setattr(&fs->be, ino, fd, attr, to_set);
+	err = setattr_setid(req, ino, fd, attr, &to_set);
+	if (!err)
+		err = fs->be.ops->setattr(&fs->be, ino, fd, attr,
+					  to_set & ~(FUSE_SET_ATTR_KILL_SUID | FUSE_SET_ATTR_KILL_SGID));
 	if (!err)
 		err = fs->be.ops->getattr(&fs->be, ino, fd, &st);
 	if (err) {
@@ -640,7 +780,15 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 		reply_err(req, err);
 		return;
 	}
-	err = handle_open(fs, req, ino, fi, fhs(fi)->direct);
+	/*
+	 * O_TRUNC (atomic_o_trunc): the kernel asks the daemon to clear set-ID
+	 * bits with FUSE_OPEN_KILL_SUIDGID, which libfuse does not pass on:
+	 * decide from the caller's credentials.
+	 */
+	if (fs->killpriv && fs->setid && (fi->flags & O_TRUNC))
+		err = drop_setid_bits(req, ino, fhs(fi)->fd);
+	if (!err)
+		err = handle_open(fs, req, ino, fi, fhs(fi)->direct);
 	if (err) {
 		close_handle(fs, ino, fi);
 		reply_err(req, err);
@@ -849,6 +997,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 			 struct fuse_file_info *fi)
 {
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+	struct file_handle_state *h = fhs(fi);
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
 	int fd, owned;
@@ -867,9 +1016,25 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 	}
 	if (!fi->fh)
 		kstate_drop_attr(fs->ks, nodeid); /* no open accounted it as a writer */
+	/*
+	 * A direct-I/O write (FOPEN_DIRECT_IO: O_DIRECT without passthrough) is
+	 * the only one the kernel does not precede with file_remove_privs(): it
+	 * flags the WRITE with FUSE_WRITE_KILL_SUIDGID instead, which libfuse
+	 * does not pass on.  Page writeback (writepage) clears nothing, as on a
+	 * local filesystem.
+	 */
+	if (fs->setid && h && !fi->writepage && (h->flags & O_DIRECT) && S_ISREG(ino->type)) {
+		int err = drop_setid_bits(req, ino, fd);
+
+		if (err) {
+			put_io_fd(fd, owned);
+			reply_err(req, err);
+			return;
+		}
+	}
 	/* the backend decides uploads from the writes it was told of */
-	if (fs->be.ops->write_note && fi->fh)
-		fs->be.ops->write_note(&fs->be, ino, fhs(fi)->priv, 0);
+	if (fs->be.ops->write_note && h)
+		fs->be.ops->write_note(&fs->be, ino, h->priv, 0);
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	out.buf[0].fd = fd;
 	out.buf[0].pos = off;
@@ -885,7 +1050,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 		reply_err(req, (int)n);
 		return;
 	}
-	stats_add(&req_fs(req)->stats.bytes_written, (uint64_t)n);
+	stats_add(&fs->stats.bytes_written, (uint64_t)n);
 	fuse_reply_write(req, (size_t)n);
 }
 
@@ -1001,6 +1166,19 @@ static int is_dot_or_dotdot(const char *name)
 	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
+/*
+ * READDIRPLUS: is the kernel's entry and attribute copy of @be still valid and
+ * unchanged?  Then the listing need not refresh it.  Only with POSIX ACLs in the
+ * kernel, whose cache a refresh would drop.
+ */
+static int kernel_fresh(struct fs *fs, const struct backend_entry *be)
+{
+	uint64_t ctime_ns = (uint64_t)be->st.st_ctim.tv_sec * 1000000000ULL +
+			    (uint64_t)be->st.st_ctim.tv_nsec;
+
+	return fs->posix_acl && inode_kernel_fresh(&fs->inodes, &be->key, ctime_ns, mono_ns());
+}
+
 static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 		       struct fuse_file_info *fi, int plus)
 {
@@ -1042,6 +1220,24 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off
 		} else {
 			r = fs->be.ops->lookup(&fs->be, dir, ent->d_name, &be);
 			if (r == -ENOENT) { /* gone since it was listed */
+				off = ent->d_off;
+				continue;
+			}
+			if (!r && kernel_fresh(fs, &be)) {
+				/*
+				 * Nodeid 0: no attributes for this one.  Sending them
+				 * would make the kernel drop its cached ACLs (it does
+				 * on every attribute refresh): a GETXATTR per file and
+				 * ls -l.  The kernel checks its own copy's timeouts.
+				 */
+				e.attr.st_ino = be.st.st_ino;
+				e.attr.st_mode = be.st.st_mode & S_IFMT;
+				fs->be.ops->release_entry(&fs->be, &be);
+				n = fuse_add_direntry_plus(req, buf + used, size - used,
+							   ent->d_name, &e, ent->d_off);
+				if (n > size - used)
+					break;
+				used += n;
 				off = ent->d_off;
 				continue;
 			}
@@ -1125,11 +1321,36 @@ static void op_statfs(fuse_req_t req, fuse_ino_t nodeid)
 		fuse_reply_statfs(req, &st);
 }
 
+/*
+ * Setting an access ACL clears S_ISGID when the caller is outside the file's
+ * group and lacks CAP_FSETID (posix_acl_update_mode()); the source decides
+ * that on the daemon's credentials, so it is decided here again.  The kernel
+ * would flag it with FUSE_SETXATTR_ACL_KILL_SGID, which needs the extended
+ * SETXATTR that libfuse does not offer.
+ */
+static int acl_set_sgid(fuse_req_t req, struct inode *ino)
+{
+	struct fs *fs = req_fs(req);
+	struct caller_creds c;
+	struct stat st;
+	int err;
+
+	err = fs->be.ops->getattr(&fs->be, ino, -1, &st);
+	if (err || !(st.st_mode & S_ISGID) || fuse_req_ctx(req)->gid == st.st_gid)
+		return err;
+	req_caller(req, &c);
+	if (caller_may_keep_sgid(&c, st.st_gid))
+		return 0;
+	st.st_mode &= ~S_ISGID;
+	return fs->be.ops->setattr(&fs->be, ino, -1, &st, BACKEND_SET_MODE);
+}
+
 static void op_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, const char *value,
 			size_t size, int flags)
 {
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
+	int err;
 
 	op_begin(req, FUSE_SETXATTR);
 	REFUSE_IF_READ_ONLY(req);
@@ -1139,17 +1360,21 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, con
 		return;
 	}
 	kstate_drop_attr(fs->ks, nodeid);
-	reply_err(req, fs->be.ops->setxattr(&fs->be, ino, name, value, size, flags));
+	err = fs->be.ops->setxattr(&fs->be, ino, name, value, size, flags);
+	if (!err && !strcmp(name, "system.posix_acl_access"))
+		err = acl_set_sgid(req, ino);
+	reply_err(req, err);
 }
 
-/* getxattr (@name) and listxattr (@name NULL): the size-probe protocol of the syscalls */
-static void xattr_query(fuse_req_t req, fuse_ino_t nodeid, const char *name, size_t size)
+/* getxattr: the size-probe protocol of the syscall */
+static void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, size_t size)
 {
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
 	char *buf = NULL;
 	int n;
 
+	op_begin(req, FUSE_GETXATTR);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	if (size > XATTR_BUF_MAX)
 		size = XATTR_BUF_MAX;
@@ -1157,8 +1382,13 @@ static void xattr_query(fuse_req_t req, fuse_ino_t nodeid, const char *name, siz
 		reply_err(req, ENOMEM);
 		return;
 	}
-	n = name ? fs->be.ops->getxattr(&fs->be, ino, name, buf, size) :
-		   fs->be.ops->listxattr(&fs->be, ino, buf, size);
+	n = fs->be.ops->getxattr(&fs->be, ino, name, buf, size);
+	/*
+	 * The kernel's ACL checks take "not supported" as an error, not as "no
+	 * ACL" (and do not cache it): a source without ACLs has none.
+	 */
+	if (n == -EOPNOTSUPP && fs->posix_acl && !strncmp(name, "system.posix_acl_", 17))
+		n = -ENODATA;
 	if (n < 0)
 		reply_err(req, n);
 	else if (!size)
@@ -1168,16 +1398,70 @@ static void xattr_query(fuse_req_t req, fuse_ino_t nodeid, const char *name, siz
 	free(buf);
 }
 
-static void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, size_t size)
+/*
+ * The source lists trusted.* names only to a caller with CAP_SYS_ADMIN, and
+ * the daemon has it: drop them from the @n bytes of names in @buf for other
+ * callers.  Returns the new length.
+ */
+static int hide_trusted_names(fuse_req_t req, char *buf, int n)
 {
-	op_begin(req, FUSE_GETXATTR);
-	xattr_query(req, nodeid, name, size);
+	static const char prefix[] = "trusted.";
+	struct caller_creds c;
+	int in, out = 0, have_creds = 0;
+
+	for (in = 0; in < n;) {
+		int len = (int)strnlen(buf + in, (size_t)(n - in)) + 1;
+
+		if (len > n - in) /* a last name without its NUL: keep as is */
+			len = n - in;
+
+		if (!strncmp(buf + in, prefix, sizeof(prefix) - 1)) {
+			if (!have_creds) {
+				req_caller(req, &c);
+				have_creds = 1;
+			}
+			if (!c.cap_sys_admin) {
+				in += len;
+				continue;
+			}
+		}
+		memmove(buf + out, buf + in, (size_t)len);
+		out += len;
+		in += len;
+	}
+	return out < n ? out : n;
 }
 
+/*
+ * listxattr: the whole list is read (at most XATTR_LIST_MAX, as the kernel
+ * allows) so that the size probe answers the length the caller may see.
+ */
 static void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
 {
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+	char *buf;
+	int n;
+
 	op_begin(req, FUSE_LISTXATTR);
-	xattr_query(req, nodeid, NULL, size);
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	buf = malloc(XATTR_BUF_MAX);
+	if (!buf) {
+		reply_err(req, ENOMEM);
+		return;
+	}
+	n = fs->be.ops->listxattr(&fs->be, ino, buf, XATTR_BUF_MAX);
+	if (n > 0)
+		n = hide_trusted_names(req, buf, n);
+	if (n < 0)
+		reply_err(req, n);
+	else if (!size)
+		fuse_reply_xattr(req, (size_t)n);
+	else if ((size_t)n > size)
+		reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t nodeid, const char *name)

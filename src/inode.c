@@ -283,6 +283,25 @@ uint64_t inode_nodeid_of(struct inode_table *tbl, const struct inode_key *key,
 	return id;
 }
 
+int inode_kernel_fresh(struct inode_table *tbl, const struct inode_key *key, uint64_t ctime_ns,
+		       uint64_t now_ns)
+{
+	struct inode *ino;
+	int fresh = 0;
+
+	pthread_mutex_lock(&tbl->lock);
+	for (ino = tbl->by_key[hash_key(key) & (tbl->nbuckets - 1)]; ino; ino = ino->next_key)
+		if (ino->key.dev == key->dev && ino->key.ino == key->ino) {
+			fresh = ino->nlookup &&
+				__atomic_load_n(&ino->ctime_ns, __ATOMIC_RELAXED) == ctime_ns &&
+				now_ns < __atomic_load_n(&ino->entry_until_ns, __ATOMIC_RELAXED) &&
+				now_ns < __atomic_load_n(&ino->attr_until_ns, __ATOMIC_RELAXED);
+			break;
+		}
+	pthread_mutex_unlock(&tbl->lock);
+	return fresh;
+}
+
 int inode_call_locked(struct inode_table *tbl, uint64_t nodeid,
 		      int (*fn)(struct inode *ino, void *arg), void *arg)
 {

@@ -53,6 +53,9 @@ struct inode {
 	int io_fd[2];
 	int watch_wd;         /* directories: inotify watch descriptor, 0 if none (inode->lock) */
 	uint64_t ctime_ns;    /* ctime in the last attributes given to the kernel (atomic) */
+	/* CLOCK_MONOTONIC ns until which the kernel's copy of the last entry and attributes
+	 * given stays valid, by the timeouts sent (atomic) */
+	uint64_t entry_until_ns, attr_until_ns;
 	/* fast path (inode->lock): the one dentry map entry naming this node */
 	uint64_t kparent;
 	char *kname;
@@ -143,5 +146,13 @@ int inode_call_locked(struct inode_table *tbl, uint64_t nodeid,
 /* @fn called on every inode with the table locked (no inode can be freed meanwhile). */
 void inode_for_each_locked(struct inode_table *tbl, void (*fn)(struct inode *ino, void *arg),
 			   void *arg);
+
+/*
+ * Does the kernel hold a valid copy of object @key: known (looked up), last told
+ * attributes with ctime @ctime_ns, and both the entry and the attributes given
+ * last still within their timeouts at @now_ns (CLOCK_MONOTONIC)?
+ */
+int inode_kernel_fresh(struct inode_table *tbl, const struct inode_key *key, uint64_t ctime_ns,
+		       uint64_t now_ns);
 
 #endif

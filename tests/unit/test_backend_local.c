@@ -56,7 +56,7 @@ static int teardown(void **state)
 
 static struct backend_cred me(void)
 {
-	struct backend_cred c = { geteuid(), getegid() };
+	struct backend_cred c = { geteuid(), getegid(), 0 };
 
 	return c;
 }
