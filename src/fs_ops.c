@@ -74,6 +74,8 @@ static void op_begin(fuse_req_t req, unsigned int op)
 {
 	tl_op = op < STATS_MAX_OP ? op : 0;
 	stats_add(&req_fs(req)->stats.op_count[tl_op], 1);
+	if (fuse_req_is_uring(req))
+		stats_add(&req_fs(req)->stats.uring_requests, 1);
 }
 
 static int read_only(fuse_req_t req)
@@ -207,7 +209,7 @@ static void reply_new_entry(fuse_req_t req, uint64_t parent, const char *name, i
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct fs *fs = userdata;
-	char status[2 * PATH_MAX + 640];
+	char status[2 * PATH_MAX + 1024];
 
 	stats_add(&fs->stats.op_count[FUSE_INIT], 1);
 	if (fs->passthrough) {
@@ -239,14 +241,29 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	fuse_unset_feature_flag(conn, FUSE_CAP_POSIX_LOCKS);
 	conn->max_write = MAX_WRITE_BYTES;
 
+	/*
+	 * libfuse starts the ring after this returns, when it was asked to
+	 * (daemon.c) and the kernel offered it: its switch was on at mount(2).
+	 */
+	if (fs->uring_want && !fuse_get_feature_flag(conn, FUSE_CAP_OVER_IO_URING)) {
+		fs->uring_want = 0;
+		snprintf(fs->uring_why, sizeof(fs->uring_why),
+			 "the kernel did not offer FUSE-over-io_uring at INIT");
+	}
+	fs->uring = fs->uring_want;
+
 	if (fs->cfg->passthrough && !fs->passthrough)
 		pr_warn("passthrough off: %s", fs->passthrough_why);
 	snprintf(status, sizeof(status),
-		 "mounted %s on %s (passthrough %s, BPF tracing %s, in-kernel fast path %s%s%s)",
+		 "mounted %s on %s (passthrough %s, BPF tracing %s, in-kernel fast path %s%s%s, "
+		 "requests by %s%s%s)",
 		 fs->cfg->source_spec, fs->cfg->mountpoint,
 		 fs->passthrough ? "on" : fs->cfg->passthrough ? "unavailable" : "off by option",
 		 fs->trace ? "on" : fs->cfg->trace ? "unavailable" : "off by option",
-		 fs->ks ? "on" : "off", fs->ks ? "" : ": ", fs->ks ? "" : fs->fastpath_why);
+		 fs->ks ? "on" : "off", fs->ks ? "" : ": ", fs->ks ? "" : fs->fastpath_why,
+		 fs->uring ? "io_uring" : "/dev/fuse reads, io_uring off: ",
+		 fs->uring ? "" : fs->uring_why,
+		 fs->uring_switched_on ? "; turned on the kernel's system-wide fuse enable_uring" : "");
 	if (fs->on_init)
 		fs->on_init(fs, status);
 }
