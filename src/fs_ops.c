@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/fuse.h>
 #include <linux/limits.h>
 #include <stdio.h>
@@ -70,12 +71,27 @@ static struct inode *req_inode(fuse_req_t req, fuse_ino_t nodeid)
 /* The opcode this worker thread is serving, for error accounting. */
 static __thread unsigned int tl_op;
 
+/*
+ * libfuse 3.18 ends its io_uring threads with pthread_cancel() at unmount,
+ * which lands at the next cancellation point of a request being served: a
+ * handler dies holding a lock (an S3 upload half done), and the daemon then
+ * hangs in its own teardown.  libfuse's /dev/fuse workers are cancellable
+ * only while they wait for a request.  A ring thread here is not cancellable
+ * once it serves one; it still leaves at unmount, woken by libfuse's eventfd.
+ */
+static __thread int tl_nocancel;
+
 static void op_begin(fuse_req_t req, unsigned int op)
 {
 	tl_op = op < STATS_MAX_OP ? op : 0;
 	stats_add(&req_fs(req)->stats.op_count[tl_op], 1);
-	if (fuse_req_is_uring(req))
+	if (fuse_req_is_uring(req)) {
 		stats_add(&req_fs(req)->stats.uring_requests, 1);
+		if (!tl_nocancel) {
+			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+			tl_nocancel = 1;
+		}
+	}
 }
 
 static int read_only(fuse_req_t req)
