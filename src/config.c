@@ -61,8 +61,8 @@ static const struct opt_desc opt_table[] = {
 	{ "passthrough", OPT_ONOFF, F(passthrough), 0, 0,
 	  "FUSE passthrough of file I/O when the kernel offers it (default on)" },
 	{ "io_uring", OPT_AUTO, F(io_uring), 0, 0,
-	  "FUSE-over-io_uring: auto uses it when the kernel's enable_uring is on; on also "
-	  "turns that system-wide switch on (default auto)" },
+	  "FUSE-over-io_uring: auto uses it when the kernel's enable_uring is on (not for "
+	  "s3://); on also turns that system-wide switch on (default auto)" },
 	{ "profile", OPT_PROFILE, F(profile), 0, 0,
 	  "default|dataset|shared: a preset of the caching options below" },
 	{ "keep_cache", OPT_ONOFF, F(keep_cache), 0, 0,

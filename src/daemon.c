@@ -188,6 +188,18 @@ static int uring_setup(struct fs *fs, const struct config *cfg)
 			 strerror(-on));
 		return 0;
 	}
+	/*
+	 * libfuse runs each ring's requests in its one thread, one at a time:
+	 * a mount serves as many requests at once as there are CPUs, where the
+	 * /dev/fuse loop has up to `threads` workers.  An S3 request waits on
+	 * the network, so auto keeps S3 mounts on /dev/fuse.
+	 */
+	if (cfg->io_uring == CONFIG_AUTO && cfg->backend == BACKEND_S3) {
+		snprintf(fs->uring_why, sizeof(fs->uring_why),
+			 "auto does not use it for S3 mounts (its queues serve one request per "
+			 "CPU at a time, and S3 requests wait on the network; io_uring=on does)");
+		return 0;
+	}
 	err = uring_probe();
 	if (err) {
 		snprintf(fs->uring_why, sizeof(fs->uring_why),

@@ -6,6 +6,7 @@
 # ends its ring threads with pthread_cancel(); a ring thread cancelled inside
 # that request left the file's lock taken and the daemon hung at exit (never
 # exited).  Now the daemon exits, and the bytes are kept in the staging area.
+# And io_uring=auto keeps an S3 mount on /dev/fuse reads even with the switch on.
 set -eu
 . "$(dirname "$0")/../../lib/common.sh"
 . "$IT_DIR/lib/s3.sh"
@@ -21,6 +22,15 @@ at_cleanup "echo '$prev' >'$SWITCH'"
 s3_start
 s3tool mb ring >/dev/null
 mkdir -p "$T/mnt"
+
+# auto keeps S3 mounts on /dev/fuse reads even with the switch on, and says why
+echo Y >"$SWITCH"
+s3_mount s3://ring "$T/mnt" io_uring=auto
+"$BPFUSE" stats "$T/mnt" --json | grep -q '"transport":"dev_fuse","uring_requests":0,"uring_off_reason":"auto does not use it for S3 mounts' ||
+	fail "io_uring=auto on S3: $("$BPFUSE" stats "$T/mnt" | grep transport)"
+bpfuse_umount "$T/mnt"
+echo N >"$SWITCH"
+
 s3_mount s3://ring "$T/mnt" io_uring=on
 "$BPFUSE" stats "$T/mnt" --json | grep -q '"transport":"io_uring"' ||
 	fail "the mount does not use io_uring: $("$BPFUSE" stats "$T/mnt" | grep transport)"
