@@ -162,7 +162,7 @@ def plots(out, configs, res):
     made = []
     wids = [w for w in res if any("median" in c for c in res[w]["configs"].values())]
     colors = {"native": "#555555", "plain-fuse": "#d62728", "bpfuse-off": "#ff7f0e",
-              "bpfuse-on": "#1f77b4", "bpfuse-dataset": "#2ca02c",
+              "bpfuse-on": "#1f77b4", "bpfuse-dataset": "#2ca02c", "bpfuse-uring": "#17becf",
               "s3-cold": "#9467bd", "s3-warm": "#8c564b"}
     for key, ref, fname, title in (
             ("vs_native", "native", "ratio_native.png", "speed relative to native ext4 (log scale; 1 = native)"),

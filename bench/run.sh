@@ -8,7 +8,7 @@
 #   --quick        small sizes, 1 repetition, under ~2 minutes: a smoke test
 #                  that exits non-zero if any workload fails (never for slowness)
 #   --reps N       repetitions per workload and configuration (full: 3, quick: 1)
-#   --configs      subset of: native plain-fuse bpfuse-off bpfuse-on bpfuse-dataset
+#   --configs      subset of: native plain-fuse bpfuse-off bpfuse-on bpfuse-dataset bpfuse-uring
 #                  s3-cold s3-warm (bpfuse s3:// on a loopback radosgw, started
 #                  once for the run; skipped with a note without the ceph packages)
 #                  vm-hook (bench/vm_hook.sh: the patched kernel in qemu, fast
@@ -94,12 +94,12 @@ WORKLOADS=(
 
 # quick_plan ID CFG: "run", or "skip REASON". Quick mode is a smoke test with a
 # two-minute budget: every workload runs on native, plain-fuse, bpfuse-on and
-# s3-warm; the variants bpfuse-off, bpfuse-dataset and s3-cold (other options
+# s3-warm; the variants bpfuse-off, bpfuse-dataset, bpfuse-uring and s3-cold (other options
 # or cache states of the same code) run the cold reads and the metadata ones.
 quick_plan() {
 	[ $quick = 1 ] || { echo run; return; }
 	case $2:$1 in
-	bpfuse-off:* | bpfuse-dataset:* | s3-cold:*)
+	bpfuse-off:* | bpfuse-dataset:* | bpfuse-uring:* | s3-cold:*)
 		case $1 in
 		randread-4k-qd1-1job-cold | seqread-128k-cold | stat-dropped | ls-l-cold) echo run ;;
 		*) echo "skip quick mode runs $2 on the cold reads and metadata workloads only (the full mode runs everything)" ;;

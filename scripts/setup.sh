@@ -3,16 +3,18 @@
 #
 # 1. installs the Debian packages the build, tests and benchmarks need (skipped when present;
 #    the base list below plus scripts/packages-*.txt and bench/packages.txt);
-# 2. builds libfuse >= 3.17 from Debian's own fuse3 source package (trixie) into
-#    build/deps/ when the system's libfuse is older, without touching the system's
-#    apt configuration (a private source list and lists directory under build/deps/);
+# 2. builds libfuse >= 3.18 (FUSE-over-io_uring with liburing and libnuma) from Debian's
+#    own fuse3 source package (sid) into build/deps/ when the system's libfuse is older,
+#    without touching the system's apt configuration (a private source list and lists
+#    directory under build/deps/);
 # 3. configures and builds bpfuse with CMake into build/.
 # A second run reuses everything it built. Exit status is non-zero on any failure.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 deps=$top/build/deps
-FUSE_MIN=3.17
+FUSE_MIN=3.18
+FUSE_SUITE=sid # the Debian suite whose fuse3 source package is built (3.18.3 there)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -21,7 +23,7 @@ die() { say "error: $*"; exit 1; }
 
 PKGS=(build-essential g++ cmake pkg-config meson ninja-build clang llvm libbpf-dev bpftool
       libelf-dev zlib1g-dev libcmocka-dev fio attr acl python3 xz-utils dpkg-dev
-      debian-archive-keyring ca-certificates)
+      debian-archive-keyring ca-certificates liburing-dev libnuma-dev)
 
 # Each part of the project lists what else it needs, one package a line:
 # scripts/packages-*.txt (S3 server and client, VM tier) and bench/packages.txt.
@@ -66,29 +68,36 @@ build_libfuse() {
 		version_ge "$ver" "$FUSE_MIN" && { say "libfuse $ver already built in $prefix"; return 0; }
 	fi
 	mkdir -p "$deps/apt/lists/partial" "$deps/src"
-	local list=$deps/apt/trixie-src.list
-	printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s trixie main\n' \
-		"$(archive_uri)" >"$list"
+	local list=$deps/apt/$FUSE_SUITE-src.list
+	printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+		"$(archive_uri)" "$FUSE_SUITE" >"$list"
 	local O=(-o "Dir::Etc::SourceList=$list" -o Dir::Etc::SourceParts=- -o "Dir::State::Lists=$deps/apt/lists"
 		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=)
-	if ! ls "$deps"/src/fuse3_*.orig.tar.* >/dev/null 2>&1; then
-		say "fetching Debian's fuse3 source package (trixie)"
-		apt-get "${O[@]}" update -qq || die "apt-get update of the private trixie source list failed"
+	local tarball dir
+	# the newest source already fetched, if it is new enough (an older one stays unused)
+	tarball=$(ls "$deps"/src/fuse3_*.orig.tar.* 2>/dev/null | grep -v "\.asc$" | sort -V | tail -n1 || true)
+	ver=$(basename "${tarball:-none}" | sed -E 's/^fuse3_([0-9.]+)\.orig.*/\1/')
+	if [ -z "$tarball" ] || ! version_ge "$ver" "$FUSE_MIN"; then
+		say "fetching Debian's fuse3 source package ($FUSE_SUITE)"
+		apt-get "${O[@]}" update -qq || die "apt-get update of the private $FUSE_SUITE source list failed"
 		(cd "$deps/src" && apt-get "${O[@]}" source --download-only fuse3 >/dev/null 2>&1) ||
 			die "apt-get source fuse3 failed"
+		tarball=$(ls "$deps"/src/fuse3_*.orig.tar.* | grep -v "\.asc$" | sort -V | tail -n1)
+		ver=$(basename "$tarball" | sed -E 's/^fuse3_([0-9.]+)\.orig.*/\1/')
 	fi
-	local tarball dir
-	tarball=$(ls "$deps"/src/fuse3_*.orig.tar.* | grep -v "\.asc$" | sort -V | tail -n1)
-	ver=$(basename "$tarball" | sed -E 's/^fuse3_([0-9.]+)\.orig.*/\1/')
 	version_ge "$ver" "$FUSE_MIN" || die "Debian's fuse3 source is $ver, need >= $FUSE_MIN"
 	dir=$deps/src/fuse-$ver
 	rm -rf "$dir" && mkdir -p "$dir"
 	tar -xf "$tarball" -C "$dir" --strip-components=1
 	say "building libfuse $ver into $prefix"
+	rm -rf "$prefix" # no files of an older version left beside it
 	(cd "$dir" && meson setup build --prefix="$prefix" --libdir=lib/x86_64-linux-gnu \
 		-Ddefault_library=both -Dexamples=true -Dutils=false -Dtests=false >"$deps/libfuse-build.log" 2>&1 &&
 		ninja -C build install >>"$deps/libfuse-build.log" 2>&1) ||
 		die "libfuse build failed, see $deps/libfuse-build.log"
+	# without liburing/libnuma meson quietly leaves the io_uring transport out
+	grep -q '^#define HAVE_URING' "$dir/build/fuse_config.h" ||
+		die "libfuse $ver was built without io_uring support (liburing-dev, libnuma-dev?), see $deps/libfuse-build.log"
 	# passthrough_hp (plain FUSE / passthrough baseline for bench/) is not installed by meson
 	install -m 0755 "$dir/build/example/passthrough_hp" "$prefix/bin/passthrough_hp" 2>/dev/null ||
 		{ mkdir -p "$prefix/bin" && install -m 0755 "$dir/build/example/passthrough_hp" "$prefix/bin/"; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test.sh - set everything up and run the whole bpfuse test suite (as root).
-#   1. scripts/setup.sh (packages, libfuse >= 3.17, build)
+#   1. scripts/setup.sh (packages, libfuse >= 3.18, build)
 #   2. unit tests (cmocka, via ctest)
 #   3. integration tests: real FUSE mounts on this kernel (tests/integration/run.sh)
 #   4. the patched 6.12 kernel (built or cached) booted under qemu, with the fast-path

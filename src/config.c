@@ -25,6 +25,7 @@ enum opt_kind {
 	OPT_SECONDS, /* key=non-negative seconds (double) */
 	OPT_UINT,    /* key=unsigned integer within [min, max] */
 	OPT_ONOFF,   /* key=on|off (also yes/no, 1/0) */
+	OPT_AUTO,    /* key=on|off|auto (CONFIG_ON, CONFIG_OFF, CONFIG_AUTO) */
 	OPT_PROFILE, /* key=default|dataset|shared */
 	OPT_PATH,    /* key=absolute path */
 	OPT_STRING,  /* key=text of at most val - 1 bytes */
@@ -61,6 +62,9 @@ static const struct opt_desc opt_table[] = {
 	{ "rw", OPT_FLAG, F(read_only), 0, 0, "mount read-write (default)" },
 	{ "passthrough", OPT_ONOFF, F(passthrough), 0, 0,
 	  "FUSE passthrough of file I/O when the kernel offers it (default on)" },
+	{ "io_uring", OPT_AUTO, F(io_uring), 0, 0,
+	  "FUSE-over-io_uring: auto uses it when the kernel's enable_uring is on (not for "
+	  "s3://); on also turns that system-wide switch on (default auto)" },
 	{ "profile", OPT_PROFILE, F(profile), 0, 0,
 	  "default|dataset|shared: a preset of the caching options below (the AWS profile "
 	  "is aws_profile=)" },
@@ -148,6 +152,7 @@ void config_init(struct config *cfg)
 	cfg->negative_timeout_s = CONFIG_DEFAULT_NEGATIVE_TIMEOUT_S;
 	cfg->threads = CONFIG_DEFAULT_THREADS;
 	cfg->passthrough = 1;
+	cfg->io_uring = CONFIG_AUTO;
 	cfg->trace = 1;
 	cfg->fastpath = 1;
 	cfg->keep_cache = -1; /* derived in config_finish */
@@ -356,6 +361,16 @@ static int apply_opt(struct config *cfg, const char *tok, size_t len)
 			*(int *)field = 1;
 		else if (parse_onoff(value, field)) {
 			pr_err("option '%s' must be on or off, got '%s'", d->name, value);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_AUTO:
+		if (!eq)
+			*(int *)field = CONFIG_ON;
+		else if (!strcmp(value, "auto"))
+			*(int *)field = CONFIG_AUTO;
+		else if (parse_onoff(value, field)) {
+			pr_err("option '%s' must be on, off or auto, got '%s'", d->name, value);
 			return -EINVAL;
 		}
 		return 0;
@@ -776,7 +791,8 @@ void config_print_help(FILE *out)
 	for (i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
 		const struct opt_desc *d = &opt_table[i];
 		const char *arg = d->kind == OPT_SECONDS ? "=SEC" : d->kind == OPT_UINT ? "=N" :
-				  d->kind == OPT_ONOFF ? "=on|off" : d->kind == OPT_PATH ? "=PATH" :
+				  d->kind == OPT_ONOFF ? "=on|off" : d->kind == OPT_AUTO ? "=on|off|auto" :
+				  d->kind == OPT_PATH ? "=PATH" :
 				  d->kind == OPT_STRING ? "=VALUE" : d->kind == OPT_SIZE ? "=SIZE" :
 				  d->kind == OPT_PROFILE ? "=NAME" : "";
 		char name[48];

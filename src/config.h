@@ -31,6 +31,7 @@ struct config {
 	int default_permissions;   /* kernel checks mode bits (forced by allow_other) */
 	int read_only;
 	int passthrough;           /* use FUSE passthrough when the kernel offers it */
+	int io_uring;              /* FUSE-over-io_uring: CONFIG_ON, CONFIG_OFF, CONFIG_AUTO */
 	int debug;                 /* log every request (implies foreground) */
 	int trace;                 /* count requests with BPF tracepoints when possible */
 	int fastpath;              /* use the patched kernel's BPF hook when present */
@@ -64,6 +65,11 @@ struct config {
 	double list_ttl_s;         /* -o list_ttl=SEC */
 	double s3_timeout_s;       /* -o s3_timeout=SEC: bound of one S3 request on a dead server */
 };
+
+/* Values of an on|off|auto option (OPT_AUTO) */
+#define CONFIG_OFF 0
+#define CONFIG_ON 1
+#define CONFIG_AUTO (-1)
 
 /* Defaults, in one place (documented in docs/options.md). */
 #define CONFIG_DEFAULT_ENTRY_TIMEOUT_S 1.0

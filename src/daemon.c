@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <linux/io_uring.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@
 #include "watch.h"
 
 #define INIT_WAIT_S 30
+/* the kernel's system-wide switch for FUSE-over-io_uring (Linux >= 6.14) */
+#define URING_SWITCH "/sys/module/fuse/parameters/enable_uring"
 
 static int status_fd = -1; /* write end of the pipe to the waiting parent */
 
@@ -75,8 +78,8 @@ static int check_dev_fuse(void)
 
 static int check_libfuse(void)
 {
-	if (fuse_version() < 317) {
-		pr_err("libfuse %s is too old: bpfuse needs libfuse >= 3.17", fuse_pkgversion());
+	if (fuse_version() < 318) {
+		pr_err("libfuse %s is too old: bpfuse needs libfuse >= 3.18", fuse_pkgversion());
 		return -ENOTSUP;
 	}
 	return 0;
@@ -111,6 +114,114 @@ static int build_args(const struct config *cfg, struct fuse_args *args)
 	    fuse_opt_add_arg(args, opts) || (cfg->debug && fuse_opt_add_arg(args, "-d")))
 		return -ENOMEM;
 	return 0;
+}
+
+/* The kernel's enable_uring: 1 (Y), 0 (N), or -errno (-ENOENT: no FUSE-over-io_uring). */
+static int uring_switch_read(void)
+{
+	char c = 0;
+	int fd, err;
+
+	fd = open(URING_SWITCH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = read(fd, &c, 1) == 1 ? 0 : -EIO;
+	close(fd);
+	if (err)
+		return err;
+	return c == 'Y' || c == 'y' || c == '1';
+}
+
+static int uring_switch_on(void)
+{
+	int fd, err = 0;
+
+	fd = open(URING_SWITCH, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "Y", 1) != 1)
+		err = errno ? -errno : -EIO;
+	close(fd);
+	return err;
+}
+
+/*
+ * Whether this process may create a ring of the kind libfuse's transport
+ * uses (128-byte entries): io_uring can be disabled by sysctl
+ * kernel.io_uring_disabled or a seccomp filter.  0 or -errno.
+ */
+static int uring_probe(void)
+{
+	struct io_uring_params p = { .flags = IORING_SETUP_SQE128 };
+	long fd = syscall(__NR_io_uring_setup, 2, &p);
+
+	if (fd < 0)
+		return -errno;
+	close((int)fd);
+	return 0;
+}
+
+/*
+ * FUSE-over-io_uring is decided before mount(2): the kernel offers it in INIT
+ * only when its switch is on at that moment.  The switch is system-wide, so
+ * only io_uring=on turns it on; auto uses it when someone else did.  Returns
+ * 1 to ask libfuse for the transport, else 0 with the reason in fs->uring_why.
+ */
+static int uring_setup(struct fs *fs, const struct config *cfg)
+{
+	int on, err;
+
+	if (cfg->io_uring == CONFIG_OFF) {
+		snprintf(fs->uring_why, sizeof(fs->uring_why), "off by option");
+		return 0;
+	}
+	on = uring_switch_read();
+	if (on == -ENOENT) {
+		snprintf(fs->uring_why, sizeof(fs->uring_why),
+			 "the kernel has no FUSE-over-io_uring (needs Linux >= 6.14 with "
+			 "CONFIG_FUSE_IO_URING; no %s)", URING_SWITCH);
+		return 0;
+	}
+	if (on < 0) {
+		snprintf(fs->uring_why, sizeof(fs->uring_why), "cannot read %s: %s", URING_SWITCH,
+			 strerror(-on));
+		return 0;
+	}
+	/*
+	 * libfuse runs each ring's requests in its one thread, one at a time:
+	 * a mount serves as many requests at once as there are CPUs, where the
+	 * /dev/fuse loop has up to `threads` workers.  An S3 request waits on
+	 * the network, so auto keeps S3 mounts on /dev/fuse.
+	 */
+	if (cfg->io_uring == CONFIG_AUTO && cfg->backend == BACKEND_S3) {
+		snprintf(fs->uring_why, sizeof(fs->uring_why),
+			 "auto does not use it for S3 mounts (its queues serve one request per "
+			 "CPU at a time, and S3 requests wait on the network; io_uring=on does)");
+		return 0;
+	}
+	err = uring_probe();
+	if (err) {
+		snprintf(fs->uring_why, sizeof(fs->uring_why),
+			 "cannot create an io_uring: %s (sysctl kernel.io_uring_disabled?)",
+			 strerror(-err));
+		return 0;
+	}
+	if (!on && cfg->io_uring == CONFIG_AUTO) {
+		snprintf(fs->uring_why, sizeof(fs->uring_why),
+			 "the kernel's switch %s is N; -o io_uring=on turns it on system-wide",
+			 URING_SWITCH);
+		return 0;
+	}
+	if (!on && !cfg->fake) {
+		err = uring_switch_on();
+		if (err) {
+			snprintf(fs->uring_why, sizeof(fs->uring_why), "cannot turn on %s: %s",
+				 URING_SWITCH, strerror(-err));
+			return 0;
+		}
+		fs->uring_switched_on = 1;
+	}
+	return 1;
 }
 
 static void runtime_path(char *buf, size_t size, uint32_t conn, const char *ext)
@@ -299,6 +410,11 @@ int daemon_mount(const struct config *cfg)
 	err = build_args(cfg, &args);
 	if (err)
 		goto out_fs;
+	fs.uring_want = uring_setup(&fs, cfg);
+	if (fs.uring_want && fuse_opt_add_arg(&args, "-oio_uring")) {
+		pr_err("out of memory");
+		goto out_args;
+	}
 	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs);
 	if (!se) {
 		pr_err("cannot create the FUSE session");

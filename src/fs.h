@@ -59,6 +59,12 @@ struct fs {
 	struct kstate *ks;         /* in-kernel fast path, NULL when off */
 	char fastpath_why[256];    /* why the fast path is off */
 
+	/* FUSE-over-io_uring: asked of libfuse before mount(2), negotiated at INIT */
+	int uring_want;            /* libfuse was asked for the io_uring transport */
+	int uring;                 /* the kernel offered it at INIT: requests come by the ring */
+	int uring_switched_on;     /* this mount turned the kernel's enable_uring on */
+	char uring_why[256];       /* why requests come by /dev/fuse reads; "" with io_uring */
+
 	/* Called once from INIT with a one-line status for the user. */
 	void (*on_init)(struct fs *fs, const char *status);
 };

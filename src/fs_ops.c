@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/fuse.h>
 #include <linux/limits.h>
 #include <stdio.h>
@@ -73,10 +74,27 @@ static struct inode *req_inode(fuse_req_t req, fuse_ino_t nodeid)
 /* The opcode this worker thread is serving, for error accounting. */
 static __thread unsigned int tl_op;
 
+/*
+ * libfuse 3.18 ends its io_uring threads with pthread_cancel() at unmount,
+ * which lands at the next cancellation point of a request being served: a
+ * handler dies holding a lock (an S3 upload half done), and the daemon then
+ * hangs in its own teardown.  libfuse's /dev/fuse workers are cancellable
+ * only while they wait for a request.  A ring thread here is not cancellable
+ * once it serves one; it still leaves at unmount, woken by libfuse's eventfd.
+ */
+static __thread int tl_nocancel;
+
 static void op_begin(fuse_req_t req, unsigned int op)
 {
 	tl_op = op < STATS_MAX_OP ? op : 0;
 	stats_add(&req_fs(req)->stats.op_count[tl_op], 1);
+	if (fuse_req_is_uring(req)) {
+		stats_add(&req_fs(req)->stats.uring_requests, 1);
+		if (!tl_nocancel) {
+			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+			tl_nocancel = 1;
+		}
+	}
 }
 
 static int read_only(fuse_req_t req)
@@ -346,7 +364,7 @@ static void reply_new_entry(fuse_req_t req, uint64_t parent, const char *name, i
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct fs *fs = userdata;
-	char status[2 * PATH_MAX + 640];
+	char status[2 * PATH_MAX + 1024];
 
 	stats_add(&fs->stats.op_count[FUSE_INIT], 1);
 	if (fs->cfg->kernel_open) {
@@ -413,17 +431,32 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	fs->dont_mask = fuse_set_feature_flag(conn, FUSE_CAP_DONT_MASK);
 	conn->max_write = MAX_WRITE_BYTES;
 
+	/*
+	 * libfuse starts the ring after this returns, when it was asked to
+	 * (daemon.c) and the kernel offered it: its switch was on at mount(2).
+	 */
+	if (fs->uring_want && !fuse_get_feature_flag(conn, FUSE_CAP_OVER_IO_URING)) {
+		fs->uring_want = 0;
+		snprintf(fs->uring_why, sizeof(fs->uring_why),
+			 "the kernel did not offer FUSE-over-io_uring at INIT");
+	}
+	fs->uring = fs->uring_want;
+
 	if (fs->cfg->passthrough && !fs->passthrough && !fs->cfg->kernel_open)
 		pr_warn("passthrough off: %s", fs->passthrough_why);
 	snprintf(status, sizeof(status),
-		 "mounted %s on %s (passthrough %s, BPF tracing %s%s%s, in-kernel fast path %s%s%s)",
+		 "mounted %s on %s (passthrough %s, BPF tracing %s%s%s, in-kernel fast path %s%s%s, "
+		 "requests by %s%s%s)",
 		 fs->cfg->source_spec, fs->cfg->mountpoint,
 		 fs->passthrough ? "on" : fs->cfg->kernel_open ? "off: files open in the kernel" :
 		 fs->cfg->passthrough ? "unavailable" : "off by option",
 		 fs->trace ? "on" : fs->cfg->trace ? "unavailable" : "off by option",
 		 fs->trace || !fs->cfg->trace ? "" : ": ",
 		 fs->trace || !fs->cfg->trace ? "" : fs->trace_why,
-		 fs->ks ? "on" : "off", fs->ks ? "" : ": ", fs->ks ? "" : fs->fastpath_why);
+		 fs->ks ? "on" : "off", fs->ks ? "" : ": ", fs->ks ? "" : fs->fastpath_why,
+		 fs->uring ? "io_uring" : "/dev/fuse reads, io_uring off: ",
+		 fs->uring ? "" : fs->uring_why,
+		 fs->uring_switched_on ? "; turned on the kernel's system-wide fuse enable_uring" : "");
 	if (fs->on_init)
 		fs->on_init(fs, status);
 }

@@ -90,6 +90,17 @@ static int collect(struct fs *fs, struct op_view *v)
 	return n;
 }
 
+/* Requests the daemon handled, by either transport. */
+static uint64_t handled_total(const struct fs *fs)
+{
+	uint64_t n = 0;
+	unsigned int op;
+
+	for (op = 1; op < STATS_MAX_OP; op++)
+		n += stats_get(&fs->stats.op_count[op]);
+	return n;
+}
+
 static void json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
@@ -148,6 +159,15 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->plain_opens),
 		(unsigned long long)stats_get(&s->evictions),
 		(unsigned long long)stats_get(&s->errors));
+	if (fs->uring) {
+		uint64_t by_ring = stats_get(&s->uring_requests), all = handled_total(fs);
+
+		fprintf(out, "transport: io_uring (%llu requests by the ring, %llu by /dev/fuse "
+			"reads)\n", (unsigned long long)by_ring,
+			(unsigned long long)(all > by_ring ? all - by_ring : 0));
+	} else {
+		fprintf(out, "transport: /dev/fuse reads (io_uring off: %s)\n", fs->uring_why);
+	}
 	if (fs->cfg->backend == BACKEND_S3)
 		fprintf(out, "s3 requests: HEAD %llu, GET %llu, LIST %llu, PUT %llu, DELETE %llu, "
 			"COPY %llu; %llu bytes fetched; cache %llu bytes in %llu objects, %llu CRC "
@@ -209,6 +229,13 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 	if (!fs->trace) {
 		fprintf(out, ",\"bpf_off_reason\":");
 		json_string(out, fs->trace_why);
+	}
+	fprintf(out, ",\"transport\":\"%s\",\"uring_requests\":%llu",
+		fs->uring ? "io_uring" : "dev_fuse",
+		(unsigned long long)stats_get(&fs->stats.uring_requests));
+	if (!fs->uring) {
+		fprintf(out, ",\"uring_off_reason\":");
+		json_string(out, fs->uring_why);
 	}
 	if (fs->ks) {
 		struct kstate_stats k;
@@ -316,6 +343,11 @@ static void render_prometheus(struct fs *fs, struct op_view *v, int n, FILE *out
 		fprintf(out, "\"");                   \
 	} while (0)
 
+	fprintf(out, "# HELP bpfuse_uring_requests_total FUSE requests that came by "
+		"FUSE-over-io_uring.\n# TYPE bpfuse_uring_requests_total counter\n"
+		"bpfuse_uring_requests_total{");
+	MNT_LABEL();
+	fprintf(out, "} %llu\n", (unsigned long long)stats_get(&s->uring_requests));
 	fprintf(out, "# HELP bpfuse_daemon_requests_total FUSE requests the daemon handled.\n"
 		"# TYPE bpfuse_daemon_requests_total counter\n");
 	for (i = 0; i < n; i++) {

@@ -27,6 +27,7 @@ struct stats {
 	uint64_t reads_cache;              /* READ requests served from the cache */
 	uint64_t passthrough_opens;        /* opens answered with FOPEN_PASSTHROUGH */
 	uint64_t plain_opens;              /* opens served through the daemon */
+	uint64_t uring_requests;           /* requests that came by FUSE-over-io_uring */
 	uint64_t evictions;                /* cache evictions (no cache yet: 0) */
 	uint64_t errors;                   /* all error replies */
 	uint64_t invalidations;            /* kernel cache invalidations sent */

@@ -5,7 +5,7 @@
 # directory at a root path the workloads use:
 #
 #	native		the source directory itself (ext4), no FUSE
-#	plain-fuse	libfuse 3.17's passthrough_hp --nopassthrough: every request
+#	plain-fuse	libfuse 3.18's passthrough_hp --nopassthrough: every request
 #			reaches userspace except what the kernel caches by itself
 #			(its default 86400 s entry/attr timeouts, kernel page cache)
 #	bpfuse-off	bpfuse with all acceleration off: passthrough=off and every
@@ -14,6 +14,10 @@
 #			entry/attr/negative timeouts
 #	bpfuse-dataset	bpfuse -o profile=dataset (1-year timeouts, cached listings),
 #			only when `bpfuse --help` lists the profile option
+#	bpfuse-uring	bpfuse-on with io_uring=on: requests by FUSE-over-io_uring
+#			instead of /dev/fuse reads; only when the kernel has the switch
+#			/sys/module/fuse/parameters/enable_uring, which the mount turns
+#			on and cfg_umount puts back (so the other rows stay on /dev/fuse)
 #	s3-cold		bpfuse mounting s3://bench (the same tree uploaded to a loopback
 #	s3-warm		radosgw) with bpfuse-on's options; cold = empty cache dir,
 #			warm = cache dir filled (lib/s3.sh), only with the ceph packages
@@ -28,9 +32,12 @@
 CFG_BPFUSE_OFF_OPTS="passthrough=off,entry_timeout=0,attr_timeout=0,negative_timeout=0"
 CFG_BPFUSE_ON_OPTS="passthrough=on,entry_timeout=60,attr_timeout=60,negative_timeout=60"
 CFG_BPFUSE_DATASET_OPTS="profile=dataset"
+CFG_BPFUSE_URING_OPTS="$CFG_BPFUSE_ON_OPTS,io_uring=on"
+CFG_URING_SWITCH=/sys/module/fuse/parameters/enable_uring
 
 _cfg_plain_pid=
 _cfg_live_mnt=
+_cfg_uring_prev= # the switch's value before a bpfuse-uring mount
 
 # cfg_available: print the configurations this machine can run, one a line
 cfg_available() {
@@ -40,6 +47,8 @@ cfg_available() {
 	echo bpfuse-off
 	echo bpfuse-on
 	if "$BPFUSE" --help 2>&1 | grep -qE '^ *profile[ =].*dataset'; then echo bpfuse-dataset; fi
+	if [ -e "$CFG_URING_SWITCH" ] && "$BPFUSE" --help 2>&1 | grep -qE '^ *io_uring='; then echo bpfuse-uring
+	else bench_log "bpfuse-uring skipped: no $CFG_URING_SWITCH (kernel without FUSE-over-io_uring) or an older bpfuse"; fi
 	if [ -z "$(s3_missing)" ]; then echo s3-cold; echo s3-warm
 	else bench_log "s3-cold, s3-warm: skipped: no ceph (missing: $(s3_missing); see scripts/packages-s3.txt)"; fi
 }
@@ -48,10 +57,11 @@ cfg_available() {
 cfg_describe() {
 	case $1 in
 	native) echo '{"kind":"native","fs":"ext4 (the source directory itself)","options":""}' ;;
-	plain-fuse) echo '{"kind":"plain FUSE","binary":"libfuse 3.17 example/passthrough_hp","options":"--nopassthrough (defaults: entry/attr timeout 86400 s, kernel page cache kept, splice on)"}' ;;
+	plain-fuse) echo '{"kind":"plain FUSE","binary":"libfuse 3.18 example/passthrough_hp","options":"--nopassthrough (defaults: entry/attr timeout 86400 s, kernel page cache kept, splice on)"}' ;;
 	bpfuse-off) echo "{\"kind\":\"bpfuse\",\"options\":\"$CFG_BPFUSE_OFF_OPTS\"}" ;;
 	bpfuse-on) echo "{\"kind\":\"bpfuse\",\"options\":\"$CFG_BPFUSE_ON_OPTS (defaults: keep_cache=on, cache_readdir=off, invalidate=on)\"}" ;;
 	bpfuse-dataset) echo "{\"kind\":\"bpfuse\",\"options\":\"$CFG_BPFUSE_DATASET_OPTS (entry/attr/negative timeouts 1 year, keep_cache=on, cache_readdir=on, passthrough=on, invalidate=on)\"}" ;;
+	bpfuse-uring) echo "{\"kind\":\"bpfuse\",\"options\":\"$CFG_BPFUSE_URING_OPTS (as bpfuse-on, requests by FUSE-over-io_uring; the kernel's enable_uring switch on for this mount only)\"}" ;;
 	s3-cold) echo "{\"kind\":\"bpfuse s3:// (radosgw on 127.0.0.1, memstore), cold: empty cache dir, nothing read first, drop_caches 3 before each run\",\"options\":\"--endpoint http://127.0.0.1:PORT --cache-dir EMPTY_DIR -o $CFG_BPFUSE_ON_OPTS (S3 caps kernel timeouts at list_ttl=60)\"}" ;;
 	s3-warm) echo "{\"kind\":\"bpfuse s3:// (radosgw on 127.0.0.1, memstore), warm: cache dir complete, data read once through the mount before each run\",\"options\":\"--endpoint http://127.0.0.1:PORT --cache-dir SUITE_DIR -o $CFG_BPFUSE_ON_OPTS (S3 caps kernel timeouts at list_ttl=60)\"}" ;;
 	*) bench_die "unknown configuration '$1'" ;;
@@ -84,6 +94,11 @@ cfg_mount() {
 	bpfuse-off) _cfg_live_mnt=$mnt; "$BPFUSE" mount "$src" "$mnt" -o "$CFG_BPFUSE_OFF_OPTS" >>"$CFG_LOG" 2>&1 ;;
 	bpfuse-on) _cfg_live_mnt=$mnt; "$BPFUSE" mount "$src" "$mnt" -o "$CFG_BPFUSE_ON_OPTS" >>"$CFG_LOG" 2>&1 ;;
 	bpfuse-dataset) _cfg_live_mnt=$mnt; "$BPFUSE" mount "$src" "$mnt" -o "$CFG_BPFUSE_DATASET_OPTS" >>"$CFG_LOG" 2>&1 ;;
+	bpfuse-uring)
+		_cfg_uring_prev=$(cat "$CFG_URING_SWITCH")
+		_cfg_live_mnt=$mnt
+		"$BPFUSE" mount "$src" "$mnt" -o "$CFG_BPFUSE_URING_OPTS" >>"$CFG_LOG" 2>&1
+		;;
 	s3-cold | s3-warm)
 		# s3-cold: a new, empty cache dir each time; s3-warm: the suite's own
 		local cache=$S3_CACHE_WARM
@@ -120,6 +135,14 @@ cfg_umount() {
 		;;
 	esac
 	_cfg_live_mnt=
+	_cfg_uring_restore
+}
+
+# _cfg_uring_restore: put the kernel's enable_uring back as bpfuse-uring found it
+_cfg_uring_restore() {
+	[ -n "$_cfg_uring_prev" ] || return 0
+	echo "$_cfg_uring_prev" >"$CFG_URING_SWITCH" || true
+	_cfg_uring_prev=
 }
 
 # cfg_cleanup: whatever is still mounted by us goes away, forcibly if need be
@@ -141,6 +164,7 @@ cfg_cleanup() {
 	fi
 	_cfg_plain_pid=
 	_cfg_live_mnt=
+	_cfg_uring_restore
 }
 
 # cfg_stats NAME MNT: the mount's per-opcode request counts as JSON ({} if none)

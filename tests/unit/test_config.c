@@ -206,7 +206,7 @@ static void test_help_lists_every_option(void **state)
 {
 	static const char *names[] = { "entry_timeout", "attr_timeout", "negative_timeout",
 				       "threads", "allow_other", "default_permissions",
-				       "ro", "passthrough", "debug" };
+				       "ro", "passthrough", "debug", "io_uring=on|off|auto" };
 	char *buf = NULL;
 	size_t len = 0, i;
 	FILE *f = open_memstream(&buf, &len);
@@ -217,6 +217,33 @@ static void test_help_lists_every_option(void **state)
 		if (!strstr(buf, names[i]))
 			fail_msg("--help does not mention '%s'", names[i]);
 	free(buf);
+}
+
+/* io_uring=on|off|auto (and bare io_uring = on); default auto */
+static void test_io_uring(void **state)
+{
+	static const struct { const char *opt; int want; } ok[] = {
+		{ "io_uring=on", CONFIG_ON }, { "io_uring=off", CONFIG_OFF },
+		{ "io_uring=auto", CONFIG_AUTO }, { "io_uring", CONFIG_ON },
+		{ "io_uring=no", CONFIG_OFF }, { "io_uring=1", CONFIG_ON },
+	};
+	static const char *bad[] = { "io_uring=", "io_uring=maybe", "io_uring=AUTO", "io_uring=2" };
+	struct config c;
+	size_t i;
+
+	config_init(&c);
+	assert_int_equal(c.io_uring, CONFIG_AUTO);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		config_init(&c);
+		assert_int_equal(config_parse_opts(&c, ok[i].opt), 0);
+		if (c.io_uring != ok[i].want)
+			fail_msg("'%s' gave %d, want %d", ok[i].opt, c.io_uring, ok[i].want);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_init(&c);
+		if (config_parse_opts(&c, bad[i]) != -EINVAL)
+			fail_msg("option '%s' was accepted", bad[i]);
+	}
 }
 
 /* An S3 mount's kernel timeouts never outlast the daemon's own trust (list_ttl). */
@@ -242,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_s3_timeouts_capped),
 		cmocka_unit_test(test_all_options),
 		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_io_uring),
 		cmocka_unit_test(test_fstab_words),
 		cmocka_unit_test(test_source_and_mountpoint),
 		cmocka_unit_test(test_help_lists_every_option),

@@ -9,6 +9,8 @@
 # directories $T/ref.TAG, $T/src.TAG and $T/mnt.TAG, so one case can compare
 # several option sets; call posix_compare_prepare TAG in the case's main
 # shell first when posix_compare itself runs inside check().
+# POSIX_COMPARE_HOOK, when set, names a command run as HOOK MNT just before the
+# unmount (e.g. to read the mount's stats); its failure fails the comparison.
 
 posix_compare_prepare() {
 	local tag=${1:-0}
@@ -38,6 +40,9 @@ posix_compare() {
 		echo "--- transcript differences (-plain dir, +bpfuse -o $opts):" >&2
 		grep '^[-+][^-+]' "$T/transcript.$tag.diff" | head -n 200 >&2
 		errs="${errs:+$errs; }transcripts differ ($(grep -c '^[-+][^-+]' "$T/transcript.$tag.diff") lines)"
+	fi
+	if [ -n "${POSIX_COMPARE_HOOK:-}" ] && ! ("$POSIX_COMPARE_HOOK" "$mnt"); then
+		errs="${errs:+$errs; }$POSIX_COMPARE_HOOK '$mnt' failed"
 	fi
 	bpfuse_umount "$mnt"
 	if ! (assert_same_tree "$ref" "$src" "backing dir vs reference"); then
