@@ -282,7 +282,14 @@ def targets_section(configs, res):
     for text, wid, cfg, key, thr, at_least in TARGETS:
         v = target_value(res, wid, cfg, key)
         if v is None:
-            shown, met = "-", "not measured"
+            # why: the skip or failure note of the run it needs (or its reference's)
+            need = [cfg] + ([key[3:]] if key.startswith("vs:") else
+                            ["native"] if key == "vs_native" else
+                            ["plain-fuse"] if key == "vs_plain_fuse" else [])
+            why = next(("%s: %s" % (c, "; ".join(sorted(set(cc["notes"]))))
+                        for c in need for cc in [res.get(wid, {}).get("configs", {}).get(c)]
+                        if cc and "median" not in cc and cc["notes"]), "")
+            shown, met = "-", "not measured" + (" (%s)" % why if why else "")
         else:
             shown = fmt(v) + (" upcalls/file" if key == "per_file" else "x")
             met = "yes" if (v >= thr if at_least else v <= thr) else "**no**"
@@ -311,7 +318,8 @@ def other_s3_section(configs, res):
         for state, mine, others in pairs:
             mc = w["configs"].get(mine, {})
             oc = {o: w["configs"].get(o + "-" + state, {}) for o in OTHER_S3}
-            if "median" not in mc and not any("median" in c for c in oc.values()):
+            # only where another client ran (or failed): not where all of them skipped
+            if not any(c and set(c["status"]) != {"skipped"} for c in oc.values()):
                 continue
             hib = w.get("higher_is_better", True)
             ratios = [fmt_ratio(speed(mc.get("median"), oc[o].get("median"), hib)) for o in OTHER_S3]
@@ -503,14 +511,19 @@ def report(out, meta, configs, res, made):
                                                    for n in meta.get("config_notes", [])):
         L.append("- not measured: bpfuse-dataset (`-o profile=dataset` not offered by this build)")
     for note in meta.get("config_notes", []):
-        L.append("- not measured: " + note)
+        L.append("- " + note)
+    # one line per reason: the workloads, each with the configurations it names
     groups = {}
     for wid, c, cc in problems:
         st = "skipped" if set(cc["status"]) <= {"skipped", "ok"} else "FAILED"
         note = "; ".join(sorted(set(cc["notes"]))) or "no detail"
-        groups.setdefault((wid, st, note), []).append(c)
-    for (wid, st, note), cs in groups.items():
-        L.append("- %s %s on %s: %s" % (wid, st, ", ".join(cs), note))
+        groups.setdefault((st, note), {}).setdefault(wid, []).append(c)
+    for (st, note), ws in sorted(groups.items(), key=lambda g: g[0][0] != "FAILED"):
+        by_cfgs = {}
+        for w, cs in ws.items():
+            by_cfgs.setdefault(", ".join(cs), []).append(w)
+        L.append("- %s: %s: %s" % (st, "; ".join("%s on %s" % (", ".join(w), cs) for cs, w in by_cfgs.items()),
+                                   note))
     for line in made:
         if line.startswith("("):
             L.append("- " + line)

@@ -19,9 +19,12 @@
 #                  RESULTS/vm-hook; skipped with a note without kernel or qemu)
 #   --workloads    only workloads whose id matches REGEX (grep -E)
 #   --datasets-only  make (or check) the datasets, run nothing
+#   --plan         print which workload runs on which configuration (or why
+#                  not), make and run nothing
 # Environment: BENCH_OUT (results dir), BENCH_DATA (datasets, default
 # /var/tmp/bpfuse-bench-data), BENCH_JPEG_CACHE (the JPEG set, made once per
-# machine, default /var/cache/bpfuse/bench-data), BPFUSE, PLAIN_FUSE (see
+# machine, default /var/cache/bpfuse/bench-data), BENCH_JPEG_IMAGES (full
+# mode's JPEG count, default 20000), BPFUSE, PLAIN_FUSE (see
 # lib/common.sh), S3TOOL, BENCH_URING_OPTS (bpfuse-uring's -o, default
 # io_uring=on), MEMSTORE_BYTES (radosgw's in-RAM store; default 2 x the fio
 # file + 128 KiB per JPEG + 2 GiB).
@@ -39,7 +42,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/datasets.sh"
 . "$here/lib/s3.sh"
 
-quick=0 reps='' only_configs='' only_workloads='' datasets_only=0
+quick=0 reps='' only_configs='' only_workloads='' datasets_only=0 plan_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
@@ -47,7 +50,8 @@ while [ $# -gt 0 ]; do
 	--configs) only_configs=$2; shift ;;
 	--workloads) only_workloads=$2; shift ;;
 	--datasets-only) datasets_only=1 ;;
-	-h | --help) sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--plan) plan_only=1 ;;
+	-h | --help) sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) bench_die "unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -71,7 +75,7 @@ else
 	: "${reps:=3}"
 	export FIO_SIZE=1G FIO_RUNTIME=5 STAT_FILES=20000 LS_FILES=10000 CREATE_FILES=10000
 	export IMAGES=10000 IMAGE_CLASSES=10 DL_WORKERS=4 DL_BATCH=64 UNTAR_SOURCE=linux
-	export JPEG_IMAGES=20000 JPEG_CLASSES=100 JPEG_WORKERS=4 JPEG_BATCH=64
+	export JPEG_IMAGES=${BENCH_JPEG_IMAGES:-20000} JPEG_CLASSES=100 JPEG_WORKERS=4 JPEG_BATCH=64
 	run_timeout=900
 fi
 export DATA_DIR=$BENCH_DATA/$mode
@@ -119,11 +123,11 @@ quick_plan() {
 	bpfuse-off:* | bpfuse-dataset:* | s3-cold:*)
 		case $1 in
 		randread-4k-qd1-1job-cold | seqread-128k-cold | stat-dropped | ls-l-cold) echo run ;;
-		*) echo "skip quick mode runs $2 on the cold reads, the metadata workloads and the read loop only (the full mode runs everything)" ;;
+		*) echo "skip quick mode runs this configuration on the cold reads, the metadata workloads and the read loop only (the full mode runs everything)" ;;
 		esac
 		;;
 	native:* | plain-fuse:* | bpfuse-on:* | s3-warm:*) echo run ;;
-	*) echo "skip quick mode runs $2 on the read loop only (the full mode runs everything)" ;;
+	*) echo "skip quick mode runs this configuration on the read loop only (the full mode runs everything)" ;;
 	esac
 }
 
@@ -146,7 +150,7 @@ fd_plan() {
 	case $2 in plain-fuse*) ;; *) echo run; return ;; esac
 	need=$(tree_inodes "$1")
 	if [ "$need" -gt 0 ] && [ $((need + 64)) -gt "$fd_limit" ]; then
-		echo "skip passthrough_hp keeps one O_PATH descriptor per inode: this tree has $need, RLIMIT_NOFILE is $fd_limit (the hard limit$([ "$fd_limit" -lt "$(cat /proc/sys/fs/nr_open)" ] && echo ", which even root cannot raise here (setrlimit: EPERM)"))"
+		echo "skip passthrough_hp keeps one O_PATH descriptor per inode: this tree has $need, its RLIMIT_NOFILE is $fd_limit ($fd_why)"
 	else
 		echo run
 	fi
@@ -162,6 +166,13 @@ run_plan() {
 	echo "$plan"
 }
 fd_limit=$(cfg_fd_limit)
+# why the limit is not higher, from the kernel: CAP_SYS_RESOURCE (bit 24) is
+# what lets root raise a hard limit
+if [ $(((0x$(awk '/^CapEff/ { print $2 }' /proc/self/status) >> 24) & 1)) = 0 ]; then
+	fd_why="the hard limit; root here lacks CAP_SYS_RESOURCE, so it cannot be raised"
+else
+	fd_why="the hard limit, at most fs.nr_open $(cat /proc/sys/fs/nr_open)"
+fi
 
 # configurations: the ones this machine can run; a line "-NAME REASON" from
 # cfg_available is one it cannot, a note in the log and the report
@@ -200,6 +211,16 @@ if [ ${#configs[@]} = 0 ] && [ $vm_hook = 1 ]; then run_vm_hook; exit; fi
 s3_note=
 if [ -n "$(s3_missing)" ] && { [ -z "$only_configs" ] || grep -q 's3-' <<<"$only_configs"; }; then
 	s3_note="s3-cold, s3-warm skipped: no ceph (missing: $(s3_missing); apt-get install --no-install-recommends radosgw ceph-mon ceph-osd curl, see scripts/packages-s3.txt)"
+fi
+
+if [ $plan_only = 1 ]; then
+	for w in "${WORKLOADS[@]}"; do
+		IFS='|' read -r q id cmd drop desc <<<"$w"
+		[ $quick = 1 ] && [ "$q" != q ] && continue
+		if [ -n "$only_workloads" ] && ! grep -qE "$only_workloads" <<<"$id"; then continue; fi
+		for c in "${configs[@]}"; do printf '%-28s %-15s %s\n' "$id" "$c" "$(run_plan "$id" "$c")"; done
+	done
+	exit 0
 fi
 
 mkdir -p "$DATA_DIR"

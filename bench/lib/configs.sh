@@ -82,7 +82,7 @@ cfg_available() {
 		name=${l%%|*}
 		re=$(cut -d'|' -f3 <<<"$l")
 		if [ -z "$re" ] || grep -qE -- "$re" <<<"$help"; then echo "$name"
-		else echo "-$name this bpfuse offers no such option (\`bpfuse --help\` does not match '$re'): not measured"; fi
+		else echo "-$name this bpfuse offers no such option (\`bpfuse --help\` does not match '$re')"; fi
 	done
 	if [ -n "$(s3_missing)" ]; then
 		for name in s3-cold s3-warm s3fs-cold s3fs-warm rclone-cold rclone-warm; do

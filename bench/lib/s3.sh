@@ -178,7 +178,7 @@ s3_plan() {
 	local id=$1 cfg=$2
 	case $cfg:$id in
 	*-cold:*-warm)
-		echo "skip $cfg reads nothing before the timed phase, so its warm variant would repeat the cold one; the warm cache is ${cfg%-cold}-warm"
+		echo "skip a -cold configuration reads nothing before the timed phase, so a warm workload would repeat the cold one; its -warm twin has the warm cache"
 		;;
 	s3fs-*:* | rclone-*:*)
 		case $id in
@@ -191,7 +191,7 @@ s3_plan() {
 		;;
 	s3-*:create | s3-*:delete)
 		if [ "$mode" = quick ]; then
-			echo "skip quick mode: 1,000 PUTs or DELETEs, one per file, would take most of the 2-minute budget; untar covers per-file uploads here, the full mode runs create and delete"
+			echo "skip quick mode: 1,000 PUTs or DELETEs, one per file, would take most of its time budget; untar covers per-file uploads here, the full mode runs create and delete"
 		else echo run; fi
 		;;
 	s3-*:untar)
