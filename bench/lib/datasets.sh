@@ -15,6 +15,7 @@
 #				pixels) in $JPEG_CLASSES classes: hard links into $JPEG_CACHE
 #	  scratch/		where write workloads create and remove files
 #	$DATA_DIR/stat.list	the stat files' paths relative to src/
+#	$DATA_DIR/jpeg.list	the JPEGs' paths relative to src/jpeg (the read loop's index)
 #	$DATA_DIR/untar.tar	an uncompressed tarball, read from outside the mount
 #	$DATA_DIR/untar.entries	its number of entries
 #
@@ -110,7 +111,7 @@ PY
 ds_jpeg() {
 	local p="jpeg=$JPEG_IMAGES,classes=$JPEG_CLASSES,v1" set
 	set=$JPEG_CACHE/jpeg-$JPEG_IMAGES-$JPEG_CLASSES-v1
-	_ds_fresh jpeg "$p" && [ -d "$DATA_DIR/src/jpeg" ] && return 0
+	_ds_fresh jpeg "$p" && [ -d "$DATA_DIR/src/jpeg" ] && [ -s "$DATA_DIR/jpeg.list" ] && return 0
 	python3 -c 'import PIL, numpy' 2>/dev/null || { bench_log "dataset: python3-pil or python3-numpy missing, no JPEGs"; return 1; }
 	if [ ! -f "$set/.complete" ]; then
 		bench_log "dataset: $JPEG_IMAGES JPEGs in $JPEG_CLASSES classes into $set (once per machine; ~10 ms of CPU per image)"
@@ -155,6 +156,8 @@ PY
 			(cd "$set" && cp -a c[0-9]* "$DATA_DIR/src/jpeg/")
 	} || return 1
 	cp "$set/.info" "$DATA_DIR/jpeg.info"
+	# the dataset's index for the read loop: paths relative to jpeg/, sorted
+	(cd "$DATA_DIR/src/jpeg" && find . -type f -name '*.jpg' | sed 's|^\./||' | sort) >"$DATA_DIR/jpeg.list" || return 1
 	_ds_done jpeg "$p"
 }
 
