@@ -5,7 +5,7 @@
 Reads meta.json and raw.jsonl from RESULTS_DIR and writes:
   results.json  per workload and configuration: median, min, max of the primary
                 metric, ratios to native ext4 and to plain FUSE, median requests
-                to userspace per opcode
+                to userspace per opcode and per file
   report.md     the same as tables, with the machine and the configurations
   plots/*.png   ratio charts and requests to userspace (needs matplotlib)
 
@@ -32,6 +32,34 @@ def is_bpfuse(c):
 
 def is_s3(c):
     return c.startswith("s3-")
+
+
+# the S3 clients users pick instead of bpfuse, on the same server and bucket
+OTHER_S3 = ("s3fs", "rclone")
+
+
+def uses_s3(c):
+    return is_s3(c) or c.split("-")[0] in OTHER_S3
+
+
+# Issue #10's "Done when", checked on this run: text, workload, configuration,
+# key (vs_native, vs_plain_fuse, per_file, or vs:CONFIG), threshold, at_least
+TARGETS = [
+    ("warm raw read loop >= 0.9x native", "readloop-warm", "bpfuse-dataset", "vs_native", 0.9, True),
+    ("warm raw read loop >= 2x passthrough_hp --nopassthrough", "readloop-warm", "bpfuse-dataset",
+     "vs_plain_fuse", 2.0, True),
+    ("warm raw read loop <= 0.01 upcalls per file", "readloop-warm", "bpfuse-dataset", "per_file", 0.01, False),
+    ("warm JPEG DataLoader >= 0.95x native", "jpeg-dataloader-warm", "bpfuse-dataset", "vs_native", 0.95, True),
+    ("warm PNG DataLoader >= 0.8x native", "dataloader-warm", "bpfuse-dataset", "vs_native", 0.8, True),
+    ("untar >= 0.8x native", "untar", "bpfuse-default", "vs_native", 0.8, True),
+    ("untar >= 0.8x native", "untar", "bpfuse-dataset", "vs_native", 0.8, True),
+    ("4K random writes >= 1.0x plain FUSE", "randwrite-4k-qd1", "bpfuse-default", "vs_plain_fuse", 1.0, True),
+    ("4K random writes >= 1.0x plain FUSE", "randwrite-4k-qd1", "bpfuse-dataset", "vs_plain_fuse", 1.0, True),
+    ("S3 cold JPEG DataLoader >= 3x s3fs", "jpeg-dataloader-cold", "s3-cold", "vs:s3fs-cold", 3.0, True),
+    ("S3 cold JPEG DataLoader >= 1.5x rclone", "jpeg-dataloader-cold", "s3-cold", "vs:rclone-cold", 1.5, True),
+    ("S3 cold PNG DataLoader >= 3x s3fs", "dataloader-cold", "s3-cold", "vs:s3fs-cold", 3.0, True),
+    ("S3 cold PNG DataLoader >= 1.5x rclone", "dataloader-cold", "s3-cold", "vs:rclone-cold", 1.5, True),
+]
 
 
 def placeholders(meta):
@@ -97,6 +125,13 @@ def summarise(meta, rows):
                                         for o in ops}
                 c["requests_total_median"] = statistics.median(
                     [sum(q.values()) for q in c["requests"]])
+                # per file, for the workloads that count their files
+                files = [m.get("files") for m in c["metrics"]]
+                if all(files):
+                    f = statistics.median(files)
+                    c["files"] = f
+                    c["requests_per_file"] = c["requests_total_median"] / f
+                    c["requests_per_file_by_op"] = {o: n / f for o, n in c["requests_median"].items()}
             if c.get("daemon"):
                 keys = sorted({k for d in c["daemon"] for k in d})
                 c["daemon_median"] = {k: statistics.median([d.get(k, 0) for d in c["daemon"]])
@@ -161,9 +196,11 @@ def plots(out, configs, res):
     os.makedirs(os.path.join(out, "plots"), exist_ok=True)
     made = []
     wids = [w for w in res if any("median" in c for c in res[w]["configs"].values())]
-    colors = {"native": "#555555", "plain-fuse": "#d62728", "bpfuse-off": "#ff7f0e",
-              "bpfuse-on": "#1f77b4", "bpfuse-dataset": "#2ca02c", "bpfuse-uring": "#17becf",
-              "s3-cold": "#9467bd", "s3-warm": "#8c564b"}
+    colors = {"native": "#555555", "plain-fuse": "#d62728", "plain-fuse-pt": "#f4a0a0",
+              "bpfuse-off": "#ff7f0e", "bpfuse-default": "#17becf", "bpfuse-on": "#1f77b4",
+              "bpfuse-dataset": "#2ca02c", "bpfuse-uring": "#bcbd22",
+              "s3-cold": "#9467bd", "s3-warm": "#8c564b", "s3fs-cold": "#e377c2",
+              "s3fs-warm": "#f7b6d2", "rclone-cold": "#7f7f7f", "rclone-warm": "#c7c7c7"}
     for key, ref, fname, title in (
             ("vs_native", "native", "ratio_native.png", "speed relative to native ext4 (log scale; 1 = native)"),
             ("vs_plain_fuse", "plain-fuse", "ratio_plain_fuse.png",
@@ -225,6 +262,101 @@ def plots(out, configs, res):
     return made
 
 
+def target_value(res, wid, cfg, key):
+    c = res.get(wid, {}).get("configs", {}).get(cfg, {})
+    if key == "per_file":
+        return c.get("requests_per_file")
+    if key.startswith("vs:"):
+        ref = res.get(wid, {}).get("configs", {}).get(key[3:], {}).get("median")
+        return speed(c.get("median"), ref, res[wid].get("higher_is_better", True)) if wid in res else None
+    return c.get(key)
+
+
+def targets_section(configs, res):
+    """Issue #10's acceptance targets, each with this run's value"""
+    L = ["", "## Targets (issue #10)", "",
+         "The acceptance targets, with this run's medians. A target is only met by a full run"
+         " (quick mode measures nothing). *not measured*: the workload or a configuration it"
+         " compares did not run.", "",
+         "| target | workload | configuration | this run | met |", "|---|---|---|---|---|"]
+    for text, wid, cfg, key, thr, at_least in TARGETS:
+        v = target_value(res, wid, cfg, key)
+        if v is None:
+            # why: the skip or failure note of the run it needs (or its reference's)
+            need = [cfg] + ([key[3:]] if key.startswith("vs:") else
+                            ["native"] if key == "vs_native" else
+                            ["plain-fuse"] if key == "vs_plain_fuse" else [])
+            why = next(("%s: %s" % (c, "; ".join(sorted(set(cc["notes"]))))
+                        for c in need for cc in [res.get(wid, {}).get("configs", {}).get(c)]
+                        if cc and "median" not in cc and cc["notes"]), "")
+            shown, met = "-", "not measured" + (" (%s)" % why if why else "")
+        else:
+            shown = fmt(v) + (" upcalls/file" if key == "per_file" else "x")
+            met = "yes" if (v >= thr if at_least else v <= thr) else "**no**"
+        L.append("| %s | %s | %s | %s | %s |" % (text, wid, cfg, shown, met))
+    return L
+
+
+def other_s3_section(configs, res):
+    """bpfuse s3:// against the S3 clients users pick instead, same cache state"""
+    pairs = []
+    for state in ("cold", "warm"):
+        mine = "s3-" + state
+        others = [o + "-" + state for o in OTHER_S3 if o + "-" + state in configs]
+        if mine in configs and others:
+            pairs.append((state, mine, others))
+    if not pairs:
+        return []
+    L = ["", "## bpfuse s3:// against s3fs and rclone", "",
+         "The same bucket on the same loopback radosgw, in the same cache state (cold: new mount,"
+         " empty cache directory, nothing read first, caches dropped; warm: the cache directory"
+         " filled and the data read once through this mount). Speed of bpfuse relative to each"
+         " client (above 1x = bpfuse faster); per file: bpfuse's requests to userspace per file.", "",
+         "| workload | state | metric | bpfuse s3:// | s3fs | rclone | bpfuse vs s3fs | bpfuse vs rclone"
+         " | bpfuse upcalls per file |", "|---|---|---|---|---|---|---|---|---|"]
+    for wid, w in res.items():
+        for state, mine, others in pairs:
+            mc = w["configs"].get(mine, {})
+            oc = {o: w["configs"].get(o + "-" + state, {}) for o in OTHER_S3}
+            # only where another client ran (or failed): not where all of them skipped
+            if not any(c and set(c["status"]) != {"skipped"} for c in oc.values()):
+                continue
+            hib = w.get("higher_is_better", True)
+            ratios = [fmt_ratio(speed(mc.get("median"), oc[o].get("median"), hib)) for o in OTHER_S3]
+            pf = mc.get("requests_per_file")
+            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                wid, state, w.get("unit", ""), cell(mc), cell(oc["s3fs"]) if oc["s3fs"] else "-",
+                cell(oc["rclone"]) if oc["rclone"] else "-", ratios[0], ratios[1],
+                "-" if pf is None else fmt(pf)))
+    return L
+
+
+def per_file_section(bcs, res):
+    """Requests to userspace per file, for the workloads that count files"""
+    ws = [w for w in res if any("requests_per_file" in res[w]["configs"].get(c, {}) for c in bcs)]
+    if not ws:
+        return []
+    L = ["", "## Requests to userspace per file (bpfuse)", "",
+         "The requests of the timed phase (below) divided by the files the workload touched;"
+         " the top opcodes per file in brackets. 0 means the kernel answered every open, stat,"
+         " read and close of a file itself.", "",
+         "| workload | files | " + " | ".join(bcs) + " |", "|---" * (len(bcs) + 2) + "|"]
+    for wid in ws:
+        w = res[wid]
+        files = next((w["configs"][c]["files"] for c in bcs if "files" in w["configs"].get(c, {})), 0)
+        cells = []
+        for c in bcs:
+            cc = w["configs"].get(c, {})
+            if "requests_per_file" not in cc:
+                cells.append("-")
+                continue
+            top = sorted(cc["requests_per_file_by_op"].items(), key=lambda x: -x[1])[:3]
+            cells.append("%s (%s)" % (fmt(cc["requests_per_file"]),
+                                      ", ".join("%s %s" % (o, fmt(n)) for o, n in top if n) or "none"))
+        L.append("| %s | %s | " % (wid, fmt(files)) + " | ".join(cells) + " |")
+    return L
+
+
 def report(out, meta, configs, res, made):
     m, s = meta["machine"], meta["sizes"]
     L = ["# bpfuse benchmarks: %s run of %s" % (meta["mode"], meta["commit"]), "",
@@ -260,24 +392,29 @@ def report(out, meta, configs, res, made):
           " create/delete of %d files; untar of %s; DataLoader over %d PNGs (32x32, %d classes),"
           " %d workers, batch %d." % (s["fio_file"], s["fio_runtime_s"], s["stat_files"], s["ls_entries"],
                                       s["create_delete_files"], s["untar"], s["images"], s["image_classes"],
-                                      s["dataloader_workers"], s["dataloader_batch"]), ""]
+                                      s["dataloader_workers"], s["dataloader_batch"])
+          + (" JPEG DataLoader and raw read loop over %d JPEGs in %d classes (%s), %d workers, batch %d,"
+             " RandomResizedCrop(224)." % (s["jpeg_images"], s["jpeg_classes"], s.get("jpeg_set", "?"),
+                                           s["jpeg_workers"], s["jpeg_batch"]) if "jpeg_images" in s else ""),
+          ""]
 
     L += ["## Summary", "",
           "Geometric mean, over the workloads measured in every local configuration, of each"
           " configuration's speed relative to native ext4 and to plain FUSE (above 1x = faster)."
-          + (" The S3 configurations run only some workloads (see *S3 configurations*): their"
-             " mean is over the workloads that every S3 configuration ran too, so compare S3 rows"
-             " with each other, not with the local ones." if any(is_s3(c) for c in configs) else "")
+          + (" The S3 configurations (bpfuse s3://, s3fs, rclone) run only some workloads (see *S3"
+             " configurations*): their mean is over the workloads that every S3 configuration ran"
+             " too, so compare S3 rows with each other, not with the local ones."
+             if any(uses_s3(c) for c in configs) else "")
           + " One number hides a lot: read the tables below.", "",
           "| configuration | workloads | vs native ext4 | vs plain FUSE |", "|---|---|---|---|"]
-    local = [c for c in configs if not is_s3(c)]
+    local = [c for c in configs if not uses_s3(c)]
     common = [w for w in res if all("median" in res[w]["configs"].get(c, {}) for c in local)]
     s3_common = [w for w in common if all("median" in res[w]["configs"].get(c, {})
-                                          for c in configs if is_s3(c))]
+                                          for c in configs if uses_s3(c))]
     for c in configs:
         gm = {}
         ws = [w for w in common if "median" in res[w]["configs"].get(c, {})]
-        if is_s3(c):
+        if uses_s3(c):
             ws = s3_common
         for key in ("vs_native", "vs_plain_fuse"):
             vals = [res[w]["configs"][c].get(key) for w in ws]
@@ -296,8 +433,10 @@ def report(out, meta, configs, res, made):
         L.append("| %s | %s | %s | " % (wid, w["cache"], metric)
                  + " | ".join([cell(w["configs"].get(c)) for c in configs] + [t for _, t in ph_cols]) + " |")
 
+    L += targets_section(configs, res)
     for key, ref, title in (("vs_native", "native", "Speed relative to native ext4"),
-                            ("vs_plain_fuse", "plain-fuse", "Speed relative to plain FUSE")):
+                            ("vs_plain_fuse", "plain-fuse",
+                             "Speed relative to plain FUSE (passthrough_hp --nopassthrough)")):
         if ref not in configs:
             continue
         cs = [c for c in configs if c != ref]
@@ -338,8 +477,10 @@ def report(out, meta, configs, res, made):
                 cells.append((t or "none") + ("; %.0f MiB" % mib if mib >= 1 else ""))
             L.append("| %s | " % wid + " | ".join(cells) + " |")
 
+    L += other_s3_section(configs, res)
     bcs = [c for c in configs if is_bpfuse(c)]
     if bcs:
+        L += per_file_section(bcs, res)
         L += ["", "## Requests that reached userspace (bpfuse)", "",
               "FUSE requests the daemon had to answer during the timed phase, from `bpfuse stats --json`"
               " (BPF tracepoints fuse_request_send), difference before/after, median over repetitions."
@@ -366,15 +507,23 @@ def report(out, meta, configs, res, made):
             L.append("- " + (text if meta.get("s3_note") else "not measured: S3 backend (issue #6)"))
         else:
             L.append("- not measured: patched-kernel VM (issue #4): the in-kernel BPF fast path needs the patched 6.12 kernel")
-    if "bpfuse-dataset" not in configs:
+    if "bpfuse-dataset" not in configs and not any(n.startswith("bpfuse-dataset ")
+                                                   for n in meta.get("config_notes", [])):
         L.append("- not measured: bpfuse-dataset (`-o profile=dataset` not offered by this build)")
+    for note in meta.get("config_notes", []):
+        L.append("- " + note)
+    # one line per reason: the workloads, each with the configurations it names
     groups = {}
     for wid, c, cc in problems:
         st = "skipped" if set(cc["status"]) <= {"skipped", "ok"} else "FAILED"
         note = "; ".join(sorted(set(cc["notes"]))) or "no detail"
-        groups.setdefault((wid, st, note), []).append(c)
-    for (wid, st, note), cs in groups.items():
-        L.append("- %s %s on %s: %s" % (wid, st, ", ".join(cs), note))
+        groups.setdefault((st, note), {}).setdefault(wid, []).append(c)
+    for (st, note), ws in sorted(groups.items(), key=lambda g: g[0][0] != "FAILED"):
+        by_cfgs = {}
+        for w, cs in ws.items():
+            by_cfgs.setdefault(", ".join(cs), []).append(w)
+        L.append("- %s: %s: %s" % (st, "; ".join("%s on %s" % (", ".join(w), cs) for cs, w in by_cfgs.items()),
+                                   note))
     for line in made:
         if line.startswith("("):
             L.append("- " + line)

@@ -5,20 +5,29 @@
 # order rotated each repetition), then a Markdown report with plots.
 #
 # Usage: bench/run.sh [--quick] [--reps N] [--configs a,b,...] [--workloads REGEX]
-#   --quick        small sizes, 1 repetition, under ~2 minutes: a smoke test
+#   --quick        small sizes, 1 repetition, under ~3 minutes: a smoke test
 #                  that exits non-zero if any workload fails (never for slowness)
 #   --reps N       repetitions per workload and configuration (full: 3, quick: 1)
-#   --configs      subset of: native plain-fuse bpfuse-off bpfuse-on bpfuse-dataset bpfuse-uring
+#   --configs      subset of: native plain-fuse plain-fuse-pt bpfuse-off
+#                  bpfuse-default bpfuse-on bpfuse-dataset bpfuse-uring
 #                  s3-cold s3-warm (bpfuse s3:// on a loopback radosgw, started
 #                  once for the run; skipped with a note without the ceph packages)
+#                  s3fs-cold s3fs-warm rclone-cold rclone-warm (the same bucket
+#                  through s3fs and rclone mount; skipped with a note without them)
 #                  vm-hook (bench/vm_hook.sh: the patched kernel in qemu, fast
 #                  path on vs off, VM-only ratios; runs after the others into
 #                  RESULTS/vm-hook; skipped with a note without kernel or qemu)
 #   --workloads    only workloads whose id matches REGEX (grep -E)
 #   --datasets-only  make (or check) the datasets, run nothing
+#   --plan         print which workload runs on which configuration (or why
+#                  not), make and run nothing
 # Environment: BENCH_OUT (results dir), BENCH_DATA (datasets, default
-# /var/tmp/bpfuse-bench-data), BPFUSE, PLAIN_FUSE (see lib/common.sh), S3TOOL,
-# MEMSTORE_BYTES (radosgw's in-RAM store; default 2 x the fio file + 2 GiB).
+# /var/tmp/bpfuse-bench-data), BENCH_JPEG_CACHE (the JPEG set, made once per
+# machine, default /var/cache/bpfuse/bench-data), BENCH_JPEG_IMAGES (full
+# mode's JPEG count, default 20000), BPFUSE, PLAIN_FUSE (see
+# lib/common.sh), S3TOOL, BENCH_URING_OPTS (bpfuse-uring's -o, default
+# io_uring=on), MEMSTORE_BYTES (radosgw's in-RAM store; default 2 x the fio
+# file + 128 KiB per JPEG + 2 GiB).
 #
 # Output: bench/results/<UTC date>-<commit>[-quick]/
 #   meta.json     machine, kernel, CPUs, commit, sizes, configurations and options
@@ -33,7 +42,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/datasets.sh"
 . "$here/lib/s3.sh"
 
-quick=0 reps='' only_configs='' only_workloads='' datasets_only=0
+quick=0 reps='' only_configs='' only_workloads='' datasets_only=0 plan_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
@@ -41,7 +50,8 @@ while [ $# -gt 0 ]; do
 	--configs) only_configs=$2; shift ;;
 	--workloads) only_workloads=$2; shift ;;
 	--datasets-only) datasets_only=1 ;;
-	-h | --help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--plan) plan_only=1 ;;
+	-h | --help) sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) bench_die "unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -57,6 +67,7 @@ if [ $quick = 1 ]; then
 	: "${reps:=1}"
 	export FIO_SIZE=64M FIO_RUNTIME=1 STAT_FILES=2000 LS_FILES=1000 CREATE_FILES=1000
 	export IMAGES=600 IMAGE_CLASSES=4 DL_WORKERS=2 DL_BATCH=32 UNTAR_SOURCE=small
+	export JPEG_IMAGES=300 JPEG_CLASSES=100 JPEG_WORKERS=2 JPEG_BATCH=32
 	run_timeout=120
 	export CFG_UMOUNT_NOWAIT=1
 else
@@ -64,6 +75,7 @@ else
 	: "${reps:=3}"
 	export FIO_SIZE=1G FIO_RUNTIME=5 STAT_FILES=20000 LS_FILES=10000 CREATE_FILES=10000
 	export IMAGES=10000 IMAGE_CLASSES=10 DL_WORKERS=4 DL_BATCH=64 UNTAR_SOURCE=linux
+	export JPEG_IMAGES=${BENCH_JPEG_IMAGES:-20000} JPEG_CLASSES=100 JPEG_WORKERS=4 JPEG_BATCH=64
 	run_timeout=900
 fi
 export DATA_DIR=$BENCH_DATA/$mode
@@ -88,36 +100,94 @@ WORKLOADS=(
 	"q|create|meta.sh create|0|new empty directory"
 	"q|delete|meta.sh delete|0|files just created through the mount"
 	"q|untar|untar.sh|0|tarball (outside the mount) in page cache; empty target"
-	"-|dataloader-cold|dataloader.sh cold|0|cold: echo 3 > drop_caches after importing torch"
-	"q|dataloader-warm|dataloader.sh warm|0|warm: every image read once through the mount first"
+	"-|dataloader-cold|dataloader.sh png cold|0|cold: echo 3 > drop_caches after importing torch"
+	"q|dataloader-warm|dataloader.sh png warm|0|warm: every image read once through the mount first"
+	"-|jpeg-dataloader-cold|dataloader.sh jpeg cold|0|cold: echo 3 > drop_caches after importing torch"
+	"q|jpeg-dataloader-warm|dataloader.sh jpeg warm|0|warm: every image read once through the mount first"
+	"q|readloop-cold|readloop.sh cold|0|cold: echo 3 > drop_caches after listing the files"
+	"q|readloop-warm|readloop.sh warm|0|warm: every file read once through the mount first"
 )
 
 # quick_plan ID CFG: "run", or "skip REASON". Quick mode is a smoke test with a
-# two-minute budget: every workload runs on native, plain-fuse, bpfuse-on and
-# s3-warm; the variants bpfuse-off, bpfuse-dataset, bpfuse-uring and s3-cold (other options
-# or cache states of the same code) run the cold reads and the metadata ones.
+# three-minute budget: every workload runs on native, plain-fuse, bpfuse-on and
+# s3-warm; the variants bpfuse-off, bpfuse-dataset and s3-cold (other options
+# or cache states of the same code) run the cold reads, the metadata ones and
+# the read loop (bpfuse-dataset the JPEG DataLoader too); the other
+# configurations (plain-fuse-pt, bpfuse-default, bpfuse-uring, s3fs, rclone)
+# the read loop only (each DataLoader run costs seconds of importing torch).
 quick_plan() {
 	[ $quick = 1 ] || { echo run; return; }
 	case $2:$1 in
-	bpfuse-off:* | bpfuse-dataset:* | bpfuse-uring:* | s3-cold:*)
+	*:readloop-*) echo run ;;
+	bpfuse-dataset:jpeg-dataloader-*) echo run ;;
+	bpfuse-off:* | bpfuse-dataset:* | s3-cold:*)
 		case $1 in
 		randread-4k-qd1-1job-cold | seqread-128k-cold | stat-dropped | ls-l-cold) echo run ;;
-		*) echo "skip quick mode runs $2 on the cold reads and metadata workloads only (the full mode runs everything)" ;;
+		*) echo "skip quick mode runs this configuration on the cold reads, the metadata workloads and the read loop only (the full mode runs everything)" ;;
 		esac
 		;;
-	*) echo run ;;
+	native:* | plain-fuse:* | bpfuse-on:* | s3-warm:*) echo run ;;
+	*) echo "skip quick mode runs this configuration on the read loop only (the full mode runs everything)" ;;
 	esac
 }
 
-# run_plan ID CFG: the pair's plan: quick mode's, then, on S3, s3_plan's
+# tree_inodes ID: how many inodes the workload's tree has (0: small or none);
+# passthrough_hp keeps an O_PATH descriptor open for each one it has looked up
+tree_inodes() {
+	case $1 in
+	jpeg-* | readloop-*) echo $((JPEG_IMAGES + JPEG_CLASSES + 2)) ;;
+	stat-*) echo $((STAT_FILES + STAT_FILES / 1000 + 2)) ;;
+	untar) cat "$DATA_DIR/untar.entries" 2>/dev/null || echo 0 ;;
+	*) echo 0 ;;
+	esac
+}
+
+# fd_plan ID CFG: passthrough_hp on a tree with more inodes than it may hold
+# descriptors fails with EMFILE partway (seen on the 20,000-file stat tree and
+# the Linux untar): a limit of the baseline on this machine, said as a skip
+fd_plan() {
+	local need
+	case $2 in plain-fuse*) ;; *) echo run; return ;; esac
+	need=$(tree_inodes "$1")
+	if [ "$need" -gt 0 ] && [ $((need + 64)) -gt "$fd_limit" ]; then
+		echo "skip passthrough_hp keeps one O_PATH descriptor per inode: this tree has $need, its RLIMIT_NOFILE is $fd_limit ($fd_why)"
+	else
+		echo run
+	fi
+}
+
+# run_plan ID CFG: the pair's plan: quick mode's, then, on S3, s3_plan's,
+# then the descriptor limit of passthrough_hp
 run_plan() {
 	local plan
 	plan=$(quick_plan "$1" "$2")
-	[ "$plan" = run ] && cfg_is_s3 "$2" && plan=$(s3_plan "$1" "$2")
+	[ "$plan" = run ] && cfg_uses_s3 "$2" && plan=$(s3_plan "$1" "$2")
+	[ "$plan" = run ] && plan=$(fd_plan "$1" "$2")
 	echo "$plan"
 }
+fd_limit=$(cfg_fd_limit)
+# why the limit is not higher, from the kernel: CAP_SYS_RESOURCE (bit 24) is
+# what lets root raise a hard limit
+if [ $(((0x$(awk '/^CapEff/ { print $2 }' /proc/self/status) >> 24) & 1)) = 0 ]; then
+	fd_why="the hard limit; root here lacks CAP_SYS_RESOURCE, so it cannot be raised"
+else
+	fd_why="the hard limit, at most fs.nr_open $(cat /proc/sys/fs/nr_open)"
+fi
 
-mapfile -t configs < <(cfg_available)
+# configurations: the ones this machine can run; a line "-NAME REASON" from
+# cfg_available is one it cannot, a note in the log and the report
+configs=() config_notes=()
+while read -r c why; do
+	if [ "${c#-}" != "$c" ]; then
+		c=${c#-}
+		[ -n "$only_configs" ] && [[ ",$only_configs," != *",$c,"* ]] && continue
+		case $c in s3-*) continue ;; esac # s3_note says it
+		config_notes+=("$c skipped: $why")
+		bench_log "$c skipped: $why"
+	else
+		configs+=("$c")
+	fi
+done < <(cfg_available)
 if [ -n "$only_configs" ]; then
 	IFS=, read -ra want <<<"$only_configs"
 	sel=()
@@ -143,6 +213,16 @@ if [ -n "$(s3_missing)" ] && { [ -z "$only_configs" ] || grep -q 's3-' <<<"$only
 	s3_note="s3-cold, s3-warm skipped: no ceph (missing: $(s3_missing); apt-get install --no-install-recommends radosgw ceph-mon ceph-osd curl, see scripts/packages-s3.txt)"
 fi
 
+if [ $plan_only = 1 ]; then
+	for w in "${WORKLOADS[@]}"; do
+		IFS='|' read -r q id cmd drop desc <<<"$w"
+		[ $quick = 1 ] && [ "$q" != q ] && continue
+		if [ -n "$only_workloads" ] && ! grep -qE "$only_workloads" <<<"$id"; then continue; fi
+		for c in "${configs[@]}"; do printf '%-28s %-15s %s\n' "$id" "$c" "$(run_plan "$id" "$c")"; done
+	done
+	exit 0
+fi
+
 mkdir -p "$DATA_DIR"
 exec 9>"$DATA_DIR/.lock"
 flock -n 9 || { bench_log "another run uses $DATA_DIR, waiting"; flock 9; }
@@ -155,6 +235,7 @@ ds_fio || bench_die "cannot make the fio files"
 ds_stat || bench_die "cannot make the stat tree"
 ds_ls || bench_die "cannot make the ls directory"
 ds_images || bench_log "no image dataset: the dataloader workloads will be skipped"
+ds_jpeg || bench_log "no JPEG dataset: the JPEG DataLoader and read-loop workloads will be skipped"
 ds_untar; rc=$?
 if [ $rc = 77 ]; then echo "linux-source tarball absent" >"$DATA_DIR/untar.skip"
 elif [ $rc != 0 ]; then bench_die "cannot make the untar tarball"; fi
@@ -196,10 +277,10 @@ BPFUSE=$work/bpfuse
 # Started once, only when an S3 configuration is selected; the selected
 # workloads' data is uploaded to s3://bench under the same names as in src/
 s3_configs=() s3_upload_s=0 s3_objects=0
-for c in "${configs[@]}"; do cfg_is_s3 "$c" && s3_configs+=("$c"); done
+for c in "${configs[@]}"; do cfg_uses_s3 "$c" && s3_configs+=("$c"); done
 if [ ${#s3_configs[@]} -gt 0 ]; then
 	t0=$(date +%s)
-	s3_suite_start "$work" "${MEMSTORE_BYTES:-$((2 * $(numfmt --from=iec "$FIO_SIZE") + (2 << 30)))}"; rc=$?
+	s3_suite_start "$work" "${MEMSTORE_BYTES:-$((2 * $(numfmt --from=iec "$FIO_SIZE") + JPEG_IMAGES * (128 << 10) + (2 << 30)))}"; rc=$?
 	if [ $rc = 0 ]; then
 		s3_paths=()
 		for w in "${WORKLOADS[@]}"; do
@@ -217,14 +298,14 @@ if [ ${#s3_configs[@]} -gt 0 ]; then
 	fi
 	if [ $rc != 0 ]; then
 		if [ $rc = 77 ]; then
-			s3_note="s3-cold, s3-warm skipped: no ceph (s3-server.sh: $(tail -1 "$work/s3-server.log"))"
+			s3_note="${s3_configs[*]} skipped: no ceph (s3-server.sh: $(tail -1 "$work/s3-server.log"))"
 		else
-			s3_note="s3-cold, s3-warm FAILED: the S3 server did not start or the upload failed (see the log above)"
+			s3_note="${s3_configs[*]} FAILED: the S3 server did not start or the upload failed (see the log above)"
 			failures_s3=1
 		fi
 		bench_log "$s3_note"
 		sel=()
-		for c in "${configs[@]}"; do cfg_is_s3 "$c" || sel+=("$c"); done
+		for c in "${configs[@]}"; do cfg_uses_s3 "$c" || sel+=("$c"); done
 		configs=("${sel[@]}") s3_configs=()
 		[ ${#configs[@]} -gt 0 ] || { [ "$rc" = 77 ] && exit 0; exit 1; }
 	fi
@@ -256,7 +337,17 @@ fi
 	echo "\"sizes\": {\"fio_file\": \"$FIO_SIZE\", \"fio_runtime_s\": $FIO_RUNTIME, \"stat_files\": $STAT_FILES,"
 	echo "  \"ls_entries\": $LS_FILES, \"create_delete_files\": $CREATE_FILES, \"images\": $IMAGES,"
 	echo "  \"image_classes\": $IMAGE_CLASSES, \"dataloader_workers\": $DL_WORKERS, \"dataloader_batch\": $DL_BATCH,"
-	echo "  \"untar\": \"$(cat "$DATA_DIR/untar.name" 2>/dev/null || echo none)\"},"
+	echo "  \"untar\": \"$(cat "$DATA_DIR/untar.name" 2>/dev/null || echo none)\","
+	echo "  \"jpeg_images\": $JPEG_IMAGES, \"jpeg_classes\": $JPEG_CLASSES, \"jpeg_workers\": $JPEG_WORKERS, \"jpeg_batch\": $JPEG_BATCH,"
+	echo "  \"jpeg_set\": \"$(cat "$DATA_DIR/jpeg.info" 2>/dev/null || echo none)\", \"passthrough_hp_fd_limit\": $fd_limit},"
+	echo "\"config_notes\": ["
+	n=0
+	for c in "${config_notes[@]}"; do
+		[ $n -gt 0 ] && echo ","
+		printf '"%s"' "${c//\"/\'}"
+		n=$((n + 1))
+	done
+	echo "],"
 	echo "\"data_dir\": \"$DATA_DIR\","
 	echo "\"s3_note\": \"${s3_note//\"/\'}\","
 	echo "\"s3\": {"
@@ -312,7 +403,9 @@ meta["tools"] = {"fio": sh("fio", "--version"), "python": platform.python_versio
                  "torch": torch_v, "bpfuse": sh(sys.argv[3], "--version"),
                  "bpfuse_sha256": sh("sha256sum", sys.argv[3]).split(" ")[0],
                  "bpfuse_built": sys.argv[5], "tar": sh("tar", "--version").split("\n")[0]}
-meta["not_measured"] = ["patched-kernel VM (issue #4)"]
+meta["tools"]["s3fs"] = sh("sh", "-c", "s3fs --version 2>/dev/null | head -1")
+meta["tools"]["rclone"] = sh("sh", "-c", "rclone version 2>/dev/null | head -1")
+meta["not_measured"] = ["patched-kernel VM (issue #4)"] + meta.get("config_notes", [])
 if meta.get("s3_note"):
     meta["not_measured"].insert(0, "S3 backend: " + meta["s3_note"])
 json.dump(meta, open(sys.argv[2], "w"), indent=1)
@@ -332,8 +425,9 @@ run_one() { # id cmd drop cfg rep
 			rep=1 status=skipped note="${plan#skip }" >/dev/null
 		return 0
 	fi
-	# s3-cold: nothing read through the mount before the timed phase, all caches dropped
-	[ "$cfg" = s3-cold ] && noread=1 drop=3
+	# s3-cold, s3fs-cold, rclone-cold: nothing read through the mount before
+	# the timed phase, all caches dropped
+	cfg_s3_cold "$cfg" && noread=1 drop=3
 	# shellcheck disable=SC2086
 	set -- $cmd
 	local wl=$here/workloads/$1; shift
@@ -342,7 +436,7 @@ run_one() { # id cmd drop cfg rep
 		status=failed note="mount failed"
 	fi
 	root=$(cfg_root "$cfg" "$src" "$mnt")
-	if [ $status = ok ] && cfg_is_s3 "$cfg" && ! timeout -k 10 $run_timeout bash -c \
+	if [ $status = ok ] && cfg_uses_s3 "$cfg" && ! timeout -k 10 $run_timeout bash -c \
 		'. "$1/lib/common.sh"; . "$1/lib/s3.sh"; s3_warmup "$2" "$3" "$4"' _ "$here" "$id" "$cfg" "$root" 2>"$base.err"; then
 		status=failed note="S3 warm-up read failed: $(tail -1 "$base.err")"
 	fi
@@ -364,7 +458,7 @@ run_one() { # id cmd drop cfg rep
 		[ $status = ok ] && status=failed note="unmount failed"
 	fi
 	cfg_cleanup
-	if cfg_is_s3 "$cfg"; then
+	if cfg_uses_s3 "$cfg"; then
 		# what a write workload left is in the bucket, not in src/
 		timeout -k 10 $run_timeout bash -c '. "$1/lib/common.sh"; . "$1/lib/s3.sh"; _s3_work=$2; s3_cleanup "$3"' \
 			_ "$here" "$work" "$id" 2>>"$base.err" || {
@@ -375,10 +469,11 @@ run_one() { # id cmd drop cfg rep
 	fi
 	# passthrough_hp keeps an O_PATH fd open per inode the kernel knows: past
 	# RLIMIT_NOFILE (a hard 20000 on our CI machines, not raisable) it fails with
-	# EMFILE. A limit of the baseline, not a bench failure: recorded as skipped.
-	if [ $status = failed ] && [ "$cfg" = plain-fuse ] && grep -q 'Too many open files' "$base.err"; then
+	# EMFILE. A limit of the baseline, not a bench failure: recorded as skipped
+	# (fd_plan skips the trees known to be too large before they run).
+	if [ $status = failed ] && [[ $cfg == plain-fuse* ]] && grep -q 'Too many open files' "$base.err"; then
 		status=skipped
-		note="passthrough_hp ran out of file descriptors (one per inode, RLIMIT_NOFILE $(ulimit -Hn)): $note"
+		note="passthrough_hp ran out of file descriptors (one per inode, RLIMIT_NOFILE $fd_limit): $note"
 	fi
 	[ $status = failed ] && failures=$((failures + 1))
 	python3 "$here/lib/record.py" "$out/raw.jsonl" workload="$id" config="$cfg" rep="$rep" \

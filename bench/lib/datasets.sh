@@ -11,11 +11,21 @@
 #	  stat/dNNN/fNNNNN	$STAT_FILES small files, 1,000 per directory
 #	  ls/eNNNNN		$LS_FILES empty files in one directory
 #	  images/class_K/	$IMAGES 32x32 RGB PNGs in $IMAGE_CLASSES classes
+#	  jpeg/cNNN/		$JPEG_IMAGES ImageNet-like JPEGs (~110 KB, 350-550 x 280-450
+#				pixels) in $JPEG_CLASSES classes: hard links into $JPEG_CACHE
 #	  scratch/		where write workloads create and remove files
 #	$DATA_DIR/stat.list	the stat files' paths relative to src/
+#	$DATA_DIR/jpeg.list	the JPEGs' paths relative to src/jpeg (the read loop's index)
 #	$DATA_DIR/untar.tar	an uncompressed tarball, read from outside the mount
+#	$DATA_DIR/untar.entries	its number of entries
+#
+#	$JPEG_CACHE/jpeg-N-C-v1/	the JPEG set itself, made once per machine (slow:
+#				~10 ms of CPU per image) and kept across runs and modes;
+#				default /var/cache/bpfuse/bench-data (BENCH_JPEG_CACHE)
 #
 # Needs: DATA_DIR FIO_SIZE STAT_FILES LS_FILES IMAGES IMAGE_CLASSES UNTAR_SOURCE
+#	 JPEG_IMAGES JPEG_CLASSES
+JPEG_CACHE=${BENCH_JPEG_CACHE:-/var/cache/bpfuse/bench-data}
 
 _ds_stamp() { echo "$DATA_DIR/.stamp-$1"; }
 
@@ -92,13 +102,76 @@ PY
 	_ds_done images "$p"
 }
 
+# ds_jpeg: $DATA_DIR/src/jpeg, hard links to (or, on another file system, a
+# copy of) the JPEG set in $JPEG_CACHE, generated there first if need be.
+# Deterministic: image i comes from its own seed (1000003 + i), whatever the
+# number of generator processes. Noise over a smooth per-class pattern, so
+# JPEG (quality 90) cannot squeeze it much: ~110 KB on average, like ImageNet's
+# training set. $DATA_DIR/jpeg.info holds the count and the mean size.
+ds_jpeg() {
+	local p="jpeg=$JPEG_IMAGES,classes=$JPEG_CLASSES,v1" set
+	set=$JPEG_CACHE/jpeg-$JPEG_IMAGES-$JPEG_CLASSES-v1
+	_ds_fresh jpeg "$p" && [ -d "$DATA_DIR/src/jpeg" ] && [ -s "$DATA_DIR/jpeg.list" ] && return 0
+	python3 -c 'import PIL, numpy' 2>/dev/null || { bench_log "dataset: python3-pil or python3-numpy missing, no JPEGs"; return 1; }
+	if [ ! -f "$set/.complete" ]; then
+		bench_log "dataset: $JPEG_IMAGES JPEGs in $JPEG_CLASSES classes into $set (once per machine; ~10 ms of CPU per image)"
+		mkdir -p "$JPEG_CACHE" && rm -rf "$set.tmp" || return 1
+		python3 - "$set.tmp" "$JPEG_IMAGES" "$JPEG_CLASSES" <<'PY' || return 1
+import io, multiprocessing, os, sys
+import numpy as np
+from PIL import Image
+
+root, n, classes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+
+def make(i):
+    rng = np.random.default_rng(1000003 + i)
+    c = i % classes
+    w, h = int(rng.integers(350, 551)), int(rng.integers(280, 451))
+    base = np.array([(c * 37) % 256, (c * 91) % 256, (c * 53) % 256], np.float32)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = base + 60 * np.sin(xx[..., None] / (20 + c % 17) + np.arange(3)) * np.cos(yy[..., None] / (15 + c % 13))
+    img += rng.normal(0, rng.uniform(22, 66), (h, w, 3)).astype(np.float32)
+    path = os.path.join(root, "c%03d" % c, "img_%06d.jpg" % i)
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB").save(path, "JPEG", quality=90)
+    return os.path.getsize(path)
+
+
+for c in range(classes):
+    os.makedirs(os.path.join(root, "c%03d" % c), exist_ok=True)
+with multiprocessing.Pool(os.cpu_count()) as pool:
+    sizes = pool.map(make, range(n), chunksize=64)
+with open(os.path.join(root, ".info"), "w") as f:
+    f.write("%d JPEGs in %d classes, mean %.1f KB, total %.0f MiB\n"
+            % (n, classes, sum(sizes) / n / 1024, sum(sizes) / 2**20))
+PY
+		mv "$set.tmp" "$set" && touch "$set/.complete" || return 1
+	fi
+	rm -rf "$DATA_DIR/src/jpeg"
+	mkdir -p "$DATA_DIR/src/jpeg"
+	# hard links: the set is made once and every mode's src/ shares it
+	# (a copy if $JPEG_CACHE is on another file system)
+	(cd "$set" && cp -al c[0-9]* "$DATA_DIR/src/jpeg/" 2>/dev/null) || {
+		rm -rf "$DATA_DIR/src/jpeg" && mkdir "$DATA_DIR/src/jpeg" &&
+			(cd "$set" && cp -a c[0-9]* "$DATA_DIR/src/jpeg/")
+	} || return 1
+	cp "$set/.info" "$DATA_DIR/jpeg.info"
+	# the dataset's index for the read loop: paths relative to jpeg/, sorted
+	(cd "$DATA_DIR/src/jpeg" && find . -type f -name '*.jpg' | sed 's|^\./||' | sort) >"$DATA_DIR/jpeg.list" || return 1
+	_ds_done jpeg "$p"
+}
+
 # ds_untar: $DATA_DIR/untar.tar from $UNTAR_SOURCE ("linux" = the Debian
 # linux-source tarball, decompressed once so the workload times the file
 # system rather than xz; "small" = a generated tree). Returns 77 if absent.
 ds_untar() {
 	local p="source=$UNTAR_SOURCE" t
-	_ds_fresh untar "$p" && return 0
-	rm -f "$DATA_DIR/untar.tar"
+	# untar.entries: how many inodes the extracted tree has (run.sh's fd_plan)
+	if _ds_fresh untar "$p"; then
+		[ -s "$DATA_DIR/untar.entries" ] || tar -tf "$DATA_DIR/untar.tar" | wc -l >"$DATA_DIR/untar.entries"
+		return 0
+	fi
+	rm -f "$DATA_DIR/untar.tar" "$DATA_DIR/untar.entries"
 	case $UNTAR_SOURCE in
 	linux)
 		t=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1)
@@ -126,5 +199,6 @@ PY
 		echo "generated: 600 files, 20 directories" >"$DATA_DIR/untar.name"
 		;;
 	esac
+	tar -tf "$DATA_DIR/untar.tar" | wc -l >"$DATA_DIR/untar.entries" || return 1
 	_ds_done untar "$p"
 }

@@ -15,6 +15,10 @@
 #		open with FUSE passthrough on the cache file. The page cache is
 #		then whatever the workload's cache state says (cold: drop 3).
 #
+#	s3fs-cold, s3fs-warm, rclone-cold, rclone-warm: the S3 clients users pick
+#		instead (lib/configs.sh), on the same server and bucket, with the
+#		same cold and warm states (their own cache directories).
+#
 # The suite starts the server once (s3_suite_start), uploads what the
 # selected workloads read (s3_upload), and s3_suite_stop (from the EXIT trap)
 # stops it. Which workload runs on which S3 configuration: s3_plan.
@@ -27,6 +31,10 @@ S3_BUCKET=bench
 _s3_work= _s3_up=0
 
 cfg_is_s3() { case $1 in s3-*) return 0 ;; esac; return 1; }
+# cfg_uses_s3 NAME: any configuration that reads the loopback S3 server
+cfg_uses_s3() { case $1 in s3-* | s3fs-* | rclone-*) return 0 ;; esac; return 1; }
+# cfg_s3_cold NAME: an S3 configuration whose runs start from nothing
+cfg_s3_cold() { cfg_uses_s3 "$1" && [ "${1%-cold}" != "$1" ]; }
 
 # s3_missing: print what is missing for the S3 configurations (nothing = all there)
 s3_missing() {
@@ -74,6 +82,14 @@ s3_suite_start() {
 	export S3_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION
 	# neither the daemon nor s3tool may read the host's ~/.aws
 	export AWS_SHARED_CREDENTIALS_FILE=$_s3_work/no-credentials AWS_CONFIG_FILE=$_s3_work/no-config
+	# s3fs: the keys in a 0600 file (in the run's 0700 directory); rclone: in
+	# its environment, with an empty config file of its own
+	export S3_PASSWD_FILE=$_s3_work/s3fs.passwd
+	(umask 077 && echo "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" >"$S3_PASSWD_FILE")
+	(umask 077 && : >"$_s3_work/rclone.conf")
+	export RCLONE_S3_PROVIDER=Ceph RCLONE_S3_ENDPOINT=$S3_ENDPOINT RCLONE_S3_FORCE_PATH_STYLE=true
+	export RCLONE_S3_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID RCLONE_S3_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+	export RCLONE_S3_ENV_AUTH=false
 	"$S3TOOL" -e "$S3_ENDPOINT" mb "$S3_BUCKET" >/dev/null
 }
 
@@ -85,8 +101,8 @@ s3_suite_stop() {
 	fi
 	# cache directories: never while something is mounted below the work dir
 	if ! grep -q " $_s3_work/" /proc/mounts; then
-		rm -rf "${S3_CACHE_COLD:?}" "${S3_CACHE_WARM:?}"
-		rm -f "$_s3_work"/{no-credentials,no-config,s3-server.log,upload.list,upload.err,delete.list}
+		rm -rf "${S3_CACHE_COLD:?}" "${S3_CACHE_WARM:?}" "$_s3_work"/{s3fs,rclone}-{cold,warm}-cache
+		rm -f "$_s3_work"/{no-credentials,no-config,s3-server.log,upload.list,upload.err,delete.list,s3fs.passwd,rclone.conf}
 	fi
 }
 
@@ -98,6 +114,7 @@ s3_needs() {
 	stat-*) echo stat ;;
 	ls-*) echo ls ;;
 	dataloader-*) echo images ;;
+	jpeg-* | readloop-*) echo jpeg ;;
 	esac
 }
 
@@ -160,15 +177,21 @@ s3_delete_prefix() {
 s3_plan() {
 	local id=$1 cfg=$2
 	case $cfg:$id in
-	s3-cold:*-warm)
-		echo "skip s3-cold reads nothing before the timed phase, so its warm variant would repeat the cold one; the warm cache is s3-warm"
+	*-cold:*-warm)
+		echo "skip a -cold configuration reads nothing before the timed phase, so a warm workload would repeat the cold one; its -warm twin has the warm cache"
+		;;
+	s3fs-*:* | rclone-*:*)
+		case $id in
+		dataloader-* | jpeg-* | readloop-* | stat-* | ls-*) echo run ;;
+		*) echo "skip the other S3 clients are compared on the read and metadata workloads (DataLoaders, read loop, stat, ls -l); fio, writes and untar run on bpfuse's S3 configurations only" ;;
+		esac
 		;;
 	s3-cold:create | s3-cold:delete | s3-cold:untar)
 		echo "skip write-only workload: nothing is fetched from S3, so s3-cold would repeat s3-warm"
 		;;
 	s3-*:create | s3-*:delete)
 		if [ "$mode" = quick ]; then
-			echo "skip quick mode: 1,000 PUTs or DELETEs, one per file, would take most of the 2-minute budget; untar covers per-file uploads here, the full mode runs create and delete"
+			echo "skip quick mode: 1,000 PUTs or DELETEs, one per file, would take most of its time budget; untar covers per-file uploads here, the full mode runs create and delete"
 		else echo run; fi
 		;;
 	s3-*:untar)
@@ -184,8 +207,8 @@ s3_plan() {
 s3_state() {
 	local id=$1 cfg=$2 desc=$3
 	case $cfg in
-	s3-cold) echo "fresh mount, empty cache dir, nothing read through the mount first, echo 3 > drop_caches" ;;
-	s3-warm)
+	*-cold) echo "fresh mount, empty cache dir, nothing read through the mount first, echo 3 > drop_caches" ;;
+	*-warm)
 		case $(s3_needs "$id") in
 		'') echo "fresh mount on the suite's cache dir; then as the workload: $desc" ;;
 		stat | ls) echo "fresh mount, the tree listed once (ls -lR) through it; then as the workload: $desc" ;;
@@ -201,7 +224,7 @@ s3_state() {
 # cached objects, which it does once per mount, before passthrough opens)
 s3_warmup() {
 	local id=$1 cfg=$2 root=$3 p
-	[ "$cfg" = s3-warm ] || return 0
+	[ "${cfg%-warm}" != "$cfg" ] || return 0
 	for p in $(s3_needs "$id"); do
 		case $p in
 		stat | ls) ls -lR "$root/$p" >/dev/null ;;

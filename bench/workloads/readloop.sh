@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# readloop.sh CACHE PHASE ROOT - the raw read loop (readloop.py: open, fstat,
+# read all, close per file, no decode) over the JPEG set, ROOT/jpeg, in the
+# order of its index $DATA_DIR/jpeg.list (made from the source, outside the mount).
+#   CACHE: cold (caches dropped inside readloop.py, right before the loop)
+#          warm (prepare reads every file once through ROOT)
+#   PHASE: check | prepare ROOT | run ROOT | cleanup SRC
+#   BENCH_PREPARE_NO_READ=1 (run.sh, on the cold S3 configurations): prepare reads nothing
+set -euo pipefail
+cache=$1 phase=$2 root=${3:-}
+here=$(cd "$(dirname "$0")" && pwd)
+case $phase in
+check) [ -d "$DATA_DIR/src/jpeg" ] && [ -s "$DATA_DIR/jpeg.list" ] || { echo "no JPEG dataset" >&2; exit 77; } ;;
+prepare) [ "$cache" = warm ] && [ "${BENCH_PREPARE_NO_READ:-0}" != 1 ] && find "$root/jpeg" -type f -print0 | xargs -0 -r cat >/dev/null; exit 0 ;;
+run) python3 "$here/readloop.py" "$root/jpeg" "$DATA_DIR/jpeg.list" "$cache" ;;
+cleanup) ;;
+*) echo "readloop.sh: unknown phase '$phase'" >&2; exit 2 ;;
+esac
