@@ -122,7 +122,37 @@ static void runtime_path(char *buf, size_t size, uint32_t conn, const char *ext)
 struct runtime {
 	char pidfile[128];
 	char sockfile[128];
+	struct stats_server *stats;
 };
+
+/*
+ * BPFUSE_RUNTIME_DIR holds the stats sockets, which answer anyone who can
+ * reach them: it must be a directory of ours, closed to everyone else.  A
+ * directory left wider (by hand, by an older version) is closed again; one
+ * that is not ours, or a symlink, is not used.  0 or -errno after a warning.
+ */
+static int runtime_dir_check(void)
+{
+	struct stat st;
+	int err;
+
+	if (mkdir(BPFUSE_RUNTIME_DIR, 0700) && errno != EEXIST)
+		goto fail;
+	if (lstat(BPFUSE_RUNTIME_DIR, &st))
+		goto fail;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		pr_warn("'%s' is not a directory owned by uid %d; no stats", BPFUSE_RUNTIME_DIR,
+			(int)geteuid());
+		return -EPERM;
+	}
+	if ((st.st_mode & 077) && chmod(BPFUSE_RUNTIME_DIR, 0700))
+		goto fail;
+	return 0;
+fail:
+	err = -errno;
+	pr_warn("cannot use '%s': %s; no stats", BPFUSE_RUNTIME_DIR, strerror(-err));
+	return err;
+}
 
 /*
  * In the server, once mounted: learn the connection id, record our pid,
@@ -140,10 +170,8 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 		return;
 	}
 	fs->conn = minor(dev);
-	if (mkdir(BPFUSE_RUNTIME_DIR, 0700) && errno != EEXIST) {
-		pr_warn("cannot create %s: %s; no stats", BPFUSE_RUNTIME_DIR, strerror(errno));
+	if (runtime_dir_check())
 		return;
-	}
 	runtime_path(rt->pidfile, sizeof(rt->pidfile), fs->conn, "pid");
 	fd = open(rt->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0) {
@@ -160,7 +188,7 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 		snprintf(fs->trace_why, sizeof(fs->trace_why), "off by option");
 	}
 	runtime_path(rt->sockfile, sizeof(rt->sockfile), fs->conn, "sock");
-	err = stats_serve(fs, rt->sockfile, cfg->metrics_port);
+	err = stats_server_start(fs, rt->sockfile, cfg->metrics_port, &rt->stats);
 	if (err) {
 		pr_warn("cannot serve stats: %s", strerror(-err));
 		rt->sockfile[0] = '\0';
@@ -226,6 +254,8 @@ static void fastpath_start(struct fs *fs, const struct config *cfg, struct fuse_
 
 static void runtime_stop(struct fs *fs, struct runtime *rt)
 {
+	stats_server_stop(rt->stats);
+	rt->stats = NULL;
 	if (rt->pidfile[0])
 		unlink(rt->pidfile);
 	if (rt->sockfile[0])
@@ -286,6 +316,11 @@ int daemon_mount(const struct config *cfg)
 	if (check_libfuse() || check_dev_fuse())
 		return 1;
 	raise_fd_limit();
+	/*
+	 * A stats or metrics client that hangs up must never kill the daemon;
+	 * before any socket exists (libfuse ignores SIGPIPE only once it serves).
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	umask(0); /* the kernel applied the caller's umask already */
 	memset(&rt, 0, sizeof(rt));
 	err = fs_init(&fs, cfg);

@@ -61,12 +61,20 @@ enum stats_format { STATS_TABLE, STATS_JSON, STATS_PROMETHEUS };
 /* Render the mount's stats (BPF and daemon) to @out. */
 void stats_render(struct fs *fs, enum stats_format fmt, FILE *out);
 
+struct stats_server;
+
 /*
- * Serve stats on a unix socket at @path (0600) and, when @metrics_port is
- * not 0, Prometheus text over HTTP on 127.0.0.1:@metrics_port.
- * Returns 0 or -errno; the threads are detached and live with the daemon.
+ * Serve stats on a unix socket at @path (mode 0600 from its creation; the
+ * caller keeps its directory 0700) and, when @metrics_port is not 0,
+ * Prometheus text over HTTP on 127.0.0.1:@metrics_port, from one thread
+ * that serves concurrent clients with deadlines (stats_server.c).
+ * Returns 0 with *@out set, or -errno with nothing left listening.
  */
-int stats_serve(struct fs *fs, const char *path, unsigned int metrics_port);
+int stats_server_start(struct fs *fs, const char *path, unsigned int metrics_port,
+		       struct stats_server **out);
+
+/* Stop serving and close every connection; NULL is fine.  Does not unlink the socket. */
+void stats_server_stop(struct stats_server *srv);
 
 /* Client side of `bpfuse stats`: fetch one rendering from @path. */
 int stats_fetch(const char *path, enum stats_format fmt, FILE *out);
