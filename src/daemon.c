@@ -122,6 +122,7 @@ static void runtime_path(char *buf, size_t size, uint32_t conn, const char *ext)
 struct runtime {
 	char pidfile[128];
 	char sockfile[128];
+	int metrics_fd;            /* the metrics listener until the stats server owns it */
 	struct stats_server *stats;
 };
 
@@ -164,7 +165,6 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 	dev_t dev;
 	int fd, err;
 
-	memset(rt, 0, sizeof(*rt));
 	if (mountinfo_find_bpfuse(cfg->mountpoint, &dev) <= 0) {
 		pr_warn("cannot find the new mount in the mount table; no stats");
 		return;
@@ -188,7 +188,8 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 		snprintf(fs->trace_why, sizeof(fs->trace_why), "off by option");
 	}
 	runtime_path(rt->sockfile, sizeof(rt->sockfile), fs->conn, "sock");
-	err = stats_server_start(fs, rt->sockfile, cfg->metrics_port, &rt->stats);
+	err = stats_server_start(fs, rt->sockfile, rt->metrics_fd, &rt->stats);
+	rt->metrics_fd = -1;
 	if (err) {
 		pr_warn("cannot serve stats: %s", strerror(-err));
 		rt->sockfile[0] = '\0';
@@ -256,6 +257,9 @@ static void runtime_stop(struct fs *fs, struct runtime *rt)
 {
 	stats_server_stop(rt->stats);
 	rt->stats = NULL;
+	if (rt->metrics_fd >= 0)
+		close(rt->metrics_fd);
+	rt->metrics_fd = -1;
 	if (rt->pidfile[0])
 		unlink(rt->pidfile);
 	if (rt->sockfile[0])
@@ -323,6 +327,7 @@ int daemon_mount(const struct config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	umask(0); /* the kernel applied the caller's umask already */
 	memset(&rt, 0, sizeof(rt));
+	rt.metrics_fd = -1;
 	err = fs_init(&fs, cfg);
 	if (err)
 		return 1;
@@ -336,13 +341,23 @@ int daemon_mount(const struct config *cfg)
 		goto out_args;
 	}
 	fs.se = se;
+	/* a metrics port in use is a mount error, found before mount(2) */
+	if (cfg->metrics_port) {
+		rt.metrics_fd = stats_listen_metrics(cfg->metrics_port);
+		if (rt.metrics_fd < 0) {
+			pr_err("cannot listen on 127.0.0.1:%u (metrics_port): %s", cfg->metrics_port,
+			       strerror(-rt.metrics_fd));
+			rt.metrics_fd = -1;
+			goto out_session;
+		}
+	}
 	if (cfg->fake) {
 		ret = 0;
-		goto out_session;
+		goto out_metrics;
 	}
 	if (!cfg->foreground && pipe2(pipefd, O_CLOEXEC)) {
 		pr_err("cannot create a pipe: %s", strerror(errno));
-		goto out_session;
+		goto out_metrics;
 	}
 	if (fuse_session_mount(se, cfg->mountpoint)) {
 		pr_err("cannot mount on '%s'", cfg->mountpoint);
@@ -357,6 +372,8 @@ int daemon_mount(const struct config *cfg)
 		}
 		if (pid > 0) {
 			close(pipefd[1]);
+			if (rt.metrics_fd >= 0)
+				close(rt.metrics_fd);
 			/* the child owns the session now; do not unmount it */
 			return wait_for_server(cfg, pid, pipefd[0]);
 		}
@@ -408,6 +425,9 @@ out_pipe:
 		close(pipefd[1]);
 	if (status_fd >= 0)
 		close(status_fd);
+out_metrics:
+	if (rt.metrics_fd >= 0)
+		close(rt.metrics_fd);
 out_session:
 	fuse_session_destroy(se);
 out_args:

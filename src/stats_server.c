@@ -445,7 +445,7 @@ out_close:
 	return err;
 }
 
-static int listen_http(unsigned int port)
+int stats_listen_metrics(unsigned int port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -463,20 +463,23 @@ static int listen_http(unsigned int port)
 	return fd;
 }
 
-int stats_server_start(struct fs *fs, const char *path, unsigned int metrics_port,
-		       struct stats_server **out)
+int stats_server_start(struct fs *fs, const char *path, int metrics_fd, struct stats_server **out)
 {
 	struct stats_server *srv;
 	int i, err;
 
 	*out = NULL;
 	srv = calloc(1, sizeof(*srv));
-	if (!srv)
+	if (!srv) {
+		if (metrics_fd >= 0)
+			close(metrics_fd);
 		return -ENOMEM;
+	}
 	srv->fs = fs;
 	srv->wake[0] = srv->wake[1] = -1;
 	for (i = 0; i < L_NR; i++)
 		srv->listen_fd[i] = -1;
+	srv->listen_fd[L_HTTP] = metrics_fd;
 	for (i = 0; i < SRV_MAX_CONNS; i++)
 		srv->conns[i].fd = -1;
 	if (pipe2(srv->wake, O_CLOEXEC)) {
@@ -487,15 +490,6 @@ int stats_server_start(struct fs *fs, const char *path, unsigned int metrics_por
 	if (err < 0)
 		goto out_free;
 	srv->listen_fd[L_UNIX] = err;
-	if (metrics_port) {
-		err = listen_http(metrics_port);
-		if (err < 0) {
-			pr_warn("cannot serve metrics on 127.0.0.1:%u: %s", metrics_port,
-				strerror(-err));
-			goto out_unlink;
-		}
-		srv->listen_fd[L_HTTP] = err;
-	}
 	err = -pthread_create(&srv->thread, NULL, server_loop, srv);
 	if (err)
 		goto out_unlink;

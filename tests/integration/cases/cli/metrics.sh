@@ -21,7 +21,8 @@ free_port() {
 	fail "no free port"
 }
 
-mkdir -p "$T/src" "$T/mnt"
+mkdir -p "$T/src" "$T/mnt" "$T/mnt2"
+track_mount "$T/mnt2"
 for i in $(seq 40); do echo "$i" >"$T/src/f$i"; done
 port=$(free_port)
 bpfuse_mount "$T/src" "$T/mnt" "entry_timeout=0,attr_timeout=0,metrics_port=$port"
@@ -312,6 +313,17 @@ PY
 		fail "bpfuse stats beside hostile unix clients"
 }
 check "stats socket 0600 in a root-only 0700 dir, and robust" t_socket_modes
+
+t_port_in_use() {
+	local rc=0 out
+	out=$(timeout 60 "$BPFUSE" mount "$T/src" "$T/mnt2" -o "metrics_port=$port" 2>&1) || rc=$?
+	[ "$rc" -ne 0 ] || fail "a second mount on metrics port $port succeeded"
+	assert_eq 1 "$(echo "$out" | wc -l)" "lines printed for a port in use ($out)"
+	echo "$out" | grep -q "cannot listen on 127.0.0.1:$port (metrics_port)" || fail "message: $out"
+	assert_not_mounted "$T/mnt2"
+	assert_no_daemon "$T/mnt2"
+}
+check "a metrics port in use fails the mount with one line, nothing mounted" t_port_in_use
 
 bpfuse_umount "$T/mnt"
 # a stopped daemon leaves no socket and no listener behind
