@@ -473,6 +473,11 @@ static int given(const struct config *cfg, const char *name)
 	return d && (cfg->explicit_opts & (1ULL << (d - opt_table)));
 }
 
+int config_given(const struct config *cfg, const char *name)
+{
+	return given(cfg, name);
+}
+
 #define PRESET(cfg, field, name, value)      \
 	do {                                 \
 		if (!given(cfg, name))       \
@@ -543,4 +548,97 @@ void config_print_help(FILE *out)
 			fprintf(out, "    %-24s\n", name);
 	}
 	fprintf(out, "    %-24s %s\n", "x-*,comment=*", "ignored (for mount(8) and systemd)");
+}
+
+/* Rows a remount cannot change and the daemon records: every daemon option but ro/rw. */
+static int row_is_daemon_opt(const struct opt_desc *d)
+{
+	return d->kind != OPT_KERNEL && d->kind != OPT_IGNORE && d->off != offsetof(struct config,
+										      read_only);
+}
+
+/* The value of row @d in @cfg as -o would give it ("" for an unset flag or empty string). */
+static void row_value(const struct config *cfg, const struct opt_desc *d, char *buf, size_t size)
+{
+	const void *field = (const char *)cfg + d->off;
+	static const char *const profiles[] = { "default", "dataset", "shared" };
+
+	switch (d->kind) {
+	case OPT_FLAG:
+		snprintf(buf, size, "%s", *(const int *)field == d->val ? "1" : "");
+		break;
+	case OPT_SECONDS:
+		snprintf(buf, size, "%.17g", *(const double *)field);
+		break;
+	case OPT_UINT:
+		snprintf(buf, size, "%u", *(const unsigned int *)field);
+		break;
+	case OPT_ONOFF:
+		snprintf(buf, size, "%s", *(const int *)field ? "on" : "off");
+		break;
+	case OPT_PROFILE:
+		snprintf(buf, size, "%s", profiles[*(const enum profile *)field]);
+		break;
+	case OPT_PATH:
+	case OPT_STRING:
+		snprintf(buf, size, "%s", (const char *)field);
+		break;
+	case OPT_SIZE:
+		snprintf(buf, size, "%llu", *(const unsigned long long *)field);
+		break;
+	default:
+		buf[0] = '\0';
+	}
+}
+
+int config_format_opts(const struct config *cfg, char *buf, size_t size)
+{
+	size_t i, len = 0;
+	char val[PATH_MAX];
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
+		const struct opt_desc *d = &opt_table[i];
+
+		if (!row_is_daemon_opt(d))
+			continue;
+		row_value(cfg, d, val, sizeof(val));
+		if (!val[0] || strchr(val, ','))
+			continue; /* unset: the default again when parsed */
+		if (d->kind == OPT_FLAG)
+			n = snprintf(buf + len, size - len, "%s%s", len ? "," : "", d->name);
+		else
+			n = snprintf(buf + len, size - len, "%s%s=%s", len ? "," : "", d->name, val);
+		if (n < 0 || (size_t)n >= size - len)
+			return -E2BIG;
+		len += (size_t)n;
+	}
+	return 0;
+}
+
+int config_remount_check(const struct config *want, const char *running)
+{
+	struct config now;
+	char a[PATH_MAX], b[PATH_MAX];
+	size_t i;
+
+	config_init(&now);
+	if (config_parse_opts(&now, running))
+		return -EINVAL;
+	for (i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
+		const struct opt_desc *d = &opt_table[i];
+
+		if (!row_is_daemon_opt(d) || !(want->explicit_opts & (1ULL << i)))
+			continue;
+		row_value(want, d, a, sizeof(a));
+		row_value(&now, d, b, sizeof(b));
+		if (strcmp(a, b)) {
+			pr_err("option '%s' cannot be changed by remount (the mount runs with "
+			       "'%s'); unmount and mount again", d->name,
+			       d->kind == OPT_FLAG ? (b[0] ? d->name : "not set") : b);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }

@@ -46,6 +46,7 @@ struct config {
 	/* generic mount flags handed to the kernel as they are */
 	char kernel_opts[256];     /* e.g. "nosuid,nodev,noatime" */
 	int fake;                  /* mount(8) helper -f: do everything but mount */
+	int quiet;                 /* on success: 0 two lines, 1 the status line (helper -v), 2 none */
 
 	/* s3://BUCKET[/PREFIX] (docs/s3.md) */
 	char s3_bucket[256];
@@ -92,11 +93,30 @@ int config_parse_opts(struct config *cfg, const char *opts);
 int config_set_source(struct config *cfg, const char *source);
 int config_set_mountpoint(struct config *cfg, const char *mountpoint);
 
+/* Was option @name ("ro", "entry_timeout") given to config_parse_opts()? */
+int config_given(const struct config *cfg, const char *name);
+
 /*
  * Final rules: apply the profile to every option not given explicitly,
  * allow_other => default_permissions, debug => foreground.
  */
 void config_finish(struct config *cfg);
+
+/*
+ * The daemon options of @cfg (everything but ro/rw, kernel flags and fstab
+ * words) as one "-o" string that config_parse_opts() reads back: what a
+ * running mount records for `mount -o remount`.  0 or -E2BIG.
+ */
+int config_format_opts(const struct config *cfg, char *buf, size_t size);
+
+/*
+ * `mount -o remount`: may @want (parsed and finished like a mount) be
+ * applied to a mount running with the options @running (from
+ * config_format_opts())?  Every daemon option given in @want must have the
+ * running value; mount(8) passes fstab's options again, which do.
+ * Returns 0, or -EINVAL after one line naming the option.
+ */
+int config_remount_check(const struct config *want, const char *running);
 
 /* The option list for --help. */
 void config_print_help(FILE *out);

@@ -42,6 +42,14 @@ struct fs {
 	struct kstate *ks;         /* in-kernel fast path, NULL when off */
 	char fastpath_why[256];    /* why the fast path is off */
 
+	/*
+	 * Read-only state of the superblock (-o ro, then `mount -o remount`),
+	 * and when it was last read from the mount table (CLOCK_MONOTONIC ms);
+	 * fs_read_only() in fs_ops.c keeps them, both read and written atomically.
+	 */
+	int sb_read_only;
+	int64_t sb_checked_ms;
+
 	/* Called once from INIT with a one-line status for the user. */
 	void (*on_init)(struct fs *fs, const char *status);
 };

@@ -63,13 +63,59 @@ static const char *s3_flag_opt(const char *a)
 	return NULL;
 }
 
+/* Does the comma-separated @opts hold the word @word? */
+static int has_word(const char *opts, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = opts; (p = strstr(p, word)); p += n)
+		if ((p == opts || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/*
+ * Parse one -o argument.  For a remount, mount(8) hands back the mount's
+ * current options from the mount table too: "remount" itself and the FUSE
+ * kernel's user_id=/group_id= are dropped here, the rest is checked.
+ */
+static int parse_mount_opts(struct config *cfg, const char *opts, int remount)
+{
+	char buf[8192], *tok, *save = NULL;
+	int err;
+
+	if (!remount)
+		return config_parse_opts(cfg, opts);
+	if (strlen(opts) >= sizeof(buf)) {
+		pr_err("option string too long");
+		return -EINVAL;
+	}
+	strcpy(buf, opts);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "remount") || !strncmp(tok, "user_id=", 8) ||
+		    !strncmp(tok, "group_id=", 9))
+			continue;
+		err = config_parse_opts(cfg, tok);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int cmd_mount(int argc, char **argv, int helper)
 {
 	struct config cfg;
 	const char *pos[2];
-	int npos = 0, i;
+	int npos = 0, i, remount = 0, verbose = 0;
 
 	config_init(&cfg);
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			remount |= has_word(argv[++i], "remount");
+		else if (!strncmp(argv[i], "-o", 2))
+			remount |= has_word(argv[i] + 2, "remount");
+	}
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -78,16 +124,19 @@ static int cmd_mount(int argc, char **argv, int helper)
 				pr_err("option -o needs an argument");
 				return 2;
 			}
-			if (config_parse_opts(&cfg, argv[i]))
+			if (parse_mount_opts(&cfg, argv[i], remount))
 				return 2;
 		} else if (!strncmp(a, "-o", 2)) {
-			if (config_parse_opts(&cfg, a + 2))
+			if (parse_mount_opts(&cfg, a + 2, remount))
 				return 2;
 		} else if (helper && !strcmp(a, "-t")) {
 			i++; /* mount(8) may name the type; we know it */
 		} else if (helper && a[0] == '-' && a[1] && strspn(a + 1, "sfnv") == strlen(a + 1)) {
+			/* mount(8)'s -s sloppy, -f fake, -n no mtab (we keep none), -v verbose */
 			if (strchr(a, 'f'))
-				cfg.fake = 1; /* mount(8) -f: fake */
+				cfg.fake = 1;
+			if (strchr(a, 'v'))
+				verbose = 1;
 		} else if (!helper && s3_flag_opt(a)) {
 			/* --endpoint URL etc.: synonyms of -o endpoint=URL */
 			char opt[PATH_MAX + 64];
@@ -122,6 +171,15 @@ static int cmd_mount(int argc, char **argv, int helper)
 	if (npos < 2) {
 		pr_err("usage: bpfuse mount SOURCE MOUNTPOINT [-o opt,...] [-f]");
 		return 2;
+	}
+	if (helper)
+		cfg.quiet = verbose ? 1 : 2;
+	if (remount) {
+		/* the source only tells the backend (S3 caps the timeouts); it is not opened */
+		if (!strncmp(pos[0], "s3://", 5) && config_set_source(&cfg, pos[0]))
+			return 1;
+		config_finish(&cfg);
+		return daemon_remount(&cfg, pos[1], cfg.fake);
 	}
 	if (config_set_source(&cfg, pos[0]) || config_set_mountpoint(&cfg, pos[1]))
 		return 1;
