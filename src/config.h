@@ -72,6 +72,9 @@ struct config {
 #define CONFIG_SHARED_TIMEOUT_S 1.0
 
 #define CONFIG_DEFAULT_CACHE_DIR "/var/cache/bpfuse"
+#ifndef BPFUSE_BPF_DIR
+#define BPFUSE_BPF_DIR "/usr/lib/bpfuse" /* set by CMake: <prefix>/lib/bpfuse */
+#endif
 #define CONFIG_DEFAULT_CACHE_SIZE (10ULL << 30)
 #define CONFIG_DEFAULT_LIST_TTL_S 60.0
 
@@ -120,5 +123,12 @@ int config_remount_check(const struct config *want, const char *running);
 
 /* The option list for --help. */
 void config_print_help(FILE *out);
+
+/*
+ * The same list as man(7) paragraphs, and the profiles with the values they
+ * set (computed by config_finish(), so the page says what the code does).
+ */
+void config_print_man(FILE *out);
+void config_print_profiles_man(FILE *out);
 
 #endif

@@ -263,7 +263,10 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 	}
 }
 
-/* The fast-path object: -o fastpath_obj, else bpf/fastpath.bpf.o beside the binary. */
+/*
+ * The fast-path object: -o fastpath_obj, else bpf/fastpath.bpf.o beside the
+ * binary (a build tree), else the installed BPFUSE_BPF_DIR/fastpath.bpf.o.
+ */
 static void fastpath_obj_path(const struct config *cfg, char *buf, size_t size)
 {
 	char exe[PATH_MAX - 32];
@@ -274,13 +277,14 @@ static void fastpath_obj_path(const struct config *cfg, char *buf, size_t size)
 		return;
 	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0) {
-		snprintf(buf, size, "bpf/fastpath.bpf.o");
-		return;
+	if (n > 0) {
+		exe[n] = '\0';
+		*strrchr(exe, '/') = '\0';
+		snprintf(buf, size, "%s/bpf/fastpath.bpf.o", exe);
+		if (!access(buf, R_OK))
+			return;
 	}
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	snprintf(buf, size, "%s/bpf/fastpath.bpf.o", exe);
+	snprintf(buf, size, "%s/fastpath.bpf.o", BPFUSE_BPF_DIR);
 }
 
 /*
