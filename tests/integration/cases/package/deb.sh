@@ -27,8 +27,9 @@ if [ -n "${DEB:-}" ]; then
 	deb=$DEB
 else
 	log "building the package"
-	deb=$("$REPO_ROOT/scripts/package.sh" "$T/build-deb" 2>"$T/package.log" | tail -n 1) ||
+	"$REPO_ROOT/scripts/package.sh" "$T/build-deb" >"$T/package.out" 2>"$T/package.log" ||
 		{ tail -n 30 "$T/package.log" >&2; fail "scripts/package.sh failed"; }
+	deb=$(tail -n 1 "$T/package.out")
 fi
 [ -f "$deb" ] || fail "no package at '$deb'"
 dpkg-deb -f "$deb" Package Version Depends
