@@ -50,6 +50,7 @@ struct config {
 	/* generic mount flags handed to the kernel as they are */
 	char kernel_opts[256];     /* e.g. "nosuid,nodev,noatime" */
 	int fake;                  /* mount(8) helper -f: do everything but mount */
+	int quiet;                 /* on success: 0 two lines, 1 the status line (helper -v), 2 none */
 
 	/* s3://BUCKET[/PREFIX] (docs/s3.md) */
 	char s3_bucket[256];
@@ -84,6 +85,9 @@ struct config {
 
 #define CONFIG_DEFAULT_CACHE_DIR "/var/cache/bpfuse"
 #define CONFIG_DEFAULT_SCRUB_RATE (8ULL << 20)
+#ifndef BPFUSE_BPF_DIR
+#define BPFUSE_BPF_DIR "/usr/lib/bpfuse" /* set by CMake: <prefix>/lib/bpfuse */
+#endif
 #define CONFIG_DEFAULT_CACHE_SIZE (10ULL << 30)
 #define CONFIG_DEFAULT_LIST_TTL_S 60.0
 #define CONFIG_DEFAULT_S3_TIMEOUT_S 17.0
@@ -109,6 +113,9 @@ int config_parse_opts(struct config *cfg, const char *opts);
 int config_set_source(struct config *cfg, const char *source);
 int config_set_mountpoint(struct config *cfg, const char *mountpoint);
 
+/* Was option @name ("ro", "entry_timeout") given to config_parse_opts()? */
+int config_given(const struct config *cfg, const char *name);
+
 /*
  * After source and mountpoint, the rules between options: refuse a mount that would serve
  * or hide its own cache (a cache dir on, under or above the mountpoint, symlinks and bind
@@ -126,7 +133,30 @@ int config_check(struct config *cfg);
  */
 int config_finish(struct config *cfg);
 
+/*
+ * The daemon options of @cfg (everything but ro/rw, kernel flags and fstab
+ * words) as one "-o" string that config_parse_opts() reads back: what a
+ * running mount records for `mount -o remount`.  0 or -E2BIG.
+ */
+int config_format_opts(const struct config *cfg, char *buf, size_t size);
+
+/*
+ * `mount -o remount`: may @want (parsed and finished like a mount) be
+ * applied to a mount running with the options @running (from
+ * config_format_opts())?  Every daemon option given in @want must have the
+ * running value; mount(8) passes fstab's options again, which do.
+ * Returns 0, or -EINVAL after one line naming the option.
+ */
+int config_remount_check(const struct config *want, const char *running);
+
 /* The option list for --help. */
 void config_print_help(FILE *out);
+
+/*
+ * The same list as man(7) paragraphs, and the profiles with the values they
+ * set (computed by config_finish(), so the page says what the code does).
+ */
+void config_print_man(FILE *out);
+void config_print_profiles_man(FILE *out);
 
 #endif

@@ -23,6 +23,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -232,7 +233,100 @@ static void runtime_path(char *buf, size_t size, uint32_t conn, const char *ext)
 struct runtime {
 	char pidfile[128];
 	char sockfile[128];
+	char optsfile[128];
+	/*
+	 * Who they are: a daemon ends after its connection, whose id (and so
+	 * these names) a new mount may have taken already; it removes only
+	 * files that are still its own.  The inode number alone does not tell
+	 * (ext4 gives a new file the number just freed): with the change time.
+	 */
+	struct runtime_id {
+		ino_t ino;
+		struct timespec ctime;
+	} pid_id, sock_id, opts_id;
+	int metrics_fd;            /* the metrics listener until the stats server owns it */
+	struct stats_server *stats;
 };
+
+/*
+ * BPFUSE_RUNTIME_DIR holds the stats sockets, which answer anyone who can
+ * reach them: it must be a directory of ours, closed to everyone else.  A
+ * directory left wider (by hand, by an older version) is closed again; one
+ * that is not ours, or a symlink, is not used.  0 or -errno after a warning.
+ */
+static int runtime_dir_check(void)
+{
+	struct stat st;
+	int err;
+
+	if (mkdir(BPFUSE_RUNTIME_DIR, 0700) && errno != EEXIST)
+		goto fail;
+	if (lstat(BPFUSE_RUNTIME_DIR, &st))
+		goto fail;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		pr_warn("'%s' is not a directory owned by uid %d; no stats", BPFUSE_RUNTIME_DIR,
+			(int)geteuid());
+		return -EPERM;
+	}
+	if ((st.st_mode & 077) && chmod(BPFUSE_RUNTIME_DIR, 0700))
+		goto fail;
+	return 0;
+fail:
+	err = -errno;
+	pr_warn("cannot use '%s': %s; no stats", BPFUSE_RUNTIME_DIR, strerror(-err));
+	return err;
+}
+
+/* A new file at @path (never the one a previous daemon still has).  fd or -1. */
+static int runtime_file_create(const char *path, mode_t mode)
+{
+	unlink(path);
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+}
+
+/* Note who the file at @path is, once written; "" in @path when it cannot be told. */
+static void runtime_file_note(char *path, struct runtime_id *id)
+{
+	struct stat st;
+
+	if (lstat(path, &st)) {
+		path[0] = '\0';
+		return;
+	}
+	id->ino = st.st_ino;
+	id->ctime = st.st_ctim;
+}
+
+static void runtime_file_remove(const char *path, const struct runtime_id *id)
+{
+	struct stat st;
+
+	if (path[0] && !lstat(path, &st) && st.st_ino == id->ino &&
+	    st.st_ctim.tv_sec == id->ctime.tv_sec && st.st_ctim.tv_nsec == id->ctime.tv_nsec)
+		unlink(path);
+}
+
+/* Record the daemon options for `mount -o remount` (runtime_opts_read()). */
+static void runtime_opts_write(const struct config *cfg, struct runtime *rt, uint32_t conn)
+{
+	char opts[PATH_MAX * 2];
+	int fd;
+
+	if (config_format_opts(cfg, opts, sizeof(opts)))
+		return;
+	runtime_path(rt->optsfile, sizeof(rt->optsfile), conn, "opts");
+	fd = runtime_file_create(rt->optsfile, 0600);
+	if (fd < 0 || dprintf(fd, "%s\n", opts) < 0) {
+		pr_warn("cannot record the options in '%s': %s", rt->optsfile, strerror(errno));
+		if (fd >= 0)
+			unlink(rt->optsfile);
+		rt->optsfile[0] = '\0';
+	}
+	if (fd >= 0) {
+		close(fd);
+		runtime_file_note(rt->optsfile, &rt->opts_id);
+	}
+}
 
 /*
  * In the server, once mounted: learn the connection id, record our pid,
@@ -244,7 +338,6 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 	dev_t dev;
 	int fd, err;
 
-	memset(rt, 0, sizeof(*rt));
 	if (mountinfo_find_bpfuse(cfg->mountpoint, &dev) <= 0) {
 		pr_warn("cannot find the new mount in the mount table; no stats");
 		snprintf(fs->trace_why, sizeof(fs->trace_why),
@@ -252,18 +345,18 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 		return;
 	}
 	fs->conn = minor(dev);
-	if (mkdir(BPFUSE_RUNTIME_DIR, 0700) && errno != EEXIST) {
-		pr_warn("cannot create %s: %s; no stats", BPFUSE_RUNTIME_DIR, strerror(errno));
+	if (runtime_dir_check())
 		return;
-	}
 	runtime_path(rt->pidfile, sizeof(rt->pidfile), fs->conn, "pid");
-	fd = open(rt->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = runtime_file_create(rt->pidfile, 0644);
 	if (fd >= 0) {
 		dprintf(fd, "%d\n", (int)getpid());
 		close(fd);
+		runtime_file_note(rt->pidfile, &rt->pid_id);
 	} else {
 		rt->pidfile[0] = '\0';
 	}
+	runtime_opts_write(cfg, rt, fs->conn);
 	if (cfg->trace) {
 		err = trace_open(&fs->trace, fs->conn, fs->trace_why, sizeof(fs->trace_why));
 		if (err)
@@ -274,14 +367,20 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 	runtime_path(fs->be.progress_path, sizeof(fs->be.progress_path), fs->conn, "closing");
 	unlink(fs->be.progress_path);
 	runtime_path(rt->sockfile, sizeof(rt->sockfile), fs->conn, "sock");
-	err = stats_serve(fs, rt->sockfile, cfg->metrics_port);
+	err = stats_server_start(fs, rt->sockfile, rt->metrics_fd, &rt->stats);
+	rt->metrics_fd = -1;
 	if (err) {
 		pr_warn("cannot serve stats: %s", strerror(-err));
 		rt->sockfile[0] = '\0';
+	} else {
+		runtime_file_note(rt->sockfile, &rt->sock_id);
 	}
 }
 
-/* The fast-path object: -o fastpath_obj, else bpf/fastpath.bpf.o beside the binary. */
+/*
+ * The fast-path object: -o fastpath_obj, else bpf/fastpath.bpf.o beside the
+ * binary (a build tree), else the installed BPFUSE_BPF_DIR/fastpath.bpf.o.
+ */
 static void fastpath_obj_path(const struct config *cfg, char *buf, size_t size)
 {
 	char exe[PATH_MAX - 32];
@@ -292,13 +391,14 @@ static void fastpath_obj_path(const struct config *cfg, char *buf, size_t size)
 		return;
 	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0) {
-		snprintf(buf, size, "bpf/fastpath.bpf.o");
-		return;
+	if (n > 0) {
+		exe[n] = '\0';
+		*strrchr(exe, '/') = '\0';
+		snprintf(buf, size, "%s/bpf/fastpath.bpf.o", exe);
+		if (!access(buf, R_OK))
+			return;
 	}
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	snprintf(buf, size, "%s/bpf/fastpath.bpf.o", exe);
+	snprintf(buf, size, "%s/fastpath.bpf.o", BPFUSE_BPF_DIR);
 }
 
 /*
@@ -340,10 +440,14 @@ static void fastpath_start(struct fs *fs, const struct config *cfg, struct fuse_
 
 static void runtime_stop(struct fs *fs, struct runtime *rt)
 {
-	if (rt->pidfile[0])
-		unlink(rt->pidfile);
-	if (rt->sockfile[0])
-		unlink(rt->sockfile);
+	stats_server_stop(rt->stats);
+	rt->stats = NULL;
+	if (rt->metrics_fd >= 0)
+		close(rt->metrics_fd);
+	rt->metrics_fd = -1;
+	runtime_file_remove(rt->pidfile, &rt->pid_id);
+	runtime_file_remove(rt->sockfile, &rt->sock_id);
+	runtime_file_remove(rt->optsfile, &rt->opts_id);
 	trace_close(fs->trace);
 	fs->trace = NULL;
 }
@@ -373,8 +477,12 @@ static int wait_for_server(const struct config *cfg, pid_t child, int fd)
 	line[len] = '\0';
 	if (len && line[len - 1] == '\n') {
 		line[len - 1] = '\0';
-		fprintf(stderr, "bpfuse: %s\n", line);
-		fprintf(stderr, "bpfuse: unmount with: bpfuse umount %s\n", cfg->mountpoint);
+		/* a mount(8) helper says nothing on success; -v: the status line */
+		if (cfg->quiet < 2)
+			fprintf(stderr, "bpfuse: %s\n", line);
+		if (!cfg->quiet)
+			fprintf(stderr, "bpfuse: unmount with: bpfuse umount %s\n",
+				cfg->mountpoint);
 		return 0;
 	}
 	pr_err("the filesystem server did not start; nothing was mounted");
@@ -401,8 +509,14 @@ int daemon_mount(const struct config *cfg)
 	if (check_libfuse() || check_dev_fuse())
 		return 1;
 	raise_fd_limit();
+	/*
+	 * A stats or metrics client that hangs up must never kill the daemon;
+	 * before any socket exists (libfuse ignores SIGPIPE only once it serves).
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	umask(0); /* the kernel applied the caller's umask already */
 	memset(&rt, 0, sizeof(rt));
+	rt.metrics_fd = -1;
 	err = fs_init(&fs, cfg);
 	if (err)
 		return 1;
@@ -421,9 +535,19 @@ int daemon_mount(const struct config *cfg)
 		goto out_args;
 	}
 	fs.se = se;
+	/* a metrics port in use is a mount error, found before mount(2) */
+	if (cfg->metrics_port) {
+		rt.metrics_fd = stats_listen_metrics(cfg->metrics_port);
+		if (rt.metrics_fd < 0) {
+			pr_err("cannot listen on 127.0.0.1:%u (metrics_port): %s", cfg->metrics_port,
+			       strerror(-rt.metrics_fd));
+			rt.metrics_fd = -1;
+			goto out_session;
+		}
+	}
 	if (cfg->fake) {
 		ret = 0;
-		goto out_session;
+		goto out_metrics;
 	}
 	if (cfg->remote_fs)
 		pr_warn("source '%s' is on %s: changes made by other clients are not seen, so "
@@ -431,7 +555,7 @@ int daemon_mount(const struct config *cfg)
 			cfg->source, cfg->remote_fs, CONFIG_SHARED_TIMEOUT_S);
 	if (!cfg->foreground && pipe2(pipefd, O_CLOEXEC)) {
 		pr_err("cannot create a pipe: %s", strerror(errno));
-		goto out_session;
+		goto out_metrics;
 	}
 	if (fuse_session_mount(se, cfg->mountpoint)) {
 		pr_err("cannot mount on '%s'", cfg->mountpoint);
@@ -446,6 +570,8 @@ int daemon_mount(const struct config *cfg)
 		}
 		if (pid > 0) {
 			close(pipefd[1]);
+			if (rt.metrics_fd >= 0)
+				close(rt.metrics_fd);
 			/* the child owns the session now; do not unmount it */
 			return wait_for_server(cfg, pid, pipefd[0]);
 		}
@@ -497,6 +623,9 @@ out_pipe:
 		close(pipefd[1]);
 	if (status_fd >= 0)
 		close(status_fd);
+out_metrics:
+	if (rt.metrics_fd >= 0)
+		close(rt.metrics_fd);
 out_session:
 	fuse_session_destroy(se);
 out_args:
@@ -643,4 +772,114 @@ int daemon_umount(const char *mountpoint, int wait_s)
 				wait_s, progress);
 	}
 	return 0;
+}
+
+/* The options the daemon of connection @conn recorded (runtime_opts_write()), or "". */
+static void runtime_opts_read(uint32_t conn, char *buf, size_t size)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	runtime_path(path, sizeof(path), conn, "opts");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* One generic flag word of -o onto MS_* @flags; 0, or -EINVAL when it is none. */
+static int remount_flag(const char *w, size_t len, unsigned long *flags)
+{
+	static const struct {
+		const char *name;
+		unsigned long set, clear;
+	} words[] = {
+		{ "nosuid", MS_NOSUID, 0 },      { "suid", 0, MS_NOSUID },
+		{ "nodev", MS_NODEV, 0 },        { "dev", 0, MS_NODEV },
+		{ "noexec", MS_NOEXEC, 0 },      { "exec", 0, MS_NOEXEC },
+		{ "sync", MS_SYNCHRONOUS, 0 },   { "async", 0, MS_SYNCHRONOUS },
+		{ "dirsync", MS_DIRSYNC, 0 },
+		{ "nodiratime", MS_NODIRATIME, 0 },
+		{ "noatime", MS_NOATIME, MS_RELATIME | MS_STRICTATIME },
+		{ "relatime", MS_RELATIME, MS_NOATIME | MS_STRICTATIME },
+		{ "strictatime", MS_STRICTATIME, MS_NOATIME | MS_RELATIME | MS_NODIRATIME },
+		{ "atime", 0, MS_NOATIME },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (strlen(words[i].name) == len && !strncmp(w, words[i].name, len)) {
+			*flags = (*flags & ~words[i].clear) | words[i].set;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int daemon_remount(const struct config *want, const char *mountpoint, int fake)
+{
+	char *real = realpath(mountpoint, NULL), running[PATH_MAX * 2];
+	unsigned long flags = 0;
+	const char *p, *comma;
+	struct statvfs sv;
+	dev_t dev;
+	int ret = 1;
+
+	if (!real) {
+		pr_err("cannot resolve mountpoint '%s': %s", mountpoint, strerror(errno));
+		return 1;
+	}
+	if (mountinfo_find_bpfuse(real, &dev) <= 0) {
+		pr_err("cannot remount '%s': not a bpfuse mount", real);
+		goto out;
+	}
+	runtime_opts_read(minor(dev), running, sizeof(running));
+	if (config_remount_check(want, running))
+		goto out;
+	/* start from the mount's flags: a word not given keeps its state */
+	if (statvfs(real, &sv)) {
+		pr_err("cannot remount '%s': statvfs: %s", real, strerror(errno));
+		goto out;
+	}
+	flags |= (sv.f_flag & ST_RDONLY) ? MS_RDONLY : 0;
+	flags |= (sv.f_flag & ST_NOSUID) ? MS_NOSUID : 0;
+	flags |= (sv.f_flag & ST_NODEV) ? MS_NODEV : 0;
+	flags |= (sv.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0;
+	flags |= (sv.f_flag & ST_SYNCHRONOUS) ? MS_SYNCHRONOUS : 0;
+	flags |= (sv.f_flag & ST_NOATIME) ? MS_NOATIME : 0;
+	flags |= (sv.f_flag & ST_NODIRATIME) ? MS_NODIRATIME : 0;
+	flags |= (sv.f_flag & ST_RELATIME) ? MS_RELATIME : 0;
+	if (config_given(want, "ro") || config_given(want, "rw"))
+		flags = want->read_only ? flags | MS_RDONLY : flags & ~MS_RDONLY;
+	for (p = want->kernel_opts; *p; p = comma ? comma + 1 : p + strlen(p)) {
+		comma = strchr(p, ',');
+		if (remount_flag(p, comma ? (size_t)(comma - p) : strlen(p), &flags)) {
+			pr_err("cannot remount '%s': flag '%.*s' cannot be changed", real,
+			       (int)(comma ? (size_t)(comma - p) : strlen(p)), p);
+			goto out;
+		}
+		if (!comma)
+			break;
+	}
+	if (fake) {
+		ret = 0;
+		goto out;
+	}
+	if (mount(NULL, real, NULL, MS_REMOUNT | flags, NULL)) {
+		if (errno == EBUSY && (flags & MS_RDONLY))
+			pr_err("cannot remount '%s' read-only: files on it are open for writing",
+			       real);
+		else
+			pr_err("cannot remount '%s': %s", real, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	free(real);
+	return ret;
 }

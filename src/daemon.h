@@ -20,6 +20,16 @@ struct config;
  */
 int daemon_mount(const struct config *cfg);
 
+/*
+ * `mount -o remount,...` of the bpfuse mount at @mountpoint: apply what the
+ * kernel lets a FUSE mount change (ro/rw and the generic flags, by
+ * mount(2) MS_REMOUNT; the daemon follows the superblock's read-only flag)
+ * and refuse, with one line, a daemon option that differs from the running
+ * one.  @want: the options, parsed and finished.  With @fake, check only.
+ * Returns the exit status.
+ */
+int daemon_remount(const struct config *want, const char *mountpoint, int fake);
+
 /* The stats socket of the bpfuse mount at @mountpoint.  0 or -errno (said). */
 int daemon_stats_path(const char *mountpoint, char *path, size_t size);
 

@@ -64,6 +64,13 @@ struct fs {
 	int uring;                 /* the kernel offered it at INIT: requests come by the ring */
 	int uring_switched_on;     /* this mount turned the kernel's enable_uring on */
 	char uring_why[256];       /* why requests come by /dev/fuse reads; "" with io_uring */
+	/*
+	 * Read-only state of the superblock (-o ro, then `mount -o remount`),
+	 * and when it was last read from the mount table (CLOCK_MONOTONIC ms);
+	 * fs_read_only() in fs_ops.c keeps them, both read and written atomically.
+	 */
+	int sb_read_only;
+	int64_t sb_checked_ms;
 
 	/* Called once from INIT with a one-line status for the user. */
 	void (*on_init)(struct fs *fs, const char *status);

@@ -27,6 +27,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@
 #include "handle.h"
 #include "kstate.h"
 #include "log.h"
+#include "mountinfo.h"
 #include "watch.h"
 
 _Static_assert(BACKEND_SET_MODE == FUSE_SET_ATTR_MODE && BACKEND_SET_UID == FUSE_SET_ATTR_UID &&
@@ -97,9 +99,33 @@ static void op_begin(fuse_req_t req, unsigned int op)
 	}
 }
 
+/*
+ * Is the mount read-only now?  -o ro at mount time, and after that whatever
+ * `mount -o remount,ro|rw` made of the superblock, which no request tells
+ * the daemon: the mount table is read again whenever a request would be
+ * refused (so a remount rw takes effect at once) and at most once a second
+ * otherwise (after a remount ro the kernel refuses changes first; the daemon
+ * follows within a second, for requests on files opened before).
+ */
 static int read_only(fuse_req_t req)
 {
-	return req_fs(req)->cfg->read_only;
+	struct fs *fs = req_fs(req);
+	struct timespec ts;
+	int64_t now;
+	int ro = __atomic_load_n(&fs->sb_read_only, __ATOMIC_RELAXED);
+
+	if (!fs->conn)
+		return fs->cfg->read_only; /* our mount was not found in the table */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (!ro && now - __atomic_load_n(&fs->sb_checked_ms, __ATOMIC_RELAXED) < 1000)
+		return 0;
+	ro = mountinfo_sb_read_only(makedev(0, fs->conn));
+	if (ro < 0)
+		ro = fs->cfg->read_only;
+	__atomic_store_n(&fs->sb_read_only, ro, __ATOMIC_RELAXED);
+	__atomic_store_n(&fs->sb_checked_ms, now, __ATOMIC_RELAXED);
+	return ro;
 }
 
 #define REFUSE_IF_READ_ONLY(req)                  \

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "manpage.h"
 #include "stats.h"
 #include "warmup.h"
 #include <unistd.h>
@@ -26,14 +27,80 @@
 #define BPFUSE_VERSION "0.0.0"
 #endif
 
+/* The subcommands: --help prints the synopses, bpfuse(8) both. */
+static const struct man_item cmds[] = {
+	{ "mount SOURCE MOUNTPOINT [-o opt[,opt...]] [-f] [-d]",
+	  "Mount SOURCE on MOUNTPOINT (an existing directory, not already a bpfuse mount). "
+	  "Everything that can be checked is checked before mounting; the command returns 0 "
+	  "once the kernel's first request (INIT) has been answered, so the mount is usable, "
+	  "and prints what was mounted and whether passthrough and the fast path are on. On an "
+	  "error it prints one line and leaves nothing mounted. -f (--foreground) keeps the "
+	  "daemon in the foreground, logging to stderr; in the background it logs to syslog. "
+	  "-d (--debug) is -o debug. For s3:// sources --endpoint URL, --region R, --cache-dir "
+	  "DIR and --cache-size SIZE are synonyms of the -o options of the same names. "
+	  "-o remount,... changes a running mount as mount -o remount does "
+	  "(mount.fuse.bpfuse(8))." },
+	{ "umount [--wait SECONDS] MOUNTPOINT",
+	  "Unmount a bpfuse mount and wait (up to --wait seconds, default 30) for its daemon to "
+	  "finish its uploads and exit, saying every 5 s what it is still uploading, and what "
+	  "it left when the bound passed (exit 1). Anything that is not a bpfuse mount is "
+	  "refused; a busy mount stays mounted." },
+	{ "stats MOUNTPOINT [--json | --prometheus] [--watch SECONDS]",
+	  "Per-opcode counts of the requests that reached the daemon (from BPF tracepoints when "
+	  "the kernel has them), their latency, and the daemon's and the fast path's counters, "
+	  "as a table, one JSON object or Prometheus text; --watch repeats. With -o "
+	  "metrics_port=N the daemon also serves the Prometheus text on "
+	  "http://127.0.0.1:N/metrics." },
+	{ "warmup MOUNTPOINT [-j THREADS] PATH... | -f LISTFILE",
+	  "Read the files (directories are walked) through the mount with -j readers "
+	  "(default 4), so that an S3 mount's cache holds them; LISTFILE has one path a line, "
+	  "- is stdin. Exit status 1 if any file failed." },
+	{ "--help | --version", "Print the usage and the options, or the version." },
+};
+
+/* mount(8) passes these to its helper (the parser takes exactly these letters). */
+static const struct man_item helper_flags[] = {
+	{ "-f", "Fake: check everything (options, source, mountpoint, metrics port), mount "
+		"nothing (with remount: change nothing)." },
+	{ "-n", "Do not write /etc/mtab: accepted, bpfuse keeps none." },
+	{ "-s", "Sloppy: accepted." },
+	{ "-v", "Verbose: print the one status line bpfuse mount prints (what was mounted, "
+		"passthrough, fast path)." },
+	{ "-o options", "The mount options, see MOUNT OPTIONS." },
+	{ "-t type", "The type mount(8) names (fuse.bpfuse): ignored." },
+};
+
+static const struct man_item exits[] = {
+	{ "0", "Success." },
+	{ "1", "Failure: the mount, unmount or remount did not happen (one line on stderr "
+	       "says why), or stats could not be read, or warmup could not read a file." },
+	{ "2", "Usage error: an unknown subcommand or option, a bad option value." },
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Is @s made of the helper's one-letter flags of helper_flags[] (-o and -t take values)? */
+static int helper_letters(const char *s)
+{
+	size_t i;
+
+	for (; *s; s++) {
+		for (i = 0; i < N(helper_flags); i++)
+			if (helper_flags[i].term[1] == *s && !helper_flags[i].term[2])
+				break;
+		if (i == N(helper_flags))
+			return 0;
+	}
+	return 1;
+}
+
 static void usage(FILE *out)
 {
+	size_t i;
+
+	for (i = 0; i < N(cmds); i++)
+		fprintf(out, "%s bpfuse %s\n", i ? "      " : "usage:", cmds[i].term);
 	fprintf(out,
-		"usage: bpfuse mount SOURCE MOUNTPOINT [-o opt[,opt...]] [-f]\n"
-		"       bpfuse umount [--wait SECONDS] MOUNTPOINT\n"
-		"       bpfuse stats MOUNTPOINT [--json | --prometheus] [--watch SECONDS]\n"
-		"       bpfuse warmup MOUNTPOINT [-j THREADS] PATH... | -f LISTFILE\n"
-		"       bpfuse --help | --version\n"
 		"\n"
 		"SOURCE is local:/path or a directory (local disk, NFS, CephFS, ...), or\n"
 		"s3://BUCKET[/PREFIX] (an S3-compatible store; see docs/s3.md) with\n"
@@ -44,7 +111,28 @@ static void usage(FILE *out)
 		"installed as /sbin/mount.fuse.bpfuse.\n"
 		"\n");
 	config_print_help(out);
-	fprintf(out, "\nDocumentation: docs/options.md, docs/semantics.md\n");
+	fprintf(out, "\nExit status:");
+	for (i = 0; i < N(exits); i++)
+		fprintf(out, "%s %s %.*s", i ? "," : "", exits[i].term,
+			(int)strcspn(exits[i].text, ":."), exits[i].text);
+	fprintf(out, ".\nDocumentation: man bpfuse, man mount.fuse.bpfuse, docs/options.md\n");
+}
+
+/* bpfuse --help-man PAGE: the man page, for the build. */
+static int cmd_help_man(int argc, char **argv)
+{
+	const struct man_tables t = {
+		.version = BPFUSE_VERSION,
+		.cmds = cmds, .ncmds = N(cmds),
+		.hflags = helper_flags, .nhflags = N(helper_flags),
+		.exits = exits, .nexits = N(exits),
+	};
+
+	if (argc != 1 || manpage_write(stdout, argv[0], &t)) {
+		pr_err("usage: bpfuse --help-man bpfuse|mount.fuse.bpfuse");
+		return 2;
+	}
+	return fflush(stdout) ? 1 : 0;
 }
 
 /* The -o option a long flag stands for ("--cache-dir" -> "cache_dir"), or NULL. */
@@ -66,13 +154,59 @@ static const char *s3_flag_opt(const char *a)
 	return NULL;
 }
 
+/* Does the comma-separated @opts hold the word @word? */
+static int has_word(const char *opts, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = opts; (p = strstr(p, word)); p += n)
+		if ((p == opts || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/*
+ * Parse one -o argument.  For a remount, mount(8) hands back the mount's
+ * current options from the mount table too: "remount" itself and the FUSE
+ * kernel's user_id=/group_id= are dropped here, the rest is checked.
+ */
+static int parse_mount_opts(struct config *cfg, const char *opts, int remount)
+{
+	char buf[8192], *tok, *save = NULL;
+	int err;
+
+	if (!remount)
+		return config_parse_opts(cfg, opts);
+	if (strlen(opts) >= sizeof(buf)) {
+		pr_err("option string too long");
+		return -EINVAL;
+	}
+	strcpy(buf, opts);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "remount") || !strncmp(tok, "user_id=", 8) ||
+		    !strncmp(tok, "group_id=", 9))
+			continue;
+		err = config_parse_opts(cfg, tok);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int cmd_mount(int argc, char **argv, int helper)
 {
 	struct config cfg;
 	const char *pos[2];
-	int npos = 0, i;
+	int npos = 0, i, remount = 0, verbose = 0;
 
 	config_init(&cfg);
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			remount |= has_word(argv[++i], "remount");
+		else if (!strncmp(argv[i], "-o", 2))
+			remount |= has_word(argv[i] + 2, "remount");
+	}
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -81,16 +215,19 @@ static int cmd_mount(int argc, char **argv, int helper)
 				pr_err("option -o needs an argument");
 				return 2;
 			}
-			if (config_parse_opts(&cfg, argv[i]))
+			if (parse_mount_opts(&cfg, argv[i], remount))
 				return 2;
 		} else if (!strncmp(a, "-o", 2)) {
-			if (config_parse_opts(&cfg, a + 2))
+			if (parse_mount_opts(&cfg, a + 2, remount))
 				return 2;
 		} else if (helper && !strcmp(a, "-t")) {
 			i++; /* mount(8) may name the type; we know it */
-		} else if (helper && a[0] == '-' && a[1] && strspn(a + 1, "sfnv") == strlen(a + 1)) {
+		} else if (helper && a[0] == '-' && a[1] && helper_letters(a + 1)) {
+			/* mount(8)'s -s sloppy, -f fake, -n no mtab (we keep none), -v verbose */
 			if (strchr(a, 'f'))
-				cfg.fake = 1; /* mount(8) -f: fake */
+				cfg.fake = 1;
+			if (strchr(a, 'v'))
+				verbose = 1;
 		} else if (!helper && s3_flag_opt(a)) {
 			/* --endpoint URL etc.: synonyms of -o endpoint=URL */
 			char opt[PATH_MAX + 64];
@@ -125,6 +262,16 @@ static int cmd_mount(int argc, char **argv, int helper)
 	if (npos < 2) {
 		pr_err("usage: bpfuse mount SOURCE MOUNTPOINT [-o opt,...] [-f]");
 		return 2;
+	}
+	if (helper)
+		cfg.quiet = verbose ? 1 : 2;
+	if (remount) {
+		/* the source only tells the backend (S3 caps the timeouts); it is not opened */
+		if (!strncmp(pos[0], "s3://", 5) && config_set_source(&cfg, pos[0]))
+			return 1;
+		if (config_finish(&cfg))
+			return 1;
+		return daemon_remount(&cfg, pos[1], cfg.fake);
 	}
 	if (config_set_source(&cfg, pos[0]) || config_set_mountpoint(&cfg, pos[1]) ||
 	    config_check(&cfg))
@@ -238,6 +385,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "--help-man"))
+		return cmd_help_man(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		printf("bpfuse %s\n", BPFUSE_VERSION);
 		return 0;

@@ -73,3 +73,32 @@ int mountinfo_is_bpfuse(const char *mnt)
 {
 	return mountinfo_find_bpfuse(mnt, NULL);
 }
+
+int mountinfo_sb_read_only(dev_t dev)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int ro = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned int maj, min;
+		char *sep, *save = NULL, *super;
+
+		if (sscanf(line, "%*u %*u %u:%u", &maj, &min) != 2 || makedev(maj, min) != dev)
+			continue;
+		/* ... - fstype source superopts */
+		sep = strstr(line, " - ");
+		if (!sep || !strtok_r(sep + 3, " \n", &save) || !strtok_r(NULL, " \n", &save))
+			continue;
+		super = strtok_r(NULL, " \n", &save);
+		ro = super && (!strcmp(super, "ro") || !strncmp(super, "ro,", 3));
+		break;
+	}
+	free(line);
+	fclose(f);
+	return ro;
+}

@@ -66,12 +66,27 @@ enum stats_format { STATS_TABLE, STATS_JSON, STATS_PROMETHEUS };
 /* Render the mount's stats (BPF and daemon) to @out. */
 void stats_render(struct fs *fs, enum stats_format fmt, FILE *out);
 
+struct stats_server;
+
 /*
- * Serve stats on a unix socket at @path (0600) and, when @metrics_port is
- * not 0, Prometheus text over HTTP on 127.0.0.1:@metrics_port.
- * Returns 0 or -errno; the threads are detached and live with the daemon.
+ * The metrics listener on 127.0.0.1:@port (non-blocking, close-on-exec),
+ * made before mount(2) so that a port in use is a mount error.  fd or -errno.
  */
-int stats_serve(struct fs *fs, const char *path, unsigned int metrics_port);
+int stats_listen_metrics(unsigned int port);
+
+/*
+ * Serve stats on a unix socket at @path (mode 0600 from its creation; the
+ * caller keeps its directory 0700) and, when @metrics_fd >= 0 (from
+ * stats_listen_metrics(), owned by the server from now on, also on failure),
+ * Prometheus text over HTTP, from one thread that serves concurrent clients
+ * with deadlines (stats_server.c).
+ * Returns 0 with *@out set, or -errno with nothing left listening.
+ */
+int stats_server_start(struct fs *fs, const char *path, int metrics_fd,
+		       struct stats_server **out);
+
+/* Stop serving and close every connection; NULL is fine.  Does not unlink the socket. */
+void stats_server_stop(struct stats_server *srv);
 
 /* Client side of `bpfuse stats`: fetch one rendering from @path. */
 int stats_fetch(const char *path, enum stats_format fmt, FILE *out);

@@ -262,6 +262,44 @@ static void test_s3_timeouts_capped(void **state)
 	assert_true(c.entry_timeout_s == CONFIG_DATASET_TIMEOUT_S);
 }
 
+/* What a mount records for remount reads back to the same values; changes are refused. */
+static void test_remount_check(void **state)
+{
+	struct config run, want;
+	char opts[8192];
+
+	config_init(&run);
+	assert_int_equal(config_parse_opts(&run, "entry_timeout=2.5,profile=dataset,allow_other,"
+					   "cache_dir=/var/tmp/c,threads=3,ro,noatime"), 0);
+	config_finish(&run);
+	assert_int_equal(config_format_opts(&run, opts, sizeof(opts)), 0);
+	assert_null(strstr(opts, "noatime"));
+	assert_null(strstr(opts, ",ro"));
+
+	/* what mount(8) passes back on `mount -o remount,rw`: fstab's options again */
+	config_init(&want);
+	assert_int_equal(config_parse_opts(&want, "rw,nosuid,nodev,entry_timeout=2.5,"
+					   "profile=dataset,allow_other,default_permissions,"
+					   "cache_dir=/var/tmp/c,threads=3,_netdev,nofail"), 0);
+	config_finish(&want);
+	assert_int_equal(config_remount_check(&want, opts), 0);
+
+	config_init(&want);
+	assert_int_equal(config_parse_opts(&want, "entry_timeout=3"), 0);
+	config_finish(&want);
+	assert_int_equal(config_remount_check(&want, opts), -EINVAL);
+
+	config_init(&want);
+	assert_int_equal(config_parse_opts(&want, "debug"), 0);
+	assert_int_equal(config_remount_check(&want, opts), -EINVAL);
+
+	/* a flag the mount has, given again: fine; ro/rw never count */
+	config_init(&want);
+	assert_int_equal(config_parse_opts(&want, "ro,rw,allow_other"), 0);
+	assert_int_equal(config_remount_check(&want, opts), 0);
+	assert_true(config_given(&want, "rw") && !config_given(&want, "threads"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_help_lists_every_option),
 		cmocka_unit_test(test_s3_source_and_options),
 		cmocka_unit_test(test_s3_checks),
+		cmocka_unit_test(test_remount_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

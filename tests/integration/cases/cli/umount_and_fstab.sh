@@ -2,13 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 # bpfuse umount; -f foreground mode; mount(8) through mount.fuse.bpfuse with
 # -t fuse.bpfuse and with an fstab-style line (a temp file, never /etc/fstab).
+#
+# mount(8) runs /sbin/mount.fuse.bpfuse, which other builds and the package
+# may hold: the case runs in a private mount namespace where an overlay puts
+# this build's helper in /usr/sbin (as cli/mount_helper does).
 set -eu
 . "$(dirname "$0")/../../lib/common.sh"
+if [ -z "${_UF_PRIVATE_NS:-}" ] && [ "$(id -u)" -eq 0 ]; then
+	command -v unshare >/dev/null || skip "no unshare(1) for a private mount namespace"
+	_UF_PRIVATE_NS=1 exec unshare -m --propagation private -- bash "$0" "$@"
+fi
 setup_case "$@"
 need_bpfuse
 
 HELPER=${MOUNT_HELPER:-$(dirname "$BPFUSE")/mount.fuse.bpfuse}
-SBIN_HELPER=/sbin/mount.fuse.bpfuse
 
 mkdir "$T/src" "$T/mnt1" "$T/mnt2" "$T/mnt3" "$T/mnt4"
 echo hello >"$T/src/hello"
@@ -91,15 +98,15 @@ foreground() {
 }
 check "-f stays in the foreground and exits 0 after unmount" foreground
 
-# make mount(8) find the helper: use /sbin/mount.fuse.bpfuse if present, else
-# create it for the duration of the case (and remove only what we created)
-if [ ! -e "$SBIN_HELPER" ] && [ ! -L "$SBIN_HELPER" ]; then
-	[ -e "$HELPER" ] || fail "mount helper '$HELPER' not found"
-	HELPER=$(cd "$(dirname "$HELPER")" && pwd)/$(basename "$HELPER")
-	ln -s "$HELPER" "$SBIN_HELPER"
-	at_cleanup "rm -f '$SBIN_HELPER'"
-	log "created $SBIN_HELPER -> $HELPER"
-fi
+# make mount(8) find this build's helper, in this namespace only
+[ -e "$HELPER" ] || fail "mount helper '$HELPER' not found"
+HELPER=$(cd "$(dirname "$HELPER")" && pwd)/$(basename "$HELPER")
+SBIN=$(readlink -f /sbin)
+mkdir "$T/sbin"
+ln -s "$HELPER" "$T/sbin/mount.fuse.bpfuse"
+mount -t overlay overlay -o "lowerdir=$T/sbin:$SBIN" "$SBIN" ||
+	fail "cannot overlay '$SBIN' in the private mount namespace"
+at_cleanup "umount -l '$SBIN'"
 
 mount_t() {
 	local before pids out rc=0
