@@ -241,7 +241,7 @@ char *s3_child_key(struct s3node *dir, const char *name, int slash)
 
 /* -------------------------------------------------------- counted requests */
 
-static int do_head(struct s3be *sb, const char *key, struct s3_stat *st)
+int s3_do_head(struct s3be *sb, const char *key, struct s3_stat *st)
 {
 	stats_add(&sb->stats->s3_head, 1);
 	return s3_head(sb->c, sb->bucket, key, st);
@@ -322,7 +322,7 @@ int s3_resolve(struct s3be *sb, struct s3node *dir, const char *name, struct s3n
 	}
 
 	t0 = s3_now_mono();
-	err = do_head(sb, fkey, &st);
+	err = s3_do_head(sb, fkey, &st);
 	if (!err) {
 		pthread_mutex_lock(&sb->ns_lock);
 		n = s3_node_get_locked(sb, fkey, 0);
@@ -414,7 +414,7 @@ int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st)
 		return 0;
 	}
 	pthread_mutex_unlock(&sb->ns_lock);
-	err = do_head(sb, n->key, &hs);
+	err = s3_do_head(sb, n->key, &hs);
 	pthread_mutex_lock(&sb->ns_lock);
 	if (!err)
 		s3_node_seen_locked(sb, n, hs.size, hs.mtime, hs.etag, now, 0);

@@ -176,6 +176,7 @@ void s3_node_free(struct s3node *n);
 int s3_node_rekey_locked(struct s3be *sb, struct s3node *n, const char *newkey);
 int s3_do_list(struct s3be *sb, const char *prefix, const char *delim, unsigned int max,
 	       const char *token, struct s3_list_page *page);
+int s3_do_head(struct s3be *sb, const char *key, struct s3_stat *st);
 int s3_do_delete(struct s3be *sb, const char *key);
 int s3_resolve(struct s3be *sb, struct s3node *dir, const char *name, struct s3node **out);
 int s3_lookup(struct backend *be, struct inode *dir, const char *name,
