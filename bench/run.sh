@@ -105,7 +105,8 @@ WORKLOADS=(
 	"-|jpeg-dataloader-cold|dataloader.sh jpeg cold|0|cold: echo 3 > drop_caches after importing torch"
 	"q|jpeg-dataloader-warm|dataloader.sh jpeg warm|0|warm: every image read once through the mount first"
 	"q|readloop-cold|readloop.sh cold|0|cold: echo 3 > drop_caches after listing the files"
-	"q|readloop-warm|readloop.sh warm|0|warm: every file read once through the mount first"
+	"q|readloop-warm|readloop.sh warm|0|warm: every file read once through the mount first (the loop is a second epoch)"
+	"-|readloop-steady|readloop.sh steady|0|steady: every file read once, then the loop run once, through the mount first (a third epoch)"
 )
 
 # quick_plan ID CFG: "run", or "skip REASON". Quick mode is a smoke test with a

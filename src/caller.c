@@ -72,14 +72,19 @@ int caller_parse_status(const char *text, int same_userns, struct caller_creds *
 	return 0;
 }
 
-/* Does task @pid live in our user namespace?  Unknown counts as no. */
+/*
+ * Does task @pid live in our user namespace?  Unknown counts as no; a kernel without user
+ * namespaces (CONFIG_USER_NS off: no /proc/self/ns/user) has only the initial one.
+ */
 static int same_userns(pid_t pid)
 {
 	char path[64];
 	struct stat a, b;
 
+	if (stat("/proc/self/ns/user", &b))
+		return errno == ENOENT; /* (caller_read() has just read /proc, so it is there) */
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	if (stat(path, &a) || stat("/proc/self/ns/user", &b))
+	if (stat(path, &a))
 		return 0;
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }

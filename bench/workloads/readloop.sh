@@ -4,7 +4,10 @@
 # read all, close per file, no decode) over the JPEG set, ROOT/jpeg, in the
 # order of its index $DATA_DIR/jpeg.list (made from the source, outside the mount).
 #   CACHE: cold (caches dropped inside readloop.py, right before the loop)
-#          warm (prepare reads every file once through ROOT)
+#          warm (prepare reads every file once through ROOT: the timed loop is
+#                the first re-read, a training run's second epoch)
+#          steady (prepare reads every file, then runs the loop once more: the
+#                timed loop is a third epoch, the steady state of a long run)
 #   PHASE: check | prepare ROOT | run ROOT | cleanup SRC
 #   BENCH_PREPARE_NO_READ=1 (run.sh, on the cold S3 configurations): prepare reads nothing
 set -euo pipefail
@@ -12,8 +15,13 @@ cache=$1 phase=$2 root=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 case $phase in
 check) [ -d "$DATA_DIR/src/jpeg" ] && [ -s "$DATA_DIR/jpeg.list" ] || { echo "no JPEG dataset" >&2; exit 77; } ;;
-prepare) [ "$cache" = warm ] && [ "${BENCH_PREPARE_NO_READ:-0}" != 1 ] && find "$root/jpeg" -type f -print0 | xargs -0 -r cat >/dev/null; exit 0 ;;
-run) python3 "$here/readloop.py" "$root/jpeg" "$DATA_DIR/jpeg.list" "$cache" ;;
+prepare)
+	[ "$cache" != cold ] && [ "${BENCH_PREPARE_NO_READ:-0}" != 1 ] &&
+		find "$root/jpeg" -type f -print0 | xargs -0 -r cat >/dev/null
+	[ "$cache" = steady ] && python3 "$here/readloop.py" "$root/jpeg" "$DATA_DIR/jpeg.list" warm >/dev/null
+	exit 0
+	;;
+run) python3 "$here/readloop.py" "$root/jpeg" "$DATA_DIR/jpeg.list" "${cache/steady/warm}" ;;
 cleanup) ;;
 *) echo "readloop.sh: unknown phase '$phase'" >&2; exit 2 ;;
 esac
