@@ -999,8 +999,9 @@ int s3_open(struct backend *be, struct inode *ino, int flags)
 /*
  * O_EXCL against the store, not the listing the kernel's negative entry came from: another
  * client may have made the name within list_ttl.  A HEAD of the key and a LIST of "key/"
- * (a directory); either found is -EEXIST, and the table learns of the object.  What is
- * left is the window between this check and the upload at close (docs/s3.md).
+ * (a directory); either found is -EEXIST, and the table learns of the object.  A store
+ * that cannot be asked fails the create (-EIO...).  What is left is the window between
+ * this check and the upload at close (docs/s3.md).
  */
 static int excl_check(struct s3be *sb, const char *key)
 {
@@ -1031,6 +1032,8 @@ static int excl_check(struct s3be *sb, const char *key)
 	err = s3_do_list(sb, dkey, "/", 1, NULL, &page);
 	if (!err && (page.nobjects || page.nprefixes))
 		err = -EEXIST;
+	else if (err == -ENOENT)
+		err = 0; /* not even the bucket: nothing there; the upload at close will say */
 	s3_list_page_free(&page);
 	free(dkey);
 	return err;
