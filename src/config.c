@@ -758,8 +758,9 @@ int config_finish(struct config *cfg)
 	 * filesystem the kernel may trust its caches only briefly, unless the
 	 * user says nobody else changes the source (trust_watch=on).
 	 */
-	if (cfg->backend == BACKEND_LOCAL && !cfg->trust_watch &&
-	    (cfg->remote_fs = remote_fs_name(cfg->source))) {
+	if (cfg->backend == BACKEND_LOCAL)
+		cfg->remote_fs = remote_fs_name(cfg->source);
+	if (cfg->remote_fs && !cfg->trust_watch) {
 		if (cfg->entry_timeout_s > CONFIG_SHARED_TIMEOUT_S)
 			cfg->entry_timeout_s = CONFIG_SHARED_TIMEOUT_S;
 		if (cfg->attr_timeout_s > CONFIG_SHARED_TIMEOUT_S)

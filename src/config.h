@@ -42,7 +42,8 @@ struct config {
 	int invalidate;            /* push changes made behind the mount into the kernel */
 	int kernel_open;           /* the kernel opens/closes files without the daemon (-1: derive) */
 	int trust_watch;           /* network-fs source: keep the timeouts anyway */
-	const char *remote_fs;     /* the source's network filesystem (timeouts capped), or NULL */
+	const char *remote_fs;     /* the source's network filesystem (timeouts capped unless
+				      trust_watch), or NULL */
 	unsigned long long explicit_opts; /* bit i: option table row i was given */
 	unsigned int metrics_port; /* Prometheus text on 127.0.0.1:port; 0 = off */
 	int foreground;

@@ -549,7 +549,7 @@ int daemon_mount(const struct config *cfg)
 		ret = 0;
 		goto out_metrics;
 	}
-	if (cfg->remote_fs)
+	if (cfg->remote_fs && !cfg->trust_watch)
 		pr_warn("source '%s' is on %s: changes made by other clients are not seen, so "
 			"the kernel caches for at most %g s (trust_watch=on keeps the timeouts)",
 			cfg->source, cfg->remote_fs, CONFIG_SHARED_TIMEOUT_S);

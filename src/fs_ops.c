@@ -763,9 +763,13 @@ static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
 	/*
 	 * Closing a read-only open has nothing to do: locks are the kernel's,
 	 * nothing is dirty (a store's close-time work is for writers), so the
-	 * kernel need not send FLUSH (FOPEN_NOFLUSH).
+	 * kernel need not send FLUSH (FOPEN_NOFLUSH).  Nor does closing a writer
+	 * on a local disk filesystem (ext4, XFS, btrfs, tmpfs, ...: none does work
+	 * at close): only S3 (the upload) and network sources (NFS writes back at
+	 * close) need the FLUSH.
 	 */
-	if ((fi->flags & O_ACCMODE) == O_RDONLY && !(fi->flags & O_TRUNC))
+	if (((fi->flags & O_ACCMODE) == O_RDONLY && !(fi->flags & O_TRUNC)) ||
+	    (fs->cfg->backend == BACKEND_LOCAL && !fs->cfg->remote_fs))
 		fi->noflush = 1;
 }
 
