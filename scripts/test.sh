@@ -3,6 +3,8 @@
 #   1. scripts/setup.sh (packages, libfuse >= 3.18, build)
 #   2. unit tests (cmocka, via ctest)
 #   3. integration tests: real FUSE mounts on this kernel (tests/integration/run.sh)
+#   3b. sanitize: an ASan+UBSan build in build-asan/, its unit tests and an integration
+#      subset; any sanitizer report fails it (tests/sanitize.sh)
 #   4. the patched 6.12 kernel (built or cached) booted under qemu, with the fast-path
 #      tests and the bpfuse daemon inside (tests/vm/run.sh)
 #   5. benchmark smoke runs (bench/*.sh --quick): the benchmarks keep working
@@ -22,6 +24,7 @@ stage() {
 ./scripts/setup.sh || { echo "test: setup failed" >&2; exit 1; }
 stage unit ctest --test-dir build --output-on-failure
 stage integration tests/integration/run.sh
+stage sanitize tests/sanitize.sh
 # The patched kernel is cached by a hash of its inputs outside the clone, so a
 # fresh clone (CI) reuses a kernel built before on this machine.
 export BPFUSE_KERNEL_OUT=${BPFUSE_KERNEL_OUT:-/var/cache/bpfuse/kernel}

@@ -575,7 +575,8 @@ int s3_opendir(struct backend *be, struct inode *ino, struct backend_dir *bd)
 		s3dir_free(lc.d);
 		return err;
 	}
-	qsort(lc.d->ents, lc.d->n, sizeof(lc.d->ents[0]), rec_cmp);
+	if (lc.d->n) /* an empty prefix has no array: qsort(NULL, 0, ...) is undefined */
+		qsort(lc.d->ents, lc.d->n, sizeof(lc.d->ents[0]), rec_cmp);
 	for (i = j = 0; i < lc.d->n; i++) {
 		if (j && !strcmp(lc.d->ents[j - 1].name, lc.d->ents[i].name)) {
 			free(lc.d->ents[i].name);

@@ -572,8 +572,17 @@ int daemon_mount(const struct config *cfg)
 			close(pipefd[1]);
 			if (rt.metrics_fd >= 0)
 				close(rt.metrics_fd);
-			/* the child owns the session now; do not unmount it */
-			return wait_for_server(cfg, pid, pipefd[0]);
+			/*
+			 * The child owns the session, the backend and the inodes now: the
+			 * parent neither unmounts nor frees them (closing the backend would
+			 * drop locks and files whose open file descriptions the child
+			 * shares), it exits as libfuse's fuse_daemonize() does, without the
+			 * exit handlers (LeakSanitizer's among them: nothing of this is a
+			 * leak).
+			 */
+			ret = wait_for_server(cfg, pid, pipefd[0]);
+			fflush(NULL);
+			_exit(ret);
 		}
 		close(pipefd[0]);
 		status_fd = pipefd[1];

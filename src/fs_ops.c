@@ -1753,7 +1753,7 @@ int fs_init(struct fs *fs, const struct config *cfg)
 	pthread_mutex_init(&fs->pt_lock, NULL);
 	err = backend_open(&fs->be, cfg);
 	if (err)
-		return err;
+		goto out_backend; /* a backend that failed half-way is closed like a whole one */
 	fs->io_fd_budget = 1024;
 	if (!getrlimit(RLIMIT_NOFILE, &lim) && lim.rlim_cur != RLIM_INFINITY &&
 	    lim.rlim_cur / 4 > 1024)
@@ -1775,6 +1775,7 @@ out_table:
 	inode_table_release(&fs->inodes);
 out_backend:
 	backend_close(&fs->be);
+	pthread_mutex_destroy(&fs->pt_lock);
 	return err;
 }
 

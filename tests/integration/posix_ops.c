@@ -1639,7 +1639,8 @@ static int read_dir(const char *path, char ***names_out, int *dtype_bad)
 		names[cnt++] = strdup(de->d_name);
 	}
 	closedir(dir);
-	qsort(names, cnt, sizeof(*names), cmp_ent);
+	if (cnt) /* an empty directory leaves names NULL: qsort(NULL, ...) is undefined */
+		qsort(names, cnt, sizeof(*names), cmp_ent);
 	*names_out = names;
 	return n;
 }

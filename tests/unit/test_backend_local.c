@@ -19,11 +19,13 @@
 
 #include "backend.h"
 #include "config.h"
+#include "fs.h"
 
 struct fixture {
 	char dir[64];
 	struct config cfg;
-	struct backend be;
+	/* the backend inside a mount, as fs_init() opens it: it reaches its fs (the watcher) */
+	struct fs fs;
 	struct inode root;
 };
 
@@ -35,8 +37,8 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	config_init(&f->cfg);
 	assert_int_equal(config_set_source(&f->cfg, f->dir), 0);
-	assert_int_equal(backend_open(&f->be, &f->cfg), 0);
-	f->root.fd = f->be.root_fd;
+	assert_int_equal(backend_open(&f->fs.be, &f->cfg), 0);
+	f->root.fd = f->fs.be.root_fd;
 	f->root.type = S_IFDIR;
 	*state = f;
 	return 0;
@@ -47,7 +49,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	char cmd[128];
 
-	backend_close(&f->be);
+	backend_close(&f->fs.be);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
@@ -69,10 +71,10 @@ static void test_names_checked(void **state)
 
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	assert_int_equal(f->be.ops->lookup(&f->be, &f->root, "a/b", &e), -EINVAL);
-	assert_int_equal(f->be.ops->lookup(&f->be, &f->root, "", &e), -EINVAL);
-	assert_int_equal(f->be.ops->lookup(&f->be, &f->root, longname, &e), -ENAMETOOLONG);
-	assert_int_equal(f->be.ops->lookup(&f->be, &f->root, "missing", &e), -ENOENT);
+	assert_int_equal(f->fs.be.ops->lookup(&f->fs.be, &f->root, "a/b", &e), -EINVAL);
+	assert_int_equal(f->fs.be.ops->lookup(&f->fs.be, &f->root, "", &e), -EINVAL);
+	assert_int_equal(f->fs.be.ops->lookup(&f->fs.be, &f->root, longname, &e), -ENAMETOOLONG);
+	assert_int_equal(f->fs.be.ops->lookup(&f->fs.be, &f->root, "missing", &e), -ENOENT);
 }
 
 static void test_create_lookup_link_identity(void **state)
@@ -83,19 +85,19 @@ static void test_create_lookup_link_identity(void **state)
 	struct inode ino = { 0 };
 	int fd;
 
-	fd = f->be.ops->create(&f->be, &f->root, "f", 0640, O_RDWR, &c, &e1);
+	fd = f->fs.be.ops->create(&f->fs.be, &f->root, "f", 0640, O_RDWR, &c, &e1);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "abc", 3), 3);
 	close(fd);
 	assert_int_equal(e1.st.st_mode & 07777, 0640);
-	assert_int_equal(f->be.ops->create(&f->be, &f->root, "f", 0600, O_RDWR | O_EXCL, &c, &e2),
+	assert_int_equal(f->fs.be.ops->create(&f->fs.be, &f->root, "f", 0600, O_RDWR | O_EXCL, &c, &e2),
 			 -EEXIST);
-	assert_int_equal(f->be.ops->lookup(&f->be, &f->root, "f", &e2), 0);
+	assert_int_equal(f->fs.be.ops->lookup(&f->fs.be, &f->root, "f", &e2), 0);
 	assert_int_equal(e2.key.ino, e1.key.ino);
 	assert_int_equal(e2.st.st_size, 3);
 	ino.fd = e2.fd;
 	ino.type = S_IFREG;
-	assert_int_equal(f->be.ops->link(&f->be, &ino, &f->root, "g", &e3), 0);
+	assert_int_equal(f->fs.be.ops->link(&f->fs.be, &ino, &f->root, "g", &e3), 0);
 	assert_int_equal(e3.key.ino, e1.key.ino);
 	assert_int_equal(e3.st.st_nlink, 2);
 	close(e1.fd);
@@ -109,18 +111,18 @@ static void test_rename_flags(void **state)
 	struct backend_cred c = me();
 	struct backend_entry e;
 
-	assert_int_equal(f->be.ops->mknod(&f->be, &f->root, "a", S_IFREG | 0600, 0, &c, &e), 0);
+	assert_int_equal(f->fs.be.ops->mknod(&f->fs.be, &f->root, "a", S_IFREG | 0600, 0, &c, &e), 0);
 	close(e.fd);
-	assert_int_equal(f->be.ops->mknod(&f->be, &f->root, "d", S_IFDIR | 0700, 0, &c, &e), 0);
+	assert_int_equal(f->fs.be.ops->mknod(&f->fs.be, &f->root, "d", S_IFDIR | 0700, 0, &c, &e), 0);
 	assert_true(S_ISDIR(e.st.st_mode));
 	close(e.fd);
-	assert_int_equal(f->be.ops->rename(&f->be, &f->root, "a", &f->root, "d", RENAME_NOREPLACE),
+	assert_int_equal(f->fs.be.ops->rename(&f->fs.be, &f->root, "a", &f->root, "d", RENAME_NOREPLACE),
 			 -EEXIST);
-	assert_int_equal(f->be.ops->rename(&f->be, &f->root, "a", &f->root, "d", RENAME_EXCHANGE), 0);
-	assert_int_equal(f->be.ops->lookup(&f->be, &f->root, "a", &e), 0);
+	assert_int_equal(f->fs.be.ops->rename(&f->fs.be, &f->root, "a", &f->root, "d", RENAME_EXCHANGE), 0);
+	assert_int_equal(f->fs.be.ops->lookup(&f->fs.be, &f->root, "a", &e), 0);
 	assert_true(S_ISDIR(e.st.st_mode));
 	close(e.fd);
-	assert_int_equal(f->be.ops->rename(&f->be, &f->root, "a", &f->root, "x", 1U << 7), -EINVAL);
+	assert_int_equal(f->fs.be.ops->rename(&f->fs.be, &f->root, "a", &f->root, "x", 1U << 7), -EINVAL);
 }
 
 static void test_symlink_xattrs_as_ext4(void **state)
@@ -132,15 +134,15 @@ static void test_symlink_xattrs_as_ext4(void **state)
 	char buf[64];
 	int n;
 
-	assert_int_equal(f->be.ops->symlink(&f->be, &f->root, "l", "target/x", &c, &e), 0);
+	assert_int_equal(f->fs.be.ops->symlink(&f->fs.be, &f->root, "l", "target/x", &c, &e), 0);
 	assert_true(S_ISLNK(e.st.st_mode));
 	ino.fd = e.fd;
 	ino.type = S_IFLNK;
-	n = f->be.ops->readlink(&f->be, &ino, buf, sizeof(buf));
+	n = f->fs.be.ops->readlink(&f->fs.be, &ino, buf, sizeof(buf));
 	assert_int_equal(n, 8);
 	assert_memory_equal(buf, "target/x", 8);
-	assert_int_equal(f->be.ops->setxattr(&f->be, &ino, "user.a", "1", 1, 0), -EPERM);
-	assert_int_equal(f->be.ops->listxattr(&f->be, &ino, buf, sizeof(buf)), 0);
+	assert_int_equal(f->fs.be.ops->setxattr(&f->fs.be, &ino, "user.a", "1", 1, 0), -EPERM);
+	assert_int_equal(f->fs.be.ops->listxattr(&f->fs.be, &ino, buf, sizeof(buf)), 0);
 	close(e.fd);
 }
 
@@ -158,13 +160,13 @@ static void test_readdir_resume(void **state)
 
 	for (i = 0; i < 50; i++) {
 		snprintf(name, sizeof(name), "n%02d", i);
-		assert_int_equal(f->be.ops->mknod(&f->be, &f->root, name, S_IFREG | 0600, 0, &c, &e),
+		assert_int_equal(f->fs.be.ops->mknod(&f->fs.be, &f->root, name, S_IFREG | 0600, 0, &c, &e),
 				 0);
 		close(e.fd);
 	}
-	assert_int_equal(f->be.ops->opendir(&f->be, &f->root, &d), 0);
+	assert_int_equal(f->fs.be.ops->opendir(&f->fs.be, &f->root, &d), 0);
 	for (;;) {
-		int r = f->be.ops->readdir(&f->be, &d, off, &ent);
+		int r = f->fs.be.ops->readdir(&f->fs.be, &d, off, &ent);
 
 		assert_true(r >= 0);
 		if (!r)
@@ -172,7 +174,7 @@ static void test_readdir_resume(void **state)
 		if (seen == 20 && stop_at < 0) {
 			/* "buffer full": do not take it; the next call repeats it */
 			stop_at = off;
-			r = f->be.ops->readdir(&f->be, &d, stop_at, &ent);
+			r = f->fs.be.ops->readdir(&f->fs.be, &d, stop_at, &ent);
 			assert_int_equal(r, 1);
 			again++;
 		}
@@ -182,8 +184,8 @@ static void test_readdir_resume(void **state)
 	assert_int_equal(again, 1);
 	assert_int_equal(seen, 52); /* 50 files, ".", ".." */
 	/* rewinding to 0 lists everything again */
-	assert_int_equal(f->be.ops->readdir(&f->be, &d, 0, &ent), 1);
-	f->be.ops->closedir(&f->be, &d);
+	assert_int_equal(f->fs.be.ops->readdir(&f->fs.be, &d, 0, &ent), 1);
+	f->fs.be.ops->closedir(&f->fs.be, &d);
 }
 
 /* Past the descriptor budget, objects are kept as file handles and still work. */
@@ -197,14 +199,14 @@ static void test_handles_past_budget(void **state)
 	char buf[16];
 	int fd;
 
-	f->be.fd_budget = 0;
-	assert_int_equal(f->be.ops->mknod(&f->be, &f->root, "sub", S_IFDIR | 0755, 0, &c, &e), 0);
+	f->fs.be.fd_budget = 0;
+	assert_int_equal(f->fs.be.ops->mknod(&f->fs.be, &f->root, "sub", S_IFDIR | 0755, 0, &c, &e), 0);
 	assert_int_equal(e.fd, -1);
 	assert_non_null(e.handle);
 	dir.fd = -1;
 	dir.handle = e.handle;
 	dir.type = S_IFDIR;
-	fd = f->be.ops->create(&f->be, &dir, "x", 0600, O_RDWR, &c, &e2);
+	fd = f->fs.be.ops->create(&f->fs.be, &dir, "x", 0600, O_RDWR, &c, &e2);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "12345", 5), 5);
 	close(fd);
@@ -212,20 +214,20 @@ static void test_handles_past_budget(void **state)
 	ino.fd = -1;
 	ino.handle = e2.handle;
 	ino.type = S_IFREG;
-	assert_int_equal(f->be.ops->getattr(&f->be, &ino, -1, &st), 0);
+	assert_int_equal(f->fs.be.ops->getattr(&f->fs.be, &ino, -1, &st), 0);
 	assert_int_equal(st.st_size, 5);
-	fd = f->be.ops->open(&f->be, &ino, O_RDONLY);
+	fd = f->fs.be.ops->open(&f->fs.be, &ino, O_RDONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(read(fd, buf, sizeof(buf)), 5);
 	close(fd);
-	fd = f->be.ops->path_fd(&f->be, &dir);
+	fd = f->fs.be.ops->path_fd(&f->fs.be, &dir);
 	assert_true(fd >= 0);
 	close(fd);
 	/* an unlinked, closed object cannot be reopened by handle (documented) */
-	assert_int_equal(f->be.ops->unlink(&f->be, &dir, "x"), 0);
-	assert_int_equal(f->be.ops->getattr(&f->be, &ino, -1, &st), -ESTALE);
-	f->be.ops->release_inode(&f->be, &ino);
-	f->be.ops->release_inode(&f->be, &dir);
+	assert_int_equal(f->fs.be.ops->unlink(&f->fs.be, &dir, "x"), 0);
+	assert_int_equal(f->fs.be.ops->getattr(&f->fs.be, &ino, -1, &st), -ESTALE);
+	f->fs.be.ops->release_inode(&f->fs.be, &ino);
+	f->fs.be.ops->release_inode(&f->fs.be, &dir);
 	assert_null(dir.handle);
 }
 
