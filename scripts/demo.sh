@@ -139,8 +139,12 @@ PY
 fio_iops() {
 	nice fio --name=randread --filename="$1/fio/read.dat" --size="$FIO_SIZE" --rw=randread \
 		--bs=4k --ioengine=psync --iodepth=1 --numjobs=1 --invalidate=1 --time_based \
-		--runtime="$FIO_RUNTIME" --output-format=json |
-		"$PY" -c 'import json, sys; print("%.0f" % json.load(sys.stdin)["jobs"][0]["read"]["iops"])'
+		--runtime="$FIO_RUNTIME" --output-format=json >"$demo/fio.json" 2>"$demo/fio.err" || {
+		echo "demo: fio on $1 failed: $(tail -n 1 "$demo/fio.err")" >&2
+		return 1
+	}
+	"$PY" -c 'import json, sys; print("%.0f" % json.load(open(sys.argv[1]))["jobs"][0]["read"]["iops"])' \
+		"$demo/fio.json"
 }
 
 stats_json() { "$BPFUSE" stats "$mnt" --json; }
