@@ -82,6 +82,11 @@ struct backend_ops {
 	int (*open_root)(struct backend *be, struct backend_entry *out);
 	void (*release_inode)(struct backend *be, struct inode *ino);
 	void (*release_entry)(struct backend *be, struct backend_entry *e);
+	/*
+	 * optional: is known inode @ino still the object just looked up (@fd, @handle of a
+	 * backend_entry)?  0 when its identity was reused by another object.
+	 */
+	int (*same_object)(struct backend *be, struct inode *ino, int fd, void *handle);
 	/* A new O_PATH descriptor of @ino (the caller closes it), or -errno. */
 	int (*path_fd)(struct backend *be, struct inode *ino);
 

@@ -247,6 +247,36 @@ static void local_release_inode(struct backend *be, struct inode *ino)
 	ino->handle = NULL;
 }
 
+/*
+ * An inode that keeps an O_PATH descriptor pins its object, so its number cannot be
+ * reused; one that keeps only a file handle does not: compare the handles (they carry the
+ * inode's generation).
+ */
+static int local_same_object(struct backend *be, struct inode *ino, int fd, void *handle)
+{
+	union {
+		struct local_handle h;
+		char buf[sizeof(struct local_handle) + MAX_HANDLE_SZ];
+	} u;
+	struct local_handle *old = ino->handle, *new = handle;
+	int mount_id;
+
+	(void)be;
+	if (!old)
+		return 1;
+	if (!new) {
+		if (fd < 0)
+			return 1;
+		new = &u.h;
+		new->fh.handle_bytes = MAX_HANDLE_SZ;
+		if (name_to_handle_at(fd, "", &new->fh, &mount_id, AT_EMPTY_PATH))
+			return 1; /* cannot tell: as before */
+	}
+	return old->fh.handle_type == new->fh.handle_type &&
+	       old->fh.handle_bytes == new->fh.handle_bytes &&
+	       !memcmp(old->fh.f_handle, new->fh.f_handle, old->fh.handle_bytes);
+}
+
 static void local_release_entry(struct backend *be, struct backend_entry *e)
 {
 	if (e->fd >= 0) {
@@ -854,6 +884,7 @@ const struct backend_ops backend_local_ops = {
 	.open_root = local_open_root,
 	.release_inode = local_release_inode,
 	.release_entry = local_release_entry,
+	.same_object = local_same_object,
 	.path_fd = local_path_fd,
 	.lookup = local_lookup,
 	.getattr = local_getattr,

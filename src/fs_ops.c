@@ -1739,6 +1739,13 @@ static void release_inode(struct inode *ino, void *arg)
 	fs->be.ops->release_inode(&fs->be, ino);
 }
 
+static int same_object(struct inode *ino, int fd, void *handle, void *arg)
+{
+	struct fs *fs = arg;
+
+	return fs->be.ops->same_object(&fs->be, ino, fd, handle);
+}
+
 int fs_init(struct fs *fs, const struct config *cfg)
 {
 	struct backend_entry root;
@@ -1759,6 +1766,8 @@ int fs_init(struct fs *fs, const struct config *cfg)
 	    lim.rlim_cur / 4 > 1024)
 		fs->io_fd_budget = (long)(lim.rlim_cur / 4);
 	err = inode_table_init(&fs->inodes, release_inode, fs);
+	if (!err && fs->be.ops->same_object)
+		fs->inodes.same = same_object;
 	if (err)
 		goto out_backend;
 	err = fs->be.ops->open_root(&fs->be, &root);

@@ -192,6 +192,27 @@ struct inode *inode_add_lookup(struct inode_table *tbl, const struct inode_key *
 	for (ino = tbl->by_key[hash_key(key) & (tbl->nbuckets - 1)]; ino; ino = ino->next_key)
 		if (ino->key.dev == key->dev && ino->key.ino == key->ino)
 			break;
+	if (ino && ino->nodeid != INODE_ROOT_ID &&
+	    (ino->type != (type & S_IFMT) ||
+	     (tbl->same && !tbl->same(ino, *fd, *handle, tbl->release_arg)))) {
+		/*
+		 * The object this inode named is gone and the filesystem gave its number to
+		 * another (ext4 reuses inode numbers at once): the new object gets an inode of
+		 * its own.  The old one leaves the key chain and lives on by nodeid until the
+		 * kernel forgets it (a reply with the old nodeid and another file type would
+		 * make the kernel mark it bad: ESTALE).
+		 */
+		struct inode **pp;
+
+		for (pp = &tbl->by_key[hash_key(key) & (tbl->nbuckets - 1)]; *pp;
+		     pp = &(*pp)->next_key)
+			if (*pp == ino) {
+				*pp = ino->next_key;
+				break;
+			}
+		ino->next_key = NULL;
+		ino = NULL;
+	}
 	if (ino) {
 		ino->nlookup++;
 		pthread_mutex_unlock(&tbl->lock);

@@ -75,6 +75,12 @@ struct inode {
 
 /* Called with no lock held when an inode is dropped, to free backend state. */
 typedef void (*inode_release_fn)(struct inode *ino, void *arg);
+/*
+ * Is known inode @ino (found by its key) still the object a lookup just found (@fd,
+ * @handle)?  0 when the key's number was reused by another object (the old one is gone).
+ * Called with the table locked.
+ */
+typedef int (*inode_same_fn)(struct inode *ino, int fd, void *handle, void *arg);
 
 struct inode_table {
 	pthread_mutex_t lock;
@@ -85,6 +91,7 @@ struct inode_table {
 	uint64_t next_nodeid;
 	inode_release_fn release;
 	void *release_arg;
+	inode_same_fn same;   /* optional, with release_arg */
 };
 
 int inode_table_init(struct inode_table *tbl, inode_release_fn release, void *arg);

@@ -73,6 +73,53 @@ static void test_same_key_same_inode(void **state)
 	assert_int_equal(released, 1);
 }
 
+static int same_answer;
+
+static int fake_same(struct inode *ino, int fd, void *handle, void *arg)
+{
+	(void)ino, (void)fd, (void)handle, (void)arg;
+	return same_answer;
+}
+
+/*
+ * The source reused a gone object's identity (ext4 hands out inode numbers again) while
+ * the kernel still holds the old inode: another file type, or a backend that says the
+ * object is not the same, gets a new inode; the old one stays reachable by nodeid.
+ */
+static void test_reused_key_new_inode(void **state)
+{
+	struct inode_table *tbl = *state;
+	struct inode_key k = { 5, 78 };
+	int fd1 = 100, fd2 = 101, fd3 = 102;
+	struct inode *a, *b, *c;
+
+	a = inode_add_lookup(tbl, &k, S_IFREG | 0644, &fd1, &h);
+	assert_non_null(a);
+	b = inode_add_lookup(tbl, &k, S_IFLNK | 0777, &fd2, &h);
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(fd2, -1); /* the new inode took it */
+	assert_int_equal(b->type, S_IFLNK);
+	assert_ptr_equal(inode_get(tbl, a->nodeid), a);
+	assert_ptr_equal(inode_get(tbl, b->nodeid), b);
+	/* same type, but the backend says another object */
+	tbl->same = fake_same;
+	same_answer = 0;
+	c = inode_add_lookup(tbl, &k, S_IFLNK | 0777, &fd3, &h);
+	assert_ptr_not_equal(c, b);
+	same_answer = 1;
+	fd3 = 103;
+	assert_ptr_equal(inode_add_lookup(tbl, &k, S_IFLNK | 0777, &fd3, &h), c);
+	assert_int_equal(fd3, 103);
+	tbl->same = NULL;
+	/* the old ones go with their forgets, without touching the new one */
+	inode_forget(tbl, a, 1);
+	inode_forget(tbl, b, 1);
+	assert_ptr_equal(inode_get(tbl, c->nodeid), c);
+	inode_forget(tbl, c, 2);
+	assert_int_equal(released, 3);
+}
+
 static void test_nodeids_not_reused(void **state)
 {
 	struct inode_table *tbl = *state;
@@ -161,6 +208,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_key_same_inode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reused_key_new_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nodeids_not_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_keeps_forgotten_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_keeps_looked_up_inode, setup, teardown),
