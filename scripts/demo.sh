@@ -96,40 +96,16 @@ free_port() {
 	return 1
 }
 
-# the dataset, made once into $src (deterministic: image i from seed 1000003 + i, the
-# generator of bench/lib/datasets.sh ds_jpeg), plus the fio file
+# the dataset, made once into $src by the bench's generator (bench/lib/make_jpegs.py,
+# deterministic), plus the fio file
 make_data() {
 	local stamp="jpeg=$IMAGES,classes=$CLASSES,v1 fio=$FIO_SIZE"
 	[ -f "$src/.stamp" ] && [ "$(cat "$src/.stamp")" = "$stamp" ] && return 0
 	rm -rf "$src" && mkdir -p "$src/jpeg" "$src/fio"
-	nice "$PY" - "$src/jpeg" "$IMAGES" "$CLASSES" <<'PY'
-import multiprocessing, os, sys
-import numpy as np
-from PIL import Image
-
-root, n, classes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-
-
-def make(i):
-    rng = np.random.default_rng(1000003 + i)
-    c = i % classes
-    w, h = int(rng.integers(350, 551)), int(rng.integers(280, 451))
-    base = np.array([(c * 37) % 256, (c * 91) % 256, (c * 53) % 256], np.float32)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    img = base + 60 * np.sin(xx[..., None] / (20 + c % 17) + np.arange(3)) * np.cos(yy[..., None] / (15 + c % 13))
-    img += rng.normal(0, rng.uniform(22, 66), (h, w, 3)).astype(np.float32)
-    path = os.path.join(root, "c%03d" % c, "img_%06d.jpg" % i)
-    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB").save(path, "JPEG", quality=90)
-    return os.path.getsize(path)
-
-
-for c in range(classes):
-    os.makedirs(os.path.join(root, "c%03d" % c), exist_ok=True)
-with multiprocessing.Pool(min(2, os.cpu_count())) as pool:
-    sizes = pool.map(make, range(n), chunksize=64)
-print("  %d JPEGs in %d classes, mean %.1f KB, total %.0f MiB"
-      % (n, classes, sum(sizes) / n / 1024, sum(sizes) / 2**20))
-PY
+	local made
+	made=$(nice "$PY" "$top/bench/lib/make_jpegs.py" "$src/jpeg" "$IMAGES" "$CLASSES" --procs 2) ||
+		return 1
+	echo "  $made"
 	# random bytes: the same file every run is not needed, only its size
 	head -c "$FIO_SIZE" /dev/urandom >"$src/fio/read.dat"
 	echo "$stamp" >"$src/.stamp"

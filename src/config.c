@@ -906,8 +906,7 @@ int config_remount_check(const struct config *want, const char *running)
 	return 0;
 }
 
-/* @s as roff text: backslashes and dashes escaped, no line starting a request. */
-static void man_text(FILE *out, const char *s)
+void config_man_text(FILE *out, const char *s)
 {
 	if (*s == '.' || *s == '\'')
 		fputs("\\&", out);
@@ -938,13 +937,13 @@ void config_print_man(FILE *out)
 		size_t hl = d->help ? strlen(d->help) : 0;
 
 		fprintf(out, ".TP\n.B ");
-		man_text(out, d->name);
-		man_text(out, opt_arg(d));
+		config_man_text(out, d->name);
+		config_man_text(out, opt_arg(d));
 		/* a row whose help ends in ':' heads the rows without help after it */
 		if (hl && d->help[hl - 1] == ':') {
 			while (i + 1 < n && !opt_table[i + 1].help) {
 				fprintf(out, ", ");
-				man_text(out, opt_table[++i].name);
+				config_man_text(out, opt_table[++i].name);
 			}
 			fputc('\n', out);
 			fprintf(out, "%.*s.\n", (int)hl - 1, d->help);
@@ -952,7 +951,7 @@ void config_print_man(FILE *out)
 		}
 		fputc('\n', out);
 		if (d->help) {
-			man_text(out, d->help);
+			config_man_text(out, d->help);
 			fputs(".\n", out);
 		}
 	}
@@ -982,7 +981,7 @@ void config_print_profiles_man(FILE *out)
 	}
 	for (p = 0; p < 3; p++) {
 		fprintf(out, ".TP\n.B profile=%s\n", names[p]);
-		man_text(out, what[p]);
+		config_man_text(out, what[p]);
 		fprintf(out, ":");
 		first = 1;
 		/* the rows the profiles set differently, with this profile's values */

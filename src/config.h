@@ -158,6 +158,8 @@ void config_print_help(FILE *out);
  * set (computed by config_finish(), so the page says what the code does).
  */
 void config_print_man(FILE *out);
+/* @s as roff text: backslashes and dashes escaped, no line starting a request. */
+void config_man_text(FILE *out, const char *s);
 void config_print_profiles_man(FILE *out);
 
 #endif

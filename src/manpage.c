@@ -11,24 +11,10 @@
 #include "config.h"
 #include "daemon.h"
 
-static void text(FILE *out, const char *s)
-{
-	if (*s == '.' || *s == '\'')
-		fputs("\\&", out);
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\e", out);
-		else if (*s == '-')
-			fputs("\\-", out);
-		else
-			fputc(*s, out);
-	}
-}
-
 static void para(FILE *out, const char *s)
 {
 	fputs(".PP\n", out);
-	text(out, s);
+	config_man_text(out, s);
 	fputc('\n', out);
 }
 
@@ -38,10 +24,10 @@ static void items(FILE *out, const char *prefix, const struct man_item *it, size
 
 	for (i = 0; i < n; i++) {
 		fputs(".TP\n.B ", out);
-		text(out, prefix);
-		text(out, it[i].term);
+		config_man_text(out, prefix);
+		config_man_text(out, it[i].term);
 		fputc('\n', out);
-		text(out, it[i].text);
+		config_man_text(out, it[i].text);
 		fputc('\n', out);
 	}
 }
@@ -72,7 +58,7 @@ static void files(FILE *out)
 	fputs(".SH FILES\n", out);
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		fputs(".TP\n.I ", out);
-		text(out, f[i][0]);
+		config_man_text(out, f[i][0]);
 		fputc('\n', out);
 		/* the strings above carry their own escapes */
 		fputs(f[i][1], out);
@@ -93,9 +79,9 @@ static void header(FILE *out, const char *name, const char *upper, const struct 
 		name);
 	fprintf(out, ".TH %s 8 \"\" \"bpfuse %s\" \"System Administration\"\n", upper, t->version);
 	fputs(".SH NAME\n", out);
-	text(out, name);
+	config_man_text(out, name);
 	fputs(" \\- ", out);
-	text(out, what);
+	config_man_text(out, what);
 	fputc('\n', out);
 }
 
@@ -119,7 +105,7 @@ static void page_bpfuse(FILE *out, const struct man_tables *t)
 	fputs(".SH SYNOPSIS\n", out);
 	for (i = 0; i < t->ncmds; i++) {
 		fputs(".B bpfuse\n", out);
-		text(out, t->cmds[i].term);
+		config_man_text(out, t->cmds[i].term);
 		fputs("\n.br\n", out);
 	}
 	fputs(".B mount.fuse.bpfuse\nSOURCE MOUNTPOINT [\\-o options]\n", out);

@@ -103,11 +103,9 @@ PY
 }
 
 # ds_jpeg: $DATA_DIR/src/jpeg, hard links to (or, on another file system, a
-# copy of) the JPEG set in $JPEG_CACHE, generated there first if need be.
-# Deterministic: image i comes from its own seed (1000003 + i), whatever the
-# number of generator processes. Noise over a smooth per-class pattern, so
-# JPEG (quality 90) cannot squeeze it much: ~110 KB on average, like ImageNet's
-# training set. $DATA_DIR/jpeg.info holds the count and the mean size.
+# copy of) the JPEG set in $JPEG_CACHE, generated there first if need be by
+# lib/make_jpegs.py (deterministic, ~110 KB on average, like ImageNet's
+# training set). $DATA_DIR/jpeg.info holds the count and the mean size.
 ds_jpeg() {
 	local p="jpeg=$JPEG_IMAGES,classes=$JPEG_CLASSES,v1" set
 	set=$JPEG_CACHE/jpeg-$JPEG_IMAGES-$JPEG_CLASSES-v1
@@ -116,35 +114,8 @@ ds_jpeg() {
 	if [ ! -f "$set/.complete" ]; then
 		bench_log "dataset: $JPEG_IMAGES JPEGs in $JPEG_CLASSES classes into $set (once per machine; ~10 ms of CPU per image)"
 		mkdir -p "$JPEG_CACHE" && rm -rf "$set.tmp" || return 1
-		python3 - "$set.tmp" "$JPEG_IMAGES" "$JPEG_CLASSES" <<'PY' || return 1
-import io, multiprocessing, os, sys
-import numpy as np
-from PIL import Image
-
-root, n, classes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-
-
-def make(i):
-    rng = np.random.default_rng(1000003 + i)
-    c = i % classes
-    w, h = int(rng.integers(350, 551)), int(rng.integers(280, 451))
-    base = np.array([(c * 37) % 256, (c * 91) % 256, (c * 53) % 256], np.float32)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    img = base + 60 * np.sin(xx[..., None] / (20 + c % 17) + np.arange(3)) * np.cos(yy[..., None] / (15 + c % 13))
-    img += rng.normal(0, rng.uniform(22, 66), (h, w, 3)).astype(np.float32)
-    path = os.path.join(root, "c%03d" % c, "img_%06d.jpg" % i)
-    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB").save(path, "JPEG", quality=90)
-    return os.path.getsize(path)
-
-
-for c in range(classes):
-    os.makedirs(os.path.join(root, "c%03d" % c), exist_ok=True)
-with multiprocessing.Pool(os.cpu_count()) as pool:
-    sizes = pool.map(make, range(n), chunksize=64)
-with open(os.path.join(root, ".info"), "w") as f:
-    f.write("%d JPEGs in %d classes, mean %.1f KB, total %.0f MiB\n"
-            % (n, classes, sum(sizes) / n / 1024, sum(sizes) / 2**20))
-PY
+		python3 "$here/lib/make_jpegs.py" "$set.tmp" "$JPEG_IMAGES" "$JPEG_CLASSES" \
+			--info "$set.tmp/.info" >/dev/null || return 1
 		mv "$set.tmp" "$set" && touch "$set/.complete" || return 1
 	fi
 	rm -rf "$DATA_DIR/src/jpeg"
