@@ -89,6 +89,18 @@ check() {
 	fi
 }
 
+# eventually SECONDS CMD...: run CMD until it succeeds, for at most SECONDS; its status.
+# For effects the kernel starts after the syscall that caused them has returned (RELEASE
+# is sent asynchronously after the last close), never to hide a slow success.
+eventually() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" 2>/dev/null; do
+		[ "$SECONDS" -lt "$deadline" ] || { "$@"; return; }
+		sleep 0.1
+	done
+}
+
 # finish: fail the case if any check failed
 finish() {
 	[ "$_IT_SOFT_FAILS" -eq 0 ] || fail "$_IT_SOFT_FAILS check(s) failed"
