@@ -19,20 +19,19 @@ find_package(Threads REQUIRED)
 pkg_check_modules(BPFUSE_S3_DEPS REQUIRED IMPORTED_TARGET libcurl libcrypto libxml-2.0 zlib)
 
 set(BPFUSE_S3_SOURCES)
-foreach(m s3_sign s3_cred s3_xml s3_http s3_client cache cache_scrub)
-  if(EXISTS ${CMAKE_SOURCE_DIR}/src/${m}.c)
-    list(APPEND BPFUSE_S3_SOURCES src/${m}.c)
-  endif()
+foreach(m s3_sign s3_cred s3_xml s3_http s3_client)
+  list(APPEND BPFUSE_S3_SOURCES src/s3client/${m}.c)
 endforeach()
+list(APPEND BPFUSE_S3_SOURCES src/cache/cache.c src/cache/cache_scrub.c)
 
 add_library(bpfuse_s3 STATIC ${BPFUSE_S3_SOURCES})
-target_include_directories(bpfuse_s3 PUBLIC ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/include)
+target_include_directories(bpfuse_s3 PUBLIC src/base src/s3client src/cache ${CMAKE_SOURCE_DIR}/include)
 target_link_libraries(bpfuse_s3 PUBLIC PkgConfig::BPFUSE_S3_DEPS Threads::Threads)
 
 # The tests and s3tool take log.c alone rather than all of bpfuse_core, so they build
 # while the daemon's own files are in flux.
-add_library(bpfuse_s3_log OBJECT src/log.c)
-target_include_directories(bpfuse_s3_log PRIVATE ${CMAKE_SOURCE_DIR}/src ${FUSE3_INCLUDE_DIRS})
+add_library(bpfuse_s3_log OBJECT src/base/log.c)
+target_include_directories(bpfuse_s3_log PRIVATE ${CMAKE_SOURCE_DIR}/src/base ${FUSE3_INCLUDE_DIRS})
 set(BPFUSE_S3_TEST_LIBS bpfuse_s3 ${FUSE3_STATIC} Threads::Threads ${CMAKE_DL_LIBS})
 
 find_library(BPFUSE_S3_CMOCKA cmocka)

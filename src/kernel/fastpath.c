@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "kstate.h"
+#include "fastpath.h"
 
 #include <errno.h>
 #include <fcntl.h>

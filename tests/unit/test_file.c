@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "handle.h"
+#include "file.h"
 #include "inode.h"
 
 #define ROUNDS 200000

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "bpf_loader.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "handle.h"
+#include "file.h"
 
 #define FUSE_USE_VERSION 317
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "kstate.h"
+#include "fastpath.h"
 #include "log.h"
 
 static int wants_write(int flags)

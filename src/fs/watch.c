@@ -17,7 +17,7 @@
 
 #include "config.h"
 #include "fs.h"
-#include "kstate.h"
+#include "fastpath.h"
 #include "log.h"
 
 /* kernel_open: how long after a write of its own a change event is the daemon's */

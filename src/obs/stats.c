@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf_loader.h"
+#include "trace.h"
 #include "config.h"
 #include "fs.h"
-#include "kstate.h"
+#include "fastpath.h"
 #include "log.h"
 
 static const char *const opnames[STATS_MAX_OP] = {

@@ -30,10 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpf_loader.h"
+#include "trace.h"
 #include "config.h"
 #include "fs.h"
-#include "kstate.h"
+#include "fastpath.h"
 #include "log.h"
 #include "mountinfo.h"
 #include "watch.h"
