@@ -18,7 +18,7 @@
  * module), so the object builds without the build host's kernel headers or
  * BTF and loads on any kernel whose BTF has these fields.  A kernel without
  * the tracepoints fails to attach, one whose structs lack a field fails to
- * load; src/bpf_loader.c names which.
+ * load; src/kernel/trace.c names which.
  */
 #include <linux/bpf.h>
 #include <linux/types.h>

@@ -30,12 +30,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "trace.h"
+#include "backends.h"
 #include "config.h"
-#include "fs.h"
 #include "fastpath.h"
+#include "fs.h"
 #include "log.h"
 #include "mountinfo.h"
+#include "stats.h"
+#include "trace.h"
 #include "watch.h"
 
 #define INIT_WAIT_S 30
@@ -414,7 +416,7 @@ static void fastpath_start(struct fs *fs, const struct config *cfg, struct fuse_
 		snprintf(fs->fastpath_why, sizeof(fs->fastpath_why), "off by option");
 		return;
 	}
-	if (!kstate_probe(fs->fastpath_why, sizeof(fs->fastpath_why)))
+	if (!fastpath_probe(fs->fastpath_why, sizeof(fs->fastpath_why)))
 		return;
 	/*
 	 * BPF answers from the maps until the daemon deletes an entry, so a
@@ -433,7 +435,7 @@ static void fastpath_start(struct fs *fs, const struct config *cfg, struct fuse_
 		return;
 	}
 	fastpath_obj_path(cfg, obj, sizeof(obj));
-	if (kstate_open(&fs->ks, obj, fuse_session_fd(se), fs->conn, cfg->entry_timeout_s,
+	if (fastpath_open(&fs->ks, obj, fuse_session_fd(se), fs->conn, cfg->entry_timeout_s,
 			cfg->attr_timeout_s, fs->fastpath_why, sizeof(fs->fastpath_why)))
 		pr_warn("in-kernel fast path off: %s", fs->fastpath_why);
 }
@@ -517,7 +519,7 @@ int daemon_mount(const struct config *cfg)
 	umask(0); /* the kernel applied the caller's umask already */
 	memset(&rt, 0, sizeof(rt));
 	rt.metrics_fd = -1;
-	err = fs_init(&fs, cfg);
+	err = fs_init(&fs, cfg, backends_driver(cfg));
 	if (err)
 		return 1;
 	fs.on_init = report_init;
@@ -618,7 +620,7 @@ int daemon_mount(const struct config *cfg)
 	watch_stop(&fs);
 	if (fs.be.ops && fs.be.ops->stop)
 		fs.be.ops->stop(&fs.be);
-	kstate_close(fs.ks);
+	fastpath_close(fs.ks);
 	fs.ks = NULL;
 out_signals:
 	fuse_remove_signal_handlers(se);

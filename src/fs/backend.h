@@ -193,30 +193,29 @@ struct backend_ops {
 	void (*stop)(struct backend *be);
 };
 
-struct local_mounts;
+struct fs;
 
 struct backend {
 	const struct backend_ops *ops;
 	const struct config *cfg;
-	int root_fd;     /* local: O_PATH fd of the source directory */
-	/* local: inodes keep O_PATH fds up to fd_budget, file handles beyond */
-	long fd_budget;
-	long fds_kept;   /* atomic */
-	struct local_mounts *mounts; /* local: mount id -> fd, to open handles by */
+	struct fs *fs;   /* the mount this backend serves (set by fs_init()) */
 	/*
-	 * "" or a file where backend_close() says what it still has to do (S3: uploads),
+	 * "" or a file where the driver's close() says what it still has to do (S3: uploads),
 	 * one line, replaced as it goes; `bpfuse umount` shows it while it waits
 	 */
 	char progress_path[128];
-	/* local: O_NOATIME on file and directory opens (-o noatime, nodiratime) */
-	int file_noatime, dir_noatime;
-	void *priv;      /* other backends: their state (s3: struct s3be) */
+	void *priv;      /* the backend's own state, behind the vtable */
 };
 
-/* Open the backend the config names. Returns 0 or -errno (after one message). */
-int backend_open(struct backend *be, const struct config *cfg);
-void backend_close(struct backend *be);
-
-extern const struct backend_ops backend_local_ops;
+/*
+ * How a mount opens and closes its store.  The daemon picks the driver the config names
+ * (backends/backends.c) and hands it to fs_init(), so this layer never names a backend.
+ */
+struct backend_driver {
+	const char *name;
+	/* be->fs and be->cfg are set; 0 or -errno after one message; close() follows an error */
+	int (*open)(struct backend *be, const struct config *cfg);
+	void (*close)(struct backend *be);
+};
 
 #endif

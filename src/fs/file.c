@@ -96,14 +96,14 @@ static void fastpath_blocks_locked(struct fs *fs, fuse_req_t req, struct inode *
 	}
 	ino->fp_backing_fd = fd;
 	ino->fp_backing_id = id;
-	ino->fp_nblocks = kstate_put_blocks(fs->ks, ino->nodeid, id, (uint64_t)st.st_size);
+	ino->fp_nblocks = fastpath_put_blocks(fs->ks, ino->nodeid, id, (uint64_t)st.st_size);
 }
 
 static void fastpath_blocks_release_locked(struct fs *fs, fuse_req_t req, struct inode *ino)
 {
 	if (!ino->fp_backing_id)
 		return;
-	kstate_drop_blocks(fs->ks, ino->nodeid, ino->fp_nblocks);
+	fastpath_drop_blocks(fs->ks, ino->nodeid, ino->fp_nblocks);
 	fuse_passthrough_close(req, ino->fp_backing_id);
 	close(ino->fp_backing_fd);
 	ino->fp_backing_id = 0;
@@ -111,7 +111,7 @@ static void fastpath_blocks_release_locked(struct fs *fs, fuse_req_t req, struct
 	ino->fp_nblocks = 0;
 }
 
-int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi,
+int file_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi,
 		int direct)
 {
 	int err = 0;
@@ -134,7 +134,7 @@ int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_fi
 	return err;
 }
 
-void handle_release(struct fs *fs, fuse_req_t req, struct inode *ino)
+void file_release(struct fs *fs, fuse_req_t req, struct inode *ino)
 {
 	/*
 	 * The last open gives up the backing files while it still counts, so
@@ -155,7 +155,7 @@ void handle_release(struct fs *fs, fuse_req_t req, struct inode *ino)
 	inode_put_open(&fs->inodes, ino); /* frees it if the kernel forgot it */
 }
 
-int handle_io_fd(struct fs *fs, struct inode *ino, int write, int *owned)
+int file_io_fd(struct fs *fs, struct inode *ino, int write, int *owned)
 {
 	int fd, *slot = &ino->io_fd[write ? 1 : 0];
 
@@ -180,7 +180,7 @@ int handle_io_fd(struct fs *fs, struct inode *ino, int write, int *owned)
 	return fd;
 }
 
-void handle_release_io(struct fs *fs, struct inode *ino)
+void file_release_io(struct fs *fs, struct inode *ino)
 {
 	int i;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * handle.h - open file handles and their passthrough backing files.
+ * file.h - open files: their descriptors and passthrough backing files.
  *
  * Every open gets its own descriptor (fi->fh), so flock(2), fsync and seeks
  * keep per-open-file semantics.  With passthrough, all opens of an inode
@@ -8,8 +8,8 @@
  * inode, as the kernel requires), opened read-write when the object allows
  * it; the kernel then does reads, writes and mmap on it directly.
  */
-#ifndef BPFUSE_HANDLE_H
-#define BPFUSE_HANDLE_H
+#ifndef BPFUSE_FILE_H
+#define BPFUSE_FILE_H
 
 #include "fs.h"
 
@@ -17,7 +17,7 @@ struct fuse_file_info;
 typedef struct fuse_req *fuse_req_t;
 
 /* What fi->fh points to for a regular file. */
-struct file_handle_state {
+struct open_file {
 	int fd;       /* descriptor holding the file's (local) bytes */
 	int direct;   /* reads go through the backend's read_file() */
 	int flags;    /* open(2) flags of this open */
@@ -29,14 +29,14 @@ struct file_handle_state {
  * when passthrough is on, attach the inode's backing file to @fi.
  * Returns 0 or -errno; on error the open is not accounted.
  */
-int handle_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi,
+int file_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi,
 		int direct);
 
 /*
  * The last step of a release: drop the open, unregister the backing file
  * when it was the inode's last open.  May free @ino.
  */
-void handle_release(struct fs *fs, fuse_req_t req, struct inode *ino);
+void file_release(struct fs *fs, fuse_req_t req, struct inode *ino);
 
 /*
  * kernel_open (the kernel opens regular files without asking the daemon, so
@@ -44,13 +44,13 @@ void handle_release(struct fs *fs, fuse_req_t req, struct inode *ino);
  * @ino with, read-write when @write.  All such opens of an inode share one
  * read-only descriptor, and one read-write descriptor once a write came,
  * each opened by the first request that needs it and closed when the inode
- * goes (handle_release_io()); past fs->io_fd_budget descriptors the request
+ * goes (file_release_io()); past fs->io_fd_budget descriptors the request
  * gets its own and *owned says the caller must close it.  Returns the fd or
  * -errno.
  */
-int handle_io_fd(struct fs *fs, struct inode *ino, int write, int *owned);
+int file_io_fd(struct fs *fs, struct inode *ino, int write, int *owned);
 
 /* Close @ino's shared kernel_open descriptor (the inode is being freed). */
-void handle_release_io(struct fs *fs, struct inode *ino);
+void file_release_io(struct fs *fs, struct inode *ino);
 
 #endif

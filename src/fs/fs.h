@@ -11,17 +11,18 @@
 
 #include "backend.h"
 #include "inode.h"
-#include "stats.h"
+#include "stats_counters.h"
 
 struct config;
 struct fuse_session;
 struct trace;
 struct watch;
-struct kstate;
+struct fastpath;
 
 struct fs {
 	const struct config *cfg;
 	struct backend be;
+	const struct backend_driver *drv; /* opened be, closes it */
 	struct inode_table inodes;
 	struct fuse_session *se;
 
@@ -56,7 +57,7 @@ struct fs {
 	struct trace *trace;       /* BPF request tracing, NULL when off */
 	char trace_why[256];       /* why tracing is off */
 	struct watch *watch;       /* change watcher of the source, NULL when off */
-	struct kstate *ks;         /* in-kernel fast path, NULL when off */
+	struct fastpath *ks;         /* in-kernel fast path, NULL when off */
 	char fastpath_why[256];    /* why the fast path is off */
 
 	/* FUSE-over-io_uring: asked of libfuse before mount(2), negotiated at INIT */
@@ -76,7 +77,8 @@ struct fs {
 	void (*on_init)(struct fs *fs, const char *status);
 };
 
-int fs_init(struct fs *fs, const struct config *cfg);
+/* Open the store with @drv (backends_driver()) and the inode table; 0 or -errno. */
+int fs_init(struct fs *fs, const struct config *cfg, const struct backend_driver *drv);
 void fs_release(struct fs *fs);
 
 /* The libfuse operation table (fs_ops.c). */

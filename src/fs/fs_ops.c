@@ -137,9 +137,9 @@ static int read_only(fuse_req_t req)
 	} while (0)
 
 /* The open state of a regular file (fi->fh), NULL for an open the daemon never saw. */
-static struct file_handle_state *fhs(struct fuse_file_info *fi)
+static struct open_file *fhs(struct fuse_file_info *fi)
 {
-	return (struct file_handle_state *)(uintptr_t)fi->fh;
+	return (struct open_file *)(uintptr_t)fi->fh;
 }
 
 /* The descriptor of a regular file's open, or -1 (no fi, not a file, or kernel_open). */
@@ -162,7 +162,7 @@ static int io_fd(struct fs *fs, struct inode *ino, struct fuse_file_info *fi, in
 		return fhs(fi)->fd;
 	if (!fs->cfg->kernel_open || !S_ISREG(ino->type))
 		return -EBADF;
-	return handle_io_fd(fs, ino, write, owned);
+	return file_io_fd(fs, ino, write, owned);
 }
 
 static void put_io_fd(int fd, int owned)
@@ -198,7 +198,7 @@ static void note_attr(struct fs *fs, struct inode *ino, const struct stat *st)
 			 (uint64_t)st->st_ctim.tv_sec * 1000000000ULL + (uint64_t)st->st_ctim.tv_nsec,
 			 __ATOMIC_RELAXED);
 	if (fs->ks && !__atomic_load_n(&ino->nwriters, __ATOMIC_RELAXED))
-		kstate_put_attr(fs->ks, ino->nodeid, st);
+		fastpath_put_attr(fs->ks, ino->nodeid, st);
 }
 
 /* Publish a name -> node reply to the fast path (one map name per node). */
@@ -209,7 +209,7 @@ static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct 
 		return;
 	pthread_mutex_lock(&ino->lock);
 	if (ino->kname && (ino->kparent != parent || strcmp(ino->kname, name))) {
-		kstate_drop_name(fs->ks, ino->kparent, ino->kname);
+		fastpath_drop_name(fs->ks, ino->kparent, ino->kname);
 		free(ino->kname);
 		ino->kname = NULL;
 	}
@@ -217,15 +217,15 @@ static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct 
 		ino->kname = strdup(name);
 	ino->kparent = parent;
 	if (ino->kname)
-		kstate_put_entry(fs->ks, parent, name, ino->nodeid, st);
+		fastpath_put_entry(fs->ks, parent, name, ino->nodeid, st);
 	pthread_mutex_unlock(&ino->lock);
 }
 
 /* A mutation is about to change @parent's entry @name and the directory itself. */
 static void unpublish_name(struct fs *fs, uint64_t parent, const char *name)
 {
-	kstate_drop_name(fs->ks, parent, name);
-	kstate_drop_attr(fs->ks, parent);
+	fastpath_drop_name(fs->ks, parent, name);
+	fastpath_drop_attr(fs->ks, parent);
 }
 
 static struct backend_cred req_cred(fuse_req_t req)
@@ -272,7 +272,7 @@ static int drop_setid_bits(fuse_req_t req, struct inode *ino, int fd)
 	drop = caller_setid_to_drop(&c, st.st_mode, st.st_gid, 0);
 	if (!drop)
 		return 0;
-	kstate_drop_attr(fs->ks, ino->nodeid);
+	fastpath_drop_attr(fs->ks, ino->nodeid);
 	st.st_mode &= ~drop;
 	return fs->be.ops->setattr(&fs->be, ino, fd, &st, BACKEND_SET_MODE);
 }
@@ -512,7 +512,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 /* Add the lookups BPF answered since the last fold to the inode's count. */
 static void fold_bpf_lookups(struct fs *fs, struct inode *ino)
 {
-	uint64_t c = kstate_bpf_lookups(fs->ks, ino->nodeid), delta;
+	uint64_t c = fastpath_bpf_lookups(fs->ks, ino->nodeid), delta;
 
 	pthread_mutex_lock(&fs->inodes.lock);
 	delta = c > ino->bpf_folded ? c - ino->bpf_folded : 0;
@@ -533,7 +533,7 @@ static void forget_one(struct fs *fs, struct inode *ino, uint64_t n)
 		if (__atomic_load_n(&ino->nlookup, __ATOMIC_RELAXED) <= n) {
 			pthread_mutex_lock(&ino->lock);
 			if (ino->kname) {
-				kstate_drop_name(fs->ks, ino->kparent, ino->kname);
+				fastpath_drop_name(fs->ks, ino->kparent, ino->kname);
 				free(ino->kname);
 				ino->kname = NULL;
 			}
@@ -598,7 +598,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	fd = file_fd(ino, fi);
-	kstate_drop_attr(fs->ks, nodeid);
+	fastpath_drop_attr(fs->ks, nodeid);
 	err = setattr_setid(req, ino, fd, attr, &to_set);
 	if (!err)
 		err = fs->be.ops->setattr(&fs->be, ino, fd, attr,
@@ -685,7 +685,7 @@ static void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, con
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	GET_INODE_OR_REPLY(dir, req, newparent);
 	unpublish_name(fs, newparent, newname);
-	kstate_drop_attr(fs->ks, nodeid); /* nlink */
+	fastpath_drop_attr(fs->ks, nodeid); /* nlink */
 	reply_new_entry(req, newparent, newname, fs->be.ops->link(&fs->be, ino, dir, newname, &be),
 			&be);
 }
@@ -740,7 +740,7 @@ static void writer_get(struct fs *fs, struct inode *ino, int flags)
 	if (!opens_for_write(flags))
 		return;
 	__atomic_add_fetch(&ino->nwriters, 1, __ATOMIC_RELAXED);
-	kstate_drop_attr(fs->ks, ino->nodeid);
+	fastpath_drop_attr(fs->ks, ino->nodeid);
 }
 
 static void writer_put(struct fs *fs, struct inode *ino, int flags)
@@ -780,7 +780,7 @@ static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
  */
 static int open_handle(struct fs *fs, struct inode *ino, struct fuse_file_info *fi, int fd)
 {
-	struct file_handle_state *h = calloc(1, sizeof(*h));
+	struct open_file *h = calloc(1, sizeof(*h));
 	int direct = 0;
 	void *priv = NULL;
 
@@ -808,7 +808,7 @@ static int open_handle(struct fs *fs, struct inode *ino, struct fuse_file_info *
 /* Close what open_handle() opened (the backend's last word first). */
 static void close_handle(struct fs *fs, struct inode *ino, struct fuse_file_info *fi)
 {
-	struct file_handle_state *h = fhs(fi);
+	struct open_file *h = fhs(fi);
 
 	if (fs->be.ops->release_file)
 		fs->be.ops->release_file(&fs->be, ino, h->priv, h->fd);
@@ -851,7 +851,7 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 	if (fs->killpriv && fs->setid && (fi->flags & O_TRUNC))
 		err = drop_setid_bits(req, ino, fhs(fi)->fd);
 	if (!err)
-		err = handle_open(fs, req, ino, fi, fhs(fi)->direct);
+		err = file_open(fs, req, ino, fi, fhs(fi)->direct);
 	if (err) {
 		close_handle(fs, ino, fi);
 		reply_err(req, err);
@@ -863,7 +863,7 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 		/* interrupted: no release will come for this open */
 		close_handle(fs, ino, fi);
 		writer_put(fs, ino, fi->flags);
-		handle_release(fs, req, ino);
+		file_release(fs, req, ino);
 	}
 }
 
@@ -889,7 +889,7 @@ static void reply_created(fuse_req_t req, uint64_t parent, const char *name,
 	err = open_handle(fs, ino, fi, fd);
 	if (!err) {
 		fhs(fi)->direct = fs->be.ops->create_direct;
-		err = handle_open(fs, req, ino, fi, fhs(fi)->direct);
+		err = file_open(fs, req, ino, fi, fhs(fi)->direct);
 		if (err)
 			close_handle(fs, ino, fi);
 	}
@@ -903,7 +903,7 @@ static void reply_created(fuse_req_t req, uint64_t parent, const char *name,
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
 		close_handle(fs, ino, fi);
 		writer_put(fs, ino, fi->flags);
-		handle_release(fs, req, ino);
+		file_release(fs, req, ino);
 		inode_forget(&fs->inodes, ino, 1);
 	}
 }
@@ -994,7 +994,7 @@ static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 {
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
 	struct fs *fs = req_fs(req);
-	struct file_handle_state *h = fhs(fi);
+	struct open_file *h = fhs(fi);
 	struct stats *st = &fs->stats;
 	struct inode *ino;
 	struct stat sb;
@@ -1060,7 +1060,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 			 struct fuse_file_info *fi)
 {
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
-	struct file_handle_state *h = fhs(fi);
+	struct open_file *h = fhs(fi);
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
 	int fd, owned;
@@ -1078,7 +1078,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 		return;
 	}
 	if (!fi->fh)
-		kstate_drop_attr(fs->ks, nodeid); /* no open accounted it as a writer */
+		fastpath_drop_attr(fs->ks, nodeid); /* no open accounted it as a writer */
 	/*
 	 * A direct-I/O write (FOPEN_DIRECT_IO: O_DIRECT without passthrough) is
 	 * the only one the kernel does not precede with file_remove_privs(): it
@@ -1120,7 +1120,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 static void op_flush(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
-	struct file_handle_state *h = fhs(fi);
+	struct open_file *h = fhs(fi);
 	struct inode *ino;
 	int fd;
 
@@ -1158,7 +1158,7 @@ static void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 	if (ino) {
 		close_handle(fs, ino, fi);
 		writer_put(fs, ino, fi->flags);
-		handle_release(fs, req, ino);
+		file_release(fs, req, ino);
 	} else {
 		close(fhs(fi)->fd);
 		free(fhs(fi));
@@ -1169,7 +1169,7 @@ static void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 static void op_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
-	struct file_handle_state *h = fhs(fi);
+	struct open_file *h = fhs(fi);
 	struct inode *ino;
 	int err = 0, fd, owned;
 
@@ -1422,7 +1422,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, con
 		reply_err(req, E2BIG);
 		return;
 	}
-	kstate_drop_attr(fs->ks, nodeid);
+	fastpath_drop_attr(fs->ks, nodeid);
 	err = fs->be.ops->setxattr(&fs->be, ino, name, value, size, flags);
 	if (!err && !strcmp(name, "system.posix_acl_access"))
 		err = acl_set_sgid(req, ino);
@@ -1535,7 +1535,7 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t nodeid, const char *name)
 	op_begin(req, FUSE_REMOVEXATTR);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
-	kstate_drop_attr(fs->ks, nodeid);
+	fastpath_drop_attr(fs->ks, nodeid);
 	reply_err(req, fs->be.ops->removexattr(&fs->be, ino, name));
 }
 
@@ -1571,7 +1571,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off,
 	}
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	if (fs->be.ops->fallocate_file && fi->fh) {
-		struct file_handle_state *h = fhs(fi);
+		struct open_file *h = fhs(fi);
 
 		reply_err(req, fs->be.ops->fallocate_file(&fs->be, ino, h->priv, h->fd, mode, off,
 							  len));
@@ -1731,11 +1731,11 @@ static void release_inode(struct inode *ino, void *arg)
 
 	watch_remove(fs, ino);
 	if (ino->kname)
-		kstate_drop_name(fs->ks, ino->kparent, ino->kname);
+		fastpath_drop_name(fs->ks, ino->kparent, ino->kname);
 	free(ino->kname);
 	ino->kname = NULL;
-	kstate_drop_node(fs->ks, ino->nodeid);
-	handle_release_io(fs, ino);
+	fastpath_drop_node(fs->ks, ino->nodeid);
+	file_release_io(fs, ino);
 	fs->be.ops->release_inode(&fs->be, ino);
 }
 
@@ -1746,7 +1746,7 @@ static int same_object(struct inode *ino, int fd, void *handle, void *arg)
 	return fs->be.ops->same_object(&fs->be, ino, fd, handle);
 }
 
-int fs_init(struct fs *fs, const struct config *cfg)
+int fs_init(struct fs *fs, const struct config *cfg, const struct backend_driver *drv)
 {
 	struct backend_entry root;
 	struct rlimit lim;
@@ -1758,7 +1758,10 @@ int fs_init(struct fs *fs, const struct config *cfg)
 	if (!cfg->passthrough)
 		snprintf(fs->passthrough_why, sizeof(fs->passthrough_why), "off by option");
 	pthread_mutex_init(&fs->pt_lock, NULL);
-	err = backend_open(&fs->be, cfg);
+	fs->drv = drv;
+	fs->be.fs = fs;
+	fs->be.cfg = cfg;
+	err = drv->open(&fs->be, cfg);
 	if (err)
 		goto out_backend; /* a backend that failed half-way is closed like a whole one */
 	fs->io_fd_budget = 1024;
@@ -1775,7 +1778,7 @@ int fs_init(struct fs *fs, const struct config *cfg)
 		pr_err("cannot stat source '%s': %s", cfg->source, strerror(-err));
 		goto out_table;
 	}
-	err = inode_table_set_root(&fs->inodes, &root.key, root.st.st_mode, fs->be.root_fd);
+	err = inode_table_set_root(&fs->inodes, &root.key, root.st.st_mode, root.fd);
 	if (err)
 		goto out_table;
 	return 0;
@@ -1783,7 +1786,7 @@ int fs_init(struct fs *fs, const struct config *cfg)
 out_table:
 	inode_table_release(&fs->inodes);
 out_backend:
-	backend_close(&fs->be);
+	drv->close(&fs->be);
 	pthread_mutex_destroy(&fs->pt_lock);
 	return err;
 }
@@ -1791,6 +1794,6 @@ out_backend:
 void fs_release(struct fs *fs)
 {
 	inode_table_release(&fs->inodes);
-	backend_close(&fs->be);
+	fs->drv->close(&fs->be);
 	pthread_mutex_destroy(&fs->pt_lock);
 }

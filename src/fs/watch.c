@@ -159,7 +159,7 @@ void watch_remove(struct fs *fs, struct inode *ino)
 
 static void inval_inode(struct fs *fs, uint64_t nodeid, int data)
 {
-	kstate_drop_attr(fs->ks, nodeid); /* the maps first, then the kernel's caches */
+	fastpath_drop_attr(fs->ks, nodeid); /* the maps first, then the kernel's caches */
 	/* off < 0: attributes only; len 0: to the end */
 	fuse_lowlevel_notify_inval_inode(fs->se, nodeid, data ? 0 : -1, 0);
 	stats_add(&fs->stats.invalidations, 1);
@@ -168,7 +168,7 @@ static void inval_inode(struct fs *fs, uint64_t nodeid, int data)
 static void inval_name(struct fs *fs, uint64_t dir, const char *name)
 {
 	/* the name (and any negative entry for it), the dir's mtime and listing */
-	kstate_drop_name(fs->ks, dir, name);
+	fastpath_drop_name(fs->ks, dir, name);
 	fuse_lowlevel_notify_inval_entry(fs->se, dir, name, strlen(name));
 	inval_inode(fs, dir, 1);
 	stats_add(&fs->stats.invalidations, 1);
@@ -375,7 +375,7 @@ static void collect_locked(struct inode *ino, void *arg)
 
 	pthread_mutex_lock(&ino->lock);
 	if (ino->kname) { /* the fast path's name of it */
-		kstate_drop_name(a->fs->ks, ino->kparent, ino->kname);
+		fastpath_drop_name(a->fs->ks, ino->kparent, ino->kname);
 		free(ino->kname);
 		ino->kname = NULL;
 	}

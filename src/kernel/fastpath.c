@@ -34,7 +34,7 @@ struct fuse_bpf_attach {
 
 #define NSEC_PER_SEC 1000000000ULL
 
-struct kstate {
+struct fastpath {
 	struct bpf_object *obj;
 	struct bpf_link *link;
 	int fuse_fd;
@@ -45,7 +45,7 @@ struct kstate {
 	void *image; /* the object file, with our name patched in */
 };
 
-int kstate_probe(char *why, size_t whylen)
+int fastpath_probe(char *why, size_t whylen)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	int found;
@@ -171,13 +171,13 @@ static int map_fd(struct bpf_object *obj, const char *name)
 	return m ? bpf_map__fd(m) : -ENOENT;
 }
 
-int kstate_open(struct kstate **out, const char *obj_path, int fuse_fd, unsigned int conn,
+int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsigned int conn,
 		double entry_ttl_s, double attr_ttl_s, char *why, size_t whylen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	struct fuse_bpf_attach arg;
 	struct bpf_map *ops;
-	struct kstate *ks;
+	struct fastpath *ks;
 	size_t len = 0;
 	int err;
 
@@ -252,7 +252,7 @@ out_free:
 	return err;
 }
 
-void kstate_close(struct kstate *ks)
+void fastpath_close(struct fastpath *ks)
 {
 	if (!ks)
 		return;
@@ -297,7 +297,7 @@ static int dentry_key(struct bpfuse_fp_dentry_key *k, uint64_t parent, const cha
 	return 0;
 }
 
-void kstate_put_attr(struct kstate *ks, uint64_t nodeid, const struct stat *st)
+void fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st)
 {
 	struct bpfuse_fp_inode v = { .generation = 0 };
 
@@ -308,7 +308,7 @@ void kstate_put_attr(struct kstate *ks, uint64_t nodeid, const struct stat *st)
 	bpf_map_update_elem(ks->inodes, &nodeid, &v, BPF_ANY);
 }
 
-void kstate_put_entry(struct kstate *ks, uint64_t parent, const char *name, uint64_t nodeid,
+void fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, uint64_t nodeid,
 		      const struct stat *st)
 {
 	struct bpfuse_fp_dentry_key k;
@@ -318,19 +318,19 @@ void kstate_put_entry(struct kstate *ks, uint64_t parent, const char *name, uint
 	if (!ks || nodeid <= 1 || dentry_key(&k, parent, name))
 		return;
 	v.entry_ttl_ns = ks->entry_ttl_ns;
-	kstate_put_attr(ks, nodeid, st);
+	fastpath_put_attr(ks, nodeid, st);
 	/* the counter must exist for BPF to answer; never reset a live one */
 	bpf_map_update_elem(ks->nlookup, &nodeid, &zero, BPF_NOEXIST);
 	bpf_map_update_elem(ks->dentries, &k, &v, BPF_ANY);
 }
 
-void kstate_drop_attr(struct kstate *ks, uint64_t nodeid)
+void fastpath_drop_attr(struct fastpath *ks, uint64_t nodeid)
 {
 	if (ks)
 		bpf_map_delete_elem(ks->inodes, &nodeid);
 }
 
-void kstate_drop_name(struct kstate *ks, uint64_t parent, const char *name)
+void fastpath_drop_name(struct fastpath *ks, uint64_t parent, const char *name)
 {
 	struct bpfuse_fp_dentry_key k;
 	struct bpfuse_fp_dentry v;
@@ -339,11 +339,11 @@ void kstate_drop_name(struct kstate *ks, uint64_t parent, const char *name)
 		return;
 	if (!bpf_map_lookup_elem(ks->dentries, &k, &v)) {
 		bpf_map_delete_elem(ks->dentries, &k);
-		kstate_drop_attr(ks, v.nodeid); /* its nlink and ctime change */
+		fastpath_drop_attr(ks, v.nodeid); /* its nlink and ctime change */
 	}
 }
 
-void kstate_drop_node(struct kstate *ks, uint64_t nodeid)
+void fastpath_drop_node(struct fastpath *ks, uint64_t nodeid)
 {
 	if (!ks)
 		return;
@@ -354,7 +354,7 @@ void kstate_drop_node(struct kstate *ks, uint64_t nodeid)
 /* A file with more blocks than this leaves its READs to the daemon (or passthrough). */
 #define KSTATE_MAX_FILE_BLOCKS 4096
 
-uint64_t kstate_put_blocks(struct kstate *ks, uint64_t nodeid, int backing_id, uint64_t size)
+uint64_t fastpath_put_blocks(struct fastpath *ks, uint64_t nodeid, int backing_id, uint64_t size)
 {
 	struct bpfuse_fp_block v = { .backing_id = (uint32_t)backing_id, .generation = 0 };
 	uint64_t n = (size + (1ULL << BPFUSE_FP_BLOCK_SHIFT_DEFAULT) - 1) >>
@@ -367,14 +367,14 @@ uint64_t kstate_put_blocks(struct kstate *ks, uint64_t nodeid, int backing_id, u
 		struct bpfuse_fp_block_key k = { .nodeid = nodeid, .block = b };
 
 		if (bpf_map_update_elem(ks->blocks, &k, &v, BPF_ANY)) {
-			kstate_drop_blocks(ks, nodeid, b);
+			fastpath_drop_blocks(ks, nodeid, b);
 			return 0;
 		}
 	}
 	return n;
 }
 
-void kstate_drop_blocks(struct kstate *ks, uint64_t nodeid, uint64_t nblocks)
+void fastpath_drop_blocks(struct fastpath *ks, uint64_t nodeid, uint64_t nblocks)
 {
 	uint64_t b;
 
@@ -387,7 +387,7 @@ void kstate_drop_blocks(struct kstate *ks, uint64_t nodeid, uint64_t nblocks)
 	}
 }
 
-uint64_t kstate_bpf_lookups(struct kstate *ks, uint64_t nodeid)
+uint64_t fastpath_bpf_lookups(struct fastpath *ks, uint64_t nodeid)
 {
 	uint64_t v = 0;
 
@@ -396,7 +396,7 @@ uint64_t kstate_bpf_lookups(struct kstate *ks, uint64_t nodeid)
 	return v;
 }
 
-int kstate_read_stats(struct kstate *ks, struct kstate_stats *out)
+int fastpath_read_stats(struct fastpath *ks, struct fastpath_stats *out)
 {
 	uint64_t sum[BPFUSE_FP_STAT_NR] = { 0 };
 	int ncpus = libbpf_num_possible_cpus(), i, c;

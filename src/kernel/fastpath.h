@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kstate.h - the daemon side of the in-kernel fast path (patched kernels).
+ * fastpath.h - the daemon side of the in-kernel fast path (patched kernels).
  *
  * On a kernel with kernel-patches/6.12 (struct fuse_bpf_ops in its BTF) the
  * daemon loads the fast-path programs (bpf/fastpath, compiled against that
  * kernel), registers them under a name unique to this mount, attaches them
  * to its own connection (FUSE_DEV_IOC_BPF_ATTACH) and keeps their maps
- * current.  kstate is the only writer of those maps.
+ * current.  this module is the only writer of those maps.
  *
  * Rules (see include/bpfuse/fastpath_abi.h):
  * - entries are inserted as the daemon replies (LOOKUP, CREATE, GETATTR...);
@@ -16,58 +16,58 @@
  * - FORGET folds the lookups BPF answered into the inode's count, after
  *   deleting the node's dentry entry when the count is about to reach 0, so
  *   that BPF cannot hand out a lookup the daemon does not count.
- * Without the hook every call here is a no-op on a NULL kstate.
+ * Without the hook every call here is a no-op on a NULL struct fastpath.
  */
-#ifndef BPFUSE_KSTATE_H
-#define BPFUSE_KSTATE_H
+#ifndef BPFUSE_FASTPATH_H
+#define BPFUSE_FASTPATH_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
-struct kstate;
+struct fastpath;
 struct config;
 
 /* Does the running kernel have the FUSE BPF hook?  1 yes, 0 no (why said). */
-int kstate_probe(char *why, size_t whylen);
+int fastpath_probe(char *why, size_t whylen);
 
 /*
  * Load @obj_path, register it as "bpfuse_<conn>" and attach it to the
  * connection of @fuse_fd.  Returns 0 or -errno with the reason in @why.
  */
-int kstate_open(struct kstate **out, const char *obj_path, int fuse_fd, unsigned int conn,
+int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsigned int conn,
 		double entry_ttl_s, double attr_ttl_s, char *why, size_t whylen);
-void kstate_close(struct kstate *ks);
+void fastpath_close(struct fastpath *ks);
 
 /* A name -> node the daemon just gave the kernel (with its attributes). */
-void kstate_put_entry(struct kstate *ks, uint64_t parent, const char *name, uint64_t nodeid,
+void fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, uint64_t nodeid,
 		      const struct stat *st);
 /* Attributes the daemon just gave the kernel. */
-void kstate_put_attr(struct kstate *ks, uint64_t nodeid, const struct stat *st);
+void fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st);
 /* Forget a name (and the attributes of the node it named). */
-void kstate_drop_name(struct kstate *ks, uint64_t parent, const char *name);
+void fastpath_drop_name(struct fastpath *ks, uint64_t parent, const char *name);
 /* Forget a node's attributes (its data or metadata is changing). */
-void kstate_drop_attr(struct kstate *ks, uint64_t nodeid);
+void fastpath_drop_attr(struct fastpath *ks, uint64_t nodeid);
 /* Forget everything about a node the daemon dropped. */
-void kstate_drop_node(struct kstate *ks, uint64_t nodeid);
+void fastpath_drop_node(struct fastpath *ks, uint64_t nodeid);
 /*
  * Every byte of @nodeid's @size bytes can be read from @backing_id (a
  * backing file registered with FUSE_DEV_IOC_BACKING_OPEN): publish its
  * blocks so the kernel answers READ itself.  Returns how many blocks were
  * published (0 when the file is too large to be worth the map entries).
  */
-uint64_t kstate_put_blocks(struct kstate *ks, uint64_t nodeid, int backing_id, uint64_t size);
+uint64_t fastpath_put_blocks(struct fastpath *ks, uint64_t nodeid, int backing_id, uint64_t size);
 /* Unpublish the first @nblocks blocks of @nodeid. */
-void kstate_drop_blocks(struct kstate *ks, uint64_t nodeid, uint64_t nblocks);
+void fastpath_drop_blocks(struct fastpath *ks, uint64_t nodeid, uint64_t nblocks);
 
 /* How many LOOKUPs BPF has answered for @nodeid so far. */
-uint64_t kstate_bpf_lookups(struct kstate *ks, uint64_t nodeid);
+uint64_t fastpath_bpf_lookups(struct fastpath *ks, uint64_t nodeid);
 
 /* Fast-path counters (hits and misses per opcode), for the stats. */
-struct kstate_stats {
+struct fastpath_stats {
 	uint64_t lookup_hit, lookup_miss, getattr_hit, getattr_miss, read_hit, read_miss;
 	uint64_t kfunc_err, other;
 };
-int kstate_read_stats(struct kstate *ks, struct kstate_stats *out);
+int fastpath_read_stats(struct fastpath *ks, struct fastpath_stats *out);
 
 #endif

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * bpf_loader.h - lifecycle of the BPF tracing programs (bpf/trace):
+ * trace.h - lifecycle of the BPF tracing programs (bpf/trace):
  * probe the kernel's BTF for the tracepoints -> open -> set the connection
  * to watch -> load -> attach as raw tracepoints (no tracefs needed), and
  * reading their maps back.  Failure is never fatal to the mount: the reason,
  * as the kernel reported it, is kept and shown by the mount's status line
  * and the stats.
  */
-#ifndef BPFUSE_BPF_LOADER_H
-#define BPFUSE_BPF_LOADER_H
+#ifndef BPFUSE_TRACE_H
+#define BPFUSE_TRACE_H
 
 #include <stdint.h>
 

@@ -182,9 +182,9 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 			(unsigned long long)stats_get(&s->cache_changed_behind),
 			(unsigned long long)stats_get(&s->cache_scrubbed_bytes));
 	if (fs->ks) {
-		struct kstate_stats k;
+		struct fastpath_stats k;
 
-		kstate_read_stats(fs->ks, &k);
+		fastpath_read_stats(fs->ks, &k);
 		fprintf(out, "in-kernel fast path: LOOKUP %llu answered / %llu upcalled, GETATTR "
 			"%llu / %llu, READ %llu / %llu\n",
 			(unsigned long long)k.lookup_hit, (unsigned long long)k.lookup_miss,
@@ -229,9 +229,9 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		json_string(out, fs->uring_why);
 	}
 	if (fs->ks) {
-		struct kstate_stats k;
+		struct fastpath_stats k;
 
-		kstate_read_stats(fs->ks, &k);
+		fastpath_read_stats(fs->ks, &k);
 		fprintf(out, ",\"fastpath\":{\"lookup_hit\":%llu,\"lookup_miss\":%llu,"
 			"\"getattr_hit\":%llu,\"getattr_miss\":%llu,\"read_hit\":%llu,"
 			"\"read_miss\":%llu,\"kfunc_errors\":%llu}",

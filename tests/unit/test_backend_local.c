@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "backend_local.h"
 #include "config.h"
 #include "fs.h"
 
@@ -32,13 +33,17 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
+	struct backend_entry e;
 
 	strcpy(f->dir, "/tmp/bpfuse-be-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	config_init(&f->cfg);
 	assert_int_equal(config_set_source(&f->cfg, f->dir), 0);
-	assert_int_equal(backend_open(&f->fs.be, &f->cfg), 0);
-	f->root.fd = f->fs.be.root_fd;
+	f->fs.be.fs = &f->fs;
+	f->fs.be.cfg = &f->cfg;
+	assert_int_equal(backend_local_driver.open(&f->fs.be, &f->cfg), 0);
+	assert_int_equal(f->fs.be.ops->open_root(&f->fs.be, &e), 0);
+	f->root.fd = e.fd;
 	f->root.type = S_IFDIR;
 	*state = f;
 	return 0;
@@ -49,7 +54,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	char cmd[128];
 
-	backend_close(&f->fs.be);
+	backend_local_driver.close(&f->fs.be);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
@@ -199,7 +204,7 @@ static void test_handles_past_budget(void **state)
 	char buf[16];
 	int fd;
 
-	f->fs.be.fd_budget = 0;
+	backend_local_set_fd_budget(&f->fs.be, 0);
 	assert_int_equal(f->fs.be.ops->mknod(&f->fs.be, &f->root, "sub", S_IFDIR | 0755, 0, &c, &e), 0);
 	assert_int_equal(e.fd, -1);
 	assert_non_null(e.handle);

@@ -49,7 +49,7 @@ static void *releaser(void *arg)
 			;
 		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
 			return NULL;
-		handle_release(r->fs, NULL, r->ino);
+		file_release(r->fs, NULL, r->ino);
 		__atomic_store_n(&r->done, n, __ATOMIC_RELEASE);
 	}
 }

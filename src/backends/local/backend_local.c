@@ -35,18 +35,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "backend_local.h"
+
 #include "backend.h"
-#include "backend_s3.h"
 #include "config.h"
 #include "fs.h"
 #include "log.h"
 #include "watch.h"
-
-/* The mount a backend belongs to (fs_init() opens fs->be). */
-static struct fs *container_of_fs(struct backend *be)
-{
-	return (struct fs *)(void *)((char *)be - offsetof(struct fs, be));
-}
 
 #define PROC_FD_PATH_MAX 32
 
@@ -65,6 +60,22 @@ struct local_mounts {
 	int fd[MAX_MOUNTS];
 };
 
+/* The local backend's state (be->priv). */
+struct local_be {
+	int root_fd;     /* O_PATH fd of the source directory */
+	/* inodes keep O_PATH fds up to fd_budget, file handles beyond */
+	long fd_budget;
+	long fds_kept;   /* atomic */
+	struct local_mounts mounts; /* mount id -> fd, to open handles by */
+	/* O_NOATIME on file and directory opens (-o noatime, nodiratime) */
+	int file_noatime, dir_noatime;
+};
+
+static struct local_be *LB(struct backend *be)
+{
+	return be->priv;
+}
+
 struct local_handle {
 	int mount_id;
 	struct file_handle fh; /* variable length: must be last */
@@ -72,7 +83,7 @@ struct local_handle {
 
 static int mount_fd_of(struct backend *be, int mount_id)
 {
-	struct local_mounts *m = be->mounts;
+	struct local_mounts *m = &LB(be)->mounts;
 	int i, fd = -1;
 
 	pthread_mutex_lock(&m->lock);
@@ -93,7 +104,7 @@ static int mount_fd_of(struct backend *be, int mount_id)
 static int mount_remember(struct backend *be, int mount_id, int dirfd)
 {
 	char path[PROC_FD_PATH_MAX];
-	struct local_mounts *m = be->mounts;
+	struct local_mounts *m = &LB(be)->mounts;
 	int i, err = 0;
 
 	pthread_mutex_lock(&m->lock);
@@ -126,7 +137,7 @@ static void entry_economize(struct backend *be, struct backend_entry *e, int dir
 	struct local_handle *h;
 	int mount_id;
 
-	if (__atomic_add_fetch(&be->fds_kept, 1, __ATOMIC_RELAXED) <= be->fd_budget)
+	if (__atomic_add_fetch(&LB(be)->fds_kept, 1, __ATOMIC_RELAXED) <= LB(be)->fd_budget)
 		return;
 	h = malloc(sizeof(*h) + MAX_HANDLE_SZ);
 	if (!h)
@@ -140,7 +151,7 @@ static void entry_economize(struct backend *be, struct backend_entry *e, int dir
 	}
 	h->mount_id = mount_id;
 	close(e->fd);
-	__atomic_sub_fetch(&be->fds_kept, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&LB(be)->fds_kept, 1, __ATOMIC_RELAXED);
 	e->fd = -1;
 	e->handle = h;
 }
@@ -233,14 +244,14 @@ static int lookup_entry(struct backend *be, int dirfd, const char *name, struct 
 
 static int local_open_root(struct backend *be, struct backend_entry *out)
 {
-	return entry_from_fd(be->root_fd, out);
+	return entry_from_fd(LB(be)->root_fd, out);
 }
 
 static void local_release_inode(struct backend *be, struct inode *ino)
 {
-	if (ino->fd >= 0 && ino->fd != be->root_fd) {
+	if (ino->fd >= 0 && ino->fd != LB(be)->root_fd) {
 		close(ino->fd);
-		__atomic_sub_fetch(&be->fds_kept, 1, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&LB(be)->fds_kept, 1, __ATOMIC_RELAXED);
 	}
 	ino->fd = -1;
 	free(ino->handle);
@@ -281,7 +292,7 @@ static void local_release_entry(struct backend *be, struct backend_entry *e)
 {
 	if (e->fd >= 0) {
 		close(e->fd);
-		__atomic_sub_fetch(&be->fds_kept, 1, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&LB(be)->fds_kept, 1, __ATOMIC_RELAXED);
 	}
 	e->fd = -1;
 	free(e->handle);
@@ -505,10 +516,10 @@ static int local_mknod(struct backend *be, struct inode *dir, const char *name, 
 		return err;
 	mode = creation_mode(mode, cred);
 	OBJ_FD_OR_RETURN(dfd, be, dir);
-	own = watch_own_begin(container_of_fs(be), dir, name, IN_CREATE);
+	own = watch_own_begin(be->fs, dir, name, IN_CREATE);
 	if (S_ISDIR(mode) ? mkdirat(dfd, name, mode & ~S_IFMT) : mknodat(dfd, name, mode, rdev))
 		err = -errno;
-	watch_own_end(container_of_fs(be), own, err);
+	watch_own_end(be->fs, own, err);
 	if (!err)
 		err = finish_create(be, dfd, name, cred, mode, -1, out);
 	obj_put(dir, dfd);
@@ -527,10 +538,10 @@ static int local_symlink(struct backend *be, struct inode *dir, const char *name
 	if (strnlen(target, PATH_MAX) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	OBJ_FD_OR_RETURN(dfd, be, dir);
-	own = watch_own_begin(container_of_fs(be), dir, name, IN_CREATE);
+	own = watch_own_begin(be->fs, dir, name, IN_CREATE);
 	if (symlinkat(target, dfd, name))
 		err = -errno;
-	watch_own_end(container_of_fs(be), own, err);
+	watch_own_end(be->fs, own, err);
 	if (!err)
 		err = finish_create(be, dfd, name, cred, S_IFLNK, -1, out);
 	obj_put(dir, dfd);
@@ -554,7 +565,7 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 		obj_put(ino, ofd);
 		return dfd;
 	}
-	own = watch_own_begin(container_of_fs(be), newdir, newname, IN_CREATE);
+	own = watch_own_begin(be->fs, newdir, newname, IN_CREATE);
 	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, which root has */
 	if (linkat(ofd, "", dfd, newname, AT_EMPTY_PATH)) {
 		err = -errno;
@@ -565,7 +576,7 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 		else if (err == -ENOENT || err == -EPERM || err == -EINVAL)
 			err = -errno;
 	}
-	watch_own_end(container_of_fs(be), own, err);
+	watch_own_end(be->fs, own, err);
 	if (!err)
 		err = lookup_entry(be, dfd, newname, out);
 	obj_put(newdir, dfd);
@@ -579,10 +590,10 @@ static int remove_name(struct backend *be, struct inode *dir, const char *name, 
 	int err = 0;
 
 	OBJ_FD_OR_RETURN(dfd, be, dir);
-	own = watch_own_begin(container_of_fs(be), dir, name, IN_DELETE);
+	own = watch_own_begin(be->fs, dir, name, IN_DELETE);
 	if (unlinkat(dfd, name, flags))
 		err = -errno;
-	watch_own_end(container_of_fs(be), own, err);
+	watch_own_end(be->fs, own, err);
 	obj_put(dir, dfd);
 	return err;
 }
@@ -601,7 +612,7 @@ static int local_rename(struct backend *be, struct inode *dir, const char *name,
 			struct inode *newdir, const char *newname, unsigned int flags)
 {
 	struct watch_own *own[4] = { NULL };
-	struct fs *fs = container_of_fs(be);
+	struct fs *fs = be->fs;
 	int dfd, nfd, i, err = check_name(newname);
 
 	if (err)
@@ -640,8 +651,8 @@ static int local_open(struct backend *be, struct inode *ino, int flags)
 	proc_path(path, ofd);
 	flags = (flags & ~(O_NOFOLLOW | O_CREAT | O_EXCL)) | O_CLOEXEC;
 	/* -o noatime: reads through the mount leave the source's atime alone */
-	fd = open(path, flags | (be->file_noatime ? O_NOATIME : 0));
-	if (fd < 0 && errno == EPERM && be->file_noatime) /* not root: not the owner */
+	fd = open(path, flags | (LB(be)->file_noatime ? O_NOATIME : 0));
+	if (fd < 0 && errno == EPERM && LB(be)->file_noatime) /* not root: not the owner */
 		fd = open(path, flags);
 	if (fd < 0)
 		fd = -errno;
@@ -683,10 +694,10 @@ static int local_create(struct backend *be, struct inode *dir, const char *name,
 	 * Create exclusively so we only ever chown what we made ourselves.
 	 * O_EXCL never follows a symlink, even a dangling one.
 	 */
-	own = watch_own_begin(container_of_fs(be), dir, name, IN_CREATE);
+	own = watch_own_begin(be->fs, dir, name, IN_CREATE);
 	fd = openat(dfd, name, flags | O_CREAT | O_EXCL, mode);
 	err = fd < 0 ? -errno : 0;
-	watch_own_end(container_of_fs(be), own, err);
+	watch_own_end(be->fs, own, err);
 	if (fd >= 0) {
 		err = finish_create(be, dfd, name, cred, S_IFREG, fd, out);
 	} else if (err == -EEXIST && !(flags & O_EXCL)) {
@@ -732,7 +743,7 @@ static int local_tmpfile(struct backend *be, struct inode *dir, mode_t mode, int
 		close(pfd);
 		goto out_close;
 	}
-	__atomic_add_fetch(&be->fds_kept, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&LB(be)->fds_kept, 1, __ATOMIC_RELAXED);
 	return fd;
 out_close:
 	close(fd);
@@ -744,8 +755,8 @@ static int local_opendir(struct backend *be, struct inode *ino, struct backend_d
 	int fd;
 
 	OBJ_FD_OR_RETURN(ofd, be, ino);
-	fd = openat(ofd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | (be->dir_noatime ? O_NOATIME : 0));
-	if (fd < 0 && errno == EPERM && be->dir_noatime)
+	fd = openat(ofd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | (LB(be)->dir_noatime ? O_NOATIME : 0));
+	if (fd < 0 && errno == EPERM && LB(be)->dir_noatime)
 		fd = openat(ofd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		fd = -errno;
@@ -936,8 +947,8 @@ static void local_atime_flags(struct backend *be, const char *opts)
 		if (*p == ',')
 			p++;
 	}
-	be->file_noatime = noatime;
-	be->dir_noatime = noatime || nodiratime;
+	LB(be)->file_noatime = noatime;
+	LB(be)->dir_noatime = noatime || nodiratime;
 }
 
 /*
@@ -954,15 +965,15 @@ static void local_atime_tree(struct backend *be, const char *source)
 	struct mount_attr a = { 0 };
 	int fd;
 
-	if (be->file_noatime) {
+	if (LB(be)->file_noatime) {
 		a.attr_clr = MOUNT_ATTR__ATIME;
 		a.attr_set = MOUNT_ATTR_NOATIME;
-	} else if (be->dir_noatime) {
+	} else if (LB(be)->dir_noatime) {
 		a.attr_set = MOUNT_ATTR_NODIRATIME;
 	} else {
 		return;
 	}
-	fd = open_tree(be->root_fd, "",
+	fd = open_tree(LB(be)->root_fd, "",
 		       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (fd < 0) {
 		pr_warn("cannot clone the mount of '%s' for its atime option (%s): passthrough "
@@ -975,62 +986,62 @@ static void local_atime_tree(struct backend *be, const char *source)
 		close(fd);
 		return;
 	}
-	close(be->root_fd);
-	be->root_fd = fd;
+	close(LB(be)->root_fd);
+	LB(be)->root_fd = fd;
 }
 
-int backend_open(struct backend *be, const struct config *cfg)
+static int local_open_backend(struct backend *be, const struct config *cfg)
 {
+	struct local_be *lb;
 	struct rlimit lim;
 
-	memset(be, 0, sizeof(*be));
-	be->cfg = cfg;
-	be->root_fd = -1;
-	if (cfg->backend == BACKEND_S3)
-		/* only fs_init() opens an S3 backend: its counters are the mount's */
-		return backend_s3_open(be, cfg, &container_of_fs(be)->stats);
-	be->mounts = calloc(1, sizeof(*be->mounts));
-	if (!be->mounts)
+	lb = calloc(1, sizeof(*lb));
+	if (!lb)
 		return -ENOMEM;
-	pthread_mutex_init(&be->mounts->lock, NULL);
+	be->priv = lb;
+	lb->root_fd = -1;
+	pthread_mutex_init(&lb->mounts.lock, NULL);
 	/* half the descriptors for inodes: open files, sockets and BPF need the rest */
-	be->fd_budget = 512;
+	lb->fd_budget = 512;
 	if (!getrlimit(RLIMIT_NOFILE, &lim) && lim.rlim_cur != RLIM_INFINITY &&
 	    lim.rlim_cur / 2 > 512)
-		be->fd_budget = (long)(lim.rlim_cur / 2);
-	switch (cfg->backend) {
-	case BACKEND_S3:
-		break; /* opened above */
-	case BACKEND_LOCAL:
-		be->ops = &backend_local_ops;
-		local_atime_flags(be, cfg->kernel_opts);
-		be->root_fd = open(cfg->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (be->root_fd < 0) {
-			int err = -errno;
+		lb->fd_budget = (long)(lim.rlim_cur / 2);
+	be->ops = &backend_local_ops;
+	local_atime_flags(be, cfg->kernel_opts);
+	lb->root_fd = open(cfg->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (lb->root_fd < 0) {
+		int err = -errno;
 
-			pr_err("cannot open source '%s': %s", cfg->source, strerror(-err));
-			return err;
-		}
-		local_atime_tree(be, cfg->source);
-		return 0;
+		pr_err("cannot open source '%s': %s", cfg->source, strerror(-err));
+		return err;
 	}
-	return -EINVAL;
+	local_atime_tree(be, cfg->source);
+	return 0;
 }
 
-void backend_close(struct backend *be)
+static void local_close_backend(struct backend *be)
 {
+	struct local_be *lb = LB(be);
 	int i;
 
-	if (be->ops == &backend_s3_ops)
-		backend_s3_close(be);
-	if (be->root_fd >= 0)
-		close(be->root_fd);
-	be->root_fd = -1;
-	if (be->mounts) {
-		for (i = 0; i < be->mounts->n; i++)
-			close(be->mounts->fd[i]);
-		pthread_mutex_destroy(&be->mounts->lock);
-		free(be->mounts);
-		be->mounts = NULL;
-	}
+	if (!lb)
+		return;
+	if (lb->root_fd >= 0)
+		close(lb->root_fd);
+	for (i = 0; i < lb->mounts.n; i++)
+		close(lb->mounts.fd[i]);
+	pthread_mutex_destroy(&lb->mounts.lock);
+	free(lb);
+	be->priv = NULL;
+}
+
+const struct backend_driver backend_local_driver = {
+	.name = "local",
+	.open = local_open_backend,
+	.close = local_close_backend,
+};
+
+void backend_local_set_fd_budget(struct backend *be, long n)
+{
+	LB(be)->fd_budget = n;
 }

@@ -491,8 +491,9 @@ static void mount_error(const struct s3be *sb, const struct config *cfg, int err
 	       err == -EACCES ? "" : style);
 }
 
-int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *stats)
+static int s3_open_backend(struct backend *be, const struct config *cfg)
 {
+	struct stats *stats = &be->fs->stats;
 	struct s3_client_opts opts;
 	struct cache_limits lim = { 0 };
 	struct s3_list_page page;
@@ -633,7 +634,7 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 	return 0;
 }
 
-void backend_s3_close(struct backend *be)
+static void s3_close_backend(struct backend *be)
 {
 	struct s3be *sb = SB(be);
 	struct fetch_job *j;
@@ -684,3 +685,9 @@ void backend_s3_close(struct backend *be)
 	free(sb);
 	be->priv = NULL;
 }
+
+const struct backend_driver backend_s3_driver = {
+	.name = "s3",
+	.open = s3_open_backend,
+	.close = s3_close_backend,
+};

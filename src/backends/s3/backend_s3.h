@@ -10,18 +10,16 @@
 
 struct backend;
 struct config;
-struct stats;
 
 extern const struct backend_ops backend_s3_ops;
+extern const struct backend_driver backend_s3_driver;
 
 /*
  * Load the credentials, make the client, prove endpoint, keys and bucket with one LIST,
  * open the cache directory.  Returns 0 or -errno after one line naming what failed (never
- * a secret).  @stats receives the backend's request counters.  On error the caller still
- * calls backend_s3_close().
+ * a secret).  The mount's counters (be->fs->stats) receive the backend's.  On error the
+ * caller still calls close.  (backend_s3_driver's open and close.)
  */
-int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *stats);
-void backend_s3_close(struct backend *be);
 
 /* The inode number of an object key (64-bit FNV-1a with a splitmix64 finish, never 0). */
 uint64_t s3_key_hash(const char *key);

@@ -58,15 +58,9 @@ void s3_inval_init(struct s3be *sb)
 	pthread_cond_init(&sb->inval_cond, NULL);
 }
 
-/* The mount the backend belongs to: fs_init() opens fs->be. */
-static struct fs *be_fs(struct s3be *sb)
-{
-	return (struct fs *)(void *)((char *)sb->be - offsetof(struct fs, be));
-}
-
 static void notify_kernel(struct s3be *sb, uint64_t ino)
 {
-	struct fs *fs = be_fs(sb);
+	struct fs *fs = sb->be->fs;
 	struct inode_key key = { .dev = S3_DEV, .ino = ino };
 	uint64_t nodeid, told;
 	int err;

@@ -18,7 +18,7 @@
 #include "backend.h"
 #include "cache.h"
 #include "s3_client.h"
-#include "stats.h"
+#include "stats_counters.h"
 
 #define S3_DEV 0x53330000ULL          /* key.dev of every inode of an S3 mount */
 #define S3_PART_SIZE (8u << 20)       /* ranged GET size */

@@ -18,7 +18,7 @@
 #include "backend.h"
 #include "cache.h"
 #include "s3_client.h"
-#include "stats.h"
+#include "stats_counters.h"
 #include "backend_s3_priv.h"
 
 /* Reads are pinned to the version opened, when the store named it. */
