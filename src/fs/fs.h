@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * fs.h - the state of one mounted filesystem, shared by fs_ops.c, handle.c
+ * fs.h - the state of one mounted filesystem, shared by fs_ops.c, fs/file.c
  * and daemon.c.
  */
 #ifndef BPFUSE_FS_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for handle.c: the last release of an open and the kernel's
+ * Unit tests for fs/file.c: the last release of an open and the kernel's
  * FORGET of the same inode race (an interrupted OPEN/CREATE reply releases
  * its open while the kernel forgets the inode): exactly one of them must free
  * it, and neither may touch it afterwards.

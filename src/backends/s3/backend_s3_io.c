@@ -30,7 +30,7 @@
 #include "s3_cred.h"
 #include "backend_s3_priv.h"
 
-/* Set by open_file for the backing-file open that handle.c makes right after it. */
+/* Set by open_file for the backing-file open that fs/file.c makes right after it. */
 static __thread struct s3node *tl_pt_node;
 static __thread struct cache_entry *tl_pt_entry;
 
