@@ -42,273 +42,17 @@
 #include "fs.h"
 #include "log.h"
 #include "watch.h"
-
-#define PROC_FD_PATH_MAX 32
-
-static void proc_path(char buf[PROC_FD_PATH_MAX], int fd)
-{
-	snprintf(buf, PROC_FD_PATH_MAX, "/proc/self/fd/%d", fd);
-}
-
-#define MAX_MOUNTS 64
-
-/* Descriptors on each mount inside the source, to open handles relative to. */
-struct local_mounts {
-	pthread_mutex_t lock;
-	int n;
-	int id[MAX_MOUNTS];
-	int fd[MAX_MOUNTS];
-};
-
-/* The local backend's state (be->priv). */
-struct local_be {
-	int root_fd;     /* O_PATH fd of the source directory */
-	/* inodes keep O_PATH fds up to fd_budget, file handles beyond */
-	long fd_budget;
-	long fds_kept;   /* atomic */
-	struct local_mounts mounts; /* mount id -> fd, to open handles by */
-	/* O_NOATIME on file and directory opens (-o noatime, nodiratime) */
-	int file_noatime, dir_noatime;
-};
-
-static struct local_be *LB(struct backend *be)
-{
-	return be->priv;
-}
-
-struct local_handle {
-	int mount_id;
-	struct file_handle fh; /* variable length: must be last */
-};
-
-static int mount_fd_of(struct backend *be, int mount_id)
-{
-	struct local_mounts *m = &LB(be)->mounts;
-	int i, fd = -1;
-
-	pthread_mutex_lock(&m->lock);
-	for (i = 0; i < m->n; i++)
-		if (m->id[i] == mount_id) {
-			fd = m->fd[i];
-			break;
-		}
-	pthread_mutex_unlock(&m->lock);
-	return fd;
-}
-
-/*
- * Remember a directory on mount @mount_id as that mount's anchor for
- * open_by_handle_at(), which wants a real open file there, not O_PATH.
- * @dirfd is an O_PATH descriptor of a directory on that mount.
- */
-static int mount_remember(struct backend *be, int mount_id, int dirfd)
-{
-	char path[PROC_FD_PATH_MAX];
-	struct local_mounts *m = &LB(be)->mounts;
-	int i, err = 0;
-
-	pthread_mutex_lock(&m->lock);
-	for (i = 0; i < m->n; i++)
-		if (m->id[i] == mount_id)
-			goto out;
-	if (m->n == MAX_MOUNTS) {
-		err = -ENOSPC;
-		goto out;
-	}
-	proc_path(path, dirfd);
-	m->fd[m->n] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (m->fd[m->n] < 0) {
-		err = -errno;
-		goto out;
-	}
-	m->id[m->n++] = mount_id;
-out:
-	pthread_mutex_unlock(&m->lock);
-	return err;
-}
-
-/*
- * Past the descriptor budget, trade @e's descriptor for a file handle.
- * Keeps the descriptor when the filesystem has no handles.  @dirfd is the
- * O_PATH descriptor of @e's parent directory.
- */
-static void entry_economize(struct backend *be, struct backend_entry *e, int dirfd)
-{
-	struct local_handle *h;
-	int mount_id;
-
-	if (__atomic_add_fetch(&LB(be)->fds_kept, 1, __ATOMIC_RELAXED) <= LB(be)->fd_budget)
-		return;
-	h = malloc(sizeof(*h) + MAX_HANDLE_SZ);
-	if (!h)
-		return;
-	h->fh.handle_bytes = MAX_HANDLE_SZ;
-	/* a directory may be a mount's root: anchor that mount with itself */
-	if (name_to_handle_at(e->fd, "", &h->fh, &mount_id, AT_EMPTY_PATH) ||
-	    mount_remember(be, mount_id, S_ISDIR(e->st.st_mode) ? e->fd : dirfd)) {
-		free(h);
-		return;
-	}
-	h->mount_id = mount_id;
-	close(e->fd);
-	__atomic_sub_fetch(&LB(be)->fds_kept, 1, __ATOMIC_RELAXED);
-	e->fd = -1;
-	e->handle = h;
-}
-
-/* An O_PATH descriptor of @ino for one operation; give it back with obj_put(). */
-static int obj_fd(struct backend *be, struct inode *ino)
-{
-	const struct local_handle *h = ino->handle;
-	int mfd, fd;
-
-	if (ino->fd >= 0)
-		return ino->fd;
-	if (!h)
-		return -EBADF;
-	mfd = mount_fd_of(be, h->mount_id);
-	if (mfd < 0)
-		return -ESTALE;
-	fd = open_by_handle_at(mfd, (struct file_handle *)&h->fh, O_PATH | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
-static void obj_put(struct inode *ino, int fd)
-{
-	if (fd >= 0 && fd != ino->fd)
-		close(fd);
-}
-
-/* Declare and acquire an O_PATH descriptor of @ino named @var, or return. */
-#define OBJ_FD_OR_RETURN(var, be, ino)          \
-	int var = obj_fd((be), (ino));          \
-	if (var < 0)                            \
-		return var
-
-static int local_path_fd(struct backend *be, struct inode *ino)
-{
-	int fd = obj_fd(be, ino);
-
-	if (fd >= 0 && fd == ino->fd) {
-		fd = fcntl(ino->fd, F_DUPFD_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-	}
-	return fd;
-}
-
-/* Names come from the kernel, which has checked them; check again anyway. */
-static int check_name(const char *name)
-{
-	size_t len = strnlen(name, NAME_MAX + 1);
-
-	if (!len || strchr(name, '/'))
-		return -EINVAL;
-	if (len > NAME_MAX)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-static int entry_from_fd(int fd, struct backend_entry *out)
-{
-	if (fstatat(fd, "", &out->st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
-		return -errno;
-	out->key.dev = out->st.st_dev;
-	out->key.ino = out->st.st_ino;
-	out->fd = fd;
-	out->handle = NULL;
-	return 0;
-}
-
-static int local_lookup_fd(int dirfd, const char *name, struct backend_entry *out)
-{
-	int fd, err;
-
-	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = entry_from_fd(fd, out);
-	if (err)
-		close(fd);
-	return err;
-}
-
-static int lookup_entry(struct backend *be, int dirfd, const char *name, struct backend_entry *out)
-{
-	int err = local_lookup_fd(dirfd, name, out);
-
-	if (!err)
-		entry_economize(be, out, dirfd);
-	return err;
-}
-
-static int local_open_root(struct backend *be, struct backend_entry *out)
-{
-	return entry_from_fd(LB(be)->root_fd, out);
-}
-
-static void local_release_inode(struct backend *be, struct inode *ino)
-{
-	if (ino->fd >= 0 && ino->fd != LB(be)->root_fd) {
-		close(ino->fd);
-		__atomic_sub_fetch(&LB(be)->fds_kept, 1, __ATOMIC_RELAXED);
-	}
-	ino->fd = -1;
-	free(ino->handle);
-	ino->handle = NULL;
-}
-
-/*
- * An inode that keeps an O_PATH descriptor pins its object, so its number cannot be
- * reused; one that keeps only a file handle does not: compare the handles (they carry the
- * inode's generation).
- */
-static int local_same_object(struct backend *be, struct inode *ino, int fd, void *handle)
-{
-	union {
-		struct local_handle h;
-		char buf[sizeof(struct local_handle) + MAX_HANDLE_SZ];
-	} u;
-	struct local_handle *old = ino->handle, *new = handle;
-	int mount_id;
-
-	(void)be;
-	if (!old)
-		return 1;
-	if (!new) {
-		if (fd < 0)
-			return 1;
-		new = &u.h;
-		new->fh.handle_bytes = MAX_HANDLE_SZ;
-		if (name_to_handle_at(fd, "", &new->fh, &mount_id, AT_EMPTY_PATH))
-			return 1; /* cannot tell: as before */
-	}
-	return old->fh.handle_type == new->fh.handle_type &&
-	       old->fh.handle_bytes == new->fh.handle_bytes &&
-	       !memcmp(old->fh.f_handle, new->fh.f_handle, old->fh.handle_bytes);
-}
-
-static void local_release_entry(struct backend *be, struct backend_entry *e)
-{
-	if (e->fd >= 0) {
-		close(e->fd);
-		__atomic_sub_fetch(&LB(be)->fds_kept, 1, __ATOMIC_RELAXED);
-	}
-	e->fd = -1;
-	free(e->handle);
-	e->handle = NULL;
-}
-
+#include "backend_local_priv.h"
 static int local_lookup(struct backend *be, struct inode *dir, const char *name,
 			struct backend_entry *out)
 {
-	int err = check_name(name);
+	int err = local_check_name(name);
 
 	if (err)
 		return err;
 	OBJ_FD_OR_RETURN(dfd, be, dir);
-	err = lookup_entry(be, dfd, name, out);
-	obj_put(dir, dfd);
+	err = local_lookup_entry(be, dfd, name, out);
+	local_obj_put(dir, dfd);
 	return err;
 }
 
@@ -321,7 +65,7 @@ static int local_getattr(struct backend *be, struct inode *ino, int fd, struct s
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	if (fstatat(ofd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 		err = -errno;
-	obj_put(ino, ofd);
+	local_obj_put(ino, ofd);
 	return err;
 }
 
@@ -381,7 +125,7 @@ static int local_setattr(struct backend *be, struct inode *ino, int fd, const st
 
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	err = setattr_fd(ino, ofd, fd, attr, to_set);
-	obj_put(ino, ofd);
+	local_obj_put(ino, ofd);
 	return err;
 }
 
@@ -393,7 +137,7 @@ static int local_readlink(struct backend *be, struct inode *ino, char *buf, size
 	n = readlinkat(ofd, "", buf, size);
 	if (n < 0)
 		n = -errno;
-	obj_put(ino, ofd);
+	local_obj_put(ino, ofd);
 	return (int)n;
 }
 
@@ -459,10 +203,10 @@ static int finish_create(struct backend *be, int dfd, const char *name,
 	}
 	err = fix_owner(dfd, pfd, cred);
 	if (!err)
-		err = entry_from_fd(pfd, out);
+		err = local_entry_from_fd(pfd, out);
 	if (err)
 		goto out_close;
-	entry_economize(be, out, dfd);
+	local_entry_economize(be, out, dfd);
 	return 0;
 out_close:
 	close(pfd);
@@ -510,7 +254,7 @@ static int local_mknod(struct backend *be, struct inode *dir, const char *name, 
 		       dev_t rdev, const struct backend_cred *cred, struct backend_entry *out)
 {
 	struct watch_own *own;
-	int err = check_name(name);
+	int err = local_check_name(name);
 
 	if (err)
 		return err;
@@ -522,7 +266,7 @@ static int local_mknod(struct backend *be, struct inode *dir, const char *name, 
 	watch_own_end(be->fs, own, err);
 	if (!err)
 		err = finish_create(be, dfd, name, cred, mode, -1, out);
-	obj_put(dir, dfd);
+	local_obj_put(dir, dfd);
 	return err;
 }
 
@@ -531,7 +275,7 @@ static int local_symlink(struct backend *be, struct inode *dir, const char *name
 			 struct backend_entry *out)
 {
 	struct watch_own *own;
-	int err = check_name(name);
+	int err = local_check_name(name);
 
 	if (err)
 		return err;
@@ -544,7 +288,7 @@ static int local_symlink(struct backend *be, struct inode *dir, const char *name
 	watch_own_end(be->fs, own, err);
 	if (!err)
 		err = finish_create(be, dfd, name, cred, S_IFLNK, -1, out);
-	obj_put(dir, dfd);
+	local_obj_put(dir, dfd);
 	return err;
 }
 
@@ -553,16 +297,16 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 {
 	char path[PROC_FD_PATH_MAX];
 	struct watch_own *own;
-	int ofd, dfd, err = check_name(newname);
+	int ofd, dfd, err = local_check_name(newname);
 
 	if (err)
 		return err;
-	ofd = obj_fd(be, ino);
+	ofd = local_obj_fd(be, ino);
 	if (ofd < 0)
 		return ofd;
-	dfd = obj_fd(be, newdir);
+	dfd = local_obj_fd(be, newdir);
 	if (dfd < 0) {
-		obj_put(ino, ofd);
+		local_obj_put(ino, ofd);
 		return dfd;
 	}
 	own = watch_own_begin(be->fs, newdir, newname, IN_CREATE);
@@ -578,9 +322,9 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 	}
 	watch_own_end(be->fs, own, err);
 	if (!err)
-		err = lookup_entry(be, dfd, newname, out);
-	obj_put(newdir, dfd);
-	obj_put(ino, ofd);
+		err = local_lookup_entry(be, dfd, newname, out);
+	local_obj_put(newdir, dfd);
+	local_obj_put(ino, ofd);
 	return err;
 }
 
@@ -594,7 +338,7 @@ static int remove_name(struct backend *be, struct inode *dir, const char *name, 
 	if (unlinkat(dfd, name, flags))
 		err = -errno;
 	watch_own_end(be->fs, own, err);
-	obj_put(dir, dfd);
+	local_obj_put(dir, dfd);
 	return err;
 }
 
@@ -613,18 +357,18 @@ static int local_rename(struct backend *be, struct inode *dir, const char *name,
 {
 	struct watch_own *own[4] = { NULL };
 	struct fs *fs = be->fs;
-	int dfd, nfd, i, err = check_name(newname);
+	int dfd, nfd, i, err = local_check_name(newname);
 
 	if (err)
 		return err;
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
-	dfd = obj_fd(be, dir);
+	dfd = local_obj_fd(be, dir);
 	if (dfd < 0)
 		return dfd;
-	nfd = obj_fd(be, newdir);
+	nfd = local_obj_fd(be, newdir);
 	if (nfd < 0) {
-		obj_put(dir, dfd);
+		local_obj_put(dir, dfd);
 		return nfd;
 	}
 	own[0] = watch_own_begin(fs, dir, name, IN_MOVED_FROM);
@@ -637,8 +381,8 @@ static int local_rename(struct backend *be, struct inode *dir, const char *name,
 		err = -errno;
 	for (i = 0; i < 4; i++)
 		watch_own_end(fs, own[i], err);
-	obj_put(newdir, nfd);
-	obj_put(dir, dfd);
+	local_obj_put(newdir, nfd);
+	local_obj_put(dir, dfd);
 	return err;
 }
 
@@ -656,7 +400,7 @@ static int local_open(struct backend *be, struct inode *ino, int flags)
 		fd = open(path, flags);
 	if (fd < 0)
 		fd = -errno;
-	obj_put(ino, ofd);
+	local_obj_put(ino, ofd);
 	return fd;
 }
 
@@ -683,7 +427,7 @@ static int local_create(struct backend *be, struct inode *dir, const char *name,
 			int flags, const struct backend_cred *cred, struct backend_entry *out)
 {
 	struct watch_own *own;
-	int fd, err = check_name(name);
+	int fd, err = local_check_name(name);
 
 	if (err)
 		return err;
@@ -703,7 +447,7 @@ static int local_create(struct backend *be, struct inode *dir, const char *name,
 	} else if (err == -EEXIST && !(flags & O_EXCL)) {
 		err = create_found_existing(dfd, name);
 	}
-	obj_put(dir, dfd);
+	local_obj_put(dir, dfd);
 	if (err) {
 		if (fd >= 0)
 			close(fd);
@@ -723,7 +467,7 @@ static int local_tmpfile(struct backend *be, struct inode *dir, mode_t mode, int
 	fd = openat(dfd, ".", (flags & (O_ACCMODE | O_EXCL)) | O_TMPFILE | O_CLOEXEC, mode);
 	if (fd < 0)
 		err = -errno;
-	obj_put(dir, dfd);
+	local_obj_put(dir, dfd);
 	if (fd < 0)
 		return err;
 	if ((cred->uid != geteuid() || cred->gid != getegid()) &&
@@ -738,7 +482,7 @@ static int local_tmpfile(struct backend *be, struct inode *dir, mode_t mode, int
 		err = -errno;
 		goto out_close;
 	}
-	err = entry_from_fd(pfd, out);
+	err = local_entry_from_fd(pfd, out);
 	if (err) {
 		close(pfd);
 		goto out_close;
@@ -760,7 +504,7 @@ static int local_opendir(struct backend *be, struct inode *ino, struct backend_d
 		fd = openat(ofd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		fd = -errno;
-	obj_put(ino, ofd);
+	local_obj_put(ino, ofd);
 	if (fd < 0)
 		return fd;
 	d->dp = fdopendir(fd);
@@ -812,7 +556,7 @@ static int local_statfs(struct backend *be, struct inode *ino, struct statvfs *s
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	if (fstatvfs(ofd, st))
 		err = -errno;
-	obj_put(ino, ofd);
+	local_obj_put(ino, ofd);
 	return err;
 }
 
@@ -833,7 +577,7 @@ static int local_setxattr(struct backend *be, struct inode *ino, const char *nam
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	proc_path(path, ofd);
 	n = setxattr(path, name, value, size, flags) ? -errno : 0;
-	obj_put(ino, ofd);
+	local_obj_put(ino, ofd);
 	return n;
 }
 
@@ -848,7 +592,7 @@ static int local_getxattr(struct backend *be, struct inode *ino, const char *nam
 	n = getxattr(path, name, buf, size);
 	if (n < 0)
 		n = -errno;
-	obj_put(ino, ofd);
+	local_obj_put(ino, ofd);
 	return (int)n;
 }
 
@@ -862,7 +606,7 @@ static int local_listxattr(struct backend *be, struct inode *ino, char *buf, siz
 	n = listxattr(path, buf, size);
 	if (n < 0)
 		n = -errno;
-	obj_put(ino, ofd);
+	local_obj_put(ino, ofd);
 	return (int)n;
 }
 
@@ -874,7 +618,7 @@ static int local_removexattr(struct backend *be, struct inode *ino, const char *
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	proc_path(path, ofd);
 	n = removexattr(path, name) ? -errno : 0;
-	obj_put(ino, ofd);
+	local_obj_put(ino, ofd);
 	return n;
 }
 
@@ -886,7 +630,7 @@ static int local_access(struct backend *be, struct inode *ino, int mask)
 	OBJ_FD_OR_RETURN(ofd, be, ino);
 	proc_path(path, ofd);
 	n = faccessat(AT_FDCWD, path, mask, 0) ? -errno : 0;
-	obj_put(ino, ofd);
+	local_obj_put(ino, ofd);
 	return n;
 }
 
@@ -920,128 +664,3 @@ const struct backend_ops backend_local_ops = {
 	.removexattr = local_removexattr,
 	.access = local_access,
 };
-
-/*
- * The kernel never updates atime on a FUSE inode (S_NOATIME); the source
- * does, for the daemon's reads.  So the atime mount options are applied to
- * the source here: noatime (files and directories) and nodiratime, the last
- * of the atime words given winning as in mount(8).
- */
-static void local_atime_flags(struct backend *be, const char *opts)
-{
-	const char *p = opts;
-	int noatime = 0, nodiratime = 0;
-
-	while (*p) {
-		size_t n = strcspn(p, ",");
-
-		if (n == 7 && !strncmp(p, "noatime", n))
-			noatime = 1;
-		else if (n == 10 && !strncmp(p, "nodiratime", n))
-			nodiratime = 1;
-		else if ((n == 5 && !strncmp(p, "atime", n)) ||
-			 (n == 8 && !strncmp(p, "relatime", n)) ||
-			 (n == 11 && !strncmp(p, "strictatime", n)))
-			noatime = 0;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	LB(be)->file_noatime = noatime;
-	LB(be)->dir_noatime = noatime || nodiratime;
-}
-
-/*
- * Passthrough reads are done by the kernel on a backing file it opens with the
- * reader's flags: O_NOATIME on the daemon's descriptors does not reach them,
- * only the atime flags of the mount the backing file is on do.  So with an
- * atime option the daemon works in a private clone of the source's mount tree
- * (open_tree(OPEN_TREE_CLONE): detached, seen by no one else, keeping every
- * other flag of the source's mounts) with that atime flag set.  When that is
- * refused, O_NOATIME on the daemon's own opens still covers reads it serves.
- */
-static void local_atime_tree(struct backend *be, const char *source)
-{
-	struct mount_attr a = { 0 };
-	int fd;
-
-	if (LB(be)->file_noatime) {
-		a.attr_clr = MOUNT_ATTR__ATIME;
-		a.attr_set = MOUNT_ATTR_NOATIME;
-	} else if (LB(be)->dir_noatime) {
-		a.attr_set = MOUNT_ATTR_NODIRATIME;
-	} else {
-		return;
-	}
-	fd = open_tree(LB(be)->root_fd, "",
-		       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-	if (fd < 0) {
-		pr_warn("cannot clone the mount of '%s' for its atime option (%s): passthrough "
-			"reads will update atime", source, strerror(errno));
-		return;
-	}
-	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a))) {
-		pr_warn("cannot set the atime option on a clone of the mount of '%s' (%s): "
-			"passthrough reads will update atime", source, strerror(errno));
-		close(fd);
-		return;
-	}
-	close(LB(be)->root_fd);
-	LB(be)->root_fd = fd;
-}
-
-static int local_open_backend(struct backend *be, const struct config *cfg)
-{
-	struct local_be *lb;
-	struct rlimit lim;
-
-	lb = calloc(1, sizeof(*lb));
-	if (!lb)
-		return -ENOMEM;
-	be->priv = lb;
-	lb->root_fd = -1;
-	pthread_mutex_init(&lb->mounts.lock, NULL);
-	/* half the descriptors for inodes: open files, sockets and BPF need the rest */
-	lb->fd_budget = 512;
-	if (!getrlimit(RLIMIT_NOFILE, &lim) && lim.rlim_cur != RLIM_INFINITY &&
-	    lim.rlim_cur / 2 > 512)
-		lb->fd_budget = (long)(lim.rlim_cur / 2);
-	be->ops = &backend_local_ops;
-	local_atime_flags(be, cfg->kernel_opts);
-	lb->root_fd = open(cfg->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (lb->root_fd < 0) {
-		int err = -errno;
-
-		pr_err("cannot open source '%s': %s", cfg->source, strerror(-err));
-		return err;
-	}
-	local_atime_tree(be, cfg->source);
-	return 0;
-}
-
-static void local_close_backend(struct backend *be)
-{
-	struct local_be *lb = LB(be);
-	int i;
-
-	if (!lb)
-		return;
-	if (lb->root_fd >= 0)
-		close(lb->root_fd);
-	for (i = 0; i < lb->mounts.n; i++)
-		close(lb->mounts.fd[i]);
-	pthread_mutex_destroy(&lb->mounts.lock);
-	free(lb);
-	be->priv = NULL;
-}
-
-const struct backend_driver backend_local_driver = {
-	.name = "local",
-	.open = local_open_backend,
-	.close = local_close_backend,
-};
-
-void backend_local_set_fd_budget(struct backend *be, long n)
-{
-	LB(be)->fd_budget = n;
-}
