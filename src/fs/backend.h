@@ -57,10 +57,8 @@ struct backend_cred {
 struct backend;
 
 struct backend_dir {
-	DIR *dp;               /* local backend */
 	off_t offset;          /* offset of the next entry to return */
-	struct dirent *entry;  /* entry read ahead and not yet returned */
-	void *priv;            /* other backends: their listing state */
+	void *priv;            /* the backend's listing state */
 };
 
 /*
@@ -127,6 +125,8 @@ struct backend_ops {
 	 */
 	int (*readdir)(struct backend *be, struct backend_dir *d, off_t off, struct dirent **ent);
 	void (*closedir)(struct backend *be, struct backend_dir *d);
+	/* optional: fsync(2) the directory (NULL: nothing to make durable, 0) */
+	int (*fsyncdir)(struct backend *be, struct backend_dir *d, int datasync);
 	int (*statfs)(struct backend *be, struct inode *ino, struct statvfs *st);
 	int (*setxattr)(struct backend *be, struct inode *ino, const char *name,
 			const char *value, size_t size, int flags);

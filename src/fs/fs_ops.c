@@ -1356,16 +1356,14 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_in
 
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t nodeid, int datasync, struct fuse_file_info *fi)
 {
-	int fd;
+	struct fs *fs = req_fs(req);
+	int err = 0;
 
 	op_begin(req, FUSE_FSYNCDIR);
 	(void)nodeid;
-	if (!dir_handle(fi)->dp) { /* a store without directory files (S3) */
-		reply_err(req, 0);
-		return;
-	}
-	fd = dirfd(dir_handle(fi)->dp);
-	reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+	if (fs->be.ops->fsyncdir) /* else a store without directory files (S3) */
+		err = fs->be.ops->fsyncdir(&fs->be, dir_handle(fi), datasync);
+	reply_err(req, err);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t nodeid)

@@ -494,8 +494,15 @@ out_close:
 	return err;
 }
 
+/* A directory open of the local backend (backend_dir.priv). */
+struct local_dir {
+	DIR *dp;
+	struct dirent *entry;  /* entry read ahead and not yet returned */
+};
+
 static int local_opendir(struct backend *be, struct inode *ino, struct backend_dir *d)
 {
+	struct local_dir *ld;
 	int fd;
 
 	OBJ_FD_OR_RETURN(ofd, be, ino);
@@ -507,46 +514,67 @@ static int local_opendir(struct backend *be, struct inode *ino, struct backend_d
 	local_obj_put(ino, ofd);
 	if (fd < 0)
 		return fd;
-	d->dp = fdopendir(fd);
-	if (!d->dp) {
+	ld = calloc(1, sizeof(*ld));
+	if (!ld) {
+		close(fd);
+		return -ENOMEM;
+	}
+	ld->dp = fdopendir(fd);
+	if (!ld->dp) {
 		int err = -errno;
 
 		close(fd);
+		free(ld);
 		return err;
 	}
+	d->priv = ld;
 	d->offset = 0;
-	d->entry = NULL;
 	return 0;
 }
 
 static int local_readdir(struct backend *be, struct backend_dir *d, off_t off, struct dirent **ent)
 {
+	struct local_dir *ld = d->priv;
+
 	(void)be;
-	if (d->entry && off == d->entry->d_off && off != d->offset) {
+	if (ld->entry && off == ld->entry->d_off && off != d->offset) {
 		/* the caller took the buffered entry and asks for the next */
-		d->entry = NULL;
+		ld->entry = NULL;
 		d->offset = off;
 	} else if (off != d->offset) {
-		seekdir(d->dp, off);
-		d->entry = NULL;
+		seekdir(ld->dp, off);
+		ld->entry = NULL;
 		d->offset = off;
 	}
-	if (!d->entry) {
+	if (!ld->entry) {
 		errno = 0;
-		d->entry = readdir(d->dp);
-		if (!d->entry)
+		ld->entry = readdir(ld->dp);
+		if (!ld->entry)
 			return errno ? -errno : 0;
 	}
-	*ent = d->entry;
+	*ent = ld->entry;
 	return 1;
 }
 
 static void local_closedir(struct backend *be, struct backend_dir *d)
 {
+	struct local_dir *ld = d->priv;
+
 	(void)be;
-	if (d->dp)
-		closedir(d->dp);
-	d->dp = NULL;
+	if (ld) {
+		closedir(ld->dp);
+		free(ld);
+	}
+	d->priv = NULL;
+}
+
+static int local_fsyncdir(struct backend *be, struct backend_dir *d, int datasync)
+{
+	struct local_dir *ld = d->priv;
+	int fd = dirfd(ld->dp);
+
+	(void)be;
+	return (datasync ? fdatasync(fd) : fsync(fd)) ? -errno : 0;
 }
 
 static int local_statfs(struct backend *be, struct inode *ino, struct statvfs *st)
@@ -657,6 +685,7 @@ const struct backend_ops backend_local_ops = {
 	.opendir = local_opendir,
 	.readdir = local_readdir,
 	.closedir = local_closedir,
+	.fsyncdir = local_fsyncdir,
 	.statfs = local_statfs,
 	.setxattr = local_setxattr,
 	.getxattr = local_getxattr,

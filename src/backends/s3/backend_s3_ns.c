@@ -589,7 +589,6 @@ int s3_opendir(struct backend *be, struct inode *ino, struct backend_dir *bd)
 	dir->listed = lc.t0;
 	pthread_mutex_unlock(&sb->ns_lock);
 	bd->priv = lc.d;
-	bd->dp = NULL;
 	bd->offset = 0;
 	return 0;
 }
