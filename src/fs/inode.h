@@ -36,8 +36,10 @@ struct inode {
 	uint64_t nodeid;
 	struct inode_key key;
 	mode_t type;          /* S_IFMT bits of the object */
-	int fd;               /* local backend: O_PATH fd of the object, or -1 ... */
-	void *handle;         /* ... then the backend's handle to reopen it by (owned) */
+	int fd;               /* the backend's descriptor of the object (local: O_PATH), or -1 */
+	void *handle;         /* the backend's own reference to the object, owned by the inode,
+				 released by its release_inode (local, past the fd budget: a
+				 kernel file handle to reopen it by; S3: its node) */
 	uint64_t nlookup;     /* tbl->lock */
 
 	pthread_mutex_t lock;
