@@ -22,11 +22,11 @@ cp "$T/f" "$M/f" 2>/dev/null || true
 # the kernel sends cp's RELEASE after close() returned, and the daemon's last close
 # tries the upload once more: let that attempt end before the server stops, or the
 # unmount waits for it instead of for the upload this case is about
-for _ in $(seq 100); do
-	[ "$(op_count "$M" RELEASE)" -ge 1 ] && break
-	sleep 0.1
-done
-sleep 0.5
+# (its PUT is counted when it starts: both attempts, close's and RELEASE's, then the
+# answer, NoSuchBucket, which takes milliseconds)
+released() { [ "$(op_count "$M" RELEASE)" -ge 1 ] && [ "$(s3_stat "$M" put)" -ge 2 ]; }
+eventually 10 released || log "RELEASE's upload attempt not seen"
+sleep 1
 s3tool mb uwait >/dev/null
 rgw=$(cat "$T/rgw/run/client.rgw.pid")
 kill -STOP "$rgw"
