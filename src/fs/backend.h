@@ -106,8 +106,11 @@ struct backend_ops {
 	int (*rmdir)(struct backend *be, struct inode *dir, const char *name);
 	int (*rename)(struct backend *be, struct inode *dir, const char *name,
 		      struct inode *newdir, const char *newname, unsigned int flags);
-	/* open an I/O descriptor with open(2) @flags; returns it or -errno */
-	int (*open)(struct backend *be, struct inode *ino, int flags);
+	/*
+	 * open an I/O descriptor with open(2) @flags; returns it or -errno.  @priv: the
+	 * backend's state of the open the descriptor is for (from open_file()), or NULL
+	 */
+	int (*open)(struct backend *be, struct inode *ino, int flags, void *priv);
 	/* create and open; out->fd is the O_PATH handle, the return value the I/O fd */
 	int (*create)(struct backend *be, struct inode *dir, const char *name, mode_t mode,
 		      int flags, const struct backend_cred *cred, struct backend_entry *out);

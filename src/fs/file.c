@@ -34,7 +34,7 @@ static void passthrough_disable(struct fs *fs, const char *why, int err)
 
 /* Caller holds ino->lock. */
 static int backing_attach_locked(struct fs *fs, fuse_req_t req, struct inode *ino, int flags,
-				 struct fuse_file_info *fi)
+				 void *priv, struct fuse_file_info *fi)
 {
 	int fd, id;
 
@@ -47,11 +47,11 @@ static int backing_attach_locked(struct fs *fs, fuse_req_t req, struct inode *in
 	}
 	if (!fs->passthrough || !S_ISREG(ino->type) || ino->nopen)
 		return 0; /* an inode already open without passthrough stays so */
-	fd = fs->be.ops->open(&fs->be, ino, O_RDWR);
+	fd = fs->be.ops->open(&fs->be, ino, O_RDWR, priv);
 	if (fd < 0 && (fd == -EROFS || fd == -EACCES || fd == -ETXTBSY || fd == -EPERM)) {
 		if (wants_write(flags))
 			return fd;
-		fd = fs->be.ops->open(&fs->be, ino, O_RDONLY);
+		fd = fs->be.ops->open(&fs->be, ino, O_RDONLY, priv);
 	}
 	if (fd < 0)
 		return fd;
@@ -75,14 +75,14 @@ static int backing_attach_locked(struct fs *fs, fuse_req_t req, struct inode *in
  * its blocks, so the fast path answers READ in the kernel.  Caller holds
  * ino->lock.  Failure only means READs reach the daemon.
  */
-static void fastpath_blocks_locked(struct fs *fs, fuse_req_t req, struct inode *ino)
+static void fastpath_blocks_locked(struct fs *fs, fuse_req_t req, struct inode *ino, void *priv)
 {
 	struct stat st;
 	int fd, id;
 
 	if (!fs->ks || !S_ISREG(ino->type) || ino->fp_backing_id)
 		return;
-	fd = fs->be.ops->open(&fs->be, ino, O_RDONLY);
+	fd = fs->be.ops->open(&fs->be, ino, O_RDONLY, priv);
 	if (fd < 0)
 		return;
 	if (fstat(fd, &st)) {
@@ -114,6 +114,7 @@ static void fastpath_blocks_release_locked(struct fs *fs, fuse_req_t req, struct
 int file_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi,
 		int direct)
 {
+	void *priv = ((struct open_file *)(uintptr_t)fi->fh)->priv;
 	int err = 0;
 
 	pthread_mutex_lock(&ino->lock);
@@ -121,9 +122,9 @@ int file_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file
 	if (direct && ino->backing_id)
 		err = -EBUSY;
 	else if (!direct)
-		err = backing_attach_locked(fs, req, ino, fi->flags, fi);
+		err = backing_attach_locked(fs, req, ino, fi->flags, priv, fi);
 	if (!err && !fi->backing_id && !direct)
-		fastpath_blocks_locked(fs, req, ino);
+		fastpath_blocks_locked(fs, req, ino, priv);
 	if (!err)
 		ino->nopen++;
 	pthread_mutex_unlock(&ino->lock);
@@ -165,7 +166,7 @@ int file_io_fd(struct fs *fs, struct inode *ino, int write, int *owned)
 	pthread_mutex_lock(&ino->lock);
 	fd = *slot;
 	if (fd < 0 && __atomic_add_fetch(&fs->io_fds, 1, __ATOMIC_RELAXED) <= fs->io_fd_budget) {
-		fd = fs->be.ops->open(&fs->be, ino, write ? O_RDWR : O_RDONLY);
+		fd = fs->be.ops->open(&fs->be, ino, write ? O_RDWR : O_RDONLY, NULL);
 		if (fd >= 0)
 			*slot = fd;
 		else
@@ -173,7 +174,7 @@ int file_io_fd(struct fs *fs, struct inode *ino, int write, int *owned)
 	} else if (fd < 0) {
 		/* over budget: this request gets a descriptor of its own */
 		__atomic_sub_fetch(&fs->io_fds, 1, __ATOMIC_RELAXED);
-		fd = fs->be.ops->open(&fs->be, ino, write ? O_RDWR : O_RDONLY);
+		fd = fs->be.ops->open(&fs->be, ino, write ? O_RDWR : O_RDONLY, NULL);
 		*owned = fd >= 0;
 	}
 	pthread_mutex_unlock(&ino->lock);

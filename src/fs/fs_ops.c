@@ -792,7 +792,7 @@ static int open_handle(struct fs *fs, struct inode *ino, struct fuse_file_info *
 	if (fd < 0 && fs->be.ops->open_file)
 		fd = fs->be.ops->open_file(&fs->be, ino, fi->flags, &direct, &priv);
 	else if (fd < 0)
-		fd = fs->be.ops->open(&fs->be, ino, fi->flags);
+		fd = fs->be.ops->open(&fs->be, ino, fi->flags, NULL);
 	if (fd < 0) {
 		free(h);
 		return fd;

@@ -221,7 +221,7 @@ static void test_handles_past_budget(void **state)
 	ino.type = S_IFREG;
 	assert_int_equal(f->fs.be.ops->getattr(&f->fs.be, &ino, -1, &st), 0);
 	assert_int_equal(st.st_size, 5);
-	fd = f->fs.be.ops->open(&f->fs.be, &ino, O_RDONLY);
+	fd = f->fs.be.ops->open(&f->fs.be, &ino, O_RDONLY, NULL);
 	assert_true(fd >= 0);
 	assert_int_equal(read(fd, buf, sizeof(buf)), 5);
 	close(fd);

@@ -386,7 +386,7 @@ static int local_rename(struct backend *be, struct inode *dir, const char *name,
 	return err;
 }
 
-static int local_open(struct backend *be, struct inode *ino, int flags)
+static int local_open(struct backend *be, struct inode *ino, int flags, void *priv)
 {
 	char path[PROC_FD_PATH_MAX];
 	int fd;

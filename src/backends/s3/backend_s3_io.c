@@ -30,9 +30,6 @@
 #include "s3_cred.h"
 #include "backend_s3_priv.h"
 
-/* Set by open_file for the backing-file open that fs/file.c makes right after it. */
-static __thread struct s3node *tl_pt_node;
-static __thread struct cache_entry *tl_pt_entry;
 
 /* ------------------------------------------------------------------ cache */
 
@@ -809,8 +806,6 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 	struct stat sst;
 	int fd, err, c;
 
-	tl_pt_node = NULL;
-	tl_pt_entry = NULL;
 	if (n->is_dir)
 		return -EISDIR;
 	o = calloc(1, sizeof(*o));
@@ -906,9 +901,7 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 	}
 	if (c == 1) {
 		cache_pin(sb->cache, o->e);
-		o->pinned = 1;
-		tl_pt_node = n;
-		tl_pt_entry = o->e;
+		o->pinned = 1; /* and the backing file of passthrough (s3_open()) */
 	} else {
 		/*
 		 * Served by the daemon.  A large object is most likely streamed once: past the
@@ -984,15 +977,16 @@ int s3_flush_file(struct backend *be, struct inode *ino, void *priv, int fd)
  * The backing file for passthrough: only the complete cache file of a reader.  A staging
  * file never backs passthrough: its writes must reach the daemon (s3_write_note).
  */
-int s3_open(struct backend *be, struct inode *ino, int flags)
+int s3_open(struct backend *be, struct inode *ino, int flags, void *priv)
 {
 	struct s3be *sb = SB(be);
-	struct s3node *n = s3_ino_node(be, ino);
+	struct s3open *o = priv;
 
 	if ((flags & O_ACCMODE) != O_RDONLY)
 		return -EACCES;
-	if (tl_pt_node == n && tl_pt_entry)
-		return cache_open_data(sb->cache, tl_pt_entry, O_RDONLY | O_CLOEXEC);
+	/* a reader whose cache file is complete and pinned for as long as it is open */
+	if (o && o->pinned && o->e)
+		return cache_open_data(sb->cache, o->e, O_RDONLY | O_CLOEXEC);
 	return -EACCES;
 }
 

@@ -222,7 +222,7 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 			void **priv);
 int s3_flush_file(struct backend *be, struct inode *ino, void *priv, int fd);
 void s3_release_file(struct backend *be, struct inode *ino, void *priv, int fd);
-int s3_open(struct backend *be, struct inode *ino, int flags);
+int s3_open(struct backend *be, struct inode *ino, int flags, void *priv);
 ssize_t s3_copy_file(struct backend *be, struct inode *in, void *pin, int fd_in, off_t off_in,
 		     struct inode *out, void *pout, int fd_out, off_t off_out, size_t len,
 		     unsigned int flags);
