@@ -137,7 +137,7 @@ static int read_only(fuse_req_t req)
 	} while (0)
 
 /* The open state of a regular file (fi->fh), NULL for an open the daemon never saw. */
-static struct open_file *fhs(struct fuse_file_info *fi)
+static struct open_file *open_file_of(struct fuse_file_info *fi)
 {
 	return (struct open_file *)(uintptr_t)fi->fh;
 }
@@ -145,7 +145,7 @@ static struct open_file *fhs(struct fuse_file_info *fi)
 /* The descriptor of a regular file's open, or -1 (no fi, not a file, or kernel_open). */
 static int file_fd(struct inode *ino, struct fuse_file_info *fi)
 {
-	return fi && fi->fh && S_ISREG(ino->type) ? fhs(fi)->fd : -1;
+	return fi && fi->fh && S_ISREG(ino->type) ? open_file_of(fi)->fd : -1;
 }
 
 /*
@@ -159,7 +159,7 @@ static int io_fd(struct fs *fs, struct inode *ino, struct fuse_file_info *fi, in
 {
 	*owned = 0;
 	if (fi && fi->fh)
-		return fhs(fi)->fd;
+		return open_file_of(fi)->fd;
 	if (!fs->cfg->kernel_open || !S_ISREG(ino->type))
 		return -EBADF;
 	return file_io_fd(fs, ino, write, owned);
@@ -757,7 +757,7 @@ static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
 		fi->direct_io = 1;
 	if (!fi->backing_id)
 		fi->keep_cache = fs->cfg->keep_cache;
-	if (fhs(fi)->direct & BACKEND_OPEN_UNCACHED)
+	if (open_file_of(fi)->direct & BACKEND_OPEN_UNCACHED)
 		fi->direct_io = 1;
 	fi->parallel_direct_writes = 1;
 	/*
@@ -774,11 +774,11 @@ static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
 }
 
 /*
- * Open @ino for I/O into a new handle state in fi->fh: @fd when the caller
+ * Open @ino for I/O into a new struct open_file in fi->fh: @fd when the caller
  * has one (create), else the backend opens.  Returns 0 or -errno; on error
  * nothing is left open.
  */
-static int open_handle(struct fs *fs, struct inode *ino, struct fuse_file_info *fi, int fd)
+static int open_file_new(struct fs *fs, struct inode *ino, struct fuse_file_info *fi, int fd)
 {
 	struct open_file *h = calloc(1, sizeof(*h));
 	int direct = 0;
@@ -805,10 +805,10 @@ static int open_handle(struct fs *fs, struct inode *ino, struct fuse_file_info *
 	return 0;
 }
 
-/* Close what open_handle() opened (the backend's last word first). */
-static void close_handle(struct fs *fs, struct inode *ino, struct fuse_file_info *fi)
+/* Close what open_file_new() opened (the backend's last word first). */
+static void open_file_free(struct fs *fs, struct inode *ino, struct fuse_file_info *fi)
 {
-	struct open_file *h = fhs(fi);
+	struct open_file *h = open_file_of(fi);
 
 	if (fs->be.ops->release_file)
 		fs->be.ops->release_file(&fs->be, ino, h->priv, h->fd);
@@ -838,7 +838,7 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 		reply_err(req, EROFS);
 		return;
 	}
-	err = open_handle(fs, ino, fi, -1);
+	err = open_file_new(fs, ino, fi, -1);
 	if (err) {
 		reply_err(req, err);
 		return;
@@ -849,11 +849,11 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 	 * decide from the caller's credentials.
 	 */
 	if (fs->killpriv && fs->setid && (fi->flags & O_TRUNC))
-		err = drop_setid_bits(req, ino, fhs(fi)->fd);
+		err = drop_setid_bits(req, ino, open_file_of(fi)->fd);
 	if (!err)
-		err = file_open(fs, req, ino, fi, fhs(fi)->direct);
+		err = file_open(fs, req, ino, fi, open_file_of(fi)->direct);
 	if (err) {
-		close_handle(fs, ino, fi);
+		open_file_free(fs, ino, fi);
 		reply_err(req, err);
 		return;
 	}
@@ -861,7 +861,7 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
 	set_open_flags(fs, fi);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		/* interrupted: no release will come for this open */
-		close_handle(fs, ino, fi);
+		open_file_free(fs, ino, fi);
 		writer_put(fs, ino, fi->flags);
 		file_release(fs, req, ino);
 	}
@@ -886,12 +886,12 @@ static void reply_created(fuse_req_t req, uint64_t parent, const char *name,
 		return;
 	}
 	ino = req_inode(req, e.ino);
-	err = open_handle(fs, ino, fi, fd);
+	err = open_file_new(fs, ino, fi, fd);
 	if (!err) {
-		fhs(fi)->direct = fs->be.ops->create_direct;
-		err = file_open(fs, req, ino, fi, fhs(fi)->direct);
+		open_file_of(fi)->direct = fs->be.ops->create_direct;
+		err = file_open(fs, req, ino, fi, open_file_of(fi)->direct);
 		if (err)
-			close_handle(fs, ino, fi);
+			open_file_free(fs, ino, fi);
 	}
 	if (err) {
 		inode_forget(&fs->inodes, ino, 1);
@@ -901,7 +901,7 @@ static void reply_created(fuse_req_t req, uint64_t parent, const char *name,
 	writer_get(fs, ino, fi->flags);
 	set_open_flags(fs, fi);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		close_handle(fs, ino, fi);
+		open_file_free(fs, ino, fi);
 		writer_put(fs, ino, fi->flags);
 		file_release(fs, req, ino);
 		inode_forget(&fs->inodes, ino, 1);
@@ -994,7 +994,7 @@ static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 {
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
 	struct fs *fs = req_fs(req);
-	struct open_file *h = fhs(fi);
+	struct open_file *h = open_file_of(fi);
 	struct stats *st = &fs->stats;
 	struct inode *ino;
 	struct stat sb;
@@ -1060,7 +1060,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 			 struct fuse_file_info *fi)
 {
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
-	struct open_file *h = fhs(fi);
+	struct open_file *h = open_file_of(fi);
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
 	int fd, owned;
@@ -1108,7 +1108,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 	if (!fi->fh)
 		note_own_write(ino);
 	if (fs->be.ops->write_note && fi->fh)
-		fs->be.ops->write_note(&fs->be, ino, fhs(fi)->priv, 1);
+		fs->be.ops->write_note(&fs->be, ino, open_file_of(fi)->priv, 1);
 	if (n < 0) {
 		reply_err(req, (int)n);
 		return;
@@ -1120,7 +1120,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 static void op_flush(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
-	struct open_file *h = fhs(fi);
+	struct open_file *h = open_file_of(fi);
 	struct inode *ino;
 	int fd;
 
@@ -1156,12 +1156,12 @@ static void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 
 	op_begin(req, FUSE_RELEASE);
 	if (ino) {
-		close_handle(fs, ino, fi);
+		open_file_free(fs, ino, fi);
 		writer_put(fs, ino, fi->flags);
 		file_release(fs, req, ino);
 	} else {
-		close(fhs(fi)->fd);
-		free(fhs(fi));
+		close(open_file_of(fi)->fd);
+		free(open_file_of(fi));
 	}
 	reply_err(req, 0);
 }
@@ -1169,7 +1169,7 @@ static void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 static void op_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
-	struct open_file *h = fhs(fi);
+	struct open_file *h = open_file_of(fi);
 	struct inode *ino;
 	int err = 0, fd, owned;
 
@@ -1219,7 +1219,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 	}
 }
 
-static struct backend_dir *dir_handle(struct fuse_file_info *fi)
+static struct backend_dir *dir_of(struct fuse_file_info *fi)
 {
 	return (struct backend_dir *)(uintptr_t)fi->fh;
 }
@@ -1246,7 +1246,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off
 		       struct fuse_file_info *fi, int plus)
 {
 	struct fs *fs = req_fs(req);
-	struct backend_dir *d = dir_handle(fi);
+	struct backend_dir *d = dir_of(fi);
 	struct inode *dir;
 	size_t used = 0;
 	char *buf;
@@ -1345,7 +1345,7 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t
 static void op_releasedir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
-	struct backend_dir *d = dir_handle(fi);
+	struct backend_dir *d = dir_of(fi);
 
 	op_begin(req, FUSE_RELEASEDIR);
 	(void)nodeid;
@@ -1362,7 +1362,7 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t nodeid, int datasync, struct 
 	op_begin(req, FUSE_FSYNCDIR);
 	(void)nodeid;
 	if (fs->be.ops->fsyncdir) /* else a store without directory files (S3) */
-		err = fs->be.ops->fsyncdir(&fs->be, dir_handle(fi), datasync);
+		err = fs->be.ops->fsyncdir(&fs->be, dir_of(fi), datasync);
 	reply_err(req, err);
 }
 
@@ -1569,7 +1569,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off,
 	}
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	if (fs->be.ops->fallocate_file && fi->fh) {
-		struct open_file *h = fhs(fi);
+		struct open_file *h = open_file_of(fi);
 
 		reply_err(req, fs->be.ops->fallocate_file(&fs->be, ino, h->priv, h->fd, mode, off,
 							  len));
@@ -1608,8 +1608,8 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	GET_INODE_OR_REPLY(out, req, ino_out);
 	if (fs->be.ops->copy_file && fi_in->fh && fi_out->fh) {
 		/* the source's descriptor may not hold its bytes: the backend copies */
-		n = fs->be.ops->copy_file(&fs->be, in, fhs(fi_in)->priv, fhs(fi_in)->fd, off_in,
-					  out, fhs(fi_out)->priv, fhs(fi_out)->fd, off_out, len,
+		n = fs->be.ops->copy_file(&fs->be, in, open_file_of(fi_in)->priv, open_file_of(fi_in)->fd, off_in,
+					  out, open_file_of(fi_out)->priv, open_file_of(fi_out)->fd, off_out, len,
 					  (unsigned int)flags);
 		goto reply;
 	}
@@ -1648,7 +1648,7 @@ static void op_lseek(fuse_req_t req, fuse_ino_t nodeid, off_t off, int whence,
 	GET_INODE_OR_REPLY(ino, req, nodeid);
 	if (fs->be.ops->seek_file && fi->fh) {
 		/* the descriptor may be a sparse cache file: the backend knows the object */
-		res = fs->be.ops->seek_file(&fs->be, ino, fhs(fi)->priv, fhs(fi)->fd, off, whence);
+		res = fs->be.ops->seek_file(&fs->be, ino, open_file_of(fi)->priv, open_file_of(fi)->fd, off, whence);
 		goto reply;
 	}
 	fd = io_fd(fs, ino, fi, 0, &owned);
