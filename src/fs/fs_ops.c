@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fs_ops.c - the libfuse low-level operations: the FUSE boundary.
+ * fs_ops.c - the libfuse low-level operations: the FUSE boundary.  This file: the
+ * operation table, INIT, the request helpers and replies the handlers share, and
+ * the mount's fs state (fs_init); the handlers are in fs_ops_dir.c, fs_ops_file.c,
+ * fs_ops_readdir.c and fs_ops_xattr.c.
  *
- * The only file that calls fuse_reply_*().  Handlers resolve nodeids to
- * inodes, check what the kernel sent, call the backend (which returns 0 or
- * -errno) and convert the result once, here, into a reply.
+ * The fs_ops*.c files are the only ones that call fuse_reply_*().  Handlers resolve
+ * nodeids to inodes, check what the kernel sent, call the backend (which returns 0
+ * or -errno) and convert the result once, into a reply (errors: reply_err()).
  *
  * Semantics (see docs/semantics.md): a local directory mirrored with full
  * POSIX behaviour.  Locks (POSIX byte-range and flock(2)) are enforced by the
@@ -40,6 +43,7 @@
 #include "log.h"
 #include "mountinfo.h"
 #include "watch.h"
+#include "fs_ops_priv.h"
 
 _Static_assert(BACKEND_SET_MODE == FUSE_SET_ATTR_MODE && BACKEND_SET_UID == FUSE_SET_ATTR_UID &&
 		       BACKEND_SET_GID == FUSE_SET_ATTR_GID &&
@@ -51,27 +55,16 @@ _Static_assert(BACKEND_SET_MODE == FUSE_SET_ATTR_MODE && BACKEND_SET_UID == FUSE
 	       "backend setattr bits must match libfuse's");
 
 #define MAX_WRITE_BYTES (1U << 20)
-#define XATTR_BUF_MAX (64U * 1024)
 
-static struct fs *req_fs(fuse_req_t req)
+struct fs *req_fs(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
 }
 
-static struct inode *req_inode(fuse_req_t req, fuse_ino_t nodeid)
+struct inode *req_inode(fuse_req_t req, fuse_ino_t nodeid)
 {
 	return inode_get(&req_fs(req)->inodes, nodeid);
 }
-
-/* Resolve @nodeid or reply ESTALE: the kernel named an inode we never gave. */
-#define GET_INODE_OR_REPLY(var, req, nodeid)              \
-	do {                                              \
-		(var) = req_inode((req), (nodeid));       \
-		if (!(var)) {                             \
-			reply_err((req), ESTALE);    \
-			return;                           \
-		}                                         \
-	} while (0)
 
 /* The opcode this worker thread is serving, for error accounting. */
 static __thread unsigned int tl_op;
@@ -86,7 +79,7 @@ static __thread unsigned int tl_op;
  */
 static __thread int tl_nocancel;
 
-static void op_begin(fuse_req_t req, unsigned int op)
+void op_begin(fuse_req_t req, unsigned int op)
 {
 	tl_op = op < STATS_MAX_OP ? op : 0;
 	stats_add(&req_fs(req)->stats.op_count[tl_op], 1);
@@ -107,7 +100,7 @@ static void op_begin(fuse_req_t req, unsigned int op)
  * otherwise (after a remount ro the kernel refuses changes first; the daemon
  * follows within a second, for requests on files opened before).
  */
-static int read_only(fuse_req_t req)
+int read_only(fuse_req_t req)
 {
 	struct fs *fs = req_fs(req);
 	struct timespec ts;
@@ -128,22 +121,14 @@ static int read_only(fuse_req_t req)
 	return ro;
 }
 
-#define REFUSE_IF_READ_ONLY(req)                  \
-	do {                                      \
-		if (read_only(req)) {             \
-			reply_err(req, EROFS);      \
-			return;                   \
-		}                                 \
-	} while (0)
-
 /* The open state of a regular file (fi->fh), NULL for an open the daemon never saw. */
-static struct open_file *open_file_of(struct fuse_file_info *fi)
+struct open_file *open_file_of(struct fuse_file_info *fi)
 {
 	return (struct open_file *)(uintptr_t)fi->fh;
 }
 
 /* The descriptor of a regular file's open, or -1 (no fi, not a file, or kernel_open). */
-static int file_fd(struct inode *ino, struct fuse_file_info *fi)
+int file_fd(struct inode *ino, struct fuse_file_info *fi)
 {
 	return fi && fi->fh && S_ISREG(ino->type) ? open_file_of(fi)->fd : -1;
 }
@@ -154,7 +139,7 @@ static int file_fd(struct inode *ino, struct fuse_file_info *fi)
  * fi->fh is 0), the inode's shared one.  Returns it or -errno; when *owned,
  * the caller closes it (put_io_fd()).
  */
-static int io_fd(struct fs *fs, struct inode *ino, struct fuse_file_info *fi, int write,
+int io_fd(struct fs *fs, struct inode *ino, struct fuse_file_info *fi, int write,
 		 int *owned)
 {
 	*owned = 0;
@@ -165,13 +150,13 @@ static int io_fd(struct fs *fs, struct inode *ino, struct fuse_file_info *fi, in
 	return file_io_fd(fs, ino, write, owned);
 }
 
-static void put_io_fd(int fd, int owned)
+void put_io_fd(int fd, int owned)
 {
 	if (owned && fd >= 0)
 		close(fd);
 }
 
-static uint64_t mono_ns(void)
+uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
@@ -190,7 +175,7 @@ static uint64_t timeout_ns(double s)
  * fast path serves them (unless the file is open for writing: passthrough
  * writes change it without telling the daemon).
  */
-static void note_attr(struct fs *fs, struct inode *ino, const struct stat *st)
+void note_attr(struct fs *fs, struct inode *ino, const struct stat *st)
 {
 	__atomic_store_n(&ino->attr_until_ns, mono_ns() + timeout_ns(fs->cfg->attr_timeout_s),
 			 __ATOMIC_RELAXED);
@@ -222,13 +207,13 @@ static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct 
 }
 
 /* A mutation is about to change @parent's entry @name and the directory itself. */
-static void unpublish_name(struct fs *fs, uint64_t parent, const char *name)
+void unpublish_name(struct fs *fs, uint64_t parent, const char *name)
 {
 	fastpath_drop_name(fs->ks, parent, name);
 	fastpath_drop_attr(fs->ks, parent);
 }
 
-static struct backend_cred req_cred(fuse_req_t req)
+struct backend_cred req_cred(fuse_req_t req)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct backend_cred c = { .uid = ctx->uid, .gid = ctx->gid };
@@ -244,7 +229,7 @@ static struct backend_cred req_cred(fuse_req_t req)
  * is gone), the caller counts as holding neither: set-ID bits are cleared
  * rather than kept.
  */
-static void req_caller(fuse_req_t req, struct caller_creds *c)
+void req_caller(fuse_req_t req, struct caller_creds *c)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 
@@ -257,7 +242,7 @@ static void req_caller(fuse_req_t req, struct caller_creds *c)
  * behalf).  @fd: an open descriptor of @ino or -1.  Called where the kernel
  * leaves this to the daemon; cheap unless a set-ID bit is present.
  */
-static int drop_setid_bits(fuse_req_t req, struct inode *ino, int fd)
+int drop_setid_bits(fuse_req_t req, struct inode *ino, int fd)
 {
 	struct fs *fs = req_fs(req);
 	struct caller_creds c;
@@ -290,7 +275,7 @@ static int drop_setid_bits(fuse_req_t req, struct inode *ino, int fd)
  *   CAP_FSETID, loses it (setattr_copy_mode()).
  * Reads the file's attributes and the caller's credentials only then.
  */
-static int setattr_setid(fuse_req_t req, struct inode *ino, int fd, struct stat *attr,
+int setattr_setid(fuse_req_t req, struct inode *ino, int fd, struct stat *attr,
 			 int *to_set)
 {
 	struct fs *fs = req_fs(req);
@@ -332,7 +317,7 @@ static int setattr_setid(fuse_req_t req, struct inode *ino, int fd, struct stat 
 }
 
 /* Every error reply goes through here, so the daemon's error counters are exact. */
-static void reply_err(fuse_req_t req, int err)
+void reply_err(fuse_req_t req, int err)
 {
 	if (err < 0)
 		err = -err;
@@ -350,7 +335,7 @@ static void reply_err(fuse_req_t req, int err)
  * inode and fill @e.  Consumes the entry's descriptor and handle.
  * Returns 0 or -ENOMEM.
  */
-static int make_entry(struct fs *fs, uint64_t parent, const char *name, struct backend_entry *be,
+int make_entry(struct fs *fs, uint64_t parent, const char *name, struct backend_entry *be,
 		      struct fuse_entry_param *e)
 {
 	struct inode *ino;
@@ -373,7 +358,7 @@ static int make_entry(struct fs *fs, uint64_t parent, const char *name, struct b
 	return 0;
 }
 
-static void reply_new_entry(fuse_req_t req, uint64_t parent, const char *name, int err,
+void reply_new_entry(fuse_req_t req, uint64_t parent, const char *name, int err,
 			    struct backend_entry *be)
 {
 	struct fuse_entry_param e;
@@ -485,1202 +470,6 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		 fs->uring_switched_on ? "; turned on the kernel's system-wide fuse enable_uring" : "");
 	if (fs->on_init)
 		fs->on_init(fs, status);
-}
-
-static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fs *fs = req_fs(req);
-	struct backend_entry be;
-	struct inode *dir;
-	int err;
-
-	op_begin(req, FUSE_LOOKUP);
-	GET_INODE_OR_REPLY(dir, req, parent);
-	err = fs->be.ops->lookup(&fs->be, dir, name, &be);
-	if (err == -ENOENT && fs->cfg->negative_timeout_s > 0) {
-		struct fuse_entry_param e = {
-			.ino = 0,
-			.entry_timeout = watch_timeout(fs, fs->cfg->negative_timeout_s),
-		};
-
-		fuse_reply_entry(req, &e);
-		return;
-	}
-	reply_new_entry(req, parent, name, err, &be);
-}
-
-/* Add the lookups BPF answered since the last fold to the inode's count. */
-static void fold_bpf_lookups(struct fs *fs, struct inode *ino)
-{
-	uint64_t c = fastpath_bpf_lookups(fs->ks, ino->nodeid), delta;
-
-	pthread_mutex_lock(&fs->inodes.lock);
-	delta = c > ino->bpf_folded ? c - ino->bpf_folded : 0;
-	ino->bpf_folded = c;
-	ino->nlookup += delta;
-	pthread_mutex_unlock(&fs->inodes.lock);
-}
-
-/*
- * FORGET with the fast path: the kernel's count is ours plus what BPF
- * answered.  Before a count may reach 0, the node's name leaves the map so
- * BPF cannot answer another lookup, and the counter is folded once more.
- */
-static void forget_one(struct fs *fs, struct inode *ino, uint64_t n)
-{
-	if (fs->ks) {
-		fold_bpf_lookups(fs, ino);
-		if (__atomic_load_n(&ino->nlookup, __ATOMIC_RELAXED) <= n) {
-			pthread_mutex_lock(&ino->lock);
-			if (ino->kname) {
-				fastpath_drop_name(fs->ks, ino->kparent, ino->kname);
-				free(ino->kname);
-				ino->kname = NULL;
-			}
-			pthread_mutex_unlock(&ino->lock);
-			fold_bpf_lookups(fs, ino);
-		}
-	}
-	inode_forget(&fs->inodes, ino, n);
-}
-
-static void op_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup)
-{
-	struct inode *ino = req_inode(req, nodeid);
-
-	op_begin(req, FUSE_FORGET);
-	if (ino)
-		forget_one(req_fs(req), ino, nlookup);
-	fuse_reply_none(req);
-}
-
-static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
-{
-	size_t i;
-
-	op_begin(req, FUSE_BATCH_FORGET);
-	for (i = 0; i < count; i++) {
-		struct inode *ino = req_inode(req, forgets[i].ino);
-
-		if (ino)
-			forget_one(req_fs(req), ino, forgets[i].nlookup);
-	}
-	fuse_reply_none(req);
-}
-
-static void op_getattr(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *ino;
-	struct stat st;
-	int err;
-
-	op_begin(req, FUSE_GETATTR);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	err = fs->be.ops->getattr(&fs->be, ino, file_fd(ino, fi), &st);
-	if (err) {
-		reply_err(req, err);
-		return;
-	}
-	note_attr(fs, ino, &st);
-	fuse_reply_attr(req, &st, watch_timeout(fs, fs->cfg->attr_timeout_s));
-}
-
-static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int to_set,
-		       struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *ino;
-	struct stat st;
-	int fd, err;
-
-	op_begin(req, FUSE_SETATTR);
-	REFUSE_IF_READ_ONLY(req);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	fd = file_fd(ino, fi);
-	fastpath_drop_attr(fs->ks, nodeid);
-	err = setattr_setid(req, ino, fd, attr, &to_set);
-	if (!err)
-		err = fs->be.ops->setattr(&fs->be, ino, fd, attr,
-					  to_set & ~(FUSE_SET_ATTR_KILL_SUID | FUSE_SET_ATTR_KILL_SGID));
-	if (!err)
-		err = fs->be.ops->getattr(&fs->be, ino, fd, &st);
-	if (err) {
-		reply_err(req, err);
-		return;
-	}
-	note_attr(fs, ino, &st);
-	fuse_reply_attr(req, &st, watch_timeout(fs, fs->cfg->attr_timeout_s));
-}
-
-static void op_readlink(fuse_req_t req, fuse_ino_t nodeid)
-{
-	struct fs *fs = req_fs(req);
-	char buf[PATH_MAX + 1];
-	struct inode *ino;
-	int n;
-
-	op_begin(req, FUSE_READLINK);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	n = fs->be.ops->readlink(&fs->be, ino, buf, sizeof(buf));
-	if (n < 0)
-		reply_err(req, n);
-	else if ((size_t)n >= sizeof(buf))
-		reply_err(req, ENAMETOOLONG);
-	else {
-		buf[n] = '\0';
-		fuse_reply_readlink(req, buf);
-	}
-}
-
-static void do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
-{
-	struct fs *fs = req_fs(req);
-	struct backend_cred cred = req_cred(req);
-	struct backend_entry be;
-	struct inode *dir;
-
-	REFUSE_IF_READ_ONLY(req);
-	GET_INODE_OR_REPLY(dir, req, parent);
-	unpublish_name(fs, parent, name);
-	reply_new_entry(req, parent, name,
-			fs->be.ops->mknod(&fs->be, dir, name, mode, rdev, &cred, &be), &be);
-}
-
-static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
-{
-	op_begin(req, FUSE_MKNOD);
-	do_mknod(req, parent, name, mode, rdev);
-}
-
-static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
-{
-	op_begin(req, FUSE_MKDIR);
-	do_mknod(req, parent, name, S_IFDIR | (mode & ~S_IFMT), 0);
-}
-
-static void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
-{
-	struct fs *fs = req_fs(req);
-	struct backend_cred cred = req_cred(req);
-	struct backend_entry be;
-	struct inode *dir;
-
-	op_begin(req, FUSE_SYMLINK);
-	REFUSE_IF_READ_ONLY(req);
-	GET_INODE_OR_REPLY(dir, req, parent);
-	unpublish_name(fs, parent, name);
-	reply_new_entry(req, parent, name,
-			fs->be.ops->symlink(&fs->be, dir, name, target, &cred, &be), &be);
-}
-
-static void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, const char *newname)
-{
-	struct fs *fs = req_fs(req);
-	struct backend_entry be;
-	struct inode *ino, *dir;
-
-	op_begin(req, FUSE_LINK);
-	REFUSE_IF_READ_ONLY(req);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	GET_INODE_OR_REPLY(dir, req, newparent);
-	unpublish_name(fs, newparent, newname);
-	fastpath_drop_attr(fs->ks, nodeid); /* nlink */
-	reply_new_entry(req, newparent, newname, fs->be.ops->link(&fs->be, ino, dir, newname, &be),
-			&be);
-}
-
-static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *dir;
-
-	op_begin(req, FUSE_UNLINK);
-	REFUSE_IF_READ_ONLY(req);
-	GET_INODE_OR_REPLY(dir, req, parent);
-	unpublish_name(fs, parent, name);
-	reply_err(req, fs->be.ops->unlink(&fs->be, dir, name));
-}
-
-static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *dir;
-
-	op_begin(req, FUSE_RMDIR);
-	REFUSE_IF_READ_ONLY(req);
-	GET_INODE_OR_REPLY(dir, req, parent);
-	unpublish_name(fs, parent, name);
-	reply_err(req, fs->be.ops->rmdir(&fs->be, dir, name));
-}
-
-static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-		      const char *newname, unsigned int flags)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *dir, *newdir;
-
-	op_begin(req, FUSE_RENAME2);
-	REFUSE_IF_READ_ONLY(req);
-	GET_INODE_OR_REPLY(dir, req, parent);
-	GET_INODE_OR_REPLY(newdir, req, newparent);
-	unpublish_name(fs, parent, name);
-	unpublish_name(fs, newparent, newname);
-	reply_err(req, fs->be.ops->rename(&fs->be, dir, name, newdir, newname, flags));
-}
-
-static int opens_for_write(int flags)
-{
-	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
-}
-
-/* A writer is opening: the maps must stop serving this file's attributes. */
-static void writer_get(struct fs *fs, struct inode *ino, int flags)
-{
-	if (!opens_for_write(flags))
-		return;
-	__atomic_add_fetch(&ino->nwriters, 1, __ATOMIC_RELAXED);
-	fastpath_drop_attr(fs->ks, ino->nodeid);
-}
-
-static void writer_put(struct fs *fs, struct inode *ino, int flags)
-{
-	/* seq_cst: pairs with the watcher's mark (watch.c, defer_if_writing_locked) */
-	if (opens_for_write(flags) && !__atomic_sub_fetch(&ino->nwriters, 1, __ATOMIC_SEQ_CST))
-		watch_writer_done(fs, ino); /* changes behind the mount meanwhile */
-}
-
-static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
-{
-	/* Without passthrough, O_DIRECT opens bypass the FUSE page cache too. */
-	if (!fi->backing_id && (fi->flags & O_DIRECT))
-		fi->direct_io = 1;
-	if (!fi->backing_id)
-		fi->keep_cache = fs->cfg->keep_cache;
-	if (open_file_of(fi)->direct & BACKEND_OPEN_UNCACHED)
-		fi->direct_io = 1;
-	fi->parallel_direct_writes = 1;
-	/*
-	 * Closing a read-only open has nothing to do: locks are the kernel's,
-	 * nothing is dirty (a store's close-time work is for writers), so the
-	 * kernel need not send FLUSH (FOPEN_NOFLUSH).  Nor does closing a writer
-	 * on a local disk filesystem (ext4, XFS, btrfs, tmpfs, ...: none does work
-	 * at close): only S3 (the upload) and network sources (NFS writes back at
-	 * close) need the FLUSH.
-	 */
-	if (((fi->flags & O_ACCMODE) == O_RDONLY && !(fi->flags & O_TRUNC)) ||
-	    (fs->cfg->backend == BACKEND_LOCAL && !fs->cfg->remote_fs))
-		fi->noflush = 1;
-}
-
-/*
- * Open @ino for I/O into a new struct open_file in fi->fh: @fd when the caller
- * has one (create), else the backend opens.  Returns 0 or -errno; on error
- * nothing is left open.
- */
-static int open_file_new(struct fs *fs, struct inode *ino, struct fuse_file_info *fi, int fd)
-{
-	struct open_file *h = calloc(1, sizeof(*h));
-	int direct = 0;
-	void *priv = NULL;
-
-	if (!h) {
-		if (fd >= 0)
-			close(fd);
-		return -ENOMEM;
-	}
-	if (fd < 0 && fs->be.ops->open_file)
-		fd = fs->be.ops->open_file(&fs->be, ino, fi->flags, &direct, &priv);
-	else if (fd < 0)
-		fd = fs->be.ops->open(&fs->be, ino, fi->flags, NULL);
-	if (fd < 0) {
-		free(h);
-		return fd;
-	}
-	h->fd = fd;
-	h->direct = direct;
-	h->flags = fi->flags;
-	h->priv = priv;
-	fi->fh = (uint64_t)(uintptr_t)h;
-	return 0;
-}
-
-/* Close what open_file_new() opened (the backend's last word first). */
-static void open_file_free(struct fs *fs, struct inode *ino, struct fuse_file_info *fi)
-{
-	struct open_file *h = open_file_of(fi);
-
-	if (fs->be.ops->release_file)
-		fs->be.ops->release_file(&fs->be, ino, h->priv, h->fd);
-	close(h->fd);
-	free(h);
-}
-
-static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *ino;
-	int err;
-
-	op_begin(req, FUSE_OPEN);
-	if (fs->cfg->kernel_open) {
-		/*
-		 * The kernel's no-open mode: after this ENOSYS it opens and closes
-		 * every regular file of the mount itself (no OPEN, no RELEASE), with
-		 * FOPEN_KEEP_CACHE; permissions are the kernel's (default_permissions,
-		 * or only the mounting user).  Not an error: not counted as one.
-		 */
-		fuse_reply_err(req, ENOSYS);
-		return;
-	}
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	if (read_only(req) && ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))) {
-		reply_err(req, EROFS);
-		return;
-	}
-	err = open_file_new(fs, ino, fi, -1);
-	if (err) {
-		reply_err(req, err);
-		return;
-	}
-	/*
-	 * O_TRUNC (atomic_o_trunc): the kernel asks the daemon to clear set-ID
-	 * bits with FUSE_OPEN_KILL_SUIDGID, which libfuse does not pass on:
-	 * decide from the caller's credentials.
-	 */
-	if (fs->killpriv && fs->setid && (fi->flags & O_TRUNC))
-		err = drop_setid_bits(req, ino, open_file_of(fi)->fd);
-	if (!err)
-		err = file_open(fs, req, ino, fi, open_file_of(fi)->direct);
-	if (err) {
-		open_file_free(fs, ino, fi);
-		reply_err(req, err);
-		return;
-	}
-	writer_get(fs, ino, fi->flags);
-	set_open_flags(fs, fi);
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		/* interrupted: no release will come for this open */
-		open_file_free(fs, ino, fi);
-		writer_put(fs, ino, fi->flags);
-		file_release(fs, req, ino);
-	}
-}
-
-/*
- * The second half of CREATE and TMPFILE: turn the new object (@be, open as
- * @fd; @name NULL for an unnamed file) into an inode and an open, and reply.
- */
-static void reply_created(fuse_req_t req, uint64_t parent, const char *name,
-			  struct backend_entry *be, int fd, struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	struct fuse_entry_param e;
-	struct inode *ino;
-	int err;
-
-	err = make_entry(fs, parent, name, be, &e);
-	if (err) {
-		close(fd);
-		reply_err(req, err);
-		return;
-	}
-	ino = req_inode(req, e.ino);
-	err = open_file_new(fs, ino, fi, fd);
-	if (!err) {
-		open_file_of(fi)->direct = fs->be.ops->create_direct;
-		err = file_open(fs, req, ino, fi, open_file_of(fi)->direct);
-		if (err)
-			open_file_free(fs, ino, fi);
-	}
-	if (err) {
-		inode_forget(&fs->inodes, ino, 1);
-		reply_err(req, err);
-		return;
-	}
-	writer_get(fs, ino, fi->flags);
-	set_open_flags(fs, fi);
-	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		open_file_free(fs, ino, fi);
-		writer_put(fs, ino, fi->flags);
-		file_release(fs, req, ino);
-		inode_forget(&fs->inodes, ino, 1);
-	}
-}
-
-static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-		      struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	struct backend_cred cred = req_cred(req);
-	struct backend_entry be;
-	struct inode *dir;
-	int fd;
-
-	op_begin(req, FUSE_CREATE);
-	REFUSE_IF_READ_ONLY(req);
-	GET_INODE_OR_REPLY(dir, req, parent);
-	unpublish_name(fs, parent, name);
-	fd = fs->be.ops->create(&fs->be, dir, name, mode, fi->flags, &cred, &be);
-	if (fd < 0) {
-		reply_err(req, fd);
-		return;
-	}
-	reply_created(req, parent, name, &be, fd, fi);
-}
-
-/* O_TMPFILE: an unnamed file in @parent, answered like a create. */
-static void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode, struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	struct backend_cred cred = req_cred(req);
-	struct backend_entry be;
-	struct inode *dir;
-	int fd;
-
-	op_begin(req, FUSE_TMPFILE);
-	REFUSE_IF_READ_ONLY(req);
-	GET_INODE_OR_REPLY(dir, req, parent);
-	if (!fs->be.ops->tmpfile) {
-		reply_err(req, EOPNOTSUPP);
-		return;
-	}
-	fd = fs->be.ops->tmpfile(&fs->be, dir, mode, fi->flags, &cred, &be);
-	if (fd < 0) {
-		reply_err(req, fd);
-		return;
-	}
-	reply_created(req, parent, NULL, &be, fd, fi);
-}
-
-/*
- * The reply buffer of READs that the backend fills, one per worker thread and reused: a
- * fresh malloc of a 1 MiB READ is a fresh mmap, i.e. 256 page faults and zeroed pages for
- * every READ.  The kernel bounds @size by max_pages.
- */
-struct read_buf {
-	size_t cap;
-	char data[];
-};
-
-static pthread_key_t read_buf_key;
-static pthread_once_t read_buf_once = PTHREAD_ONCE_INIT;
-
-static void read_buf_key_init(void)
-{
-	if (pthread_key_create(&read_buf_key, free))
-		abort();
-}
-
-static char *thread_read_buf(size_t size)
-{
-	struct read_buf *b;
-
-	pthread_once(&read_buf_once, read_buf_key_init);
-	b = pthread_getspecific(read_buf_key);
-	if (b && b->cap >= size)
-		return b->data;
-	free(b);
-	b = malloc(sizeof(*b) + size);
-	pthread_setspecific(read_buf_key, b);
-	if (!b)
-		return NULL;
-	b->cap = size;
-	return b->data;
-}
-
-static void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
-		    struct fuse_file_info *fi)
-{
-	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
-	struct fs *fs = req_fs(req);
-	struct open_file *h = open_file_of(fi);
-	struct stats *st = &fs->stats;
-	struct inode *ino;
-	struct stat sb;
-	int fd, owned;
-
-	op_begin(req, FUSE_READ);
-	if (off < 0) {
-		reply_err(req, EINVAL);
-		return;
-	}
-	if (h && h->direct && fs->be.ops->read_file) {
-		/* not every byte is local: the backend fetches what is missing */
-		struct backend_read_ref ref = { 0 };
-		char *data;
-		ssize_t n;
-
-		GET_INODE_OR_REPLY(ino, req, nodeid);
-		data = thread_read_buf(size ? size : 1);
-		if (!data) {
-			reply_err(req, ENOMEM);
-			return;
-		}
-		n = fs->be.ops->read_file(&fs->be, ino, h->priv, h->fd, data, size, off, &ref);
-		if (n < 0)
-			reply_err(req, (int)n);
-		else
-			fuse_reply_buf(req, ref.data ? ref.data : data, (size_t)n);
-		if (ref.data)
-			ref.put(&ref);
-		return;
-	}
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	fd = io_fd(fs, ino, fi, 0, &owned);
-	if (fd < 0) {
-		reply_err(req, fd);
-		return;
-	}
-	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = fd;
-	buf.buf[0].pos = off;
-	/* count what the reply will carry: up to EOF */
-	if (!fstat(fd, &sb) && sb.st_size > off)
-		stats_add(&st->bytes_read_backend,
-			  (uint64_t)sb.st_size - (uint64_t)off < size ? (uint64_t)(sb.st_size - off) :
-									   size);
-	stats_add(&st->reads_backend, 1);
-	fuse_reply_data(req, &buf, 0);
-	put_io_fd(fd, owned);
-}
-
-/* kernel_open: the watcher takes the change events of this write for ours (watch.c) */
-static void note_own_write(struct inode *ino)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	__atomic_store_n(&ino->own_write_ns,
-			 (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec,
-			 __ATOMIC_RELAXED);
-}
-
-static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *in, off_t off,
-			 struct fuse_file_info *fi)
-{
-	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
-	struct open_file *h = open_file_of(fi);
-	struct fs *fs = req_fs(req);
-	struct inode *ino;
-	int fd, owned;
-	ssize_t n;
-
-	op_begin(req, FUSE_WRITE);
-	if (off < 0) {
-		reply_err(req, EINVAL);
-		return;
-	}
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	fd = io_fd(fs, ino, fi, 1, &owned);
-	if (fd < 0) {
-		reply_err(req, fd);
-		return;
-	}
-	if (!fi->fh)
-		fastpath_drop_attr(fs->ks, nodeid); /* no open accounted it as a writer */
-	/*
-	 * A direct-I/O write (FOPEN_DIRECT_IO: O_DIRECT without passthrough) is
-	 * the only one the kernel does not precede with file_remove_privs(): it
-	 * flags the WRITE with FUSE_WRITE_KILL_SUIDGID instead, which libfuse
-	 * does not pass on.  Page writeback (writepage) clears nothing, as on a
-	 * local filesystem.
-	 */
-	if (fs->setid && h && !fi->writepage && (h->flags & O_DIRECT) && S_ISREG(ino->type)) {
-		int err = drop_setid_bits(req, ino, fd);
-
-		if (err) {
-			put_io_fd(fd, owned);
-			reply_err(req, err);
-			return;
-		}
-	}
-	/* the backend decides uploads from the writes it was told of */
-	if (fs->be.ops->write_note && h)
-		fs->be.ops->write_note(&fs->be, ino, h->priv, 0);
-	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = fd;
-	out.buf[0].pos = off;
-	if (!fi->fh)
-		note_own_write(ino);
-	n = fuse_buf_copy(&out, in, 0);
-	put_io_fd(fd, owned);
-	if (!fi->fh)
-		note_own_write(ino);
-	if (fs->be.ops->write_note && fi->fh)
-		fs->be.ops->write_note(&fs->be, ino, open_file_of(fi)->priv, 1);
-	if (n < 0) {
-		reply_err(req, (int)n);
-		return;
-	}
-	stats_add(&fs->stats.bytes_written, (uint64_t)n);
-	fuse_reply_write(req, (size_t)n);
-}
-
-static void op_flush(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	struct open_file *h = open_file_of(fi);
-	struct inode *ino;
-	int fd;
-
-	op_begin(req, FUSE_FLUSH);
-	if (fs->cfg->kernel_open) {
-		/*
-		 * Opens do not reach the daemon, so closes need not either: after
-		 * this ENOSYS the kernel sends no FLUSH on this connection.  The local
-		 * store's close-time work (NFS flushes) happens when the daemon closes
-		 * its descriptor, or at fsync.  Not an error: not counted as one.
-		 */
-		fuse_reply_err(req, ENOSYS);
-		return;
-	}
-	if (fs->be.ops->flush_file) {
-		GET_INODE_OR_REPLY(ino, req, nodeid);
-		reply_err(req, fs->be.ops->flush_file(&fs->be, ino, h->priv, h->fd));
-		return;
-	}
-	/* Closing a duplicate runs the store's close-time work (NFS flushes). */
-	fd = dup(h->fd);
-	if (fd < 0 || close(fd)) {
-		reply_err(req, errno);
-		return;
-	}
-	reply_err(req, 0);
-}
-
-static void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *ino = req_inode(req, nodeid);
-
-	op_begin(req, FUSE_RELEASE);
-	if (ino) {
-		open_file_free(fs, ino, fi);
-		writer_put(fs, ino, fi->flags);
-		file_release(fs, req, ino);
-	} else {
-		close(open_file_of(fi)->fd);
-		free(open_file_of(fi));
-	}
-	reply_err(req, 0);
-}
-
-static void op_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync, struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	struct open_file *h = open_file_of(fi);
-	struct inode *ino;
-	int err = 0, fd, owned;
-
-	op_begin(req, FUSE_FSYNC);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	fd = io_fd(fs, ino, fi, 0, &owned);
-	if (fd < 0) {
-		reply_err(req, fd);
-		return;
-	}
-	if ((datasync ? fdatasync(fd) : fsync(fd)))
-		err = -errno;
-	put_io_fd(fd, owned);
-	if (!err && h && fs->be.ops->flush_file)
-		/* durable means durable in the store */
-		err = fs->be.ops->flush_file(&fs->be, ino, h->priv, h->fd);
-	reply_err(req, err);
-}
-
-static void op_opendir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	struct backend_dir *d;
-	struct inode *ino;
-	int err;
-
-	op_begin(req, FUSE_OPENDIR);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		reply_err(req, ENOMEM);
-		return;
-	}
-	err = fs->be.ops->opendir(&fs->be, ino, d);
-	if (err) {
-		free(d);
-		reply_err(req, err);
-		return;
-	}
-	fi->fh = (uint64_t)(uintptr_t)d;
-	/* with cache_readdir the kernel keeps listings; invalidation drops them on change */
-	fi->cache_readdir = fs->cfg->cache_readdir;
-	fi->keep_cache = fs->cfg->cache_readdir;
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		fs->be.ops->closedir(&fs->be, d);
-		free(d);
-	}
-}
-
-static struct backend_dir *dir_of(struct fuse_file_info *fi)
-{
-	return (struct backend_dir *)(uintptr_t)fi->fh;
-}
-
-static int is_dot_or_dotdot(const char *name)
-{
-	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
-}
-
-/*
- * READDIRPLUS: is the kernel's entry and attribute copy of @be still valid and
- * unchanged?  Then the listing need not refresh it.  Only with POSIX ACLs in the
- * kernel, whose cache a refresh would drop.
- */
-static int kernel_fresh(struct fs *fs, const struct backend_entry *be)
-{
-	uint64_t ctime_ns = (uint64_t)be->st.st_ctim.tv_sec * 1000000000ULL +
-			    (uint64_t)be->st.st_ctim.tv_nsec;
-
-	return fs->posix_acl && inode_kernel_fresh(&fs->inodes, &be->key, ctime_ns, mono_ns());
-}
-
-static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
-		       struct fuse_file_info *fi, int plus)
-{
-	struct fs *fs = req_fs(req);
-	struct backend_dir *d = dir_of(fi);
-	struct inode *dir;
-	size_t used = 0;
-	char *buf;
-	int err = 0;
-
-	GET_INODE_OR_REPLY(dir, req, nodeid);
-	if (size > (1U << 20))
-		size = 1U << 20;
-	buf = malloc(size);
-	if (!buf) {
-		reply_err(req, ENOMEM);
-		return;
-	}
-	for (;;) {
-		struct dirent *ent;
-		struct fuse_entry_param e;
-		struct backend_entry be;
-		size_t n;
-		int r;
-
-		r = fs->be.ops->readdir(&fs->be, d, off, &ent);
-		if (r <= 0) {
-			err = r;
-			break;
-		}
-		memset(&e, 0, sizeof(e));
-		if (!plus || is_dot_or_dotdot(ent->d_name)) {
-			e.attr.st_ino = ent->d_ino;
-			e.attr.st_mode = (mode_t)ent->d_type << 12;
-			n = plus ? fuse_add_direntry_plus(req, buf + used, size - used, ent->d_name,
-							  &e, ent->d_off) :
-				   fuse_add_direntry(req, buf + used, size - used, ent->d_name,
-						     &e.attr, ent->d_off);
-		} else {
-			r = fs->be.ops->lookup(&fs->be, dir, ent->d_name, &be);
-			if (r == -ENOENT) { /* gone since it was listed */
-				off = ent->d_off;
-				continue;
-			}
-			if (!r && kernel_fresh(fs, &be)) {
-				/*
-				 * Nodeid 0: no attributes for this one.  Sending them
-				 * would make the kernel drop its cached ACLs (it does
-				 * on every attribute refresh): a GETXATTR per file and
-				 * ls -l.  The kernel checks its own copy's timeouts.
-				 */
-				e.attr.st_ino = be.st.st_ino;
-				e.attr.st_mode = be.st.st_mode & S_IFMT;
-				fs->be.ops->release_entry(&fs->be, &be);
-				n = fuse_add_direntry_plus(req, buf + used, size - used,
-							   ent->d_name, &e, ent->d_off);
-				if (n > size - used)
-					break;
-				used += n;
-				off = ent->d_off;
-				continue;
-			}
-			if (!r)
-				r = make_entry(fs, nodeid, ent->d_name, &be, &e);
-			if (r) {
-				err = r;
-				break;
-			}
-			n = fuse_add_direntry_plus(req, buf + used, size - used, ent->d_name, &e,
-						   ent->d_off);
-			if (n > size - used)
-				inode_forget(&fs->inodes, req_inode(req, e.ino), 1);
-		}
-		if (n > size - used)
-			break; /* full: the entry stays buffered for the next call */
-		used += n;
-		off = ent->d_off;
-	}
-	/* An error after some entries is reported by the next call, not lost. */
-	if (err && !used)
-		reply_err(req, err);
-	else
-		fuse_reply_buf(req, buf, used);
-	free(buf);
-}
-
-static void op_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
-		       struct fuse_file_info *fi)
-{
-	op_begin(req, FUSE_READDIR);
-	do_readdir(req, nodeid, size, off, fi, 0);
-}
-
-static void op_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
-			   struct fuse_file_info *fi)
-{
-	op_begin(req, FUSE_READDIRPLUS);
-	do_readdir(req, nodeid, size, off, fi, 1);
-}
-
-static void op_releasedir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	struct backend_dir *d = dir_of(fi);
-
-	op_begin(req, FUSE_RELEASEDIR);
-	(void)nodeid;
-	fs->be.ops->closedir(&fs->be, d);
-	free(d);
-	reply_err(req, 0);
-}
-
-static void op_fsyncdir(fuse_req_t req, fuse_ino_t nodeid, int datasync, struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	int err = 0;
-
-	op_begin(req, FUSE_FSYNCDIR);
-	(void)nodeid;
-	if (fs->be.ops->fsyncdir) /* else a store without directory files (S3) */
-		err = fs->be.ops->fsyncdir(&fs->be, dir_of(fi), datasync);
-	reply_err(req, err);
-}
-
-static void op_statfs(fuse_req_t req, fuse_ino_t nodeid)
-{
-	struct fs *fs = req_fs(req);
-	struct statvfs st;
-	struct inode *ino;
-	int err;
-
-	op_begin(req, FUSE_STATFS);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	err = fs->be.ops->statfs(&fs->be, ino, &st);
-	if (err)
-		reply_err(req, err);
-	else
-		fuse_reply_statfs(req, &st);
-}
-
-/*
- * Setting an access ACL clears S_ISGID when the caller is outside the file's
- * group and lacks CAP_FSETID (posix_acl_update_mode()); the source decides
- * that on the daemon's credentials, so it is decided here again.  The kernel
- * would flag it with FUSE_SETXATTR_ACL_KILL_SGID, which needs the extended
- * SETXATTR that libfuse does not offer.
- */
-static int acl_set_sgid(fuse_req_t req, struct inode *ino)
-{
-	struct fs *fs = req_fs(req);
-	struct caller_creds c;
-	struct stat st;
-	int err;
-
-	err = fs->be.ops->getattr(&fs->be, ino, -1, &st);
-	if (err || !(st.st_mode & S_ISGID) || fuse_req_ctx(req)->gid == st.st_gid)
-		return err;
-	req_caller(req, &c);
-	if (caller_may_keep_sgid(&c, st.st_gid))
-		return 0;
-	st.st_mode &= ~S_ISGID;
-	return fs->be.ops->setattr(&fs->be, ino, -1, &st, BACKEND_SET_MODE);
-}
-
-static void op_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, const char *value,
-			size_t size, int flags)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *ino;
-	int err;
-
-	op_begin(req, FUSE_SETXATTR);
-	REFUSE_IF_READ_ONLY(req);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	if (size > XATTR_BUF_MAX) {
-		reply_err(req, E2BIG);
-		return;
-	}
-	fastpath_drop_attr(fs->ks, nodeid);
-	err = fs->be.ops->setxattr(&fs->be, ino, name, value, size, flags);
-	if (!err && !strcmp(name, "system.posix_acl_access"))
-		err = acl_set_sgid(req, ino);
-	reply_err(req, err);
-}
-
-/* getxattr: the size-probe protocol of the syscall */
-static void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, size_t size)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *ino;
-	char *buf = NULL;
-	int n;
-
-	op_begin(req, FUSE_GETXATTR);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	if (size > XATTR_BUF_MAX)
-		size = XATTR_BUF_MAX;
-	if (size && !(buf = malloc(size))) {
-		reply_err(req, ENOMEM);
-		return;
-	}
-	n = fs->be.ops->getxattr(&fs->be, ino, name, buf, size);
-	/*
-	 * The kernel's ACL checks take "not supported" as an error, not as "no
-	 * ACL" (and do not cache it): a source without ACLs has none.
-	 */
-	if (n == -EOPNOTSUPP && fs->posix_acl && !strncmp(name, "system.posix_acl_", 17))
-		n = -ENODATA;
-	if (n < 0)
-		reply_err(req, n);
-	else if (!size)
-		fuse_reply_xattr(req, (size_t)n);
-	else
-		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
-}
-
-/*
- * The source lists trusted.* names only to a caller with CAP_SYS_ADMIN, and
- * the daemon has it: drop them from the @n bytes of names in @buf for other
- * callers.  Returns the new length.
- */
-static int hide_trusted_names(fuse_req_t req, char *buf, int n)
-{
-	static const char prefix[] = "trusted.";
-	struct caller_creds c;
-	int in, out = 0, have_creds = 0;
-
-	for (in = 0; in < n;) {
-		int len = (int)strnlen(buf + in, (size_t)(n - in)) + 1;
-
-		if (len > n - in) /* a last name without its NUL: keep as is */
-			len = n - in;
-
-		if (!strncmp(buf + in, prefix, sizeof(prefix) - 1)) {
-			if (!have_creds) {
-				req_caller(req, &c);
-				have_creds = 1;
-			}
-			if (!c.cap_sys_admin) {
-				in += len;
-				continue;
-			}
-		}
-		memmove(buf + out, buf + in, (size_t)len);
-		out += len;
-		in += len;
-	}
-	return out < n ? out : n;
-}
-
-/*
- * listxattr: the whole list is read (at most XATTR_LIST_MAX, as the kernel
- * allows) so that the size probe answers the length the caller may see.
- */
-static void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *ino;
-	char *buf;
-	int n;
-
-	op_begin(req, FUSE_LISTXATTR);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	buf = malloc(XATTR_BUF_MAX);
-	if (!buf) {
-		reply_err(req, ENOMEM);
-		return;
-	}
-	n = fs->be.ops->listxattr(&fs->be, ino, buf, XATTR_BUF_MAX);
-	if (n > 0)
-		n = hide_trusted_names(req, buf, n);
-	if (n < 0)
-		reply_err(req, n);
-	else if (!size)
-		fuse_reply_xattr(req, (size_t)n);
-	else if ((size_t)n > size)
-		reply_err(req, ERANGE);
-	else
-		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
-}
-
-static void op_removexattr(fuse_req_t req, fuse_ino_t nodeid, const char *name)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *ino;
-
-	op_begin(req, FUSE_REMOVEXATTR);
-	REFUSE_IF_READ_ONLY(req);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	fastpath_drop_attr(fs->ks, nodeid);
-	reply_err(req, fs->be.ops->removexattr(&fs->be, ino, name));
-}
-
-static void op_access(fuse_req_t req, fuse_ino_t nodeid, int mask)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *ino;
-
-	op_begin(req, FUSE_ACCESS);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	if ((mask & W_OK) && read_only(req)) {
-		reply_err(req, EROFS);
-		return;
-	}
-	reply_err(req, fs->be.ops->access(&fs->be, ino, mask));
-}
-
-static void op_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off, off_t len,
-			 struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *ino;
-	int fd, owned, err = 0;
-
-	op_begin(req, FUSE_FALLOCATE);
-	if (read_only(req)) {
-		reply_err(req, EROFS);
-		return;
-	}
-	if (off < 0 || len <= 0) {
-		reply_err(req, EINVAL);
-		return;
-	}
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	if (fs->be.ops->fallocate_file && fi->fh) {
-		struct open_file *h = open_file_of(fi);
-
-		reply_err(req, fs->be.ops->fallocate_file(&fs->be, ino, h->priv, h->fd, mode, off,
-							  len));
-		return;
-	}
-	fd = io_fd(fs, ino, fi, 1, &owned);
-	if (fd < 0) {
-		reply_err(req, fd);
-		return;
-	}
-	if (fallocate(fd, mode, off, len))
-		err = -errno;
-	put_io_fd(fd, owned);
-	reply_err(req, err);
-}
-
-static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
-			       struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
-			       struct fuse_file_info *fi_out, size_t len, int flags)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *in, *out;
-	int fd_in, fd_out, own_in, own_out;
-	ssize_t n;
-
-	op_begin(req, FUSE_COPY_FILE_RANGE);
-	if (read_only(req)) {
-		reply_err(req, EROFS);
-		return;
-	}
-	if (off_in < 0 || off_out < 0) {
-		reply_err(req, EINVAL);
-		return;
-	}
-	GET_INODE_OR_REPLY(in, req, ino_in);
-	GET_INODE_OR_REPLY(out, req, ino_out);
-	if (fs->be.ops->copy_file && fi_in->fh && fi_out->fh) {
-		/* the source's descriptor may not hold its bytes: the backend copies */
-		n = fs->be.ops->copy_file(&fs->be, in, open_file_of(fi_in)->priv, open_file_of(fi_in)->fd, off_in,
-					  out, open_file_of(fi_out)->priv, open_file_of(fi_out)->fd, off_out, len,
-					  (unsigned int)flags);
-		goto reply;
-	}
-	fd_in = io_fd(fs, in, fi_in, 0, &own_in);
-	if (fd_in < 0) {
-		reply_err(req, fd_in);
-		return;
-	}
-	fd_out = io_fd(fs, out, fi_out, 1, &own_out);
-	if (fd_out < 0) {
-		put_io_fd(fd_in, own_in);
-		reply_err(req, fd_out);
-		return;
-	}
-	n = copy_file_range(fd_in, &off_in, fd_out, &off_out, len, (unsigned int)flags);
-	if (n < 0)
-		n = -errno;
-	put_io_fd(fd_in, own_in);
-	put_io_fd(fd_out, own_out);
-reply:
-	if (n < 0)
-		reply_err(req, (int)n);
-	else
-		fuse_reply_write(req, (size_t)n);
-}
-
-static void op_lseek(fuse_req_t req, fuse_ino_t nodeid, off_t off, int whence,
-		     struct fuse_file_info *fi)
-{
-	struct fs *fs = req_fs(req);
-	struct inode *ino;
-	int fd, owned;
-	off_t res;
-
-	op_begin(req, FUSE_LSEEK);
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	if (fs->be.ops->seek_file && fi->fh) {
-		/* the descriptor may be a sparse cache file: the backend knows the object */
-		res = fs->be.ops->seek_file(&fs->be, ino, open_file_of(fi)->priv, open_file_of(fi)->fd, off, whence);
-		goto reply;
-	}
-	fd = io_fd(fs, ino, fi, 0, &owned);
-	if (fd < 0) {
-		reply_err(req, fd);
-		return;
-	}
-	res = lseek(fd, off, whence);
-	if (res < 0)
-		res = -errno;
-	put_io_fd(fd, owned);
-reply:
-	if (res < 0)
-		reply_err(req, (int)res);
-	else
-		fuse_reply_lseek(req, res);
-}
-
-/*
- * No ioctl is forwarded to the source.  The kernel sends every ioctl it does
- * not handle itself, e.g. the TCGETS of isatty() that CPython's open() makes
- * on each file it opens, and it does not remember an ENOSYS: answer what a
- * local filesystem answers for an ioctl it does not know, at once.
- */
-static void op_ioctl(fuse_req_t req, fuse_ino_t nodeid, unsigned int cmd, void *arg,
-		     struct fuse_file_info *fi, unsigned int flags, const void *in_buf,
-		     size_t in_bufsz, size_t out_bufsz)
-{
-	(void)nodeid, (void)cmd, (void)arg, (void)fi, (void)flags, (void)in_buf, (void)in_bufsz,
-		(void)out_bufsz;
-	op_begin(req, FUSE_IOCTL);
-	fuse_reply_err(req, ENOTTY); /* the answer, not a failure of the daemon */
 }
 
 const struct fuse_lowlevel_ops fs_ops = {

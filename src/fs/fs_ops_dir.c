@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fs_ops_dir.c - the namespace operations: LOOKUP, FORGET, GETATTR, SETATTR, MKNOD,
+ * MKDIR, SYMLINK, LINK, UNLINK, RMDIR, RENAME, READLINK.
+ */
+#define FUSE_USE_VERSION 317
+#include "fs_ops_priv.h"
+
+void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_entry be;
+	struct inode *dir;
+	int err;
+
+	op_begin(req, FUSE_LOOKUP);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	err = fs->be.ops->lookup(&fs->be, dir, name, &be);
+	if (err == -ENOENT && fs->cfg->negative_timeout_s > 0) {
+		struct fuse_entry_param e = {
+			.ino = 0,
+			.entry_timeout = watch_timeout(fs, fs->cfg->negative_timeout_s),
+		};
+
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	reply_new_entry(req, parent, name, err, &be);
+}
+
+/* Add the lookups BPF answered since the last fold to the inode's count. */
+static void fold_bpf_lookups(struct fs *fs, struct inode *ino)
+{
+	uint64_t c = fastpath_bpf_lookups(fs->ks, ino->nodeid), delta;
+
+	pthread_mutex_lock(&fs->inodes.lock);
+	delta = c > ino->bpf_folded ? c - ino->bpf_folded : 0;
+	ino->bpf_folded = c;
+	ino->nlookup += delta;
+	pthread_mutex_unlock(&fs->inodes.lock);
+}
+
+/*
+ * FORGET with the fast path: the kernel's count is ours plus what BPF
+ * answered.  Before a count may reach 0, the node's name leaves the map so
+ * BPF cannot answer another lookup, and the counter is folded once more.
+ */
+static void forget_one(struct fs *fs, struct inode *ino, uint64_t n)
+{
+	if (fs->ks) {
+		fold_bpf_lookups(fs, ino);
+		if (__atomic_load_n(&ino->nlookup, __ATOMIC_RELAXED) <= n) {
+			pthread_mutex_lock(&ino->lock);
+			if (ino->kname) {
+				fastpath_drop_name(fs->ks, ino->kparent, ino->kname);
+				free(ino->kname);
+				ino->kname = NULL;
+			}
+			pthread_mutex_unlock(&ino->lock);
+			fold_bpf_lookups(fs, ino);
+		}
+	}
+	inode_forget(&fs->inodes, ino, n);
+}
+
+void op_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup)
+{
+	struct inode *ino = req_inode(req, nodeid);
+
+	op_begin(req, FUSE_FORGET);
+	if (ino)
+		forget_one(req_fs(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	size_t i;
+
+	op_begin(req, FUSE_BATCH_FORGET);
+	for (i = 0; i < count; i++) {
+		struct inode *ino = req_inode(req, forgets[i].ino);
+
+		if (ino)
+			forget_one(req_fs(req), ino, forgets[i].nlookup);
+	}
+	fuse_reply_none(req);
+}
+
+void op_getattr(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+	struct stat st;
+	int err;
+
+	op_begin(req, FUSE_GETATTR);
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	err = fs->be.ops->getattr(&fs->be, ino, file_fd(ino, fi), &st);
+	if (err) {
+		reply_err(req, err);
+		return;
+	}
+	note_attr(fs, ino, &st);
+	fuse_reply_attr(req, &st, watch_timeout(fs, fs->cfg->attr_timeout_s));
+}
+
+void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *ino;
+	struct stat st;
+	int fd, err;
+
+	op_begin(req, FUSE_SETATTR);
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	fd = file_fd(ino, fi);
+	fastpath_drop_attr(fs->ks, nodeid);
+	err = setattr_setid(req, ino, fd, attr, &to_set);
+	if (!err)
+		err = fs->be.ops->setattr(&fs->be, ino, fd, attr,
+					  to_set & ~(FUSE_SET_ATTR_KILL_SUID | FUSE_SET_ATTR_KILL_SGID));
+	if (!err)
+		err = fs->be.ops->getattr(&fs->be, ino, fd, &st);
+	if (err) {
+		reply_err(req, err);
+		return;
+	}
+	note_attr(fs, ino, &st);
+	fuse_reply_attr(req, &st, watch_timeout(fs, fs->cfg->attr_timeout_s));
+}
+
+void op_readlink(fuse_req_t req, fuse_ino_t nodeid)
+{
+	struct fs *fs = req_fs(req);
+	char buf[PATH_MAX + 1];
+	struct inode *ino;
+	int n;
+
+	op_begin(req, FUSE_READLINK);
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	n = fs->be.ops->readlink(&fs->be, ino, buf, sizeof(buf));
+	if (n < 0)
+		reply_err(req, n);
+	else if ((size_t)n >= sizeof(buf))
+		reply_err(req, ENAMETOOLONG);
+	else {
+		buf[n] = '\0';
+		fuse_reply_readlink(req, buf);
+	}
+}
+
+static void do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_cred cred = req_cred(req);
+	struct backend_entry be;
+	struct inode *dir;
+
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	unpublish_name(fs, parent, name);
+	reply_new_entry(req, parent, name,
+			fs->be.ops->mknod(&fs->be, dir, name, mode, rdev, &cred, &be), &be);
+}
+
+void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	op_begin(req, FUSE_MKNOD);
+	do_mknod(req, parent, name, mode, rdev);
+}
+
+void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	op_begin(req, FUSE_MKDIR);
+	do_mknod(req, parent, name, S_IFDIR | (mode & ~S_IFMT), 0);
+}
+
+void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_cred cred = req_cred(req);
+	struct backend_entry be;
+	struct inode *dir;
+
+	op_begin(req, FUSE_SYMLINK);
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	unpublish_name(fs, parent, name);
+	reply_new_entry(req, parent, name,
+			fs->be.ops->symlink(&fs->be, dir, name, target, &cred, &be), &be);
+}
+
+void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, const char *newname)
+{
+	struct fs *fs = req_fs(req);
+	struct backend_entry be;
+	struct inode *ino, *dir;
+
+	op_begin(req, FUSE_LINK);
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	GET_INODE_OR_REPLY(dir, req, newparent);
+	unpublish_name(fs, newparent, newname);
+	fastpath_drop_attr(fs->ks, nodeid); /* nlink */
+	reply_new_entry(req, newparent, newname, fs->be.ops->link(&fs->be, ino, dir, newname, &be),
+			&be);
+}
+
+void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *dir;
+
+	op_begin(req, FUSE_UNLINK);
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	unpublish_name(fs, parent, name);
+	reply_err(req, fs->be.ops->unlink(&fs->be, dir, name));
+}
+
+void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *dir;
+
+	op_begin(req, FUSE_RMDIR);
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	unpublish_name(fs, parent, name);
+	reply_err(req, fs->be.ops->rmdir(&fs->be, dir, name));
+}
+
+void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	struct fs *fs = req_fs(req);
+	struct inode *dir, *newdir;
+
+	op_begin(req, FUSE_RENAME2);
+	REFUSE_IF_READ_ONLY(req);
+	GET_INODE_OR_REPLY(dir, req, parent);
+	GET_INODE_OR_REPLY(newdir, req, newparent);
+	unpublish_name(fs, parent, name);
+	unpublish_name(fs, newparent, newname);
+	reply_err(req, fs->be.ops->rename(&fs->be, dir, name, newdir, newname, flags));
+}
