@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Check that #include lines under src/ follow docs/layers.txt.
+"""Check that #include lines (and calls inside the folders listed) follow docs/layers.txt.
 
 Every quoted #include must name a header of the including file's own folder or of a
 folder the rules allow; no folder may be missing from the rules; header names are
 unique across src/ (the build includes them by name); the rules and the header
-includes have no cycle.  One line per violation on stderr, exit 1 if any.
+includes have no cycle; in a folder with a "calls" line, a file calls only functions
+of the files listed after it.  One line per violation on stderr, exit 1 if any.
 
   check-layers.py [--src DIR] [--rules FILE]
   check-layers.py --self-test   (shows the check fails on an upward include and on a
@@ -26,11 +27,15 @@ EXTERNAL = re.compile(r'^(bpfuse/[a-z_]+\.h|[a-z_]+\.skel\.h)$')
 
 
 def read_rules(path):
-    order, allowed = [], {}
+    order, allowed, calls = [], {}, {}
     with open(path) as f:
         for n, line in enumerate(f, 1):
             line = line.split("#", 1)[0].strip()
             if not line:
+                continue
+            if line.startswith("calls "):
+                folder, files = line[len("calls "):].split(":", 1)
+                calls[folder.strip()] = files.split()
                 continue
             if ":" not in line:
                 sys.exit("%s:%d: expected 'folder: folders...'" % (path, n))
@@ -38,12 +43,40 @@ def read_rules(path):
             folder = folder.strip()
             order.append(folder)
             allowed[folder] = deps.split()
-    return order, allowed
+    return order, allowed, calls
+
+
+COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+DEFINE = re.compile(r"^(?!static)[a-z][\w \*]*?\b(\w+)\((?:[^;{]|\n)*?\)\s*\n\{", re.M)
+
+
+def check_calls(src, folder, files, errors):
+    """Within @folder, a file may call the functions of the files after it only."""
+    code, defs = {}, {}
+    for name in files:
+        path = os.path.join(src, folder, name)
+        if not os.path.exists(path):
+            errors.append("docs/layers.txt: calls %s: no file %s" % (folder, path))
+            continue
+        code[name] = COMMENT.sub("", open(path, errors="replace").read())
+        for m in DEFINE.finditer(code[name]):
+            defs[m.group(1)] = name
+    present = set(n for n in os.listdir(os.path.join(src, folder)) if n.endswith(".c"))
+    for name in sorted(present - set(files)):
+        errors.append("docs/layers.txt: calls %s: %s is not in the order" % (folder, name))
+    rank = {n: i for i, n in enumerate(files)}
+    for name, text in code.items():
+        for fn, where in defs.items():
+            if where != name and rank[where] < rank[name] and re.search(r"\b%s\(" % fn, text):
+                errors.append("%s/%s calls %s() of %s, which comes before it (docs/layers.txt)"
+                              % (folder, name, fn, where))
 
 
 def check(src, rules):
     errors = []
-    order, allowed = read_rules(rules)
+    order, allowed, calls = read_rules(rules)
+    for folder, files in calls.items():
+        check_calls(src, folder, files, errors)
     rank = {f: i for i, f in enumerate(order)}
     for folder, deps in allowed.items():
         for d in deps:
@@ -114,6 +147,8 @@ def self_test(src, rules):
         ("an upward include", "base/log.c", '#include "daemon.h"\n'),
         ("an include across peers", "cache/cache.c", '#include "s3_client.h"\n'),
         ("a header cycle", "fs/inode.h", '#include "fs.h"\n'),
+        ("a call up inside the S3 backend", "backends/s3/backend_s3_ns.c",
+         "void s3_layer_probe(struct s3be *sb) { s3_inval_wait(sb, NULL); }\n"),
     ]
     for what, victim, line in cases:
         with tempfile.TemporaryDirectory() as tmp:

@@ -54,6 +54,7 @@ struct inval_job {
 
 void s3_inval_init(struct s3be *sb)
 {
+	sb->seen_locked = s3_node_seen_locked;
 	pthread_mutex_init(&sb->inval_lock, NULL);
 	pthread_cond_init(&sb->inval_cond, NULL);
 }

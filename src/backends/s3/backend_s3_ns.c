@@ -327,7 +327,7 @@ int s3_resolve(struct s3be *sb, struct s3node *dir, const char *name, struct s3n
 		pthread_mutex_lock(&sb->ns_lock);
 		n = s3_node_get_locked(sb, fkey, 0);
 		if (n)
-			s3_node_seen_locked(sb, n, st.size, st.mtime, st.etag, t0, 0);
+			sb->seen_locked(sb, n, st.size, st.mtime, st.etag, t0, 0);
 		pthread_mutex_unlock(&sb->ns_lock);
 		err = n ? 0 : -ENOMEM;
 		*out = n;
@@ -417,7 +417,7 @@ int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st)
 	err = s3_do_head(sb, n->key, &hs);
 	pthread_mutex_lock(&sb->ns_lock);
 	if (!err)
-		s3_node_seen_locked(sb, n, hs.size, hs.mtime, hs.etag, now, 0);
+		sb->seen_locked(sb, n, hs.size, hs.mtime, hs.etag, now, 0);
 	else if (err == -ENOENT) {
 		n->exists = 0;
 		n->seen = now;
@@ -497,7 +497,7 @@ static int list_page_cb(void *arg, const struct s3_list_page *page)
 			break;
 		}
 		n->refs--;
-		s3_node_seen_locked(sb, n, o->size, o->mtime, o->etag, lc->t0, 0);
+		sb->seen_locked(sb, n, o->size, o->mtime, o->etag, lc->t0, 0);
 		err = dir_add(lc->d, name, strlen(name), 0, n->ino);
 	}
 	for (i = 0; i < page->nprefixes && !err; i++) {

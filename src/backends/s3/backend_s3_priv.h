@@ -112,6 +112,13 @@ struct s3be {
 	size_t nbuckets;
 	struct s3node *root;
 	struct s3node *staged;       /* nodes with a staging file, for readdir (ns_lock) */
+	/*
+	 * What a HEAD or a LIST page saw of a node (ns_lock held): the namespace records it
+	 * through this hook, set by s3_inval_init() to s3_node_seen_locked(), so that the
+	 * namespace (backend_s3_ns.c) calls no file above it.
+	 */
+	void (*seen_locked)(struct s3be *sb, struct s3node *n, off_t size, time_t mtime,
+			    const char *etag, double seen, int own);
 
 	/* changes seen behind the mount (backend_s3_inval.c) */
 	struct backend *be;          /* &fs->be: the thread reaches the session through it */
@@ -233,5 +240,15 @@ int s3_fallocate_file(struct backend *be, struct inode *ino, void *priv, int fd,
 void s3_write_note(struct backend *be, struct inode *ino, void *priv, int done);
 int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mode,
 		     int flags, const struct backend_cred *cred, struct backend_entry *out);
+
+/* backend_s3_cache.c */
+void s3_scrub_ensure(struct s3be *sb);
+void s3_object_cache_key(struct s3be *sb, const char *key, const char *etag,
+			 char out[CACHE_KEY_LEN + 1]);
+void s3_cache_adopt(struct s3be *sb, struct s3node *n, int fd, off_t size, const char *etag,
+		    uint64_t gen, unsigned int busy);
+/* backend_s3_stage.c, for recovery */
+int s3_fsync_dir(const char *path);
+int s3_stage_persist(struct s3be *sb, struct s3node *n);
 
 #endif

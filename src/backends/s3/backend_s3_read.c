@@ -581,3 +581,25 @@ ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, 
 	stats_add(&sb->stats->reads_cache, 1);
 	return (ssize_t)done;
 }
+
+/* -------------------------------------------------------------- open state */
+
+void s3_open_put(struct s3be *sb, struct s3open *o)
+{
+	unsigned int r;
+
+	pthread_mutex_lock(&sb->fetch_lock);
+	r = --o->refs;
+	pthread_mutex_unlock(&sb->fetch_lock);
+	if (r)
+		return;
+	if (o->e) {
+		if (o->pinned)
+			cache_unpin(sb->cache, o->e);
+		cache_entry_put(sb->cache, o->e);
+	}
+	s3_node_put(sb, o->n);
+	pthread_mutex_destroy(&o->lock);
+	free(o->vbuf);
+	free(o);
+}
