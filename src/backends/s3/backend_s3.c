@@ -358,6 +358,7 @@ static void s3_release_inode(struct backend *be, struct inode *ino)
 /* The FUSE loop has ended; the session goes next. */
 static void s3_stop(struct backend *be)
 {
+	s3_stage_report(SB(be)); /* what the unmount uploads, for `bpfuse umount` */
 	s3_inval_stop(SB(be));
 }
 

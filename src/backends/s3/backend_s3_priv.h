@@ -218,6 +218,7 @@ ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, 
 int s3_stage_begin(struct s3be *sb, struct s3node *n, int trunc);
 int s3_stage_upload(struct s3be *sb, struct s3node *n);
 void s3_stage_drop(struct s3be *sb, struct s3node *n);
+void s3_stage_report(struct s3be *sb);
 void s3_stage_close_all(struct s3be *sb);
 void s3_stage_forget(struct s3be *sb, struct s3node *n);
 void s3_stage_recover(struct s3be *sb);

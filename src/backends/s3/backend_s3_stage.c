@@ -417,6 +417,26 @@ static void close_progress(struct s3be *sb, struct s3node *n)
 }
 
 /*
+ * The FUSE loop has ended: say at once what the unmount will upload, before the teardown
+ * that comes first (threads joined, the session and the inode table freed), which a
+ * loaded machine can make last seconds while `bpfuse umount --wait` is waiting.  No
+ * request runs any more, so the nodes on the staged list stay.
+ */
+void s3_stage_report(struct s3be *sb)
+{
+	struct s3node *n;
+
+	pthread_mutex_lock(&sb->ns_lock);
+	n = sb->staged;
+	pthread_mutex_unlock(&sb->ns_lock);
+	if (!n)
+		return;
+	pthread_mutex_lock(&n->lock);
+	close_progress(sb, n);
+	pthread_mutex_unlock(&n->lock);
+}
+
+/*
  * Unmount: upload every file still staged (written, or left by a failed upload at its
  * last close); what still cannot be uploaded stays kept (s3_stage_persist()) for the next
  * mount, and the log says where.
