@@ -56,7 +56,8 @@ if ! gcc -O2 -g -Wall -Werror -o "$build/fp_test" "$here/fp_test.c" \
 fi
 
 # The real daemon and the transcript tool for cases/20-bpfuse.sh (built by
-# scripts/setup.sh); without them that case skips itself, the rest still runs.
+# scripts/setup.sh); without them that case fails (it cannot measure anything), the rest
+# still runs.
 extra=()
 if [ -x "$BPFUSE_ROOT/build/bpfuse" ] && [ -x "$BPFUSE_ROOT/build/tests/integration/posix_ops" ]; then
 	extra=(--bin "$BPFUSE_ROOT/build/bpfuse"
@@ -64,7 +65,7 @@ if [ -x "$BPFUSE_ROOT/build/bpfuse" ] && [ -x "$BPFUSE_ROOT/build/tests/integrat
 	       --file "$build/fastpath/fastpath.bpf.o:/lib/bpfuse/fastpath.bpf.o")
 else
 	echo "vm: build/bpfuse or build/tests/integration/posix_ops missing (run scripts/setup.sh):" \
-	     "case 20-bpfuse will skip" >&2
+	     "case 20-bpfuse will fail" >&2
 fi
 
 log=$build/console.log
