@@ -41,6 +41,7 @@ struct kstate {
 	int attached;
 	int dentries, inodes, nlookup, blocks, stats; /* map fds */
 	uint64_t entry_ttl_ns, attr_ttl_ns;
+	uint64_t version; /* last write version given to a map value (atomic) */
 	char name[FUSE_BPF_NAME_MAX];
 	void *image; /* the object file, with our name patched in */
 };
@@ -297,31 +298,55 @@ static int dentry_key(struct bpfuse_fp_dentry_key *k, uint64_t parent, const cha
 	return 0;
 }
 
+/* A write version for a map value: unique, never 0 (fastpath_abi.h) */
+static uint64_t next_version(struct kstate *ks)
+{
+	return __atomic_add_fetch(&ks->version, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Values are written whole and, when the key exists, in place under the
+ * value's lock (BPF_F_LOCK): a program never sees half of an update, and
+ * an update never frees the element a program may be reading.
+ */
+static int put_locked(int fd, const void *key, const void *val)
+{
+	return bpf_map_update_elem(fd, key, val, BPF_ANY | BPF_F_LOCK);
+}
+
 void kstate_put_attr(struct kstate *ks, uint64_t nodeid, const struct stat *st)
 {
-	struct bpfuse_fp_inode v = { .generation = 0 };
+	struct bpfuse_fp_inode v;
 
 	if (!ks)
 		return;
-	v.attr_ttl_ns = ks->attr_ttl_ns;
-	fill_attr(&v.attr, st);
-	bpf_map_update_elem(ks->inodes, &nodeid, &v, BPF_ANY);
+	memset(&v, 0, sizeof(v));
+	v.v.nodeid = nodeid;
+	v.v.version = next_version(ks);
+	v.v.attr_ttl_ns = ks->attr_ttl_ns;
+	fill_attr(&v.v.attr, st);
+	put_locked(ks->inodes, &nodeid, &v);
 }
 
 void kstate_put_entry(struct kstate *ks, uint64_t parent, const char *name, uint64_t nodeid,
 		      const struct stat *st)
 {
 	struct bpfuse_fp_dentry_key k;
-	struct bpfuse_fp_dentry v = { .nodeid = nodeid, .generation = 0 };
+	struct bpfuse_fp_dentry v;
 	uint64_t zero = 0;
 
 	if (!ks || nodeid <= 1 || dentry_key(&k, parent, name))
 		return;
-	v.entry_ttl_ns = ks->entry_ttl_ns;
+	memset(&v, 0, sizeof(v));
+	v.v.parent = parent;
+	v.v.name_hash = bpfuse_fp_name_hash(&k);
+	v.v.nodeid = nodeid;
+	v.v.entry_ttl_ns = ks->entry_ttl_ns;
 	kstate_put_attr(ks, nodeid, st);
 	/* the counter must exist for BPF to answer; never reset a live one */
 	bpf_map_update_elem(ks->nlookup, &nodeid, &zero, BPF_NOEXIST);
-	bpf_map_update_elem(ks->dentries, &k, &v, BPF_ANY);
+	v.v.version = next_version(ks);
+	put_locked(ks->dentries, &k, &v);
 }
 
 void kstate_drop_attr(struct kstate *ks, uint64_t nodeid)
@@ -337,9 +362,9 @@ void kstate_drop_name(struct kstate *ks, uint64_t parent, const char *name)
 
 	if (!ks || dentry_key(&k, parent, name))
 		return;
-	if (!bpf_map_lookup_elem(ks->dentries, &k, &v)) {
+	if (!bpf_map_lookup_elem_flags(ks->dentries, &k, &v, BPF_F_LOCK)) {
 		bpf_map_delete_elem(ks->dentries, &k);
-		kstate_drop_attr(ks, v.nodeid); /* its nlink and ctime change */
+		kstate_drop_attr(ks, v.v.nodeid); /* its nlink and ctime change */
 	}
 }
 
@@ -356,17 +381,22 @@ void kstate_drop_node(struct kstate *ks, uint64_t nodeid)
 
 uint64_t kstate_put_blocks(struct kstate *ks, uint64_t nodeid, int backing_id, uint64_t size)
 {
-	struct bpfuse_fp_block v = { .backing_id = (uint32_t)backing_id, .generation = 0 };
 	uint64_t n = (size + (1ULL << BPFUSE_FP_BLOCK_SHIFT_DEFAULT) - 1) >>
 		     BPFUSE_FP_BLOCK_SHIFT_DEFAULT;
+	struct bpfuse_fp_block v;
 	uint64_t b;
 
 	if (!ks || backing_id <= 0 || n > KSTATE_MAX_FILE_BLOCKS)
 		return 0;
+	memset(&v, 0, sizeof(v));
+	v.v.nodeid = nodeid;
+	v.v.backing_id = (uint32_t)backing_id;
 	for (b = 0; b < n; b++) {
 		struct bpfuse_fp_block_key k = { .nodeid = nodeid, .block = b };
 
-		if (bpf_map_update_elem(ks->blocks, &k, &v, BPF_ANY)) {
+		v.v.block = b;
+		v.v.version = next_version(ks);
+		if (put_locked(ks->blocks, &k, &v)) {
 			kstate_drop_blocks(ks, nodeid, b);
 			return 0;
 		}
@@ -425,5 +455,6 @@ int kstate_read_stats(struct kstate *ks, struct kstate_stats *out)
 	out->read_miss = sum[BPFUSE_FP_STAT_READ_MISS];
 	out->kfunc_err = sum[BPFUSE_FP_STAT_KFUNC_ERR];
 	out->other = sum[BPFUSE_FP_STAT_OTHER];
+	out->unstable = sum[BPFUSE_FP_STAT_UNSTABLE];
 	return 0;
 }

@@ -67,6 +67,7 @@ uint64_t kstate_bpf_lookups(struct kstate *ks, uint64_t nodeid);
 struct kstate_stats {
 	uint64_t lookup_hit, lookup_miss, getattr_hit, getattr_miss, read_hit, read_miss;
 	uint64_t kfunc_err, other;
+	uint64_t unstable; /* values that changed or were reused while BPF read them */
 };
 int kstate_read_stats(struct kstate *ks, struct kstate_stats *out);
 

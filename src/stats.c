@@ -186,10 +186,11 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 
 		kstate_read_stats(fs->ks, &k);
 		fprintf(out, "in-kernel fast path: LOOKUP %llu answered / %llu upcalled, GETATTR "
-			"%llu / %llu, READ %llu / %llu\n",
+			"%llu / %llu, READ %llu / %llu; values changing while read: %llu\n",
 			(unsigned long long)k.lookup_hit, (unsigned long long)k.lookup_miss,
 			(unsigned long long)k.getattr_hit, (unsigned long long)k.getattr_miss,
-			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss);
+			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss,
+			(unsigned long long)k.unstable);
 	} else {
 		fprintf(out, "in-kernel fast path: off (%s)\n", fs->fastpath_why);
 	}
@@ -234,11 +235,11 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		kstate_read_stats(fs->ks, &k);
 		fprintf(out, ",\"fastpath\":{\"lookup_hit\":%llu,\"lookup_miss\":%llu,"
 			"\"getattr_hit\":%llu,\"getattr_miss\":%llu,\"read_hit\":%llu,"
-			"\"read_miss\":%llu,\"kfunc_errors\":%llu}",
+			"\"read_miss\":%llu,\"kfunc_errors\":%llu,\"unstable_reads\":%llu}",
 			(unsigned long long)k.lookup_hit, (unsigned long long)k.lookup_miss,
 			(unsigned long long)k.getattr_hit, (unsigned long long)k.getattr_miss,
 			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss,
-			(unsigned long long)k.kfunc_err);
+			(unsigned long long)k.kfunc_err, (unsigned long long)k.unstable);
 	} else {
 		fprintf(out, ",\"fastpath\":null,\"fastpath_off_reason\":");
 		json_string(out, fs->fastpath_why);
