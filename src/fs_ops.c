@@ -188,24 +188,28 @@ static uint64_t timeout_ns(double s)
  * Record the attributes the kernel is about to be told, and until when it may
  * use them (kernel_fresh()): the watcher compares ctimes with them, and the
  * fast path serves them (unless the file is open for writing: passthrough
- * writes change it without telling the daemon).
+ * writes change it without telling the daemon).  @ticket: kstate_begin()
+ * before the backend read @st; the map takes @st only if nothing dropped
+ * the node's attributes since, so an older answer never overwrites a newer
+ * one.  The writer count is read after the ticket: a writer_get() before it
+ * is seen here, one after it dropped (and outdated) the ticket.
  */
-static void note_attr(struct fs *fs, struct inode *ino, const struct stat *st)
+static void note_attr(struct fs *fs, struct inode *ino, const struct stat *st, uint64_t ticket)
 {
 	__atomic_store_n(&ino->attr_until_ns, mono_ns() + timeout_ns(fs->cfg->attr_timeout_s),
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&ino->ctime_ns,
 			 (uint64_t)st->st_ctim.tv_sec * 1000000000ULL + (uint64_t)st->st_ctim.tv_nsec,
 			 __ATOMIC_RELAXED);
-	if (fs->ks && !__atomic_load_n(&ino->nwriters, __ATOMIC_RELAXED))
-		kstate_put_attr(fs->ks, ino->nodeid, st);
+	if (fs->ks && !__atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST))
+		kstate_put_attr(fs->ks, ino->nodeid, st, ticket);
 }
 
 /* Publish a name -> node reply to the fast path (one map name per node). */
 static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct inode *ino,
-		       const struct stat *st)
+		       const struct stat *st, uint64_t ticket)
 {
-	if (!fs->ks || !name || __atomic_load_n(&ino->nwriters, __ATOMIC_RELAXED))
+	if (!fs->ks || !name || __atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST))
 		return;
 	pthread_mutex_lock(&ino->lock);
 	if (ino->kname && (ino->kparent != parent || strcmp(ino->kname, name))) {
@@ -217,11 +221,16 @@ static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct 
 		ino->kname = strdup(name);
 	ino->kparent = parent;
 	if (ino->kname)
-		kstate_put_entry(fs->ks, parent, name, ino->nodeid, st);
+		kstate_put_entry(fs->ks, parent, name, ino->nodeid, st, ticket);
 	pthread_mutex_unlock(&ino->lock);
 }
 
-/* A mutation is about to change @parent's entry @name and the directory itself. */
+/*
+ * A mutation is about to change (before the backend call) or has changed
+ * (after it) @parent's entry @name and the directory itself.  Before: the
+ * kernel stops answering from the maps meanwhile.  After: what a LOOKUP or
+ * GETATTR read before the change can no longer be published (kstate.h).
+ */
 static void unpublish_name(struct fs *fs, uint64_t parent, const char *name)
 {
 	kstate_drop_name(fs->ks, parent, name);
@@ -274,7 +283,9 @@ static int drop_setid_bits(fuse_req_t req, struct inode *ino, int fd)
 		return 0;
 	kstate_drop_attr(fs->ks, ino->nodeid);
 	st.st_mode &= ~drop;
-	return fs->be.ops->setattr(&fs->be, ino, fd, &st, BACKEND_SET_MODE);
+	err = fs->be.ops->setattr(&fs->be, ino, fd, &st, BACKEND_SET_MODE);
+	kstate_drop_attr(fs->ks, ino->nodeid);
+	return err;
 }
 
 /*
@@ -347,11 +358,11 @@ static void reply_err(fuse_req_t req, int err)
 
 /*
  * Turn a backend entry (the child @name of @parent) into a kernel-visible
- * inode and fill @e.  Consumes the entry's descriptor and handle.
- * Returns 0 or -ENOMEM.
+ * inode and fill @e.  Consumes the entry's descriptor and handle.  @ticket:
+ * kstate_begin() before the backend produced @be.  Returns 0 or -ENOMEM.
  */
 static int make_entry(struct fs *fs, uint64_t parent, const char *name, struct backend_entry *be,
-		      struct fuse_entry_param *e)
+		      struct fuse_entry_param *e, uint64_t ticket)
 {
 	struct inode *ino;
 
@@ -363,8 +374,8 @@ static int make_entry(struct fs *fs, uint64_t parent, const char *name, struct b
 		watch_add_dir(fs, ino);
 	__atomic_store_n(&ino->entry_until_ns, mono_ns() + timeout_ns(fs->cfg->entry_timeout_s),
 			 __ATOMIC_RELAXED);
-	note_attr(fs, ino, &be->st);
-	note_entry(fs, parent, name, ino, &be->st);
+	note_attr(fs, ino, &be->st, ticket);
+	note_entry(fs, parent, name, ino, &be->st, ticket);
 	memset(e, 0, sizeof(*e));
 	e->ino = ino->nodeid;
 	e->attr = be->st;
@@ -374,12 +385,12 @@ static int make_entry(struct fs *fs, uint64_t parent, const char *name, struct b
 }
 
 static void reply_new_entry(fuse_req_t req, uint64_t parent, const char *name, int err,
-			    struct backend_entry *be)
+			    struct backend_entry *be, uint64_t ticket)
 {
 	struct fuse_entry_param e;
 
 	if (!err)
-		err = make_entry(req_fs(req), parent, name, be, &e);
+		err = make_entry(req_fs(req), parent, name, be, &e, ticket);
 	if (err)
 		reply_err(req, err);
 	else if (fuse_reply_entry(req, &e) == -ENOENT)
@@ -492,10 +503,12 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = req_fs(req);
 	struct backend_entry be;
 	struct inode *dir;
+	uint64_t ticket;
 	int err;
 
 	op_begin(req, FUSE_LOOKUP);
 	GET_INODE_OR_REPLY(dir, req, parent);
+	ticket = kstate_begin(fs->ks); /* an unlink or rename meanwhile outdates it */
 	err = fs->be.ops->lookup(&fs->be, dir, name, &be);
 	if (err == -ENOENT && fs->cfg->negative_timeout_s > 0) {
 		struct fuse_entry_param e = {
@@ -506,19 +519,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_entry(req, &e);
 		return;
 	}
-	reply_new_entry(req, parent, name, err, &be);
+	reply_new_entry(req, parent, name, err, &be, ticket);
 }
 
 /* Add the lookups BPF answered since the last fold to the inode's count. */
 static void fold_bpf_lookups(struct fs *fs, struct inode *ino)
 {
-	uint64_t c = kstate_bpf_lookups(fs->ks, ino->nodeid), delta;
-
-	pthread_mutex_lock(&fs->inodes.lock);
-	delta = c > ino->bpf_folded ? c - ino->bpf_folded : 0;
-	ino->bpf_folded = c;
-	ino->nlookup += delta;
-	pthread_mutex_unlock(&fs->inodes.lock);
+	inode_fold_bpf_lookups(&fs->inodes, ino, kstate_bpf_lookups(fs->ks, ino->nodeid));
 }
 
 /*
@@ -572,17 +579,19 @@ static void op_getattr(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info 
 {
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
+	uint64_t ticket;
 	struct stat st;
 	int err;
 
 	op_begin(req, FUSE_GETATTR);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
+	ticket = kstate_begin(fs->ks); /* a SETATTR meanwhile outdates it */
 	err = fs->be.ops->getattr(&fs->be, ino, file_fd(ino, fi), &st);
 	if (err) {
 		reply_err(req, err);
 		return;
 	}
-	note_attr(fs, ino, &st);
+	note_attr(fs, ino, &st, ticket);
 	fuse_reply_attr(req, &st, watch_timeout(fs, fs->cfg->attr_timeout_s));
 }
 
@@ -591,6 +600,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int
 {
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
+	uint64_t ticket = 0;
 	struct stat st;
 	int fd, err;
 
@@ -603,13 +613,17 @@ static void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int
 	if (!err)
 		err = fs->be.ops->setattr(&fs->be, ino, fd, attr,
 					  to_set & ~(FUSE_SET_ATTR_KILL_SUID | FUSE_SET_ATTR_KILL_SGID));
-	if (!err)
+	/* changed: a GETATTR that read before can no longer publish; ours reads after */
+	kstate_drop_attr(fs->ks, nodeid);
+	if (!err) {
+		ticket = kstate_begin(fs->ks);
 		err = fs->be.ops->getattr(&fs->be, ino, fd, &st);
+	}
 	if (err) {
 		reply_err(req, err);
 		return;
 	}
-	note_attr(fs, ino, &st);
+	note_attr(fs, ino, &st, ticket);
 	fuse_reply_attr(req, &st, watch_timeout(fs, fs->cfg->attr_timeout_s));
 }
 
@@ -640,11 +654,16 @@ static void do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct backend_entry be;
 	struct inode *dir;
 
+	uint64_t ticket;
+	int err;
+
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	unpublish_name(fs, parent, name);
-	reply_new_entry(req, parent, name,
-			fs->be.ops->mknod(&fs->be, dir, name, mode, rdev, &cred, &be), &be);
+	ticket = kstate_begin(fs->ks);
+	err = fs->be.ops->mknod(&fs->be, dir, name, mode, rdev, &cred, &be);
+	kstate_drop_attr(fs->ks, parent); /* its mtime and nlink changed */
+	reply_new_entry(req, parent, name, err, &be, ticket);
 }
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
@@ -665,13 +684,17 @@ static void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, co
 	struct backend_cred cred = req_cred(req);
 	struct backend_entry be;
 	struct inode *dir;
+	uint64_t ticket;
+	int err;
 
 	op_begin(req, FUSE_SYMLINK);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	unpublish_name(fs, parent, name);
-	reply_new_entry(req, parent, name,
-			fs->be.ops->symlink(&fs->be, dir, name, target, &cred, &be), &be);
+	ticket = kstate_begin(fs->ks);
+	err = fs->be.ops->symlink(&fs->be, dir, name, target, &cred, &be);
+	kstate_drop_attr(fs->ks, parent);
+	reply_new_entry(req, parent, name, err, &be, ticket);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, const char *newname)
@@ -679,6 +702,8 @@ static void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, con
 	struct fs *fs = req_fs(req);
 	struct backend_entry be;
 	struct inode *ino, *dir;
+	uint64_t ticket;
+	int err;
 
 	op_begin(req, FUSE_LINK);
 	REFUSE_IF_READ_ONLY(req);
@@ -686,8 +711,15 @@ static void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, con
 	GET_INODE_OR_REPLY(dir, req, newparent);
 	unpublish_name(fs, newparent, newname);
 	kstate_drop_attr(fs->ks, nodeid); /* nlink */
-	reply_new_entry(req, newparent, newname, fs->be.ops->link(&fs->be, ino, dir, newname, &be),
-			&be);
+	ticket = kstate_begin(fs->ks);
+	err = fs->be.ops->link(&fs->be, ino, dir, newname, &be);
+	/*
+	 * nlink changed: what a GETATTR read before is outdated, and so is our
+	 * ticket (the reply publishes nothing; the next LOOKUP does)
+	 */
+	kstate_drop_attr(fs->ks, nodeid);
+	kstate_drop_attr(fs->ks, newparent);
+	reply_new_entry(req, newparent, newname, err, &be, ticket);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -695,11 +727,15 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = req_fs(req);
 	struct inode *dir;
 
+	int err;
+
 	op_begin(req, FUSE_UNLINK);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	unpublish_name(fs, parent, name);
-	reply_err(req, fs->be.ops->unlink(&fs->be, dir, name));
+	err = fs->be.ops->unlink(&fs->be, dir, name);
+	unpublish_name(fs, parent, name); /* a LOOKUP that found it cannot put it back */
+	reply_err(req, err);
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -707,11 +743,15 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = req_fs(req);
 	struct inode *dir;
 
+	int err;
+
 	op_begin(req, FUSE_RMDIR);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	unpublish_name(fs, parent, name);
-	reply_err(req, fs->be.ops->rmdir(&fs->be, dir, name));
+	err = fs->be.ops->rmdir(&fs->be, dir, name);
+	unpublish_name(fs, parent, name);
+	reply_err(req, err);
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
@@ -719,6 +759,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 {
 	struct fs *fs = req_fs(req);
 	struct inode *dir, *newdir;
+	int err;
 
 	op_begin(req, FUSE_RENAME2);
 	REFUSE_IF_READ_ONLY(req);
@@ -726,7 +767,10 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	GET_INODE_OR_REPLY(newdir, req, newparent);
 	unpublish_name(fs, parent, name);
 	unpublish_name(fs, newparent, newname);
-	reply_err(req, fs->be.ops->rename(&fs->be, dir, name, newdir, newname, flags));
+	err = fs->be.ops->rename(&fs->be, dir, name, newdir, newname, flags);
+	unpublish_name(fs, parent, name);
+	unpublish_name(fs, newparent, newname);
+	reply_err(req, err);
 }
 
 static int opens_for_write(int flags)
@@ -746,8 +790,11 @@ static void writer_get(struct fs *fs, struct inode *ino, int flags)
 static void writer_put(struct fs *fs, struct inode *ino, int flags)
 {
 	/* seq_cst: pairs with the watcher's mark (watch.c, defer_if_writing_locked) */
-	if (opens_for_write(flags) && !__atomic_sub_fetch(&ino->nwriters, 1, __ATOMIC_SEQ_CST))
+	if (opens_for_write(flags) && !__atomic_sub_fetch(&ino->nwriters, 1, __ATOMIC_SEQ_CST)) {
+		/* a GETATTR that read while it was written must not publish now */
+		kstate_drop_attr(fs->ks, ino->nodeid);
 		watch_writer_done(fs, ino); /* changes behind the mount meanwhile */
+	}
 }
 
 static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
@@ -872,14 +919,14 @@ static void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi
  * @fd; @name NULL for an unnamed file) into an inode and an open, and reply.
  */
 static void reply_created(fuse_req_t req, uint64_t parent, const char *name,
-			  struct backend_entry *be, int fd, struct fuse_file_info *fi)
+			  struct backend_entry *be, int fd, struct fuse_file_info *fi, uint64_t ticket)
 {
 	struct fs *fs = req_fs(req);
 	struct fuse_entry_param e;
 	struct inode *ino;
 	int err;
 
-	err = make_entry(fs, parent, name, be, &e);
+	err = make_entry(fs, parent, name, be, &e, ticket);
 	if (err) {
 		close(fd);
 		reply_err(req, err);
@@ -915,18 +962,21 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct backend_cred cred = req_cred(req);
 	struct backend_entry be;
 	struct inode *dir;
+	uint64_t ticket;
 	int fd;
 
 	op_begin(req, FUSE_CREATE);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	unpublish_name(fs, parent, name);
+	ticket = kstate_begin(fs->ks);
 	fd = fs->be.ops->create(&fs->be, dir, name, mode, fi->flags, &cred, &be);
+	kstate_drop_attr(fs->ks, parent); /* its mtime changed */
 	if (fd < 0) {
 		reply_err(req, fd);
 		return;
 	}
-	reply_created(req, parent, name, &be, fd, fi);
+	reply_created(req, parent, name, &be, fd, fi, ticket);
 }
 
 /* O_TMPFILE: an unnamed file in @parent, answered like a create. */
@@ -936,6 +986,7 @@ static void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode, struct fu
 	struct backend_cred cred = req_cred(req);
 	struct backend_entry be;
 	struct inode *dir;
+	uint64_t ticket;
 	int fd;
 
 	op_begin(req, FUSE_TMPFILE);
@@ -945,12 +996,13 @@ static void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode, struct fu
 		reply_err(req, EOPNOTSUPP);
 		return;
 	}
+	ticket = kstate_begin(fs->ks);
 	fd = fs->be.ops->tmpfile(&fs->be, dir, mode, fi->flags, &cred, &be);
 	if (fd < 0) {
 		reply_err(req, fd);
 		return;
 	}
-	reply_created(req, parent, NULL, &be, fd, fi);
+	reply_created(req, parent, NULL, &be, fd, fi, ticket);
 }
 
 /*
@@ -1105,8 +1157,10 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *
 		note_own_write(ino);
 	n = fuse_buf_copy(&out, in, 0);
 	put_io_fd(fd, owned);
-	if (!fi->fh)
+	if (!fi->fh) {
 		note_own_write(ino);
+		kstate_drop_attr(fs->ks, nodeid); /* size and mtime changed */
+	}
 	if (fs->be.ops->write_note && fi->fh)
 		fs->be.ops->write_note(&fs->be, ino, fhs(fi)->priv, 1);
 	if (n < 0) {
@@ -1264,6 +1318,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off
 		struct dirent *ent;
 		struct fuse_entry_param e;
 		struct backend_entry be;
+		uint64_t ticket;
 		size_t n;
 		int r;
 
@@ -1281,6 +1336,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off
 				   fuse_add_direntry(req, buf + used, size - used, ent->d_name,
 						     &e.attr, ent->d_off);
 		} else {
+			ticket = kstate_begin(fs->ks);
 			r = fs->be.ops->lookup(&fs->be, dir, ent->d_name, &be);
 			if (r == -ENOENT) { /* gone since it was listed */
 				off = ent->d_off;
@@ -1305,7 +1361,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off
 				continue;
 			}
 			if (!r)
-				r = make_entry(fs, nodeid, ent->d_name, &be, &e);
+				r = make_entry(fs, nodeid, ent->d_name, &be, &e, ticket);
 			if (r) {
 				err = r;
 				break;
@@ -1426,6 +1482,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, con
 	err = fs->be.ops->setxattr(&fs->be, ino, name, value, size, flags);
 	if (!err && !strcmp(name, "system.posix_acl_access"))
 		err = acl_set_sgid(req, ino);
+	kstate_drop_attr(fs->ks, nodeid); /* ctime (and maybe mode) changed */
 	reply_err(req, err);
 }
 
@@ -1535,8 +1592,12 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t nodeid, const char *name)
 	op_begin(req, FUSE_REMOVEXATTR);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
+	int err;
+
 	kstate_drop_attr(fs->ks, nodeid);
-	reply_err(req, fs->be.ops->removexattr(&fs->be, ino, name));
+	err = fs->be.ops->removexattr(&fs->be, ino, name);
+	kstate_drop_attr(fs->ks, nodeid); /* ctime changed */
+	reply_err(req, err);
 }
 
 static void op_access(fuse_req_t req, fuse_ino_t nodeid, int mask)

@@ -19,6 +19,7 @@
 
 #include "bpfuse/fastpath_abi.h"
 #include "log.h"
+#include "pubseq.h"
 
 /* The patched kernel's uapi (kernel-patches/6.12/0001), restated for stock headers. */
 #ifndef FUSE_DEV_IOC_BPF_ATTACH
@@ -34,6 +35,10 @@ struct fuse_bpf_attach {
 
 #define NSEC_PER_SEC 1000000000ULL
 
+/* pubseq keys: a node's attributes, and the names in a directory */
+#define ATTR_KEY(nodeid) ((nodeid) << 1)
+#define DIR_KEY(parent) (((parent) << 1) | 1)
+
 struct kstate {
 	struct bpf_object *obj;
 	struct bpf_link *link;
@@ -42,6 +47,7 @@ struct kstate {
 	int dentries, inodes, nlookup, blocks, stats; /* map fds */
 	uint64_t entry_ttl_ns, attr_ttl_ns;
 	uint64_t version; /* last write version given to a map value (atomic) */
+	struct pubseq seq; /* attributes by ATTR_KEY(nodeid), names by DIR_KEY(parent) */
 	char name[FUSE_BPF_NAME_MAX];
 	void *image; /* the object file, with our name patched in */
 };
@@ -187,6 +193,7 @@ int kstate_open(struct kstate **out, const char *obj_path, int fuse_fd, unsigned
 	if (!ks)
 		return -ENOMEM;
 	ks->fuse_fd = fuse_fd;
+	pubseq_init(&ks->seq);
 	ks->entry_ttl_ns = ttl_ns(entry_ttl_s);
 	ks->attr_ttl_ns = ttl_ns(attr_ttl_s);
 	snprintf(ks->name, sizeof(ks->name), "bpfuse_%u", conn); /* [A-Za-z0-9_.] only */
@@ -248,6 +255,7 @@ out_link:
 out_obj:
 	bpf_object__close(ks->obj);
 out_free:
+	pubseq_destroy(&ks->seq);
 	free(ks->image);
 	free(ks);
 	return err;
@@ -262,6 +270,7 @@ void kstate_close(struct kstate *ks)
 		pr_warn("cannot detach the fast path: %s", strerror(errno));
 	bpf_link__destroy(ks->link);
 	bpf_object__close(ks->obj);
+	pubseq_destroy(&ks->seq);
 	free(ks->image);
 	free(ks);
 }
@@ -314,12 +323,15 @@ static int put_locked(int fd, const void *key, const void *val)
 	return bpf_map_update_elem(fd, key, val, BPF_ANY | BPF_F_LOCK);
 }
 
-void kstate_put_attr(struct kstate *ks, uint64_t nodeid, const struct stat *st)
+uint64_t kstate_begin(struct kstate *ks)
+{
+	return ks ? pubseq_begin(&ks->seq) : 0;
+}
+
+static void put_attr(struct kstate *ks, uint64_t nodeid, const struct stat *st)
 {
 	struct bpfuse_fp_inode v;
 
-	if (!ks)
-		return;
 	memset(&v, 0, sizeof(v));
 	v.v.nodeid = nodeid;
 	v.v.version = next_version(ks);
@@ -328,51 +340,86 @@ void kstate_put_attr(struct kstate *ks, uint64_t nodeid, const struct stat *st)
 	put_locked(ks->inodes, &nodeid, &v);
 }
 
-void kstate_put_entry(struct kstate *ks, uint64_t parent, const char *name, uint64_t nodeid,
-		      const struct stat *st)
+int kstate_put_attr(struct kstate *ks, uint64_t nodeid, const struct stat *st, uint64_t ticket)
 {
+	struct pubseq_stripe *s;
+	int fresh;
+
+	if (!ks)
+		return 0;
+	s = pubseq_lock(&ks->seq, ATTR_KEY(nodeid));
+	fresh = pubseq_fresh_locked(s, ticket);
+	if (fresh)
+		put_attr(ks, nodeid, st);
+	pubseq_unlock(s);
+	return fresh;
+}
+
+int kstate_put_entry(struct kstate *ks, uint64_t parent, const char *name, uint64_t nodeid,
+		     const struct stat *st, uint64_t ticket)
+{
+	struct pubseq_stripe *sd, *sa;
 	struct bpfuse_fp_dentry_key k;
 	struct bpfuse_fp_dentry v;
 	uint64_t zero = 0;
+	int fresh;
 
 	if (!ks || nodeid <= 1 || dentry_key(&k, parent, name))
-		return;
+		return 0;
 	memset(&v, 0, sizeof(v));
 	v.v.parent = parent;
 	v.v.name_hash = bpfuse_fp_name_hash(&k);
 	v.v.nodeid = nodeid;
 	v.v.entry_ttl_ns = ks->entry_ttl_ns;
-	kstate_put_attr(ks, nodeid, st);
-	/* the counter must exist for BPF to answer; never reset a live one */
-	bpf_map_update_elem(ks->nlookup, &nodeid, &zero, BPF_NOEXIST);
-	v.v.version = next_version(ks);
-	put_locked(ks->dentries, &k, &v);
+	pubseq_lock2(&ks->seq, DIR_KEY(parent), ATTR_KEY(nodeid), &sd, &sa);
+	fresh = pubseq_fresh_locked(sd, ticket) && pubseq_fresh_locked(sa, ticket);
+	if (fresh) {
+		put_attr(ks, nodeid, st);
+		/* the counter must exist for BPF to answer; never reset a live one */
+		bpf_map_update_elem(ks->nlookup, &nodeid, &zero, BPF_NOEXIST);
+		v.v.version = next_version(ks);
+		put_locked(ks->dentries, &k, &v);
+	}
+	pubseq_unlock2(sd, sa);
+	return fresh;
 }
 
 void kstate_drop_attr(struct kstate *ks, uint64_t nodeid)
 {
-	if (ks)
-		bpf_map_delete_elem(ks->inodes, &nodeid);
+	struct pubseq_stripe *s;
+
+	if (!ks)
+		return;
+	s = pubseq_lock(&ks->seq, ATTR_KEY(nodeid));
+	pubseq_changed_locked(&ks->seq, s);
+	bpf_map_delete_elem(ks->inodes, &nodeid);
+	pubseq_unlock(s);
 }
 
 void kstate_drop_name(struct kstate *ks, uint64_t parent, const char *name)
 {
 	struct bpfuse_fp_dentry_key k;
 	struct bpfuse_fp_dentry v;
+	struct pubseq_stripe *s;
+	int found;
 
 	if (!ks || dentry_key(&k, parent, name))
 		return;
-	if (!bpf_map_lookup_elem_flags(ks->dentries, &k, &v, BPF_F_LOCK)) {
+	s = pubseq_lock(&ks->seq, DIR_KEY(parent));
+	pubseq_changed_locked(&ks->seq, s);
+	found = !bpf_map_lookup_elem_flags(ks->dentries, &k, &v, BPF_F_LOCK);
+	if (found)
 		bpf_map_delete_elem(ks->dentries, &k);
+	pubseq_unlock(s);
+	if (found)
 		kstate_drop_attr(ks, v.v.nodeid); /* its nlink and ctime change */
-	}
 }
 
 void kstate_drop_node(struct kstate *ks, uint64_t nodeid)
 {
 	if (!ks)
 		return;
-	bpf_map_delete_elem(ks->inodes, &nodeid);
+	kstate_drop_attr(ks, nodeid);
 	bpf_map_delete_elem(ks->nlookup, &nodeid);
 }
 

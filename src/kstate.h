@@ -39,14 +39,22 @@ int kstate_open(struct kstate **out, const char *obj_path, int fuse_fd, unsigned
 		double entry_ttl_s, double attr_ttl_s, char *why, size_t whylen);
 void kstate_close(struct kstate *ks);
 
-/* A name -> node the daemon just gave the kernel (with its attributes). */
-void kstate_put_entry(struct kstate *ks, uint64_t parent, const char *name, uint64_t nodeid,
-		      const struct stat *st);
-/* Attributes the daemon just gave the kernel. */
-void kstate_put_attr(struct kstate *ks, uint64_t nodeid, const struct stat *st);
-/* Forget a name (and the attributes of the node it named). */
+/*
+ * Publication (docs/kernel-hook.md, "The daemon's publication protocol"):
+ * a handler takes a ticket before it reads from the backend what it will
+ * publish; the put is skipped (returns 0) when anything it covers was
+ * dropped since.  Every mutation drops what it changes after the backend
+ * changed it (and may drop before, to stop the kernel answering meanwhile).
+ */
+uint64_t kstate_begin(struct kstate *ks);
+/* A name -> node the daemon just gave the kernel (with its attributes); 1 if published. */
+int kstate_put_entry(struct kstate *ks, uint64_t parent, const char *name, uint64_t nodeid,
+		     const struct stat *st, uint64_t ticket);
+/* Attributes the daemon just gave the kernel; 1 if published. */
+int kstate_put_attr(struct kstate *ks, uint64_t nodeid, const struct stat *st, uint64_t ticket);
+/* Forget a name (and the attributes of the node it named): the directory changed. */
 void kstate_drop_name(struct kstate *ks, uint64_t parent, const char *name);
-/* Forget a node's attributes (its data or metadata is changing). */
+/* Forget a node's attributes: its data or metadata changed (or is changing). */
 void kstate_drop_attr(struct kstate *ks, uint64_t nodeid);
 /* Forget everything about a node the daemon dropped. */
 void kstate_drop_node(struct kstate *ks, uint64_t nodeid);
