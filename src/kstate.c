@@ -48,6 +48,8 @@ struct kstate {
 	uint64_t entry_ttl_ns, attr_ttl_ns;
 	uint64_t version; /* last write version given to a map value (atomic) */
 	struct pubseq seq; /* attributes by ATTR_KEY(nodeid), names by DIR_KEY(parent) */
+	int stopped;       /* kstate_flush(stop): nothing is published any more (atomic) */
+	uint64_t flushes;  /* kstate_flush() calls (atomic) */
 	char name[FUSE_BPF_NAME_MAX];
 	void *image; /* the object file, with our name patched in */
 };
@@ -348,7 +350,7 @@ int kstate_put_attr(struct kstate *ks, uint64_t nodeid, const struct stat *st, u
 	if (!ks)
 		return 0;
 	s = pubseq_lock(&ks->seq, ATTR_KEY(nodeid));
-	fresh = pubseq_fresh_locked(s, ticket);
+	fresh = pubseq_fresh_locked(s, ticket) && !__atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST);
 	if (fresh)
 		put_attr(ks, nodeid, st);
 	pubseq_unlock(s);
@@ -372,7 +374,8 @@ int kstate_put_entry(struct kstate *ks, uint64_t parent, const char *name, uint6
 	v.v.nodeid = nodeid;
 	v.v.entry_ttl_ns = ks->entry_ttl_ns;
 	pubseq_lock2(&ks->seq, DIR_KEY(parent), ATTR_KEY(nodeid), &sd, &sa);
-	fresh = pubseq_fresh_locked(sd, ticket) && pubseq_fresh_locked(sa, ticket);
+	fresh = pubseq_fresh_locked(sd, ticket) && pubseq_fresh_locked(sa, ticket) &&
+		!__atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST);
 	if (fresh) {
 		put_attr(ks, nodeid, st);
 		/* the counter must exist for BPF to answer; never reset a live one */
@@ -433,7 +436,8 @@ uint64_t kstate_put_blocks(struct kstate *ks, uint64_t nodeid, int backing_id, u
 	struct bpfuse_fp_block v;
 	uint64_t b;
 
-	if (!ks || backing_id <= 0 || n > KSTATE_MAX_FILE_BLOCKS)
+	if (!ks || backing_id <= 0 || n > KSTATE_MAX_FILE_BLOCKS ||
+	    __atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST))
 		return 0;
 	memset(&v, 0, sizeof(v));
 	v.v.nodeid = nodeid;
@@ -462,6 +466,45 @@ void kstate_drop_blocks(struct kstate *ks, uint64_t nodeid, uint64_t nblocks)
 
 		bpf_map_delete_elem(ks->blocks, &k);
 	}
+}
+
+/* Delete every element of map @fd; returns how many. */
+static uint64_t clear_map(int fd, size_t key_size)
+{
+	char cur[sizeof(struct bpfuse_fp_dentry_key)], next[sizeof(struct bpfuse_fp_dentry_key)];
+	uint64_t n = 0;
+	int have;
+
+	if (key_size > sizeof(cur))
+		return 0;
+	/* step to the next key before deleting the current one: a restart from
+	 * the first key after each delete would scan the table each time */
+	have = !bpf_map_get_next_key(fd, NULL, cur);
+	while (have) {
+		have = !bpf_map_get_next_key(fd, cur, next);
+		if (!bpf_map_delete_elem(fd, cur))
+			n++;
+		memcpy(cur, next, key_size);
+	}
+	return n;
+}
+
+void kstate_flush(struct kstate *ks, int stop)
+{
+	uint64_t n;
+
+	if (!ks)
+		return;
+	if (stop)
+		__atomic_store_n(&ks->stopped, 1, __ATOMIC_SEQ_CST);
+	/* first outdate every ticket: nothing read before can be put back */
+	pubseq_changed_all(&ks->seq);
+	n = clear_map(ks->dentries, sizeof(struct bpfuse_fp_dentry_key));
+	n += clear_map(ks->inodes, sizeof(uint64_t));
+	n += clear_map(ks->blocks, sizeof(struct bpfuse_fp_block_key));
+	__atomic_add_fetch(&ks->flushes, 1, __ATOMIC_RELAXED);
+	pr_debug("fast path: flushed %llu map entries%s", (unsigned long long)n,
+		 stop ? ", publishing stopped" : "");
 }
 
 uint64_t kstate_bpf_lookups(struct kstate *ks, uint64_t nodeid)
@@ -503,5 +546,7 @@ int kstate_read_stats(struct kstate *ks, struct kstate_stats *out)
 	out->kfunc_err = sum[BPFUSE_FP_STAT_KFUNC_ERR];
 	out->other = sum[BPFUSE_FP_STAT_OTHER];
 	out->unstable = sum[BPFUSE_FP_STAT_UNSTABLE];
+	out->flushes = __atomic_load_n(&ks->flushes, __ATOMIC_RELAXED);
+	out->publishing = !__atomic_load_n(&ks->stopped, __ATOMIC_RELAXED);
 	return 0;
 }

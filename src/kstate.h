@@ -68,6 +68,14 @@ uint64_t kstate_put_blocks(struct kstate *ks, uint64_t nodeid, int backing_id, u
 /* Unpublish the first @nblocks blocks of @nodeid. */
 void kstate_drop_blocks(struct kstate *ks, uint64_t nodeid, uint64_t nblocks);
 
+/*
+ * Delete every dentry, inode and block entry (not the lookup counters, which
+ * FORGET still needs) after outdating every publication in flight: changes
+ * behind the mount were lost (watcher overflow).  @stop: publish nothing from
+ * now on (a directory is no longer watched), so the kernel asks the daemon.
+ */
+void kstate_flush(struct kstate *ks, int stop);
+
 /* How many LOOKUPs BPF has answered for @nodeid so far. */
 uint64_t kstate_bpf_lookups(struct kstate *ks, uint64_t nodeid);
 
@@ -76,6 +84,8 @@ struct kstate_stats {
 	uint64_t lookup_hit, lookup_miss, getattr_hit, getattr_miss, read_hit, read_miss;
 	uint64_t kfunc_err, other;
 	uint64_t unstable; /* values that changed or were reused while BPF read them */
+	uint64_t flushes;  /* kstate_flush() calls */
+	int publishing;    /* 0 after kstate_flush(stop) */
 };
 int kstate_read_stats(struct kstate *ks, struct kstate_stats *out);
 

@@ -79,3 +79,14 @@ int pubseq_fresh_locked(const struct pubseq_stripe *s, uint64_t t)
 {
 	return s->last <= t;
 }
+
+void pubseq_changed_all(struct pubseq *ps)
+{
+	size_t i;
+
+	for (i = 0; i < PUBSEQ_STRIPES; i++) {
+		pthread_mutex_lock(&ps->s[i].lock);
+		pubseq_changed_locked(ps, &ps->s[i]);
+		pthread_mutex_unlock(&ps->s[i].lock);
+	}
+}

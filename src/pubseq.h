@@ -53,6 +53,8 @@ void pubseq_unlock2(struct pubseq_stripe *s1, struct pubseq_stripe *s2);
 
 /* With @s locked: a key of @s changed; publications begun before are refused. */
 void pubseq_changed_locked(struct pubseq *ps, struct pubseq_stripe *s);
+/* Every key changed (the maps were flushed): every ticket taken so far is outdated. */
+void pubseq_changed_all(struct pubseq *ps);
 /* With @s locked: 1 if nothing of @s changed since ticket @t. */
 int pubseq_fresh_locked(const struct pubseq_stripe *s, uint64_t t);
 

@@ -25,7 +25,7 @@ mkdir -p $W/src $W/mnt $W/ref
 # Counters, parsed strictly: a stats call that fails or prints something
 # other than the JSON of docs/observability.md fails the case, never reads 0.
 statsj() {
-	j=$(bpfuse stats $W/mnt --json) || { echo "bpfuse stats failed" >&2; return 1; }
+	j=$(bpfuse stats ${M:-$W/mnt} --json) || { echo "bpfuse stats failed" >&2; return 1; }
 	case $j in
 	'{"mountpoint":'*'"ops":{'*'}}}') printf '%s\n' "$j" ;;
 	*) echo "unparsable stats: $j" >&2; return 1 ;;
@@ -58,6 +58,15 @@ dnum() {
 }
 # get VAR FUNC ARG: VAR=$(FUNC ARG), or the case fails
 get() { v=$($2 "$3") || fail "cannot read counter $3 ($2)"; eval "$1=\$v"; }
+# publishing: "true" or "false", the fast path's "publishing" field
+publishing() {
+	j=$(statsj) || return 1
+	v=$(printf '%s\n' "$j" | sed -n 's/.*"fastpath":{[^}]*"publishing":\(true\|false\)[,}].*/\1/p')
+	[ -n "$v" ] || { echo "no fastpath.publishing in: $j" >&2; return 1; }
+	echo "$v"
+}
+# until N CMD...: retry CMD for up to N tenths of a second
+until_t() { t=$1; shift; while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 0.1; t=$((t - 1)); done; return 1; }
 
 i=0
 mkdir -p $W/src/d
@@ -153,6 +162,78 @@ echo "changed behind" > $W/src/d/f10
 seen() { t=0; while [ $t -lt 20 ]; do [ "$(cat $W/mnt/d/f10)" = "changed behind" ] && return 0; sleep 0.1; t=$((t + 1)); done; return 1; }
 check "a change made in the source is read within 2 s" seen
 bpfuse umount $W/mnt
+
+# Watcher overflow: change events were lost, so the maps are flushed entirely
+# (counted), the kernel's caches dropped, a change whose event was lost is
+# seen, and the fast path fills again.  A queue of one event overflows at once.
+MNTOPT=entry_timeout=0,attr_timeout=0,negative_timeout=0,fastpath_obj=$OBJ
+q0=$(cat /proc/sys/fs/inotify/max_queued_events) || fail "no /proc/sys/fs/inotify in this guest"
+echo 1 > /proc/sys/fs/inotify/max_queued_events
+bpfuse mount $W/src $W/mnt -o $MNTOPT || fail "bpfuse mounts (overflow test)"
+echo "$q0" > /proc/sys/fs/inotify/max_queued_events
+storm2; storm2
+get o0 dnum watch_overflows; get f0 fpcount map_flushes
+echo "changed behind an overflow" > $W/src/d/f20
+overflowed() {
+	touch $W/src/d/o$1a $W/src/d/o$1b $W/src/d/o$1c $W/src/d/o$1d $W/src/d/o$1e $W/src/d/o$1f
+	v=$(dnum watch_overflows) && [ "$v" -gt "$o0" ]
+}
+r=0; while [ $r -lt 20 ] && ! overflowed $r; do r=$((r + 1)); sleep 0.1; done
+get o1 dnum watch_overflows; get f1 fpcount map_flushes
+check "an inotify queue overflow is counted ($o0 -> $o1)" [ "$o1" -gt "$o0" ]
+check "and flushes the fast-path maps ($f0 -> $f1)" [ "$f1" -gt "$f0" ]
+check "a change whose event was lost is seen" [ "$(cat $W/mnt/d/f20)" = "changed behind an overflow" ]
+get l0 opcount LOOKUP
+storm2
+get l1 opcount LOOKUP
+check "after the flush the cached names are looked up again ($((l1 - l0)) LOOKUPs for 193 stats)" [ $((l1 - l0)) -ge 190 ]
+get l0 opcount LOOKUP; get g0 opcount GETATTR
+storm2
+get l1 opcount LOOKUP; get g1 opcount GETATTR
+check "and then answered in the kernel again: LOOKUP $l0 -> $l1, GETATTR $g0 -> $g1" [ "$l1" = "$l0" -a "$g1" = "$g0" ]
+bpfuse umount $W/mnt || fail "unmount (overflow test)"
+
+# Watches run out: a directory of the source cannot be watched, so its
+# changes would stay in the never-expiring maps: the maps are flushed and
+# nothing is published any more (stats say so); every stat reaches the daemon.
+mkdir -p $W/src/e1
+bpfuse mount $W/src $W/mnt -o $MNTOPT || fail "bpfuse mounts (watch loss test)"
+storm2; storm2
+get f0 fpcount map_flushes
+get p0 publishing
+w0=$(cat /proc/sys/fs/inotify/max_user_watches)
+echo 1 > /proc/sys/fs/inotify/max_user_watches
+ls $W/mnt/e1 > /dev/null
+echo "$w0" > /proc/sys/fs/inotify/max_user_watches
+stopped() { [ "$(publishing)" = false ]; }
+until_t 50 stopped
+get p1 publishing; get f1 fpcount map_flushes
+check "a lost watch stops the fast path's publishing ($p0 -> $p1)" [ "$p0" = true -a "$p1" = false ]
+check "and flushes the maps ($f0 -> $f1)" [ "$f1" -gt "$f0" ]
+get l0 opcount LOOKUP; get g0 opcount GETATTR
+storm2; storm2
+get l1 opcount LOOKUP; get g1 opcount GETATTR
+check "then every stat reaches the daemon: $((l1 - l0)) LOOKUP, $((g1 - g0)) GETATTR for 386 stats" [ $((l1 - l0)) -ge 386 -a $((g1 - g0)) -ge 386 ]
+bpfuse umount $W/mnt || fail "unmount (watch loss test)"
+
+# A source on a network filesystem (a FUSE mount counts as one: another
+# daemon's changes are invisible to inotify): no fast path unless
+# fastpath_remote=on says so.
+mkdir -p $W/outer $W/mnt2
+bpfuse mount $W/src $W/outer -o fastpath=off || fail "bpfuse mounts the outer mount"
+M=$W/mnt2
+bpfuse mount $W/outer $W/mnt2 -o $MNTOPT 2> /dev/null || fail "bpfuse mounts a FUSE source"
+j=$(statsj) || fail "stats of the mount on a FUSE source"
+case $j in *'"fastpath":null,"fastpath_off_reason":"the source is on FUSE'*'fastpath_remote=on'*) r=0 ;; *) r=1 ;; esac
+check "on a network-filesystem source the fast path is off by default, saying why" [ $r = 0 ]
+bpfuse umount $W/mnt2 || fail "unmount $W/mnt2"
+bpfuse mount $W/outer $W/mnt2 -o $MNTOPT,fastpath_remote=on 2> /dev/null || fail "bpfuse mounts a FUSE source with fastpath_remote=on"
+j=$(statsj) || fail "stats of the mount on a FUSE source"
+case $j in *'"fastpath":{'*) r=0 ;; *) r=1 ;; esac
+check "fastpath_remote=on turns it on" [ $r = 0 ]
+bpfuse umount $W/mnt2 || fail "unmount $W/mnt2"
+bpfuse umount $W/outer || fail "unmount $W/outer"
+M=
 
 # correctness: posix_ops transcripts identical on a plain dir, hook on, hook off
 command -v posix_ops > /dev/null || fail "no posix_ops in this guest (tests/vm/run.sh copies it)"
