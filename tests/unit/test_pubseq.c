@@ -72,6 +72,19 @@ static void test_change_before_ticket_allows(void **state)
 	assert_true(fresh(43, t));
 }
 
+/* a flush outdates every ticket taken before it, whatever the key */
+static void test_changed_all(void **state)
+{
+	uint64_t t = pubseq_begin(&ps), k;
+
+	(void)state;
+	pubseq_changed_all(&ps);
+	for (k = 0; k < 4 * PUBSEQ_STRIPES; k++)
+		assert_false(fresh(k, t));
+	t = pubseq_begin(&ps);
+	assert_true(fresh(5, t));
+}
+
 /* two stripes locked together, in either order and when they coincide */
 static void test_lock2(void **state)
 {
@@ -166,6 +179,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_change_after_ticket_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_before_ticket_allows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_racing_readers_never_publish_older, setup,
 						teardown),
