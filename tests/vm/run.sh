@@ -55,6 +55,12 @@ if ! gcc -O2 -g -Wall -Werror -o "$build/fp_test" "$here/fp_test.c" \
 	exit 1
 fi
 
+if ! gcc -O2 -g -Wall -Werror -o "$build/fp_stress" "$here/fp_stress.c" -lpthread; then
+	echo "vm: building fp_stress failed" >&2
+	echo "vm: 0 passed, 1 failed"
+	exit 1
+fi
+
 # The real daemon and the transcript tool for cases/20-bpfuse.sh (built by
 # scripts/setup.sh); without them that case fails (it cannot measure anything), the rest
 # still runs.
@@ -71,6 +77,7 @@ fi
 log=$build/console.log
 "$BPFUSE_ROOT/scripts/kernel/run-vm.sh" --kernel "$kdir" \
 	--bin "$build/fp_test" \
+	--bin "$build/fp_stress" \
 	"${extra[@]}" \
 	--file "$here/cases:/cases" \
 	--disk 256 --timeout "${BPFUSE_VM_TIMEOUT:-900}" \
