@@ -63,47 +63,145 @@ static __always_inline void stat_inc(__u32 idx)
 		*cnt += 1;
 }
 
-static __always_inline void fill_attr(struct fuse_attr *dst, const struct bpfuse_fp_attr *src)
+/*
+ * Consistent reads (fastpath_abi.h, docs/kernel-hook.md): a value is copied
+ * to the stack under its lock; then the key is looked up again, and the copy
+ * is used only if the same element comes back, still holding exactly the
+ * copied words (compared under the lock), and the copy names the key.  The
+ * daemon updates existing elements in place under the lock (BPF_F_LOCK), so
+ * an update is seen whole or not at all; an element deleted and reused for
+ * another key (the kernel initialises a reused element without the lock) is
+ * not returned by the second lookup, and is therefore never served.
+ * Nothing but loads and stores may run under a bpf_spin_lock.
+ */
+static __always_inline int words_equal(const void *a, const void *b, int nwords)
 {
-	dst->ino = src->ino;
-	dst->size = src->size;
-	dst->blocks = src->blocks;
-	dst->atime = src->atime;
-	dst->mtime = src->mtime;
-	dst->ctime = src->ctime;
-	dst->atimensec = src->atimensec;
-	dst->mtimensec = src->mtimensec;
-	dst->ctimensec = src->ctimensec;
-	dst->mode = src->mode;
-	dst->nlink = src->nlink;
-	dst->uid = src->uid;
-	dst->gid = src->gid;
-	dst->rdev = src->rdev;
-	dst->blksize = src->blksize;
-	dst->flags = 0;
+	const __u64 *x = a, *y = b;
+	int i, eq = 1;
+
+	for (i = 0; i < nwords; i++)
+		if (x[i] != y[i])
+			eq = 0;
+	return eq;
 }
 
-static __noinline int do_lookup(struct fuse_bpf_req *req)
+struct inode_hdr {
+	__u64 nodeid, version, generation, attr_ttl_ns;
+};
+
+_Static_assert(sizeof(struct inode_hdr) == __builtin_offsetof(struct bpfuse_fp_inode_v, attr),
+	       "inode header");
+_Static_assert(sizeof(struct fuse_attr) == sizeof(struct bpfuse_fp_attr), "fuse_attr size");
+
+/* @nodeid's inode entry: its header to @hdr, its attributes to @attr (flags cleared). */
+static __always_inline int read_inode(__u64 nodeid, struct inode_hdr *hdr, struct fuse_attr *attr)
+{
+	struct bpfuse_fp_inode *p, *q;
+	int eq;
+
+	p = bpf_map_lookup_elem(&fp_inodes, &nodeid);
+	if (!p)
+		return -1;
+	bpf_spin_lock(&p->lock);
+	__builtin_memcpy(hdr, &p->v, sizeof(*hdr));
+	__builtin_memcpy(attr, &p->v.attr, sizeof(*attr));
+	bpf_spin_unlock(&p->lock);
+	q = bpf_map_lookup_elem(&fp_inodes, &nodeid);
+	if (!q || q != p)
+		goto unstable;
+	bpf_spin_lock(&p->lock);
+	eq = words_equal(hdr, &p->v, sizeof(*hdr) / 8) &&
+	     words_equal(attr, &p->v.attr, sizeof(*attr) / 8);
+	bpf_spin_unlock(&p->lock);
+	if (!eq || hdr->nodeid != nodeid || !hdr->version)
+		goto unstable;
+	attr->flags = 0;
+	return 0;
+unstable:
+	stat_inc(BPFUSE_FP_STAT_UNSTABLE);
+	return -1;
+}
+
+static __always_inline int read_dentry(const struct bpfuse_fp_dentry_key *key,
+				       struct bpfuse_fp_dentry_v *dv)
+{
+	struct bpfuse_fp_dentry *p, *q;
+	int eq;
+
+	p = bpf_map_lookup_elem(&fp_dentries, key);
+	if (!p)
+		return -1;
+	bpf_spin_lock(&p->lock);
+	*dv = p->v;
+	bpf_spin_unlock(&p->lock);
+	q = bpf_map_lookup_elem(&fp_dentries, key);
+	if (!q || q != p)
+		goto unstable;
+	bpf_spin_lock(&p->lock);
+	eq = words_equal(dv, &p->v, sizeof(*dv) / 8);
+	bpf_spin_unlock(&p->lock);
+	if (!eq || dv->parent != key->parent || dv->name_hash != bpfuse_fp_name_hash(key) ||
+	    !dv->version)
+		goto unstable;
+	return 0;
+unstable:
+	stat_inc(BPFUSE_FP_STAT_UNSTABLE);
+	return -1;
+}
+
+static __always_inline int read_block(const struct bpfuse_fp_block_key *key,
+				      struct bpfuse_fp_block_v *bv)
+{
+	struct bpfuse_fp_block *p, *q;
+	int eq;
+
+	p = bpf_map_lookup_elem(&fp_blocks, key);
+	if (!p)
+		return -1;
+	bpf_spin_lock(&p->lock);
+	*bv = p->v;
+	bpf_spin_unlock(&p->lock);
+	q = bpf_map_lookup_elem(&fp_blocks, key);
+	if (!q || q != p)
+		goto unstable;
+	bpf_spin_lock(&p->lock);
+	eq = words_equal(bv, &p->v, sizeof(*bv) / 8);
+	bpf_spin_unlock(&p->lock);
+	if (!eq || bv->nodeid != key->nodeid || bv->block != key->block || !bv->version)
+		goto unstable;
+	return 0;
+unstable:
+	stat_inc(BPFUSE_FP_STAT_UNSTABLE);
+	return -1;
+}
+
+/* The dentry entry of the LOOKUP's name: 0 and *dv, or -1.  Own frame: the key is big. */
+static __noinline int find_dentry(struct fuse_bpf_req *req, struct bpfuse_fp_dentry_v *dv)
 {
 	struct bpfuse_fp_dentry_key key = {};
-	struct fuse_entry_out out = {};
-	struct bpfuse_fp_dentry *de;
-	struct bpfuse_fp_inode *ino;
-	__u64 *nlookup;
-	__u64 nodeid;
 	int len;
 
+	if (!req || !dv)
+		return -1;
 	key.parent = req->nodeid;
 	len = bpf_fuse_req_lookup_name(req, key.name, sizeof(key.name));
 	if (len <= 0)
-		goto miss;
+		return -1;
+	return read_dentry(&key, dv);
+}
 
-	de = bpf_map_lookup_elem(&fp_dentries, &key);
-	if (!de)
-		goto miss;
-	nodeid = de->nodeid;
-	ino = bpf_map_lookup_elem(&fp_inodes, &nodeid);
-	if (!ino || ino->generation != de->generation)
+/* Reply to a LOOKUP whose name is in @dv; own frame, apart from the key's. */
+static __noinline int reply_lookup(struct fuse_bpf_req *req, const struct bpfuse_fp_dentry_v *dv)
+{
+	struct fuse_entry_out out = {};
+	struct inode_hdr hdr;
+	__u64 *nlookup;
+	__u64 nodeid;
+
+	if (!dv)
+		return BPFUSE_FP_UPCALL;
+	nodeid = dv->nodeid;
+	if (read_inode(nodeid, &hdr, &out.attr) || hdr.generation != dv->generation)
 		goto miss;
 	/* Without a counter the daemon could not account for this lookup */
 	nlookup = bpf_map_lookup_elem(&fp_nlookup, &nodeid);
@@ -111,12 +209,11 @@ static __noinline int do_lookup(struct fuse_bpf_req *req)
 		goto miss;
 
 	out.nodeid = nodeid;
-	out.generation = de->generation;
-	out.entry_valid = de->entry_ttl_ns / BPFUSE_NSEC_PER_SEC;
-	out.entry_valid_nsec = de->entry_ttl_ns % BPFUSE_NSEC_PER_SEC;
-	out.attr_valid = ino->attr_ttl_ns / BPFUSE_NSEC_PER_SEC;
-	out.attr_valid_nsec = ino->attr_ttl_ns % BPFUSE_NSEC_PER_SEC;
-	fill_attr(&out.attr, &ino->attr);
+	out.generation = dv->generation;
+	out.entry_valid = dv->entry_ttl_ns / BPFUSE_NSEC_PER_SEC;
+	out.entry_valid_nsec = dv->entry_ttl_ns % BPFUSE_NSEC_PER_SEC;
+	out.attr_valid = hdr.attr_ttl_ns / BPFUSE_NSEC_PER_SEC;
+	out.attr_valid_nsec = hdr.attr_ttl_ns % BPFUSE_NSEC_PER_SEC;
 
 	if (bpf_fuse_reply_entry(req, &out, sizeof(out))) {
 		stat_inc(BPFUSE_FP_STAT_KFUNC_ERR);
@@ -131,21 +228,30 @@ miss:
 	return BPFUSE_FP_UPCALL;
 }
 
+/* Two frames in turn (the verifier adds up the frames of a call chain, at most 512 bytes) */
+static __noinline int do_lookup(struct fuse_bpf_req *req)
+{
+	struct bpfuse_fp_dentry_v dv;
+
+	if (find_dentry(req, &dv)) {
+		stat_inc(BPFUSE_FP_STAT_LOOKUP_MISS);
+		return BPFUSE_FP_UPCALL;
+	}
+	return reply_lookup(req, &dv);
+}
+
 static __noinline int do_getattr(struct fuse_bpf_req *req)
 {
 	struct fuse_attr_out out = {};
-	struct bpfuse_fp_inode *ino;
-	__u64 nodeid = req->nodeid;
+	struct inode_hdr hdr;
 
-	ino = bpf_map_lookup_elem(&fp_inodes, &nodeid);
-	if (!ino) {
+	if (read_inode(req->nodeid, &hdr, &out.attr)) {
 		stat_inc(BPFUSE_FP_STAT_GETATTR_MISS);
 		return BPFUSE_FP_UPCALL;
 	}
 
-	out.attr_valid = ino->attr_ttl_ns / BPFUSE_NSEC_PER_SEC;
-	out.attr_valid_nsec = ino->attr_ttl_ns % BPFUSE_NSEC_PER_SEC;
-	fill_attr(&out.attr, &ino->attr);
+	out.attr_valid = hdr.attr_ttl_ns / BPFUSE_NSEC_PER_SEC;
+	out.attr_valid_nsec = hdr.attr_ttl_ns % BPFUSE_NSEC_PER_SEC;
 
 	if (bpf_fuse_reply_attr(req, &out, sizeof(out))) {
 		stat_inc(BPFUSE_FP_STAT_KFUNC_ERR);
@@ -163,8 +269,9 @@ static __noinline int do_read(struct fuse_bpf_req *req)
 {
 	struct bpfuse_fp_block_key bkey = {};
 	struct fuse_read_in in = {};
-	struct bpfuse_fp_inode *ino;
-	struct bpfuse_fp_block *blk;
+	struct bpfuse_fp_block_v bv;
+	struct fuse_attr attr;
+	struct inode_hdr hdr;
 	__u64 nodeid = req->nodeid;
 	__u64 first, last, end, gen, size;
 	__u32 backing_id = 0;
@@ -173,11 +280,10 @@ static __noinline int do_read(struct fuse_bpf_req *req)
 
 	if (bpf_fuse_req_read_in(req, 0, &in, sizeof(in)) != sizeof(in))
 		goto miss;
-	ino = bpf_map_lookup_elem(&fp_inodes, &nodeid);
-	if (!ino)
+	if (read_inode(nodeid, &hdr, &attr))
 		goto miss;
-	gen = ino->generation;
-	size = ino->attr.size;
+	gen = hdr.generation;
+	size = attr.size;
 	if (shift < 9 || shift > 30 || in.size == 0)
 		goto miss;
 
@@ -200,12 +306,11 @@ static __noinline int do_read(struct fuse_bpf_req *req)
 		if (first + i > last)
 			break;
 		bkey.block = first + i;
-		blk = bpf_map_lookup_elem(&fp_blocks, &bkey);
-		if (!blk || blk->generation != gen)
+		if (read_block(&bkey, &bv) || bv.generation != gen)
 			goto miss;
 		if (i == 0)
-			backing_id = blk->backing_id;
-		else if (blk->backing_id != backing_id)
+			backing_id = bv.backing_id;
+		else if (bv.backing_id != backing_id)
 			goto miss;
 	}
 	if (!backing_id)

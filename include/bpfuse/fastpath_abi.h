@@ -20,11 +20,22 @@
  *   never writes the counter, only deletes it with the node.
  * - Block entries carry the generation of the data they describe; a block is
  *   current only if its generation equals its inode's.
+ * - Consistent reads (docs/kernel-hook.md, "Consistent map reads"): every
+ *   dentry, inode and block value starts with a struct bpf_spin_lock; the
+ *   daemon writes values whole with BPF_F_LOCK (an existing element is then
+ *   overwritten in place, under its lock, never swapped for a new one), and
+ *   repeats the key and a write version (unique, never 0) in the value.  A
+ *   program copies the body (v) to its stack under the lock, looks the key
+ *   up again, copies again under the lock and uses the copy only if the same
+ *   element came back, both copies are equal and they carry the key;
+ *   otherwise it upcalls.  An element deleted and reused for another key
+ *   while it was being read can therefore never be served.
  */
 #ifndef BPFUSE_FASTPATH_ABI_H
 #define BPFUSE_FASTPATH_ABI_H
 
 #ifndef __VMLINUX_H__
+#include <linux/bpf.h>	/* struct bpf_spin_lock */
 #include <linux/types.h>
 #endif
 
@@ -84,18 +95,47 @@ struct bpfuse_fp_dentry_key {
 	char name[BPFUSE_FP_NAME_MAX + 1];	/* NUL-terminated, zero-padded */
 };
 
+/*
+ * The identity of a dentry key's name in its value: FNV-1a over the 32
+ * 64-bit words of the zero-padded name (native byte order).
+ */
+static inline __u64 bpfuse_fp_name_hash(const struct bpfuse_fp_dentry_key *k)
+{
+	__u64 h = 0xcbf29ce484222325ULL, w;
+	int i;
+
+	for (i = 0; i < (BPFUSE_FP_NAME_MAX + 1) / 8; i++) {
+		__builtin_memcpy(&w, k->name + 8 * i, sizeof(w));
+		h = (h ^ w) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
 /* BPFUSE_FP_DENTRY_MAP value */
 struct bpfuse_fp_dentry {
-	__u64 nodeid;		/* never 0 or FUSE_ROOT_ID */
-	__u64 generation;	/* must equal the inode entry's generation */
-	__u64 entry_ttl_ns;	/* kernel dentry timeout of the reply */
+	struct bpf_spin_lock lock;	/* v is copied and written under it */
+	__u32 pad;
+	struct bpfuse_fp_dentry_v {
+		__u64 parent;		/* the key again: key.parent ... */
+		__u64 name_hash;	/* ... and bpfuse_fp_name_hash(&key) */
+		__u64 version;		/* unique per write, never 0 */
+		__u64 nodeid;		/* never 0 or FUSE_ROOT_ID */
+		__u64 generation;	/* must equal the inode entry's generation */
+		__u64 entry_ttl_ns;	/* kernel dentry timeout of the reply */
+	} v;
 };
 
 /* BPFUSE_FP_INODE_MAP key: __u64 nodeid; value: */
 struct bpfuse_fp_inode {
-	__u64 generation;	/* bumped by the daemon when the data changes */
-	__u64 attr_ttl_ns;	/* kernel attribute timeout of the reply */
-	struct bpfuse_fp_attr attr;
+	struct bpf_spin_lock lock;	/* v is copied and written under it */
+	__u32 pad;
+	struct bpfuse_fp_inode_v {
+		__u64 nodeid;		/* the key again */
+		__u64 version;		/* unique per write, never 0 */
+		__u64 generation;	/* bumped by the daemon when the data changes */
+		__u64 attr_ttl_ns;	/* kernel attribute timeout of the reply */
+		struct bpfuse_fp_attr attr;
+	} v;
 };
 
 /* BPFUSE_FP_NLOOKUP_MAP key: __u64 nodeid; value: __u64 lookups by BPF */
@@ -108,11 +148,18 @@ struct bpfuse_fp_block_key {
 
 /* BPFUSE_FP_BLOCK_MAP value: where the block's bytes are */
 struct bpfuse_fp_block {
-	__u32 backing_id;	/* from FUSE_DEV_IOC_BACKING_OPEN, opened O_RDONLY;
-				 * same offsets as the file, and the backing
-				 * file's size is the file's size */
+	struct bpf_spin_lock lock;	/* v is copied and written under it */
 	__u32 pad;
-	__u64 generation;	/* current iff equal to the inode's */
+	struct bpfuse_fp_block_v {
+		__u64 nodeid;		/* the key again */
+		__u64 block;
+		__u64 version;		/* unique per write, never 0 */
+		__u64 generation;	/* current iff equal to the inode's */
+		__u32 backing_id;	/* from FUSE_DEV_IOC_BACKING_OPEN, opened O_RDONLY;
+					 * same offsets as the file, and the backing
+					 * file's size is the file's size */
+		__u32 pad;
+	} v;
 };
 
 /* BPFUSE_FP_STATS_MAP: per-CPU array of __u64 counters, indexed by: */
@@ -125,16 +172,17 @@ enum bpfuse_fp_stat {
 	BPFUSE_FP_STAT_READ_MISS,
 	BPFUSE_FP_STAT_KFUNC_ERR,	/* a reply kfunc refused our reply */
 	BPFUSE_FP_STAT_OTHER,		/* opcodes the programs do not handle */
+	BPFUSE_FP_STAT_UNSTABLE,	/* a value changed or was reused while read: upcalled */
 	BPFUSE_FP_STAT_NR,
 };
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct bpfuse_fp_attr) == 88, "fuse_attr layout");
 _Static_assert(sizeof(struct bpfuse_fp_dentry_key) == 264, "dentry key layout");
-_Static_assert(sizeof(struct bpfuse_fp_dentry) == 24, "dentry layout");
-_Static_assert(sizeof(struct bpfuse_fp_inode) == 104, "inode layout");
+_Static_assert(sizeof(struct bpfuse_fp_dentry) == 56, "dentry layout");
+_Static_assert(sizeof(struct bpfuse_fp_inode) == 128, "inode layout");
 _Static_assert(sizeof(struct bpfuse_fp_block_key) == 16, "block key layout");
-_Static_assert(sizeof(struct bpfuse_fp_block) == 16, "block layout");
+_Static_assert(sizeof(struct bpfuse_fp_block) == 48, "block layout");
 #endif
 
 #endif /* BPFUSE_FASTPATH_ABI_H */

@@ -59,6 +59,9 @@ static const struct opt_desc opt_table[] = {
 	  "other clients are not seen (default off: timeouts capped at 1 s)" },
 	{ "fastpath", OPT_ONOFF, F(fastpath), 0, 0,
 	  "answer requests in the kernel with BPF on a patched kernel (default on)" },
+	{ "fastpath_remote", OPT_ONOFF, F(fastpath_remote), 0, 0,
+	  "use the fast path on a network-filesystem SOURCE too, although other clients' "
+	  "changes are then never seen for what the kernel answers itself (default off)" },
 	{ "fastpath_obj", OPT_PATH, F(fastpath_obj), 0, 0,
 	  "the fast-path BPF object (default: bpf/fastpath.bpf.o beside the binary, else "
 	  BPFUSE_BPF_DIR "/fastpath.bpf.o)" },

@@ -35,6 +35,7 @@ struct config {
 	int debug;                 /* log every request (implies foreground) */
 	int trace;                 /* count requests with BPF tracepoints when possible */
 	int fastpath;              /* use the patched kernel's BPF hook when present */
+	int fastpath_remote;       /* ... even on a network-filesystem source (remote_fs) */
 	char fastpath_obj[PATH_MAX]; /* the fast-path BPF object ("" = next to the binary) */
 	enum profile profile;
 	int keep_cache;            /* keep a file's page cache across opens */

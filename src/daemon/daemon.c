@@ -412,6 +412,16 @@ static void fastpath_start(struct fs *fs, const struct config *cfg, struct fuse_
 		snprintf(fs->fastpath_why, sizeof(fs->fastpath_why), "off by option");
 		return;
 	}
+	/*
+	 * The maps never expire, and inotify sees no other client of a network
+	 * filesystem: their changes would stay invisible for good.
+	 */
+	if (cfg->remote_fs && !cfg->fastpath_remote) {
+		snprintf(fs->fastpath_why, sizeof(fs->fastpath_why),
+			 "the source is on %s, whose other clients' changes the watcher cannot see "
+			 "(fastpath_remote=on accepts that)", cfg->remote_fs);
+		return;
+	}
 	if (!fastpath_probe(fs->fastpath_why, sizeof(fs->fastpath_why)))
 		return;
 	/*

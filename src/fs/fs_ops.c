@@ -173,24 +173,28 @@ static uint64_t timeout_ns(double s)
  * Record the attributes the kernel is about to be told, and until when it may
  * use them (kernel_fresh()): the watcher compares ctimes with them, and the
  * fast path serves them (unless the file is open for writing: passthrough
- * writes change it without telling the daemon).
+ * writes change it without telling the daemon).  @ticket: fastpath_begin()
+ * before the backend read @st; the map takes @st only if nothing dropped
+ * the node's attributes since, so an older answer never overwrites a newer
+ * one.  The writer count is read after the ticket: a writer_get() before it
+ * is seen here, one after it dropped (and outdated) the ticket.
  */
-void note_attr(struct fs *fs, struct inode *ino, const struct stat *st)
+void note_attr(struct fs *fs, struct inode *ino, const struct stat *st, uint64_t ticket)
 {
 	__atomic_store_n(&ino->attr_until_ns, mono_ns() + timeout_ns(fs->cfg->attr_timeout_s),
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&ino->ctime_ns,
 			 (uint64_t)st->st_ctim.tv_sec * 1000000000ULL + (uint64_t)st->st_ctim.tv_nsec,
 			 __ATOMIC_RELAXED);
-	if (fs->ks && !__atomic_load_n(&ino->nwriters, __ATOMIC_RELAXED))
-		fastpath_put_attr(fs->ks, ino->nodeid, st);
+	if (fs->ks && !__atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST))
+		fastpath_put_attr(fs->ks, ino->nodeid, st, ticket);
 }
 
 /* Publish a name -> node reply to the fast path (one map name per node). */
 static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct inode *ino,
-		       const struct stat *st)
+		       const struct stat *st, uint64_t ticket)
 {
-	if (!fs->ks || !name || __atomic_load_n(&ino->nwriters, __ATOMIC_RELAXED))
+	if (!fs->ks || !name || __atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST))
 		return;
 	pthread_mutex_lock(&ino->lock);
 	if (ino->kname && (ino->kparent != parent || strcmp(ino->kname, name))) {
@@ -202,11 +206,16 @@ static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct 
 		ino->kname = strdup(name);
 	ino->kparent = parent;
 	if (ino->kname)
-		fastpath_put_entry(fs->ks, parent, name, ino->nodeid, st);
+		fastpath_put_entry(fs->ks, parent, name, ino->nodeid, st, ticket);
 	pthread_mutex_unlock(&ino->lock);
 }
 
-/* A mutation is about to change @parent's entry @name and the directory itself. */
+/*
+ * A mutation is about to change (before the backend call) or has changed
+ * (after it) @parent's entry @name and the directory itself.  Before: the
+ * kernel stops answering from the maps meanwhile.  After: what a LOOKUP or
+ * GETATTR read before the change can no longer be published (fastpath.h).
+ */
 void unpublish_name(struct fs *fs, uint64_t parent, const char *name)
 {
 	fastpath_drop_name(fs->ks, parent, name);
@@ -259,7 +268,9 @@ int drop_setid_bits(fuse_req_t req, struct inode *ino, int fd)
 		return 0;
 	fastpath_drop_attr(fs->ks, ino->nodeid);
 	st.st_mode &= ~drop;
-	return fs->be.ops->setattr(&fs->be, ino, fd, &st, BACKEND_SET_MODE);
+	err = fs->be.ops->setattr(&fs->be, ino, fd, &st, BACKEND_SET_MODE);
+	fastpath_drop_attr(fs->ks, ino->nodeid);
+	return err;
 }
 
 /*
@@ -332,11 +343,11 @@ void reply_err(fuse_req_t req, int err)
 
 /*
  * Turn a backend entry (the child @name of @parent) into a kernel-visible
- * inode and fill @e.  Consumes the entry's descriptor and handle.
- * Returns 0 or -ENOMEM.
+ * inode and fill @e.  Consumes the entry's descriptor and handle.  @ticket:
+ * fastpath_begin() before the backend produced @be.  Returns 0 or -ENOMEM.
  */
 int make_entry(struct fs *fs, uint64_t parent, const char *name, struct backend_entry *be,
-		      struct fuse_entry_param *e)
+		      struct fuse_entry_param *e, uint64_t ticket)
 {
 	struct inode *ino;
 
@@ -348,8 +359,8 @@ int make_entry(struct fs *fs, uint64_t parent, const char *name, struct backend_
 		watch_add_dir(fs, ino);
 	__atomic_store_n(&ino->entry_until_ns, mono_ns() + timeout_ns(fs->cfg->entry_timeout_s),
 			 __ATOMIC_RELAXED);
-	note_attr(fs, ino, &be->st);
-	note_entry(fs, parent, name, ino, &be->st);
+	note_attr(fs, ino, &be->st, ticket);
+	note_entry(fs, parent, name, ino, &be->st, ticket);
 	memset(e, 0, sizeof(*e));
 	e->ino = ino->nodeid;
 	e->attr = be->st;
@@ -359,12 +370,12 @@ int make_entry(struct fs *fs, uint64_t parent, const char *name, struct backend_
 }
 
 void reply_new_entry(fuse_req_t req, uint64_t parent, const char *name, int err,
-			    struct backend_entry *be)
+			    struct backend_entry *be, uint64_t ticket)
 {
 	struct fuse_entry_param e;
 
 	if (!err)
-		err = make_entry(req_fs(req), parent, name, be, &e);
+		err = make_entry(req_fs(req), parent, name, be, &e, ticket);
 	if (err)
 		reply_err(req, err);
 	else if (fuse_reply_entry(req, &e) == -ENOENT)

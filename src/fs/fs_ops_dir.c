@@ -11,10 +11,12 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = req_fs(req);
 	struct backend_entry be;
 	struct inode *dir;
+	uint64_t ticket;
 	int err;
 
 	op_begin(req, FUSE_LOOKUP);
 	GET_INODE_OR_REPLY(dir, req, parent);
+	ticket = fastpath_begin(fs->ks); /* an unlink or rename meanwhile outdates it */
 	err = fs->be.ops->lookup(&fs->be, dir, name, &be);
 	if (err == -ENOENT && fs->cfg->negative_timeout_s > 0) {
 		struct fuse_entry_param e = {
@@ -25,19 +27,13 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_entry(req, &e);
 		return;
 	}
-	reply_new_entry(req, parent, name, err, &be);
+	reply_new_entry(req, parent, name, err, &be, ticket);
 }
 
 /* Add the lookups BPF answered since the last fold to the inode's count. */
 static void fold_bpf_lookups(struct fs *fs, struct inode *ino)
 {
-	uint64_t c = fastpath_bpf_lookups(fs->ks, ino->nodeid), delta;
-
-	pthread_mutex_lock(&fs->inodes.lock);
-	delta = c > ino->bpf_folded ? c - ino->bpf_folded : 0;
-	ino->bpf_folded = c;
-	ino->nlookup += delta;
-	pthread_mutex_unlock(&fs->inodes.lock);
+	inode_fold_bpf_lookups(&fs->inodes, ino, fastpath_bpf_lookups(fs->ks, ino->nodeid));
 }
 
 /*
@@ -91,17 +87,19 @@ void op_getattr(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
+	uint64_t ticket;
 	struct stat st;
 	int err;
 
 	op_begin(req, FUSE_GETATTR);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
+	ticket = fastpath_begin(fs->ks); /* a SETATTR meanwhile outdates it */
 	err = fs->be.ops->getattr(&fs->be, ino, file_fd(ino, fi), &st);
 	if (err) {
 		reply_err(req, err);
 		return;
 	}
-	note_attr(fs, ino, &st);
+	note_attr(fs, ino, &st, ticket);
 	fuse_reply_attr(req, &st, watch_timeout(fs, fs->cfg->attr_timeout_s));
 }
 
@@ -110,6 +108,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int to_set
 {
 	struct fs *fs = req_fs(req);
 	struct inode *ino;
+	uint64_t ticket = 0;
 	struct stat st;
 	int fd, err;
 
@@ -122,13 +121,17 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int to_set
 	if (!err)
 		err = fs->be.ops->setattr(&fs->be, ino, fd, attr,
 					  to_set & ~(FUSE_SET_ATTR_KILL_SUID | FUSE_SET_ATTR_KILL_SGID));
-	if (!err)
+	/* changed: a GETATTR that read before can no longer publish; ours reads after */
+	fastpath_drop_attr(fs->ks, nodeid);
+	if (!err) {
+		ticket = fastpath_begin(fs->ks);
 		err = fs->be.ops->getattr(&fs->be, ino, fd, &st);
+	}
 	if (err) {
 		reply_err(req, err);
 		return;
 	}
-	note_attr(fs, ino, &st);
+	note_attr(fs, ino, &st, ticket);
 	fuse_reply_attr(req, &st, watch_timeout(fs, fs->cfg->attr_timeout_s));
 }
 
@@ -159,11 +162,16 @@ static void do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct backend_entry be;
 	struct inode *dir;
 
+	uint64_t ticket;
+	int err;
+
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	unpublish_name(fs, parent, name);
-	reply_new_entry(req, parent, name,
-			fs->be.ops->mknod(&fs->be, dir, name, mode, rdev, &cred, &be), &be);
+	ticket = fastpath_begin(fs->ks);
+	err = fs->be.ops->mknod(&fs->be, dir, name, mode, rdev, &cred, &be);
+	fastpath_drop_attr(fs->ks, parent); /* its mtime and nlink changed */
+	reply_new_entry(req, parent, name, err, &be, ticket);
 }
 
 void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
@@ -184,13 +192,17 @@ void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const cha
 	struct backend_cred cred = req_cred(req);
 	struct backend_entry be;
 	struct inode *dir;
+	uint64_t ticket;
+	int err;
 
 	op_begin(req, FUSE_SYMLINK);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	unpublish_name(fs, parent, name);
-	reply_new_entry(req, parent, name,
-			fs->be.ops->symlink(&fs->be, dir, name, target, &cred, &be), &be);
+	ticket = fastpath_begin(fs->ks);
+	err = fs->be.ops->symlink(&fs->be, dir, name, target, &cred, &be);
+	fastpath_drop_attr(fs->ks, parent);
+	reply_new_entry(req, parent, name, err, &be, ticket);
 }
 
 void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, const char *newname)
@@ -198,6 +210,8 @@ void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, const char
 	struct fs *fs = req_fs(req);
 	struct backend_entry be;
 	struct inode *ino, *dir;
+	uint64_t ticket;
+	int err;
 
 	op_begin(req, FUSE_LINK);
 	REFUSE_IF_READ_ONLY(req);
@@ -205,8 +219,15 @@ void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, const char
 	GET_INODE_OR_REPLY(dir, req, newparent);
 	unpublish_name(fs, newparent, newname);
 	fastpath_drop_attr(fs->ks, nodeid); /* nlink */
-	reply_new_entry(req, newparent, newname, fs->be.ops->link(&fs->be, ino, dir, newname, &be),
-			&be);
+	ticket = fastpath_begin(fs->ks);
+	err = fs->be.ops->link(&fs->be, ino, dir, newname, &be);
+	/*
+	 * nlink changed: what a GETATTR read before is outdated, and so is our
+	 * ticket (the reply publishes nothing; the next LOOKUP does)
+	 */
+	fastpath_drop_attr(fs->ks, nodeid);
+	fastpath_drop_attr(fs->ks, newparent);
+	reply_new_entry(req, newparent, newname, err, &be, ticket);
 }
 
 void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -214,11 +235,15 @@ void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = req_fs(req);
 	struct inode *dir;
 
+	int err;
+
 	op_begin(req, FUSE_UNLINK);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	unpublish_name(fs, parent, name);
-	reply_err(req, fs->be.ops->unlink(&fs->be, dir, name));
+	err = fs->be.ops->unlink(&fs->be, dir, name);
+	unpublish_name(fs, parent, name); /* a LOOKUP that found it cannot put it back */
+	reply_err(req, err);
 }
 
 void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -226,11 +251,15 @@ void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = req_fs(req);
 	struct inode *dir;
 
+	int err;
+
 	op_begin(req, FUSE_RMDIR);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	unpublish_name(fs, parent, name);
-	reply_err(req, fs->be.ops->rmdir(&fs->be, dir, name));
+	err = fs->be.ops->rmdir(&fs->be, dir, name);
+	unpublish_name(fs, parent, name);
+	reply_err(req, err);
 }
 
 void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
@@ -238,6 +267,7 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t n
 {
 	struct fs *fs = req_fs(req);
 	struct inode *dir, *newdir;
+	int err;
 
 	op_begin(req, FUSE_RENAME2);
 	REFUSE_IF_READ_ONLY(req);
@@ -245,5 +275,8 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t n
 	GET_INODE_OR_REPLY(newdir, req, newparent);
 	unpublish_name(fs, parent, name);
 	unpublish_name(fs, newparent, newname);
-	reply_err(req, fs->be.ops->rename(&fs->be, dir, name, newdir, newname, flags));
+	err = fs->be.ops->rename(&fs->be, dir, name, newdir, newname, flags);
+	unpublish_name(fs, parent, name);
+	unpublish_name(fs, newparent, newname);
+	reply_err(req, err);
 }

@@ -12,7 +12,7 @@ static int opens_for_write(int flags)
 }
 
 /* A writer is opening: the maps must stop serving this file's attributes. */
-static void writer_get(struct fs *fs, struct inode *ino, int flags)
+void writer_get(struct fs *fs, struct inode *ino, int flags)
 {
 	if (!opens_for_write(flags))
 		return;
@@ -23,8 +23,11 @@ static void writer_get(struct fs *fs, struct inode *ino, int flags)
 static void writer_put(struct fs *fs, struct inode *ino, int flags)
 {
 	/* seq_cst: pairs with the watcher's mark (watch.c, defer_if_writing_locked) */
-	if (opens_for_write(flags) && !__atomic_sub_fetch(&ino->nwriters, 1, __ATOMIC_SEQ_CST))
+	if (opens_for_write(flags) && !__atomic_sub_fetch(&ino->nwriters, 1, __ATOMIC_SEQ_CST)) {
+		/* a GETATTR that read while it was written must not publish now */
+		fastpath_drop_attr(fs->ks, ino->nodeid);
 		watch_writer_done(fs, ino); /* changes behind the mount meanwhile */
+	}
 }
 
 static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
@@ -149,14 +152,14 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
  * @fd; @name NULL for an unnamed file) into an inode and an open, and reply.
  */
 static void reply_created(fuse_req_t req, uint64_t parent, const char *name,
-			  struct backend_entry *be, int fd, struct fuse_file_info *fi)
+			  struct backend_entry *be, int fd, struct fuse_file_info *fi, uint64_t ticket)
 {
 	struct fs *fs = req_fs(req);
 	struct fuse_entry_param e;
 	struct inode *ino;
 	int err;
 
-	err = make_entry(fs, parent, name, be, &e);
+	err = make_entry(fs, parent, name, be, &e, ticket);
 	if (err) {
 		close(fd);
 		reply_err(req, err);
@@ -192,18 +195,21 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	struct backend_cred cred = req_cred(req);
 	struct backend_entry be;
 	struct inode *dir;
+	uint64_t ticket;
 	int fd;
 
 	op_begin(req, FUSE_CREATE);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	unpublish_name(fs, parent, name);
+	ticket = fastpath_begin(fs->ks);
 	fd = fs->be.ops->create(&fs->be, dir, name, mode, fi->flags, &cred, &be);
+	fastpath_drop_attr(fs->ks, parent); /* its mtime changed */
 	if (fd < 0) {
 		reply_err(req, fd);
 		return;
 	}
-	reply_created(req, parent, name, &be, fd, fi);
+	reply_created(req, parent, name, &be, fd, fi, ticket);
 }
 
 /* O_TMPFILE: an unnamed file in @parent, answered like a create. */
@@ -213,6 +219,7 @@ void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode, struct fuse_file
 	struct backend_cred cred = req_cred(req);
 	struct backend_entry be;
 	struct inode *dir;
+	uint64_t ticket;
 	int fd;
 
 	op_begin(req, FUSE_TMPFILE);
@@ -222,12 +229,13 @@ void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode, struct fuse_file
 		reply_err(req, EOPNOTSUPP);
 		return;
 	}
+	ticket = fastpath_begin(fs->ks);
 	fd = fs->be.ops->tmpfile(&fs->be, dir, mode, fi->flags, &cred, &be);
 	if (fd < 0) {
 		reply_err(req, fd);
 		return;
 	}
-	reply_created(req, parent, NULL, &be, fd, fi);
+	reply_created(req, parent, NULL, &be, fd, fi, ticket);
 }
 
 /*
@@ -382,8 +390,10 @@ void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *in, off
 		note_own_write(ino);
 	n = fuse_buf_copy(&out, in, 0);
 	put_io_fd(fd, owned);
-	if (!fi->fh)
+	if (!fi->fh) {
 		note_own_write(ino);
+		fastpath_drop_attr(fs->ks, nodeid); /* size and mtime changed */
+	}
 	if (fs->be.ops->write_note && fi->fh)
 		fs->be.ops->write_note(&fs->be, ino, open_file_of(fi)->priv, 1);
 	if (n < 0) {

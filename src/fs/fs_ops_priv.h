@@ -75,7 +75,7 @@ void put_io_fd(int fd, int owned);
 
 uint64_t mono_ns(void);
 
-void note_attr(struct fs *fs, struct inode *ino, const struct stat *st);
+void note_attr(struct fs *fs, struct inode *ino, const struct stat *st, uint64_t ticket);
 
 void unpublish_name(struct fs *fs, uint64_t parent, const char *name);
 
@@ -91,10 +91,10 @@ int setattr_setid(fuse_req_t req, struct inode *ino, int fd, struct stat *attr,
 void reply_err(fuse_req_t req, int err);
 
 int make_entry(struct fs *fs, uint64_t parent, const char *name, struct backend_entry *be,
-		      struct fuse_entry_param *e);
+		      struct fuse_entry_param *e, uint64_t ticket);
 
 void reply_new_entry(fuse_req_t req, uint64_t parent, const char *name, int err,
-			    struct backend_entry *be);
+			    struct backend_entry *be, uint64_t ticket);
 
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
 
@@ -123,6 +123,8 @@ void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
 
 void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags);
+
+void writer_get(struct fs *fs, struct inode *ino, int flags);
 
 void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi);
 

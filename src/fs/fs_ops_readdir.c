@@ -80,6 +80,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off
 		struct dirent *ent;
 		struct fuse_entry_param e;
 		struct backend_entry be;
+		uint64_t ticket;
 		size_t n;
 		int r;
 
@@ -97,6 +98,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off
 				   fuse_add_direntry(req, buf + used, size - used, ent->d_name,
 						     &e.attr, ent->d_off);
 		} else {
+			ticket = fastpath_begin(fs->ks);
 			r = fs->be.ops->lookup(&fs->be, dir, ent->d_name, &be);
 			if (r == -ENOENT) { /* gone since it was listed */
 				off = ent->d_off;
@@ -121,7 +123,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off
 				continue;
 			}
 			if (!r)
-				r = make_entry(fs, nodeid, ent->d_name, &be, &e);
+				r = make_entry(fs, nodeid, ent->d_name, &be, &e, ticket);
 			if (r) {
 				err = r;
 				break;

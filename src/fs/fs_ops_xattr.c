@@ -63,6 +63,7 @@ void op_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name, const char
 	err = fs->be.ops->setxattr(&fs->be, ino, name, value, size, flags);
 	if (!err && !strcmp(name, "system.posix_acl_access"))
 		err = acl_set_sgid(req, ino);
+	fastpath_drop_attr(fs->ks, nodeid); /* ctime (and maybe mode) changed */
 	reply_err(req, err);
 }
 
@@ -172,8 +173,12 @@ void op_removexattr(fuse_req_t req, fuse_ino_t nodeid, const char *name)
 	op_begin(req, FUSE_REMOVEXATTR);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
+	int err;
+
 	fastpath_drop_attr(fs->ks, nodeid);
-	reply_err(req, fs->be.ops->removexattr(&fs->be, ino, name));
+	err = fs->be.ops->removexattr(&fs->be, ino, name);
+	fastpath_drop_attr(fs->ks, nodeid); /* ctime changed */
+	reply_err(req, err);
 }
 
 void op_access(fuse_req_t req, fuse_ino_t nodeid, int mask)

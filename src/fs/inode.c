@@ -351,3 +351,13 @@ void inode_for_each_locked(struct inode_table *tbl, void (*fn)(struct inode *ino
 			fn(ino, arg);
 	pthread_mutex_unlock(&tbl->lock);
 }
+
+void inode_fold_bpf_lookups(struct inode_table *tbl, struct inode *ino, uint64_t seen)
+{
+	pthread_mutex_lock(&tbl->lock);
+	if (seen > ino->bpf_folded) {
+		ino->nlookup += seen - ino->bpf_folded;
+		ino->bpf_folded = seen;
+	}
+	pthread_mutex_unlock(&tbl->lock);
+}

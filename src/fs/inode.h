@@ -123,6 +123,15 @@ struct inode *inode_add_lookup(struct inode_table *tbl, const struct inode_key *
 void inode_ref(struct inode_table *tbl, struct inode *ino, uint64_t n);
 
 /*
+ * The fast path's counter of @ino read @seen lookups answered in the kernel:
+ * add those not folded yet to nlookup.  The counter only grows, but two
+ * FORGET threads may read it at different times and fold in either order:
+ * the folded mark only moves up, so an older reading adds nothing and no
+ * lookup is counted twice.
+ */
+void inode_fold_bpf_lookups(struct inode_table *tbl, struct inode *ino, uint64_t seen);
+
+/*
  * Drop @n kernel lookups (FORGET).  The inode is freed when no lookups and no
  * open handles remain (a release that races ahead of its FORGET cannot leave
  * a handle pointing at freed memory: the last close frees it in

@@ -337,14 +337,15 @@ void watch_writer_done(struct fs *fs, struct inode *ino)
 	kick(w);
 }
 
-static void drop_all(struct fs *fs, const char *why);
+static void drop_all(struct fs *fs, const char *why, int stop_fastpath);
 
 static void run_deferred(struct fs *fs)
 {
 	struct watch_deferred *d, *next;
 
+	/* unwatched changes would stay in the never-expiring maps: no fast path from now on */
 	if (__atomic_exchange_n(&fs->watch->drop_pending, 0, __ATOMIC_RELAXED))
-		drop_all(fs, "a watch was lost");
+		drop_all(fs, "a watch was lost", 1);
 
 	pthread_mutex_lock(&fs->watch->lock);
 	d = fs->watch->deferred;
@@ -367,6 +368,11 @@ struct drop_all {
 	struct fs *fs;
 	uint64_t *ids;
 	size_t n, cap;
+	struct drop_name { /* names the fast path published (gone from the maps) */
+		uint64_t parent;
+		char *name;
+	} *names;
+	size_t nnames, capnames;
 };
 
 static void collect_locked(struct inode *ino, void *arg)
@@ -374,9 +380,22 @@ static void collect_locked(struct inode *ino, void *arg)
 	struct drop_all *a = arg;
 
 	pthread_mutex_lock(&ino->lock);
-	if (ino->kname) { /* the fast path's name of it */
-		fastpath_drop_name(a->fs->ks, ino->kparent, ino->kname);
-		free(ino->kname);
+	if (ino->kname) { /* the fast path's name of it: the kernel may cache it too */
+		if (a->nnames == a->capnames) {
+			size_t cap = a->capnames ? a->capnames * 2 : 256;
+			struct drop_name *p = realloc(a->names, cap * sizeof(*p));
+
+			if (p) {
+				a->names = p;
+				a->capnames = cap;
+			}
+		}
+		if (a->nnames < a->capnames) {
+			a->names[a->nnames].parent = ino->kparent;
+			a->names[a->nnames++].name = ino->kname;
+		} else {
+			free(ino->kname);
+		}
 		ino->kname = NULL;
 	}
 	pthread_mutex_unlock(&ino->lock);
@@ -415,22 +434,31 @@ static int inc_epoch(struct fs *fs)
 
 /*
  * Events were lost: nothing says which names and objects changed, so drop
- * everything the kernel (and the fast-path maps) caches for this mount:
- * every dentry (a new epoch), every known object's attributes and pages,
+ * everything the kernel and the fast-path maps cache for this mount: the
+ * maps entirely (fastpath_flush(); with @stop_fastpath nothing is published
+ * again), every dentry (a new epoch; on older kernels the names the fast
+ * path published one by one), every known object's attributes and pages,
  * every directory's listing.
  */
-static void drop_all(struct fs *fs, const char *why)
+static void drop_all(struct fs *fs, const char *why, int stop_fastpath)
 {
 	struct drop_all a = { .fs = fs };
 	size_t i;
 	int err;
 
 	stats_add(&fs->stats.watch_full_drops, 1);
+	fastpath_flush(fs->ks, stop_fastpath); /* the maps first, then the kernel's caches */
 	err = inc_epoch(fs);
 	if (err && !__atomic_exchange_n(&fs->watch->warned_epoch, 1, __ATOMIC_RELAXED))
 		pr_warn("%s: the kernel cannot drop all names at once (%s): names follow "
 			"the entry timeout", why, strerror(-err));
 	inode_for_each_locked(&fs->inodes, collect_locked, &a);
+	for (i = 0; i < a.nnames; i++) {
+		fuse_lowlevel_notify_inval_entry(fs->se, a.names[i].parent, a.names[i].name,
+						 strlen(a.names[i].name));
+		free(a.names[i].name);
+	}
+	free(a.names);
 	for (i = 0; i < a.n; i++)
 		inval_inode(fs, a.ids[i], 1);
 	free(a.ids);
@@ -542,7 +570,7 @@ static void handle_event(struct fs *fs, const struct inotify_event *ev)
 
 	if (ev->mask & IN_Q_OVERFLOW) {
 		stats_add(&fs->stats.watch_overflows, 1);
-		drop_all(fs, "change events were lost (inotify queue overflow)");
+		drop_all(fs, "change events were lost (inotify queue overflow)", 0);
 		return;
 	}
 	dir = map_get(fs->watch, ev->wd);

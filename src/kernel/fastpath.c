@@ -19,6 +19,7 @@
 
 #include "bpfuse/fastpath_abi.h"
 #include "log.h"
+#include "pubseq.h"
 
 /* The patched kernel's uapi (kernel-patches/6.12/0001), restated for stock headers. */
 #ifndef FUSE_DEV_IOC_BPF_ATTACH
@@ -34,6 +35,10 @@ struct fuse_bpf_attach {
 
 #define NSEC_PER_SEC 1000000000ULL
 
+/* pubseq keys: a node's attributes, and the names in a directory */
+#define ATTR_KEY(nodeid) ((nodeid) << 1)
+#define DIR_KEY(parent) (((parent) << 1) | 1)
+
 struct fastpath {
 	struct bpf_object *obj;
 	struct bpf_link *link;
@@ -41,6 +46,10 @@ struct fastpath {
 	int attached;
 	int dentries, inodes, nlookup, blocks, stats; /* map fds */
 	uint64_t entry_ttl_ns, attr_ttl_ns;
+	uint64_t version; /* last write version given to a map value (atomic) */
+	struct pubseq seq; /* attributes by ATTR_KEY(nodeid), names by DIR_KEY(parent) */
+	int stopped;       /* fastpath_flush(stop): nothing is published any more (atomic) */
+	uint64_t flushes;  /* fastpath_flush() calls (atomic) */
 	char name[FUSE_BPF_NAME_MAX];
 	void *image; /* the object file, with our name patched in */
 };
@@ -186,6 +195,7 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 	if (!ks)
 		return -ENOMEM;
 	ks->fuse_fd = fuse_fd;
+	pubseq_init(&ks->seq);
 	ks->entry_ttl_ns = ttl_ns(entry_ttl_s);
 	ks->attr_ttl_ns = ttl_ns(attr_ttl_s);
 	snprintf(ks->name, sizeof(ks->name), "bpfuse_%u", conn); /* [A-Za-z0-9_.] only */
@@ -247,6 +257,7 @@ out_link:
 out_obj:
 	bpf_object__close(ks->obj);
 out_free:
+	pubseq_destroy(&ks->seq);
 	free(ks->image);
 	free(ks);
 	return err;
@@ -261,6 +272,7 @@ void fastpath_close(struct fastpath *ks)
 		pr_warn("cannot detach the fast path: %s", strerror(errno));
 	bpf_link__destroy(ks->link);
 	bpf_object__close(ks->obj);
+	pubseq_destroy(&ks->seq);
 	free(ks->image);
 	free(ks);
 }
@@ -297,57 +309,120 @@ static int dentry_key(struct bpfuse_fp_dentry_key *k, uint64_t parent, const cha
 	return 0;
 }
 
-void fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st)
+/* A write version for a map value: unique, never 0 (fastpath_abi.h) */
+static uint64_t next_version(struct fastpath *ks)
 {
-	struct bpfuse_fp_inode v = { .generation = 0 };
-
-	if (!ks)
-		return;
-	v.attr_ttl_ns = ks->attr_ttl_ns;
-	fill_attr(&v.attr, st);
-	bpf_map_update_elem(ks->inodes, &nodeid, &v, BPF_ANY);
+	return __atomic_add_fetch(&ks->version, 1, __ATOMIC_RELAXED);
 }
 
-void fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, uint64_t nodeid,
-		      const struct stat *st)
+/*
+ * Values are written whole and, when the key exists, in place under the
+ * value's lock (BPF_F_LOCK): a program never sees half of an update, and
+ * an update never frees the element a program may be reading.
+ */
+static int put_locked(int fd, const void *key, const void *val)
 {
+	return bpf_map_update_elem(fd, key, val, BPF_ANY | BPF_F_LOCK);
+}
+
+uint64_t fastpath_begin(struct fastpath *ks)
+{
+	return ks ? pubseq_begin(&ks->seq) : 0;
+}
+
+static void put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st)
+{
+	struct bpfuse_fp_inode v;
+
+	memset(&v, 0, sizeof(v));
+	v.v.nodeid = nodeid;
+	v.v.version = next_version(ks);
+	v.v.attr_ttl_ns = ks->attr_ttl_ns;
+	fill_attr(&v.v.attr, st);
+	put_locked(ks->inodes, &nodeid, &v);
+}
+
+int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, uint64_t ticket)
+{
+	struct pubseq_stripe *s;
+	int fresh;
+
+	if (!ks)
+		return 0;
+	s = pubseq_lock(&ks->seq, ATTR_KEY(nodeid));
+	fresh = pubseq_fresh_locked(s, ticket) && !__atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST);
+	if (fresh)
+		put_attr(ks, nodeid, st);
+	pubseq_unlock(s);
+	return fresh;
+}
+
+int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, uint64_t nodeid,
+		     const struct stat *st, uint64_t ticket)
+{
+	struct pubseq_stripe *sd, *sa;
 	struct bpfuse_fp_dentry_key k;
-	struct bpfuse_fp_dentry v = { .nodeid = nodeid, .generation = 0 };
+	struct bpfuse_fp_dentry v;
 	uint64_t zero = 0;
+	int fresh;
 
 	if (!ks || nodeid <= 1 || dentry_key(&k, parent, name))
-		return;
-	v.entry_ttl_ns = ks->entry_ttl_ns;
-	fastpath_put_attr(ks, nodeid, st);
-	/* the counter must exist for BPF to answer; never reset a live one */
-	bpf_map_update_elem(ks->nlookup, &nodeid, &zero, BPF_NOEXIST);
-	bpf_map_update_elem(ks->dentries, &k, &v, BPF_ANY);
+		return 0;
+	memset(&v, 0, sizeof(v));
+	v.v.parent = parent;
+	v.v.name_hash = bpfuse_fp_name_hash(&k);
+	v.v.nodeid = nodeid;
+	v.v.entry_ttl_ns = ks->entry_ttl_ns;
+	pubseq_lock2(&ks->seq, DIR_KEY(parent), ATTR_KEY(nodeid), &sd, &sa);
+	fresh = pubseq_fresh_locked(sd, ticket) && pubseq_fresh_locked(sa, ticket) &&
+		!__atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST);
+	if (fresh) {
+		put_attr(ks, nodeid, st);
+		/* the counter must exist for BPF to answer; never reset a live one */
+		bpf_map_update_elem(ks->nlookup, &nodeid, &zero, BPF_NOEXIST);
+		v.v.version = next_version(ks);
+		put_locked(ks->dentries, &k, &v);
+	}
+	pubseq_unlock2(sd, sa);
+	return fresh;
 }
 
 void fastpath_drop_attr(struct fastpath *ks, uint64_t nodeid)
 {
-	if (ks)
-		bpf_map_delete_elem(ks->inodes, &nodeid);
+	struct pubseq_stripe *s;
+
+	if (!ks)
+		return;
+	s = pubseq_lock(&ks->seq, ATTR_KEY(nodeid));
+	pubseq_changed_locked(&ks->seq, s);
+	bpf_map_delete_elem(ks->inodes, &nodeid);
+	pubseq_unlock(s);
 }
 
 void fastpath_drop_name(struct fastpath *ks, uint64_t parent, const char *name)
 {
 	struct bpfuse_fp_dentry_key k;
 	struct bpfuse_fp_dentry v;
+	struct pubseq_stripe *s;
+	int found;
 
 	if (!ks || dentry_key(&k, parent, name))
 		return;
-	if (!bpf_map_lookup_elem(ks->dentries, &k, &v)) {
+	s = pubseq_lock(&ks->seq, DIR_KEY(parent));
+	pubseq_changed_locked(&ks->seq, s);
+	found = !bpf_map_lookup_elem_flags(ks->dentries, &k, &v, BPF_F_LOCK);
+	if (found)
 		bpf_map_delete_elem(ks->dentries, &k);
-		fastpath_drop_attr(ks, v.nodeid); /* its nlink and ctime change */
-	}
+	pubseq_unlock(s);
+	if (found)
+		fastpath_drop_attr(ks, v.v.nodeid); /* its nlink and ctime change */
 }
 
 void fastpath_drop_node(struct fastpath *ks, uint64_t nodeid)
 {
 	if (!ks)
 		return;
-	bpf_map_delete_elem(ks->inodes, &nodeid);
+	fastpath_drop_attr(ks, nodeid);
 	bpf_map_delete_elem(ks->nlookup, &nodeid);
 }
 
@@ -356,17 +431,23 @@ void fastpath_drop_node(struct fastpath *ks, uint64_t nodeid)
 
 uint64_t fastpath_put_blocks(struct fastpath *ks, uint64_t nodeid, int backing_id, uint64_t size)
 {
-	struct bpfuse_fp_block v = { .backing_id = (uint32_t)backing_id, .generation = 0 };
 	uint64_t n = (size + (1ULL << BPFUSE_FP_BLOCK_SHIFT_DEFAULT) - 1) >>
 		     BPFUSE_FP_BLOCK_SHIFT_DEFAULT;
+	struct bpfuse_fp_block v;
 	uint64_t b;
 
-	if (!ks || backing_id <= 0 || n > KSTATE_MAX_FILE_BLOCKS)
+	if (!ks || backing_id <= 0 || n > KSTATE_MAX_FILE_BLOCKS ||
+	    __atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST))
 		return 0;
+	memset(&v, 0, sizeof(v));
+	v.v.nodeid = nodeid;
+	v.v.backing_id = (uint32_t)backing_id;
 	for (b = 0; b < n; b++) {
 		struct bpfuse_fp_block_key k = { .nodeid = nodeid, .block = b };
 
-		if (bpf_map_update_elem(ks->blocks, &k, &v, BPF_ANY)) {
+		v.v.block = b;
+		v.v.version = next_version(ks);
+		if (put_locked(ks->blocks, &k, &v)) {
 			fastpath_drop_blocks(ks, nodeid, b);
 			return 0;
 		}
@@ -385,6 +466,45 @@ void fastpath_drop_blocks(struct fastpath *ks, uint64_t nodeid, uint64_t nblocks
 
 		bpf_map_delete_elem(ks->blocks, &k);
 	}
+}
+
+/* Delete every element of map @fd; returns how many. */
+static uint64_t clear_map(int fd, size_t key_size)
+{
+	char cur[sizeof(struct bpfuse_fp_dentry_key)], next[sizeof(struct bpfuse_fp_dentry_key)];
+	uint64_t n = 0;
+	int have;
+
+	if (key_size > sizeof(cur))
+		return 0;
+	/* step to the next key before deleting the current one: a restart from
+	 * the first key after each delete would scan the table each time */
+	have = !bpf_map_get_next_key(fd, NULL, cur);
+	while (have) {
+		have = !bpf_map_get_next_key(fd, cur, next);
+		if (!bpf_map_delete_elem(fd, cur))
+			n++;
+		memcpy(cur, next, key_size);
+	}
+	return n;
+}
+
+void fastpath_flush(struct fastpath *ks, int stop)
+{
+	uint64_t n;
+
+	if (!ks)
+		return;
+	if (stop)
+		__atomic_store_n(&ks->stopped, 1, __ATOMIC_SEQ_CST);
+	/* first outdate every ticket: nothing read before can be put back */
+	pubseq_changed_all(&ks->seq);
+	n = clear_map(ks->dentries, sizeof(struct bpfuse_fp_dentry_key));
+	n += clear_map(ks->inodes, sizeof(uint64_t));
+	n += clear_map(ks->blocks, sizeof(struct bpfuse_fp_block_key));
+	__atomic_add_fetch(&ks->flushes, 1, __ATOMIC_RELAXED);
+	pr_debug("fast path: flushed %llu map entries%s", (unsigned long long)n,
+		 stop ? ", publishing stopped" : "");
 }
 
 uint64_t fastpath_bpf_lookups(struct fastpath *ks, uint64_t nodeid)
@@ -425,5 +545,8 @@ int fastpath_read_stats(struct fastpath *ks, struct fastpath_stats *out)
 	out->read_miss = sum[BPFUSE_FP_STAT_READ_MISS];
 	out->kfunc_err = sum[BPFUSE_FP_STAT_KFUNC_ERR];
 	out->other = sum[BPFUSE_FP_STAT_OTHER];
+	out->unstable = sum[BPFUSE_FP_STAT_UNSTABLE];
+	out->flushes = __atomic_load_n(&ks->flushes, __ATOMIC_RELAXED);
+	out->publishing = !__atomic_load_n(&ks->stopped, __ATOMIC_RELAXED);
 	return 0;
 }

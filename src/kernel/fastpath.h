@@ -39,14 +39,22 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 		double entry_ttl_s, double attr_ttl_s, char *why, size_t whylen);
 void fastpath_close(struct fastpath *ks);
 
-/* A name -> node the daemon just gave the kernel (with its attributes). */
-void fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, uint64_t nodeid,
-		      const struct stat *st);
-/* Attributes the daemon just gave the kernel. */
-void fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st);
-/* Forget a name (and the attributes of the node it named). */
+/*
+ * Publication (docs/kernel-hook.md, "The daemon's publication protocol"):
+ * a handler takes a ticket before it reads from the backend what it will
+ * publish; the put is skipped (returns 0) when anything it covers was
+ * dropped since.  Every mutation drops what it changes after the backend
+ * changed it (and may drop before, to stop the kernel answering meanwhile).
+ */
+uint64_t fastpath_begin(struct fastpath *ks);
+/* A name -> node the daemon just gave the kernel (with its attributes); 1 if published. */
+int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, uint64_t nodeid,
+		     const struct stat *st, uint64_t ticket);
+/* Attributes the daemon just gave the kernel; 1 if published. */
+int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, uint64_t ticket);
+/* Forget a name (and the attributes of the node it named): the directory changed. */
 void fastpath_drop_name(struct fastpath *ks, uint64_t parent, const char *name);
-/* Forget a node's attributes (its data or metadata is changing). */
+/* Forget a node's attributes: its data or metadata changed (or is changing). */
 void fastpath_drop_attr(struct fastpath *ks, uint64_t nodeid);
 /* Forget everything about a node the daemon dropped. */
 void fastpath_drop_node(struct fastpath *ks, uint64_t nodeid);
@@ -60,6 +68,14 @@ uint64_t fastpath_put_blocks(struct fastpath *ks, uint64_t nodeid, int backing_i
 /* Unpublish the first @nblocks blocks of @nodeid. */
 void fastpath_drop_blocks(struct fastpath *ks, uint64_t nodeid, uint64_t nblocks);
 
+/*
+ * Delete every dentry, inode and block entry (not the lookup counters, which
+ * FORGET still needs) after outdating every publication in flight: changes
+ * behind the mount were lost (watcher overflow).  @stop: publish nothing from
+ * now on (a directory is no longer watched), so the kernel asks the daemon.
+ */
+void fastpath_flush(struct fastpath *ks, int stop);
+
 /* How many LOOKUPs BPF has answered for @nodeid so far. */
 uint64_t fastpath_bpf_lookups(struct fastpath *ks, uint64_t nodeid);
 
@@ -67,6 +83,9 @@ uint64_t fastpath_bpf_lookups(struct fastpath *ks, uint64_t nodeid);
 struct fastpath_stats {
 	uint64_t lookup_hit, lookup_miss, getattr_hit, getattr_miss, read_hit, read_miss;
 	uint64_t kfunc_err, other;
+	uint64_t unstable; /* values that changed or were reused while BPF read them */
+	uint64_t flushes;  /* fastpath_flush() calls */
+	int publishing;    /* 0 after fastpath_flush(stop) */
 };
 int fastpath_read_stats(struct fastpath *ks, struct fastpath_stats *out);
 

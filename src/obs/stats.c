@@ -186,10 +186,13 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 
 		fastpath_read_stats(fs->ks, &k);
 		fprintf(out, "in-kernel fast path: LOOKUP %llu answered / %llu upcalled, GETATTR "
-			"%llu / %llu, READ %llu / %llu\n",
+			"%llu / %llu, READ %llu / %llu; values changing while read: %llu; maps flushed: "
+			"%llu%s\n",
 			(unsigned long long)k.lookup_hit, (unsigned long long)k.lookup_miss,
 			(unsigned long long)k.getattr_hit, (unsigned long long)k.getattr_miss,
-			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss);
+			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss,
+			(unsigned long long)k.unstable, (unsigned long long)k.flushes,
+			k.publishing ? "" : " (no longer filled: a directory of the source is not watched)");
 	} else {
 		fprintf(out, "in-kernel fast path: off (%s)\n", fs->fastpath_why);
 	}
@@ -234,11 +237,13 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		fastpath_read_stats(fs->ks, &k);
 		fprintf(out, ",\"fastpath\":{\"lookup_hit\":%llu,\"lookup_miss\":%llu,"
 			"\"getattr_hit\":%llu,\"getattr_miss\":%llu,\"read_hit\":%llu,"
-			"\"read_miss\":%llu,\"kfunc_errors\":%llu}",
+			"\"read_miss\":%llu,\"kfunc_errors\":%llu,\"unstable_reads\":%llu,"
+			"\"map_flushes\":%llu,\"publishing\":%s}",
 			(unsigned long long)k.lookup_hit, (unsigned long long)k.lookup_miss,
 			(unsigned long long)k.getattr_hit, (unsigned long long)k.getattr_miss,
 			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss,
-			(unsigned long long)k.kfunc_err);
+			(unsigned long long)k.kfunc_err, (unsigned long long)k.unstable,
+			(unsigned long long)k.flushes, k.publishing ? "true" : "false");
 	} else {
 		fprintf(out, ",\"fastpath\":null,\"fastpath_off_reason\":");
 		json_string(out, fs->fastpath_why);

@@ -203,6 +203,29 @@ static void test_many_inodes_grow(void **state)
 	assert_int_equal(released, 10000);
 }
 
+/*
+ * Two FORGET threads read the fast path's counter at 5 and at 7 and fold in
+ * the other order: 7 lookups were answered in the kernel, so 7 are added,
+ * once; a later reading of 7 adds nothing.  A mark that moved back to 5
+ * would add 2 more and the inode would never reach 0.
+ */
+static void test_fold_bpf_lookups_out_of_order(void **state)
+{
+	struct inode_table *tbl = *state;
+	struct inode_key k = { 3, 33 };
+	int fd = 100;
+	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);
+
+	assert_non_null(a);
+	inode_fold_bpf_lookups(tbl, a, 7);
+	inode_fold_bpf_lookups(tbl, a, 5);
+	inode_fold_bpf_lookups(tbl, a, 7);
+	assert_int_equal(a->nlookup, 1 + 7);
+	inode_forget(tbl, a, 8); /* the kernel forgets 1 own + 7 in-kernel lookups */
+	assert_int_equal(released, 1);
+	assert_int_equal(inode_table_count(tbl), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +237,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_keeps_looked_up_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overforget_clamps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_inodes_grow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fold_bpf_lookups_out_of_order, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -444,29 +444,68 @@ static struct node *by_name(const char *name)
 }
 
 /* The maps as the daemon fills them: what it knows after warm-up */
+static uint64_t map_version; /* unique per map write, as the daemon's */
+
+static void fill_dentry(struct bpfuse_fp_dentry *de, const struct bpfuse_fp_dentry_key *key,
+			uint64_t nodeid)
+{
+	memset(de, 0, sizeof(*de));
+	de->v.parent = key->parent;
+	de->v.name_hash = bpfuse_fp_name_hash(key);
+	de->v.version = ++map_version;
+	de->v.nodeid = nodeid;
+	de->v.generation = 1;
+}
+
+static void fill_inode(struct bpfuse_fp_inode *ino, struct node *nd)
+{
+	struct fuse_attr fa;
+
+	memset(ino, 0, sizeof(*ino));
+	ino->v.nodeid = nd->nodeid;
+	ino->v.version = ++map_version;
+	ino->v.generation = 1;
+	fill_attr(&fa, nd->nodeid, &nd->st);
+	_Static_assert(sizeof(fa) == sizeof(ino->v.attr), "fuse_attr size");
+	memcpy(&ino->v.attr, &fa, sizeof(fa));
+}
+
+static void fill_block(struct bpfuse_fp_block *blk, const struct bpfuse_fp_block_key *key,
+		       uint32_t backing_id)
+{
+	memset(blk, 0, sizeof(*blk));
+	blk->v.nodeid = key->nodeid;
+	blk->v.block = key->block;
+	blk->v.version = ++map_version;
+	blk->v.generation = 1;
+	blk->v.backing_id = backing_id;
+}
+
+/* Writes as the daemon's: whole values, in place under the value's lock */
+static int map_put(struct bpf_map *map, const void *key, size_t ksz, const void *val, size_t vsz)
+{
+	return bpf_map__update_elem(map, key, ksz, val, vsz, BPF_ANY | BPF_F_LOCK);
+}
+
 static int map_put_node(struct fastpath_bpf *skel, struct node *nd)
 {
 	struct bpfuse_fp_dentry_key key = { .parent = FUSE_ROOT_ID };
-	struct bpfuse_fp_dentry de = { .nodeid = nd->nodeid, .generation = 1 };
-	struct bpfuse_fp_inode ino = { .generation = 1 };
-	struct fuse_attr fa;
+	struct bpfuse_fp_dentry de;
+	struct bpfuse_fp_inode ino;
 	uint64_t zero = 0;
 	int err;
 
 	snprintf(key.name, sizeof(key.name), "%s", nd->name);
-	fill_attr(&fa, nd->nodeid, &nd->st);
-	_Static_assert(sizeof(fa) == sizeof(ino.attr), "fuse_attr size");
-	memcpy(&ino.attr, &fa, sizeof(fa));
+	fill_inode(&ino, nd);
+	fill_dentry(&de, &key, nd->nodeid);
 
-	err = bpf_map__update_elem(skel->maps.fp_inodes, &nd->nodeid, sizeof(nd->nodeid),
-				   &ino, sizeof(ino), BPF_ANY);
+	err = map_put(skel->maps.fp_inodes, &nd->nodeid, sizeof(nd->nodeid), &ino, sizeof(ino));
 	/* Create the counter only once: it must never be reset while live */
 	err = err ?: bpf_map__update_elem(skel->maps.fp_nlookup, &nd->nodeid,
 					  sizeof(nd->nodeid), &zero, sizeof(zero), BPF_NOEXIST);
 	if (err == -EEXIST)
 		err = 0;
-	err = err ?: bpf_map__update_elem(skel->maps.fp_dentries, &key, sizeof(key),
-					  &de, sizeof(de), BPF_ANY);
+	err = err ?: map_put(skel->maps.fp_dentries, &key, sizeof(key), &de, sizeof(de));
 	return err;
 }
 
@@ -474,14 +513,14 @@ static int map_put_blocks(struct fastpath_bpf *skel, struct node *nd, uint64_t f
 			  uint64_t last)
 {
 	struct bpfuse_fp_block_key key = { .nodeid = nd->nodeid };
-	struct bpfuse_fp_block val = { .backing_id = nd->backing_id, .generation = 1 };
+	struct bpfuse_fp_block val;
 	uint64_t b;
 	int err;
 
 	for (b = first; b <= last; b++) {
 		key.block = b;
-		err = bpf_map__update_elem(skel->maps.fp_blocks, &key, sizeof(key), &val,
-					   sizeof(val), BPF_ANY);
+		fill_block(&val, &key, (uint32_t)nd->backing_id);
+		err = map_put(skel->maps.fp_blocks, &key, sizeof(key), &val, sizeof(val));
 		if (err)
 			return err;
 	}
@@ -607,8 +646,10 @@ int main(int argc, char **argv)
 		for (i = 0; i < 3; i++)
 			stat_name(files[i]);
 	s1 = counts();
-	check(s1.lookup - s0.lookup >= 60,
-	      "control: 60 stats without the hook bring %llu LOOKUP, %llu GETATTR to userspace",
+	/* both, or the storm's "0 GETATTR" below would prove nothing */
+	check(s1.lookup - s0.lookup >= 60 && s1.getattr - s0.getattr >= 60,
+	      "control: 60 stats without the hook bring %llu LOOKUP, %llu GETATTR to userspace "
+	      "(want >= 60 each)",
 	      (unsigned long long)(s1.lookup - s0.lookup),
 	      (unsigned long long)(s1.getattr - s0.getattr));
 
@@ -743,26 +784,88 @@ int main(int argc, char **argv)
 		      (unsigned long long)(s1.read - s0.read));
 	}
 
+	/*
+	 * (g) consistent reads: a value that does not name its key (what an
+	 * element deleted and reused for another key looks like) or has no
+	 * write version is never served; the request upcalls and is counted.
+	 */
+	{
+		struct node *big = by_name("big.bin"), *small = by_name("small.txt");
+		struct bpfuse_fp_dentry_key key = { .parent = FUSE_ROOT_ID };
+		struct bpfuse_fp_dentry_key other = { .parent = FUSE_ROOT_ID };
+		struct bpfuse_fp_block_key bkey = { .nodeid = big->nodeid, .block = 3 };
+		struct bpfuse_fp_inode ino;
+		struct bpfuse_fp_dentry de;
+		struct bpfuse_fp_block blk;
+		uint64_t u0, sum, len;
+
+		map_put_blocks(skel, big, 7, 7); /* deleted in (c) */
+		fill_inode(&ino, big);
+		ino.v.nodeid = small->nodeid;
+		map_put(skel->maps.fp_inodes, &big->nodeid, sizeof(big->nodeid), &ino, sizeof(ino));
+		u0 = map_stat(skel, BPFUSE_FP_STAT_UNSTABLE);
+		s0 = counts();
+		check(stat_name("big.bin") == 0 && counts().getattr > s0.getattr &&
+		      map_stat(skel, BPFUSE_FP_STAT_UNSTABLE) > u0,
+		      "an inode value naming another nodeid is not served (GETATTR upcalls)");
+
+		fill_inode(&ino, big);
+		ino.v.version = 0;
+		map_put(skel->maps.fp_inodes, &big->nodeid, sizeof(big->nodeid), &ino, sizeof(ino));
+		s0 = counts();
+		check(stat_name("big.bin") == 0 && counts().getattr > s0.getattr,
+		      "an inode value without a write version is not served");
+		map_put_node(skel, big);
+		s0 = counts();
+		check(stat_name("big.bin") == 0 && counts().getattr == s0.getattr &&
+		      counts().lookup == s0.lookup, "rewritten whole, big.bin is served again");
+
+		snprintf(key.name, sizeof(key.name), "big.bin");
+		snprintf(other.name, sizeof(other.name), "small.txt");
+		fill_dentry(&de, &other, big->nodeid); /* the name hash of another name */
+		map_put(skel->maps.fp_dentries, &key, sizeof(key), &de, sizeof(de));
+		u0 = map_stat(skel, BPFUSE_FP_STAT_UNSTABLE);
+		s0 = counts();
+		check(stat_name("big.bin") == 0 && counts().lookup > s0.lookup &&
+		      map_stat(skel, BPFUSE_FP_STAT_UNSTABLE) > u0,
+		      "a dentry value naming another name is not served (LOOKUP upcalls)");
+		map_put_node(skel, big);
+
+		bkey.block = 2; /* block 3's entry claims to be block 2 */
+		fill_block(&blk, &bkey, (uint32_t)big->backing_id);
+		bkey.block = 3;
+		map_put(skel->maps.fp_blocks, &bkey, sizeof(bkey), &blk, sizeof(blk));
+		reads_reset();
+		s0 = counts();
+		err = file_sum("big.bin", O_DIRECT, 1 << 16, &sum, &len);
+		s1 = counts();
+		check(err == 0 && sum == before[1].dsum && s1.read == s0.read + 1,
+		      "a block value naming another block is not served (%llu READ upcalls, want 1)",
+		      (unsigned long long)(s1.read - s0.read));
+		map_put_blocks(skel, big, 3, 3);
+	}
+
 	/* (f) replies the kernel must refuse; the request then upcalls */
 	{
 		struct bpfuse_fp_dentry_key key = { .parent = FUSE_ROOT_ID };
-		struct bpfuse_fp_dentry de = { .nodeid = FUSE_ROOT_ID, .generation = 1 };
-		struct bpfuse_fp_inode ino = { .generation = 1 };
+		struct bpfuse_fp_dentry de;
+		struct bpfuse_fp_inode ino;
 		struct node *nd = by_name("extra.txt");
 		struct bpfuse_fp_block_key bkey = { .nodeid = nd->nodeid, .block = 0 };
-		struct bpfuse_fp_block blk = { .backing_id = 9999, .generation = 1 };
+		struct bpfuse_fp_block blk;
 		uint64_t root = FUSE_ROOT_ID, zero = 0, e0, sum, len;
 		struct result res;
 
 		/* "rootalias" -> FUSE_ROOT_ID: refused, the server says ENOENT */
-		root_attr((struct fuse_attr *)&ino.attr);
+		fill_inode(&ino, nd);
+		ino.v.nodeid = root;
+		root_attr((struct fuse_attr *)&ino.v.attr);
 		snprintf(key.name, sizeof(key.name), "rootalias");
-		bpf_map__update_elem(skel->maps.fp_inodes, &root, sizeof(root), &ino,
-				     sizeof(ino), BPF_ANY);
+		fill_dentry(&de, &key, FUSE_ROOT_ID);
+		map_put(skel->maps.fp_inodes, &root, sizeof(root), &ino, sizeof(ino));
 		bpf_map__update_elem(skel->maps.fp_nlookup, &root, sizeof(root), &zero,
 				     sizeof(zero), BPF_NOEXIST);
-		bpf_map__update_elem(skel->maps.fp_dentries, &key, sizeof(key), &de,
-				     sizeof(de), BPF_ANY);
+		map_put(skel->maps.fp_dentries, &key, sizeof(key), &de, sizeof(de));
 		e0 = map_stat(skel, BPFUSE_FP_STAT_KFUNC_ERR);
 		s0 = counts();
 		err = stat_name("rootalias");
@@ -775,10 +878,10 @@ int main(int argc, char **argv)
 		/* extra.txt with no file type in its mode */
 		map_put_node(skel, nd);
 		bpf_map__lookup_elem(skel->maps.fp_inodes, &nd->nodeid, sizeof(nd->nodeid),
-				     &ino, sizeof(ino), 0);
-		ino.attr.mode &= 07777;
-		bpf_map__update_elem(skel->maps.fp_inodes, &nd->nodeid, sizeof(nd->nodeid),
-				     &ino, sizeof(ino), BPF_ANY);
+				     &ino, sizeof(ino), BPF_F_LOCK);
+		ino.v.attr.mode &= 07777;
+		ino.v.version = ++map_version;
+		map_put(skel->maps.fp_inodes, &nd->nodeid, sizeof(nd->nodeid), &ino, sizeof(ino));
 		e0 = map_stat(skel, BPFUSE_FP_STAT_KFUNC_ERR);
 		s0 = counts();
 		err = stat_name("extra.txt");
@@ -789,8 +892,8 @@ int main(int argc, char **argv)
 
 		/* a block in a backing id this connection never registered */
 		map_put_node(skel, nd);
-		bpf_map__update_elem(skel->maps.fp_blocks, &bkey, sizeof(bkey), &blk,
-				     sizeof(blk), BPF_ANY);
+		fill_block(&blk, &bkey, 9999);
+		map_put(skel->maps.fp_blocks, &bkey, sizeof(bkey), &blk, sizeof(blk));
 		e0 = map_stat(skel, BPFUSE_FP_STAT_KFUNC_ERR);
 		s0 = counts();
 		err = file_sum("extra.txt", O_DIRECT, 1 << 16, &sum, &len);

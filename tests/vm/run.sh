@@ -55,8 +55,15 @@ if ! gcc -O2 -g -Wall -Werror -o "$build/fp_test" "$here/fp_test.c" \
 	exit 1
 fi
 
+if ! gcc -O2 -g -Wall -Werror -o "$build/fp_stress" "$here/fp_stress.c" -lpthread; then
+	echo "vm: building fp_stress failed" >&2
+	echo "vm: 0 passed, 1 failed"
+	exit 1
+fi
+
 # The real daemon and the transcript tool for cases/20-bpfuse.sh (built by
-# scripts/setup.sh); without them that case skips itself, the rest still runs.
+# scripts/setup.sh); without them that case fails (it cannot measure anything), the rest
+# still runs.
 extra=()
 if [ -x "$BPFUSE_ROOT/build/bpfuse" ] && [ -x "$BPFUSE_ROOT/build/tests/integration/posix_ops" ]; then
 	extra=(--bin "$BPFUSE_ROOT/build/bpfuse"
@@ -64,12 +71,13 @@ if [ -x "$BPFUSE_ROOT/build/bpfuse" ] && [ -x "$BPFUSE_ROOT/build/tests/integrat
 	       --file "$build/fastpath/fastpath.bpf.o:/lib/bpfuse/fastpath.bpf.o")
 else
 	echo "vm: build/bpfuse or build/tests/integration/posix_ops missing (run scripts/setup.sh):" \
-	     "case 20-bpfuse will skip" >&2
+	     "case 20-bpfuse will fail" >&2
 fi
 
 log=$build/console.log
 "$BPFUSE_ROOT/scripts/kernel/run-vm.sh" --kernel "$kdir" \
 	--bin "$build/fp_test" \
+	--bin "$build/fp_stress" \
 	"${extra[@]}" \
 	--file "$here/cases:/cases" \
 	--disk 256 --timeout "${BPFUSE_VM_TIMEOUT:-900}" \

@@ -1,55 +1,114 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # The bpfuse daemon on the patched kernel: the fast path loads and attaches,
-# answers cached LOOKUP/GETATTR with kernel timeouts at 0 (no upcall), misses
-# still upcall, mutations are visible at once, FORGET after in-kernel lookups
-# neither leaks nor frees early, and results are identical with the hook on/off.
-# Output: "ok N - ..." / "not ok N - ..." lines.
+# answers cached LOOKUP/GETATTR/READ with kernel timeouts at 0 (no upcall),
+# while a control run of the same workload with the hook off (fastpath=off)
+# sends each of them to the daemon; misses still upcall, mutations are
+# visible at once, FORGET after in-kernel lookups neither leaks nor frees
+# early, and results are identical with the hook on/off.
+# Output: "ok N - ..." / "not ok N - ..." lines.  Anything this case cannot
+# measure (no daemon, no object, unreadable counters) fails it.
 n=0
+bad=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
+notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $*"; }
 check() { what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
+fail() { notok "$*"; grep -q " $W/mnt " /proc/mounts && umount -l $W/mnt; exit 1; }
 
-if ! command -v bpfuse > /dev/null || [ ! -f /lib/bpfuse/fastpath.bpf.o ]; then
-	echo "# skip 20-bpfuse: no bpfuse daemon or fast-path object in this guest"
-	exit 0
-fi
-mkdir -p /run
 OBJ=/lib/bpfuse/fastpath.bpf.o
 W=/tmp/bpfuse-vm
+command -v bpfuse > /dev/null || fail "no bpfuse daemon in this guest (tests/vm/run.sh copies build/bpfuse)"
+[ -f $OBJ ] || fail "no fast-path object $OBJ in this guest"
+mkdir -p /run
 mkdir -p $W/src $W/mnt $W/ref
-# json FIELD: value of the first "FIELD":number in the stats JSON
-stats() { bpfuse stats $W/mnt --json; }
-jnum() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
-dreq() { stats | sed -n "s/.*\"$1\":{\"daemon_requests\":\([0-9]*\).*/\1/p" | head -n1; }
-dreq0() { v=$(dreq "$1"); echo "${v:-0}"; }
+
+# Counters, parsed strictly: a stats call that fails or prints something
+# other than the JSON of docs/observability.md fails the case, never reads 0.
+statsj() {
+	j=$(bpfuse stats ${M:-$W/mnt} --json) || { echo "bpfuse stats failed" >&2; return 1; }
+	case $j in
+	'{"mountpoint":'*'"ops":{'*'}}}') printf '%s\n' "$j" ;;
+	*) echo "unparsable stats: $j" >&2; return 1 ;;
+	esac
+}
+# opcount OP: the daemon's requests of OP (the JSON lists an op once it was seen)
+opcount() {
+	j=$(statsj) || return 1
+	case $j in
+	*"\"$1\":{"*)
+		v=$(printf '%s\n' "$j" | sed -n "s/.*\"$1\":{\"daemon_requests\":\([0-9][0-9]*\)[,}].*/\1/p")
+		[ -n "$v" ] || { echo "no daemon_requests for $1 in: $j" >&2; return 1; }
+		echo "$v" ;;
+	*) echo 0 ;;
+	esac
+}
+# fpcount FIELD: a counter of the "fastpath" object (always present when attached)
+fpcount() {
+	j=$(statsj) || return 1
+	v=$(printf '%s\n' "$j" | sed -n "s/.*\"fastpath\":{[^}]*\"$1\":\([0-9][0-9]*\)[,}].*/\1/p")
+	[ -n "$v" ] || { echo "no fastpath.$1 in: $j" >&2; return 1; }
+	echo "$v"
+}
+# dnum FIELD: a counter of the "daemon" object
+dnum() {
+	j=$(statsj) || return 1
+	v=$(printf '%s\n' "$j" | sed -n "s/.*\"daemon\":{.*\"$1\":\([0-9][0-9]*\)[,}].*/\1/p")
+	[ -n "$v" ] || { echo "no daemon.$1 in: $j" >&2; return 1; }
+	echo "$v"
+}
+# get VAR FUNC ARG: VAR=$(FUNC ARG), or the case fails
+get() { v=$($2 "$3") || fail "cannot read counter $3 ($2)"; eval "$1=\$v"; }
+# publishing: "true" or "false", the fast path's "publishing" field
+publishing() {
+	j=$(statsj) || return 1
+	v=$(printf '%s\n' "$j" | sed -n 's/.*"fastpath":{[^}]*"publishing":\(true\|false\)[,}].*/\1/p')
+	[ -n "$v" ] || { echo "no fastpath.publishing in: $j" >&2; return 1; }
+	echo "$v"
+}
+# until N CMD...: retry CMD for up to N tenths of a second
+until_t() { t=$1; shift; while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 0.1; t=$((t - 1)); done; return 1; }
 
 i=0
 mkdir -p $W/src/d
 while [ $i -lt 200 ]; do echo "file $i" > $W/src/d/f$i; i=$((i + 1)); done
 
-if ! bpfuse mount $W/src $W/mnt -o entry_timeout=0,attr_timeout=0,negative_timeout=0,fastpath_obj=$OBJ; then
-	notok "bpfuse mounts on the patched kernel"; exit 1
-fi
-ok "bpfuse mounts on the patched kernel"
-check "the fast path is attached (stats show it)" sh -c "bpfuse stats $W/mnt --json | grep -q '\"fastpath\":{'"
-
 storm() { i=0; while [ $i -lt 200 ]; do stat -c %s $W/mnt/d/f$i > /dev/null || return 1; i=$((i + 1)); done; }
-check "warm-up stat of 200 files" storm
-l0=$(dreq0 LOOKUP); g0=$(dreq0 GETATTR)
-check "stat storm 1" storm
-check "stat storm 2" storm
-check "stat storm 3" storm
-l1=$(dreq0 LOOKUP); g1=$(dreq0 GETATTR)
-check "600 stats with timeouts 0 made no LOOKUP upcall ($l0 -> $l1)" [ "$l1" = "$l0" ]
-check "600 stats with timeouts 0 made no GETATTR upcall ($g0 -> $g1)" [ "$g1" = "$g0" ]
-hits=$(stats | jnum lookup_hit)
-check "the fast path answered LOOKUPs ($hits)" [ "${hits:-0}" -ge 600 ]
+# storms FP: mount with the fast path FP, warm up, then 600 stats; sets dl, dg
+# (the LOOKUP and GETATTR requests those 600 stats brought to the daemon)
+storms() {
+	bpfuse mount $W/src $W/mnt -o entry_timeout=0,attr_timeout=0,negative_timeout=0,fastpath=$1,fastpath_obj=$OBJ ||
+		fail "bpfuse mounts on the patched kernel (fast path $1)"
+	ok "bpfuse mounts on the patched kernel (fast path $1)"
+	check "warm-up stat of 200 files (fast path $1)" storm
+	get l0 opcount LOOKUP; get g0 opcount GETATTR
+	check "stat storm 1" storm
+	check "stat storm 2" storm
+	check "stat storm 3" storm
+	get l1 opcount LOOKUP; get g1 opcount GETATTR
+	dl=$((l1 - l0)); dg=$((g1 - g0))
+}
+
+# Control: the same workload with the hook off sends every stat to the daemon,
+# so the zeros below are the fast path's doing, not the kernel's caches.
+storms off
+check "control: 600 stats with the hook off made >= 600 LOOKUP upcalls ($dl)" [ "$dl" -ge 600 ]
+check "control: 600 stats with the hook off made >= 600 GETATTR upcalls ($dg)" [ "$dg" -ge 600 ]
+bpfuse umount $W/mnt || fail "unmount after the control run"
+
+storms on
+statsj | grep -q '"fastpath":{' || fail "the fast path is not attached: $(statsj | sed -n 's/.*\("fastpath_off_reason":"[^"]*"\).*/\1/p')"
+ok "the fast path is attached (stats show it)"
+check "600 stats with timeouts 0 made no LOOKUP upcall ($dl)" [ "$dl" = 0 ]
+check "600 stats with timeouts 0 made no GETATTR upcall ($dg)" [ "$dg" = 0 ]
+get hits fpcount lookup_hit
+check "the fast path answered LOOKUPs ($hits)" [ "$hits" -ge 600 ]
+get ghits fpcount getattr_hit
+check "the fast path answered GETATTRs ($ghits)" [ "$ghits" -ge 600 ]
 
 stat $W/mnt/d/nope 2>/dev/null
-l2=$(dreq0 LOOKUP)
+get l2 opcount LOOKUP
 stat $W/mnt/d/nope 2>/dev/null
-l3=$(dreq0 LOOKUP)
+get l3 opcount LOOKUP
 check "a miss still upcalls ($l2 -> $l3)" [ "$l3" -gt "$l2" ]
 
 # coherence: mutations through the mount are visible at once
@@ -72,32 +131,113 @@ storm2() { i=7; while [ $i -lt 200 ]; do stat $W/mnt/d/f$i > /dev/null || return
 storm2; storm2
 echo 3 > /proc/sys/vm/drop_caches
 sleep 1
-in=$(stats | jnum inodes)
-check "after the kernel forgot everything, the daemon holds few inodes ($in)" [ "${in:-9999}" -lt 20 ]
+get in dnum inodes
+check "after the kernel forgot everything, the daemon holds few inodes ($in)" [ "$in" -lt 20 ]
 check "no inode freed early: stats work after the forgets" storm2
-check "and again, answered in the kernel" storm2
+get l0 opcount LOOKUP; get g0 opcount GETATTR
+check "and again" storm2
+get l1 opcount LOOKUP; get g1 opcount GETATTR
+check "... answered in the kernel: LOOKUP $l0 -> $l1, GETATTR $g0 -> $g1" [ "$l1" = "$l0" -a "$g1" = "$g0" ]
 bpfuse umount $W/mnt
 check "unmounted" sh -c "! grep -q ' $W/mnt ' /proc/mounts"
 
 # READ from the block map: without passthrough the daemon publishes each open
-# file as a backing file, so reads (first and repeated) stay in the kernel
-bpfuse mount $W/src $W/mnt -o entry_timeout=0,attr_timeout=0,passthrough=off,fastpath_obj=$OBJ
-r0=$(dreq0 READ)
+# file as a backing file, so reads (first and repeated) stay in the kernel.
+# Control first: the same reads with the hook off reach the daemon.
 readall() { i=10; while [ $i -lt 60 ]; do [ "$(cat $W/mnt/d/f$i)" = "file $i" ] || return 1; i=$((i + 1)); done; }
-check "50 files read correctly through the READ fast path" readall
-check "and read again" readall
-r1=$(dreq0 READ)
+for fp in off on; do
+	bpfuse mount $W/src $W/mnt -o entry_timeout=0,attr_timeout=0,passthrough=off,fastpath=$fp,fastpath_obj=$OBJ ||
+		fail "bpfuse mounts with passthrough=off (fast path $fp)"
+	get r0 opcount READ
+	check "50 files read correctly (fast path $fp)" readall
+	check "and read again" readall
+	get r1 opcount READ
+	[ $fp = on ] || { check "control: the hook off brought >= 50 READs to the daemon ($r0 -> $r1)" [ $((r1 - r0)) -ge 50 ]; bpfuse umount $W/mnt || fail "unmount"; }
+done
 check "no READ reached the daemon ($r0 -> $r1)" [ "$r1" = "$r0" ]
-rh=$(stats | jnum read_hit)
-check "the fast path answered READs ($rh)" [ "${rh:-0}" -ge 100 ]
+get rh fpcount read_hit
+check "the fast path answered READs ($rh)" [ "$rh" -ge 100 ]
 echo "changed behind" > $W/src/d/f10
 # the watcher drops the stale size from the maps within its bound (docs/profiles.md)
 seen() { t=0; while [ $t -lt 20 ]; do [ "$(cat $W/mnt/d/f10)" = "changed behind" ] && return 0; sleep 0.1; t=$((t + 1)); done; return 1; }
 check "a change made in the source is read within 2 s" seen
 bpfuse umount $W/mnt
 
+# Watcher overflow: change events were lost, so the maps are flushed entirely
+# (counted), the kernel's caches dropped, a change whose event was lost is
+# seen, and the fast path fills again.  A queue of one event overflows at once.
+MNTOPT=entry_timeout=0,attr_timeout=0,negative_timeout=0,fastpath_obj=$OBJ
+q0=$(cat /proc/sys/fs/inotify/max_queued_events) || fail "no /proc/sys/fs/inotify in this guest"
+echo 1 > /proc/sys/fs/inotify/max_queued_events
+bpfuse mount $W/src $W/mnt -o $MNTOPT || fail "bpfuse mounts (overflow test)"
+echo "$q0" > /proc/sys/fs/inotify/max_queued_events
+storm2; storm2
+get o0 dnum watch_overflows; get f0 fpcount map_flushes
+echo "changed behind an overflow" > $W/src/d/f20
+overflowed() {
+	touch $W/src/d/o$1a $W/src/d/o$1b $W/src/d/o$1c $W/src/d/o$1d $W/src/d/o$1e $W/src/d/o$1f
+	v=$(dnum watch_overflows) && [ "$v" -gt "$o0" ]
+}
+r=0; while [ $r -lt 20 ] && ! overflowed $r; do r=$((r + 1)); sleep 0.1; done
+get o1 dnum watch_overflows; get f1 fpcount map_flushes
+check "an inotify queue overflow is counted ($o0 -> $o1)" [ "$o1" -gt "$o0" ]
+check "and flushes the fast-path maps ($f0 -> $f1)" [ "$f1" -gt "$f0" ]
+check "a change whose event was lost is seen" [ "$(cat $W/mnt/d/f20)" = "changed behind an overflow" ]
+get l0 opcount LOOKUP
+storm2
+get l1 opcount LOOKUP
+check "after the flush the cached names are looked up again ($((l1 - l0)) LOOKUPs for 193 stats)" [ $((l1 - l0)) -ge 190 ]
+get l0 opcount LOOKUP; get g0 opcount GETATTR
+storm2
+get l1 opcount LOOKUP; get g1 opcount GETATTR
+check "and then answered in the kernel again: LOOKUP $l0 -> $l1, GETATTR $g0 -> $g1" [ "$l1" = "$l0" -a "$g1" = "$g0" ]
+bpfuse umount $W/mnt || fail "unmount (overflow test)"
+
+# Watches run out: a directory of the source cannot be watched, so its
+# changes would stay in the never-expiring maps: the maps are flushed and
+# nothing is published any more (stats say so); every stat reaches the daemon.
+mkdir -p $W/src/e1
+bpfuse mount $W/src $W/mnt -o $MNTOPT || fail "bpfuse mounts (watch loss test)"
+storm2; storm2
+get f0 fpcount map_flushes
+get p0 publishing
+w0=$(cat /proc/sys/fs/inotify/max_user_watches)
+echo 1 > /proc/sys/fs/inotify/max_user_watches
+ls $W/mnt/e1 > /dev/null
+echo "$w0" > /proc/sys/fs/inotify/max_user_watches
+stopped() { [ "$(publishing)" = false ]; }
+until_t 50 stopped
+get p1 publishing; get f1 fpcount map_flushes
+check "a lost watch stops the fast path's publishing ($p0 -> $p1)" [ "$p0" = true -a "$p1" = false ]
+check "and flushes the maps ($f0 -> $f1)" [ "$f1" -gt "$f0" ]
+get l0 opcount LOOKUP; get g0 opcount GETATTR
+storm2; storm2
+get l1 opcount LOOKUP; get g1 opcount GETATTR
+check "then every stat reaches the daemon: $((l1 - l0)) LOOKUP, $((g1 - g0)) GETATTR for 386 stats" [ $((l1 - l0)) -ge 386 -a $((g1 - g0)) -ge 386 ]
+bpfuse umount $W/mnt || fail "unmount (watch loss test)"
+
+# A source on a network filesystem (a FUSE mount counts as one: another
+# daemon's changes are invisible to inotify): no fast path unless
+# fastpath_remote=on says so.
+mkdir -p $W/outer $W/mnt2
+bpfuse mount $W/src $W/outer -o fastpath=off || fail "bpfuse mounts the outer mount"
+M=$W/mnt2
+bpfuse mount $W/outer $W/mnt2 -o $MNTOPT 2> /dev/null || fail "bpfuse mounts a FUSE source"
+j=$(statsj) || fail "stats of the mount on a FUSE source"
+case $j in *'"fastpath":null,"fastpath_off_reason":"the source is on FUSE'*'fastpath_remote=on'*) r=0 ;; *) r=1 ;; esac
+check "on a network-filesystem source the fast path is off by default, saying why" [ $r = 0 ]
+bpfuse umount $W/mnt2 || fail "unmount $W/mnt2"
+bpfuse mount $W/outer $W/mnt2 -o $MNTOPT,fastpath_remote=on 2> /dev/null || fail "bpfuse mounts a FUSE source with fastpath_remote=on"
+j=$(statsj) || fail "stats of the mount on a FUSE source"
+case $j in *'"fastpath":{'*) r=0 ;; *) r=1 ;; esac
+check "fastpath_remote=on turns it on" [ $r = 0 ]
+bpfuse umount $W/mnt2 || fail "unmount $W/mnt2"
+bpfuse umount $W/outer || fail "unmount $W/outer"
+M=
+
 # correctness: posix_ops transcripts identical on a plain dir, hook on, hook off
-if command -v posix_ops > /dev/null; then
+command -v posix_ops > /dev/null || fail "no posix_ops in this guest (tests/vm/run.sh copies it)"
+{
 	mkdir -p $W/p0 $W/s1 $W/s2
 	posix_ops $W/p0 > $W/ref.txt 2>&1
 	for fp in on off; do
@@ -109,5 +249,5 @@ if command -v posix_ops > /dev/null; then
 			cmp -s $W/ref.txt $W/out-$fp.txt
 		cmp -s $W/ref.txt $W/out-$fp.txt || diff $W/ref.txt $W/out-$fp.txt | head -20
 	done
-fi
-exit 0
+}
+[ "$bad" = 0 ]

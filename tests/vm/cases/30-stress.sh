@@ -1,0 +1,52 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Concurrency stress of the real daemon with the fast path (fp_stress.c):
+# readers (stat, open, read, fstat, fds held across) racing unlink/create,
+# rename, truncate, chmod and drop_caches through the mount, timeouts 0,
+# passthrough off (READ answered in the kernel too).  No ESTALE, no EIO, no
+# wrong file type, and afterwards the mount agrees with the source; the
+# fast path answered during the stress, and after the kernel forgot
+# everything the daemon holds only the root.
+OBJ=/lib/bpfuse/fastpath.bpf.o
+W=/tmp/bpfuse-stress
+n=0
+bad=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $*"; }
+fail() { notok "$*"; grep -q " $W/mnt " /proc/mounts && umount -l $W/mnt; exit 1; }
+command -v bpfuse > /dev/null || fail "no bpfuse daemon in this guest"
+command -v fp_stress > /dev/null || fail "no fp_stress in this guest"
+[ -f $OBJ ] || fail "no fast-path object $OBJ in this guest"
+mkdir -p /run $W/src $W/mnt
+# fast path counter FIELD, or fail
+fp() {
+	v=$(bpfuse stats $W/mnt --json | sed -n "s/.*\"fastpath\":{[^}]*\"$1\":\([0-9][0-9]*\)[,}].*/\1/p")
+	[ -n "$v" ] || fail "cannot read fastpath.$1"
+	echo "$v"
+}
+bpfuse mount $W/src $W/mnt -o entry_timeout=0,attr_timeout=0,negative_timeout=0,passthrough=off,fastpath_obj=$OBJ ||
+	fail "bpfuse mounts"
+h0=$(fp lookup_hit) || exit 1
+r0=$(fp read_hit) || exit 1
+fp_stress $W/src $W/mnt "${BPFUSE_STRESS_SECONDS:-15}" > $W/out
+rc=$?
+cat $W/out
+n=$(grep -c -e '^ok ' -e '^not ok' $W/out)
+h1=$(fp lookup_hit) || exit 1
+r1=$(fp read_hit) || exit 1
+u=$(fp unstable_reads) || exit 1
+if [ $((h1 - h0)) -gt 100 ] && [ $((r1 - r0)) -gt 10 ]; then
+	ok "the fast path answered during the stress ($((h1 - h0)) LOOKUP, $((r1 - r0)) READ; $u unstable reads passed on)"
+else
+	notok "the fast path answered during the stress ($((h1 - h0)) LOOKUP, $((r1 - r0)) READ)"
+fi
+echo 3 > /proc/sys/vm/drop_caches
+sleep 1
+in=$(bpfuse stats $W/mnt --json | sed -n 's/.*"inodes":\([0-9][0-9]*\),.*/\1/p')
+if [ -n "$in" ] && [ "$in" -lt 5 ]; then
+	ok "after the kernel forgot everything the daemon holds $in inodes (no leak)"
+else
+	notok "after the kernel forgot everything the daemon holds ${in:-?} inodes (want < 5)"
+fi
+bpfuse umount $W/mnt || fail "unmount"
+[ "$rc" = 0 ] && [ "$bad" = 0 ]
