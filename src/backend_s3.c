@@ -491,6 +491,23 @@ static void mount_error(const struct s3be *sb, const struct config *cfg, int err
 	       err == -EACCES ? "" : style);
 }
 
+void s3_mount_client_opts(const struct config *cfg, struct s3_client_opts *opts)
+{
+	s3_client_opts_init(opts);
+	/*
+	 * Interactive mounts: fail a dead endpoint within s3_timeout (docs/s3.md).  Three
+	 * attempts, two backoffs of at most 1 s, each attempt ended after a stall that the
+	 * progress callback sees within a second: 3 * (stall + 1 s) + 2 s <= s3_timeout.
+	 */
+	opts->http.max_retries = S3_ATTEMPTS - 1;
+	opts->http.backoff_max_ms = 1000;
+	opts->http.stall_ms = (long)(cfg->s3_timeout_s * 1000 - 2 * 1000 - S3_ATTEMPTS * 1000) /
+			      S3_ATTEMPTS;
+	opts->http.connect_timeout_ms = opts->http.stall_ms < 2000 ? opts->http.stall_ms : 2000;
+	opts->http.low_speed_time_s = 5; /* uploads: see s3_http_opts.stall_ms */
+	opts->http.path_style = cfg->s3_path_style;
+}
+
 int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *stats)
 {
 	struct s3_client_opts opts;
@@ -548,19 +565,7 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 	if (defaulted)
 		snprintf(sb->endpoint, sizeof(sb->endpoint), "https://s3.%s.amazonaws.com",
 			 cfg->s3_region[0] ? cfg->s3_region : env.region);
-	s3_client_opts_init(&opts);
-	/*
-	 * Interactive mounts: fail a dead endpoint within s3_timeout (docs/s3.md).  Three
-	 * attempts, two backoffs of at most 1 s, each attempt ended after a stall that the
-	 * progress callback sees within a second: 3 * (stall + 1 s) + 2 s <= s3_timeout.
-	 */
-	opts.http.max_retries = S3_ATTEMPTS - 1;
-	opts.http.backoff_max_ms = 1000;
-	opts.http.stall_ms = (long)(cfg->s3_timeout_s * 1000 - 2 * 1000 - S3_ATTEMPTS * 1000) /
-			     S3_ATTEMPTS;
-	opts.http.connect_timeout_ms = opts.http.stall_ms < 2000 ? opts.http.stall_ms : 2000;
-	opts.http.low_speed_time_s = 5; /* uploads: see s3_http_opts.stall_ms */
-	opts.http.path_style = cfg->s3_path_style;
+	s3_mount_client_opts(cfg, &opts);
 	opts.mpu_note = s3_mpu_note; /* journaled in the staging directory */
 	opts.mpu_arg = sb;
 	opts.http.protocol_errors = &stats->s3_protocol_errors;

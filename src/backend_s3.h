@@ -10,6 +10,7 @@
 
 struct backend;
 struct config;
+struct s3_client_opts;
 struct stats;
 
 extern const struct backend_ops backend_s3_ops;
@@ -22,6 +23,9 @@ extern const struct backend_ops backend_s3_ops;
  */
 int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *stats);
 void backend_s3_close(struct backend *be);
+
+/* The S3 client settings of a mount of @cfg: s3_timeout shared out, path style. */
+void s3_mount_client_opts(const struct config *cfg, struct s3_client_opts *opts);
 
 /* The inode number of an object key (64-bit FNV-1a with a splitmix64 finish, never 0). */
 uint64_t s3_key_hash(const char *key);
