@@ -480,6 +480,11 @@ static void mount_error(const struct s3be *sb, const struct config *cfg, int err
 	case -EBADMSG:
 		snprintf(what, sizeof(what), "the endpoint's answer is not a bucket listing");
 		break;
+	case -EINVAL:
+		snprintf(what, sizeof(what), "the endpoint refused the request as invalid (HTTP "
+			 "%ld %s): check region= and endpoint=", r->status,
+			 r->err_code[0] ? r->err_code : "without an error code");
+		break;
 	case -EPROTO:
 		snprintf(what, sizeof(what), "the endpoint sent a malformed size or range");
 		break;

@@ -424,7 +424,7 @@ int main(int argc, char **argv)
 			argv += 2;
 			argc -= 2;
 		}
-		if (argc != 3) {
+		if (argc != 3 || (argv[2][0] == '-' && argv[2][1])) {
 			pr_err("usage: bpfuse umount [--wait SECONDS] MOUNTPOINT");
 			return 2;
 		}
