@@ -666,48 +666,26 @@ void s3_mpu_note(void *arg, const char *bucket, const char *key, const char *upl
 /* Abort the multipart upload journaled in @name (an earlier mount died during it). */
 static void recover_mpu(struct s3be *sb, int dfd, const char *name)
 {
-	char line[S3_KEPT_LINE], id[512] = "", url[S3_KEPT_LINE] = "", ep[512] = "";
-	char prefix[300];
-	size_t plen;
-	int fd, err, n = 0;
-	FILE *f;
+	struct s3_kept k;
+	int err;
 
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	f = fd >= 0 ? fdopen(fd, "r") : NULL;
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
+	if (s3_kept_read_mpu(dfd, name, &k))
+		return;
+	if (strcmp(k.bucket, sb->bucket) || strcmp(k.endpoint, sb->endpoint)) {
+		pr_warn("s3: an earlier mount left an unfinished multipart upload of '%s'%s%s "
+			"('%s/%s'): mount that bucket with this cache directory to abort it, or "
+			"see bpfuse staging", k.url, k.endpoint[0] ? " at " : "", k.endpoint,
+			sb->staging, name);
 		return;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, "upload ", 7))
-			snprintf(id, sizeof(id), "%.*s", (int)sizeof(id) - 1, line + 7);
-		else if (!strncmp(line, "endpoint ", 9))
-			snprintf(ep, sizeof(ep), "%.*s", (int)sizeof(ep) - 1, line + 9);
-		else if (!n++)
-			snprintf(url, sizeof(url), "%s", line);
-	}
-	fclose(f);
-	snprintf(prefix, sizeof(prefix), "s3://%s/", sb->bucket);
-	plen = strlen(prefix);
-	if (!id[0] || strncmp(url, prefix, plen) || strcmp(ep, sb->endpoint)) {
-		if (id[0])
-			pr_warn("s3: an earlier mount left an unfinished multipart upload of '%s'%s%s "
-				"('%s/%s'): mount that bucket with this cache directory to abort it",
-				url, ep[0] ? " at " : "", ep, sb->staging, name);
-		return;
-	}
-	err = s3_abort_multipart(sb->c, sb->bucket, url + plen, id);
-	if (err && err != -ENOENT) {
+	err = s3_kept_abort(sb->c, dfd, &k);
+	if (err) {
 		pr_warn("s3: cannot abort the unfinished multipart upload of '%s' left by an "
-			"earlier mount: %s", url, strerror(-err));
+			"earlier mount: %s", k.url, strerror(-err));
 		return;
 	}
-	unlinkat(dfd, name, 0);
-	if (!err)
-		pr_info("s3: aborted the unfinished multipart upload of '%s' left by an earlier "
-			"mount", url);
+	pr_info("s3: aborted the unfinished multipart upload of '%s' left by an earlier mount",
+		k.url);
 }
 
 /*
@@ -732,7 +710,7 @@ void s3_stage_recover(struct s3be *sb)
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 
-		if (!strncmp(de->d_name, "mpu-", 4)) {
+		if (!strncmp(de->d_name, S3_KEPT_MPU_PREFIX, strlen(S3_KEPT_MPU_PREFIX))) {
 			recover_mpu(sb, dfd, de->d_name);
 			continue;
 		}

@@ -58,13 +58,15 @@ static const struct man_item cmds[] = {
 	  "- is stdin. Exit status 1 if any file failed." },
 	{ "staging list|retry|discard CACHE_DIR ...",
 	  "What failed S3 uploads kept in CACHE_DIR/staging (docs/s3.md), without mounting. "
-	  "list: each kept file's object, size, age, the version it replaces and its file. "
+	  "list: each kept file's object, size, age, the version it replaces and its file, and "
+	  "the unfinished multipart uploads. "
 	  "retry [OBJECT|FILE...] [--force] [--endpoint URL] [--region R] [-o endpoint=,"
 	  "region=,aws_profile=,path_style=,s3_timeout=]: upload them (all, or the named ones) "
 	  "with the mount's credentials, each only if its object is still the version it "
-	  "replaces (--force: anyway), remove each one uploaded, one line per failure, exit 1 "
-	  "if any failed. discard OBJECT|FILE... | --all: delete kept files. retry and discard "
-	  "refuse while a mount uses CACHE_DIR." },
+	  "replaces (--force: anyway), remove each one uploaded, and abort the unfinished "
+	  "multipart uploads a dead daemon left; one line per failure, exit 1 if any failed. "
+	  "discard OBJECT|FILE... | --all: delete kept files. retry and discard refuse while a "
+	  "mount uses CACHE_DIR." },
 	{ "--help | --version", "Print the usage and the options, or the version." },
 };
 

@@ -28,11 +28,26 @@ int s3_kept_is_data(const char *name)
 	       !ends_with(name, ".key") && !ends_with(name, ".key.tmp") && !ends_with(name, ".new");
 }
 
+/* k->url "s3://BUCKET/KEY" -> k->bucket, k->key.  0 or -EINVAL. */
+static int kept_split_url(struct s3_kept *k)
+{
+	const char *slash;
+
+	if (strncmp(k->url, "s3://", 5))
+		return -EINVAL;
+	slash = strchr(k->url + 5, '/');
+	if (!slash || slash == k->url + 5 || !slash[1] ||
+	    (size_t)(slash - k->url - 5) >= sizeof(k->bucket))
+		return -EINVAL;
+	snprintf(k->bucket, sizeof(k->bucket), "%.*s", (int)(slash - k->url - 5), k->url + 5);
+	snprintf(k->key, sizeof(k->key), "%s", slash + 1);
+	return 0;
+}
+
 int s3_kept_read(int dfd, const char *name, struct s3_kept *k)
 {
 	char line[S3_KEPT_LINE], kname[300];
 	struct stat st;
-	const char *slash;
 	int fd, got = 0, err = 0;
 	FILE *f;
 
@@ -55,7 +70,8 @@ int s3_kept_read(int dfd, const char *name, struct s3_kept *k)
 	fd = openat(dfd, kname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -EINVAL : -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+	/* a key file names where the bytes (and the credentials) go: ours only */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
 		close(fd);
 		return -EINVAL;
 	}
@@ -77,15 +93,7 @@ int s3_kept_read(int dfd, const char *name, struct s3_kept *k)
 				 line + 5);
 	}
 	fclose(f);
-	if (strncmp(k->url, "s3://", 5))
-		return -EINVAL;
-	slash = strchr(k->url + 5, '/');
-	if (!slash || slash == k->url + 5 || !slash[1] ||
-	    (size_t)(slash - k->url - 5) >= sizeof(k->bucket))
-		return -EINVAL;
-	snprintf(k->bucket, sizeof(k->bucket), "%.*s", (int)(slash - k->url - 5), k->url + 5);
-	snprintf(k->key, sizeof(k->key), "%s", slash + 1);
-	return 0;
+	return kept_split_url(k);
 }
 
 int s3_kept_check(struct s3_client *c, const struct s3_kept *k)
@@ -138,4 +146,57 @@ int s3_kept_remove(int dfd, const struct s3_kept *k)
 	if (fsync(dfd) && !err)
 		err = -errno;
 	return err;
+}
+
+int s3_kept_read_mpu(int dfd, const char *name, struct s3_kept *k)
+{
+	char line[S3_KEPT_LINE];
+	struct stat st;
+	int fd, n = 0;
+	FILE *f;
+
+	memset(k, 0, sizeof(*k));
+	if (strlen(name) >= sizeof(k->name))
+		return -ENAMETOOLONG;
+	strcpy(k->name, name);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		close(fd);
+		return -EINVAL;
+	}
+	k->kept = st.st_mtime;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, "upload ", 7))
+			snprintf(k->upload_id, sizeof(k->upload_id), "%.*s",
+				 (int)sizeof(k->upload_id) - 1, line + 7);
+		else if (!strncmp(line, "endpoint ", 9))
+			snprintf(k->endpoint, sizeof(k->endpoint), "%.*s",
+				 (int)sizeof(k->endpoint) - 1, line + 9);
+		else if (!n++)
+			snprintf(k->url, sizeof(k->url), "%s", line);
+	}
+	fclose(f);
+	if (!k->upload_id[0])
+		return -EINVAL;
+	return kept_split_url(k);
+}
+
+int s3_kept_abort(struct s3_client *c, int dfd, const struct s3_kept *k)
+{
+	int err = s3_abort_multipart(c, k->bucket, k->key, k->upload_id);
+
+	if (err && err != -ENOENT)
+		return err;
+	if (unlinkat(dfd, k->name, 0) && errno != ENOENT)
+		return -errno;
+	fsync(dfd);
+	return 0;
 }

@@ -39,11 +39,17 @@ static const char *const retry_opts[] = { "endpoint", "region", "aws_profile", "
 struct staging {
 	char dir[PATH_MAX];        /* <cache_dir>/staging */
 	int dfd, lock_fd;          /* -1 when not open */
-	struct s3_kept *kept;      /* sorted by name (the UTC time they were kept) */
+	struct s3_kept *kept;      /* oldest first */
 	int *bad;                  /* per entry: its key file cannot be used (-errno) */
 	int *picked;               /* per entry: named on the command line (or --all) */
 	size_t n;
 };
+
+/* Is @name the journal of a multipart upload a dead daemon left (not kept bytes)? */
+static int is_mpu_name(const char *name)
+{
+	return !strncmp(name, S3_KEPT_MPU_PREFIX, strlen(S3_KEPT_MPU_PREFIX));
+}
 
 /* oldest first */
 static int kept_cmp(const void *a, const void *b)
@@ -123,9 +129,18 @@ static int staging_open(struct staging *s, const char *cache_dir, int lock)
 	}
 	if (s->dfd < 0)
 		goto out_alloc;
-	/* the same rule as the mount's: files of ours, in a directory of ours */
+	/*
+	 * The mount's rule: files of ours, in a directory of ours.  Nobody else may write
+	 * there either: retry sends the credentials to the endpoint a key file names.
+	 */
 	if (fstat(s->dfd, &st) || st.st_uid != geteuid()) {
 		pr_err("'%s' is not owned by this user: refusing to use it", s->dir);
+		err = -EPERM;
+		goto out_close;
+	}
+	if (st.st_mode & 022) {
+		pr_err("'%s' is writable by others (mode %o): refusing to use it (a mount makes "
+		       "it 0700)", s->dir, (unsigned int)(st.st_mode & 07777));
 		err = -EPERM;
 		goto out_close;
 	}
@@ -136,7 +151,9 @@ static int staging_open(struct staging *s, const char *cache_dir, int lock)
 		goto out_close;
 	}
 	while (!err && (de = readdir(d))) {
-		if (!s3_kept_is_data(de->d_name))
+		int mpu = is_mpu_name(de->d_name);
+
+		if (!mpu && !s3_kept_is_data(de->d_name))
 			continue;
 		if (s->n == cap) {
 			struct s3_kept *k = realloc(s->kept, (cap * 2 + 8) * sizeof(*k));
@@ -149,7 +166,8 @@ static int staging_open(struct staging *s, const char *cache_dir, int lock)
 			s->kept = k;
 			cap = cap * 2 + 8;
 		}
-		err = s3_kept_read(s->dfd, de->d_name, &s->kept[s->n]);
+		err = mpu ? s3_kept_read_mpu(s->dfd, de->d_name, &s->kept[s->n]) :
+			    s3_kept_read(s->dfd, de->d_name, &s->kept[s->n]);
 		if (err == -ENOENT) {
 			err = 0; /* gone meanwhile */
 			continue;
@@ -184,23 +202,32 @@ out_close:
 
 /*
  * Mark the entries @args name (an s3:// object, every file kept for it, or a file name),
- * or all of them with @all.  0, or -ENOENT after one line naming an argument that matches
- * nothing (then nothing is done at all).
+ * or all of them with @all; multipart journals only with @mpu.  0, or -ENOENT after one
+ * line naming an argument that matches nothing (then nothing is done at all).
  */
-static int staging_pick(struct staging *s, char **args, int nargs, int all)
+static int staging_pick(struct staging *s, char **args, int nargs, int all, int mpu)
 {
-	int a, hit;
+	int a, hit, is_mpu;
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		s->picked[i] = all;
+		s->picked[i] = all && (mpu || !is_mpu_name(s->kept[i].name));
 	for (a = 0; a < nargs; a++) {
 		for (hit = 0, i = 0; i < s->n; i++) {
-			if (!strcmp(args[a], s->kept[i].name) ||
-			    (!s->bad[i] && !strcmp(args[a], s->kept[i].url))) {
-				s->picked[i] = 1;
-				hit = 1;
+			if (strcmp(args[a], s->kept[i].name) &&
+			    (s->bad[i] || strcmp(args[a], s->kept[i].url)))
+				continue;
+			is_mpu = is_mpu_name(s->kept[i].name);
+			if (is_mpu && !mpu && !strcmp(args[a], s->kept[i].name)) {
+				pr_err("'%s' is the journal of an unfinished multipart "
+				       "upload: bpfuse staging retry aborts it (deleting it "
+				       "would leave its parts in the bucket)", args[a]);
+				return -EINVAL;
 			}
+			if (is_mpu && !mpu)
+				continue;
+			s->picked[i] = 1;
+			hit = 1;
 		}
 		if (!hit) {
 			pr_err("nothing is kept for '%s' in '%s' (see bpfuse staging list)",
@@ -246,8 +273,8 @@ static int cmd_list(int argc, char **argv)
 {
 	char rep[S3_ETAG_MAX + 16], age[32];
 	int wo = 6, wr = 8, err;
+	size_t i, nk = 0, nm = 0;
 	struct staging s;
-	size_t i;
 
 	if (argc != 1 || argv[0][0] == '-') {
 		pr_err("%s", USAGE_LIST);
@@ -256,24 +283,44 @@ static int cmd_list(int argc, char **argv)
 	if (staging_open(&s, argv[0], 0))
 		return 1;
 	for (i = 0; i < s.n; i++) {
-		replaces(&s.kept[i], s.bad[i], rep, sizeof(rep));
+		if (is_mpu_name(s.kept[i].name)) {
+			nm++;
+		} else {
+			nk++;
+			replaces(&s.kept[i], s.bad[i], rep, sizeof(rep));
+			if ((int)strlen(rep) > wr)
+				wr = (int)strlen(rep);
+		}
 		if (!s.bad[i] && (int)strlen(s.kept[i].url) > wo)
 			wo = (int)strlen(s.kept[i].url);
-		if ((int)strlen(rep) > wr)
-			wr = (int)strlen(rep);
 	}
 	if (!s.n)
 		printf("nothing kept in '%s'\n", s.dir[0] ? s.dir : argv[0]);
-	else
+	if (nk)
 		printf("%-*s %12s %5s  %-*s  %s  %s\n", wo, "OBJECT", "BYTES", "AGE", wr,
 		       "REPLACES", "ENDPOINT", "FILE");
 	for (i = 0; i < s.n; i++) {
 		const struct s3_kept *k = &s.kept[i];
 
+		if (is_mpu_name(k->name))
+			continue;
 		format_age(k->kept, age, sizeof(age));
 		replaces(k, s.bad[i], rep, sizeof(rep));
 		printf("%-*s %12lld %5s  %-*s  %s  %s\n", wo, s.bad[i] ? "?" : k->url,
 		       (long long)k->size, s.bad[i] ? "-" : age, wr, rep,
+		       !s.bad[i] && k->endpoint[0] ? k->endpoint : "-", k->name);
+	}
+	if (nm)
+		printf("%sunfinished multipart uploads (their parts stay in the bucket until "
+		       "bpfuse staging retry or the next mount aborts them):\n%-*s %5s  %s  %s\n",
+		       nk ? "\n" : "", wo, "OBJECT", "AGE", "ENDPOINT", "FILE");
+	for (i = 0; i < s.n; i++) {
+		const struct s3_kept *k = &s.kept[i];
+
+		if (!is_mpu_name(k->name))
+			continue;
+		format_age(k->kept, age, sizeof(age));
+		printf("%-*s %5s  %s  %s\n", wo, s.bad[i] ? "?" : k->url, age,
 		       !s.bad[i] && k->endpoint[0] ? k->endpoint : "-", k->name);
 	}
 	err = fflush(stdout) ? 1 : 0;
@@ -356,6 +403,11 @@ static int retry_one(struct retry_client *rc, const struct config *cfg,
 	const char *ep;
 	int err;
 
+	if (s->bad[j] && is_mpu_name(k->name)) {
+		pr_err("'%s/%s' is not a readable multipart journal: its upload is unknown (the "
+		       "bucket's ListMultipartUploads shows what is left)", s->dir, k->name);
+		return -1;
+	}
 	if (s->bad[j]) {
 		pr_err("'%s/%s' has no readable key file: where it goes is unknown (copy it by "
 		       "hand, then bpfuse staging discard)", s->dir, k->name);
@@ -372,6 +424,17 @@ static int retry_one(struct retry_client *rc, const struct config *cfg,
 		if (err != -EINVAL)
 			pr_err("cannot set up the S3 client for '%s': %s", ep, strerror(-err));
 		return -1;
+	}
+	if (is_mpu_name(k->name)) {
+		err = s3_kept_abort(rc->c, s->dfd, k);
+		if (err) {
+			pr_err("cannot abort the unfinished multipart upload of '%s' at %s: %s",
+			       k->url, ep, store_error(err));
+			return -1;
+		}
+		printf("aborted the unfinished multipart upload of '%s' ('%s')\n", k->url,
+		       k->name);
+		return 0;
 	}
 	err = force ? 0 : s3_kept_check(rc->c, k);
 	if (err == -ESTALE) {
@@ -447,9 +510,12 @@ static int cmd_retry(int argc, char **argv)
 			sel[nsel++] = argv[i];
 			continue;
 		}
-		if (name && (strchr(val, ',') || snprintf(opt, sizeof(opt), "%s=%s", name, val) >=
-						  (int)sizeof(opt))) {
+		if (name && strchr(val, ',')) {
 			pr_err("option '%s' cannot contain ','", a);
+			goto usage;
+		}
+		if (name && snprintf(opt, sizeof(opt), "%s=%s", name, val) >= (int)sizeof(opt)) {
+			pr_err("option '%s' is too long", a);
 			goto usage;
 		}
 		if (retry_parse_opts(&cfg, name ? opt : val))
@@ -468,7 +534,7 @@ static int cmd_retry(int argc, char **argv)
 		free(sel);
 		return 1;
 	}
-	if (staging_pick(&s, sel, nsel, !nsel)) {
+	if (staging_pick(&s, sel, nsel, !nsel, 1)) {
 		staging_release(&s);
 		free(sel);
 		return 1;
@@ -540,14 +606,18 @@ static int cmd_discard(int argc, char **argv)
 		free(sel);
 		return 1;
 	}
-	err = staging_pick(&s, sel, nsel, all);
+	err = staging_pick(&s, sel, nsel, all, 0);
 	free(sel);
 	if (err) {
 		staging_release(&s);
 		return 1;
 	}
-	if (!s.n)
-		printf("nothing kept in '%s'\n", s.dir[0] ? s.dir : dir);
+	for (j = 0, i = 0; j < s.n; j++)
+		i += s.picked[j];
+	if (!i)
+		printf("nothing kept in '%s'%s\n", s.dir[0] ? s.dir : dir,
+		       s.n ? " but journals of unfinished multipart uploads (bpfuse staging "
+			     "retry aborts them)" : "");
 	for (j = 0; j < s.n; j++) {
 		const struct s3_kept *k = &s.kept[j];
 

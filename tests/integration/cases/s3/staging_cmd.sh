@@ -134,6 +134,10 @@ check "discard without a name" one_line 2 "usage: bpfuse staging discard" \
 	"$BPFUSE" staging discard "$C"
 check "discard of a name nothing is kept for" one_line 1 "nothing is kept for 's3://kept/nosuch'" \
 	"$BPFUSE" staging discard "$C" s3://kept/junk s3://kept/nosuch
+chmod 0770 "$C/staging"
+check "a staging dir others may write to is refused (key files name where credentials go)" \
+	one_line 1 "is writable by others \(mode 770\)" "$BPFUSE" staging retry "$C"
+chmod 0700 "$C/staging"
 check "nothing was touched by the bad commands" test "$(nkept)" = 5
 
 # ---- discard by file name
