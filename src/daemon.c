@@ -335,6 +335,7 @@ static void runtime_opts_write(const struct config *cfg, struct runtime *rt, uin
  */
 static void runtime_start(struct fs *fs, const struct config *cfg, struct runtime *rt)
 {
+	char closing[32];
 	dev_t dev;
 	int fd, err;
 
@@ -364,7 +365,12 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 	} else {
 		snprintf(fs->trace_why, sizeof(fs->trace_why), "off by option");
 	}
-	runtime_path(fs->be.progress_path, sizeof(fs->be.progress_path), fs->conn, "closing");
+	/*
+	 * The unmount's progress is written after the connection is gone, when a new mount
+	 * may have its id (and unlink "<conn>.closing" at its start): named by pid as well.
+	 */
+	snprintf(closing, sizeof(closing), "%d.closing", (int)getpid());
+	runtime_path(fs->be.progress_path, sizeof(fs->be.progress_path), fs->conn, closing);
 	unlink(fs->be.progress_path);
 	runtime_path(rt->sockfile, sizeof(rt->sockfile), fs->conn, "sock");
 	err = stats_server_start(fs, rt->sockfile, rt->metrics_fd, &rt->stats);
@@ -722,14 +728,15 @@ static int wait_exit(pid_t pid, int timeout_s)
 	return 0;
 }
 
-/* What the server still has to do (its progress file), or "" */
-static void read_progress(dev_t dev, char *buf, size_t size)
+/* What the server @pid still has to do (its progress file), or "" */
+static void read_progress(dev_t dev, pid_t pid, char *buf, size_t size)
 {
-	char path[128];
+	char path[128], closing[32];
 	ssize_t n = 0;
 	int fd;
 
-	runtime_path(path, sizeof(path), minor(dev), "closing");
+	snprintf(closing, sizeof(closing), "%d.closing", (int)pid);
+	runtime_path(path, sizeof(path), minor(dev), closing);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
 		n = read(fd, buf, size - 1);
@@ -769,7 +776,7 @@ int daemon_umount(const char *mountpoint, int wait_s)
 	 */
 	while (pid > 0 && !wait_exit(pid, wait_s - waited < 5 ? wait_s - waited : 5)) {
 		waited += wait_s - waited < 5 ? wait_s - waited : 5;
-		read_progress(dev, progress, sizeof(progress));
+		read_progress(dev, pid, progress, sizeof(progress));
 		if (waited >= wait_s) {
 			pr_err("unmounted, but the server (pid %d) has not exited after %d s%s%s; "
 			       "it goes on in the background", (int)pid, waited,
