@@ -617,8 +617,12 @@ int backend_s3_open(struct backend *be, const struct config *cfg, struct stats *
 	sb->block_size = cache_block_size(sb->cache);
 	sb->scrub_rate = cfg->scrub_rate_bytes;
 	if ((size_t)snprintf(sb->staging, sizeof(sb->staging), "%.*s/staging", PATH_MAX - 16,
-			     cfg->cache_dir) >= sizeof(sb->staging))
+			     cfg->cache_dir) >= sizeof(sb->staging) ||
+	    strlen(cfg->cache_dir) > PATH_MAX - 16) {
+		pr_err("cache dir '%.64s...' is too long (%zu bytes)", cfg->cache_dir,
+		       strlen(cfg->cache_dir));
 		return -ENAMETOOLONG;
+	}
 	if (mkdir(sb->staging, 0700) && errno != EEXIST) {
 		err = -errno;
 		pr_err("cannot create '%s': %s", sb->staging, strerror(-err));
