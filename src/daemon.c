@@ -783,7 +783,8 @@ int daemon_umount(const char *mountpoint, int wait_s)
 			       progress[0] ? ": " : "", progress);
 			return 1;
 		}
-		if (progress[0])
+		/* progress for a person; a script's log gets the one line of the outcome */
+		if (progress[0] && isatty(STDERR_FILENO))
 			fprintf(stderr, "bpfuse: waiting for the server (%d s of %d): %s\n", waited,
 				wait_s, progress);
 	}

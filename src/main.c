@@ -43,9 +43,9 @@ static const struct man_item cmds[] = {
 	  "(mount.fuse.bpfuse(8))." },
 	{ "umount [--wait SECONDS] MOUNTPOINT",
 	  "Unmount a bpfuse mount and wait (up to --wait seconds, default 30) for its daemon to "
-	  "finish its uploads and exit, saying every 5 s what it is still uploading, and what "
-	  "it left when the bound passed (exit 1). Anything that is not a bpfuse mount is "
-	  "refused; a busy mount stays mounted." },
+	  "finish its uploads and exit, saying every 5 s on a terminal what it is still "
+	  "uploading, and in one line what it left when the bound passed (exit 1). Anything "
+	  "that is not a bpfuse mount is refused; a busy mount stays mounted." },
 	{ "stats MOUNTPOINT [--json | --prometheus] [--watch SECONDS]",
 	  "Per-opcode counts of the requests that reached the daemon (from BPF tracepoints when "
 	  "the kernel has them), their latency, and the daemon's and the fast path's counters, "
