@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * main.c - subcommands: mount, umount, --help, --version; and the mount(8)
- * helper personality when called as mount.fuse.bpfuse or mount.bpfuse.
+ * main.c - subcommands: mount, umount, stats, warmup, staging, --help, --version; and
+ * the mount(8) helper personality when called as mount.fuse.bpfuse or mount.bpfuse.
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "manpage.h"
+#include "staging.h"
 #include "stats.h"
 #include "warmup.h"
 #include <unistd.h>
@@ -42,9 +43,9 @@ static const struct man_item cmds[] = {
 	  "(mount.fuse.bpfuse(8))." },
 	{ "umount [--wait SECONDS] MOUNTPOINT",
 	  "Unmount a bpfuse mount and wait (up to --wait seconds, default 30) for its daemon to "
-	  "finish its uploads and exit, saying every 5 s what it is still uploading, and what "
-	  "it left when the bound passed (exit 1). Anything that is not a bpfuse mount is "
-	  "refused; a busy mount stays mounted." },
+	  "finish its uploads and exit, saying every 5 s on a terminal what it is still "
+	  "uploading, and in one line what it left when the bound passed (exit 1). Anything "
+	  "that is not a bpfuse mount is refused; a busy mount stays mounted." },
 	{ "stats MOUNTPOINT [--json | --prometheus] [--watch SECONDS]",
 	  "Per-opcode counts of the requests that reached the daemon (from BPF tracepoints when "
 	  "the kernel has them), their latency, and the daemon's and the fast path's counters, "
@@ -55,6 +56,17 @@ static const struct man_item cmds[] = {
 	  "Read the files (directories are walked) through the mount with -j readers "
 	  "(default 4), so that an S3 mount's cache holds them; LISTFILE has one path a line, "
 	  "- is stdin. Exit status 1 if any file failed." },
+	{ "staging list|retry|discard CACHE_DIR ...",
+	  "What failed S3 uploads kept in CACHE_DIR/staging (docs/s3.md), without mounting. "
+	  "list: each kept file's object, size, age, the version it replaces and its file, and "
+	  "the unfinished multipart uploads. "
+	  "retry [OBJECT|FILE...] [--force] [--endpoint URL] [--region R] [-o endpoint=,"
+	  "region=,aws_profile=,path_style=,s3_timeout=]: upload them (all, or the named ones) "
+	  "with the mount's credentials, each only if its object is still the version it "
+	  "replaces (--force: anyway), remove each one uploaded, and abort the unfinished "
+	  "multipart uploads a dead daemon left; one line per failure, exit 1 if any failed. "
+	  "discard OBJECT|FILE... | --all: delete kept files. retry and discard refuse while a "
+	  "mount uses CACHE_DIR." },
 	{ "--help | --version", "Print the usage and the options, or the version." },
 };
 
@@ -73,7 +85,8 @@ static const struct man_item helper_flags[] = {
 static const struct man_item exits[] = {
 	{ "0", "Success." },
 	{ "1", "Failure: the mount, unmount or remount did not happen (one line on stderr "
-	       "says why), or stats could not be read, or warmup could not read a file." },
+	       "says why), or stats could not be read, or warmup could not read a file, or "
+	       "staging could not upload or remove a kept file." },
 	{ "2", "Usage error: an unknown subcommand or option, a bad option value." },
 };
 
@@ -397,6 +410,8 @@ int main(int argc, char **argv)
 		return cmd_stats(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "warmup"))
 		return cmd_warmup(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "staging"))
+		return staging_main(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "umount") || !strcmp(argv[1], "unmount")) {
 		long wait_s = UMOUNT_WAIT_S;
 		char *end;
@@ -411,7 +426,7 @@ int main(int argc, char **argv)
 			argv += 2;
 			argc -= 2;
 		}
-		if (argc != 3) {
+		if (argc != 3 || (argv[2][0] == '-' && argv[2][1])) {
 			pr_err("usage: bpfuse umount [--wait SECONDS] MOUNTPOINT");
 			return 2;
 		}

@@ -333,6 +333,7 @@ void daemon_runtime_opts_write(const struct config *cfg, struct runtime *rt, uin
  */
 static void runtime_start(struct fs *fs, const struct config *cfg, struct runtime *rt)
 {
+	char closing[32];
 	dev_t dev;
 	int fd, err;
 
@@ -362,7 +363,12 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 	} else {
 		snprintf(fs->trace_why, sizeof(fs->trace_why), "off by option");
 	}
-	daemon_runtime_path(fs->be.progress_path, sizeof(fs->be.progress_path), fs->conn, "closing");
+	/*
+	 * The unmount's progress is written after the connection is gone, when a new mount
+	 * may have its id (and unlink "<conn>.closing" at its start): named by pid as well.
+	 */
+	snprintf(closing, sizeof(closing), "%d.closing", (int)getpid());
+	daemon_runtime_path(fs->be.progress_path, sizeof(fs->be.progress_path), fs->conn, closing);
 	unlink(fs->be.progress_path);
 	daemon_runtime_path(rt->sockfile, sizeof(rt->sockfile), fs->conn, "sock");
 	err = stats_server_start(fs, rt->sockfile, rt->metrics_fd, &rt->stats);

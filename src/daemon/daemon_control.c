@@ -80,14 +80,15 @@ static int wait_exit(pid_t pid, int timeout_s)
 	return 0;
 }
 
-/* What the server still has to do (its progress file), or "" */
-static void read_progress(dev_t dev, char *buf, size_t size)
+/* What the server @pid still has to do (its progress file), or "" */
+static void read_progress(dev_t dev, pid_t pid, char *buf, size_t size)
 {
-	char path[128];
+	char path[128], closing[32];
 	ssize_t n = 0;
 	int fd;
 
-	daemon_runtime_path(path, sizeof(path), minor(dev), "closing");
+	snprintf(closing, sizeof(closing), "%d.closing", (int)pid);
+	daemon_runtime_path(path, sizeof(path), minor(dev), closing);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
 		n = read(fd, buf, size - 1);
@@ -127,14 +128,15 @@ int daemon_umount(const char *mountpoint, int wait_s)
 	 */
 	while (pid > 0 && !wait_exit(pid, wait_s - waited < 5 ? wait_s - waited : 5)) {
 		waited += wait_s - waited < 5 ? wait_s - waited : 5;
-		read_progress(dev, progress, sizeof(progress));
+		read_progress(dev, pid, progress, sizeof(progress));
 		if (waited >= wait_s) {
 			pr_err("unmounted, but the server (pid %d) has not exited after %d s%s%s; "
 			       "it goes on in the background", (int)pid, waited,
 			       progress[0] ? ": " : "", progress);
 			return 1;
 		}
-		if (progress[0])
+		/* progress for a person; a script's log gets the one line of the outcome */
+		if (progress[0] && isatty(STDERR_FILENO))
 			fprintf(stderr, "bpfuse: waiting for the server (%d s of %d): %s\n", waited,
 				wait_s, progress);
 	}

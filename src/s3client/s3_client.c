@@ -285,10 +285,13 @@ int s3_get_parallel(struct s3_client *c, const char *bucket, const char *key,
 	return err;
 }
 
+/* One PUT; @absent: only if no object has the name (If-None-Match: *), else -EEXIST. */
 static int put_body(struct s3_client *c, const char *bucket, const char *key,
-		    const struct s3_body *body, char etag[S3_ETAG_MAX])
+		    const struct s3_body *body, int absent, char etag[S3_ETAG_MAX])
 {
-	struct s3_request req = { .method = "PUT", .bucket = bucket, .key = key, .body = *body };
+	struct s3_kv hdr[1] = { { "If-None-Match", "*" } };
+	struct s3_request req = { .method = "PUT", .bucket = bucket, .key = key, .body = *body,
+				  .headers = hdr, .nheaders = absent ? 1 : 0 };
 	struct s3_response resp;
 	int err;
 
@@ -296,6 +299,8 @@ static int put_body(struct s3_client *c, const char *bucket, const char *key,
 	if (err)
 		return err;
 	err = s3_http_do(c->http, &req, &resp);
+	if (err == -ESTALE && absent)
+		err = -EEXIST; /* 412 PreconditionFailed: the name is taken */
 	if (!err && etag)
 		snprintf(etag, S3_ETAG_MAX, "%s", resp.etag);
 	return err;
@@ -306,7 +311,15 @@ int s3_put_buf(struct s3_client *c, const char *bucket, const char *key, const v
 {
 	struct s3_body body = { .buf = len ? buf : NULL, .fd = -1, .len = len };
 
-	return put_body(c, bucket, key, &body, etag);
+	return put_body(c, bucket, key, &body, 0, etag);
+}
+
+int s3_put_buf_absent(struct s3_client *c, const char *bucket, const char *key,
+		      const void *buf, size_t len, char etag[S3_ETAG_MAX])
+{
+	struct s3_body body = { .buf = len ? buf : NULL, .fd = -1, .len = len };
+
+	return put_body(c, bucket, key, &body, 1, etag);
 }
 
 static void *part_worker(void *arg)
@@ -359,8 +372,9 @@ static int post_checked(struct s3_client *c, struct s3_request *req, struct s3_s
 }
 
 static int put_multipart(struct s3_client *c, const char *bucket, const char *key, int fd,
-			 off_t off, off_t len, char etag[S3_ETAG_MAX])
+			 off_t off, off_t len, int absent, char etag[S3_ETAG_MAX])
 {
+	struct s3_kv hdr[1] = { { "If-None-Match", "*" } };
 	struct s3_sink sink = { .kind = S3_SINK_MEM };
 	struct s3_kv q_init[] = { { "uploads", "" } };
 	struct s3_request req = { .method = "POST", .bucket = bucket, .key = key,
@@ -407,9 +421,14 @@ static int put_multipart(struct s3_client *c, const char *bucket, const char *ke
 	sink.kind = S3_SINK_MEM;
 	req = (struct s3_request){ .method = "POST", .bucket = bucket, .key = key, .query = q,
 				   .nquery = 1, .sink = &sink };
+	/* the condition goes on the Complete (AWS honours it there; RGW 16 ignores it) */
+	req.headers = hdr;
+	req.nheaders = absent ? 1 : 0;
 	req.body.buf = xml;
 	req.body.len = strlen(xml);
 	err = post_checked(c, &req, &sink);
+	if (err == -ESTALE && absent)
+		err = -EEXIST;
 	if (!err && etag && s3_xml_parse_etag(sink.mem, sink.len, etag))
 		etag[0] = '\0';
 	free(sink.mem);
@@ -477,8 +496,8 @@ int s3_list_uploads_raw(struct s3_client *c, const char *bucket, const char *pre
 	return err;
 }
 
-int s3_put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, off_t off,
-	      off_t len, char etag[S3_ETAG_MAX])
+static int put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, off_t off,
+		  off_t len, int absent, char etag[S3_ETAG_MAX])
 {
 	struct s3_body body = { .fd = fd, .off = off, .len = (size_t)len };
 	int err;
@@ -489,8 +508,20 @@ int s3_put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, 
 	if (len < 0 || off < 0 || fd < 0)
 		return -EINVAL;
 	if ((size_t)len < c->opts.multipart_threshold)
-		return put_body(c, bucket, key, &body, etag);
-	return put_multipart(c, bucket, key, fd, off, len, etag);
+		return put_body(c, bucket, key, &body, absent, etag);
+	return put_multipart(c, bucket, key, fd, off, len, absent, etag);
+}
+
+int s3_put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, off_t off,
+	      off_t len, char etag[S3_ETAG_MAX])
+{
+	return put_fd(c, bucket, key, fd, off, len, 0, etag);
+}
+
+int s3_put_fd_absent(struct s3_client *c, const char *bucket, const char *key, int fd,
+		     off_t off, off_t len, char etag[S3_ETAG_MAX])
+{
+	return put_fd(c, bucket, key, fd, off, len, 1, etag);
 }
 
 int s3_delete(struct s3_client *c, const char *bucket, const char *key)

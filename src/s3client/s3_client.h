@@ -99,6 +99,17 @@ int s3_put_buf(struct s3_client *c, const char *bucket, const char *key, const v
 int s3_put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, off_t off,
 	      off_t len, char etag[S3_ETAG_MAX]);
 
+/*
+ * s3_put_buf() and s3_put_fd() made only if no object has the name (If-None-Match: *):
+ * -EEXIST when one has (412).  A single PUT is atomic on stores that honour the condition
+ * (AWS S3 since 2024-08, Ceph RGW 16 as tested; docs/s3.md); for a multipart upload the
+ * condition is on the Complete, which RGW 16 ignores.  A store that ignores it just writes.
+ */
+int s3_put_buf_absent(struct s3_client *c, const char *bucket, const char *key,
+		      const void *buf, size_t len, char etag[S3_ETAG_MAX]);
+int s3_put_fd_absent(struct s3_client *c, const char *bucket, const char *key, int fd,
+		     off_t off, off_t len, char etag[S3_ETAG_MAX]);
+
 /* Abort the multipart upload @upload_id of @key: 0, or -ENOENT when it is gone already. */
 int s3_abort_multipart(struct s3_client *c, const char *bucket, const char *key,
 		       const char *upload_id);

@@ -87,8 +87,12 @@ int s3_http_new(struct s3_http **out, const char *endpoint, const char *region,
 		goto out_free;
 	}
 	memcpy(h->authority, p, n);
-	if (!region || !*region || strlen(region) >= sizeof(h->region)) {
-		pr_err("invalid S3 region");
+	/* a region is signed into the credential scope "KEY/DATE/REGION/s3/...": a name */
+	if (!region || !*region || strlen(region) >= sizeof(h->region) ||
+	    region[strspn(region, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789-_.")]) {
+		pr_err("invalid S3 region '%.64s': letters, digits, '-', '_' and '.' only",
+		       region ? region : "");
 		goto out_free;
 	}
 	strcpy(h->region, region);

@@ -481,6 +481,11 @@ static void mount_error(const struct s3be *sb, const struct config *cfg, int err
 	case -EBADMSG:
 		snprintf(what, sizeof(what), "the endpoint's answer is not a bucket listing");
 		break;
+	case -EINVAL:
+		snprintf(what, sizeof(what), "the endpoint refused the request as invalid (HTTP "
+			 "%ld %s): check region= and endpoint=", r->status,
+			 r->err_code[0] ? r->err_code : "without an error code");
+		break;
 	case -EPROTO:
 		snprintf(what, sizeof(what), "the endpoint sent a malformed size or range");
 		break;
@@ -490,6 +495,23 @@ static void mount_error(const struct s3be *sb, const struct config *cfg, int err
 	}
 	pr_err("cannot mount s3://%s at %s: %s%s%s", sb->bucket, sb->endpoint, what, hint,
 	       err == -EACCES ? "" : style);
+}
+
+void s3_mount_client_opts(const struct config *cfg, struct s3_client_opts *opts)
+{
+	s3_client_opts_init(opts);
+	/*
+	 * Interactive mounts: fail a dead endpoint within s3_timeout (docs/s3.md).  Three
+	 * attempts, two backoffs of at most 1 s, each attempt ended after a stall that the
+	 * progress callback sees within a second: 3 * (stall + 1 s) + 2 s <= s3_timeout.
+	 */
+	opts->http.max_retries = S3_ATTEMPTS - 1;
+	opts->http.backoff_max_ms = 1000;
+	opts->http.stall_ms = (long)(cfg->s3_timeout_s * 1000 - 2 * 1000 - S3_ATTEMPTS * 1000) /
+			      S3_ATTEMPTS;
+	opts->http.connect_timeout_ms = opts->http.stall_ms < 2000 ? opts->http.stall_ms : 2000;
+	opts->http.low_speed_time_s = 5; /* uploads: see s3_http_opts.stall_ms */
+	opts->http.path_style = cfg->s3_path_style;
 }
 
 static int s3_open_backend(struct backend *be, const struct config *cfg)
@@ -550,19 +572,7 @@ static int s3_open_backend(struct backend *be, const struct config *cfg)
 	if (defaulted)
 		snprintf(sb->endpoint, sizeof(sb->endpoint), "https://s3.%s.amazonaws.com",
 			 cfg->s3_region[0] ? cfg->s3_region : env.region);
-	s3_client_opts_init(&opts);
-	/*
-	 * Interactive mounts: fail a dead endpoint within s3_timeout (docs/s3.md).  Three
-	 * attempts, two backoffs of at most 1 s, each attempt ended after a stall that the
-	 * progress callback sees within a second: 3 * (stall + 1 s) + 2 s <= s3_timeout.
-	 */
-	opts.http.max_retries = S3_ATTEMPTS - 1;
-	opts.http.backoff_max_ms = 1000;
-	opts.http.stall_ms = (long)(cfg->s3_timeout_s * 1000 - 2 * 1000 - S3_ATTEMPTS * 1000) /
-			     S3_ATTEMPTS;
-	opts.http.connect_timeout_ms = opts.http.stall_ms < 2000 ? opts.http.stall_ms : 2000;
-	opts.http.low_speed_time_s = 5; /* uploads: see s3_http_opts.stall_ms */
-	opts.http.path_style = cfg->s3_path_style;
+	s3_mount_client_opts(cfg, &opts);
 	opts.mpu_note = s3_mpu_note; /* journaled in the staging directory */
 	opts.mpu_arg = sb;
 	opts.http.protocol_errors = &stats->s3_protocol_errors;
@@ -609,8 +619,12 @@ static int s3_open_backend(struct backend *be, const struct config *cfg)
 	sb->block_size = cache_block_size(sb->cache);
 	sb->scrub_rate = cfg->scrub_rate_bytes;
 	if ((size_t)snprintf(sb->staging, sizeof(sb->staging), "%.*s/staging", PATH_MAX - 16,
-			     cfg->cache_dir) >= sizeof(sb->staging))
+			     cfg->cache_dir) >= sizeof(sb->staging) ||
+	    strlen(cfg->cache_dir) > PATH_MAX - 16) {
+		pr_err("cache dir '%.64s...' is too long (%zu bytes)", cfg->cache_dir,
+		       strlen(cfg->cache_dir));
 		return -ENAMETOOLONG;
+	}
 	if (mkdir(sb->staging, 0700) && errno != EEXIST) {
 		err = -errno;
 		pr_err("cannot create '%s': %s", sb->staging, strerror(-err));

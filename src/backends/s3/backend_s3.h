@@ -10,6 +10,7 @@
 
 struct backend;
 struct config;
+struct s3_client_opts;
 
 extern const struct backend_ops backend_s3_ops;
 extern const struct backend_driver backend_s3_driver;
@@ -20,6 +21,9 @@ extern const struct backend_driver backend_s3_driver;
  * a secret).  The mount's counters (be->fs->stats) receive the backend's.  On error the
  * caller still calls close.  (backend_s3_driver's open and close.)
  */
+
+/* The S3 client settings of a mount of @cfg: s3_timeout shared out, path style. */
+void s3_mount_client_opts(const struct config *cfg, struct s3_client_opts *opts);
 
 /* The inode number of an object key (64-bit FNV-1a with a splitmix64 finish, never 0). */
 uint64_t s3_key_hash(const char *key);

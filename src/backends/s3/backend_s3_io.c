@@ -30,6 +30,7 @@
 #include "s3_client.h"
 #include "s3_cred.h"
 #include "backend_s3_priv.h"
+#include "s3_kept.h"
 
 /* ------------------------------------------------------------------ opens */
 
@@ -230,11 +231,15 @@ int s3_open(struct backend *be, struct inode *ino, int flags, void *priv)
 /*
  * O_EXCL against the store, not the listing the kernel's negative entry came from: another
  * client may have made the name within list_ttl.  A HEAD of the key and a LIST of "key/"
- * (a directory); either found is -EEXIST, and the table learns of the object.  A store
- * that cannot be asked fails the create (-EIO...).  What is left is the window between
- * this check and the upload at close (docs/s3.md).
+ * (a directory); either found is -EEXIST, and the table learns of the object.  Then the
+ * name is taken at once with an empty object put only if none exists (If-None-Match: *):
+ * of two creators racing past the checks, the store lets one win, the other gets -EEXIST
+ * (412).  The HEAD stays because a store that ignores the condition would let that PUT
+ * overwrite.  *@etag gets the empty object's ETag ("" when the bucket is missing: then
+ * nothing is taken, and the upload at close reports it).  A store that cannot be asked
+ * fails the create (-EIO...).  docs/s3.md says what is atomic where.
  */
-static int excl_check(struct s3be *sb, const char *key)
+static int excl_check(struct s3be *sb, const char *key, char etag[S3_ETAG_MAX])
 {
 	struct s3_list_page page;
 	struct s3_stat st;
@@ -263,10 +268,15 @@ static int excl_check(struct s3be *sb, const char *key)
 	err = s3_do_list(sb, dkey, "/", 1, NULL, &page);
 	if (!err && (page.nobjects || page.nprefixes))
 		err = -EEXIST;
-	else if (err == -ENOENT)
-		err = 0; /* not even the bucket: nothing there; the upload at close will say */
 	s3_list_page_free(&page);
 	free(dkey);
+	etag[0] = '\0';
+	if (!err) {
+		stats_add(&sb->stats->s3_put, 1);
+		err = s3_put_buf_absent(sb->c, sb->bucket, key, "", 0, etag);
+	}
+	if (err == -ENOENT)
+		err = 0; /* not even the bucket: nothing there; the upload at close will say */
 	return err;
 }
 
@@ -275,7 +285,7 @@ int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mo
 {
 	struct s3be *sb = SB(be);
 	struct s3node *d = s3_ino_node(be, dir), *n;
-	char *key;
+	char *key, etag[S3_ETAG_MAX] = "";
 	int fd, err;
 
 	if (strlen(name) > S3_NAME_MAX)
@@ -284,7 +294,7 @@ int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mo
 	if (!key)
 		return -ENOMEM;
 	if (flags & O_EXCL) {
-		err = excl_check(sb, key);
+		err = excl_check(sb, key, etag);
 		if (err) {
 			free(key);
 			return err;
@@ -292,7 +302,10 @@ int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mo
 	}
 	pthread_mutex_lock(&sb->ns_lock);
 	n = s3_node_get_locked(sb, key, 0);
-	if (n && !(n->exists && n->seen > 0))
+	if (n && etag[0])
+		/* the empty object excl_check() put: a failed upload records it as replaced */
+		s3_node_seen_locked(sb, n, 0, time(NULL), etag, s3_now_mono(), 1);
+	else if (n && !(n->exists && n->seen > 0))
 		s3_node_set_meta_locked(n, 0, time(NULL), "", s3_now_mono());
 	pthread_mutex_unlock(&sb->ns_lock);
 	free(key);

@@ -26,105 +26,61 @@
 #include "s3_client.h"
 #include "s3_cred.h"
 #include "backend_s3_priv.h"
+#include "s3_kept.h"
 
-/* a line of a .key file: "s3://", a bucket and a key of up to 1,024 bytes */
-#define S3_KEYFILE_LINE 1600
-
-struct kept {
-	char url[S3_KEYFILE_LINE];
-	char endpoint[512];
-	char etag[S3_ETAG_MAX];
-};
-
-static int read_key_file(int dfd, const char *name, struct kept *k)
-{
-	char line[S3_KEYFILE_LINE];
-	int fd, got = 0;
-	FILE *f;
-
-	memset(k, 0, sizeof(*k));
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!got++)
-			snprintf(k->url, sizeof(k->url), "%s", line);
-		else if (!strncmp(line, "endpoint ", 9))
-			snprintf(k->endpoint, sizeof(k->endpoint), "%.*s", (int)sizeof(k->endpoint) - 1,
-				 line + 9);
-		else if (!strncmp(line, "etag ", 5))
-			snprintf(k->etag, sizeof(k->etag), "%.*s", (int)sizeof(k->etag) - 1, line + 5);
-	}
-	fclose(f);
-	return k->url[0] ? 0 : -EINVAL;
-}
+/* ------------------------------------------------------- kept by a mount before */
 
 /* Upload the kept file @name if its object is still the version it replaces. */
 static void recover_one(struct s3be *sb, int dfd, const char *name)
 {
-	char kname[NAME_MAX + 8], url[300], etag[S3_ETAG_MAX] = "";
-	const char *key;
-	struct s3_stat st;
-	struct kept k;
-	struct stat fst;
-	size_t blen;
-	int fd, err;
+	struct s3_kept k;
+	int err;
 
-	snprintf(kname, sizeof(kname), "%s.key", name);
-	if (read_key_file(dfd, kname, &k)) {
+	err = s3_kept_read(dfd, name, &k);
+	if (err == -EINVAL) {
 		pr_warn("s3: '%s/%s' was kept by an earlier mount without a readable key file; "
 			"not uploaded", sb->staging, name);
 		return;
 	}
-	snprintf(url, sizeof(url), "s3://%s/", sb->bucket);
-	blen = strlen(url);
-	if (strncmp(k.url, url, blen) || strcmp(k.endpoint, sb->endpoint)) {
-		pr_warn("s3: '%s/%s' holds bytes of '%s'%s%s not uploaded yet: mount that bucket "
-			"with this cache directory to upload them", sb->staging, name, k.url,
-			k.endpoint[0] ? " at " : "", k.endpoint);
+	if (err) {
+		pr_warn("s3: cannot read '%s/%s': %s", sb->staging, name, strerror(-err));
 		return;
 	}
-	key = k.url + blen;
+	if (strcmp(k.bucket, sb->bucket) || strcmp(k.endpoint, sb->endpoint)) {
+		pr_warn("s3: '%s/%s' holds bytes of '%s'%s%s not uploaded yet: mount that bucket "
+			"with this cache directory to upload them, or see bpfuse staging",
+			sb->staging, name, k.url, k.endpoint[0] ? " at " : "", k.endpoint);
+		return;
+	}
 	if (!k.etag[0] || sb->be->cfg->read_only) {
-		pr_warn("s3: '%s/%s' holds bytes of '%s' not uploaded yet (%s): upload it by "
-			"hand", sb->staging, name, k.url,
+		pr_warn("s3: '%s/%s' holds bytes of '%s' not uploaded yet (%s): see bpfuse "
+			"staging", sb->staging, name, k.url,
 			sb->be->cfg->read_only ? "read-only mount" : "no version recorded");
 		return;
 	}
-	err = s3_head(sb->c, sb->bucket, key, &st);
-	if (!err ? strcmp(st.etag, k.etag) : err != -ENOENT || strcmp(k.etag, "-")) {
-		if (err && err != -ENOENT)
-			pr_warn("s3: cannot check '%s' to upload the bytes kept in '%s/%s': %s",
-				k.url, sb->staging, name, strerror(-err));
-		else
-			pr_warn("s3: '%s' changed in the bucket since an earlier mount kept its "
-				"bytes in '%s/%s': not uploaded over it", k.url, sb->staging, name);
+	err = s3_kept_check(sb->c, &k);
+	if (err == -ESTALE) {
+		pr_warn("s3: '%s' changed in the bucket since an earlier mount kept its bytes in "
+			"'%s/%s': not uploaded over it", k.url, sb->staging, name);
 		return;
 	}
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &fst) || !S_ISREG(fst.st_mode)) {
-		pr_warn("s3: cannot read '%s/%s': %s", sb->staging, name, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (err) {
+		pr_warn("s3: cannot check '%s' to upload the bytes kept in '%s/%s': %s", k.url,
+			sb->staging, name, strerror(-err));
 		return;
 	}
 	stats_add(&sb->stats->s3_put, 1);
-	err = s3_put_fd(sb->c, sb->bucket, key, fd, 0, fst.st_size, etag);
-	close(fd);
+	err = s3_kept_put(sb->c, dfd, &k, 0);
+	if (err == -EEXIST) {
+		pr_warn("s3: '%s' was created in the bucket since an earlier mount kept its bytes "
+			"in '%s/%s': not uploaded over it", k.url, sb->staging, name);
+		return;
+	}
 	if (err) {
 		pr_warn("s3: '%s' could not be uploaded from '%s/%s' (%s): kept for the next mount",
 			k.url, sb->staging, name, strerror(-err));
 		return;
 	}
-	unlinkat(dfd, kname, 0);
-	unlinkat(dfd, name, 0);
-	fsync(dfd);
 	pr_info("s3: uploaded '%s' from '%s/%s', kept by an earlier mount", k.url, sb->staging,
 		name);
 }
@@ -178,48 +134,26 @@ void s3_mpu_note(void *arg, const char *bucket, const char *key, const char *upl
 /* Abort the multipart upload journaled in @name (an earlier mount died during it). */
 static void recover_mpu(struct s3be *sb, int dfd, const char *name)
 {
-	char line[S3_KEYFILE_LINE], id[512] = "", url[S3_KEYFILE_LINE] = "", ep[512] = "";
-	char prefix[300];
-	size_t plen;
-	int fd, err, n = 0;
-	FILE *f;
+	struct s3_kept k;
+	int err;
 
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	f = fd >= 0 ? fdopen(fd, "r") : NULL;
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
+	if (s3_kept_read_mpu(dfd, name, &k))
+		return;
+	if (strcmp(k.bucket, sb->bucket) || strcmp(k.endpoint, sb->endpoint)) {
+		pr_warn("s3: an earlier mount left an unfinished multipart upload of '%s'%s%s "
+			"('%s/%s'): mount that bucket with this cache directory to abort it, or "
+			"see bpfuse staging", k.url, k.endpoint[0] ? " at " : "", k.endpoint,
+			sb->staging, name);
 		return;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, "upload ", 7))
-			snprintf(id, sizeof(id), "%.*s", (int)sizeof(id) - 1, line + 7);
-		else if (!strncmp(line, "endpoint ", 9))
-			snprintf(ep, sizeof(ep), "%.*s", (int)sizeof(ep) - 1, line + 9);
-		else if (!n++)
-			snprintf(url, sizeof(url), "%s", line);
-	}
-	fclose(f);
-	snprintf(prefix, sizeof(prefix), "s3://%s/", sb->bucket);
-	plen = strlen(prefix);
-	if (!id[0] || strncmp(url, prefix, plen) || strcmp(ep, sb->endpoint)) {
-		if (id[0])
-			pr_warn("s3: an earlier mount left an unfinished multipart upload of '%s'%s%s "
-				"('%s/%s'): mount that bucket with this cache directory to abort it",
-				url, ep[0] ? " at " : "", ep, sb->staging, name);
-		return;
-	}
-	err = s3_abort_multipart(sb->c, sb->bucket, url + plen, id);
-	if (err && err != -ENOENT) {
+	err = s3_kept_abort(sb->c, dfd, &k);
+	if (err) {
 		pr_warn("s3: cannot abort the unfinished multipart upload of '%s' left by an "
-			"earlier mount: %s", url, strerror(-err));
+			"earlier mount: %s", k.url, strerror(-err));
 		return;
 	}
-	unlinkat(dfd, name, 0);
-	if (!err)
-		pr_info("s3: aborted the unfinished multipart upload of '%s' left by an earlier "
-			"mount", url);
+	pr_info("s3: aborted the unfinished multipart upload of '%s' left by an earlier mount",
+		k.url);
 }
 
 /*
@@ -244,20 +178,18 @@ void s3_stage_recover(struct s3be *sb)
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 
-		if (!strncmp(de->d_name, "mpu-", 4)) {
+		if (!strncmp(de->d_name, S3_KEPT_MPU_PREFIX, strlen(S3_KEPT_MPU_PREFIX))) {
 			recover_mpu(sb, dfd, de->d_name);
 			continue;
 		}
-		if (strncmp(de->d_name, "unuploaded-", 11))
+		if (strncmp(de->d_name, S3_KEPT_PREFIX, strlen(S3_KEPT_PREFIX)))
 			continue;
 		if (len > 8 && !strcmp(de->d_name + len - 8, ".key.tmp")) {
 			unlinkat(dfd, de->d_name, 0); /* a key file never completed */
 			continue;
 		}
-		if ((len > 4 && !strcmp(de->d_name + len - 4, ".key")) ||
-		    (len > 4 && !strcmp(de->d_name + len - 4, ".new")))
-			continue;
-		recover_one(sb, dfd, de->d_name);
+		if (s3_kept_is_data(de->d_name))
+			recover_one(sb, dfd, de->d_name);
 	}
 	closedir(d);
 	close(dfd);

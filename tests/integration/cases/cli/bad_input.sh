@@ -51,6 +51,8 @@ check "passthrough=maybe" expect_bad passthrough "$M" mount "$S" "$M" -o passthr
 check "kernel_open with passthrough=on" expect_bad kernel_open "$M" mount "$S" "$M" -o kernel_open=on,passthrough=on
 check "kernel_open=maybe" expect_bad kernel_open "$M" mount "$S" "$M" -o kernel_open=maybe
 check "umount of a directory that is not mounted" expect_bad "$M" "$M" umount "$M"
+check "umount --wait without a mountpoint" expect_bad "usage: bpfuse umount" - umount --wait
+check "umount of an option" expect_bad "usage: bpfuse umount" - umount -x
 check "unknown subcommand" expect_bad nosuchcmd - nosuchcmd
 
 # with no arguments at all a usage text is fine: only non-zero and on stderr

@@ -70,6 +70,10 @@ b"
 OPTS=cache_size=0 check "cache_size=0" try_mount "'cache_size' is 0 bytes.*at least 16M" s3://exists
 OPTS=cache_size=1 check "cache_size=1" try_mount "'cache_size' is 1 bytes.*at least 16M" s3://exists
 OPTS=s3_timeout=1 check "s3_timeout=1" try_mount "'s3_timeout' needs at least 8" s3://exists
+# signed into the credential scope: radosgw answered a '/' with 400 InvalidArgument,
+# which the mount reported as a bare "Invalid argument"
+OPTS=region=bad/region check "a region that is not a name" \
+	try_mount "invalid S3 region 'bad/region'" s3://exists
 check "endpoint without a scheme: one line" try_mount "expected http:// or https://" \
 	s3://exists AWS_ENDPOINT_URL=127.0.0.1:$PORT
 
