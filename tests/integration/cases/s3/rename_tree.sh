@@ -40,7 +40,8 @@ ino=$(stat -c %i "$M/top")
 copies=$(s3_stat "$M" copy)
 
 # a file open for writing under the tree moves with it, and its later writes follow it
-python3 - "$M" <<'PY'
+rc=0
+python3 - "$M" <<'PY' || rc=$?
 import os, sys
 m = sys.argv[1]
 fd = os.open(os.path.join(m, "top/d/e/open"), os.O_CREAT | os.O_WRONLY, 0o644)
@@ -49,6 +50,7 @@ os.rename(os.path.join(m, "top"), os.path.join(m, "moved"))  # rename(2), not mv
 os.write(fd, b"after the rename\n")
 os.close(fd)
 PY
+[ "$rc" = 0 ] || fail "rename(2) of the directory failed (exit $rc)"
 printf 'before the rename\nafter the rename\n' >"$T/src/d/e/open"
 echo "moved/d/e/open $(stat -c %s "$T/src/d/e/open")" >>"$T/want"
 sort -o "$T/want" "$T/want"
