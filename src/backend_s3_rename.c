@@ -56,6 +56,7 @@
 #include <dirent.h>
 
 #include "backend_s3_priv.h"
+#include "config.h"
 #include "log.h"
 
 #define S3_COPY_MAX ((off_t)5 << 30) /* CopyObject's limit (no UploadPartCopy yet) */
@@ -690,7 +691,11 @@ void s3_rename_recover(struct s3be *sb)
 			continue;
 		}
 		err = journal_read(sb, dfd, de->d_name, &p);
-		if (err == -EXDEV) {
+		if (!err && sb->be->cfg->read_only) {
+			pr_warn("s3: the rename of '%s' to '%s' was left half done by an earlier "
+				"mount: a read-only mount does not settle it (mount read-write; "
+				"'%s/%s')", p.from, p.to, sb->staging, de->d_name);
+		} else if (err == -EXDEV) {
 			pr_warn("s3: '%s/%s' is a rename in another bucket or endpoint: mount that "
 				"one with this cache directory to settle it", sb->staging,
 				de->d_name);
@@ -707,9 +712,9 @@ void s3_rename_recover(struct s3be *sb)
 				unlinkat(dfd, de->d_name, 0);
 				fsync(dfd);
 				pr_info("s3: %s the rename of '%s' to '%s' left by an earlier mount "
-					"(%zu objects, %zu moved now%s)",
+					"(%zu objects; %zu moved now, %zu found only at the new name)",
 					p.committed ? "finished" : "rolled back", p.from, p.to, p.n,
-					moved, kept ? ", some only at the new name" : "");
+					moved, kept);
 			}
 		}
 		plan_free(&p);

@@ -8,7 +8,7 @@
 # - during the deletes (after the commit): finished, every object exactly once at its new
 #   name;
 # - a file's rename stopped after its copy: finished (a file's rename commits at once);
-# each time the bytes are the same and the journal is gone.
+# each time the bytes are the same and the journal is gone (a read-only mount leaves it).
 set -eu
 . "$(dirname "$0")/../../lib/common.sh"
 . "$IT_DIR/lib/s3.sh"
@@ -73,6 +73,12 @@ check "the crash left the objects half copied" test "$(count moved/)" = 20
 check "and the journal" test "$(journals)" = 1
 check "the journal is 0600 in the 0700 staging dir" test "$(stat -c %a "$T/cache/staging" \
 	"$(find "$T/cache/staging" -name 'rename-*')" | tr '\n' ' ')" = "700 600 "
+keys >"$T/crashed"
+s3_mount s3://crash "$M" ro
+keys >"$T/now"
+check "a read-only mount leaves it as it is" diff -u "$T/crashed" "$T/now"
+check "and keeps the journal" test "$(journals)" = 1
+bpfuse_umount "$M"
 s3_mount s3://crash "$M"
 keys >"$T/now"
 check "rolled back: every object exactly once, at its old name" diff -u "$T/orig" "$T/now"
