@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # rename_tree: rename(2) of a directory tree of ~50 objects (nested directories, an empty
-# directory, a multipart-sized file, a file open for writing) on an s3:// mount: one
-# server-side COPY per object, every object exactly once at its new name in the bucket,
-# none left at the old one, the bytes the same (through the mount, after a remount, and
-# straight from the bucket), the directory's inode number kept, the journal gone.
+# directory, a multipart-sized file, a file open for writing, one open for reading) on an
+# s3:// mount: one server-side COPY per object, every object exactly once at its new name
+# in the bucket, none left at the old one, the bytes the same (through the mount, for the
+# reader open across the rename, after a remount, and straight from the bucket), the
+# directory's inode number kept, the journal gone.
 set -eu
 . "$(dirname "$0")/../../lib/common.sh"
 . "$IT_DIR/lib/s3.sh"
@@ -41,14 +42,25 @@ copies=$(s3_stat "$M" copy)
 
 # a file open for writing under the tree moves with it, and its later writes follow it
 rc=0
-python3 - "$M" <<'PY' || rc=$?
+python3 - "$M" "$T/read-across" <<'PY' || rc=$?
 import os, sys
 m = sys.argv[1]
 fd = os.open(os.path.join(m, "top/d/e/open"), os.O_CREAT | os.O_WRONLY, 0o644)
 os.write(fd, b"before the rename\n")
+# and a reader of a cold object reads on after it (the rest is fetched from the new key)
+r = os.open(os.path.join(m, "top/a/big"), os.O_RDONLY)
+head = os.read(r, 1 << 20)
 os.rename(os.path.join(m, "top"), os.path.join(m, "moved"))  # rename(2), not mv's copy
 os.write(fd, b"after the rename\n")
 os.close(fd)
+rest = b""
+while True:
+    b = os.read(r, 1 << 20)
+    if not b:
+        break
+    rest += b
+os.close(r)
+open(sys.argv[2], "wb").write(head + rest)
 PY
 [ "$rc" = 0 ] || fail "rename(2) of the directory failed (exit $rc)"
 printf 'before the rename\nafter the rename\n' >"$T/src/d/e/open"
@@ -57,6 +69,7 @@ sort -o "$T/want" "$T/want"
 
 s3tool ls tree 2>/dev/null | awk '$1 == "K" { print $2, $3 }' | sort >"$T/after"
 check "every object exactly once at its new name, none at the old" diff -u "$T/want" "$T/after"
+check "a reader open across the rename read the right bytes" cmp "$T/src/a/big" "$T/read-across"
 check "one server-side COPY per object (and one for the file being written)" \
 	test "$(($(s3_stat "$M" copy) - copies))" = "$((nobj + 1))"
 check "the old name is gone" test ! -e "$M/top"
