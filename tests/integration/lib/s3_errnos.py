@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-# s3_errnos.py ROOT [--tree]: namespace operations whose result POSIX fixes (rename over files and
-# directories, RENAME_NOREPLACE/EXCHANGE, paths through a file, rmdir of a non-empty
-# directory, ...), done in the empty directory ROOT; prints one line per operation,
-# "label: ok" or "label: ERRNO", plus what the tree holds afterwards (--tree: only that).  Run on a plain
-# directory and on an s3:// mount: the transcripts must be the same but for the
-# differences docs/s3.md lists as forced by S3 (cases/s3/rename_errnos.sh).
+# s3_errnos.py ROOT [--tree]: namespace operations whose result POSIX fixes (rename over
+# files and directories, RENAME_NOREPLACE/EXCHANGE, paths through a file, rmdir of a
+# non-empty directory, ...), done in the empty directory ROOT; prints one line per
+# operation, "label: ok" or "label: ERRNO", plus what the tree holds afterwards (--tree:
+# only that).  Run on a plain directory and on an s3:// mount: the transcripts must be the
+# same but for the differences docs/s3.md lists as forced by S3 (cases/s3/rename_errnos.sh).
 import ctypes, errno, os, sys
 
 root = sys.argv[1]
@@ -34,6 +34,16 @@ def get(path):
         return f.read()
 
 
+def open_close(path, flags):
+    os.close(os.open(path, flags, 0o644))
+
+
+def each(*steps):
+    # one labelled operation made of several calls: stops at the first failure
+    for step in steps:
+        step()
+
+
 def do(label, fn, *args):
     try:
         r = fn(*args)
@@ -50,7 +60,8 @@ def tree(label):
         dirs.sort()
         rel = os.path.relpath(d, root)
         for f in sorted(files):
-            out.append("%s=%s" % (os.path.normpath(os.path.join(rel, f)), get(os.path.join(d, f))))
+            name = os.path.normpath(os.path.join(rel, f))
+            out.append("%s=%s" % (name, get(os.path.join(d, f))))
         for s in dirs:
             out.append(os.path.normpath(os.path.join(rel, s)) + "/")
     print("%s: %s" % (label, " ".join(sorted(out))))
@@ -73,14 +84,15 @@ put(p("file2"), "file2")
 # creation over what exists
 do("mkdir over a directory", os.mkdir, p("d"))
 do("mkdir over a file", os.mkdir, p("file"))
-do("O_CREAT|O_EXCL over a file", lambda: os.close(os.open(p("file"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)))
-do("O_CREAT|O_EXCL over a directory", lambda: os.close(os.open(p("d"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)))
-do("open a directory for writing", lambda: os.close(os.open(p("d"), os.O_WRONLY)))
+EXCL = os.O_CREAT | os.O_EXCL | os.O_WRONLY
+do("O_CREAT|O_EXCL over a file", open_close, p("file"), EXCL)
+do("O_CREAT|O_EXCL over a directory", open_close, p("d"), EXCL)
+do("open a directory for writing", open_close, p("d"), os.O_WRONLY)
 
 # paths through a file
 do("stat file/x", os.stat, p("file", "x"))
 do("stat file/", os.stat, p("file") + "/")
-do("open file/x O_CREAT", lambda: os.close(os.open(p("file", "x"), os.O_CREAT | os.O_WRONLY)))
+do("open file/x O_CREAT", open_close, p("file", "x"), os.O_CREAT | os.O_WRONLY)
 do("mkdir file/x", os.mkdir, p("file", "x"))
 do("unlink file/x", os.unlink, p("file", "x"))
 do("rename file2 file/x", os.rename, p("file2"), p("file", "x"))
@@ -90,8 +102,10 @@ do("mkdir missing/x", os.mkdir, p("missing", "x"))
 
 # removal
 do("rmdir of a non-empty directory", os.rmdir, p("d"))
-do("rmdir of a directory holding only a directory", lambda: (os.makedirs(p("outer", "inner")), os.rmdir(p("outer"))) and None)
-do("rmdir of its emptied subdirectory, then itself", lambda: (os.rmdir(p("outer", "inner")), os.rmdir(p("outer"))) and None)
+do("rmdir of a directory holding only a directory",
+   each, lambda: os.makedirs(p("outer", "inner")), lambda: os.rmdir(p("outer")))
+do("rmdir of its emptied subdirectory, then itself",
+   each, lambda: os.rmdir(p("outer", "inner")), lambda: os.rmdir(p("outer")))
 do("rmdir of a file", os.rmdir, p("file"))
 do("unlink of a directory", os.unlink, p("d"))
 do("unlink of a missing name", os.unlink, p("missing"))
@@ -104,11 +118,13 @@ do("rename directory over a non-empty directory", os.rename, p("empty"), p("d"))
 do("rename directory into itself", os.rename, p("d"), p("d", "sub", "x"))
 do("rename a missing name", os.rename, p("missing"), p("x"))
 do("rename into a missing directory", os.rename, p("file"), p("missing", "x"))
-do("RENAME_NOREPLACE file over a file", renameat2, p("file"), p("file2"), RENAME_NOREPLACE)
-do("RENAME_NOREPLACE directory over a directory", renameat2, p("empty"), p("empty2"), RENAME_NOREPLACE)
-do("RENAME_NOREPLACE file over a directory", renameat2, p("file"), p("empty"), RENAME_NOREPLACE)
-do("RENAME_NOREPLACE|RENAME_EXCHANGE", renameat2, p("file"), p("file2"), RENAME_NOREPLACE | RENAME_EXCHANGE)
-do("hard link", lambda: (os.link(p("file"), p("hard")), os.unlink(p("hard"))) and None)
+NOREPLACE = RENAME_NOREPLACE
+do("RENAME_NOREPLACE file over a file", renameat2, p("file"), p("file2"), NOREPLACE)
+do("RENAME_NOREPLACE directory over a directory", renameat2, p("empty"), p("empty2"), NOREPLACE)
+do("RENAME_NOREPLACE file over a directory", renameat2, p("file"), p("empty"), NOREPLACE)
+do("RENAME_NOREPLACE|RENAME_EXCHANGE",
+   renameat2, p("file"), p("file2"), NOREPLACE | RENAME_EXCHANGE)
+do("hard link", each, lambda: os.link(p("file"), p("hard")), lambda: os.unlink(p("hard")))
 do("hard link of a directory", os.link, p("d"), p("hard"))
 tree("tree before the renames")
 
@@ -126,10 +142,13 @@ do("stat d/f", os.stat, p("d", "f"))
 do("stat d", os.stat, p("d"))
 do("rename the tree back under another parent", os.rename, p("moved"), p("empty", "back"))
 do("read empty/back/sub/g", get, p("empty", "back", "sub", "g"))
-do("rename a tree over an empty directory", lambda: (os.mkdir(p("target")), os.rename(p("empty", "back"), p("target"))) and None)
+do("rename a tree over an empty directory",
+   each, lambda: os.mkdir(p("target")), lambda: os.rename(p("empty", "back"), p("target")))
 do("read target/sub/g", get, p("target", "sub", "g"))
 do("create in the moved tree", put, p("target", "sub", "new"), "new")
 do("rmdir of the emptied parent", os.rmdir, p("empty"))
-do("RENAME_EXCHANGE of two files", lambda: (put(p("x1"), "x1"), put(p("x2"), "x2"), renameat2(p("x1"), p("x2"), RENAME_EXCHANGE)) and None)
-do("RENAME_EXCHANGE of two directories", lambda: (os.mkdir(p("y1")), os.mkdir(p("y2")), renameat2(p("y1"), p("y2"), RENAME_EXCHANGE)) and None)
+do("RENAME_EXCHANGE of two files", each, lambda: put(p("x1"), "x1"), lambda: put(p("x2"), "x2"),
+   lambda: renameat2(p("x1"), p("x2"), RENAME_EXCHANGE))
+do("RENAME_EXCHANGE of two directories", each, lambda: os.mkdir(p("y1")),
+   lambda: os.mkdir(p("y2")), lambda: renameat2(p("y1"), p("y2"), RENAME_EXCHANGE))
 tree("tree at the end")

@@ -79,7 +79,8 @@ for k in order:
         counts[cat] += 1
         continue
     b = s3.get(k)
-    bad.append("%s: plain directory '%s', s3:// '%s'" % (k, ref[k], "(missing)" if b is None else b))
+    b = "(missing)" if b is None else b
+    bad.append("%s: plain directory '%s', s3:// '%s'" % (k, ref[k], b))
 for k in s3order:
     if k not in ref:
         bad.append("%s: only on s3:// ('%s')" % (k, s3[k]))
