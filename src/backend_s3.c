@@ -152,7 +152,8 @@ static int s3_unlink(struct backend *be, struct inode *dir, const char *name)
 
 /*
  * 0 when the directory @n holds nothing but its own marker (*@marker, may be NULL: 1 when
- * it has one), -ENOTEMPTY when it holds more, or -errno.  Asks the bucket, not the listing.
+ * it has one), -ENOTEMPTY when it holds more (in the bucket, not the listing, or being
+ * written here), or -errno.
  */
 static int s3_dir_empty(struct s3be *sb, struct s3node *n, int *marker)
 {
@@ -169,6 +170,18 @@ static int s3_dir_empty(struct s3be *sb, struct s3node *n, int *marker)
 	if (!err && page.nprefixes)
 		err = -ENOTEMPTY;
 	s3_list_page_free(&page);
+	if (!err) {
+		/* files being written in it, not uploaded yet, are in it too */
+		size_t kl = strlen(n->key);
+		struct s3node *s;
+
+		pthread_mutex_lock(&sb->ns_lock);
+		for (s = sb->staged; s && !err; s = s->staged_next)
+			if (!strncmp(s->key, n->key, kl) && s->key[kl] && s->exists &&
+			    !__atomic_load_n(&s->unlinked, __ATOMIC_RELAXED))
+				err = -ENOTEMPTY;
+		pthread_mutex_unlock(&sb->ns_lock);
+	}
 	return err;
 }
 

@@ -106,6 +106,12 @@ do("rmdir of a directory holding only a directory",
    each, lambda: os.makedirs(p("outer", "inner")), lambda: os.rmdir(p("outer")))
 do("rmdir of its emptied subdirectory, then itself",
    each, lambda: os.rmdir(p("outer", "inner")), lambda: os.rmdir(p("outer")))
+os.mkdir(p("busy"))
+busy = os.open(p("busy", "f"), os.O_CREAT | os.O_WRONLY, 0o644)
+os.write(busy, b"being written")
+do("rmdir of a directory whose file is being written", os.rmdir, p("busy"))
+do("rename over a directory whose file is being written", os.rename, p("empty2"), p("busy"))
+os.close(busy)
 do("rmdir of a file", os.rmdir, p("file"))
 do("unlink of a directory", os.unlink, p("d"))
 do("unlink of a missing name", os.unlink, p("missing"))
