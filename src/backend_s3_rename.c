@@ -109,6 +109,19 @@ static int plan_add(struct rn_plan *p, const char *suffix, off_t size)
 	return 0;
 }
 
+static int obj_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rn_obj *)a)->suffix, ((const struct rn_obj *)b)->suffix);
+}
+
+/* The plan's object of @suffix (the plan is sorted), or NULL. */
+static const struct rn_obj *plan_find(const struct rn_plan *p, const char *suffix)
+{
+	struct rn_obj k = { .suffix = (char *)suffix };
+
+	return p->n ? bsearch(&k, p->objs, p->n, sizeof(k), obj_cmp) : NULL;
+}
+
 static char *cat2(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
@@ -508,15 +521,13 @@ static int rekey_tree(struct s3be *sb, struct rn_plan *p, int is_dir)
 	for (i = 0; i < nn && !err; i++) {
 		char *nk = cat2(p->to, nodes[i]->key + fl);
 		const struct rn_obj *o = NULL;
-		size_t j;
 
 		if (!nk) {
 			err = -ENOMEM;
 			break;
 		}
-		for (j = 0; j < p->n && !nodes[i]->is_dir; j++)
-			if (!strcmp(p->objs[j].suffix, nodes[i]->key + fl))
-				o = &p->objs[j];
+		if (!nodes[i]->is_dir)
+			o = plan_find(p, nodes[i]->key + fl);
 		err = s3_node_rekey_locked(sb, nodes[i], nk);
 		free(nk);
 		if (err)
@@ -641,6 +652,8 @@ int s3_rename_move(struct s3be *sb, struct s3node *src, const char *dkey, int ke
 			err = -EXDEV; /* > 5 GiB: mv copies it itself */
 		if (!err && !p.n)
 			err = -ENOENT;
+		if (!err) /* listings are in key order already; rekey_tree() relies on it */
+			qsort(p.objs, p.n, sizeof(p.objs[0]), obj_cmp);
 	} else {
 		off_t size;
 
