@@ -37,8 +37,9 @@
  *
  * Test hook (tests/integration/cases/s3/rename_crash.sh): BPFUSE_TEST_RENAME_STALL set
  * to "copy:N" or "delete:N" in the daemon's environment makes a rename stop for good
- * after its Nth copy or delete, so a test can kill -9 the daemon at a known point.  Only
- * whoever starts the daemon sets its environment; nothing else reads it.
+ * after its Nth copy or delete, so a test can kill -9 the daemon at a known point
+ * ("copy:N:S": pause S seconds instead, to stop the server meanwhile).  Only whoever
+ * starts the daemon sets its environment; nothing else reads it.
  *
  * Not atomic against other clients: objects created under the old prefix by someone else
  * while a directory moves stay behind; another client sees both trees during the copies.
@@ -340,14 +341,27 @@ static int journal_read(struct s3be *sb, int dfd, const char *name, struct rn_pl
 
 /* ----------------------------------------------------------------- moving */
 
-/* BPFUSE_TEST_RENAME_STALL=copy:N|delete:N: stop for good after the Nth (tests only). */
+/*
+ * BPFUSE_TEST_RENAME_STALL=copy:N[:S] or delete:N[:S]: after the Nth copy or delete, stop
+ * for good, or for S seconds (tests only; see the top).
+ */
 static void test_stall(const char *phase, size_t done)
 {
 	const char *v = getenv("BPFUSE_TEST_RENAME_STALL");
 	size_t pl = strlen(phase);
+	char *end;
 
-	if (!v || strncmp(v, phase, pl) || v[pl] != ':' || strtoull(v + pl + 1, NULL, 10) != done)
+	if (!v || strncmp(v, phase, pl) || v[pl] != ':' || strtoull(v + pl + 1, &end, 10) != done)
 		return;
+	if (*end == ':') {
+		unsigned int secs = (unsigned int)strtoul(end + 1, NULL, 10);
+
+		pr_warn("s3: BPFUSE_TEST_RENAME_STALL: rename paused %u s after %s %zu", secs,
+			phase, done);
+		while (secs)
+			secs = sleep(secs);
+		return;
+	}
 	pr_warn("s3: BPFUSE_TEST_RENAME_STALL: rename stopped after %s %zu", phase, done);
 	for (;;)
 		pause();
@@ -455,8 +469,10 @@ static int plan_run(struct s3be *sb, struct rn_plan *p)
 			to = cat2(p->to, p->objs[i].suffix);
 			r = to ? s3_do_delete(sb, to) : -ENOMEM;
 			free(to);
-			if (r && !e)
-				e = r;
+			if (r) {
+				e = r; /* the server fails: the journal finishes this later */
+				break;
+			}
 		}
 
 		if (!e)
@@ -467,14 +483,13 @@ static int plan_run(struct s3be *sb, struct rn_plan *p)
 				strerror(-err), strerror(-e), p->path);
 		return err;
 	}
-	for (i = 0; i < p->n; i++) {
+	for (i = 0; i < p->n && !err; i++) {
 		char *from = cat2(p->from, p->objs[i].suffix);
-		int e = from ? s3_do_delete(sb, from) : -ENOMEM;
 
+		err = from ? s3_do_delete(sb, from) : -ENOMEM;
 		free(from);
-		if (e && !err)
-			err = e;
-		test_stall("delete", i + 1);
+		if (!err)
+			test_stall("delete", i + 1);
 	}
 	if (err) {
 		pr_warn("s3: '%s' was renamed to '%s' but some old objects could not be deleted "
