@@ -22,16 +22,19 @@ import os, sys
 root = sys.argv[1]
 for d in ["", "x", "x/y", "z"]:
     os.makedirs(os.path.join(root, d), exist_ok=True)
+# names the journal must escape: a space, a '%', bytes >= 0x80
+odd = {0: "sp ace", 1: "per%cent", 2: "caf\u00e9"}
 for i in range(46):  # + 4 directory markers = 50 objects
     d = ["", "x", "x/y", "z"][i % 4]
-    with open(os.path.join(root, d, "f%02d" % i), "wb") as f:
+    with open(os.path.join(root, d, odd.get(i, "f%02d" % i)), "wb") as f:
         f.write(os.urandom(100 + i * 37))
 PY
 s3_mount s3://crash "$M"
 cp -a "$T/src" "$M/top"
 echo "a file" >"$M/file"
 bpfuse_umount "$M"
-keys() { s3tool ls crash 2>/dev/null | awk '$1 == "K" { print $2, $3 }' | sort; }
+# "KEY SIZE" per object (keys may hold spaces)
+keys() { s3tool ls crash 2>/dev/null | sed -n 's/^K \(.*\) \([0-9]*\) [^ ]*$/\1 \2/p' | sort; }
 keys >"$T/orig"
 nobj=$(grep -c '^top/' "$T/orig")
 log "$nobj objects under top/"
@@ -71,6 +74,13 @@ crash_at copy:20 top moved '[ "$(count moved/)" -ge 20 ]'
 log "killed during the copies: $(count top/) old, $(count moved/) new objects, $(journals) journal"
 check "the crash left the objects half copied" test "$(count moved/)" = 20
 check "and the journal" test "$(journals)" = 1
+escaped() {
+	local j
+	j=$(find "$T/cache/staging" -name 'rename-*')
+	grep -qx 'key sp%20ace' "$j" && grep -qx 'key x/per%25cent' "$j" &&
+		grep -qx 'key x/y/caf%C3%A9' "$j" && grep -qx 'from top/' "$j" && ! grep -q committed "$j"
+}
+check "the journal lists the keys, escaped, and no commit" escaped
 check "the journal is 0600 in the 0700 staging dir" test "$(stat -c %a "$T/cache/staging" \
 	"$(find "$T/cache/staging" -name 'rename-*')" | tr '\n' ' ')" = "700 600 "
 keys >"$T/crashed"
