@@ -44,14 +44,16 @@
  * What S3 cannot do: hard links and symlinks, device nodes (EPERM); extended attributes
  * (ENOTSUP); modes, owners and times are fixed (0644 files, 0755 directories, the mounting
  * user, mtime = LastModified) and chmod/chown/utimes are accepted and ignored, so that
- * cp -a, tar and rsync -a work; rename of a file is a copy then a delete (not atomic),
- * rename of a directory is EXDEV (mv falls back to copying).  See docs/s3.md.
+ * cp -a, tar and rsync -a work; rename copies then deletes every object it moves (a file,
+ * or all under a directory's prefix), journaled so that a crash in the middle is settled
+ * by the next mount (backend_s3_rename.c); RENAME_EXCHANGE is EINVAL.  See docs/s3.md.
  *
  * Locking: sb->ns_lock guards the hash table and every node's metadata (size, mtime, etag,
  * seen, exists, listed, refs); node->lock guards the staging state and is held across an
  * upload; sb->fetch_lock guards the in-flight part list and the readahead queue.  Order:
  * node->lock, then ns_lock or fetch_lock (never both of the latter); inval_lock is a leaf
- * taken under ns_lock.
+ * taken under ns_lock.  sb->rename_lock comes first of all: a rename holds it while it
+ * holds the locks of several nodes (the files being written under a moving directory).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -148,12 +150,45 @@ static int s3_unlink(struct backend *be, struct inode *dir, const char *name)
 	return err;
 }
 
+/*
+ * 0 when the directory @n holds nothing but its own marker (*@marker, may be NULL: 1 when
+ * it has one), -ENOTEMPTY when it holds more (in the bucket, not the listing, or being
+ * written here), or -errno.
+ */
+static int s3_dir_empty(struct s3be *sb, struct s3node *n, int *marker)
+{
+	struct s3_list_page page;
+	size_t i;
+	int err;
+
+	err = s3_do_list(sb, n->key, NULL, 2, NULL, &page);
+	for (i = 0; !err && i < page.nobjects; i++)
+		if (strcmp(page.objects[i].key, n->key))
+			err = -ENOTEMPTY;
+		else if (marker)
+			*marker = 1;
+	if (!err && page.nprefixes)
+		err = -ENOTEMPTY;
+	s3_list_page_free(&page);
+	if (!err) {
+		/* files being written in it, not uploaded yet, are in it too */
+		size_t kl = strlen(n->key);
+		struct s3node *s;
+
+		pthread_mutex_lock(&sb->ns_lock);
+		for (s = sb->staged; s && !err; s = s->staged_next)
+			if (!strncmp(s->key, n->key, kl) && s->key[kl] && s->exists &&
+			    !__atomic_load_n(&s->unlinked, __ATOMIC_RELAXED))
+				err = -ENOTEMPTY;
+		pthread_mutex_unlock(&sb->ns_lock);
+	}
+	return err;
+}
+
 static int s3_rmdir(struct backend *be, struct inode *dir, const char *name)
 {
 	struct s3be *sb = SB(be);
-	struct s3_list_page page;
 	struct s3node *n;
-	size_t i;
 	int err;
 
 	err = s3_resolve(sb, s3_ino_node(be, dir), name, &n);
@@ -163,13 +198,7 @@ static int s3_rmdir(struct backend *be, struct inode *dir, const char *name)
 		s3_node_put(sb, n);
 		return -ENOTDIR;
 	}
-	err = s3_do_list(sb, n->key, NULL, 2, NULL, &page);
-	for (i = 0; !err && i < page.nobjects; i++)
-		if (strcmp(page.objects[i].key, n->key))
-			err = -ENOTEMPTY;
-	if (!err && page.nprefixes)
-		err = -ENOTEMPTY;
-	s3_list_page_free(&page);
+	err = s3_dir_empty(sb, n, NULL);
 	if (!err)
 		err = s3_do_delete(sb, n->key);
 	if (!err) {
@@ -183,67 +212,56 @@ static int s3_rmdir(struct backend *be, struct inode *dir, const char *name)
 	return err;
 }
 
+/*
+ * rename(2) as POSIX says, as far as S3 lets us (the moving itself, journaled, is in
+ * backend_s3_rename.c): a file over a file replaces it, a directory over an empty
+ * directory replaces it; a directory over a file ENOTDIR, a file over a directory EISDIR, a
+ * directory over a non-empty one ENOTEMPTY; RENAME_NOREPLACE over anything EEXIST.
+ * RENAME_EXCHANGE (and RENAME_WHITEOUT): EINVAL, as file systems without it answer.
+ * The kernel checks most of these itself from its dentries; these are for names it had to
+ * look up, or that changed behind it.
+ */
 static int s3_rename(struct backend *be, struct inode *dir, const char *name,
 		     struct inode *newdir, const char *newname, unsigned int flags)
 {
 	struct s3be *sb = SB(be);
 	struct s3node *src, *t;
-	char etag[S3_ETAG_MAX] = "";
-	char *dkey;
-	int err;
+	int err, keep_target = 0;
+	char *dkey = NULL;
 
 	if (flags & ~RENAME_NOREPLACE)
-		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT: not on S3 */
+		return -EINVAL;
 	err = s3_resolve(sb, s3_ino_node(be, dir), name, &src);
 	if (err)
 		return err;
-	if (src->is_dir) {
-		s3_node_put(sb, src);
-		return -EXDEV; /* mv copies directories itself */
-	}
 	err = s3_resolve(sb, s3_ino_node(be, newdir), newname, &t);
 	if (!err) {
-		int is_dir = t->is_dir;
-
+		if (t == src)
+			err = 1; /* the same object: nothing to do */
+		else if (flags & RENAME_NOREPLACE)
+			err = -EEXIST;
+		else if (src->is_dir && !t->is_dir)
+			err = -ENOTDIR;
+		else if (!src->is_dir && t->is_dir)
+			err = -EISDIR;
+		else if (t->is_dir)
+			err = s3_dir_empty(sb, t, &keep_target);
 		s3_node_put(sb, t);
-		if (flags & RENAME_NOREPLACE) {
-			s3_node_put(sb, src);
-			return -EEXIST;
-		}
-		if (is_dir) {
-			s3_node_put(sb, src);
-			return -EISDIR;
-		}
-	} else if (err != -ENOENT) {
-		s3_node_put(sb, src);
-		return err;
+	} else if (err == -ENOENT) {
+		err = 0;
 	}
-	dkey = s3_child_key(s3_ino_node(be, newdir), newname, 0);
-	if (!dkey) {
-		s3_node_put(sb, src);
-		return -ENOMEM;
+	if (!err) {
+		dkey = s3_child_key(s3_ino_node(be, newdir), newname, src->is_dir);
+		if (!dkey)
+			err = -ENOMEM;
+		else if (src->is_dir && !strncmp(dkey, src->key, strlen(src->key)))
+			err = -EINVAL; /* into itself (the kernel checks this too) */
 	}
-	/* bytes still being written go up first */
-	pthread_mutex_lock(&src->lock);
-	err = s3_stage_upload(sb, src);
-	pthread_mutex_unlock(&src->lock);
-	if (!err && strcmp(src->key, dkey)) {
-		stats_add(&sb->stats->s3_copy, 1);
-		err = s3_copy(sb->c, sb->bucket, src->key, sb->bucket, dkey, etag);
-		if (!err)
-			err = s3_do_delete(sb, src->key);
-	}
-	if (!err && strcmp(src->key, dkey)) {
-		pthread_mutex_lock(&sb->ns_lock);
-		err = s3_node_rekey_locked(sb, src, dkey);
-		if (!err)
-			s3_node_set_meta_locked(src, src->size, time(NULL), etag[0] ? etag : src->etag,
-					     s3_now_mono());
-		pthread_mutex_unlock(&sb->ns_lock);
-	}
+	if (!err && strcmp(src->key, dkey))
+		err = s3_rename_move(sb, src, dkey, keep_target);
 	free(dkey);
 	s3_node_put(sb, src);
-	return err;
+	return err > 0 ? 0 : err;
 }
 
 static int s3_setattr(struct backend *be, struct inode *ino, int fd, const struct stat *attr,
@@ -535,6 +553,7 @@ static int s3_open_backend(struct backend *be, const struct config *cfg)
 	sb->stats = stats;
 	s3_inval_init(sb);
 	pthread_mutex_init(&sb->ns_lock, NULL);
+	pthread_mutex_init(&sb->rename_lock, NULL);
 	pthread_mutex_init(&sb->fetch_lock, NULL);
 	s3_pool_init(sb);
 	pthread_cond_init(&sb->fetch_cond, NULL);
@@ -633,7 +652,8 @@ static int s3_open_backend(struct backend *be, const struct config *cfg)
 	err = staging_check(sb->staging);
 	if (err)
 		return err;
-	/* what an earlier mount could not upload (and kept) goes up now */
+	/* renames an earlier mount left half done are settled, then what it kept goes up */
+	s3_rename_recover(sb);
 	s3_stage_recover(sb);
 
 	pthread_mutex_lock(&sb->ns_lock);
@@ -672,6 +692,9 @@ static void s3_close_backend(struct backend *be)
 	/* what is still staged is uploaded now, or kept (and said so) */
 	if (sb->cache && sb->c)
 		s3_stage_close_all(sb);
+	/* a rename whose old objects could not all be deleted: try once more */
+	if (sb->cache && sb->c && sb->root)
+		s3_rename_recover(sb);
 	s3_inval_destroy(sb);
 	cache_scrub_stop(sb->scrub);
 	if (sb->cache)
@@ -693,6 +716,7 @@ static void s3_close_backend(struct backend *be)
 		s3_node_free(n);
 	}
 	pthread_mutex_destroy(&sb->ns_lock);
+	pthread_mutex_destroy(&sb->rename_lock);
 	pthread_mutex_destroy(&sb->fetch_lock);
 	s3_pool_destroy(sb);
 	pthread_cond_destroy(&sb->fetch_cond);

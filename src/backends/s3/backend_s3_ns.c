@@ -204,7 +204,8 @@ static void fill_stat(struct s3be *sb, struct s3node *n, off_t size, time_t mtim
 		mtime = sb->mount_time;
 	} else {
 		st->st_mode = S_IFREG | 0644;
-		st->st_nlink = 1;
+		/* unlinked while open: fstat says so */
+		st->st_nlink = __atomic_load_n(&n->unlinked, __ATOMIC_RELAXED) ? 0 : 1;
 		st->st_size = size;
 		st->st_blocks = (size + 511) / 512;
 	}
@@ -440,6 +441,8 @@ struct s3dir {
 	struct s3dirent_rec *ents;
 	size_t n, cap;
 	uint64_t self_ino;
+	struct s3node *dir;      /* the directory listed (its inode holds it while open) */
+	int served;              /* entries past the first were asked for: offset 0 = rewind */
 	struct dirent de;
 	char name_buf[S3_NAME_MAX + 1];
 };
@@ -541,10 +544,9 @@ static void s3dir_free(struct s3dir *d)
 	free(d);
 }
 
-int s3_opendir(struct backend *be, struct inode *ino, struct backend_dir *bd)
+/* List @dir into @bd (a new snapshot of the directory). */
+static int dir_list(struct s3be *sb, struct s3node *dir, struct backend_dir *bd)
 {
-	struct s3be *sb = SB(be);
-	struct s3node *dir = s3_ino_node(be, ino);
 	struct list_ctx lc = { sb, dir, NULL, s3_now_mono(), strlen(dir->key) };
 	struct s3node *n;
 	size_t i, j;
@@ -554,6 +556,7 @@ int s3_opendir(struct backend *be, struct inode *ino, struct backend_dir *bd)
 	if (!lc.d)
 		return -ENOMEM;
 	lc.d->self_ino = dir->ino;
+	lc.d->dir = dir;
 	err = s3_list_all(sb->c, sb->bucket, dir->key[0] ? dir->key : NULL, "/", 1000,
 			  list_page_cb, &lc);
 	if (err) {
@@ -593,6 +596,11 @@ int s3_opendir(struct backend *be, struct inode *ino, struct backend_dir *bd)
 	return 0;
 }
 
+int s3_opendir(struct backend *be, struct inode *ino, struct backend_dir *bd)
+{
+	return dir_list(SB(be), s3_ino_node(be, ino), bd);
+}
+
 int s3_readdir(struct backend *be, struct backend_dir *bd, off_t off, struct dirent **ent)
 {
 	struct s3dir *d = bd->priv;
@@ -600,6 +608,18 @@ int s3_readdir(struct backend *be, struct backend_dir *bd, off_t off, struct dir
 	uint64_t ino;
 	int type;
 
+	if (off == 0 && d->served) {
+		/* rewinddir(): names made or removed since the opendir show (POSIX) */
+		struct backend_dir nd = { 0 };
+		int err = dir_list(SB(be), d->dir, &nd);
+
+		if (err)
+			return err;
+		s3dir_free(d);
+		bd->priv = d = nd.priv;
+	}
+	if (off > 0)
+		d->served = 1;
 	if (off < 0 || (size_t)off >= d->n + 2)
 		return 0;
 	if (off < 2) {

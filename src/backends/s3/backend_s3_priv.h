@@ -3,7 +3,8 @@
  * backend_s3_priv.h - what the parts of the S3 backend share: backend_s3.c (mutations,
  * the operation table, mount), backend_s3_ns.c (node table, lookup, listings),
  * backend_s3_io.c (opens, staging, uploads), backend_s3_read.c (fetching parts, the
- * part buffers, reads) and backend_s3_inval.c (changes behind the mount).
+ * part buffers, reads), backend_s3_inval.c (changes behind the mount) and
+ * backend_s3_rename.c (rename: copies, deletes, the journal).
  * See the top of backend_s3.c for the design and the lock order.
  */
 #ifndef BPFUSE_BACKEND_S3_PRIV_H
@@ -105,6 +106,7 @@ struct s3be {
 	uint32_t block_size;
 	struct stats *stats;
 
+	pthread_mutex_t rename_lock; /* one rename at a time (backend_s3_rename.c) */
 	pthread_mutex_t ns_lock;
 	struct s3node *graveyard;    /* nodes taken out of the table by rename, freed at close */
 	uint64_t gen;                /* salts the inode numbers of names renamed away */
@@ -198,6 +200,15 @@ void s3_fill_entry(struct s3be *sb, struct s3node *n, struct backend_entry *out)
 char *s3_child_key(struct s3node *dir, const char *name, int slash);
 struct s3node *s3_ino_node(struct backend *be, struct inode *ino);
 int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st);
+
+/* backend_s3_rename.c */
+/*
+ * Move @src (a file, or a directory with everything under it) to the key @dkey: copies,
+ * then deletes, journaled; the nodes follow.  @keep_target: @dkey is an empty directory
+ * whose marker stays if the rename is rolled back.  Returns 0 or -errno (nothing moved).
+ */
+int s3_rename_move(struct s3be *sb, struct s3node *src, const char *dkey, int keep_target);
+void s3_rename_recover(struct s3be *sb);
 
 /* backend_s3_inval.c */
 void s3_inval_init(struct s3be *sb);
