@@ -6,7 +6,7 @@
 #                 (links libcurl, libcrypto, libxml2, zlib, pthreads; uses log_msg() from
 #                 src/log.c, which bpfuse_core holds: link bpfuse_s3 before bpfuse_core)
 #   s3tool        CLI over the client (build/s3tool), driven by tests/s3/run.sh
-#   unit_s3_sign, unit_s3_cred, unit_s3_xml, unit_s3_http, unit_cache   ctest cases
+#   unit_s3_sign, unit_s3_cred, unit_s3_xml, unit_s3_http, unit_s3_attrs, unit_cache   ctest cases
 #                 (cmocka, no root, no network beyond a scripted server on 127.0.0.1)
 #   s3            ctest case running tests/s3/run.sh against a loopback Ceph RGW (77 = skip)
 # Debian packages: scripts/packages-s3.txt.
@@ -37,7 +37,7 @@ set(BPFUSE_S3_TEST_LIBS bpfuse_s3 ${FUSE3_STATIC} Threads::Threads ${CMAKE_DL_LI
 
 find_library(BPFUSE_S3_CMOCKA cmocka)
 if(BPFUSE_S3_CMOCKA)
-  foreach(t s3_sign s3_cred s3_xml s3_http cache)
+  foreach(t s3_sign s3_cred s3_xml s3_http s3_attrs cache)
     if(EXISTS ${CMAKE_SOURCE_DIR}/tests/unit/test_${t}.c)
       add_executable(test_${t} ${CMAKE_SOURCE_DIR}/tests/unit/test_${t}.c
         $<TARGET_OBJECTS:bpfuse_s3_log>)
