@@ -439,8 +439,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * GETXATTR per write otherwise, passthrough writes included.
 	 */
 	fs->killpriv = fuse_set_feature_flag(conn, FUSE_CAP_HANDLE_KILLPRIV_V2);
-	/* S3 has fixed modes, so no set-ID bits: nothing to clear, nothing to look up */
-	fs->setid = fs->cfg->backend == BACKEND_LOCAL;
+	/* S3 keeps modes in the objects' metadata (posix_meta): set-ID bits too */
+	fs->setid = fs->cfg->backend == BACKEND_LOCAL || fs->cfg->s3_posix_meta;
 	/*
 	 * POSIX ACLs: the kernel caches them (no GETXATTR per file and ls -l),
 	 * checks them and maps them across user namespaces; the source applies
@@ -1273,7 +1273,9 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off
 			break;
 		}
 		memset(&e, 0, sizeof(e));
-		if (!plus || is_dot_or_dotdot(ent->d_name)) {
+		/* an entry whose lookup costs a request is looked up when someone asks */
+		if (!plus || is_dot_or_dotdot(ent->d_name) ||
+		    (fs->be.ops->entry_lazy && fs->be.ops->entry_lazy(&fs->be, d))) {
 			e.attr.st_ino = ent->d_ino;
 			e.attr.st_mode = (mode_t)ent->d_type << 12;
 			n = plus ? fuse_add_direntry_plus(req, buf + used, size - used, ent->d_name,
