@@ -4,7 +4,8 @@
 # following symlinks: name, st_mode (octal, with the type), uid, gid, size (not for
 # directories), mtime in nanoseconds, rdev of device nodes, the target of symlinks.  What an
 # S3 mount must keep of each object, and what bpfuse and s3fs must show alike (the link
-# count and the root directory are left out: they are not stored in the bucket).
+# count and the root directory are left out: they are not stored in the bucket).  A NAME
+# that is not there is a line "NAME missing".
 import os
 import stat
 import sys
@@ -13,7 +14,11 @@ d = sys.argv[1]
 names = sys.argv[2:] or sorted(os.listdir(d))
 for name in sorted(names):
     p = os.path.join(d, name)
-    st = os.lstat(p)
+    try:
+        st = os.lstat(p)
+    except FileNotFoundError:
+        print(name, "missing")
+        continue
     f = [name, "%o" % st.st_mode, str(st.st_uid), str(st.st_gid)]
     if not stat.S_ISDIR(st.st_mode):
         f.append("size=%d" % st.st_size)

@@ -43,11 +43,11 @@ check "the bytes are unchanged" sh -c "'$S3TOOL' -e '$S3_ENDPOINT' get meta f '$
 check "stat shows them at once" test "$("$DUMP" "$M" f)" = \
 	"f 100751 1234 2345 size=6 mtime=981173106123456789"
 
-ln -s some/where/../target "$M/lnk"
+check "symlink" ln -s some/where/../target "$M/lnk"
 check "a symlink: readlink" test "$(readlink "$M/lnk")" = some/where/../target
 check "its object's body is the target" sh -c "'$S3TOOL' -e '$S3_ENDPOINT' get meta lnk '$T/lnk' >/dev/null && test \"\$(cat '$T/lnk')\" = some/where/../target"
 check "its mode is S_IFLNK|0777" test "$(hdr lnk mode)" = 41471
-mkfifo -m 0640 "$M/fifo"
+check "mkfifo" mkfifo -m 0640 "$M/fifo"
 check "a FIFO" test -p "$M/fifo"
 check "its mode is S_IFIFO|0640" test "$(hdr fifo mode)" = 4512
 mkdir "$M/d"
@@ -72,6 +72,23 @@ check "the owner cannot give the file away" refused 1234 2345 chown 4321 "$M/f"
 check "the owner's chmod is in the bucket" test "$(hdr f mode)" = 33256
 check "another user cannot read a 0600 file" refused 4321 4321 cat "$M/d/inner"
 check "another user cannot touch -d the file" refused 4321 4321 touch -d 2000-01-01 "$M/f"
+
+# an overwrite keeps mode and owner, and takes the time of the write
+echo again >>"$M/f"
+check "an overwrite keeps the mode and owner" \
+	test "$(hdr f mode):$(hdr f uid):$(hdr f gid)" = 33256:1234:2345
+check "and its mtime is the write's" test "$(hdr f mtime | cut -d. -f1)" -ge "$(($(date +%s) - 60))"
+# cp -p, tar: the times are set on the open descriptor before the close uploads the bytes
+python3 - "$M/p" <<'PY'
+import os, sys
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+os.write(fd, b"kept\n")
+os.utime(fd, ns=(1000000000123456789, 1000000000123456789))
+os.fchmod(fd, 0o640)
+os.close(fd)
+PY
+check "futimens and fchmod before the close go up with the bytes" \
+	test "$(hdr p mtime):$(hdr p mode)" = 1000000000.123456789:33184
 
 # a new mount (cache and all) reads every attribute back from the bucket
 "$DUMP" "$M" >"$T/before"
