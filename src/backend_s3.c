@@ -159,6 +159,7 @@ static int s3_make(struct backend *be, struct inode *dir, const char *name, mode
 		if (n) {
 			s3_node_set_meta_locked(n, (off_t)blen, time(NULL), etag, s3_now_mono());
 			s3_node_attrs_locked(n, &a);
+			n->meta_at = s3_now_mono();
 			n->mtime_own = 1;
 			free(n->link);
 			n->link = body ? strdup(body) : NULL;
@@ -383,6 +384,7 @@ again:
 			s3_node_seen_locked(sb, n, hs->size, time(NULL), etag[0] ? etag : hs->etag,
 					    t0, 1);
 		s3_node_attrs_locked(n, a);
+		n->meta_at = t0;
 		pthread_mutex_unlock(&sb->ns_lock);
 	}
 	free(hs);

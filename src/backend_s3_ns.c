@@ -253,6 +253,9 @@ int s3_meta_need(struct s3be *sb, struct s3node *n)
 	int err;
 
 	pthread_mutex_lock(&sb->ns_lock);
+	/* a marker has no listing to tell of its changes: read again after list_ttl */
+	if (n->is_dir && n->meta_known && s3_now_mono() - n->meta_at >= sb->list_ttl)
+		n->meta_known = 0;
 	if (!sb->posix_meta || n->meta_known || !n->exists || !n->key[0] ||
 	    __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0) {
 		pthread_mutex_unlock(&sb->ns_lock);
@@ -269,10 +272,12 @@ int s3_meta_need(struct s3be *sb, struct s3node *n)
 		if (!n->is_dir)
 			s3_node_seen_locked(sb, n, hs->size, hs->mtime, hs->etag, t0, 0);
 		s3_node_attrs_locked(n, &hs->attrs);
+		n->meta_at = t0;
 	} else if (err == -ENOENT && n->is_dir) {
 		struct s3_attrs none = { 0 };
 
 		s3_node_attrs_locked(n, &none); /* a prefix without marker */
+		n->meta_at = t0;
 		err = 0;
 	} else if (err == -ENOENT) {
 		n->exists = 0;

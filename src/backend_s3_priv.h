@@ -48,6 +48,7 @@ struct s3node {
 	uint64_t inval_seq;      /* the change job queued last for it (s3_inval_wait) */
 	struct s3_attrs attrs;   /* POSIX attributes from its user metadata (s3_client.h) */
 	int meta_known;          /* attrs are those of this version: HEADed, or ours */
+	double meta_at;          /* directories: when their marker's were read (list_ttl) */
 	int mtime_own;           /* mtime is our clock at our own change, not LastModified */
 	char *link;              /* symlink target once read, NULL before */
 	struct s3node *staged_prev, *staged_next; /* on sb->staged while it has a stage_fd */

@@ -99,10 +99,12 @@ check "and its bytes are intact" grep -qx from-s3fs "$S/g"
 # kernel's attribute timeout (capped at list_ttl): the same bytes, new metadata
 chmod 0660 "$S/g"
 touch -d '2011-11-11 11:11:11 UTC' "$S/g"
-"$DUMP" "$S" g >"$T/s-changed2"
+chmod 0750 "$S/sd"
+chown 9:10 "$S/sd"
+"$DUMP" "$S" g sd >"$T/s-changed2"
 s3fs_umount
-check "bpfuse sees s3fs's chmod and touch of a file it knows" \
-	eventually 10 sh -c "'$DUMP' '$B' g | cmp -s - '$T/s-changed2'"
-check "after a listing too" sh -c "ls -l '$B' >/dev/null && '$DUMP' '$B' g | cmp -s - '$T/s-changed2'"
+check "bpfuse sees s3fs's chmod, chown and touch of a file and a directory it knows" \
+	eventually 10 sh -c "'$DUMP' '$B' g sd | cmp -s - '$T/s-changed2'"
+check "after a listing too" sh -c "ls -l '$B' >/dev/null && '$DUMP' '$B' g sd | cmp -s - '$T/s-changed2'"
 bpfuse_umount "$B"
 finish
