@@ -73,6 +73,16 @@ check "the owner's chmod is in the bucket" test "$(hdr f mode)" = 33256
 check "another user cannot read a 0600 file" refused 4321 4321 cat "$M/d/inner"
 check "another user cannot touch -d the file" refused 4321 4321 touch -d 2000-01-01 "$M/f"
 
+# set-ID bits: a write by another user and a chown clear them, as on a local filesystem
+echo x >"$M/suid"
+chmod 4777 "$M/suid"
+check "a set-user-ID bit is kept" test "$(hdr suid mode)" = 35327
+check "another user appends" as 4321 4321 sh -c "echo y >>'$M/suid'"
+check "which clears it" test "$(stat -c %a "$M/suid"):$(hdr suid mode)" = 777:33279
+chmod 4755 "$M/suid"
+chown 5 "$M/suid"
+check "a chown clears it" test "$(stat -c %a "$M/suid"):$(hdr suid mode)" = 755:33261
+
 # an overwrite keeps mode and owner, and takes the time of the write
 echo again >>"$M/f"
 check "an overwrite keeps the mode and owner" \
