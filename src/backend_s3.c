@@ -114,6 +114,21 @@ void s3_new_attrs(struct s3be *sb, struct s3node *dir, mode_t mode,
 }
 
 /*
+ * An entry was made in or removed from @dir through this mount: its mtime and ctime move,
+ * as a local directory's do, in memory only (no request per entry; the marker keeps the
+ * times last set on it, as s3fs's by default).  Caller holds no lock.
+ */
+void s3_dir_changed(struct s3be *sb, struct s3node *dir)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&sb->ns_lock);
+	dir->dir_changed = now;
+	pthread_mutex_unlock(&sb->ns_lock);
+}
+
+/*
  * A new object without bytes of its own or with a few (@body: a symlink's target), made
  * with one PUT carrying its attributes: directories ("dir/" markers), empty files, FIFOs,
  * sockets, device nodes (only on a mount without nodev), symlinks.
@@ -172,6 +187,7 @@ static int s3_make(struct backend *be, struct inode *dir, const char *name, mode
 			err = -ENOMEM;
 		else
 			s3_fill_entry(sb, n, out);
+		s3_dir_changed(sb, d);
 	}
 	free(key);
 	return err;
@@ -209,6 +225,7 @@ static int s3_unlink(struct backend *be, struct inode *dir, const char *name)
 		n->exists = 0;
 		n->seen = s3_now_mono();
 		pthread_mutex_unlock(&sb->ns_lock);
+		s3_dir_changed(sb, s3_ino_node(be, dir));
 	}
 	s3_node_put(sb, n);
 	return err;
@@ -244,6 +261,7 @@ static int s3_rmdir(struct backend *be, struct inode *dir, const char *name)
 		n->seen = s3_now_mono();
 		n->listed = 0;
 		pthread_mutex_unlock(&sb->ns_lock);
+		s3_dir_changed(sb, s3_ino_node(be, dir));
 	}
 	s3_node_put(sb, n);
 	return err;
@@ -306,6 +324,10 @@ static int s3_rename(struct backend *be, struct inode *dir, const char *name,
 			s3_node_set_meta_locked(src, src->size, time(NULL), etag[0] ? etag : src->etag,
 					     s3_now_mono());
 		pthread_mutex_unlock(&sb->ns_lock);
+		if (!err) {
+			s3_dir_changed(sb, s3_ino_node(be, dir));
+			s3_dir_changed(sb, s3_ino_node(be, newdir));
+		}
 	}
 	free(dkey);
 	s3_node_put(sb, src);
@@ -385,6 +407,8 @@ again:
 					    t0, 1);
 		s3_node_attrs_locked(n, a);
 		n->meta_at = t0;
+		/* times set on a directory win over those its entries moved */
+		n->dir_changed.tv_sec = n->dir_changed.tv_nsec = 0;
 		pthread_mutex_unlock(&sb->ns_lock);
 	}
 	free(hs);

@@ -1136,6 +1136,7 @@ int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mo
 	s3_fill_entry(sb, n, out);
 	out->st.st_size = 0;
 	out->st.st_blocks = 0;
+	s3_dir_changed(sb, d);
 	return fd;
 }
 

@@ -230,6 +230,10 @@ static void fill_stat(struct s3be *sb, struct s3node *n, off_t size, time_t mtim
 		st->st_atim = a->atime;
 	if (a->has & S3_ATTR_CTIME)
 		st->st_ctim = a->ctime;
+	if (n->is_dir && (n->dir_changed.tv_sec > st->st_mtim.tv_sec ||
+			  (n->dir_changed.tv_sec == st->st_mtim.tv_sec &&
+			   n->dir_changed.tv_nsec > st->st_mtim.tv_nsec)))
+		st->st_mtim = st->st_ctim = n->dir_changed;
 }
 
 /* The attributes a HEAD (or our own write) gave @n's version.  Caller holds ns_lock. */

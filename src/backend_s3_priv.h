@@ -49,6 +49,7 @@ struct s3node {
 	struct s3_attrs attrs;   /* POSIX attributes from its user metadata (s3_client.h) */
 	int meta_known;          /* attrs are those of this version: HEADed, or ours */
 	double meta_at;          /* directories: when their marker's were read (list_ttl) */
+	struct timespec dir_changed; /* directories: an entry made or removed here, last */
 	int mtime_own;           /* mtime is our clock at our own change, not LastModified */
 	char *link;              /* symlink target once read, NULL before */
 	struct s3node *staged_prev, *staged_next; /* on sb->staged while it has a stage_fd */
@@ -205,6 +206,7 @@ int s3_meta_need(struct s3be *sb, struct s3node *n);
 /* backend_s3.c */
 void s3_new_attrs(struct s3be *sb, struct s3node *dir, mode_t mode,
 		  const struct backend_cred *cred, struct s3_attrs *a);
+void s3_dir_changed(struct s3be *sb, struct s3node *dir);
 
 /* backend_s3_inval.c */
 void s3_inval_init(struct s3be *sb);

@@ -51,12 +51,13 @@ check "mkfifo" mkfifo -m 0640 "$M/fifo"
 check "a FIFO" test -p "$M/fifo"
 check "its mode is S_IFIFO|0640" test "$(hdr fifo mode)" = 4512
 mkdir "$M/d"
+echo x >"$M/d/inner"
+chmod 0600 "$M/d/inner"
+# (the mtime the create moved, kept in memory, goes into the marker with the chmod)
 chmod 0705 "$M/d"
 chown 42:43 "$M/d"
 check "a directory's mode and owner are on its marker" \
 	test "$(hdr d/ mode):$(hdr d/ uid):$(hdr d/ gid)" = 16837:42:43
-echo x >"$M/d/inner"
-chmod 0600 "$M/d/inner"
 
 check "mknod of a device on a nodev mount: EPERM" \
 	sh -c "! mknod '$M/cdev' c 1 3 2>'$T/err' && grep -q 'not permitted' '$T/err'"
@@ -72,6 +73,17 @@ check "the owner cannot give the file away" refused 1234 2345 chown 4321 "$M/f"
 check "the owner's chmod is in the bucket" test "$(hdr f mode)" = 33256
 check "another user cannot read a 0600 file" refused 4321 4321 cat "$M/d/inner"
 check "another user cannot touch -d the file" refused 4321 4321 touch -d 2000-01-01 "$M/f"
+
+# a directory's mtime moves when an entry is made or removed in it
+mkdir "$M/aged"
+touch -d '2002-02-02 UTC' "$M/aged"
+check "a directory's times are set" test "$(stat -c %Y "$M/aged")" = 1012608000
+echo x >"$M/aged/new"
+check "a create in it moves its mtime" test "$(stat -c %Y "$M/aged")" -gt 1012608000
+touch -d '2002-02-02 UTC' "$M/aged"
+rm "$M/aged/new"
+check "so does an unlink" test "$(stat -c %Y "$M/aged")" -gt 1012608000
+rmdir "$M/aged"
 
 # set-ID bits: a write by another user and a chown clear them, as on a local filesystem
 echo x >"$M/suid"

@@ -44,10 +44,12 @@ touch -d '2001-02-03 04:05:06.123456789 UTC' "$B/f"
 check "bpfuse makes a symlink" ln -s some/where/../target "$B/lnk"
 check "bpfuse makes a FIFO" mkfifo -m 0640 "$B/fifo"
 mkdir "$B/d"
-chmod 0705 "$B/d"
-chown 42:43 "$B/d"
 (umask 077 && echo inner >"$B/d/inner")
 touch -d '2020-02-29 12:00:00.5 UTC' "$B/d/inner"
+# a directory's mtime moved by its entries is kept in memory until its next chmod, chown
+# or utimensat (docs/s3.md): after these, both tools show the same
+chmod 0705 "$B/d"
+chown 42:43 "$B/d"
 "$DUMP" "$B" f lnk fifo d >"$T/b-wrote"
 "$DUMP" "$B/d" >>"$T/b-wrote"
 log "bpfuse wrote: $(cat "$T/b-wrote")"
