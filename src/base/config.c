@@ -87,6 +87,10 @@ static const struct opt_desc opt_table[] = {
 	{ "cold_direct", OPT_ONOFF, F(s3_cold_direct), 0, 0,
 	  "s3: objects of 8 MiB and more not yet in the cache are read past the page cache "
 	  "(default on)" },
+	{ "posix_meta", OPT_ONOFF, F(s3_posix_meta), 0, 0,
+	  "s3: modes, owners, times, symlinks and special files from the objects' s3fs-style "
+	  "metadata, one HEAD per object first looked up (default on, off with "
+	  "profile=dataset); off: fixed defaults from listings alone" },
 	{ "scrub_rate", OPT_SIZE, F(scrub_rate_bytes), 0, 0,
 	  "s3: bytes per second the background scrub re-verifies cached blocks at, 0 = off "
 	  "(default 8M)" },
@@ -146,6 +150,7 @@ void config_init(struct config *cfg)
 	cfg->cache_size_bytes = CONFIG_DEFAULT_CACHE_SIZE;
 	cfg->s3_path_style = 1;
 	cfg->s3_cold_direct = 1;
+	cfg->s3_posix_meta = 1;
 	cfg->scrub_rate_bytes = CONFIG_DEFAULT_SCRUB_RATE;
 	cfg->list_ttl_s = CONFIG_DEFAULT_LIST_TTL_S;
 	cfg->s3_timeout_s = CONFIG_DEFAULT_S3_TIMEOUT_S;
@@ -445,6 +450,8 @@ int config_finish(struct config *cfg)
 		/* an explicit passthrough=on wins over the preset that excludes it */
 		PRESET(cfg, kernel_open, "kernel_open",
 		       cfg->backend == BACKEND_LOCAL && !(given(cfg, "passthrough") && cfg->passthrough));
+		/* S3: names answered from listings, no HEAD per file for modes and owners */
+		PRESET(cfg, s3_posix_meta, "posix_meta", 0);
 		break;
 	case PROFILE_SHARED:
 		/* other clients change the data: trust the kernel caches briefly */

@@ -64,6 +64,7 @@ struct config {
 	unsigned long long cache_size_bytes; /* -o cache_size=SIZE */
 	int s3_path_style;         /* -o path_style=on|off */
 	int s3_cold_direct;        /* -o cold_direct=on|off */
+	int s3_posix_meta;         /* -o posix_meta=on|off: attributes from object metadata */
 	unsigned long long scrub_rate_bytes; /* -o scrub_rate=SIZE per second; 0 = off */
 	double list_ttl_s;         /* -o list_ttl=SEC */
 	double s3_timeout_s;       /* -o s3_timeout=SEC: bound of one S3 request on a dead server */

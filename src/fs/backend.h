@@ -188,6 +188,12 @@ struct backend_ops {
 	void (*write_note)(struct backend *be, struct inode *ino, void *priv, int done);
 	/* BACKEND_OPEN_* bits of the open that create() makes (open_file() is not called) */
 	int create_direct;
+	/*
+	 * Optional: 1 when the entry readdir() just returned would cost the store a request
+	 * to look up (S3: a HEAD for its attributes); READDIRPLUS then gives it without
+	 * attributes, and the kernel looks it up when someone asks
+	 */
+	int (*entry_lazy)(struct backend *be, struct backend_dir *d);
 
 	/*
 	 * Optional: the FUSE loop has ended and the session is about to go.  End

@@ -435,8 +435,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * GETXATTR per write otherwise, passthrough writes included.
 	 */
 	fs->killpriv = fuse_set_feature_flag(conn, FUSE_CAP_HANDLE_KILLPRIV_V2);
-	/* S3 has fixed modes, so no set-ID bits: nothing to clear, nothing to look up */
-	fs->setid = fs->cfg->backend == BACKEND_LOCAL;
+	/* S3 keeps modes in the objects' metadata (posix_meta): set-ID bits too */
+	fs->setid = fs->cfg->backend == BACKEND_LOCAL || fs->cfg->s3_posix_meta;
 	/*
 	 * POSIX ACLs: the kernel caches them (no GETXATTR per file and ls -l),
 	 * checks them and maps them across user namespaces; the source applies

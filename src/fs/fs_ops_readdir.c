@@ -90,7 +90,9 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off
 			break;
 		}
 		memset(&e, 0, sizeof(e));
-		if (!plus || is_dot_or_dotdot(ent->d_name)) {
+		/* an entry whose lookup costs a request is looked up when someone asks */
+		if (!plus || is_dot_or_dotdot(ent->d_name) ||
+		    (fs->be.ops->entry_lazy && fs->be.ops->entry_lazy(&fs->be, d))) {
 			e.attr.st_ino = ent->d_ino;
 			e.attr.st_mode = (mode_t)ent->d_type << 12;
 			n = plus ? fuse_add_direntry_plus(req, buf + used, size - used, ent->d_name,

@@ -12,9 +12,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
@@ -107,7 +109,177 @@ int s3_head(struct s3_client *c, const char *bucket, const char *key, struct s3_
 	st->size = resp.content_length >= 0 ? resp.content_length : 0;
 	st->mtime = resp.last_modified;
 	snprintf(st->etag, sizeof(st->etag), "%s", resp.etag);
+	snprintf(st->content_type, sizeof(st->content_type), "%s", resp.content_type);
+	memcpy(st->meta, resp.meta, resp.meta_len + 1);
+	s3_attrs_parse(st->meta, key, &st->attrs);
 	return 0;
+}
+
+/* A decimal number of at most @max; 0 when @s is one. */
+static int parse_dec(const char *s, size_t len, unsigned long long max,
+		     unsigned long long *out)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	if (!len || len > 20)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		if (v > (max - (unsigned long long)(s[i] - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* "SEC" or "SEC.FRACTION" (s3fs writes nine digits, rclone may write fewer) */
+static int parse_time(const char *s, size_t len, struct timespec *ts)
+{
+	const char *dot = memchr(s, '.', len);
+	unsigned long long sec, ns = 0;
+	size_t fl, i;
+
+	if (parse_dec(s, dot ? (size_t)(dot - s) : len, INT64_MAX, &sec))
+		return -EINVAL;
+	if (dot) {
+		fl = len - (size_t)(dot - s) - 1;
+		for (i = 0; i < 9; i++) {
+			char ch = i < fl ? dot[1 + i] : '0';
+
+			if (ch < '0' || ch > '9')
+				return -EINVAL;
+			ns = ns * 10 + (unsigned long long)(ch - '0');
+		}
+	}
+	ts->tv_sec = (time_t)sec;
+	ts->tv_nsec = (long)ns;
+	return 0;
+}
+
+static int mode_type_ok(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case 0: case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFIFO: case S_IFSOCK:
+	case S_IFCHR: case S_IFBLK:
+		return 1;
+	}
+	return 0;
+}
+
+void s3_attrs_parse(const char *meta, const char *key, struct s3_attrs *a)
+{
+	unsigned int alt = 0; /* s3sync's names, used when ours are absent */
+	struct s3_attrs alt_a;
+	const char *line, *nl;
+
+	memset(a, 0, sizeof(*a));
+	memset(&alt_a, 0, sizeof(alt_a));
+	for (line = meta; *line; line = nl + 1) {
+		const char *colon, *v;
+		unsigned long long x;
+		size_t n, vl;
+
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		colon = memchr(line, ':', (size_t)(nl - line));
+		if (!colon)
+			continue;
+		n = (size_t)(colon - line);
+		v = colon + 1;
+		vl = (size_t)(nl - v);
+#define IS(name) (n == sizeof(name) - 1 && !memcmp(line, name, n))
+		if ((IS("mode") || IS("permissions")) && !parse_dec(v, vl, 0177777, &x) &&
+		    mode_type_ok((mode_t)x)) {
+			if (IS("mode")) {
+				a->mode = (mode_t)x;
+				a->has |= S3_ATTR_MODE;
+			} else {
+				alt_a.mode = (mode_t)x;
+				alt |= S3_ATTR_MODE;
+			}
+		} else if ((IS("uid") || IS("owner")) && !parse_dec(v, vl, UINT32_MAX - 1, &x)) {
+			if (IS("uid")) {
+				a->uid = (uid_t)x;
+				a->has |= S3_ATTR_UID;
+			} else {
+				alt_a.uid = (uid_t)x;
+				alt |= S3_ATTR_UID;
+			}
+		} else if ((IS("gid") || IS("group")) && !parse_dec(v, vl, UINT32_MAX - 1, &x)) {
+			if (IS("gid")) {
+				a->gid = (gid_t)x;
+				a->has |= S3_ATTR_GID;
+			} else {
+				alt_a.gid = (gid_t)x;
+				alt |= S3_ATTR_GID;
+			}
+		} else if (IS("mtime") && !parse_time(v, vl, &a->mtime) && a->mtime.tv_sec > 0) {
+			a->has |= S3_ATTR_MTIME;
+		} else if (IS("atime") && !parse_time(v, vl, &a->atime) && a->atime.tv_sec > 0) {
+			a->has |= S3_ATTR_ATIME;
+		} else if (IS("ctime") && !parse_time(v, vl, &a->ctime) && a->ctime.tv_sec > 0) {
+			a->has |= S3_ATTR_CTIME;
+		} else if (IS("rdev") && !parse_dec(v, vl, UINT32_MAX, &x)) {
+			a->rdev = (dev_t)x;
+			a->has |= S3_ATTR_RDEV;
+		}
+#undef IS
+	}
+	if ((alt & S3_ATTR_MODE) && !(a->has & S3_ATTR_MODE)) {
+		a->mode = alt_a.mode;
+		a->has |= S3_ATTR_MODE;
+	}
+	if ((alt & S3_ATTR_UID) && !(a->has & S3_ATTR_UID)) {
+		a->uid = alt_a.uid;
+		a->has |= S3_ATTR_UID;
+	}
+	if ((alt & S3_ATTR_GID) && !(a->has & S3_ATTR_GID)) {
+		a->gid = alt_a.gid;
+		a->has |= S3_ATTR_GID;
+	}
+	/* as s3fs: a mode without its type is a file, or a directory for "dir/" keys */
+	if ((a->has & S3_ATTR_MODE) && !(a->mode & S_IFMT)) {
+		size_t kl = key ? strlen(key) : 0;
+
+		a->mode |= kl && key[kl - 1] == '/' ? S_IFDIR : S_IFREG;
+	}
+}
+
+static void fmt_time(char *buf, size_t size, const struct timespec *ts)
+{
+	if (ts->tv_nsec)
+		snprintf(buf, size, "%lld.%09ld", (long long)ts->tv_sec, ts->tv_nsec);
+	else
+		snprintf(buf, size, "%lld", (long long)ts->tv_sec);
+}
+
+void s3_attrs_headers(const struct s3_attrs *a, struct s3_attr_hdrs *h)
+{
+	h->n = 0;
+	if (!a)
+		return;
+#define ADD(flag, hname, ...)                                                           \
+	do {                                                                           \
+		if (a->has & (flag)) {                                                 \
+			__VA_ARGS__;                                                   \
+			h->kv[h->n].name = "x-amz-meta-" hname;                       \
+			h->kv[h->n].value = h->val[h->n];                              \
+			h->n++;                                                        \
+		}                                                                      \
+	} while (0)
+	ADD(S3_ATTR_MODE, "mode", snprintf(h->val[h->n], 32, "%u", (unsigned int)a->mode));
+	ADD(S3_ATTR_UID, "uid", snprintf(h->val[h->n], 32, "%u", (unsigned int)a->uid));
+	ADD(S3_ATTR_GID, "gid", snprintf(h->val[h->n], 32, "%u", (unsigned int)a->gid));
+	ADD(S3_ATTR_MTIME, "mtime", fmt_time(h->val[h->n], 32, &a->mtime));
+	ADD(S3_ATTR_ATIME, "atime", fmt_time(h->val[h->n], 32, &a->atime));
+	ADD(S3_ATTR_CTIME, "ctime", fmt_time(h->val[h->n], 32, &a->ctime));
+	ADD(S3_ATTR_RDEV, "rdev", snprintf(h->val[h->n], 32, "%llu",
+					   (unsigned long long)a->rdev));
+#undef ADD
 }
 
 /* One ranged GET into @sink; @len 0 means "to the end". */
@@ -287,13 +459,21 @@ int s3_get_parallel(struct s3_client *c, const char *bucket, const char *key,
 
 /* One PUT; @absent: only if no object has the name (If-None-Match: *), else -EEXIST. */
 static int put_body(struct s3_client *c, const char *bucket, const char *key,
-		    const struct s3_body *body, int absent, char etag[S3_ETAG_MAX])
+		    const struct s3_body *body, const struct s3_attrs *a, int absent,
+		    char etag[S3_ETAG_MAX])
 {
-	struct s3_kv hdr[1] = { { "If-None-Match", "*" } };
-	struct s3_request req = { .method = "PUT", .bucket = bucket, .key = key, .body = *body,
-				  .headers = hdr, .nheaders = absent ? 1 : 0 };
+	struct s3_attr_hdrs h;
+	struct s3_kv hdr[S3_ATTR_HEADERS + 1];
+	struct s3_request req = { .method = "PUT", .bucket = bucket, .key = key, .body = *body };
 	struct s3_response resp;
 	int err;
+
+	s3_attrs_headers(a, &h);
+	memcpy(hdr, h.kv, h.n * sizeof(hdr[0]));
+	if (absent) /* only if no object has the name */
+		hdr[h.n] = (struct s3_kv){ "If-None-Match", "*" };
+	req.headers = hdr;
+	req.nheaders = h.n + (absent ? 1 : 0);
 
 	err = check_names(bucket, key);
 	if (err)
@@ -309,9 +489,15 @@ static int put_body(struct s3_client *c, const char *bucket, const char *key,
 int s3_put_buf(struct s3_client *c, const char *bucket, const char *key, const void *buf,
 	       size_t len, char etag[S3_ETAG_MAX])
 {
+	return s3_put_buf_attrs(c, bucket, key, buf, len, NULL, etag);
+}
+
+int s3_put_buf_attrs(struct s3_client *c, const char *bucket, const char *key, const void *buf,
+		     size_t len, const struct s3_attrs *a, char etag[S3_ETAG_MAX])
+{
 	struct s3_body body = { .buf = len ? buf : NULL, .fd = -1, .len = len };
 
-	return put_body(c, bucket, key, &body, 0, etag);
+	return put_body(c, bucket, key, &body, a, 0, etag);
 }
 
 int s3_put_buf_absent(struct s3_client *c, const char *bucket, const char *key,
@@ -319,7 +505,7 @@ int s3_put_buf_absent(struct s3_client *c, const char *bucket, const char *key,
 {
 	struct s3_body body = { .buf = len ? buf : NULL, .fd = -1, .len = len };
 
-	return put_body(c, bucket, key, &body, 1, etag);
+	return put_body(c, bucket, key, &body, NULL, 1, etag);
 }
 
 static void *part_worker(void *arg)
@@ -372,11 +558,13 @@ static int post_checked(struct s3_client *c, struct s3_request *req, struct s3_s
 }
 
 static int put_multipart(struct s3_client *c, const char *bucket, const char *key, int fd,
-			 off_t off, off_t len, int absent, char etag[S3_ETAG_MAX])
+			 off_t off, off_t len, const struct s3_attrs *a, int absent,
+			 char etag[S3_ETAG_MAX])
 {
 	struct s3_kv hdr[1] = { { "If-None-Match", "*" } };
 	struct s3_sink sink = { .kind = S3_SINK_MEM };
 	struct s3_kv q_init[] = { { "uploads", "" } };
+	struct s3_attr_hdrs h;
 	struct s3_request req = { .method = "POST", .bucket = bucket, .key = key,
 				  .query = q_init, .nquery = 1, .sink = &sink };
 	struct par p = { .c = c, .bucket = bucket, .key = key, .fd = fd, .src_off = off,
@@ -392,6 +580,10 @@ static int put_multipart(struct s3_client *c, const char *bucket, const char *ke
 	p.n = (size_t)((len + (off_t)psize - 1) / (off_t)psize);
 	p.psize = psize;
 
+	/* the object's user metadata is given when the upload starts */
+	s3_attrs_headers(a, &h);
+	req.headers = h.kv;
+	req.nheaders = h.n;
 	err = s3_http_do(c->http, &req, NULL);
 	if (!err)
 		err = s3_xml_parse_upload_id(sink.mem, sink.len, upload_id, sizeof(upload_id));
@@ -497,7 +689,7 @@ int s3_list_uploads_raw(struct s3_client *c, const char *bucket, const char *pre
 }
 
 static int put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, off_t off,
-		  off_t len, int absent, char etag[S3_ETAG_MAX])
+		  off_t len, const struct s3_attrs *a, int absent, char etag[S3_ETAG_MAX])
 {
 	struct s3_body body = { .fd = fd, .off = off, .len = (size_t)len };
 	int err;
@@ -508,20 +700,26 @@ static int put_fd(struct s3_client *c, const char *bucket, const char *key, int 
 	if (len < 0 || off < 0 || fd < 0)
 		return -EINVAL;
 	if ((size_t)len < c->opts.multipart_threshold)
-		return put_body(c, bucket, key, &body, absent, etag);
-	return put_multipart(c, bucket, key, fd, off, len, absent, etag);
+		return put_body(c, bucket, key, &body, a, absent, etag);
+	return put_multipart(c, bucket, key, fd, off, len, a, absent, etag);
 }
 
 int s3_put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, off_t off,
 	      off_t len, char etag[S3_ETAG_MAX])
 {
-	return put_fd(c, bucket, key, fd, off, len, 0, etag);
+	return put_fd(c, bucket, key, fd, off, len, NULL, 0, etag);
+}
+
+int s3_put_fd_attrs(struct s3_client *c, const char *bucket, const char *key, int fd, off_t off,
+		    off_t len, const struct s3_attrs *a, char etag[S3_ETAG_MAX])
+{
+	return put_fd(c, bucket, key, fd, off, len, a, 0, etag);
 }
 
 int s3_put_fd_absent(struct s3_client *c, const char *bucket, const char *key, int fd,
 		     off_t off, off_t len, char etag[S3_ETAG_MAX])
 {
-	return put_fd(c, bucket, key, fd, off, len, 1, etag);
+	return put_fd(c, bucket, key, fd, off, len, NULL, 1, etag);
 }
 
 int s3_delete(struct s3_client *c, const char *bucket, const char *key)
@@ -567,6 +765,87 @@ int s3_copy(struct s3_client *c, const char *src_bucket, const char *src_key,
 	snprintf(src, n, "/%s/%s", src_bucket, src_key);
 	s3_uri_encode(src, 1, enc, n * 3);
 	hdr[0] = (struct s3_kv){ "x-amz-copy-source", enc };
+	err = post_checked(c, &req, &sink);
+	if (!err && etag && s3_xml_parse_etag(sink.mem, sink.len, etag))
+		etag[0] = '\0';
+out:
+	free(sink.mem);
+	free(src);
+	free(enc);
+	return err;
+}
+
+/* user metadata names that s3_set_attrs() writes itself */
+static int attr_name(const char *name, size_t n)
+{
+	static const char *const names[] = { "mode", "uid", "gid", "mtime", "atime", "ctime",
+					     "rdev", "permissions", "owner", "group" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && !memcmp(names[i], name, n))
+			return 1;
+	return 0;
+}
+
+int s3_set_attrs(struct s3_client *c, const char *bucket, const char *key,
+		 const struct s3_stat *st, const struct s3_attrs *a, char etag[S3_ETAG_MAX])
+{
+	struct s3_sink sink = { .kind = S3_SINK_MEM };
+	struct s3_request req = { .method = "PUT", .bucket = bucket, .key = key, .sink = &sink };
+	/* copy source, directive, if-match, content type, ours, and the other user metadata */
+	struct s3_kv hdr[4 + S3_ATTR_HEADERS + S3_META_MAX / 4];
+	char meta[S3_META_MAX], names[S3_META_MAX + 11 * (S3_META_MAX / 4)];
+	struct s3_attr_hdrs h;
+	size_t n, nh = 0, used = 0, i;
+	char *src = NULL, *enc = NULL, *line, *nl;
+	int err;
+
+	err = check_names(bucket, key);
+	if (err)
+		return err;
+	if ((unsigned long long)st->size > S3_MAX_COPY_SIZE)
+		return -EFBIG;
+	n = strlen(bucket) + strlen(key) + 3;
+	src = malloc(n);
+	enc = malloc(n * 3);
+	err = -ENOMEM;
+	if (!src || !enc)
+		goto out;
+	snprintf(src, n, "/%s/%s", bucket, key);
+	s3_uri_encode(src, 1, enc, n * 3);
+	hdr[nh++] = (struct s3_kv){ "x-amz-copy-source", enc };
+	hdr[nh++] = (struct s3_kv){ "x-amz-metadata-directive", "REPLACE" };
+	if (st->etag[0])
+		hdr[nh++] = (struct s3_kv){ "x-amz-copy-source-if-match", st->etag };
+	if (st->content_type[0])
+		hdr[nh++] = (struct s3_kv){ "Content-Type", st->content_type };
+	s3_attrs_headers(a, &h);
+	for (i = 0; i < h.n; i++)
+		hdr[nh++] = h.kv[i];
+	/* REPLACE drops all user metadata: what others keep there goes along */
+	snprintf(meta, sizeof(meta), "%s", st->meta);
+	for (line = meta; *line && nh < sizeof(hdr) / sizeof(hdr[0]); line = nl + 1) {
+		char *colon;
+		size_t len;
+
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		colon = strchr(line, ':');
+		if (!colon || attr_name(line, (size_t)(colon - line)))
+			continue;
+		*colon = '\0';
+		len = strlen(line) + 12;
+		if (used + len > sizeof(names))
+			break;
+		snprintf(names + used, len, "x-amz-meta-%s", line);
+		hdr[nh++] = (struct s3_kv){ names + used, colon + 1 };
+		used += len;
+	}
+	req.headers = hdr;
+	req.nheaders = nh;
 	err = post_checked(c, &req, &sink);
 	if (!err && etag && s3_xml_parse_etag(sink.mem, sink.len, etag))
 		etag[0] = '\0';

@@ -54,14 +54,66 @@ void s3_client_free(struct s3_client *c);
 /* The transport, for its counters (s3_http_stats()). */
 struct s3_http *s3_client_http(struct s3_client *c);
 
+/*
+ * POSIX attributes kept in an object's user metadata, in s3fs's headers and encodings
+ * (s3fs-fuse src/metaheader.cpp, s3fs.cpp), so that a bucket written by either reads the
+ * same through the other:
+ *   x-amz-meta-mode   st_mode with the file type bits, decimal ("33188" = S_IFREG|0644)
+ *   x-amz-meta-uid, x-amz-meta-gid   decimal
+ *   x-amz-meta-mtime, -atime, -ctime   seconds since the epoch, decimal, with
+ *                     ".NNNNNNNNN" (nine digits) when the nanoseconds are not 0
+ *   x-amz-meta-rdev   device number of a device node, decimal
+ * A symlink is an object whose body is the target and whose mode is S_IFLNK|0777.
+ * Read as s3fs reads them: a mode without type bits is a regular file (a directory for
+ * keys ending in '/'); the s3sync names x-amz-meta-permissions/-owner/-group are taken
+ * when ours are absent.
+ */
+#define S3_ATTR_MODE (1u << 0)
+#define S3_ATTR_UID (1u << 1)
+#define S3_ATTR_GID (1u << 2)
+#define S3_ATTR_MTIME (1u << 3)
+#define S3_ATTR_ATIME (1u << 4)
+#define S3_ATTR_CTIME (1u << 5)
+#define S3_ATTR_RDEV (1u << 6)
+
+struct s3_attrs {
+	unsigned int has;         /* S3_ATTR_* of the fields below that are set */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	dev_t rdev;
+	struct timespec mtime, atime, ctime;
+};
+
 struct s3_stat {
 	off_t size;
 	time_t mtime;
 	char etag[S3_ETAG_MAX];   /* with quotes; identifies this version of the object */
+	struct s3_attrs attrs;    /* what the user metadata said (HEAD only) */
+	char content_type[S3_CTYPE_MAX];
+	char meta[S3_META_MAX];   /* all user metadata, as s3_response.meta (HEAD only) */
 };
 
-/* HEAD: size, mtime and ETag of @key. */
+/* HEAD: size, mtime, ETag, content type and user metadata of @key. */
 int s3_head(struct s3_client *c, const char *bucket, const char *key, struct s3_stat *st);
+
+/*
+ * Parse the user metadata @meta (s3_response.meta form) of object @key into @a (a->has
+ * says what was there).  Values that are not numbers are left out.
+ */
+void s3_attrs_parse(const char *meta, const char *key, struct s3_attrs *a);
+
+/*
+ * The x-amz-meta-* request headers of @a into @kv (at most S3_ATTR_HEADERS entries), their
+ * values in @buf; returns the number of headers.
+ */
+#define S3_ATTR_HEADERS 7
+struct s3_attr_hdrs {
+	struct s3_kv kv[S3_ATTR_HEADERS];
+	char val[S3_ATTR_HEADERS][32];
+	size_t n;
+};
+void s3_attrs_headers(const struct s3_attrs *a, struct s3_attr_hdrs *h);
 
 /*
  * Read up to @len bytes at @off into @buf with one ranged GET.  Returns the number of bytes
@@ -90,6 +142,9 @@ int s3_get_parallel(struct s3_client *c, const char *bucket, const char *key,
 /* PUT @len bytes of @buf as @key (one request; S3 caps that at 5 GiB). @etag may be NULL. */
 int s3_put_buf(struct s3_client *c, const char *bucket, const char *key, const void *buf,
 	       size_t len, char etag[S3_ETAG_MAX]);
+/* The same with the user metadata of @a (NULL: none). */
+int s3_put_buf_attrs(struct s3_client *c, const char *bucket, const char *key, const void *buf,
+		     size_t len, const struct s3_attrs *a, char etag[S3_ETAG_MAX]);
 
 /*
  * Upload @len bytes of @fd at @off as @key: one PUT below multipart_threshold, else a
@@ -98,6 +153,9 @@ int s3_put_buf(struct s3_client *c, const char *bucket, const char *key, const v
  */
 int s3_put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, off_t off,
 	      off_t len, char etag[S3_ETAG_MAX]);
+/* The same with the user metadata of @a (NULL: none), on the PUT or the multipart upload. */
+int s3_put_fd_attrs(struct s3_client *c, const char *bucket, const char *key, int fd, off_t off,
+		    off_t len, const struct s3_attrs *a, char etag[S3_ETAG_MAX]);
 
 /*
  * s3_put_buf() and s3_put_fd() made only if no object has the name (If-None-Match: *):
@@ -130,6 +188,16 @@ int s3_delete(struct s3_client *c, const char *bucket, const char *key);
  */
 int s3_copy(struct s3_client *c, const char *src_bucket, const char *src_key,
 	    const char *dst_bucket, const char *dst_key, char etag[S3_ETAG_MAX]);
+
+/*
+ * Replace the POSIX attributes of @key with @a, keeping its bytes and the rest of its user
+ * metadata (@st: a HEAD of it just made; its content type is kept too): a server-side copy
+ * of the object onto itself with x-amz-metadata-directive: REPLACE, only if it is still the
+ * version @st->etag (else -ESTALE: HEAD again).  Objects over 5 GiB: -EFBIG.  @etag (may be
+ * NULL) gets the ETag of the result.
+ */
+int s3_set_attrs(struct s3_client *c, const char *bucket, const char *key,
+		 const struct s3_stat *st, const struct s3_attrs *a, char etag[S3_ETAG_MAX]);
 
 /*
  * One ListObjectsV2 page of keys under @prefix (NULL = all), grouped at @delimiter (NULL =

@@ -10,6 +10,7 @@
  */
 #include "s3_http.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -172,6 +173,34 @@ static void pool_put(struct s3_http *h, CURL *c)
 	pthread_mutex_unlock(&h->lock);
 	if (c)
 		curl_easy_cleanup(c);
+}
+
+/* Append "name:value\n" of the header line @line ("name: value\r\n" after x-amz-meta-). */
+void meta_add(struct s3_response *r, const char *line, size_t len)
+{
+	const char *colon = memchr(line, ':', len), *v;
+	size_t nl, vl, i;
+
+	if (!colon || colon == line)
+		return;
+	nl = (size_t)(colon - line);
+	v = colon + 1;
+	vl = len - nl - 1;
+	while (vl && (*v == ' ' || *v == '\t')) {
+		v++;
+		vl--;
+	}
+	while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+		vl--;
+	if (memchr(v, '\n', vl) || r->meta_len + nl + vl + 3 > sizeof(r->meta))
+		return;
+	for (i = 0; i < nl; i++)
+		r->meta[r->meta_len++] = (char)tolower((unsigned char)line[i]);
+	r->meta[r->meta_len++] = ':';
+	memcpy(r->meta + r->meta_len, v, vl);
+	r->meta_len += vl;
+	r->meta[r->meta_len++] = '\n';
+	r->meta[r->meta_len] = '\0';
 }
 
 static int curl_retryable(CURLcode rc)
@@ -441,7 +470,9 @@ int s3_http_do(struct s3_http *h, const struct s3_request *req, struct s3_respon
 		resp->total_size = -1;
 		resp->range_first = resp->range_last = -1;
 		resp->last_modified = 0;
-		resp->etag[0] = resp->err_code[0] = '\0';
+		resp->etag[0] = resp->err_code[0] = resp->content_type[0] = '\0';
+		resp->meta[0] = '\0';
+		resp->meta_len = 0;
 		resp->attempts = attempt + 1;
 		sink_rewind(req->sink);
 		err = sign_headers(h, req, &b, payload_hash);

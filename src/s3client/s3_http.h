@@ -29,6 +29,9 @@
 #include "s3_sign.h"
 #include "s3_xml.h"
 
+#define S3_CTYPE_MAX 128
+#define S3_META_MAX 4096
+
 struct s3_http_opts {
 	long connect_timeout_ms;   /* TCP (+TLS) connect, per attempt [3000] */
 	long low_speed_time_s;     /* abort an attempt that moves no byte for this long [10] */
@@ -122,6 +125,14 @@ struct s3_response {
 	time_t last_modified;         /* 0 when not sent */
 	char etag[S3_ETAG_MAX];       /* with quotes; "" when not sent */
 	char err_code[S3_ERR_CODE_MAX]; /* S3 error Code of a failed call, "" otherwise */
+	char content_type[S3_CTYPE_MAX]; /* "" when not sent */
+	/*
+	 * The user metadata of the answer (x-amz-meta-* headers), one "name:value\n" per
+	 * header, the name lowercased and without "x-amz-meta-", the value trimmed.  S3 caps
+	 * user metadata at 2 KiB; headers that do not fit whole are left out.
+	 */
+	char meta[S3_META_MAX];
+	size_t meta_len;
 	int attempts;
 };
 

@@ -8,6 +8,7 @@
 #define BPFUSE_S3_HTTP_PRIV_H
 
 #include "s3_http.h"
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -60,6 +61,8 @@ struct xfer {
 	uint64_t body_len;      /* 2xx body bytes taken */
 	off_t want_first, want_last; /* the Range asked for: -1 none, last -1 = to the end */
 };
+
+void meta_add(struct s3_response *r, const char *line, size_t len);
 
 size_t s3_http_read_cb(char *dst, size_t size, size_t nmemb, void *arg);
 

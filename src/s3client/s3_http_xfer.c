@@ -241,9 +241,15 @@ size_t s3_http_header_cb(char *line, size_t size, size_t nmemb, void *arg)
 		r->total_size = -1;
 		r->range_first = r->range_last = -1;
 		r->last_modified = 0;
-		r->etag[0] = '\0';
+		r->etag[0] = r->content_type[0] = '\0';
+		r->meta_len = 0;
+		r->meta[0] = '\0';
 		x->checked = 0;
+	} else if (n > 11 && !strncasecmp(line, "x-amz-meta-", 11)) {
+		meta_add(r, line + 11, n - 11);
 	} else if (header_value(line, n, "ETag", r->etag, sizeof(r->etag))) {
+	} else if (header_value(line, n, "Content-Type", r->content_type,
+				sizeof(r->content_type))) {
 	} else if (header_value(line, n, "Content-Length", v, sizeof(v))) {
 		if (s3_parse_size(v, &r->content_length)) {
 			x->err = -EPROTO; /* aborts the transfer */

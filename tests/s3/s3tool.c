@@ -270,8 +270,19 @@ int main(int argc, char **argv)
 		NEED(2);
 		err = s3_head(c, a[0], a[1], &st);
 		if (!err)
-			printf("size=%" PRId64 " mtime=%lld etag=%s\n", (int64_t)st.size,
-			       (long long)st.mtime, st.etag);
+			printf("size=%" PRId64 " mtime=%lld etag=%s\n%s%s%s", (int64_t)st.size,
+			       (long long)st.mtime, st.etag,
+			       st.content_type[0] ? "content-type:" : "", st.content_type,
+			       st.content_type[0] ? "\n" : "");
+		/* then the user metadata, one "x-amz-meta-NAME:VALUE" a line */
+		for (const char *l = st.meta; !err && *l;) {
+			const char *nl = strchr(l, '\n');
+
+			if (!nl)
+				break;
+			printf("x-amz-meta-%.*s\n", (int)(nl - l), l);
+			l = nl + 1;
+		}
 	} else if (!strcmp(cmd, "ls")) {
 		unsigned int pages = 0;
 

@@ -41,12 +41,19 @@
  * removes the old version from the cache and drops the kernel's pages and attributes of
  * the file (backend_s3_inval.c).
  *
- * What S3 cannot do: hard links and symlinks, device nodes (EPERM); extended attributes
- * (ENOTSUP); modes, owners and times are fixed (0644 files, 0755 directories, the mounting
- * user, mtime = LastModified) and chmod/chown/utimes are accepted and ignored, so that
- * cp -a, tar and rsync -a work; rename copies then deletes every object it moves (a file,
- * or all under a directory's prefix), journaled so that a crash in the middle is settled
- * by the next mount (backend_s3_rename.c); RENAME_EXCHANGE is EINVAL.  See docs/s3.md.
+ * Metadata (-o posix_meta, the default).  Modes (with the file type), owners and times live
+ * in each object's user metadata with s3fs's names and encodings (s3_client.h), so
+ * symlinks (body = target), FIFOs, sockets and device nodes are objects too.  A listing
+ * says nothing of them: a node only listed is HEADed once at its first LOOKUP or GETATTR
+ * (s3_meta_need()), and READDIRPLUS leaves such entries to the kernel's LOOKUP.  chmod,
+ * chown and utimensat are a copy of the object onto itself with the new metadata, or go up
+ * with the bytes of a file being written.  Objects without metadata get the defaults
+ * (0644 files, 0755 directories, the mounting user, mtime = LastModified).
+ *
+ * What S3 cannot do: hard links (EPERM); extended attributes (ENOTSUP); rename copies then
+ * deletes every object it moves (a file, or all under a directory's prefix), journaled so
+ * that a crash in the middle is settled by the next mount (backend_s3_rename.c);
+ * RENAME_EXCHANGE is EINVAL.  See docs/s3.md.
  *
  * Locking: sb->ns_lock guards the hash table and every node's metadata (size, mtime, etag,
  * seen, exists, listed, refs); node->lock guards the staging state and is held across an
@@ -80,17 +87,27 @@
 
 /* ------------------------------------------------------------- mutations */
 
-static int s3_mknod(struct backend *be, struct inode *dir, const char *name, mode_t mode,
-		    dev_t rdev, const struct backend_cred *cred, struct backend_entry *out)
+/*
+ * A new object without bytes of its own or with a few (@body: a symlink's target), made
+ * with one PUT carrying its attributes: directories ("dir/" markers), empty files, FIFOs,
+ * sockets, device nodes (only on a mount without nodev), symlinks.
+ */
+static int s3_make(struct backend *be, struct inode *dir, const char *name, mode_t mode,
+		   dev_t rdev, const char *body, const struct backend_cred *cred,
+		   struct backend_entry *out)
 {
 	struct s3be *sb = SB(be);
 	struct s3node *d = s3_ino_node(be, dir), *n, *old;
 	char etag[S3_ETAG_MAX] = "";
 	int is_dir = S_ISDIR(mode), err;
+	size_t blen = body ? strlen(body) : 0;
+	struct s3_attrs a;
 	char *key;
 
-	if (!is_dir && !S_ISREG(mode))
-		return -EPERM; /* no device nodes, fifos or sockets in S3 */
+	if ((S_ISCHR(mode) || S_ISBLK(mode)) && sb->nodev)
+		return -EPERM; /* device nodes: only where the mount lets them be used */
+	if (!is_dir && !S_ISREG(mode) && !sb->posix_meta)
+		return -EPERM; /* without metadata there is nothing to tell them by */
 	err = s3_resolve(sb, d, name, &old);
 	if (!err) {
 		s3_node_put(sb, old);
@@ -101,13 +118,26 @@ static int s3_mknod(struct backend *be, struct inode *dir, const char *name, mod
 	key = s3_child_key(d, name, is_dir);
 	if (!key)
 		return -ENOMEM;
+	s3_new_attrs(sb, d, mode, cred, &a);
+	if (S_ISLNK(mode))
+		a.mode = S_IFLNK | 0777; /* as s3fs and Linux: a symlink's mode is 0777 */
+	if (S_ISCHR(mode) || S_ISBLK(mode)) {
+		a.rdev = rdev;
+		a.has |= S3_ATTR_RDEV;
+	}
 	stats_add(&sb->stats->s3_put, 1);
-	err = s3_put_buf(sb->c, sb->bucket, key, "", 0, etag);
+	err = s3_put_buf_attrs(sb->c, sb->bucket, key, blen ? body : "", blen, &a, etag);
 	if (!err) {
 		pthread_mutex_lock(&sb->ns_lock);
 		n = s3_node_get_locked(sb, key, is_dir);
-		if (n)
-			s3_node_set_meta_locked(n, 0, time(NULL), etag, s3_now_mono());
+		if (n) {
+			s3_node_set_meta_locked(n, (off_t)blen, time(NULL), etag, s3_now_mono());
+			s3_node_attrs_locked(n, &a);
+			n->meta_at = s3_now_mono();
+			n->mtime_own = 1;
+			free(n->link);
+			n->link = body ? strdup(body) : NULL;
+		}
 		/* a new directory is known to be empty: lookups in it need no request */
 		if (n && is_dir)
 			n->listed = n->seen;
@@ -116,9 +146,18 @@ static int s3_mknod(struct backend *be, struct inode *dir, const char *name, mod
 			err = -ENOMEM;
 		else
 			s3_fill_entry(sb, n, out);
+		s3_dir_changed(sb, d);
 	}
 	free(key);
 	return err;
+}
+
+static int s3_mknod(struct backend *be, struct inode *dir, const char *name, mode_t mode,
+		    dev_t rdev, const struct backend_cred *cred, struct backend_entry *out)
+{
+	if (S_ISLNK(mode))
+		return -EINVAL;
+	return s3_make(be, dir, name, mode, rdev, NULL, cred, out);
 }
 
 static int s3_unlink(struct backend *be, struct inode *dir, const char *name)
@@ -145,6 +184,7 @@ static int s3_unlink(struct backend *be, struct inode *dir, const char *name)
 		n->exists = 0;
 		n->seen = s3_now_mono();
 		pthread_mutex_unlock(&sb->ns_lock);
+		s3_dir_changed(sb, s3_ino_node(be, dir));
 	}
 	s3_node_put(sb, n);
 	return err;
@@ -207,6 +247,7 @@ static int s3_rmdir(struct backend *be, struct inode *dir, const char *name)
 		n->seen = s3_now_mono();
 		n->listed = 0;
 		pthread_mutex_unlock(&sb->ns_lock);
+		s3_dir_changed(sb, s3_ino_node(be, dir));
 	}
 	s3_node_put(sb, n);
 	return err;
@@ -257,11 +298,147 @@ static int s3_rename(struct backend *be, struct inode *dir, const char *name,
 		else if (src->is_dir && !strncmp(dkey, src->key, strlen(src->key)))
 			err = -EINVAL; /* into itself (the kernel checks this too) */
 	}
-	if (!err && strcmp(src->key, dkey))
+	if (!err && strcmp(src->key, dkey)) {
 		err = s3_rename_move(sb, src, dkey, keep_target);
+		if (!err) {
+			s3_dir_changed(sb, s3_ino_node(be, dir));
+			s3_dir_changed(sb, s3_ino_node(be, newdir));
+		}
+	}
 	free(dkey);
 	s3_node_put(sb, src);
 	return err > 0 ? 0 : err;
+}
+
+#define S3_SET_META (BACKEND_SET_MODE | BACKEND_SET_UID | BACKEND_SET_GID | BACKEND_SET_ATIME | \
+		     BACKEND_SET_MTIME | BACKEND_SET_ATIME_NOW | BACKEND_SET_MTIME_NOW)
+
+/* The attributes @n has after the change @attr/@to_set of what it shows now, @cur. */
+static void attrs_apply(const struct s3node *n, const struct stat *cur, const struct stat *attr,
+			int to_set, struct s3_attrs *a)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	memset(a, 0, sizeof(*a));
+	a->mode = cur->st_mode;
+	a->uid = cur->st_uid;
+	a->gid = cur->st_gid;
+	a->atime = cur->st_atim;
+	a->mtime = cur->st_mtim;
+	if (to_set & BACKEND_SET_MODE)
+		a->mode = (cur->st_mode & S_IFMT) | (attr->st_mode & 07777);
+	if (to_set & BACKEND_SET_UID)
+		a->uid = attr->st_uid;
+	if (to_set & BACKEND_SET_GID)
+		a->gid = attr->st_gid;
+	if (to_set & BACKEND_SET_ATIME_NOW)
+		a->atime = now;
+	else if (to_set & BACKEND_SET_ATIME)
+		a->atime = attr->st_atim;
+	if (to_set & BACKEND_SET_MTIME_NOW)
+		a->mtime = now;
+	else if (to_set & BACKEND_SET_MTIME)
+		a->mtime = attr->st_mtim;
+	a->ctime = now;
+	a->has = S3_ATTR_MODE | S3_ATTR_UID | S3_ATTR_GID | S3_ATTR_MTIME | S3_ATTR_ATIME |
+		 S3_ATTR_CTIME;
+	if (n->attrs.has & S3_ATTR_RDEV) {
+		a->rdev = n->attrs.rdev;
+		a->has |= S3_ATTR_RDEV;
+	}
+}
+
+/*
+ * Write @a onto the object of @n in the bucket: a copy onto itself with the new metadata
+ * (no bytes move), or for a directory without a marker, a new marker.  Durable when it
+ * returns.  An object that changes between the HEAD and the copy is asked again, once.
+ */
+static int meta_store(struct s3be *sb, struct s3node *n, const struct s3_attrs *a)
+{
+	char etag[S3_ETAG_MAX] = "";
+	struct s3_stat *hs;
+	double t0;
+	int err, tries = 0;
+
+	hs = malloc(sizeof(*hs));
+	if (!hs)
+		return -ENOMEM;
+again:
+	t0 = s3_now_mono();
+	err = s3_do_head(sb, n->key, hs);
+	if (err == -ENOENT && n->is_dir) {
+		stats_add(&sb->stats->s3_put, 1);
+		err = s3_put_buf_attrs(sb->c, sb->bucket, n->key, "", 0, a, etag);
+	} else if (!err) {
+		stats_add(&sb->stats->s3_copy, 1);
+		err = s3_set_attrs(sb->c, sb->bucket, n->key, hs, a, etag);
+		if (err == -ESTALE && !tries++)
+			goto again;
+	}
+	if (!err) {
+		pthread_mutex_lock(&sb->ns_lock);
+		if (!n->is_dir)
+			s3_node_seen_locked(sb, n, hs->size, time(NULL), etag[0] ? etag : hs->etag,
+					    t0, 1);
+		s3_node_attrs_locked(n, a);
+		n->meta_at = t0;
+		/* times set on a directory win over those its entries moved */
+		n->dir_changed.tv_sec = n->dir_changed.tv_nsec = 0;
+		pthread_mutex_unlock(&sb->ns_lock);
+	}
+	free(hs);
+	return err;
+}
+
+/*
+ * chmod, chown, utimensat (-o posix_meta): the attributes go into the object's metadata
+ * at once, except on a file whose written bytes are not uploaded yet: they go up with
+ * them (at close or fsync).  Permissions were checked by the kernel (default_permissions,
+ * which allow_other forces; without it only root uses the mount).  The mount's root
+ * directory has no object of its own (a bucket) and keeps the defaults: accepted, ignored.
+ */
+static int setattr_meta(struct backend *be, struct inode *ino, const struct stat *attr,
+			int to_set)
+{
+	struct s3be *sb = SB(be);
+	struct s3node *n = s3_ino_node(be, ino);
+	struct timespec ts[2];
+	struct s3_attrs a;
+	struct stat cur;
+	int err, pending = 0;
+
+	if (!sb->posix_meta || !n->key[0])
+		return 0;
+	err = s3_getattr(be, ino, -1, &cur);
+	if (err)
+		return err;
+	attrs_apply(n, &cur, attr, to_set, &a);
+	ts[0] = a.atime;
+	ts[1] = a.mtime;
+	if (!n->is_dir) {
+		pthread_mutex_lock(&n->lock);
+		if (n->stage_fd >= 0) {
+			/* stat of a staged file shows the staging file's mtime */
+			if ((to_set & (BACKEND_SET_MTIME | BACKEND_SET_MTIME_NOW)) &&
+			    futimens(n->stage_fd, ts)) {
+				err = -errno;
+				pthread_mutex_unlock(&n->lock);
+				return err;
+			}
+			pending = n->stage_dirty ||
+				  __atomic_load_n(&n->wgen, __ATOMIC_SEQ_CST) != n->ugen;
+			if (pending) {
+				pthread_mutex_lock(&sb->ns_lock);
+				s3_node_attrs_locked(n, &a);
+				pthread_mutex_unlock(&sb->ns_lock);
+			}
+		}
+		pthread_mutex_unlock(&n->lock);
+		if (pending)
+			return 0;
+	}
+	return meta_store(sb, n, &a);
 }
 
 static int s3_setattr(struct backend *be, struct inode *ino, int fd, const struct stat *attr,
@@ -271,9 +448,8 @@ static int s3_setattr(struct backend *be, struct inode *ino, int fd, const struc
 	struct s3node *n = s3_ino_node(be, ino);
 	int err = 0, temp = 0;
 
-	/* modes, owners and times are not stored in S3: accepted and ignored */
 	if (!(to_set & BACKEND_SET_SIZE))
-		return 0;
+		return (to_set & S3_SET_META) ? setattr_meta(be, ino, attr, to_set) : 0;
 	if (n->is_dir)
 		return -EISDIR;
 	pthread_mutex_lock(&n->lock);
@@ -293,6 +469,8 @@ static int s3_setattr(struct backend *be, struct inode *ino, int fd, const struc
 		s3_stage_drop(sb, n);
 	}
 	pthread_mutex_unlock(&n->lock);
+	if (!err && (to_set & S3_SET_META))
+		err = setattr_meta(be, ino, attr, to_set);
 	return err;
 }
 
@@ -302,15 +480,59 @@ static int s3_link(struct backend *be, struct inode *ino, struct inode *newdir,
 	return -EPERM; /* no hard links in S3 */
 }
 
+/* A symlink is an object whose body is the target, of mode S_IFLNK|0777 (as s3fs). */
 static int s3_symlink(struct backend *be, struct inode *dir, const char *name, const char *target,
 		      const struct backend_cred *cred, struct backend_entry *out)
 {
-	return -EPERM; /* no symbolic links in S3 */
+	if (!SB(be)->posix_meta)
+		return -EPERM; /* a listing cannot tell it from a file */
+	if (!*target || strlen(target) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return s3_make(be, dir, name, S_IFLNK | 0777, 0, target, cred, out);
 }
 
+/* The target: the object's body, read once per version (a GET of its few bytes). */
 static int s3_readlink(struct backend *be, struct inode *ino, char *buf, size_t size)
 {
-	return -EINVAL;
+	struct s3be *sb = SB(be);
+	struct s3node *n = s3_ino_node(be, ino);
+	char etag[S3_ETAG_MAX];
+	ssize_t got;
+	off_t osize;
+	size_t len;
+	int err;
+
+	err = s3_meta_need(sb, n);
+	if (err)
+		return err;
+	pthread_mutex_lock(&sb->ns_lock);
+	if (n->is_dir || !(n->attrs.has & S3_ATTR_MODE) || !S_ISLNK(n->attrs.mode)) {
+		pthread_mutex_unlock(&sb->ns_lock);
+		return -EINVAL;
+	}
+	if (n->link) {
+		len = strlen(n->link);
+		memcpy(buf, n->link, len < size ? len : size);
+		pthread_mutex_unlock(&sb->ns_lock);
+		return (int)len;
+	}
+	osize = n->size;
+	memcpy(etag, n->etag, sizeof(etag));
+	pthread_mutex_unlock(&sb->ns_lock);
+	/* a size the server sends is checked before anything is read into @buf */
+	if (osize <= 0 || osize >= PATH_MAX || (size_t)osize > size)
+		return -EIO;
+	stats_add(&sb->stats->s3_get, 1);
+	got = s3_get_range(sb->c, sb->bucket, n->key, 0, (size_t)osize, buf, etag);
+	if (got < 0)
+		return (int)got;
+	if (got != osize || memchr(buf, '\0', (size_t)got))
+		return -EIO;
+	pthread_mutex_lock(&sb->ns_lock);
+	if (!n->link && !strcmp(etag, n->etag))
+		n->link = strndup(buf, (size_t)got);
+	pthread_mutex_unlock(&sb->ns_lock);
+	return (int)got;
 }
 
 static int s3_statfs(struct backend *be, struct inode *ino, struct statvfs *st)
@@ -427,6 +649,7 @@ const struct backend_ops backend_s3_ops = {
 	.write_note = s3_write_note,
 	/* writes reach the daemon, which counts them (no passthrough on staging files) */
 	.create_direct = BACKEND_OPEN_READ_FILE,
+	.entry_lazy = s3_entry_lazy,
 	.stop = s3_stop,
 };
 
@@ -458,6 +681,24 @@ static int staging_check(const char *path)
 	}
 	close(fd);
 	return err;
+}
+
+/* Was the word @w given last among "w" and "now" in the comma list @opts? */
+static int kernel_opt_given(const char *opts, const char *w)
+{
+	size_t wl = strlen(w);
+	const char *p;
+	int found = 0;
+
+	for (p = opts; *p; p += strcspn(p, ","), p += *p == ',') {
+		size_t len = strcspn(p, ",");
+
+		if (len == wl && !strncmp(p, w, wl))
+			found = 1;
+		else if (len == wl + 2 && !strncmp(p, "no", 2) && !strncmp(p + 2, w, wl))
+			found = 0;
+	}
+	return found;
 }
 
 /*
@@ -568,6 +809,8 @@ static int s3_open_backend(struct backend *be, const struct config *cfg)
 	sb->uid = getuid();
 	sb->gid = getgid();
 	sb->mount_time = time(NULL);
+	sb->posix_meta = cfg->s3_posix_meta;
+	sb->nodev = !kernel_opt_given(cfg->kernel_opts, "dev");
 
 	err = s3_env_load_profile(&env, cfg->s3_aws_profile[0] ? cfg->s3_aws_profile : NULL);
 	if (err == -ENOKEY) {

@@ -48,7 +48,7 @@ struct inval_job {
 	uint64_t ino;                    /* key.ino of the kernel's inode */
 	uint64_t seq;
 	int kernel;                      /* tell the kernel (a change by another client) */
-	char ckey[CACHE_KEY_LEN + 1];    /* the old version's cache key */
+	char ckey[CACHE_KEY_LEN + 1];    /* the old version's cache key, "" = none */
 	struct inval_job *next;
 };
 
@@ -97,7 +97,8 @@ static void *inval_thread(void *arg)
 		pthread_mutex_unlock(&sb->inval_lock);
 		if (!j)
 			break; /* stopped, queue empty */
-		cache_remove_later(sb->cache, j->ckey);
+		if (j->ckey[0])
+			cache_remove_later(sb->cache, j->ckey);
 		/* once stopped the connection is gone: nothing left to invalidate */
 		if (j->kernel && !__atomic_load_n(&sb->inval_stop, __ATOMIC_RELAXED))
 			notify_kernel(sb, j->ino);
@@ -120,7 +121,8 @@ static void queue_locked(struct s3be *sb, struct s3node *n, const char *old_etag
 		return; /* the old version ages out of the cache by LRU; the kernel by timeout */
 	j->ino = n->ino;
 	j->kernel = kernel;
-	cache_key(parts, 4, j->ckey);
+	if (old_etag)
+		cache_key(parts, 4, j->ckey);
 	pthread_mutex_lock(&sb->inval_lock);
 	if (sb->inval_stop) {
 		pthread_mutex_unlock(&sb->inval_lock);
@@ -158,10 +160,28 @@ void s3_node_seen_locked(struct s3be *sb, struct s3node *n, off_t size, time_t m
 {
 	char old[S3_ETAG_MAX];
 	off_t old_size = n->size;
+	time_t old_mtime = n->mtime;
 	int known = n->exists && n->seen > 0 && n->etag[0] && !n->is_dir;
 
 	memcpy(old, n->etag, sizeof(old));
 	s3_node_set_meta_locked(n, size, mtime, etag, seen);
+	/*
+	 * Another version, or the same bytes with a new LastModified (another client changed
+	 * the metadata by a copy onto itself): its attributes are to be read again.  After our
+	 * own change the time is our clock's, so the listing's LastModified is no news.
+	 */
+	if (!own && n->meta_known &&
+	    ((etag && strcmp(old, etag)) || old_size != size ||
+	     (old_mtime != mtime && !n->mtime_own))) {
+		n->meta_known = 0;
+		free(n->link);
+		n->link = NULL;
+		/* the same bytes: only the kernel's attributes go (another version: below) */
+		if (known && etag && !strcmp(old, etag) && old_size == size &&
+		    __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) < 0)
+			queue_locked(sb, n, NULL, 1);
+	}
+	n->mtime_own = own;
 	if (!known || !etag || !etag[0] || (!strcmp(old, etag) && old_size == size))
 		return;
 	if (!own && __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0)

@@ -286,6 +286,7 @@ int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mo
 	struct s3be *sb = SB(be);
 	struct s3node *d = s3_ino_node(be, dir), *n;
 	char *key, etag[S3_ETAG_MAX] = "";
+	struct s3_attrs a;
 	int fd, err;
 
 	if (strlen(name) > S3_NAME_MAX)
@@ -300,13 +301,17 @@ int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mo
 			return err;
 		}
 	}
+	s3_new_attrs(sb, d, S_IFREG | (mode & 07777), cred, &a);
 	pthread_mutex_lock(&sb->ns_lock);
 	n = s3_node_get_locked(sb, key, 0);
-	if (n && etag[0])
+	if (n && etag[0]) {
 		/* the empty object excl_check() put: a failed upload records it as replaced */
 		s3_node_seen_locked(sb, n, 0, time(NULL), etag, s3_now_mono(), 1);
-	else if (n && !(n->exists && n->seen > 0))
+		s3_node_attrs_locked(n, &a); /* a new file: ours */
+	} else if (n && !(n->exists && n->seen > 0)) {
 		s3_node_set_meta_locked(n, 0, time(NULL), "", s3_now_mono());
+		s3_node_attrs_locked(n, &a); /* a new file: ours */
+	}
 	pthread_mutex_unlock(&sb->ns_lock);
 	free(key);
 	if (!n)
@@ -331,6 +336,7 @@ int s3_create(struct backend *be, struct inode *dir, const char *name, mode_t mo
 	s3_fill_entry(sb, n, out);
 	out->st.st_size = 0;
 	out->st.st_blocks = 0;
+	s3_dir_changed(sb, d);
 	return fd;
 }
 

@@ -110,6 +110,7 @@ void s3_node_free(struct s3node *n)
 		close(n->stage_fd);
 	pthread_mutex_destroy(&n->lock);
 	free(n->stage_path);
+	free(n->link);
 	free(n->key);
 	free(n);
 }
@@ -189,27 +190,107 @@ struct s3node *s3_ino_node(struct backend *be, struct inode *ino)
 	return ino->handle ? ino->handle : SB(be)->root;
 }
 
+/*
+ * The attributes of @n (caller holds ns_lock): those of its user metadata where it has
+ * them, else the mount's defaults (files 0644, directories 0755, the mounting user, the
+ * mtime LastModified, directories the mount time).  A key's type is fixed by its name: a
+ * "dir/" key is a directory whatever its mode says, a file key is never one.
+ */
 static void fill_stat(struct s3be *sb, struct s3node *n, off_t size, time_t mtime,
 		      struct stat *st)
 {
+	const struct s3_attrs *a = &n->attrs;
+	mode_t type;
+
 	memset(st, 0, sizeof(*st));
 	st->st_ino = n->ino;
 	st->st_dev = S3_DEV;
-	st->st_uid = sb->uid;
-	st->st_gid = sb->gid;
+	st->st_uid = (a->has & S3_ATTR_UID) ? a->uid : sb->uid;
+	st->st_gid = (a->has & S3_ATTR_GID) ? a->gid : sb->gid;
 	st->st_blksize = 1 << 20;
 	if (n->is_dir) {
-		st->st_mode = S_IFDIR | 0755;
+		st->st_mode = S_IFDIR | ((a->has & S3_ATTR_MODE) ? a->mode & 07777 : 0755);
 		st->st_nlink = 2;
 		mtime = sb->mount_time;
 	} else {
-		st->st_mode = S_IFREG | 0644;
+		type = (a->has & S3_ATTR_MODE) ? a->mode & S_IFMT : S_IFREG;
+		if (type == S_IFDIR || !type)
+			type = S_IFREG;
+		st->st_mode = type | ((a->has & S3_ATTR_MODE) ? a->mode & 07777 : 0644);
 		/* unlinked while open: fstat says so */
 		st->st_nlink = __atomic_load_n(&n->unlinked, __ATOMIC_RELAXED) ? 0 : 1;
 		st->st_size = size;
 		st->st_blocks = (size + 511) / 512;
+		if ((type == S_IFCHR || type == S_IFBLK) && (a->has & S3_ATTR_RDEV))
+			st->st_rdev = a->rdev;
 	}
 	st->st_mtim.tv_sec = st->st_ctim.tv_sec = st->st_atim.tv_sec = mtime;
+	if (a->has & S3_ATTR_MTIME)
+		st->st_mtim = st->st_atim = st->st_ctim = a->mtime;
+	if (a->has & S3_ATTR_ATIME)
+		st->st_atim = a->atime;
+	if (a->has & S3_ATTR_CTIME)
+		st->st_ctim = a->ctime;
+	if (n->is_dir && (n->dir_changed.tv_sec > st->st_mtim.tv_sec ||
+			  (n->dir_changed.tv_sec == st->st_mtim.tv_sec &&
+			   n->dir_changed.tv_nsec > st->st_mtim.tv_nsec)))
+		st->st_mtim = st->st_ctim = n->dir_changed;
+}
+
+/* The attributes a HEAD (or our own write) gave @n's version.  Caller holds ns_lock. */
+void s3_node_attrs_locked(struct s3node *n, const struct s3_attrs *a)
+{
+	n->attrs = *a;
+	n->meta_known = 1;
+}
+
+/*
+ * Make sure @n's POSIX attributes are known (-o posix_meta): a listing says nothing of
+ * them, so a node seen only in one costs one HEAD, once per version (a listing or HEAD
+ * that shows another ETag or LastModified makes them unknown again).  A directory's are
+ * on its "dir/" marker; one without a marker has the defaults.  Returns 0, -ENOENT when
+ * the file is gone, or the HEAD's error.
+ */
+int s3_meta_need(struct s3be *sb, struct s3node *n)
+{
+	struct s3_stat *hs;
+	double t0;
+	int err;
+
+	pthread_mutex_lock(&sb->ns_lock);
+	/* a marker has no listing to tell of its changes: read again after list_ttl */
+	if (n->is_dir && n->meta_known && s3_now_mono() - n->meta_at >= sb->list_ttl)
+		n->meta_known = 0;
+	if (!sb->posix_meta || n->meta_known || !n->exists || !n->key[0] ||
+	    __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0) {
+		pthread_mutex_unlock(&sb->ns_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&sb->ns_lock);
+	hs = malloc(sizeof(*hs));
+	if (!hs)
+		return -ENOMEM;
+	t0 = s3_now_mono();
+	err = s3_do_head(sb, n->key, hs);
+	pthread_mutex_lock(&sb->ns_lock);
+	if (!err) {
+		if (!n->is_dir)
+			sb->seen_locked(sb, n, hs->size, hs->mtime, hs->etag, t0, 0);
+		s3_node_attrs_locked(n, &hs->attrs);
+		n->meta_at = t0;
+	} else if (err == -ENOENT && n->is_dir) {
+		struct s3_attrs none = { 0 };
+
+		s3_node_attrs_locked(n, &none); /* a prefix without marker */
+		n->meta_at = t0;
+		err = 0;
+	} else if (err == -ENOENT) {
+		n->exists = 0;
+		n->seen = t0;
+	}
+	pthread_mutex_unlock(&sb->ns_lock);
+	free(hs);
+	return err;
 }
 
 void s3_fill_entry(struct s3be *sb, struct s3node *n, struct backend_entry *out)
@@ -327,8 +408,10 @@ int s3_resolve(struct s3be *sb, struct s3node *dir, const char *name, struct s3n
 	if (!err) {
 		pthread_mutex_lock(&sb->ns_lock);
 		n = s3_node_get_locked(sb, fkey, 0);
-		if (n)
+		if (n) {
 			sb->seen_locked(sb, n, st.size, st.mtime, st.etag, t0, 0);
+			s3_node_attrs_locked(n, &st.attrs);
+		}
 		pthread_mutex_unlock(&sb->ns_lock);
 		err = n ? 0 : -ENOMEM;
 		*out = n;
@@ -367,6 +450,12 @@ int s3_lookup(struct backend *be, struct inode *dir, const char *name,
 	err = s3_resolve(sb, s3_ino_node(be, dir), name, &n);
 	if (err)
 		return err;
+	/* the kernel takes the type from here, and it never changes for an inode */
+	err = s3_meta_need(sb, n);
+	if (err) {
+		s3_node_put(sb, n);
+		return err;
+	}
 	s3_fill_entry(sb, n, out);
 	if (!n->is_dir) {
 		struct stat st;
@@ -392,14 +481,22 @@ int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st)
 	int err, fresh;
 
 	if (n->is_dir) {
+		err = s3_meta_need(sb, n);
+		if (err)
+			return err;
+		pthread_mutex_lock(&sb->ns_lock);
 		fill_stat(sb, n, 0, 0, st);
+		pthread_mutex_unlock(&sb->ns_lock);
 		return 0;
 	}
 	pthread_mutex_lock(&n->lock);
 	if (n->stage_fd >= 0 && !fstat(n->stage_fd, &sst)) {
 		pthread_mutex_unlock(&n->lock);
+		pthread_mutex_lock(&sb->ns_lock);
 		fill_stat(sb, n, sst.st_size, 0, st);
-		st->st_mtim = st->st_ctim = sst.st_mtim;
+		pthread_mutex_unlock(&sb->ns_lock);
+		/* the staging file's mtime moves with the writes (and utimensat sets it) */
+		st->st_mtim = sst.st_mtim;
 		return 0;
 	}
 	pthread_mutex_unlock(&n->lock);
@@ -409,7 +506,7 @@ int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st)
 		pthread_mutex_unlock(&sb->ns_lock);
 		return -ENOENT;
 	}
-	if (fresh) {
+	if (fresh && (n->meta_known || !sb->posix_meta)) {
 		fill_stat(sb, n, n->size, n->mtime, st);
 		pthread_mutex_unlock(&sb->ns_lock);
 		return 0;
@@ -417,9 +514,10 @@ int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st)
 	pthread_mutex_unlock(&sb->ns_lock);
 	err = s3_do_head(sb, n->key, &hs);
 	pthread_mutex_lock(&sb->ns_lock);
-	if (!err)
+	if (!err) {
 		sb->seen_locked(sb, n, hs.size, hs.mtime, hs.etag, now, 0);
-	else if (err == -ENOENT) {
+		s3_node_attrs_locked(n, &hs.attrs);
+	} else if (err == -ENOENT) {
 		n->exists = 0;
 		n->seen = now;
 	}
@@ -434,6 +532,8 @@ int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st)
 struct s3dirent_rec {
 	char *name;
 	int is_dir;
+	unsigned char type;      /* DT_* of a file: DT_UNKNOWN before a HEAD (posix_meta) */
+	int lazy;                /* its attributes cost a HEAD (s3_entry_lazy()) */
 	uint64_t ino;
 };
 
@@ -444,6 +544,7 @@ struct s3dir {
 	struct s3node *dir;      /* the directory listed (its inode holds it while open) */
 	int served;              /* entries past the first were asked for: offset 0 = rewind */
 	struct dirent de;
+	int de_lazy;             /* of the entry in de */
 	char name_buf[S3_NAME_MAX + 1];
 };
 
@@ -473,9 +574,26 @@ static int dir_add(struct s3dir *d, const char *name, size_t len, int is_dir, ui
 	if (!d->ents[d->n].name)
 		return -ENOMEM;
 	d->ents[d->n].is_dir = is_dir;
+	d->ents[d->n].type = is_dir ? DT_DIR : DT_REG;
+	d->ents[d->n].lazy = 0;
 	d->ents[d->n].ino = ino;
 	d->n++;
 	return 0;
+}
+
+/*
+ * The d_type of file node @n (caller holds ns_lock): DT_UNKNOWN while its attributes are
+ * unknown, so that READDIRPLUS leaves it to a LOOKUP (and its HEAD) when someone asks.
+ */
+static unsigned char node_dtype_locked(struct s3be *sb, struct s3node *n)
+{
+	if (!sb->posix_meta)
+		return DT_REG;
+	if (!n->meta_known && __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) < 0)
+		return DT_UNKNOWN;
+	if (!(n->attrs.has & S3_ATTR_MODE) || S_ISDIR(n->attrs.mode) || !(n->attrs.mode & S_IFMT))
+		return DT_REG;
+	return (unsigned char)IFTODT(n->attrs.mode);
 }
 
 static int list_page_cb(void *arg, const struct s3_list_page *page)
@@ -502,6 +620,10 @@ static int list_page_cb(void *arg, const struct s3_list_page *page)
 		n->refs--;
 		sb->seen_locked(sb, n, o->size, o->mtime, o->etag, lc->t0, 0);
 		err = dir_add(lc->d, name, strlen(name), 0, n->ino);
+		if (!err) {
+			lc->d->ents[lc->d->n - 1].type = node_dtype_locked(sb, n);
+			lc->d->ents[lc->d->n - 1].lazy = sb->posix_meta && !n->meta_known;
+		}
 	}
 	for (i = 0; i < page->nprefixes && !err; i++) {
 		const char *p = page->prefixes[i];
@@ -519,6 +641,8 @@ static int list_page_cb(void *arg, const struct s3_list_page *page)
 		n->seen = lc->t0;
 		n->exists = 1;
 		err = dir_add(lc->d, p + lc->plen, len - lc->plen - 1, 1, n->ino);
+		if (!err)
+			lc->d->ents[lc->d->n - 1].lazy = sb->posix_meta && !n->meta_known;
 	}
 	pthread_mutex_unlock(&sb->ns_lock);
 	return err;
@@ -572,6 +696,8 @@ static int dir_list(struct s3be *sb, struct s3node *dir, struct backend_dir *bd)
 		    !n->exists || __atomic_load_n(&n->unlinked, __ATOMIC_RELAXED))
 			continue;
 		err = dir_add(lc.d, name, strlen(name), 0, n->ino);
+		if (!err)
+			lc.d->ents[lc.d->n - 1].type = node_dtype_locked(sb, n);
 	}
 	pthread_mutex_unlock(&sb->ns_lock);
 	if (err) {
@@ -622,14 +748,16 @@ int s3_readdir(struct backend *be, struct backend_dir *bd, off_t off, struct dir
 		d->served = 1;
 	if (off < 0 || (size_t)off >= d->n + 2)
 		return 0;
+	d->de_lazy = 0;
 	if (off < 2) {
 		name = off ? ".." : ".";
 		ino = d->self_ino;
 		type = DT_DIR;
 	} else {
+		d->de_lazy = d->ents[off - 2].lazy;
 		name = d->ents[off - 2].name;
 		ino = d->ents[off - 2].ino;
-		type = d->ents[off - 2].is_dir ? DT_DIR : DT_REG;
+		type = d->ents[off - 2].type;
 	}
 	memset(&d->de, 0, sizeof(d->de));
 	d->de.d_ino = ino;
@@ -641,8 +769,59 @@ int s3_readdir(struct backend *be, struct backend_dir *bd, off_t off, struct dir
 	return 1;
 }
 
+int s3_entry_lazy(struct backend *be, struct backend_dir *bd)
+{
+	return ((struct s3dir *)bd->priv)->de_lazy;
+}
+
 void s3_closedir(struct backend *be, struct backend_dir *bd)
 {
 	s3dir_free(bd->priv);
 	bd->priv = NULL;
+}
+
+/* ------------------------------------------- attributes of new and changed nodes */
+
+/* The attributes of a new object in @dir: the creator's, the mode less its umask. */
+void s3_new_attrs(struct s3be *sb, struct s3node *dir, mode_t mode,
+		  const struct backend_cred *cred, struct s3_attrs *a)
+{
+	mode_t dmode;
+	gid_t dgid;
+	int dhas;
+
+	memset(a, 0, sizeof(*a));
+	pthread_mutex_lock(&sb->ns_lock);
+	dhas = dir->attrs.has;
+	dmode = dir->attrs.mode;
+	dgid = (dhas & S3_ATTR_GID) ? dir->attrs.gid : sb->gid;
+	pthread_mutex_unlock(&sb->ns_lock);
+	a->mode = (mode & S_IFMT) | (mode & 07777 & ~(cred ? cred->umask : 0));
+	a->uid = cred ? cred->uid : sb->uid;
+	a->gid = cred ? cred->gid : sb->gid;
+	/* a set-group-ID directory gives its group, and to new directories the bit */
+	if ((dhas & S3_ATTR_MODE) && (dmode & S_ISGID)) {
+		a->gid = dgid;
+		if (S_ISDIR(mode))
+			a->mode |= S_ISGID;
+	}
+	clock_gettime(CLOCK_REALTIME, &a->mtime);
+	a->atime = a->ctime = a->mtime;
+	a->has = S3_ATTR_MODE | S3_ATTR_UID | S3_ATTR_GID | S3_ATTR_MTIME | S3_ATTR_ATIME |
+		 S3_ATTR_CTIME;
+}
+
+/*
+ * An entry was made in or removed from @dir through this mount: its mtime and ctime move,
+ * as a local directory's do, in memory only (no request per entry; the marker keeps the
+ * times last set on it, as s3fs's by default).  Caller holds no lock.
+ */
+void s3_dir_changed(struct s3be *sb, struct s3node *dir)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&sb->ns_lock);
+	dir->dir_changed = now;
+	pthread_mutex_unlock(&sb->ns_lock);
 }

@@ -47,6 +47,12 @@ struct s3node {
 	int exists;              /* 0: known absent since seen */
 	double listed;           /* directories: start of the last complete listing */
 	uint64_t inval_seq;      /* the change job queued last for it (s3_inval_wait) */
+	struct s3_attrs attrs;   /* POSIX attributes from its user metadata (s3_client.h) */
+	int meta_known;          /* attrs are those of this version: HEADed, or ours */
+	double meta_at;          /* directories: when their marker's were read (list_ttl) */
+	struct timespec dir_changed; /* directories: an entry made or removed here, last */
+	int mtime_own;           /* mtime is our clock at our own change, not LastModified */
+	char *link;              /* symlink target once read, NULL before */
 	struct s3node *staged_prev, *staged_next; /* on sb->staged while it has a stage_fd */
 	/* lock */
 	pthread_mutex_t lock;
@@ -103,6 +109,8 @@ struct s3be {
 	uid_t uid;
 	gid_t gid;
 	time_t mount_time;
+	int posix_meta;              /* -o posix_meta: attributes from HEADs (else defaults) */
+	int nodev;                   /* the mount has nodev: no device nodes made here */
 	uint32_t block_size;
 	struct stats *stats;
 
@@ -193,6 +201,7 @@ int s3_lookup(struct backend *be, struct inode *dir, const char *name,
 int s3_opendir(struct backend *be, struct inode *ino, struct backend_dir *bd);
 int s3_readdir(struct backend *be, struct backend_dir *bd, off_t off, struct dirent **ent);
 void s3_closedir(struct backend *be, struct backend_dir *bd);
+int s3_entry_lazy(struct backend *be, struct backend_dir *bd);
 struct s3node *s3_node_get_locked(struct s3be *sb, const char *key, int is_dir);
 void s3_node_set_meta_locked(struct s3node *n, off_t size, time_t mtime, const char *etag,
 				 double seen);
@@ -200,6 +209,13 @@ void s3_fill_entry(struct s3be *sb, struct s3node *n, struct backend_entry *out)
 char *s3_child_key(struct s3node *dir, const char *name, int slash);
 struct s3node *s3_ino_node(struct backend *be, struct inode *ino);
 int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st);
+void s3_node_attrs_locked(struct s3node *n, const struct s3_attrs *a);
+int s3_meta_need(struct s3be *sb, struct s3node *n);
+
+/* backend_s3.c */
+void s3_new_attrs(struct s3be *sb, struct s3node *dir, mode_t mode,
+		  const struct backend_cred *cred, struct s3_attrs *a);
+void s3_dir_changed(struct s3be *sb, struct s3node *dir);
 
 /* backend_s3_rename.c */
 /*

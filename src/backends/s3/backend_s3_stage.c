@@ -28,6 +28,31 @@
 #include "s3_cred.h"
 #include "backend_s3_priv.h"
 
+/*
+ * The attributes of the object a staging file replaces, when no HEAD read them yet (caller
+ * holds n->lock; posix_meta=off mounts keep them too).
+ */
+static int stage_meta_need(struct s3be *sb, struct s3node *n)
+{
+	struct s3_stat *hs = malloc(sizeof(*hs));
+	int err;
+
+	if (!hs)
+		return -ENOMEM;
+	err = s3_do_head(sb, n->key, hs);
+	if (!err || err == -ENOENT) {
+		pthread_mutex_lock(&sb->ns_lock);
+		if (!err)
+			s3_node_attrs_locked(n, &hs->attrs);
+		else
+			n->meta_known = 1; /* gone: a new object, with what we have */
+		pthread_mutex_unlock(&sb->ns_lock);
+		err = 0;
+	}
+	free(hs);
+	return err;
+}
+
 /* ---------------------------------------------------------------- staging */
 
 static void stage_failed(struct s3be *sb, struct s3node *n, int why);
@@ -166,9 +191,13 @@ void s3_write_note(struct backend *be, struct inode *ino, void *priv, int done)
 	__atomic_sub_fetch(&n->wactive, 1, __ATOMIC_SEQ_CST);
 }
 
-/* Upload @n's staging file when dirty (caller holds n->lock). */
+/*
+ * Upload @n's staging file when dirty (caller holds n->lock), with its attributes: those it
+ * had (or was created with), the staging file's mtime, ctime now.
+ */
 int s3_stage_upload(struct s3be *sb, struct s3node *n)
 {
+	struct s3_attrs a;
 	char etag[S3_ETAG_MAX] = "";
 	unsigned int busy;
 	struct stat st;
@@ -182,10 +211,25 @@ int s3_stage_upload(struct s3be *sb, struct s3node *n)
 	busy = __atomic_load_n(&n->wactive, __ATOMIC_SEQ_CST);
 	if (!n->stage_dirty && gen == n->ugen)
 		return 0;
+	/* a PUT replaces the user metadata: an existing object's attributes go along */
+	if (!n->meta_known && n->etag[0]) {
+		err = stage_meta_need(sb, n);
+		if (err)
+			return err;
+	}
 	if (fstat(n->stage_fd, &st))
 		return -errno;
+	pthread_mutex_lock(&sb->ns_lock);
+	a = n->attrs;
+	pthread_mutex_unlock(&sb->ns_lock);
+	/* the staging file's mtime: moved by the writes, or set by utimensat */
+	a.mtime = st.st_mtim;
+	clock_gettime(CLOCK_REALTIME, &a.ctime);
+	if (!(a.has & S3_ATTR_ATIME))
+		a.atime = a.mtime;
+	a.has |= S3_ATTR_MTIME | S3_ATTR_ATIME | S3_ATTR_CTIME;
 	stats_add(&sb->stats->s3_put, 1);
-	err = s3_put_fd(sb->c, sb->bucket, n->key, n->stage_fd, 0, st.st_size, etag);
+	err = s3_put_fd_attrs(sb->c, sb->bucket, n->key, n->stage_fd, 0, st.st_size, &a, etag);
 	if (err) {
 		n->stage_dirty = 1; /* the next flush, fsync or last close tries again */
 		stage_failed(sb, n, err); /* and a crash does not lose the bytes */
@@ -197,6 +241,7 @@ int s3_stage_upload(struct s3be *sb, struct s3node *n)
 	pthread_mutex_lock(&sb->ns_lock);
 	/* the version we replaced leaves the cache */
 	s3_node_seen_locked(sb, n, st.st_size, time(NULL), etag, s3_now_mono(), 1);
+	s3_node_attrs_locked(n, &a);
 	pthread_mutex_unlock(&sb->ns_lock);
 	if (etag[0])
 		s3_cache_adopt(sb, n, n->stage_fd, st.st_size, etag, gen, busy);
