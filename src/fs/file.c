@@ -80,7 +80,7 @@ static void fastpath_blocks_locked(struct fs *fs, fuse_req_t req, struct inode *
 	struct stat st;
 	int fd, id;
 
-	if (!fs->ks || !S_ISREG(ino->type) || ino->fp_backing_id)
+	if (!fs->ks || !S_ISREG(ino->type) || ino->fp.backing_id)
 		return;
 	fd = fs->be.ops->open(&fs->be, ino, O_RDONLY, priv);
 	if (fd < 0)
@@ -94,21 +94,21 @@ static void fastpath_blocks_locked(struct fs *fs, fuse_req_t req, struct inode *
 		close(fd);
 		return;
 	}
-	ino->fp_backing_fd = fd;
-	ino->fp_backing_id = id;
-	ino->fp_nblocks = fastpath_put_blocks(fs->ks, ino->nodeid, id, (uint64_t)st.st_size);
+	ino->fp.backing_fd = fd;
+	ino->fp.backing_id = id;
+	ino->fp.nblocks = fastpath_put_blocks(fs->ks, ino->nodeid, id, (uint64_t)st.st_size);
 }
 
 static void fastpath_blocks_release_locked(struct fs *fs, fuse_req_t req, struct inode *ino)
 {
-	if (!ino->fp_backing_id)
+	if (!ino->fp.backing_id)
 		return;
-	fastpath_drop_blocks(fs->ks, ino->nodeid, ino->fp_nblocks);
-	fuse_passthrough_close(req, ino->fp_backing_id);
-	close(ino->fp_backing_fd);
-	ino->fp_backing_id = 0;
-	ino->fp_backing_fd = -1;
-	ino->fp_nblocks = 0;
+	fastpath_drop_blocks(fs->ks, ino->nodeid, ino->fp.nblocks);
+	fuse_passthrough_close(req, ino->fp.backing_id);
+	close(ino->fp.backing_fd);
+	ino->fp.backing_id = 0;
+	ino->fp.backing_fd = -1;
+	ino->fp.nblocks = 0;
 }
 
 int file_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi,

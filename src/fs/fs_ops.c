@@ -197,15 +197,15 @@ static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct 
 	if (!fs->ks || !name || __atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST))
 		return;
 	pthread_mutex_lock(&ino->lock);
-	if (ino->kname && (ino->kparent != parent || strcmp(ino->kname, name))) {
-		fastpath_drop_name(fs->ks, ino->kparent, ino->kname);
-		free(ino->kname);
-		ino->kname = NULL;
+	if (ino->fp.name && (ino->fp.parent != parent || strcmp(ino->fp.name, name))) {
+		fastpath_drop_name(fs->ks, ino->fp.parent, ino->fp.name);
+		free(ino->fp.name);
+		ino->fp.name = NULL;
 	}
-	if (!ino->kname)
-		ino->kname = strdup(name);
-	ino->kparent = parent;
-	if (ino->kname)
+	if (!ino->fp.name)
+		ino->fp.name = strdup(name);
+	ino->fp.parent = parent;
+	if (ino->fp.name)
 		fastpath_put_entry(fs->ks, parent, name, ino->nodeid, st, ticket);
 	pthread_mutex_unlock(&ino->lock);
 }
@@ -355,7 +355,7 @@ int make_entry(struct fs *fs, uint64_t parent, const char *name, struct backend_
 	fs->be.ops->release_entry(&fs->be, be); /* what a known inode did not take */
 	if (!ino)
 		return -ENOMEM;
-	if (S_ISDIR(ino->type) && !ino->watch_wd)
+	if (S_ISDIR(ino->type) && !ino->watch.wd)
 		watch_add_dir(fs, ino);
 	__atomic_store_n(&ino->entry_until_ns, mono_ns() + timeout_ns(fs->cfg->entry_timeout_s),
 			 __ATOMIC_RELAXED);
@@ -528,10 +528,10 @@ static void release_inode(struct inode *ino, void *arg)
 	struct fs *fs = arg;
 
 	watch_remove(fs, ino);
-	if (ino->kname)
-		fastpath_drop_name(fs->ks, ino->kparent, ino->kname);
-	free(ino->kname);
-	ino->kname = NULL;
+	if (ino->fp.name)
+		fastpath_drop_name(fs->ks, ino->fp.parent, ino->fp.name);
+	free(ino->fp.name);
+	ino->fp.name = NULL;
 	fastpath_drop_node(fs->ks, ino->nodeid);
 	file_release_io(fs, ino);
 	fs->be.ops->release_inode(&fs->be, ino);

@@ -47,10 +47,10 @@ static void forget_one(struct fs *fs, struct inode *ino, uint64_t n)
 		fold_bpf_lookups(fs, ino);
 		if (__atomic_load_n(&ino->nlookup, __ATOMIC_RELAXED) <= n) {
 			pthread_mutex_lock(&ino->lock);
-			if (ino->kname) {
-				fastpath_drop_name(fs->ks, ino->kparent, ino->kname);
-				free(ino->kname);
-				ino->kname = NULL;
+			if (ino->fp.name) {
+				fastpath_drop_name(fs->ks, ino->fp.parent, ino->fp.name);
+				free(ino->fp.name);
+				ino->fp.name = NULL;
 			}
 			pthread_mutex_unlock(&ino->lock);
 			fold_bpf_lookups(fs, ino);

@@ -152,7 +152,7 @@ static struct inode *inode_new(const struct inode_key *key, mode_t type, int fd,
 	ino->handle = handle;
 	ino->backing_fd = -1;
 	ino->io_fd[0] = ino->io_fd[1] = -1;
-	ino->fp_backing_fd = -1;
+	ino->fp.backing_fd = -1;
 	pthread_mutex_init(&ino->lock, NULL);
 	return ino;
 }
@@ -355,9 +355,9 @@ void inode_for_each_locked(struct inode_table *tbl, void (*fn)(struct inode *ino
 void inode_fold_bpf_lookups(struct inode_table *tbl, struct inode *ino, uint64_t seen)
 {
 	pthread_mutex_lock(&tbl->lock);
-	if (seen > ino->bpf_folded) {
-		ino->nlookup += seen - ino->bpf_folded;
-		ino->bpf_folded = seen;
+	if (seen > ino->fp.folded) {
+		ino->nlookup += seen - ino->fp.folded;
+		ino->fp.folded = seen;
 	}
 	pthread_mutex_unlock(&tbl->lock);
 }

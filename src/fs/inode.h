@@ -53,23 +53,29 @@ struct inode {
 	 * open for writing, which would make exec(2) of it fail with ETXTBSY)
 	 */
 	int io_fd[2];
-	int watch_wd;         /* directories: inotify watch descriptor, 0 if none (inode->lock) */
 	uint64_t ctime_ns;    /* ctime in the last attributes given to the kernel (atomic) */
 	/* CLOCK_MONOTONIC ns until which the kernel's copy of the last entry and attributes
 	 * given stays valid, by the timeouts sent (atomic) */
 	uint64_t entry_until_ns, attr_until_ns;
-	/* fast path (inode->lock): the one dentry map entry naming this node */
-	uint64_t kparent;
-	char *kname;
-	uint64_t bpf_folded;  /* BPF lookups already added to nlookup (tbl->lock) */
 	unsigned int nwriters; /* opens for writing: no attrs in the maps meanwhile */
-	int watch_dirty;      /* data changed while open for writing through the mount: */
 	uint64_t own_write_ns; /* kernel_open: CLOCK_MONOTONIC of the daemon's last write (atomic) */
-			      /* invalidate when the last writer closes (atomic) */
-	/* fast path READ without passthrough (inode->lock): the file as a backing file */
-	int fp_backing_id;
-	int fp_backing_fd;
-	uint64_t fp_nblocks;  /* blocks published in the block map */
+	/* the source watcher's state of this inode (fs/watch.c) */
+	struct {
+		int wd;       /* directories: inotify watch descriptor, 0 if none (inode->lock) */
+		int dirty;    /* data changed while open for writing through the mount:
+				 invalidate when the last writer closes (atomic) */
+	} watch;
+	/* the in-kernel fast path's state of this inode (kernel/fastpath.c, fs_ops*.c) */
+	struct {
+		/* the one dentry map entry naming this node (inode->lock) */
+		uint64_t parent;
+		char *name;
+		uint64_t folded;    /* BPF lookups already added to nlookup (tbl->lock) */
+		/* READ without passthrough (inode->lock): the file as a backing file */
+		int backing_id;
+		int backing_fd;
+		uint64_t nblocks;   /* blocks published in the block map */
+	} fp;
 
 	struct inode *next_id;  /* hash chain by nodeid */
 	struct inode *next_key; /* hash chain by key */

@@ -117,7 +117,7 @@ void watch_add_dir(struct fs *fs, struct inode *ino)
 	if (!w)
 		return;
 	pthread_mutex_lock(&ino->lock);
-	if (ino->watch_wd) {
+	if (ino->watch.wd) {
 		pthread_mutex_unlock(&ino->lock);
 		return;
 	}
@@ -136,7 +136,7 @@ void watch_add_dir(struct fs *fs, struct inode *ino)
 		watch_lost(fs, err);
 		return;
 	}
-	ino->watch_wd = wd;
+	ino->watch.wd = wd;
 	pthread_mutex_unlock(&ino->lock);
 	pthread_mutex_lock(&w->lock);
 	map_set(w, wd, ino->nodeid);
@@ -147,14 +147,14 @@ void watch_remove(struct fs *fs, struct inode *ino)
 {
 	struct watch *w = fs->watch;
 
-	if (!w || !ino->watch_wd)
+	if (!w || !ino->watch.wd)
 		return;
 	pthread_mutex_lock(&w->lock);
-	if ((size_t)ino->watch_wd < w->nwd && w->wd_nodeid[ino->watch_wd] == ino->nodeid)
-		w->wd_nodeid[ino->watch_wd] = 0;
+	if ((size_t)ino->watch.wd < w->nwd && w->wd_nodeid[ino->watch.wd] == ino->nodeid)
+		w->wd_nodeid[ino->watch.wd] = 0;
 	pthread_mutex_unlock(&w->lock);
-	inotify_rm_watch(w->ifd, ino->watch_wd);
-	ino->watch_wd = 0;
+	inotify_rm_watch(w->ifd, ino->watch.wd);
+	ino->watch.wd = 0;
 }
 
 static void inval_inode(struct fs *fs, uint64_t nodeid, int data)
@@ -204,7 +204,7 @@ struct watch_own *watch_own_begin(struct fs *fs, struct inode *dir, const char *
 	size_t len;
 
 	/* no watch on @dir: no event will come */
-	if (!w || !__atomic_load_n(&dir->watch_wd, __ATOMIC_RELAXED))
+	if (!w || !__atomic_load_n(&dir->watch.wd, __ATOMIC_RELAXED))
 		return NULL;
 	len = strlen(name);
 	rec = malloc(sizeof(*rec) + len + 1);
@@ -329,7 +329,7 @@ void watch_writer_done(struct fs *fs, struct inode *ino)
 {
 	struct watch *w = fs->watch;
 
-	if (!w || !__atomic_exchange_n(&ino->watch_dirty, 0, __ATOMIC_SEQ_CST))
+	if (!w || !__atomic_exchange_n(&ino->watch.dirty, 0, __ATOMIC_SEQ_CST))
 		return;
 	pthread_mutex_lock(&w->lock);
 	defer_locked(w, ino->nodeid, "");
@@ -380,7 +380,7 @@ static void collect_locked(struct inode *ino, void *arg)
 	struct drop_all *a = arg;
 
 	pthread_mutex_lock(&ino->lock);
-	if (ino->kname) { /* the fast path's name of it: the kernel may cache it too */
+	if (ino->fp.name) { /* the fast path's name of it: the kernel may cache it too */
 		if (a->nnames == a->capnames) {
 			size_t cap = a->capnames ? a->capnames * 2 : 256;
 			struct drop_name *p = realloc(a->names, cap * sizeof(*p));
@@ -391,12 +391,12 @@ static void collect_locked(struct inode *ino, void *arg)
 			}
 		}
 		if (a->nnames < a->capnames) {
-			a->names[a->nnames].parent = ino->kparent;
-			a->names[a->nnames++].name = ino->kname;
+			a->names[a->nnames].parent = ino->fp.parent;
+			a->names[a->nnames++].name = ino->fp.name;
 		} else {
-			free(ino->kname);
+			free(ino->fp.name);
 		}
-		ino->kname = NULL;
+		ino->fp.name = NULL;
 	}
 	pthread_mutex_unlock(&ino->lock);
 	if (a->n == a->cap) {
@@ -557,11 +557,11 @@ static int defer_if_writing_locked(struct inode *ino, void *arg)
 		return 1;
 	if (!__atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST))
 		return 0;
-	__atomic_store_n(&ino->watch_dirty, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ino->watch.dirty, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST))
 		return 1; /* the last writer's close will see the mark */
 	/* it closed meanwhile: whoever takes the mark back invalidates */
-	return __atomic_exchange_n(&ino->watch_dirty, 0, __ATOMIC_SEQ_CST) ? 0 : 1;
+	return __atomic_exchange_n(&ino->watch.dirty, 0, __ATOMIC_SEQ_CST) ? 0 : 1;
 }
 
 static void handle_event(struct fs *fs, const struct inotify_event *ev)
