@@ -44,7 +44,9 @@ except OSError as e:
 PY
 check "fsync reports the failed upload" test "$rc" = 3
 S=$T/cache/staging
-kept=$(find "$S" -maxdepth 1 -name 'unuploaded-*' ! -name '*.key' | head -n 1)
+# (the close after the fsync, and the RELEASE after it, try the upload again and rewrite
+# the key file through a temporary "*.key.tmp": not the kept file)
+kept=$(find "$S" -maxdepth 1 -name 'unuploaded-*' ! -name '*.key' ! -name '*.tmp' | head -n 1)
 log "staging after the failed fsync: $(find "$S" -mindepth 1 -printf "%m %f; ")"
 check "the bytes are kept under a name at once" test -n "$kept"
 check "the staging directory is 0700" test "$(stat -c %a "$S")" = 700
