@@ -9,7 +9,7 @@ set -eu
 . "$(dirname "$0")/../../lib/common.sh"
 . "$IT_DIR/lib/s3.sh"
 setup_case "$@"
-command -v s3fs >/dev/null || skip "no s3fs (Debian package s3fs)"
+command -v s3fs >/dev/null || fail "no s3fs: scripts/setup.sh installs the Debian package s3fs (bench/packages.txt)"
 s3_start
 s3tool mb both >/dev/null
 B=$T/bpfuse
