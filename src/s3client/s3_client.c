@@ -550,9 +550,9 @@ int s3_put_fd_attrs(struct s3_client *c, const char *bucket, const char *key, in
 }
 
 int s3_put_fd_absent(struct s3_client *c, const char *bucket, const char *key, int fd,
-		     off_t off, off_t len, char etag[S3_ETAG_MAX])
+		     off_t off, off_t len, const struct s3_attrs *a, char etag[S3_ETAG_MAX])
 {
-	return put_fd(c, bucket, key, fd, off, len, NULL, 1, etag);
+	return put_fd(c, bucket, key, fd, off, len, a, 1, etag);
 }
 
 int s3_delete(struct s3_client *c, const char *bucket, const char *key)

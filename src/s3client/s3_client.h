@@ -118,7 +118,7 @@ int s3_put_fd_attrs(struct s3_client *c, const char *bucket, const char *key, in
 int s3_put_buf_absent(struct s3_client *c, const char *bucket, const char *key,
 		      const void *buf, size_t len, char etag[S3_ETAG_MAX]);
 int s3_put_fd_absent(struct s3_client *c, const char *bucket, const char *key, int fd,
-		     off_t off, off_t len, char etag[S3_ETAG_MAX]);
+		     off_t off, off_t len, const struct s3_attrs *a, char etag[S3_ETAG_MAX]);
 
 /* Abort the multipart upload @upload_id of @key: 0, or -ENOENT when it is gone already. */
 int s3_abort_multipart(struct s3_client *c, const char *bucket, const char *key,

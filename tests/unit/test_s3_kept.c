@@ -81,12 +81,25 @@ static void test_read(void **state)
 	assert_int_equal(k.size, 5);
 	assert_true(k.kept > 0);
 
+	assert_int_equal(k.attrs.has, 0); /* no meta lines: no attributes */
+
 	/* an older key file: no endpoint, no etag */
 	put(d, "unuploaded-b", "");
 	put(d, "unuploaded-b.key", "s3://bkt/k\n");
 	assert_int_equal(s3_kept_read(d->fd, "unuploaded-b", &k), 0);
 	assert_string_equal(k.etag, "");
 	assert_string_equal(k.endpoint, "");
+
+	/* the attributes the upload carries; what is not a number is left out */
+	put(d, "unuploaded-m", "x");
+	put(d, "unuploaded-m.key", "s3://bkt/m\nendpoint e\netag -\nmeta mode:33184\n"
+				   "meta uid:1000\nmeta gid:bad\nmeta mtime:981173106.5\n");
+	assert_int_equal(s3_kept_read(d->fd, "unuploaded-m", &k), 0);
+	assert_int_equal(k.attrs.has, S3_ATTR_MODE | S3_ATTR_UID | S3_ATTR_MTIME);
+	assert_int_equal(k.attrs.mode, S_IFREG | 0640);
+	assert_int_equal(k.attrs.uid, 1000);
+	assert_int_equal(k.attrs.mtime.tv_sec, 981173106);
+	assert_int_equal(k.attrs.mtime.tv_nsec, 500000000);
 }
 
 static void test_read_bad(void **state)

@@ -192,9 +192,24 @@ void s3_write_note(struct backend *be, struct inode *ino, void *priv, int done)
 }
 
 /*
- * Upload @n's staging file when dirty (caller holds n->lock), with its attributes: those it
- * had (or was created with), the staging file's mtime, ctime now.
+ * The attributes @n's upload writes (caller holds n->lock): those it had (or was created
+ * with), the staging file's mtime (@st: moved by the writes, or set by utimensat), ctime
+ * now.
  */
+static void stage_attrs(struct s3be *sb, struct s3node *n, const struct stat *st,
+			struct s3_attrs *a)
+{
+	pthread_mutex_lock(&sb->ns_lock);
+	*a = n->attrs;
+	pthread_mutex_unlock(&sb->ns_lock);
+	a->mtime = st->st_mtim;
+	clock_gettime(CLOCK_REALTIME, &a->ctime);
+	if (!(a->has & S3_ATTR_ATIME))
+		a->atime = a->mtime;
+	a->has |= S3_ATTR_MTIME | S3_ATTR_ATIME | S3_ATTR_CTIME;
+}
+
+/* Upload @n's staging file when dirty (caller holds n->lock), with stage_attrs(). */
 int s3_stage_upload(struct s3be *sb, struct s3node *n)
 {
 	struct s3_attrs a;
@@ -219,15 +234,7 @@ int s3_stage_upload(struct s3be *sb, struct s3node *n)
 	}
 	if (fstat(n->stage_fd, &st))
 		return -errno;
-	pthread_mutex_lock(&sb->ns_lock);
-	a = n->attrs;
-	pthread_mutex_unlock(&sb->ns_lock);
-	/* the staging file's mtime: moved by the writes, or set by utimensat */
-	a.mtime = st.st_mtim;
-	clock_gettime(CLOCK_REALTIME, &a.ctime);
-	if (!(a.has & S3_ATTR_ATIME))
-		a.atime = a.mtime;
-	a.has |= S3_ATTR_MTIME | S3_ATTR_ATIME | S3_ATTR_CTIME;
+	stage_attrs(sb, n, &st, &a);
 	stats_add(&sb->stats->s3_put, 1);
 	err = s3_put_fd_attrs(sb->c, sb->bucket, n->key, n->stage_fd, 0, st.st_size, &a, etag);
 	if (err) {
@@ -300,8 +307,12 @@ static int copy_to_new(int in, const char *path)
 static int write_key_file(struct s3be *sb, struct s3node *n, const char *path)
 {
 	char kpath[PATH_MAX + 80], tpath[PATH_MAX + 96], etag[S3_ETAG_MAX];
+	struct s3_attr_hdrs h;
+	struct s3_attrs a;
+	struct stat st;
 	int fd, err = 0;
 	FILE *f;
+	size_t i;
 
 	pthread_mutex_lock(&sb->ns_lock);
 	snprintf(etag, sizeof(etag), "%s", n->exists && n->seen > 0 && n->etag[0] ? n->etag : "-");
@@ -320,6 +331,13 @@ static int write_key_file(struct s3be *sb, struct s3node *n, const char *path)
 		return err;
 	}
 	fprintf(f, "s3://%s/%s\nendpoint %s\netag %s\n", sb->bucket, n->key, sb->endpoint, etag);
+	/* the attributes its upload would carry, so that a later upload keeps them */
+	memset(&a, 0, sizeof(a));
+	if (!fstat(n->stage_fd, &st))
+		stage_attrs(sb, n, &st, &a);
+	s3_attrs_headers(&a, &h);
+	for (i = 0; i < h.n; i++)
+		fprintf(f, "meta %s:%s\n", h.kv[i].name + strlen("x-amz-meta-"), h.kv[i].value);
 	if (fflush(f) || fsync(fd))
 		err = -errno;
 	if (fclose(f) && !err)

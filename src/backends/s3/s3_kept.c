@@ -46,7 +46,8 @@ static int kept_split_url(struct s3_kept *k)
 
 int s3_kept_read(int dfd, const char *name, struct s3_kept *k)
 {
-	char line[S3_KEPT_LINE], kname[300];
+	char line[S3_KEPT_LINE], kname[300], meta[S3_META_MAX] = "";
+	size_t mlen = 0;
 	struct stat st;
 	int fd, got = 0, err = 0;
 	FILE *f;
@@ -91,9 +92,14 @@ int s3_kept_read(int dfd, const char *name, struct s3_kept *k)
 		else if (!strncmp(line, "etag ", 5))
 			snprintf(k->etag, sizeof(k->etag), "%.*s", (int)sizeof(k->etag) - 1,
 				 line + 5);
+		else if (!strncmp(line, "meta ", 5) && mlen + strlen(line + 5) + 2 < sizeof(meta))
+			mlen += (size_t)snprintf(meta + mlen, sizeof(meta) - mlen, "%s\n", line + 5);
 	}
 	fclose(f);
-	return kept_split_url(k);
+	err = kept_split_url(k);
+	if (!err)
+		s3_attrs_parse(meta, k->key, &k->attrs); /* what is not a number is left out */
+	return err;
 }
 
 int s3_kept_check(struct s3_client *c, const struct s3_kept *k)
@@ -125,9 +131,9 @@ int s3_kept_put(struct s3_client *c, int dfd, const struct s3_kept *k, int force
 	else if (!S_ISREG(st.st_mode))
 		err = -EINVAL;
 	else if (!force && !strcmp(k->etag, "-"))
-		err = s3_put_fd_absent(c, k->bucket, k->key, fd, 0, st.st_size, etag);
+		err = s3_put_fd_absent(c, k->bucket, k->key, fd, 0, st.st_size, &k->attrs, etag);
 	else
-		err = s3_put_fd(c, k->bucket, k->key, fd, 0, st.st_size, etag);
+		err = s3_put_fd_attrs(c, k->bucket, k->key, fd, 0, st.st_size, &k->attrs, etag);
 	close(fd);
 	return err ? err : s3_kept_remove(dfd, k);
 }

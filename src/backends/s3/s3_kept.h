@@ -4,8 +4,11 @@
  * upload one when its object is still the version it replaces.  Used by the mount
  * (s3_stage_recover()) and by `bpfuse staging` (staging.c).  Format (docs/s3.md):
  *	unuploaded-<UTC time>-<inode>        the bytes
- *	unuploaded-<UTC time>-<inode>.key    "s3://BUCKET/KEY", "endpoint URL", "etag ETAG"
- * where ETAG is the version the bytes replace, "-" for a new object.  Both 0600 in the
+ *	unuploaded-<UTC time>-<inode>.key    "s3://BUCKET/KEY", "endpoint URL", "etag ETAG",
+ *	                                     "meta NAME:VALUE" lines
+ * where ETAG is the version the bytes replace, "-" for a new object, and the meta lines
+ * the object's POSIX attributes as its upload would have written them (s3_attrs.h: NAME
+ * is the x-amz-meta-* header's name without the prefix; absent in older key files).  Both 0600 in the
  * 0700 staging directory; the key file is written last and removed first.  And the
  * journal of a multipart upload in flight (s3_mpu_note()), left by a daemon that died:
  *	mpu-<hash>                           "upload ID", "s3://BUCKET/KEY", "endpoint URL"
@@ -16,6 +19,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "s3_attrs.h"
 #include "s3_xml.h"
 
 #define S3_KEPT_PREFIX "unuploaded-"
@@ -33,6 +37,7 @@ struct s3_kept {
 	char endpoint[512];        /* "" in key files without it */
 	char etag[S3_ETAG_MAX];    /* "-": a new object; "": not recorded (older key files) */
 	char upload_id[512];       /* a multipart journal's upload; "" for kept bytes */
+	struct s3_attrs attrs;     /* from the meta lines (attrs.has 0: none) */
 	off_t size;                /* of the data file (0 for a journal) */
 	time_t kept;               /* when the key file was last written */
 };
@@ -53,8 +58,8 @@ int s3_kept_read(int dfd, const char *name, struct s3_kept *k);
 int s3_kept_check(struct s3_client *c, const struct s3_kept *k);
 
 /*
- * Upload @k's bytes, then remove its key and data files.  0 or -errno (the files then
- * stay).  A new object ("-") is put only if the name is still free (If-None-Match: *,
+ * Upload @k's bytes with its attributes, then remove its key and data files.  0 or
+ * -errno (the files then stay).  A new object ("-") is put only if the name is still free (If-None-Match: *,
  * -EEXIST if not), unless @force.
  */
 int s3_kept_put(struct s3_client *c, int dfd, const struct s3_kept *k, int force);

@@ -3,6 +3,7 @@
 # crash: the daemon killed with SIGKILL loses no byte it acknowledged, and keeps the bytes
 # of a failed upload for the next mount:
 # - a failed upload (the bucket is gone) leaves a named, 0600 file and its 0600 key file
+#   (with the file's attributes, which the upload by the next mount keeps)
 #   in the 0700 <cache_dir>/staging at once; after a kill -9 the next mount of that cache
 #   directory uploads it (checked with a GET) and removes both;
 # - kill -9 while a writer appends and fsyncs, several times in a loop bounded in time:
@@ -34,7 +35,7 @@ head -c $((300 << 10)) /dev/urandom >"$T/k"
 rc=0
 python3 - "$M/kept" "$T/k" <<'PY' || rc=$?
 import os, sys
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
 os.write(fd, open(sys.argv[2], "rb").read())
 try:
     os.fsync(fd)
@@ -54,6 +55,9 @@ check "every file in it is 0600" test -z "$(find "$S" -mindepth 1 ! -perm 0600)"
 if [ -n "$kept" ]; then
 	check "the kept file holds the bytes" cmp "$T/k" "$kept"
 	check "its key file names the object" grep -qx "s3://crash/kept" "$kept.key"
+	# 33184 = S_IFREG | 0640: the mode it was created with, not the mount's default
+	check "... and keeps its mode and owner" \
+		sh -c "grep -qx 'meta mode:33184' '$kept.key' && grep -qx 'meta uid:0' '$kept.key'"
 fi
 kill_daemon
 s3tool mb crash >/dev/null
@@ -62,6 +66,12 @@ rc=0
 s3tool get crash kept "$T/k.get" >/dev/null 2>&1 || rc=$?
 check "the next mount uploaded the kept bytes" sh -c "test $rc = 0 && cmp '$T/k' '$T/k.get'"
 check "and removed them from the staging area" test -z "$(ls "$S")"
+kept_meta() {
+	s3tool head crash kept >"$T/kept.head"
+	grep -qx 'x-amz-meta-mode:33184' "$T/kept.head" && grep -qx 'x-amz-meta-uid:0' "$T/kept.head" &&
+		grep -q '^x-amz-meta-mtime:' "$T/kept.head"
+}
+check "with the file's mode, owner and mtime" kept_meta
 bpfuse_umount "$M"
 
 # ---- kill -9 during fsync'd appends, bounded in time
