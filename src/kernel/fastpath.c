@@ -262,14 +262,14 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 	pubseq_init(&ks->seq);
 	ks->entry_ttl_ns = ttl_ns(entry_ttl_s);
 	ks->attr_ttl_ns = ttl_ns(attr_ttl_s);
-	ks->maps[FP_DENTRIES] = (struct fp_map){ BPFUSE_FP_DENTRY_MAP, "fastpath_entries" };
-	ks->maps[FP_INODES] = (struct fp_map){ BPFUSE_FP_INODE_MAP, "fastpath_entries" };
-	ks->maps[FP_NLOOKUP] = (struct fp_map){ BPFUSE_FP_NLOOKUP_MAP, "fastpath_entries" };
-	ks->maps[FP_BLOCKS] = (struct fp_map){ BPFUSE_FP_BLOCK_MAP, "fastpath_blocks" };
-	ks->maps[FP_DENTRIES].max_entries = entries;
-	ks->maps[FP_INODES].max_entries = entries;
-	ks->maps[FP_NLOOKUP].max_entries = entries;
-	ks->maps[FP_BLOCKS].max_entries = blocks;
+	ks->maps[FP_DENTRIES] = (struct fp_map){ .name = BPFUSE_FP_DENTRY_MAP,
+						 .option = "fastpath_entries", .max_entries = entries };
+	ks->maps[FP_INODES] = (struct fp_map){ .name = BPFUSE_FP_INODE_MAP,
+					       .option = "fastpath_entries", .max_entries = entries };
+	ks->maps[FP_NLOOKUP] = (struct fp_map){ .name = BPFUSE_FP_NLOOKUP_MAP,
+						.option = "fastpath_entries", .max_entries = entries };
+	ks->maps[FP_BLOCKS] = (struct fp_map){ .name = BPFUSE_FP_BLOCK_MAP,
+					       .option = "fastpath_blocks", .max_entries = blocks };
 	snprintf(ks->name, sizeof(ks->name), "bpfuse_%u", conn); /* [A-Za-z0-9_.] only */
 	err = read_file(obj_path, &ks->image, &len);
 	if (err) {
@@ -321,8 +321,14 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 	for (i = 0; i < FP_NMAPS; i++) {
 		struct fp_map *fm = &ks->maps[i];
 		struct bpf_map *m = bpf_object__find_map_by_name(ks->obj, fm->name);
+		struct bpf_map_info info;
+		uint32_t ilen = sizeof(info);
 
 		fm->fd = bpf_map__fd(m);
+		/* report the size the kernel made, not the one asked for */
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fm->fd, &info, &ilen))
+			fm->max_entries = info.max_entries;
 		fm->base_bytes = map_memlock(fm->fd); /* no element yet */
 		fm->elem_bytes = fp_map_elem_bytes(vmlinux, bpf_map__key_size(m),
 						   bpf_map__value_size(m));
