@@ -17,12 +17,22 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/*
+ * The dentry, inode, lookup-counter and block maps are not preallocated
+ * (BPF_F_NO_PREALLOC): max_entries is a cap, set by the daemon before load
+ * from fastpath_entries= and fastpath_blocks=, and the memory follows what
+ * is published.  Only the daemon inserts (programs look up and increment in
+ * place), so no element is ever allocated in a program; docs/kernel-hook.md,
+ * "Map sizes", says why the consistent reads below hold all the same.
+ */
+
 /* log2 of the daemon's cache block size; set before load */
 const volatile __u32 block_shift = BPFUSE_FP_BLOCK_SHIFT_DEFAULT;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BPFUSE_FP_MAX_DENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bpfuse_fp_dentry_key);
 	__type(value, struct bpfuse_fp_dentry);
 } fp_dentries SEC(".maps");
@@ -30,6 +40,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BPFUSE_FP_MAX_INODES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct bpfuse_fp_inode);
 } fp_inodes SEC(".maps");
@@ -37,6 +48,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BPFUSE_FP_MAX_INODES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, __u64);
 } fp_nlookup SEC(".maps");
@@ -44,6 +56,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BPFUSE_FP_MAX_BLOCKS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bpfuse_fp_block_key);
 	__type(value, struct bpfuse_fp_block);
 } fp_blocks SEC(".maps");

@@ -50,7 +50,12 @@
 #define BPFUSE_FP_BLOCK_MAP		"fp_blocks"
 #define BPFUSE_FP_STATS_MAP		"fp_stats"
 
-/* Limits (max_entries of the maps) */
+/*
+ * max_entries of the maps as compiled (what tests/vm/fp_test.c gets); the
+ * daemon sets its own before load (fastpath_entries=, fastpath_blocks=:
+ * the dentry, inode and lookup maps get the first, the block map the
+ * second).  The maps are BPF_F_NO_PREALLOC: a cap, not a reservation.
+ */
 #define BPFUSE_FP_MAX_DENTRIES		131072
 #define BPFUSE_FP_MAX_INODES		131072
 #define BPFUSE_FP_MAX_BLOCKS		262144

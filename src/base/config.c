@@ -62,6 +62,14 @@ static const struct opt_desc opt_table[] = {
 	{ "fastpath_remote", OPT_ONOFF, F(fastpath_remote), 0, 0,
 	  "use the fast path on a network-filesystem SOURCE too, although other clients' "
 	  "changes are then never seen for what the kernel answers itself (default off)" },
+	{ "fastpath_entries", OPT_UINT, F(fastpath_entries), CONFIG_MIN_FASTPATH_ENTRIES,
+	  CONFIG_MAX_FASTPATH_ENTRIES,
+	  "names and nodes the fast path's maps may hold, 16-4194304 (default 65536); "
+	  "what does not fit is answered by the daemon" },
+	{ "fastpath_blocks", OPT_UINT, F(fastpath_blocks), CONFIG_MIN_FASTPATH_ENTRIES,
+	  CONFIG_MAX_FASTPATH_BLOCKS,
+	  "64 KiB file blocks the fast path's block map may hold, 16-16777216 (default: "
+	  "twice fastpath_entries)" },
 	{ "fastpath_obj", OPT_PATH, F(fastpath_obj), 0, 0,
 	  "the fast-path BPF object (default: bpf/fastpath.bpf.o beside the binary, else "
 	  BPFUSE_BPF_DIR "/fastpath.bpf.o)" },
@@ -143,6 +151,8 @@ void config_init(struct config *cfg)
 	cfg->io_uring = CONFIG_AUTO;
 	cfg->trace = 1;
 	cfg->fastpath = 1;
+	cfg->fastpath_entries = CONFIG_DEFAULT_FASTPATH_ENTRIES;
+	cfg->fastpath_blocks = 0; /* derived in config_finish */
 	cfg->keep_cache = -1; /* derived in config_finish */
 	cfg->invalidate = 1;
 	cfg->kernel_open = -1; /* derived in config_finish */
@@ -492,6 +502,9 @@ int config_finish(struct config *cfg)
 		cfg->negative_timeout_s = 0;
 		cfg->cache_readdir = 0;
 	}
+	/* small files are one block each: room for two per name by default */
+	if (!given(cfg, "fastpath_blocks"))
+		cfg->fastpath_blocks = 2 * cfg->fastpath_entries;
 	if (cfg->keep_cache < 0)
 		cfg->keep_cache = cfg->attr_timeout_s > 0;
 	if (cfg->kernel_open < 0)

@@ -37,6 +37,8 @@ struct config {
 	int fastpath;              /* use the patched kernel's BPF hook when present */
 	int fastpath_remote;       /* ... even on a network-filesystem source (remote_fs) */
 	char fastpath_obj[PATH_MAX]; /* the fast-path BPF object ("" = next to the binary) */
+	unsigned int fastpath_entries; /* max_entries of the dentry, inode and lookup maps */
+	unsigned int fastpath_blocks;  /* max_entries of the block map (0: derive, 2x entries) */
 	enum profile profile;
 	int keep_cache;            /* keep a file's page cache across opens */
 	int cache_readdir;             /* let the kernel cache directory listings */
@@ -85,6 +87,12 @@ struct config {
 /* profile=dataset: timeouts this long mean "until invalidated" */
 #define CONFIG_DATASET_TIMEOUT_S (365.0 * 24 * 3600)
 #define CONFIG_SHARED_TIMEOUT_S 1.0
+
+/* fast-path map sizes (max_entries; docs/kernel-hook.md, "Map sizes") */
+#define CONFIG_DEFAULT_FASTPATH_ENTRIES 65536
+#define CONFIG_MIN_FASTPATH_ENTRIES 16
+#define CONFIG_MAX_FASTPATH_ENTRIES (1U << 22)
+#define CONFIG_MAX_FASTPATH_BLOCKS (1U << 24)
 
 #define CONFIG_DEFAULT_CACHE_DIR "/var/cache/bpfuse"
 #define CONFIG_DEFAULT_SCRUB_RATE (8ULL << 20)

@@ -39,12 +39,32 @@ struct fuse_bpf_attach {
 #define ATTR_KEY(nodeid) ((nodeid) << 1)
 #define DIR_KEY(parent) (((parent) << 1) | 1)
 
+/*
+ * The maps the daemon fills: sized before load, their inserts refused for
+ * want of room counted (docs/kernel-hook.md, "Map sizes").
+ */
+enum { FP_DENTRIES, FP_INODES, FP_NLOOKUP, FP_BLOCKS, FP_NMAPS };
+
+struct fp_map {
+	const char *name;     /* BPFUSE_FP_*_MAP */
+	const char *option;   /* the mount option that sizes it */
+	int fd;
+	uint32_t max_entries;
+	uint64_t base_bytes;  /* the kernel's memlock of the empty map (right after load) */
+	uint64_t elem_bytes;  /* what one element adds to it (see fp_map_elem_bytes()) */
+	uint64_t full;        /* inserts refused: map full (E2BIG) or no memory (ENOMEM) (atomic) */
+	int warned;           /* the one-time warning was logged (atomic) */
+};
+
+_Static_assert(FP_NMAPS == FASTPATH_NMAPS, "fastpath_stats.maps");
+
 struct fastpath {
 	struct bpf_object *obj;
 	struct bpf_link *link;
 	int fuse_fd;
 	int attached;
 	int dentries, inodes, nlookup, blocks, stats; /* map fds */
+	struct fp_map maps[FP_NMAPS];
 	uint64_t entry_ttl_ns, attr_ttl_ns;
 	uint64_t version; /* last write version given to a map value (atomic) */
 	struct pubseq seq; /* attributes by ATTR_KEY(nodeid), names by DIR_KEY(parent) */
@@ -173,6 +193,48 @@ out:
 	return err;
 }
 
+/*
+ * The kernel's own count of the memory a map pins: "memlock" in the map fd's
+ * fdinfo (bpf_map_memory_usage(), kernel/bpf/syscall.c).  0 if unreadable.
+ */
+static uint64_t map_memlock(int fd)
+{
+	unsigned long long v = 0;
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/*
+ * What one element of a BPF_F_NO_PREALLOC hash map adds to its memlock:
+ * htab_map_mem_usage() in 6.12 counts (elem_size + sizeof(struct llist_node))
+ * per element, elem_size = sizeof(struct htab_elem) + key and value each
+ * rounded up to 8.  struct htab_elem's size comes from the kernel's BTF (48
+ * on 64-bit 6.12 if that is unreadable).
+ */
+static uint64_t fp_map_elem_bytes(const struct btf *vmlinux, uint32_t key_size,
+				  uint32_t value_size)
+{
+	int64_t helem = 48;
+	int id;
+
+	if (vmlinux) {
+		id = btf__find_by_name_kind(vmlinux, "htab_elem", BTF_KIND_STRUCT);
+		if (id > 0 && btf__resolve_size(vmlinux, id) > 0)
+			helem = btf__resolve_size(vmlinux, id);
+	}
+	return (uint64_t)helem + ((key_size + 7) & ~7U) + ((value_size + 7) & ~7U) + 8;
+}
+
 static int map_fd(struct bpf_object *obj, const char *name)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
@@ -181,14 +243,16 @@ static int map_fd(struct bpf_object *obj, const char *name)
 }
 
 int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsigned int conn,
-		double entry_ttl_s, double attr_ttl_s, char *why, size_t whylen)
+		double entry_ttl_s, double attr_ttl_s, unsigned int entries, unsigned int blocks,
+		char *why, size_t whylen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	struct fuse_bpf_attach arg;
+	struct btf *vmlinux;
 	struct bpf_map *ops;
 	struct fastpath *ks;
 	size_t len = 0;
-	int err;
+	int err, i;
 
 	*out = NULL;
 	ks = calloc(1, sizeof(*ks));
@@ -198,6 +262,14 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 	pubseq_init(&ks->seq);
 	ks->entry_ttl_ns = ttl_ns(entry_ttl_s);
 	ks->attr_ttl_ns = ttl_ns(attr_ttl_s);
+	ks->maps[FP_DENTRIES] = (struct fp_map){ .name = BPFUSE_FP_DENTRY_MAP,
+						 .option = "fastpath_entries", .max_entries = entries };
+	ks->maps[FP_INODES] = (struct fp_map){ .name = BPFUSE_FP_INODE_MAP,
+					       .option = "fastpath_entries", .max_entries = entries };
+	ks->maps[FP_NLOOKUP] = (struct fp_map){ .name = BPFUSE_FP_NLOOKUP_MAP,
+						.option = "fastpath_entries", .max_entries = entries };
+	ks->maps[FP_BLOCKS] = (struct fp_map){ .name = BPFUSE_FP_BLOCK_MAP,
+					       .option = "fastpath_blocks", .max_entries = blocks };
 	snprintf(ks->name, sizeof(ks->name), "bpfuse_%u", conn); /* [A-Za-z0-9_.] only */
 	err = read_file(obj_path, &ks->image, &len);
 	if (err) {
@@ -217,6 +289,17 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 		snprintf(why, whylen, "cannot open '%s': %s", obj_path, strerror(-err));
 		goto out_free;
 	}
+	/* the object's max_entries are only defaults: every mount sizes its own */
+	for (i = 0; i < FP_NMAPS; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(ks->obj, ks->maps[i].name);
+
+		err = m ? bpf_map__set_max_entries(m, ks->maps[i].max_entries) : -ENOENT;
+		if (err) {
+			snprintf(why, whylen, "cannot size the fast-path map '%s': %s",
+				 ks->maps[i].name, strerror(-err));
+			goto out_obj;
+		}
+	}
 	err = bpf_object__load(ks->obj);
 	if (err) {
 		snprintf(why, whylen, "cannot load the fast-path programs: %s", strerror(-err));
@@ -234,6 +317,23 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 		snprintf(why, whylen, "the fast-path object lacks the maps of fastpath_abi.h");
 		goto out_obj;
 	}
+	vmlinux = btf__load_vmlinux_btf();
+	for (i = 0; i < FP_NMAPS; i++) {
+		struct fp_map *fm = &ks->maps[i];
+		struct bpf_map *m = bpf_object__find_map_by_name(ks->obj, fm->name);
+		struct bpf_map_info info;
+		uint32_t ilen = sizeof(info);
+
+		fm->fd = bpf_map__fd(m);
+		/* report the size the kernel made, not the one asked for */
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fm->fd, &info, &ilen))
+			fm->max_entries = info.max_entries;
+		fm->base_bytes = map_memlock(fm->fd); /* no element yet */
+		fm->elem_bytes = fp_map_elem_bytes(vmlinux, bpf_map__key_size(m),
+						   bpf_map__value_size(m));
+	}
+	btf__free(vmlinux);
 	ks->link = bpf_map__attach_struct_ops(ops);
 	if (!ks->link) {
 		err = -errno;
@@ -316,13 +416,39 @@ static uint64_t next_version(struct fastpath *ks)
 }
 
 /*
+ * An insert into map @idx failed with @err.  E2BIG (max_entries reached) and
+ * ENOMEM (no memory for a new element) mean the map is full: count it, and
+ * say once per map that the fast path is degraded and what to raise.  The
+ * caller publishes nothing that needs the missing entry; those requests go
+ * to the daemon as without the fast path.
+ */
+static int insert_failed(struct fastpath *ks, int idx, int err)
+{
+	struct fp_map *m = &ks->maps[idx];
+
+	if (err != -E2BIG && err != -ENOMEM) {
+		pr_debug("fast path: insert into '%s' failed: %s", m->name, strerror(-err));
+		return err;
+	}
+	__atomic_add_fetch(&m->full, 1, __ATOMIC_RELAXED);
+	if (!__atomic_exchange_n(&m->warned, 1, __ATOMIC_RELAXED))
+		pr_warn("in-kernel fast path degraded: map '%s' is full (%u entries%s); what does "
+			"not fit is answered by the daemon (raise -o %s=N)", m->name,
+			m->max_entries, err == -ENOMEM ? ", or no kernel memory" : "", m->option);
+	return err;
+}
+
+/*
  * Values are written whole and, when the key exists, in place under the
  * value's lock (BPF_F_LOCK): a program never sees half of an update, and
- * an update never frees the element a program may be reading.
+ * an update never frees the element a program may be reading.  An existing
+ * key is never refused for want of room; a new one may be (counted).
  */
-static int put_locked(int fd, const void *key, const void *val)
+static int put_locked(struct fastpath *ks, int idx, int fd, const void *key, const void *val)
 {
-	return bpf_map_update_elem(fd, key, val, BPF_ANY | BPF_F_LOCK);
+	int err = bpf_map_update_elem(fd, key, val, BPF_ANY | BPF_F_LOCK);
+
+	return err ? insert_failed(ks, idx, err) : 0;
 }
 
 uint64_t fastpath_begin(struct fastpath *ks)
@@ -330,7 +456,7 @@ uint64_t fastpath_begin(struct fastpath *ks)
 	return ks ? pubseq_begin(&ks->seq) : 0;
 }
 
-static void put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st)
+static int put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st)
 {
 	struct bpfuse_fp_inode v;
 
@@ -339,7 +465,7 @@ static void put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st
 	v.v.version = next_version(ks);
 	v.v.attr_ttl_ns = ks->attr_ttl_ns;
 	fill_attr(&v.v.attr, st);
-	put_locked(ks->inodes, &nodeid, &v);
+	return put_locked(ks, FP_INODES, ks->inodes, &nodeid, &v);
 }
 
 int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, uint64_t ticket)
@@ -351,8 +477,8 @@ int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *s
 		return 0;
 	s = pubseq_lock(&ks->seq, ATTR_KEY(nodeid));
 	fresh = pubseq_fresh_locked(s, ticket) && !__atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST);
-	if (fresh)
-		put_attr(ks, nodeid, st);
+	if (fresh && put_attr(ks, nodeid, st))
+		fresh = 0;
 	pubseq_unlock(s);
 	return fresh;
 }
@@ -364,7 +490,7 @@ int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, u
 	struct bpfuse_fp_dentry_key k;
 	struct bpfuse_fp_dentry v;
 	uint64_t zero = 0;
-	int fresh;
+	int fresh, err;
 
 	if (!ks || nodeid <= 1 || dentry_key(&k, parent, name))
 		return 0;
@@ -376,12 +502,25 @@ int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, u
 	pubseq_lock2(&ks->seq, DIR_KEY(parent), ATTR_KEY(nodeid), &sd, &sa);
 	fresh = pubseq_fresh_locked(sd, ticket) && pubseq_fresh_locked(sa, ticket) &&
 		!__atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST);
+	/*
+	 * Inode, then counter, then name: BPF answers a LOOKUP only with all
+	 * three, so a name is put only when the other two are there.  When a
+	 * map is full the first missing piece stops the rest (nothing is put
+	 * that could not be served); the inode entry alone still serves
+	 * GETATTR, and the LOOKUPs go to the daemon.
+	 */
+	if (fresh && put_attr(ks, nodeid, st))
+		fresh = 0;
 	if (fresh) {
-		put_attr(ks, nodeid, st);
 		/* the counter must exist for BPF to answer; never reset a live one */
-		bpf_map_update_elem(ks->nlookup, &nodeid, &zero, BPF_NOEXIST);
+		err = bpf_map_update_elem(ks->nlookup, &nodeid, &zero, BPF_NOEXIST);
+		if (err && err != -EEXIST && insert_failed(ks, FP_NLOOKUP, err))
+			fresh = 0;
+	}
+	if (fresh) {
 		v.v.version = next_version(ks);
-		put_locked(ks->dentries, &k, &v);
+		if (put_locked(ks, FP_DENTRIES, ks->dentries, &k, &v))
+			fresh = 0;
 	}
 	pubseq_unlock2(sd, sa);
 	return fresh;
@@ -447,7 +586,8 @@ uint64_t fastpath_put_blocks(struct fastpath *ks, uint64_t nodeid, int backing_i
 
 		v.v.block = b;
 		v.v.version = next_version(ks);
-		if (put_locked(ks->blocks, &k, &v)) {
+		if (put_locked(ks, FP_BLOCKS, ks->blocks, &k, &v)) {
+			/* all or nothing: the caller records 0 blocks to drop later */
 			fastpath_drop_blocks(ks, nodeid, b);
 			return 0;
 		}
@@ -548,5 +688,18 @@ int fastpath_read_stats(struct fastpath *ks, struct fastpath_stats *out)
 	out->unstable = sum[BPFUSE_FP_STAT_UNSTABLE];
 	out->flushes = __atomic_load_n(&ks->flushes, __ATOMIC_RELAXED);
 	out->publishing = !__atomic_load_n(&ks->stopped, __ATOMIC_RELAXED);
+	for (i = 0; i < FP_NMAPS && i < FASTPATH_NMAPS; i++) {
+		const struct fp_map *m = &ks->maps[i];
+		struct fastpath_map_stats *o = &out->maps[i];
+
+		o->name = m->name;
+		o->max_entries = m->max_entries;
+		o->memlock_bytes = map_memlock(m->fd);
+		o->memlock_max_bytes = m->base_bytes + (uint64_t)m->max_entries * m->elem_bytes;
+		o->full = __atomic_load_n(&m->full, __ATOMIC_RELAXED);
+		out->map_full += o->full;
+		out->memlock_bytes += o->memlock_bytes;
+		out->memlock_max_bytes += o->memlock_max_bytes;
+	}
 	return 0;
 }

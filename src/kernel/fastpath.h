@@ -32,11 +32,14 @@ struct config;
 int fastpath_probe(char *why, size_t whylen);
 
 /*
- * Load @obj_path, register it as "bpfuse_<conn>" and attach it to the
+ * Load @obj_path with the dentry, inode and lookup maps sized for @entries
+ * and the block map for @blocks (max_entries; the maps are not
+ * preallocated), register it as "bpfuse_<conn>" and attach it to the
  * connection of @fuse_fd.  Returns 0 or -errno with the reason in @why.
  */
 int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsigned int conn,
-		double entry_ttl_s, double attr_ttl_s, char *why, size_t whylen);
+		double entry_ttl_s, double attr_ttl_s, unsigned int entries, unsigned int blocks,
+		char *why, size_t whylen);
 void fastpath_close(struct fastpath *ks);
 
 /*
@@ -79,6 +82,16 @@ void fastpath_flush(struct fastpath *ks, int stop);
 /* How many LOOKUPs BPF has answered for @nodeid so far. */
 uint64_t fastpath_bpf_lookups(struct fastpath *ks, uint64_t nodeid);
 
+/* One map the daemon fills: its size, the kernel memory it pins, refused inserts. */
+struct fastpath_map_stats {
+	const char *name;           /* BPFUSE_FP_*_MAP */
+	uint32_t max_entries;
+	uint64_t memlock_bytes;     /* the kernel's own count now (fdinfo "memlock") */
+	uint64_t memlock_max_bytes; /* what it reaches when the map is full */
+	uint64_t full;              /* inserts refused: map full or no kernel memory */
+};
+#define FASTPATH_NMAPS 4 /* dentries, inodes, lookup counters, blocks */
+
 /* Fast-path counters (hits and misses per opcode), for the stats. */
 struct fastpath_stats {
 	uint64_t lookup_hit, lookup_miss, getattr_hit, getattr_miss, read_hit, read_miss;
@@ -86,6 +99,9 @@ struct fastpath_stats {
 	uint64_t unstable; /* values that changed or were reused while BPF read them */
 	uint64_t flushes;  /* fastpath_flush() calls */
 	int publishing;    /* 0 after fastpath_flush(stop) */
+	uint64_t map_full; /* the maps' refused inserts, summed */
+	uint64_t memlock_bytes, memlock_max_bytes; /* the maps', summed */
+	struct fastpath_map_stats maps[FASTPATH_NMAPS];
 };
 int fastpath_read_stats(struct fastpath *ks, struct fastpath_stats *out);
 

@@ -193,6 +193,17 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss,
 			(unsigned long long)k.unstable, (unsigned long long)k.flushes,
 			k.publishing ? "" : " (no longer filled: a directory of the source is not watched)");
+		fprintf(out, "fast-path maps: %.1f MiB of kernel memory pinned now, at most %.1f MiB "
+			"when full; %llu inserts refused for want of room%s\n",
+			(double)k.memlock_bytes / (1 << 20), (double)k.memlock_max_bytes / (1 << 20),
+			(unsigned long long)k.map_full,
+			k.map_full ? " (degraded: raise fastpath_entries= / fastpath_blocks=)" : "");
+		for (i = 0; i < FASTPATH_NMAPS; i++)
+			fprintf(out, "  %-12s %9u entries max, %12llu bytes now, %12llu when full, "
+				"%llu refused\n", k.maps[i].name, k.maps[i].max_entries,
+				(unsigned long long)k.maps[i].memlock_bytes,
+				(unsigned long long)k.maps[i].memlock_max_bytes,
+				(unsigned long long)k.maps[i].full);
 	} else {
 		fprintf(out, "in-kernel fast path: off (%s)\n", fs->fastpath_why);
 	}
@@ -238,12 +249,23 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		fprintf(out, ",\"fastpath\":{\"lookup_hit\":%llu,\"lookup_miss\":%llu,"
 			"\"getattr_hit\":%llu,\"getattr_miss\":%llu,\"read_hit\":%llu,"
 			"\"read_miss\":%llu,\"kfunc_errors\":%llu,\"unstable_reads\":%llu,"
-			"\"map_flushes\":%llu,\"publishing\":%s}",
+			"\"map_flushes\":%llu,\"publishing\":%s,\"map_full\":%llu,"
+			"\"memlock_bytes\":%llu,\"memlock_max_bytes\":%llu,\"maps\":{",
 			(unsigned long long)k.lookup_hit, (unsigned long long)k.lookup_miss,
 			(unsigned long long)k.getattr_hit, (unsigned long long)k.getattr_miss,
 			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss,
 			(unsigned long long)k.kfunc_err, (unsigned long long)k.unstable,
-			(unsigned long long)k.flushes, k.publishing ? "true" : "false");
+			(unsigned long long)k.flushes, k.publishing ? "true" : "false",
+			(unsigned long long)k.map_full, (unsigned long long)k.memlock_bytes,
+			(unsigned long long)k.memlock_max_bytes);
+		for (i = 0; i < FASTPATH_NMAPS; i++)
+			fprintf(out, "%s\"%s\":{\"max_entries\":%u,\"memlock_bytes\":%llu,"
+				"\"memlock_max_bytes\":%llu,\"full\":%llu}", i ? "," : "",
+				k.maps[i].name, k.maps[i].max_entries,
+				(unsigned long long)k.maps[i].memlock_bytes,
+				(unsigned long long)k.maps[i].memlock_max_bytes,
+				(unsigned long long)k.maps[i].full);
+		fprintf(out, "}}");
 	} else {
 		fprintf(out, ",\"fastpath\":null,\"fastpath_off_reason\":");
 		json_string(out, fs->fastpath_why);
@@ -411,6 +433,39 @@ static void render_prometheus(struct fs *fs, struct op_view *v, int n, FILE *out
 	fprintf(out, "# TYPE bpfuse_watch_full_drops_total counter\nbpfuse_watch_full_drops_total{");
 	MNT_LABEL();
 	fprintf(out, "} %llu\n", (unsigned long long)stats_get(&s->watch_full_drops));
+	if (fs->ks) {
+		struct fastpath_stats k;
+		static const struct {
+			const char *name, *type, *help;
+		} m[] = {
+			{ "bpfuse_fastpath_map_max_entries", "gauge",
+			  "max_entries of a fast-path map (fastpath_entries=, fastpath_blocks=)." },
+			{ "bpfuse_fastpath_map_memlock_bytes", "gauge",
+			  "Kernel memory a fast-path map pins now (its fdinfo memlock)." },
+			{ "bpfuse_fastpath_map_memlock_max_bytes", "gauge",
+			  "Kernel memory a fast-path map pins when full." },
+			{ "bpfuse_fastpath_map_full_total", "counter",
+			  "Inserts into a fast-path map refused for want of room (served by the "
+			  "daemon instead)." },
+		};
+		size_t j;
+
+		fastpath_read_stats(fs->ks, &k);
+		for (j = 0; j < sizeof(m) / sizeof(m[0]); j++) {
+			fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", m[j].name, m[j].help, m[j].name,
+				m[j].type);
+			for (i = 0; i < FASTPATH_NMAPS; i++) {
+				const struct fastpath_map_stats *ms = &k.maps[i];
+				unsigned long long val = j == 0 ? ms->max_entries :
+							 j == 1 ? ms->memlock_bytes :
+							 j == 2 ? ms->memlock_max_bytes : ms->full;
+
+				fprintf(out, "%s{", m[j].name);
+				MNT_LABEL();
+				fprintf(out, ",map=\"%s\"} %llu\n", ms->name, val);
+			}
+		}
+	}
 #undef MNT_LABEL
 }
 

@@ -206,7 +206,8 @@ static void test_help_lists_every_option(void **state)
 {
 	static const char *names[] = { "entry_timeout", "attr_timeout", "negative_timeout",
 				       "threads", "allow_other", "default_permissions",
-				       "ro", "passthrough", "debug", "io_uring=on|off|auto" };
+				       "ro", "passthrough", "debug", "io_uring=on|off|auto",
+				       "fastpath_entries=N", "fastpath_blocks=N" };
 	char *buf = NULL;
 	size_t len = 0, i;
 	FILE *f = open_memstream(&buf, &len);
@@ -217,6 +218,49 @@ static void test_help_lists_every_option(void **state)
 		if (!strstr(buf, names[i]))
 			fail_msg("--help does not mention '%s'", names[i]);
 	free(buf);
+}
+
+/* fastpath_entries=N (16..4194304), fastpath_blocks=N (16..16777216, default 2x entries) */
+static void test_fastpath_sizes(void **state)
+{
+	static const char *bad[] = {
+		"fastpath_entries=15", "fastpath_entries=0", "fastpath_entries=4194305",
+		"fastpath_entries=-1", "fastpath_entries=1k", "fastpath_entries=",
+		"fastpath_entries", "fastpath_blocks=15", "fastpath_blocks=16777217",
+		"fastpath_blocks=99999999999999999999",
+	};
+	struct config c;
+	size_t i;
+
+	config_init(&c);
+	assert_int_equal(config_finish(&c), 0);
+	assert_int_equal(c.fastpath_entries, CONFIG_DEFAULT_FASTPATH_ENTRIES);
+	assert_int_equal(c.fastpath_entries, 65536);
+	assert_int_equal(c.fastpath_blocks, 2 * 65536);
+
+	config_init(&c);
+	assert_int_equal(config_parse_opts(&c, "fastpath_entries=16"), 0);
+	assert_int_equal(config_finish(&c), 0);
+	assert_int_equal(c.fastpath_entries, 16);
+	assert_int_equal(c.fastpath_blocks, 32); /* derived */
+
+	config_init(&c);
+	assert_int_equal(config_parse_opts(&c, "fastpath_blocks=16777216,"
+					      "fastpath_entries=4194304"), 0);
+	assert_int_equal(config_finish(&c), 0);
+	assert_int_equal(c.fastpath_entries, 4194304);
+	assert_int_equal(c.fastpath_blocks, 16777216); /* given: not derived */
+
+	config_init(&c);
+	assert_int_equal(config_parse_opts(&c, "fastpath_entries=100,fastpath_blocks=16"), 0);
+	assert_int_equal(config_finish(&c), 0);
+	assert_int_equal(c.fastpath_blocks, 16);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_init(&c);
+		if (config_parse_opts(&c, bad[i]) != -EINVAL)
+			fail_msg("option '%s' was accepted", bad[i]);
+	}
 }
 
 /* io_uring=on|off|auto (and bare io_uring = on); default auto */
@@ -308,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_all_options),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_io_uring),
+		cmocka_unit_test(test_fastpath_sizes),
 		cmocka_unit_test(test_fstab_words),
 		cmocka_unit_test(test_source_and_mountpoint),
 		cmocka_unit_test(test_help_lists_every_option),

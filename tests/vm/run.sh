@@ -10,7 +10,9 @@
 # missing: the reason goes to stderr).  Set BPFUSE_VM_INSTALL=1 to let the
 # scripts apt-get what is missing instead of skipping.
 #
-# Environment: BPFUSE_VM_TIMEOUT (seconds, default 900), BPFUSE_KERNEL_OUT.
+# Environment: BPFUSE_VM_TIMEOUT (seconds, default 900), BPFUSE_KERNEL_OUT,
+# BPFUSE_VM_CASES (names of cases/*.sh to run, without .sh, space separated;
+# default all).
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -74,12 +76,24 @@ else
 	     "case 20-bpfuse will fail" >&2
 fi
 
+cases=$here/cases
+if [ -n "${BPFUSE_VM_CASES:-}" ]; then
+	cases=$build/cases-selected
+	rm -rf "$cases"
+	mkdir -p "$cases"
+	for c in $BPFUSE_VM_CASES; do
+		[ -f "$here/cases/$c.sh" ] ||
+			{ echo "vm: no case '$c' in tests/vm/cases" >&2; echo "vm: 0 passed, 1 failed"; exit 1; }
+		cp "$here/cases/$c.sh" "$cases/"
+	done
+fi
+
 log=$build/console.log
 "$BPFUSE_ROOT/scripts/kernel/run-vm.sh" --kernel "$kdir" \
 	--bin "$build/fp_test" \
 	--bin "$build/fp_stress" \
 	"${extra[@]}" \
-	--file "$here/cases:/cases" \
+	--file "$cases:/cases" \
 	--disk 256 --timeout "${BPFUSE_VM_TIMEOUT:-900}" \
 	--log "$log" "$here/guest/run-cases.sh"
 status=$?
