@@ -10,7 +10,9 @@
 #ifndef BPFUSE_BACKEND_S3_PRIV_H
 #define BPFUSE_BACKEND_S3_PRIV_H
 
+#include <dirent.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -277,6 +279,9 @@ void s3_cache_adopt(struct s3be *sb, struct s3node *n, int fd, off_t size, const
 		    uint64_t gen, unsigned int busy);
 /* backend_s3_stage.c, for recovery */
 int s3_fsync_dir(const char *path);
+FILE *s3_staging_create(const char *tmp, int *err);
+int s3_staging_commit(FILE *f, const char *tmp, const char *path);
+DIR *s3_staging_opendir(struct s3be *sb, int *dfd);
 int s3_stage_persist(struct s3be *sb, struct s3node *n);
 
 #endif

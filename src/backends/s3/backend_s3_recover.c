@@ -167,14 +167,9 @@ void s3_stage_recover(struct s3be *sb)
 	int dfd;
 	DIR *d;
 
-	dfd = open(sb->staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
+	d = s3_staging_opendir(sb, &dfd);
+	if (!d)
 		return;
-	d = fdopendir(dup(dfd));
-	if (!d) {
-		close(dfd);
-		return;
-	}
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 

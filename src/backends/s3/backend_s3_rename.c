@@ -181,18 +181,6 @@ static int unescape(char *s)
 	return 0;
 }
 
-static int fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /* Write the plan to its journal (a temp name, fsync'ed, renamed into place, dir fsync'ed). */
 static int journal_write(struct s3be *sb, struct rn_plan *p)
 {
@@ -201,7 +189,7 @@ static int journal_write(struct s3be *sb, struct rn_plan *p)
 	struct timespec ts;
 	FILE *f;
 	size_t i;
-	int fd, err = 0;
+	int err = 0;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(stamp, sizeof(stamp), "%lld.%09ld.%d", (long long)ts.tv_sec, ts.tv_nsec,
@@ -215,16 +203,9 @@ static int journal_write(struct s3be *sb, struct rn_plan *p)
 	    sizeof(p->path))
 		return -ENAMETOOLONG;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", p->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		unlink(tmp);
+	f = s3_staging_create(tmp, &err);
+	if (!f)
 		return err;
-	}
 	fprintf(f, "bpfuse-rename 1\nendpoint %s\nbucket %s\nfrom ", sb->endpoint, sb->bucket);
 	put_escaped(f, p->from);
 	fputs("\nto ", f);
@@ -238,18 +219,11 @@ static int journal_write(struct s3be *sb, struct rn_plan *p)
 	fprintf(f, "planned %zu\n", p->n);
 	if (p->committed)
 		fputs("committed\n", f);
-	if (fflush(f) || fsync(fd))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, p->path))
-		err = -errno;
+	err = s3_staging_commit(f, tmp, p->path);
 	if (!err)
-		err = fsync_path(sb->staging);
-	if (err) {
-		unlink(tmp);
+		err = s3_fsync_dir(sb->staging);
+	if (err)
 		unlink(p->path);
-	}
 	return err;
 }
 
@@ -272,7 +246,7 @@ static int journal_commit(struct rn_plan *p)
 static void journal_remove(struct s3be *sb, struct rn_plan *p)
 {
 	unlink(p->path);
-	fsync_path(sb->staging);
+	s3_fsync_dir(sb->staging);
 }
 
 /*
@@ -699,14 +673,9 @@ void s3_rename_recover(struct s3be *sb)
 	int dfd;
 	DIR *d;
 
-	dfd = open(sb->staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
+	d = s3_staging_opendir(sb, &dfd);
+	if (!d)
 		return;
-	d = fdopendir(dup(dfd));
-	if (!d) {
-		close(dfd);
-		return;
-	}
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name), moved = 0, kept = 0;
 		struct rn_plan p;

@@ -276,6 +276,61 @@ int s3_fsync_dir(const char *path)
 	return err;
 }
 
+/*
+ * A new private file of the staging directory, written whole and then put in place:
+ * @tmp opened for stdio, 0600, O_EXCL, never through a symlink.  NULL with *@err set.
+ */
+FILE *s3_staging_create(const char *tmp, int *err)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f;
+
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		*err = -errno;
+		close(fd);
+		unlink(tmp);
+	}
+	return f;
+}
+
+/*
+ * Make @f (s3_staging_create(@tmp)) durable and rename it to @path; on error @tmp goes.
+ * Returns 0 or -errno.  The caller fsyncs the directory when the name must last.
+ */
+int s3_staging_commit(FILE *f, const char *tmp, const char *path)
+{
+	int err = 0;
+
+	if (fflush(f) || fsync(fileno(f)))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+/* The staging directory, for a walk: *@dfd and a DIR on a copy of it; NULL if neither. */
+DIR *s3_staging_opendir(struct s3be *sb, int *dfd)
+{
+	DIR *d;
+
+	*dfd = open(sb->staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*dfd < 0)
+		return NULL;
+	d = fdopendir(dup(*dfd));
+	if (!d)
+		close(*dfd);
+	return d;
+}
+
 /* Copy all of @in into the new file @path (0600).  Returns 0 or -errno. */
 static int copy_to_new(int in, const char *path)
 {
@@ -310,7 +365,7 @@ static int write_key_file(struct s3be *sb, struct s3node *n, const char *path)
 	struct s3_attr_hdrs h;
 	struct s3_attrs a;
 	struct stat st;
-	int fd, err = 0;
+	int err = 0;
 	FILE *f;
 	size_t i;
 
@@ -320,16 +375,9 @@ static int write_key_file(struct s3be *sb, struct s3node *n, const char *path)
 	snprintf(kpath, sizeof(kpath), "%s.key", path);
 	snprintf(tpath, sizeof(tpath), "%s.key.tmp", path);
 	unlink(tpath);
-	fd = open(tpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		unlink(tpath);
+	f = s3_staging_create(tpath, &err);
+	if (!f)
 		return err;
-	}
 	fprintf(f, "s3://%s/%s\nendpoint %s\netag %s\n", sb->bucket, n->key, sb->endpoint, etag);
 	/* the attributes its upload would carry, so that a later upload keeps them */
 	memset(&a, 0, sizeof(a));
@@ -338,15 +386,7 @@ static int write_key_file(struct s3be *sb, struct s3node *n, const char *path)
 	s3_attrs_headers(&a, &h);
 	for (i = 0; i < h.n; i++)
 		fprintf(f, "meta %s:%s\n", h.kv[i].name + strlen("x-amz-meta-"), h.kv[i].value);
-	if (fflush(f) || fsync(fd))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tpath, kpath))
-		err = -errno;
-	if (err)
-		unlink(tpath);
-	return err;
+	return s3_staging_commit(f, tpath, kpath);
 }
 
 /*
