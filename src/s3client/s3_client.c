@@ -566,6 +566,23 @@ int s3_delete(struct s3_client *c, const char *bucket, const char *key)
 	return s3_http_do(c->http, &req, NULL);
 }
 
+/* The x-amz-copy-source value of @bucket/@key (URI-encoded, malloc'ed), or NULL. */
+static char *copy_source(const char *bucket, const char *key)
+{
+	size_t n = strlen(bucket) + strlen(key) + 3;
+	char *src = malloc(n), *enc = malloc(n * 3);
+
+	if (src && enc) {
+		snprintf(src, n, "/%s/%s", bucket, key);
+		s3_uri_encode(src, 1, enc, n * 3);
+	} else {
+		free(enc);
+		enc = NULL;
+	}
+	free(src);
+	return enc;
+}
+
 int s3_copy(struct s3_client *c, const char *src_bucket, const char *src_key,
 	    const char *dst_bucket, const char *dst_key, char etag[S3_ETAG_MAX])
 {
@@ -574,8 +591,7 @@ int s3_copy(struct s3_client *c, const char *src_bucket, const char *src_key,
 	struct s3_request req = { .method = "PUT", .bucket = dst_bucket, .key = dst_key,
 				  .headers = hdr, .nheaders = 1, .sink = &sink };
 	struct s3_stat st;
-	size_t n;
-	char *src, *enc;
+	char *enc;
 	int err;
 
 	err = check_names(src_bucket, src_key);
@@ -589,21 +605,14 @@ int s3_copy(struct s3_client *c, const char *src_bucket, const char *src_key,
 	if ((unsigned long long)st.size > S3_MAX_COPY_SIZE)
 		return -EFBIG;
 
-	n = strlen(src_bucket) + strlen(src_key) + 3;
-	src = malloc(n);
-	enc = malloc(n * 3);
-	err = -ENOMEM;
-	if (!src || !enc)
-		goto out;
-	snprintf(src, n, "/%s/%s", src_bucket, src_key);
-	s3_uri_encode(src, 1, enc, n * 3);
+	enc = copy_source(src_bucket, src_key);
+	if (!enc)
+		return -ENOMEM;
 	hdr[0] = (struct s3_kv){ "x-amz-copy-source", enc };
 	err = post_checked(c, &req, &sink);
 	if (!err && etag && s3_xml_parse_etag(sink.mem, sink.len, etag))
 		etag[0] = '\0';
-out:
 	free(sink.mem);
-	free(src);
 	free(enc);
 	return err;
 }
@@ -630,8 +639,8 @@ int s3_set_attrs(struct s3_client *c, const char *bucket, const char *key,
 	struct s3_kv hdr[4 + S3_ATTR_HEADERS + S3_META_MAX / 4];
 	char meta[S3_META_MAX], names[S3_META_MAX + 11 * (S3_META_MAX / 4)];
 	struct s3_attr_hdrs h;
-	size_t n, nh = 0, used = 0, i;
-	char *src = NULL, *enc = NULL, *line, *nl;
+	size_t nh = 0, used = 0, i;
+	char *enc = NULL, *line, *nl;
 	int err;
 
 	err = check_names(bucket, key);
@@ -639,14 +648,10 @@ int s3_set_attrs(struct s3_client *c, const char *bucket, const char *key,
 		return err;
 	if ((unsigned long long)st->size > S3_MAX_COPY_SIZE)
 		return -EFBIG;
-	n = strlen(bucket) + strlen(key) + 3;
-	src = malloc(n);
-	enc = malloc(n * 3);
+	enc = copy_source(bucket, key);
 	err = -ENOMEM;
-	if (!src || !enc)
+	if (!enc)
 		goto out;
-	snprintf(src, n, "/%s/%s", bucket, key);
-	s3_uri_encode(src, 1, enc, n * 3);
 	hdr[nh++] = (struct s3_kv){ "x-amz-copy-source", enc };
 	hdr[nh++] = (struct s3_kv){ "x-amz-metadata-directive", "REPLACE" };
 	if (st->etag[0])
@@ -684,7 +689,6 @@ int s3_set_attrs(struct s3_client *c, const char *bucket, const char *key,
 		etag[0] = '\0';
 out:
 	free(sink.mem);
-	free(src);
 	free(enc);
 	return err;
 }
