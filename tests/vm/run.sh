@@ -94,6 +94,7 @@ log=$build/console.log
 	--bin "$build/fp_stress" \
 	"${extra[@]}" \
 	--file "$cases:/cases" \
+	--file "$here/guest/case-lib.sh:/lib/bpfuse-case.sh" \
 	--disk 256 --timeout "${BPFUSE_VM_TIMEOUT:-900}" \
 	--log "$log" "$here/guest/run-cases.sh"
 status=$?

@@ -8,12 +8,7 @@
 # early, and results are identical with the hook on/off.
 # Output: "ok N - ..." / "not ok N - ..." lines.  Anything this case cannot
 # measure (no daemon, no object, unreadable counters) fails it.
-n=0
-bad=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $*"; }
-check() { what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
-fail() { notok "$*"; grep -q " $W/mnt " /proc/mounts && umount -l $W/mnt; exit 1; }
+. /lib/bpfuse-case.sh
 
 OBJ=/lib/bpfuse/fastpath.bpf.o
 W=/tmp/bpfuse-vm
@@ -22,33 +17,6 @@ command -v bpfuse > /dev/null || fail "no bpfuse daemon in this guest (tests/vm/
 mkdir -p /run
 mkdir -p $W/src $W/mnt $W/ref
 
-# Counters, parsed strictly: a stats call that fails or prints something
-# other than the JSON of docs/observability.md fails the case, never reads 0.
-statsj() {
-	j=$(bpfuse stats ${M:-$W/mnt} --json) || { echo "bpfuse stats failed" >&2; return 1; }
-	case $j in
-	'{"mountpoint":'*'"ops":{'*'}}}') printf '%s\n' "$j" ;;
-	*) echo "unparsable stats: $j" >&2; return 1 ;;
-	esac
-}
-# opcount OP: the daemon's requests of OP (the JSON lists an op once it was seen)
-opcount() {
-	j=$(statsj) || return 1
-	case $j in
-	*"\"$1\":{"*)
-		v=$(printf '%s\n' "$j" | sed -n "s/.*\"$1\":{\"daemon_requests\":\([0-9][0-9]*\)[,}].*/\1/p")
-		[ -n "$v" ] || { echo "no daemon_requests for $1 in: $j" >&2; return 1; }
-		echo "$v" ;;
-	*) echo 0 ;;
-	esac
-}
-# fpcount FIELD: a counter of the "fastpath" object (always present when attached)
-fpcount() {
-	j=$(statsj) || return 1
-	v=$(printf '%s\n' "$j" | sed -n "s/.*\"fastpath\":{[^}]*\"$1\":\([0-9][0-9]*\)[,}].*/\1/p")
-	[ -n "$v" ] || { echo "no fastpath.$1 in: $j" >&2; return 1; }
-	echo "$v"
-}
 # dnum FIELD: a counter of the "daemon" object
 dnum() {
 	j=$(statsj) || return 1
@@ -56,8 +24,6 @@ dnum() {
 	[ -n "$v" ] || { echo "no daemon.$1 in: $j" >&2; return 1; }
 	echo "$v"
 }
-# get VAR FUNC ARG: VAR=$(FUNC ARG), or the case fails
-get() { v=$($2 "$3") || fail "cannot read counter $3 ($2)"; eval "$1=\$v"; }
 # publishing: "true" or "false", the fast path's "publishing" field
 publishing() {
 	j=$(statsj) || return 1

@@ -6,12 +6,7 @@
 # a map that is full refuses inserts, which are counted and warned about once,
 # and what did not fit is answered by the daemon, correctly.
 # Output: "ok N - ..." / "not ok N - ..." lines; anything unreadable fails.
-n=0
-bad=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $*"; }
-check() { what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
-fail() { notok "$*"; grep -q " $W/mnt " /proc/mounts && umount -l $W/mnt; exit 1; }
+. /lib/bpfuse-case.sh
 
 OBJ=/lib/bpfuse/fastpath.bpf.o
 W=/tmp/bpfuse-fpmaps
@@ -22,29 +17,6 @@ NF=40
 i=0
 while [ $i -lt $NF ]; do echo "file $i" > $W/src/d/f$i; i=$((i + 1)); done
 
-statsj() {
-	j=$(bpfuse stats $W/mnt --json) || { echo "bpfuse stats failed" >&2; return 1; }
-	case $j in
-	'{"mountpoint":'*'"fastpath":{'*'"ops":{'*'}}}') printf '%s\n' "$j" ;;
-	*) echo "unparsable stats, or no fast path: $j" >&2; return 1 ;;
-	esac
-}
-opcount() {
-	j=$(statsj) || return 1
-	case $j in
-	*"\"$1\":{\"daemon_requests\""*)
-		v=$(printf '%s\n' "$j" | sed -n "s/.*\"$1\":{\"daemon_requests\":\([0-9][0-9]*\)[,}].*/\1/p")
-		[ -n "$v" ] || { echo "no daemon_requests for $1 in: $j" >&2; return 1; }
-		echo "$v" ;;
-	*) echo 0 ;;
-	esac
-}
-fpcount() {
-	j=$(statsj) || return 1
-	v=$(printf '%s\n' "$j" | sed -n "s/.*\"fastpath\":{[^}]*\"$1\":\([0-9][0-9]*\)[,}].*/\1/p")
-	[ -n "$v" ] || { echo "no fastpath.$1 in: $j" >&2; return 1; }
-	echo "$v"
-}
 # fptotal FIELD: a sum over the maps (the fields just before "maps", whose members repeat the names)
 fptotal() {
 	j=$(statsj) || return 1
@@ -59,7 +31,6 @@ mapinfo() {
 	[ -n "$v" ] || { echo "no fastpath.maps.$1 in: $j" >&2; return 1; }
 	echo "$v"
 }
-get() { v=$($2 "$3") || fail "cannot read $3 ($2)"; eval "$1=\$v"; }
 MAPS="fp_dentries fp_inodes fp_nlookup fp_blocks"
 
 # mount_fg OPTS: the daemon in the foreground (its log to $W/log), mounted when this returns

@@ -9,11 +9,7 @@
 # everything the daemon holds only the root.
 OBJ=/lib/bpfuse/fastpath.bpf.o
 W=/tmp/bpfuse-stress
-n=0
-bad=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $*"; }
-fail() { notok "$*"; grep -q " $W/mnt " /proc/mounts && umount -l $W/mnt; exit 1; }
+. /lib/bpfuse-case.sh
 command -v bpfuse > /dev/null || fail "no bpfuse daemon in this guest"
 command -v fp_stress > /dev/null || fail "no fp_stress in this guest"
 [ -f $OBJ ] || fail "no fast-path object $OBJ in this guest"

@@ -1,0 +1,41 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# What the daemon cases (tests/vm/cases/2*.sh, 30-stress.sh) share, sourced in the guest
+# as /lib/bpfuse-case.sh (tests/vm/run.sh copies it there): TAP-style results and the
+# counters of `bpfuse stats --json`, parsed strictly: a stats call that fails or prints
+# something other than that JSON fails the case, never reads 0.  The case sets W (its
+# work dir; the mount is ${M:-$W/mnt}) before it calls any of these.
+n=0
+bad=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $*"; }
+check() { what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
+fail() { notok "$*"; grep -q " $W/mnt " /proc/mounts && umount -l $W/mnt; exit 1; }
+
+statsj() {
+	j=$(bpfuse stats ${M:-$W/mnt} --json) || { echo "bpfuse stats failed" >&2; return 1; }
+	case $j in
+	'{"mountpoint":'*'"ops":{'*'}}}') printf '%s\n' "$j" ;;
+	*) echo "unparsable stats: $j" >&2; return 1 ;;
+	esac
+}
+# opcount OP: the daemon's requests of OP (the JSON lists an op once it was seen)
+opcount() {
+	j=$(statsj) || return 1
+	case $j in
+	*"\"$1\":{"*)
+		v=$(printf '%s\n' "$j" | sed -n "s/.*\"$1\":{\"daemon_requests\":\([0-9][0-9]*\)[,}].*/\1/p")
+		[ -n "$v" ] || { echo "no daemon_requests for $1 in: $j" >&2; return 1; }
+		echo "$v" ;;
+	*) echo 0 ;;
+	esac
+}
+# fpcount FIELD: a counter of the "fastpath" object (always present when attached)
+fpcount() {
+	j=$(statsj) || return 1
+	v=$(printf '%s\n' "$j" | sed -n "s/.*\"fastpath\":{[^}]*\"$1\":\([0-9][0-9]*\)[,}].*/\1/p")
+	[ -n "$v" ] || { echo "no fastpath.$1 in: $j" >&2; return 1; }
+	echo "$v"
+}
+# get VAR FUNC ARG: VAR=$(FUNC ARG), or the case fails
+get() { v=$($2 "$3") || fail "cannot read $3 ($2)"; eval "$1=\$v"; }
