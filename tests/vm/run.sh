@@ -57,6 +57,27 @@ if ! gcc -O2 -g -Wall -Werror -o "$build/fp_test" "$here/fp_test.c" \
 	exit 1
 fi
 
+# The refusal tests' programs (tests/vm/bpf/), against the same vmlinux.h
+mkdir -p "$build/kf"
+for src in "$here"/bpf/*.bpf.c; do
+	name=$(basename "$src" .bpf.c)
+	if ! clang -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_x86 \
+		-I "$build/fastpath" -I "$BPFUSE_ROOT/include" -I "$BPFUSE_ROOT/bpf/fastpath" \
+		-c "$src" -o "$build/kf/$name.bpf.o" ||
+	   ! bpftool gen skeleton "$build/kf/$name.bpf.o" name "${name}_bpf" > "$build/kf/$name.skel.h"; then
+		echo "vm: building $src failed" >&2
+		echo "vm: 0 passed, 1 failed"
+		exit 1
+	fi
+done
+if ! gcc -O2 -g -Wall -Werror -o "$build/kf_test" "$here/kf_test.c" \
+	-I "$kdir/include" -I "$BPFUSE_ROOT/include" -I "$build/kf" \
+	-lbpf -lelf -lz -lpthread; then
+	echo "vm: building kf_test failed" >&2
+	echo "vm: 0 passed, 1 failed"
+	exit 1
+fi
+
 if ! gcc -O2 -g -Wall -Werror -o "$build/fp_stress" "$here/fp_stress.c" -lpthread; then
 	echo "vm: building fp_stress failed" >&2
 	echo "vm: 0 passed, 1 failed"
@@ -92,6 +113,7 @@ log=$build/console.log
 "$BPFUSE_ROOT/scripts/kernel/run-vm.sh" --kernel "$kdir" \
 	--bin "$build/fp_test" \
 	--bin "$build/fp_stress" \
+	--bin "$build/kf_test" \
 	"${extra[@]}" \
 	--file "$cases:/cases" \
 	--file "$here/guest/case-lib.sh:/lib/bpfuse-case.sh" \

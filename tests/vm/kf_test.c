@@ -1,0 +1,966 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kf_test: every refusal of the FUSE BPF kfuncs and of the hook
+ * (kernel-patches/6.12), in the guest.
+ *
+ * A raw /dev/fuse server thread (no libfuse) serves a tiny tree and counts
+ * the requests that reach it.  tests/vm/bpf/kf_test.bpf.c is attached to the
+ * connection; for each case userspace puts a kfunc and its arguments in the
+ * program's globals, makes the kernel send one request, and asserts the
+ * kfunc's return value, that the request then reached the server (or, for the
+ * positive controls, that it did not) and that the caller got the server's
+ * answer, not one built from the bad input.  Programs the verifier must
+ * refuse (tests/vm/bpf/kf_bad_*.bpf.c) are loaded expecting failure.
+ * docs/kernel-hook.md ("Refusal tests") maps each check to the patch.
+ *
+ * Prints "ok N - ..." / "not ok N - ..."; exits 0 only if all passed.
+ * Usage: kf_test DATA_DIR MOUNTPOINT
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+
+#include <linux/fuse.h>	/* the patched kernel's uapi header */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "kf_test.skel.h"
+#include "kf_bad_store.skel.h"
+#include "kf_bad_size.skel.h"
+#include "kf_bad_req.skel.h"
+#include "kf_bad_prog.skel.h"
+#include "kf_bad_syscall.skel.h"
+#include "kf_bad_ops.skel.h"
+
+/* kf_test.bpf.c's kfunc selectors */
+enum { KF_NONE, KF_READ_IN_4, KF_READ_IN_64, KF_NAME_8, KF_NAME_9, KF_ENTRY,
+       KF_ENTRY_SHORT, KF_ENTRY_LONG, KF_ATTR, KF_ATTR_SHORT, KF_ATTR_LONG, KF_READ };
+
+#define FSIZE		8192
+#define BUF_SIZE	(1u << 20)
+#define NSEC		1000000000u
+
+/* nodeids: 1 root, 2 /eightchr (file), 3 /sub (dir), 4 /sub/inner, 5 /wfile */
+struct node {
+	uint64_t nodeid, parent;
+	const char *name;
+	mode_t mode;
+	int fd;
+};
+
+struct srv {
+	int fd;
+	const char *mnt;
+	unsigned int minor;
+	pthread_mutex_t lock;
+	uint64_t ops[64];
+	pthread_t thr;
+};
+
+static struct node nodes[] = {
+	{ 2, 1, "eightchr", S_IFREG | 0644, -1 },
+	{ 3, 1, "sub", S_IFDIR | 0755, -1 },
+	{ 4, 3, "inner", S_IFREG | 0644, -1 },
+	{ 5, 1, "wfile", S_IFREG | 0666, -1 },
+};
+#define NR_NODES (sizeof(nodes) / sizeof(nodes[0]))
+
+static const char *data_dir;
+static int checks, failures;
+static char content[FSIZE];
+
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	checks++;
+	if (!ok)
+		failures++;
+	printf("%s %d - ", ok ? "ok" : "not ok", checks);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("kf_test: fatal: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	exit(1);
+}
+
+/* ---- server ---- */
+
+static struct node *node_get(uint64_t nodeid)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_NODES; i++)
+		if (nodes[i].nodeid == nodeid)
+			return &nodes[i];
+	return NULL;
+}
+
+static void fill_attr(struct fuse_attr *a, uint64_t nodeid)
+{
+	struct node *nd = node_get(nodeid);
+
+	memset(a, 0, sizeof(*a));
+	a->ino = nodeid;
+	a->mode = nd ? nd->mode : S_IFDIR | 0755;
+	a->nlink = S_ISDIR(a->mode) ? 2 : 1;
+	a->size = nd && S_ISREG(nd->mode) ? FSIZE : 0;
+	a->blocks = a->size / 512;
+	a->blksize = 4096;
+	a->mtime = a->ctime = a->atime = 1700000000;
+}
+
+static void reply(struct srv *s, uint64_t unique, int err, const void *data, size_t len)
+{
+	struct fuse_out_header oh = {
+		.len = sizeof(oh) + (err ? 0 : len), .error = err, .unique = unique,
+	};
+	struct iovec iov[2] = { { &oh, sizeof(oh) }, { (void *)data, err ? 0 : len } };
+
+	if (writev(s->fd, iov, 2) < 0 && errno != ENOENT)
+		fprintf(stderr, "kf_test: reply: %s\n", strerror(errno));
+}
+
+static void serve_one(struct srv *s, const char *buf, size_t len)
+{
+	const struct fuse_in_header *ih = (const void *)buf;
+	const void *arg = buf + sizeof(*ih);
+	struct node *nd;
+	unsigned int i;
+
+	if (len < sizeof(*ih))
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (ih->opcode < 64)
+		s->ops[ih->opcode]++;
+	pthread_mutex_unlock(&s->lock);
+
+	switch (ih->opcode) {
+	case FUSE_INIT: {
+		const struct fuse_init_in *in = arg;
+
+		if (!s->minor) { /* refuse INIT: the kernel sets fc->conn_error */
+			reply(s, ih->unique, -EPROTO, NULL, 0);
+			break;
+		}
+		{
+		struct fuse_init_out out = {
+			.major = FUSE_KERNEL_VERSION, .minor = s->minor,
+			.max_readahead = in->max_readahead,
+			.max_background = 16, .congestion_threshold = 12,
+			.max_write = 1 << 16, .time_gran = 1, .max_pages = 32,
+			.max_stack_depth = 1,
+		};
+
+		if (s->minor >= 9) {
+			out.flags = FUSE_BIG_WRITES | FUSE_MAX_PAGES | FUSE_INIT_EXT;
+			out.flags2 = (uint32_t)(FUSE_PASSTHROUGH >> 32);
+		}
+		/* protocol 7.8 has the 8-byte-shorter fuse_init_out of old */
+		reply(s, ih->unique, 0, &out, s->minor >= 23 ? sizeof(out) : FUSE_COMPAT_INIT_OUT_SIZE);
+		}
+		break;
+	}
+	case FUSE_LOOKUP: {
+		struct fuse_entry_out out = { 0 };
+
+		nd = NULL;
+		for (i = 0; i < NR_NODES; i++)
+			if (nodes[i].parent == ih->nodeid && !strcmp(nodes[i].name, arg))
+				nd = &nodes[i];
+		if (!nd) {
+			reply(s, ih->unique, -ENOENT, NULL, 0);
+			break;
+		}
+		out.nodeid = nd->nodeid;
+		out.generation = 1;
+		fill_attr(&out.attr, nd->nodeid);
+		reply(s, ih->unique, 0, &out, s->minor >= 9 ? sizeof(out) : FUSE_COMPAT_ENTRY_OUT_SIZE);
+		break;
+	}
+	case FUSE_GETATTR: {
+		struct fuse_attr_out out = { 0 };
+
+		fill_attr(&out.attr, ih->nodeid);
+		reply(s, ih->unique, 0, &out, s->minor >= 9 ? sizeof(out) : FUSE_COMPAT_ATTR_OUT_SIZE);
+		break;
+	}
+	case FUSE_OPEN:
+	case FUSE_OPENDIR: {
+		struct fuse_open_out out = { .fh = ih->nodeid };
+
+		reply(s, ih->unique, 0, &out, sizeof(out));
+		break;
+	}
+	case FUSE_READ: {
+		const struct fuse_read_in *in = arg;
+		static char data[BUF_SIZE];
+		size_t n = 0;
+
+		if (in->size > sizeof(data)) {
+			reply(s, ih->unique, -EIO, NULL, 0);
+			break;
+		}
+		if (in->offset < FSIZE)
+			n = in->size < FSIZE - in->offset ? in->size : FSIZE - in->offset;
+		memcpy(data, content + (n ? in->offset : 0), n);
+		reply(s, ih->unique, 0, data, n);
+		break;
+	}
+	case FUSE_WRITE: {
+		const struct fuse_write_in *in = arg;
+		struct fuse_write_out out = { .size = in->size };
+
+		reply(s, ih->unique, 0, &out, sizeof(out));
+		break;
+	}
+	case FUSE_FORGET:
+	case FUSE_BATCH_FORGET:
+	case FUSE_INTERRUPT:
+		break;
+	case FUSE_RELEASE:
+	case FUSE_RELEASEDIR:
+	case FUSE_FLUSH:
+	case FUSE_DESTROY:
+		reply(s, ih->unique, 0, NULL, 0);
+		break;
+	default:
+		reply(s, ih->unique, -ENOSYS, NULL, 0);
+		break;
+	}
+}
+
+static void *server_thread(void *p)
+{
+	static __thread char buf[BUF_SIZE + 8192];
+	struct srv *s = p;
+	ssize_t n;
+
+	for (;;) {
+		n = read(s->fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR || errno == ENOENT || errno == EAGAIN)
+				continue;
+			break;
+		}
+		serve_one(s, buf, n);
+	}
+	return NULL;
+}
+
+static uint64_t nops(struct srv *s, unsigned int op)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&s->lock);
+	v = s->ops[op];
+	pthread_mutex_unlock(&s->lock);
+	return v;
+}
+
+static void srv_mount(struct srv *s, const char *mnt, unsigned int minor)
+{
+	char opts[256];
+
+	s->mnt = mnt;
+	s->minor = minor;
+	memset(s->ops, 0, sizeof(s->ops));
+	pthread_mutex_init(&s->lock, NULL);
+	mkdir(mnt, 0755);
+	s->fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (s->fd < 0)
+		die("open /dev/fuse: %s", strerror(errno));
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other",
+		 s->fd);
+	if (mount("kf_test", mnt, "fuse", MS_NOSUID | MS_NODEV, opts))
+		die("mount '%s': %s", mnt, strerror(errno));
+}
+
+static void srv_start(struct srv *s)
+{
+	if (pthread_create(&s->thr, NULL, server_thread, s))
+		die("pthread_create failed");
+}
+
+static void srv_stop(struct srv *s)
+{
+	if (umount2(s->mnt, 0))
+		umount2(s->mnt, MNT_DETACH);
+	pthread_join(s->thr, NULL);
+	close(s->fd);
+}
+
+/* ---- test side ---- */
+
+static struct kf_test_bpf *skel;
+static struct srv A, B;
+static int fd_r, fd_d;	/* /eightchr: O_RDONLY, O_RDONLY|O_DIRECT */
+
+static void arm(uint32_t op, uint64_t nodeid, const char *name, uint32_t kfunc, uint32_t verdict)
+{
+	struct kf_test_bpf__bss *b = skel->bss;
+
+	b->op = 0;
+	__sync_synchronize();
+	memset(b->name, 0, sizeof(b->name));
+	if (name)
+		snprintf(b->name, sizeof(b->name), "%s", name);
+	b->nodeid = nodeid;
+	b->kfunc = kfunc;
+	b->verdict = verdict;
+	b->twice = 0;
+	b->idx = 0;
+	b->acted = 0;
+	b->ret1 = b->ret2 = 12345;
+	__sync_synchronize();
+	b->op = op;
+}
+
+static void disarm(void)
+{
+	skel->bss->op = 0;
+	__sync_synchronize();
+}
+
+/* A valid LOOKUP reply for /eightchr, but with size 777 so it shows */
+static void valid_entry(struct fuse_entry_out *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->nodeid = 2;
+	e->generation = 1;
+	fill_attr(&e->attr, 2);
+	e->attr.size = 777;
+}
+
+static void valid_attr(struct fuse_attr_out *a)
+{
+	memset(a, 0, sizeof(*a));
+	fill_attr(&a->attr, 2);
+	a->attr.size = 777;
+}
+
+static int stat_path(const char *rel, struct stat *st)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", A.mnt, rel);
+	return stat(path, st) ? -errno : 0;
+}
+
+/* LOOKUP of @rel through the hook, answered by the server: check all that */
+static void lookup_case(const char *what, const char *rel, long want)
+{
+	uint64_t l0 = nops(&A, FUSE_LOOKUP);
+	struct stat st;
+	int err = stat_path(rel, &st);
+	long got = skel->bss->ret1;
+
+	disarm();
+	check(skel->bss->acted >= 1 && got == want && nops(&A, FUSE_LOOKUP) > l0 && err == 0 &&
+	      st.st_size == FSIZE,
+	      "%s: kfunc returned %ld (want %ld), LOOKUP answered by the server (%llu), "
+	      "size %lld (want %d)", what, got, want,
+	      (unsigned long long)(nops(&A, FUSE_LOOKUP) - l0), (long long)st.st_size, FSIZE);
+}
+
+/* GETATTR of /eightchr through fstat */
+static void getattr_case(const char *what, long want)
+{
+	uint64_t g0 = nops(&A, FUSE_GETATTR);
+	struct stat st;
+	int err = fstat(fd_r, &st) ? -errno : 0;
+	long got = skel->bss->ret1;
+
+	disarm();
+	check(skel->bss->acted >= 1 && got == want && nops(&A, FUSE_GETATTR) > g0 && err == 0 &&
+	      st.st_size == FSIZE,
+	      "%s: kfunc returned %ld (want %ld), GETATTR answered by the server (%llu), "
+	      "size %lld (want %d)", what, got, want,
+	      (unsigned long long)(nops(&A, FUSE_GETATTR) - g0), (long long)st.st_size, FSIZE);
+}
+
+/* O_DIRECT READ of /eightchr [4096, 8192): @upcalls READs must reach the server */
+static void read_case(const char *what, long want, long want2, int upcalls)
+{
+	static char buf[4096] __attribute__((aligned(4096)));
+	uint64_t r0 = nops(&A, FUSE_READ);
+	ssize_t n;
+	long got = skel->bss->ret1, got2;
+
+	memset(buf, 0, sizeof(buf));
+	n = pread(fd_d, buf, sizeof(buf), 4096);
+	got = skel->bss->ret1;
+	got2 = skel->bss->ret2;
+	disarm();
+	check(skel->bss->acted >= 1 && got == want && got2 == want2 &&
+	      nops(&A, FUSE_READ) - r0 == (uint64_t)upcalls && n == sizeof(buf) &&
+	      !memcmp(buf, content + 4096, sizeof(buf)),
+	      "%s: kfunc returned %ld, %ld (want %ld, %ld), %llu READ reached the server "
+	      "(want %d), read %zd bytes, data %s", what, got, got2, want, want2,
+	      (unsigned long long)(nops(&A, FUSE_READ) - r0), upcalls, n,
+	      memcmp(buf, content + 4096, sizeof(buf)) ? "WRONG" : "right");
+}
+
+static char load_log[16384];
+static size_t load_log_len;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	va_list aq;
+	int n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	va_copy(aq, ap);
+	n = vsnprintf(load_log + load_log_len, sizeof(load_log) - load_log_len, fmt, aq);
+	va_end(aq);
+	if (n > 0)
+		load_log_len += (size_t)n < sizeof(load_log) - load_log_len ?
+				(size_t)n : sizeof(load_log) - load_log_len - 1;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* A program the verifier must refuse: load fails, and for the reason given */
+#define BAD_LOAD(name, reason, what)						\
+	do {									\
+		struct name##_bpf *bad = name##_bpf__open();			\
+		int e;								\
+									\
+		load_log_len = 0;						\
+		load_log[0] = 0;						\
+		e = bad ? name##_bpf__load(bad) : -ENOENT;			\
+		check(bad && e < 0 && strstr(load_log, reason),			\
+		      "verifier refuses %s (%d, log has '%s')", what, e, reason); \
+		name##_bpf__destroy(bad);					\
+	} while (0)
+
+static void *stat_thread(void *p)
+{
+	struct stat *st = p;
+
+	if (stat_path("eightchr", st))
+		st->st_size = -1;
+	return NULL;
+}
+
+static int write_file(const char *path, const char *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len || close(fd))
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct kf_test_bpf__bss *b;
+	struct fuse_entry_out e;
+	struct fuse_attr_out a;
+	struct bpf_link *link;
+	char path[1100], mntb[520];
+	struct stat st;
+	pthread_t thr;
+	int bid, bid_wo, bid_short, err, i;
+	uint64_t n0, l0;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: kf_test DATA_DIR MOUNTPOINT\n");
+		return 2;
+	}
+	data_dir = argv[1];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	libbpf_set_print(libbpf_print);
+	for (i = 0; i < FSIZE; i++)
+		content[i] = (char)(i * 7 + 3);
+	mkdir(data_dir, 0755);
+	snprintf(path, sizeof(path), "%s/eightchr", data_dir);
+	if (write_file(path, content, FSIZE))
+		die("cannot write '%s': %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/short", data_dir);
+	if (write_file(path, content, 100))
+		die("cannot write '%s': %s", path, strerror(errno));
+
+	/* The verifier's refusals: what no kfunc ever has to check */
+	BAD_LOAD(kf_bad_store, "only read is supported", "a store into struct fuse_bpf_req");
+	BAD_LOAD(kf_bad_size, "invalid indirect access to stack",
+		 "a kfunc buffer size larger than the buffer");
+	BAD_LOAD(kf_bad_req, "R1",
+		 "a request on the program's stack instead of the trusted argument");
+	BAD_LOAD(kf_bad_prog, "calling kernel function bpf_fuse_req_read_in is not allowed",
+		 "the FUSE kfuncs in another struct_ops type (the kfunc filter)");
+	BAD_LOAD(kf_bad_syscall, "calling kernel function bpf_fuse_req_read_in is not allowed",
+		 "the FUSE kfuncs in a non-struct_ops program");
+
+	skel = kf_test_bpf__open_and_load();
+	check(skel != NULL, "kf_test program loads");
+	if (!skel)
+		return 1;
+	b = skel->bss;
+	link = bpf_map__attach_struct_ops(skel->maps.kf_ops);
+	check(link != NULL, "struct fuse_bpf_ops 'kf_test' registers");
+	if (!link)
+		return 1;
+
+	/* Registration: bad names, no request(), a name already registered */
+	{
+		struct kf_bad_ops_bpf *ops = kf_bad_ops_bpf__open_and_load();
+		struct kf_test_bpf *dup = kf_test_bpf__open_and_load();
+		struct bpf_link *l;
+		int e1, e2, e3, e4;
+
+		l = ops ? bpf_map__attach_struct_ops(ops->maps.kf_noname) : NULL;
+		e1 = l ? 0 : -errno;
+		bpf_link__destroy(l);
+		l = ops ? bpf_map__attach_struct_ops(ops->maps.kf_badname) : NULL;
+		e2 = l ? 0 : -errno;
+		bpf_link__destroy(l);
+		l = ops ? bpf_map__attach_struct_ops(ops->maps.kf_noreq) : NULL;
+		e3 = l ? 0 : -errno;
+		bpf_link__destroy(l);
+		l = dup ? bpf_map__attach_struct_ops(dup->maps.kf_ops) : NULL;
+		e4 = l ? 0 : -errno;
+		bpf_link__destroy(l);
+		check(ops && e1 == -EINVAL, "registering ops with an empty name fails with EINVAL (%d)", e1);
+		check(ops && e2 == -EINVAL, "registering ops named 'bad name!' fails with EINVAL (%d)", e2);
+		check(ops && e3 == -EINVAL, "registering ops without request() fails with EINVAL (%d)", e3);
+		check(dup && e4 == -EEXIST, "registering a second 'kf_test' fails with EEXIST (%d)", e4);
+		kf_bad_ops_bpf__destroy(ops);
+		kf_test_bpf__destroy(dup);
+	}
+
+	/* Attach ioctl: bad arguments, a device with no connection, no CAP_SYS_ADMIN */
+	{
+		struct fuse_bpf_attach at = { .name = "kf_test" };
+		int lone = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+
+		err = ioctl(lone, FUSE_DEV_IOC_BPF_ATTACH, &at) ? -errno : 0;
+		check(err == -EPERM, "attach on a /dev/fuse fd that is not mounted fails with EPERM (%d)",
+		      err);
+		close(lone);
+	}
+
+	/* Hook: before INIT completes, the program never sees a request */
+	srv_mount(&A, argv[2], 40);
+	{
+		struct fuse_bpf_attach at = { .name = "kf_test" };
+
+		struct fuse_bpf_attach bad;
+		pid_t pid;
+		int st_;
+
+		bad = at;
+		bad.flags = 1;
+		err = ioctl(A.fd, FUSE_DEV_IOC_BPF_ATTACH, &bad) ? -errno : 0;
+		check(err == -EINVAL, "attach with flags != 0 fails with EINVAL (%d)", err);
+		bad = at;
+		bad.padding = 1;
+		err = ioctl(A.fd, FUSE_DEV_IOC_BPF_ATTACH, &bad) ? -errno : 0;
+		check(err == -EINVAL, "attach with padding != 0 fails with EINVAL (%d)", err);
+		err = ioctl(A.fd, FUSE_DEV_IOC_BPF_ATTACH, (void *)8) ? -errno : 0;
+		check(err == -EFAULT, "attach with an unmapped argument fails with EFAULT (%d)", err);
+		memset(bad.name, 'k', sizeof(bad.name));
+		bad.padding = 0;
+		err = ioctl(A.fd, FUSE_DEV_IOC_BPF_ATTACH, &bad) ? -errno : 0;
+		check(err == -EINVAL, "attach with an unterminated name fails with EINVAL (%d)", err);
+
+		pid = fork();
+		if (pid == 0) {
+			struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+			struct __user_cap_data_struct d[2];
+			int r1, r2;
+
+			if (syscall(SYS_capget, &h, d))
+				_exit(10);
+			d[0].effective &= ~(1u << CAP_SYS_ADMIN);
+			if (syscall(SYS_capset, &h, d))
+				_exit(11);
+			r1 = ioctl(A.fd, FUSE_DEV_IOC_BPF_ATTACH, &at) ? errno : 0;
+			r2 = ioctl(A.fd, FUSE_DEV_IOC_BPF_DETACH) ? errno : 0;
+			_exit(r1 == EPERM && r2 == EPERM ? 0 : 12);
+		}
+		st_ = -1;
+		waitpid(pid, &st_, 0);
+		check(WIFEXITED(st_) && WEXITSTATUS(st_) == 0,
+		      "without CAP_SYS_ADMIN attach and detach fail with EPERM (child status %d)",
+		      WIFEXITED(st_) ? WEXITSTATUS(st_) : -1);
+
+		err = ioctl(A.fd, FUSE_DEV_IOC_BPF_ATTACH, &at) ? -errno : 0;
+		check(err == 0, "attach before INIT (%d)", err);
+	}
+	valid_entry(&b->entry);
+	arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
+	memset(&st, 0, sizeof(st));
+	pthread_create(&thr, NULL, stat_thread, &st);
+	usleep(300000);
+	srv_start(&A);
+	pthread_join(thr, NULL);
+	check(b->acted == 0 && b->seen[FUSE_LOOKUP] == 0 && nops(&A, FUSE_LOOKUP) >= 1 &&
+	      st.st_size == FSIZE,
+	      "a LOOKUP sent before INIT is not offered to the program (seen %llu, server %llu, "
+	      "size %lld)", (unsigned long long)b->seen[FUSE_LOOKUP],
+	      (unsigned long long)nops(&A, FUSE_LOOKUP), (long long)st.st_size);
+	/* Positive control: after INIT the same armed case is answered in BPF */
+	l0 = nops(&A, FUSE_LOOKUP);
+	err = stat_path("eightchr", &st);
+	disarm();
+	check(err == 0 && b->acted >= 1 && b->ret1 == 0 && nops(&A, FUSE_LOOKUP) == l0,
+	      "control: after INIT the valid entry is staged (%lld) and answers the LOOKUP "
+	      "(%llu reached the server, want 0)", (long long)b->ret1,
+	      (unsigned long long)(nops(&A, FUSE_LOOKUP) - l0));
+
+	snprintf(path, sizeof(path), "%s/eightchr", A.mnt);
+	fd_r = open(path, O_RDONLY);
+	fd_d = open(path, O_RDONLY | O_DIRECT);
+	if (fd_r < 0 || fd_d < 0)
+		die("open '%s': %s", path, strerror(errno));
+
+	/* bpf_fuse_req_read_in */
+	arm(FUSE_LOOKUP, 1, "eightchr", KF_READ_IN_64, FUSE_BPF_HANDLED);
+	lookup_case("read_in(0, 64 bytes); HANDLED without a staged reply upcalls", "eightchr", 9);
+	check(!memcmp(b->buf, "eightchr", 9) && b->buf[9] == 0 && b->buf[63] == 0,
+	      "read_in copied the name and zero-filled the rest of the buffer");
+	arm(FUSE_LOOKUP, 1, "eightchr", KF_READ_IN_4, FUSE_BPF_HANDLED);
+	lookup_case("read_in(0, 4 bytes) returns the full size", "eightchr", 9);
+	check(!memcmp(b->buf, "eigh", 4) && b->buf[4] == 0xa5,
+	      "read_in into 4 bytes copied 4 and nothing past the buffer");
+	arm(FUSE_LOOKUP, 1, "eightchr", KF_READ_IN_64, FUSE_BPF_HANDLED);
+	b->idx = 1;
+	lookup_case("read_in(idx == in_numargs)", "eightchr", -EINVAL);
+	arm(FUSE_LOOKUP, 1, "eightchr", KF_READ_IN_64, FUSE_BPF_HANDLED);
+	b->idx = 3;
+	lookup_case("read_in(idx == ARRAY_SIZE(in_args))", "eightchr", -EINVAL);
+	arm(FUSE_LOOKUP, 1, "eightchr", KF_READ_IN_64, FUSE_BPF_HANDLED);
+	b->idx = 0xffffffffu;
+	lookup_case("read_in(idx 0xffffffff)", "eightchr", -EINVAL);
+	check(b->buf[0] == 0xa5, "a refused read_in wrote nothing");
+	{
+		int wfd;
+		ssize_t w;
+		uint64_t w0 = nops(&A, FUSE_WRITE);
+
+		snprintf(path, sizeof(path), "%s/wfile", A.mnt);
+		wfd = open(path, O_WRONLY);
+		for (i = 0; i < 2; i++) {
+			arm(FUSE_WRITE, 5, NULL, KF_READ_IN_64, FUSE_BPF_HANDLED);
+			b->idx = i;
+			w = wfd < 0 ? -1 : pwrite(wfd, "hello", 5, 0);
+			disarm();
+			check(b->acted >= 1 && b->ret1 == (i ? -EOPNOTSUPP : (long)sizeof(struct fuse_write_in)) &&
+			      w == 5 && nops(&A, FUSE_WRITE) == w0 + i + 1,
+			      "read_in(WRITE, idx %d) = %lld (want %ld); the write reached the server",
+			      i, (long long)b->ret1,
+			      i ? -EOPNOTSUPP : (long)sizeof(struct fuse_write_in));
+		}
+		if (wfd >= 0)
+			close(wfd);
+	}
+
+	/* bpf_fuse_req_lookup_name */
+	arm(FUSE_LOOKUP, 1, "eightchr", KF_NAME_8, FUSE_BPF_HANDLED);
+	lookup_case("lookup_name(8 bytes) of an 8-byte name", "eightchr", -ENAMETOOLONG);
+	check(b->buf[0] == 0xa5, "a refused lookup_name wrote nothing");
+	arm(FUSE_LOOKUP, 1, "eightchr", KF_NAME_9, FUSE_BPF_HANDLED);
+	lookup_case("lookup_name(9 bytes) of an 8-byte name", "eightchr", 8);
+	check(!memcmp(b->buf, "eightchr", 9), "lookup_name copied the name and its NUL");
+	arm(FUSE_GETATTR, 2, NULL, KF_NAME_9, FUSE_BPF_HANDLED);
+	getattr_case("lookup_name on a GETATTR", -EINVAL);
+
+	/* bpf_fuse_reply_entry: each bad field alone, on a valid entry */
+	{
+		static const struct { const char *what; int field; } bad[] = {
+			{ "reply_entry: nodeid 0", 0 }, { "reply_entry: FUSE_ROOT_ID", 1 },
+			{ "reply_entry: entry_valid_nsec 1e9", 2 },
+			{ "reply_entry: attr_valid_nsec 1e9", 3 },
+			{ "reply_entry: no file type", 4 }, { "reply_entry: size LLONG_MAX+1", 5 },
+			{ "reply_entry: attr.flags FUSE_ATTR_SUBMOUNT", 6 },
+			{ "reply_entry: atimensec 1e9", 7 }, { "reply_entry: mtimensec 1e9", 8 },
+			{ "reply_entry: ctimensec 1e9", 9 }, { "reply_entry: mode S_IFMT", 10 },
+		};
+		unsigned int k;
+
+		for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+			valid_entry(&e);
+			switch (bad[k].field) {
+			case 0: e.nodeid = 0; break;
+			case 1: e.nodeid = FUSE_ROOT_ID; break;
+			case 2: e.entry_valid_nsec = NSEC; break;
+			case 3: e.attr_valid_nsec = NSEC; break;
+			case 4: e.attr.mode &= 07777; break;
+			case 5: e.attr.size = (uint64_t)LLONG_MAX + 1; break;
+			case 6: e.attr.flags = FUSE_ATTR_SUBMOUNT; break;
+			case 7: e.attr.atimensec = NSEC; break;
+			case 8: e.attr.mtimensec = NSEC; break;
+			case 9: e.attr.ctimensec = NSEC; break;
+			case 10: e.attr.mode |= S_IFMT; break;
+			}
+			arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
+			b->entry = e;
+			lookup_case(bad[k].what, "eightchr", -EINVAL);
+		}
+	}
+	valid_entry(&b->entry);
+	b->entry.nodeid = 3;
+	arm(FUSE_LOOKUP, 3, "inner", KF_ENTRY, FUSE_BPF_HANDLED);
+	{
+		uint64_t l1 = nops(&A, FUSE_LOOKUP);
+
+		err = stat_path("sub/inner", &st);
+		disarm();
+		check(b->acted >= 1 && b->ret1 == -EINVAL && err == 0 && st.st_ino == 4 &&
+		      nops(&A, FUSE_LOOKUP) >= l1 + 2,
+		      "reply_entry: nodeid == parent: %lld (want %d), server answered (ino %llu)",
+		      (long long)b->ret1, -EINVAL, (unsigned long long)st.st_ino);
+	}
+	valid_entry(&b->entry);
+	arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY_SHORT, FUSE_BPF_HANDLED);
+	lookup_case("reply_entry: size sizeof - 1", "eightchr", -EINVAL);
+	arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY_LONG, FUSE_BPF_HANDLED);
+	lookup_case("reply_entry: size sizeof + 8", "eightchr", -EINVAL);
+	arm(FUSE_GETATTR, 2, NULL, KF_ENTRY, FUSE_BPF_HANDLED);
+	getattr_case("reply_entry on a GETATTR", -EINVAL);
+	arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_UPCALL);
+	lookup_case("reply_entry staged, program returns UPCALL: the staged reply is dropped",
+		    "eightchr", 0);
+	arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
+	b->twice = 1;
+	l0 = nops(&A, FUSE_LOOKUP);
+	err = stat_path("eightchr", &st);
+	disarm();
+	check(b->acted >= 1 && b->ret1 == 0 && b->ret2 == -EALREADY &&
+	      nops(&A, FUSE_LOOKUP) == l0,
+	      "reply_entry twice: %lld then %lld (want 0, %d); the first answers the LOOKUP",
+	      (long long)b->ret1, (long long)b->ret2, -EALREADY);
+
+	/* bpf_fuse_reply_attr */
+	{
+		static const char *what[] = {
+			"reply_attr: attr_valid_nsec 1e9", "reply_attr: dummy != 0",
+			"reply_attr: no file type", "reply_attr: size LLONG_MAX+1",
+			"reply_attr: attr.flags FUSE_ATTR_DAX", "reply_attr: atimensec 1e9",
+			"reply_attr: mtimensec 1e9", "reply_attr: ctimensec 1e9",
+		};
+		unsigned int k;
+
+		for (k = 0; k < sizeof(what) / sizeof(what[0]); k++) {
+			valid_attr(&a);
+			switch (k) {
+			case 0: a.attr_valid_nsec = NSEC; break;
+			case 1: a.dummy = 1; break;
+			case 2: a.attr.mode &= 07777; break;
+			case 3: a.attr.size = (uint64_t)LLONG_MAX + 1; break;
+			case 4: a.attr.flags = FUSE_ATTR_DAX; break;
+			case 5: a.attr.atimensec = NSEC; break;
+			case 6: a.attr.mtimensec = NSEC; break;
+			case 7: a.attr.ctimensec = NSEC; break;
+			}
+			arm(FUSE_GETATTR, 2, NULL, KF_ATTR, FUSE_BPF_HANDLED);
+			b->attr = a;
+			getattr_case(what[k], -EINVAL);
+		}
+	}
+	valid_attr(&b->attr);
+	arm(FUSE_GETATTR, 2, NULL, KF_ATTR_SHORT, FUSE_BPF_HANDLED);
+	getattr_case("reply_attr: size sizeof - 1", -EINVAL);
+	arm(FUSE_GETATTR, 2, NULL, KF_ATTR_LONG, FUSE_BPF_HANDLED);
+	getattr_case("reply_attr: size sizeof + 8", -EINVAL);
+	arm(FUSE_LOOKUP, 1, "eightchr", KF_ATTR, FUSE_BPF_HANDLED);
+	lookup_case("reply_attr on a LOOKUP", "eightchr", -EINVAL);
+	arm(FUSE_GETATTR, 2, NULL, KF_ATTR, FUSE_BPF_UPCALL);
+	getattr_case("reply_attr staged, program returns UPCALL: the staged reply is dropped", 0);
+	arm(FUSE_GETATTR, 2, NULL, KF_ATTR, FUSE_BPF_HANDLED);
+	b->twice = 1;
+	n0 = nops(&A, FUSE_GETATTR);
+	err = fstat(fd_r, &st) ? -errno : 0;
+	disarm();
+	check(b->acted >= 1 && b->ret1 == 0 && b->ret2 == -EALREADY && err == 0 &&
+	      nops(&A, FUSE_GETATTR) == n0 && st.st_size == 777,
+	      "reply_attr twice: %lld then %lld (want 0, %d); the first answers (size %lld)",
+	      (long long)b->ret1, (long long)b->ret2, -EALREADY, (long long)st.st_size);
+	fstat(fd_r, &st); /* the server's size again */
+
+	/* bpf_fuse_reply_read_backing */
+	{
+		struct fuse_backing_map map = { 0 };
+		int f;
+
+		snprintf(path, sizeof(path), "%s/eightchr", data_dir);
+		map.fd = f = open(path, O_RDONLY);
+		bid = ioctl(A.fd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+		close(f);
+		map.fd = f = open(path, O_WRONLY);
+		bid_wo = ioctl(A.fd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+		close(f);
+		snprintf(path, sizeof(path), "%s/short", data_dir);
+		map.fd = f = open(path, O_RDONLY);
+		bid_short = ioctl(A.fd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+		close(f);
+		check(bid > 0 && bid_wo > 0 && bid_short > 0,
+		      "backing files registered (%d, %d write-only, %d short)", bid, bid_wo,
+		      bid_short);
+	}
+	arm(FUSE_READ, 2, NULL, KF_READ, FUSE_BPF_HANDLED);
+	b->backing_id = bid;
+	b->file_size = FSIZE;
+	b->twice = 1;
+	read_case("read_backing twice: the first answers the READ", 0, -EALREADY, 0);
+	arm(FUSE_READ, 2, NULL, KF_READ, FUSE_BPF_UPCALL);
+	b->backing_id = bid;
+	b->file_size = FSIZE;
+	read_case("read_backing staged, program returns UPCALL", 0, 0, 1);
+	{
+		static const struct { const char *what; uint32_t id; uint64_t size; int err; } bad[] = {
+			{ "read_backing: backing id 0", 0, FSIZE, -EINVAL },
+			{ "read_backing: backing id > INT_MAX", 0x80000000u, FSIZE, -EINVAL },
+			{ "read_backing: unknown backing id", 9999, FSIZE, -ENOENT },
+			{ "read_backing: file_size > LLONG_MAX", 0, (uint64_t)LLONG_MAX + 1, -EINVAL },
+			{ "read_backing: backing file not open for reading", 0, FSIZE, -EBADF },
+		};
+		unsigned int k;
+
+		for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+			arm(FUSE_READ, 2, NULL, KF_READ, FUSE_BPF_HANDLED);
+			b->backing_id = k == 3 ? bid : k == 4 ? bid_wo : bad[k].id;
+			b->file_size = bad[k].size;
+			read_case(bad[k].what, bad[k].err, 0, 1);
+		}
+	}
+	arm(FUSE_READ, 2, NULL, KF_READ, FUSE_BPF_HANDLED);
+	b->backing_id = bid_short;
+	b->file_size = FSIZE;
+	read_case("read_backing from a backing file shorter than file_size: the read "
+		  "fails and the request is upcalled", 0, 0, 1);
+	arm(FUSE_GETATTR, 2, NULL, KF_READ, FUSE_BPF_HANDLED);
+	b->backing_id = bid;
+	b->file_size = FSIZE;
+	getattr_case("read_backing on a GETATTR", -EINVAL);
+
+	/* Hook: forced and no-reply requests never reach the program */
+	close(fd_r);
+	close(fd_d);
+	{
+		char cmd[16] = "3";
+		int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+		if (dc >= 0) {
+			if (write(dc, cmd, 1) < 0)
+				perror("drop_caches");
+			close(dc);
+		}
+		usleep(200000);
+	}
+	check(nops(&A, FUSE_FLUSH) > 0 && nops(&A, FUSE_RELEASE) > 0 &&
+	      nops(&A, FUSE_FORGET) + nops(&A, FUSE_BATCH_FORGET) > 0 &&
+	      b->seen[FUSE_FLUSH] == 0 && b->seen[FUSE_RELEASE] == 0 &&
+	      b->seen[FUSE_FORGET] == 0 && b->seen[FUSE_BATCH_FORGET] == 0,
+	      "FLUSH, RELEASE, FORGET reach the server (%llu, %llu, %llu) and never the program "
+	      "(%llu, %llu, %llu)", (unsigned long long)nops(&A, FUSE_FLUSH),
+	      (unsigned long long)nops(&A, FUSE_RELEASE),
+	      (unsigned long long)(nops(&A, FUSE_FORGET) + nops(&A, FUSE_BATCH_FORGET)),
+	      (unsigned long long)b->seen[FUSE_FLUSH], (unsigned long long)b->seen[FUSE_RELEASE],
+	      (unsigned long long)(b->seen[FUSE_FORGET] + b->seen[FUSE_BATCH_FORGET]));
+
+	/* Hook: protocol minor < 9 (compat reply sizes) is never offered */
+	snprintf(mntb, sizeof(mntb), "%s-b", argv[2]);
+	srv_mount(&B, mntb, 8);
+	srv_start(&B);
+	usleep(100000);
+	{
+		struct fuse_bpf_attach at = { .name = "kf_test" };
+		uint64_t seen0 = b->seen[FUSE_LOOKUP] + b->seen[FUSE_GETATTR];
+
+		err = ioctl(B.fd, FUSE_DEV_IOC_BPF_ATTACH, &at) ? -errno : 0;
+		valid_entry(&b->entry);
+		arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
+		snprintf(path, sizeof(path), "%s/eightchr", mntb);
+		i = stat(path, &st) ? -errno : 0;
+		disarm();
+		check(err == 0 && i == 0 && st.st_size == FSIZE && b->acted == 0 &&
+		      b->seen[FUSE_LOOKUP] + b->seen[FUSE_GETATTR] == seen0 &&
+		      nops(&B, FUSE_LOOKUP) >= 1,
+		      "protocol 7.8: attached (%d) but requests are not offered to the program "
+		      "(stat %d, size %lld, server LOOKUP %llu)", err, i, (long long)st.st_size,
+		      (unsigned long long)nops(&B, FUSE_LOOKUP));
+	}
+	srv_stop(&B);
+	rmdir(mntb);
+
+	/* Hook: a connection whose INIT failed (fc->conn_error) is never offered */
+	srv_mount(&B, mntb, 0);
+	srv_start(&B);
+	usleep(100000);
+	{
+		struct fuse_bpf_attach at = { .name = "kf_test" };
+
+		err = ioctl(B.fd, FUSE_DEV_IOC_BPF_ATTACH, &at) ? -errno : 0;
+		valid_entry(&b->entry);
+		arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
+		snprintf(path, sizeof(path), "%s/eightchr", mntb);
+		i = stat(path, &st) ? -errno : 0;
+		disarm();
+		check(err == 0 && i == -ECONNREFUSED && b->acted == 0 && nops(&B, FUSE_LOOKUP) == 0,
+		      "INIT refused: attached (%d), stat fails with ECONNREFUSED (%d), the program "
+		      "is not called (%llu)", err, i, (unsigned long long)b->acted);
+	}
+	srv_stop(&B);
+	rmdir(mntb);
+
+	/* Hook: an aborted connection is never offered to the program */
+	{
+		char ctl[128];
+		int fd;
+
+		mkdir("/sys/fs/fuse/connections", 0755);
+		mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, NULL);
+		stat(A.mnt, &st);
+		snprintf(ctl, sizeof(ctl), "/sys/fs/fuse/connections/%u/abort",
+			 (unsigned int)st.st_dev);
+		valid_attr(&b->attr);
+		arm(FUSE_GETATTR, 1, NULL, KF_ATTR, FUSE_BPF_HANDLED);
+		b->attr.attr.mode = S_IFDIR | 0755;
+		b->attr.attr.ino = 1;
+		fd = open(ctl, O_WRONLY);
+		err = fd >= 0 && write(fd, "1", 1) == 1 ? 0 : -errno;
+		if (fd >= 0)
+			close(fd);
+		i = stat(A.mnt, &st) ? -errno : 0;
+		disarm();
+		check(err == 0 && i == -ENOTCONN && b->acted == 0,
+		      "after abort (%d) stat fails with ENOTCONN (%d) and the program is not "
+		      "called (%llu)", err, i, (unsigned long long)b->acted);
+	}
+	srv_stop(&A);
+
+	bpf_link__destroy(link);
+	kf_test_bpf__destroy(skel);
+	printf("kf_test: %d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}
