@@ -55,7 +55,9 @@ def fastpath_delta(before, after):
     fa, fb = after.get("fastpath"), before.get("fastpath")
     if not isinstance(fa, dict) or not isinstance(fb, dict):
         return None
-    return {k: fa[k] - fb.get(k, 0) for k in fa}
+    # the counters only: the object also holds flags ("publishing") and the maps' sizes
+    return {k: v - fb.get(k, 0) for k, v in fa.items()
+            if isinstance(v, int) and not isinstance(v, bool)}
 
 
 def summarise(meta, rows):

@@ -39,7 +39,7 @@ mount_fg() {
 	pid=$!
 	# mounted, INIT answered and the fast path attached (the daemon attaches after INIT)
 	t=0
-	while ! { grep -q " $W/mnt " /proc/mounts && statsj > /dev/null 2>&1; }; do
+	while ! { grep -q " $W/mnt " /proc/mounts && statsj 2> /dev/null | grep -q '"fastpath":{'; }; do
 		if [ $t -ge 100 ] || ! kill -0 $pid 2> /dev/null; then
 			cat $W/log; statsj > /dev/null
 			fail "bpfuse mounts with the fast path attached (-o $1)"
