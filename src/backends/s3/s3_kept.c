@@ -44,6 +44,36 @@ static int kept_split_url(struct s3_kept *k)
 	return 0;
 }
 
+/*
+ * Open the staging file @name of @dfd for reading, and set k->kept to its mtime.  A key
+ * file or journal names where bytes (and the credentials) go: a regular file of ours only
+ * (else -EINVAL).  NULL with *@err set.
+ */
+static FILE *open_ours(int dfd, const char *name, struct s3_kept *k, int *err)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		close(fd);
+		*err = -EINVAL;
+		return NULL;
+	}
+	k->kept = st.st_mtime;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		*err = -ENOMEM;
+	}
+	return f;
+}
+
 int s3_kept_read(int dfd, const char *name, struct s3_kept *k)
 {
 	char line[S3_KEPT_LINE], kname[300], meta[S3_META_MAX] = "";
@@ -68,20 +98,9 @@ int s3_kept_read(int dfd, const char *name, struct s3_kept *k)
 	if (err)
 		return err;
 	k->size = st.st_size;
-	fd = openat(dfd, kname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -EINVAL : -errno;
-	/* a key file names where the bytes (and the credentials) go: ours only */
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-		close(fd);
-		return -EINVAL;
-	}
-	k->kept = st.st_mtime;
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
+	f = open_ours(dfd, kname, k, &err);
+	if (!f)
+		return err == -ENOENT ? -EINVAL : err;
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!got++)
@@ -157,27 +176,16 @@ int s3_kept_remove(int dfd, const struct s3_kept *k)
 int s3_kept_read_mpu(int dfd, const char *name, struct s3_kept *k)
 {
 	char line[S3_KEPT_LINE];
-	struct stat st;
-	int fd, n = 0;
+	int n = 0, err;
 	FILE *f;
 
 	memset(k, 0, sizeof(*k));
 	if (strlen(name) >= sizeof(k->name))
 		return -ENAMETOOLONG;
 	strcpy(k->name, name);
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-		close(fd);
-		return -EINVAL;
-	}
-	k->kept = st.st_mtime;
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
+	f = open_ours(dfd, name, k, &err);
+	if (!f)
+		return err;
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!strncmp(line, "upload ", 7))
