@@ -47,6 +47,9 @@
 #include "bpfuse/fastpath_abi.h"
 #include "fastpath.skel.h"
 
+#define TAP_PROG "fp_test"
+#include "tap.h"
+
 #define FP_SHIFT	16
 #define FP_BLOCK	(1u << FP_SHIFT)
 #define MAX_NODES	16
@@ -83,34 +86,6 @@ static struct {
 	int stop;
 } srv = { .fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static int checks, failures;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (!ok)
-		failures++;
-	printf("%s %d - ", ok ? "ok" : "not ok", checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("fp_test: fatal: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	exit(1);
-}
 
 /* ---- server side ---- */
 

@@ -49,6 +49,9 @@
 #include "kf_bad_syscall.skel.h"
 #include "kf_bad_ops.skel.h"
 
+#define TAP_PROG "kf_test"
+#include "tap.h"
+
 /* kf_test.bpf.c's kfunc selectors */
 enum { KF_NONE, KF_READ_IN_4, KF_READ_IN_64, KF_NAME_8, KF_NAME_9, KF_ENTRY,
        KF_ENTRY_SHORT, KF_ENTRY_LONG, KF_ATTR, KF_ATTR_SHORT, KF_ATTR_LONG, KF_READ };
@@ -83,34 +86,7 @@ static struct node nodes[] = {
 #define NR_NODES (sizeof(nodes) / sizeof(nodes[0]))
 
 static const char *data_dir;
-static int checks, failures;
 static char content[FSIZE];
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (!ok)
-		failures++;
-	printf("%s %d - ", ok ? "ok" : "not ok", checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("kf_test: fatal: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	exit(1);
-}
 
 /* ---- server ---- */
 
