@@ -101,6 +101,19 @@ eventually() {
 	done
 }
 
+# hold_pages READY LEN PATH...: keep the first LEN bytes (0: all) of each PATH in the page
+# cache, mapped and mlocked by a helper process until the case ends; returns once they are
+# (the kernel may drop pages of a file under memory pressure, which a case about what the
+# kernel answers from its caches does not test).  The helper's pid is in $HOLDER.
+hold_pages() {
+	local ready=$1 _
+	python3 "$IT_DIR/lib/hold_pages.py" "$@" &
+	HOLDER=$!
+	at_cleanup "kill $HOLDER 2>/dev/null"
+	for _ in $(seq 300); do [ -e "$ready" ] && return 0; sleep 0.1; done
+	fail "could not keep the files resident (mlockall)"
+}
+
 # finish: fail the case if any check failed
 finish() {
 	[ "$_IT_SOFT_FAILS" -eq 0 ] || fail "$_IT_SOFT_FAILS check(s) failed"

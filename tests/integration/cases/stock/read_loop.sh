@@ -70,29 +70,9 @@ print(n)
 PY
 }
 
-# hold MNT READY: keep every file's pages resident (DAMON's proactive pageout on
-# this kind of kernel reclaims cold page cache at any time, which is not what
-# this case tests): map and mlock them in a helper process
-hold_pages() {
-	python3 - "$1" "$2" <<'PY' &
-import ctypes, mmap, os, sys, time
-root, ready = sys.argv[1:]
-maps = []
-for d in sorted(os.listdir(root)):
-    for f in sorted(os.listdir(os.path.join(root, d))):
-        fd = os.open(os.path.join(root, d, f), os.O_RDONLY)
-        maps.append(mmap.mmap(fd, 0, mmap.MAP_SHARED, mmap.PROT_READ))
-        os.close(fd)
-if ctypes.CDLL(None, use_errno=True).mlockall(1):  # MCL_CURRENT
-    sys.exit("mlockall: " + os.strerror(ctypes.get_errno()))
-open(ready, "w").close()
-time.sleep(3600)
-PY
-	HOLDER=$!
-	at_cleanup "kill $HOLDER 2>/dev/null"
-	for _ in $(seq 300); do [ -e "$2" ] && return 0; sleep 0.1; done
-	fail "could not keep the files resident (mlockall)"
-}
+# Every file's pages are kept resident while it is re-read (hold_pages, common.sh):
+# DAMON's proactive pageout on this kind of kernel reclaims cold page cache at any
+# time, which is not what this case tests.
 
 # total SRC BEFORE AFTER: requests of every opcode between two snapshots
 total() {
@@ -122,7 +102,7 @@ for mode in rw ro; do
 	o=$(stats_delta "$T/s0.json" "$T/s1.json" bpf OPEN)
 	[ "$o" -le 1 ] || fail "$v: $o OPENs reached userspace (kernel_open: at most the first)"
 	rm -f "$T/held"
-	hold_pages "$T/mnt" "$T/held"
+	hold_pages "$T/held" 0 "$T"/mnt/*/*
 	stats_json "$T/mnt" "$T/s1.json" # the helper listed the directories once
 	assert_eq $nfiles "$(loop "$T/mnt" raw)" "$v: files read in the second pass"
 	stats_json "$T/mnt" "$T/s2.json"

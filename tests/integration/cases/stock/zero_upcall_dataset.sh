@@ -60,28 +60,8 @@ drops() { awk '$1 == "drop_pagecache" || $1 == "drop_slab" { n += $2 } END { pri
 # (kdamond) that reclaims cold page-cache pages at any time, FUSE pages
 # included, and no vmstat counter shows it.  A page reclaimed is no longer
 # cached, which is not what this case tests, so for the window the pages of
-# the re-read files are kept resident: mapped and mlocked by a helper process.
-hold_pages() { # MNT READY_FILE
-	python3 - "$1" "$2" <<'PY' &
-import ctypes, mmap, os, sys, time
-root, ready = sys.argv[1], sys.argv[2]
-maps = []
-for d in range(20):
-    for f in range(10):
-        fd = os.open(os.path.join(root, "d%02d" % d, "f%04d" % f), os.O_RDONLY)
-        maps.append(mmap.mmap(fd, 4096, mmap.MAP_SHARED, mmap.PROT_READ))
-        os.close(fd)
-if ctypes.CDLL(None, use_errno=True).mlockall(1):  # MCL_CURRENT
-    sys.exit("mlockall: " + os.strerror(ctypes.get_errno()))
-open(ready, "w").close()
-time.sleep(3600)
-PY
-	HOLDER=$!
-	at_cleanup "kill $HOLDER 2>/dev/null"
-	for _ in $(seq 100); do [ -e "$2" ] && return 0; sleep 0.1; done
-	fail "could not keep the re-read files resident (mlockall)"
-}
-
+# the re-read files are kept resident: mapped and mlocked by a helper process
+# (hold_pages, common.sh).
 
 for variant in on,rw off,rw on,ro off,ro; do
 	pt=${variant%,*} mode=${variant#*,}
@@ -105,7 +85,7 @@ for variant in on,rw off,rw on,ro off,ro; do
 	fi
 	stats_all "$T/mnt" # settle the atime of the warm-up reads
 	rm -f "$T/held"
-	hold_pages "$T/mnt" "$T/held"
+	hold_pages "$T/held" 4096 "$T"/mnt/d[01][0-9]/f000[0-9]
 	stats_all "$T/mnt" # settle again after the helper's page faults
 	for try in 1 2 3; do
 		stats_json "$T/mnt" "$T/s1.json"
