@@ -230,36 +230,32 @@ void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, const char
 	reply_new_entry(req, newparent, newname, err, &be, ticket);
 }
 
-void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+/* UNLINK and RMDIR: the backend's @remove of @name in @parent */
+static void do_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      int (*remove)(struct backend *be, struct inode *dir, const char *name))
 {
 	struct fs *fs = req_fs(req);
 	struct inode *dir;
-
 	int err;
 
-	op_begin(req, FUSE_UNLINK);
 	REFUSE_IF_READ_ONLY(req);
 	GET_INODE_OR_REPLY(dir, req, parent);
 	unpublish_name(fs, parent, name);
-	err = fs->be.ops->unlink(&fs->be, dir, name);
+	err = remove(&fs->be, dir, name);
 	unpublish_name(fs, parent, name); /* a LOOKUP that found it cannot put it back */
 	reply_err(req, err);
 }
 
+void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	op_begin(req, FUSE_UNLINK);
+	do_remove(req, parent, name, req_fs(req)->be.ops->unlink);
+}
+
 void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct fs *fs = req_fs(req);
-	struct inode *dir;
-
-	int err;
-
 	op_begin(req, FUSE_RMDIR);
-	REFUSE_IF_READ_ONLY(req);
-	GET_INODE_OR_REPLY(dir, req, parent);
-	unpublish_name(fs, parent, name);
-	err = fs->be.ops->rmdir(&fs->be, dir, name);
-	unpublish_name(fs, parent, name);
-	reply_err(req, err);
+	do_remove(req, parent, name, req_fs(req)->be.ops->rmdir);
 }
 
 void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
