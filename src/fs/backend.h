@@ -221,7 +221,6 @@ struct backend {
  * (backends/backends.c) and hands it to fs_init(), so this layer never names a backend.
  */
 struct backend_driver {
-	const char *name;
 	/* be->fs and be->cfg are set; 0 or -errno after one message; close() follows an error */
 	int (*open)(struct backend *be, const struct config *cfg);
 	void (*close)(struct backend *be);

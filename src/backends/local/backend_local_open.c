@@ -120,7 +120,6 @@ static void local_close_backend(struct backend *be)
 }
 
 const struct backend_driver backend_local_driver = {
-	.name = "local",
 	.open = local_open_backend,
 	.close = local_close_backend,
 };

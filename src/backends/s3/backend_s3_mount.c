@@ -343,7 +343,6 @@ static void s3_close_backend(struct backend *be)
 }
 
 const struct backend_driver backend_s3_driver = {
-	.name = "s3",
 	.open = s3_open_backend,
 	.close = s3_close_backend,
 };

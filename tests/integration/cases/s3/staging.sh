@@ -47,12 +47,7 @@ release() {
 	cat "$T/$1.rc"
 }
 wait_for_file() {
-	local i
-	for i in $(seq 1 600); do
-		[ -e "$1" ] && return 0
-		sleep 0.1
-	done
-	fail "timed out waiting for $1"
+	eventually 60 test -e "$1" || fail "timed out waiting for $1"
 }
 
 # ---- ls shows staged files
