@@ -45,7 +45,8 @@ static const struct man_item cmds[] = {
 	  "Unmount a bpfuse mount and wait (up to --wait seconds, default 30) for its daemon to "
 	  "finish its uploads and exit, saying every 5 s on a terminal what it is still "
 	  "uploading, and in one line what it left when the bound passed (exit 1). Anything "
-	  "that is not a bpfuse mount is refused; a busy mount stays mounted." },
+	  "that is not a bpfuse mount is refused; a busy mount stays mounted. -w is --wait; "
+	  "bpfuse unmount is the same command." },
 	{ "stats MOUNTPOINT [--json | --prometheus] [--watch SECONDS]",
 	  "Per-opcode counts of the requests that reached the daemon (from BPF tracepoints when "
 	  "the kernel has them), their latency, and the daemon's and the fast path's counters, "
@@ -67,7 +68,11 @@ static const struct man_item cmds[] = {
 	  "multipart uploads a dead daemon left; one line per failure, exit 1 if any failed. "
 	  "discard OBJECT|FILE... | --all: delete kept files. retry and discard refuse while a "
 	  "mount uses CACHE_DIR." },
-	{ "--help | --version", "Print the usage and the options, or the version." },
+	{ "--help | --version",
+	  "Print the usage and the options (also -h, bpfuse help), or the version (also -V). "
+	  "--help-man bpfuse|mount.fuse.bpfuse writes that man page in man(7) macros, from "
+	  "the tables that feed the parser and --help (the build makes the installed pages "
+	  "with it)." },
 };
 
 /* mount(8) passes these to its helper (the parser takes exactly these letters). */

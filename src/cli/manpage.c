@@ -136,7 +136,8 @@ static void page_helper(FILE *out, const struct man_tables *t)
 	      "[\\-o options]\n.br\n.B mount\n\\-t fuse.bpfuse SOURCE MOUNTPOINT [\\-o options]\n"
 	      ".br\n.B mount\n\\-o remount,options MOUNTPOINT\n", out);
 	fputs(".SH DESCRIPTION\n", out);
-	para(out, "mount(8) runs this helper (a link to bpfuse) for file systems of type "
+	para(out, "mount(8) runs this helper (a link to bpfuse, which acts as the helper when "
+		  "run as mount.fuse.bpfuse or mount.bpfuse) for file systems of type "
 		  "fuse.bpfuse. It checks everything it can, mounts, starts the daemon in the "
 		  "background and returns once the mount serves. It prints nothing on success "
 		  "and one line on failure, and leaves nothing mounted when it fails. SOURCE and "
@@ -151,7 +152,8 @@ static void page_helper(FILE *out, const struct man_tables *t)
 		  "dirsync; a flag not named keeps its state. Going read-only fails while files "
 		  "on the mount are open for writing.");
 	para(out, "Every other option is fixed for the life of the mount. mount(8) passes the "
-		  "fstab options again on a remount: an option with the value the mount runs with "
+		  "fstab options again on a remount (and the mount table's user_id= and "
+		  "group_id=, which are ignored): an option with the value the mount runs with "
 		  "is accepted, a different value is refused with one line and nothing changes.");
 	fputs(".SH FSTAB AND SYSTEMD\n", out);
 	para(out, "A line that mounts on first access, after the network, and lets boot go on "

@@ -67,5 +67,34 @@ for s in REMOUNT "FSTAB AND SYSTEMD"; do
 	grep -q "^$s\$" "$T/mount.fuse.bpfuse.txt" || fail "mount.fuse.bpfuse(8) has no section $s"
 done
 
+# every flag, subcommand and program name the parsers of src/cli/ compare an argument with
+# (not only those --help lists) in the pages (a flag in either, a subcommand as "bpfuse
+# WORD" in bpfuse(8)), and the words mount(8) hands the helper on a remount in
+# mount.fuse.bpfuse(8): a flag added to a parser without a word in the tables that feed
+# the pages fails here
+CLI=$(cd "$(dirname "$0")/../../src/cli" && pwd)
+grep -ohE '"--?[A-Za-z][A-Za-z-]*' "$CLI"/*.c | tr -d '"' | sort -u >"$T/flags"
+[ "$(wc -l <"$T/flags")" -ge 20 ] || fail "found only $(wc -l <"$T/flags") flags in $CLI"
+words() { grep -ohE "strcmp\\($1, \"[a-z.]+\"\\)" "$CLI"/*.c | sed 's/.*"\(.*\)")/\1/' | sort -u; }
+words 'argv\[1\]' >"$T/cmdwords"
+words '(argv\[0\]|prog)' >"$T/words"
+[ "$(wc -l <"$T/cmdwords")" -ge 7 ] || fail "found only $(wc -l <"$T/cmdwords") subcommands in $CLI"
+[ "$(wc -l <"$T/words")" -ge 5 ] || fail "found only $(wc -l <"$T/words") words in $CLI"
+has_word() { grep -qE "(^|[^A-Za-z0-9.-])$1([^A-Za-z0-9-]|$)" "$2"; }
+while IFS= read -r w; do
+	has_word "$w" "$T/bpfuse.txt" || has_word "$w" "$T/mount.fuse.bpfuse.txt" ||
+		fail "the man pages lack '$w', which the parser accepts"
+done < <(cat "$T/flags" "$T/words")
+while IFS= read -r w; do
+	has_word "bpfuse $w" "$T/bpfuse.txt" ||
+		fail "bpfuse(8) lacks 'bpfuse $w', which the parser accepts"
+done <"$T/cmdwords"
+for w in remount user_id= group_id=; do
+	grep -qF -- "$w" "$T/mount.fuse.bpfuse.txt" ||
+		fail "mount.fuse.bpfuse(8) lacks '$w', which the parser accepts on a remount"
+done
+
 [ "$bad" -eq 0 ] || exit 1
-echo "man pages: $(echo "$opts" | wc -w) options, $(wc -l <"$T/cmds") subcommands, both pages"
+echo "man pages: $(echo "$opts" | wc -w) options, $(wc -l <"$T/cmds") subcommands," \
+	"$(wc -l <"$T/flags") parser flags, $(($(wc -l <"$T/cmdwords") + $(wc -l <"$T/words")))" \
+	"parser words, both pages"
