@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The Debian package: build it (scripts/package.sh, CPack's DEB generator),
 # install it with dpkg, read `man bpfuse`, mount through an fstab line with
-# `mount -T FILE -a` (silent), read, read the stats, unmount, `dpkg --purge`,
-# and check that no file is left.
+# `mount -T FILE -a` (silent), read, read the stats, unmount; mount what
+# systemd-fstab-generator makes of the x-systemd.automount example; `dpkg
+# --purge`, and check that no file is left.
 #
 # The machine is not changed: the case runs in a private mount namespace in
 # which /usr, /etc and /var are overlays whose upper layers live in the case's
@@ -91,6 +92,43 @@ out=$(timeout 60 umount "$T/mnt" 2>&1) || fail "umount failed: $out"
 assert_not_mounted "$T/mnt"
 assert_no_daemon "$T/mnt"
 
+# ----------------------------------------------- systemd: the fstab example
+# docs/options.md's x-systemd.automount line, as systemd-fstab-generator turns it into
+# units (systemd is not running the case: the generator is run by hand), and the mount
+# its .mount unit makes (mount What Where -t Type -o Options), through the installed helper
+t_systemd() {
+	local gen unit opts rc=0
+	for gen in /lib/systemd/system-generators/systemd-fstab-generator \
+		/usr/lib/systemd/system-generators/systemd-fstab-generator ""; do
+		[ -x "$gen" ] && break
+	done
+	[ -n "$gen" ] || { log "no systemd-fstab-generator on this machine: systemd check skipped"; return 77; }
+	mkdir -p "$T/gen/n" "$T/gen/e" "$T/gen/l"
+	printf 'local:%s %s fuse.bpfuse x-systemd.automount,x-systemd.idle-timeout=600,_netdev,nofail,profile=dataset 0 0\n' \
+		"$T/src" "$T/mnt" >"$T/fstab.systemd"
+	SYSTEMD_FSTAB=$T/fstab.systemd SYSTEMD_PROC_CMDLINE="" "$gen" "$T/gen/n" "$T/gen/e" "$T/gen/l" ||
+		fail "systemd-fstab-generator failed"
+	unit=$(find "$T/gen/n" -maxdepth 1 -name '*.mount' | head -n 1)
+	[ -n "$unit" ] || fail "no mount unit generated: $(find "$T/gen")"
+	[ -n "$(find "$T/gen/n" -maxdepth 1 -name '*.automount')" ] || fail "no automount unit generated"
+	grep -qx "Type=fuse.bpfuse" "$unit" || fail "unit: $(cat "$unit")"
+	grep -qx "What=local:$T/src" "$unit" || fail "unit: $(cat "$unit")"
+	grep -qx "Where=$T/mnt" "$unit" || fail "unit: $(cat "$unit")"
+	opts=$(sed -n 's/^Options=//p' "$unit")
+	out=$(timeout 60 mount "local:$T/src" "$T/mnt" -t fuse.bpfuse -o "$opts" 2>&1) || rc=$?
+	[ "$rc" -eq 0 ] || fail "the unit's mount (-o $opts) exited $rc: $out"
+	[ -z "$out" ] || fail "the unit's mount printed: $out"
+	pid=$(daemon_pids "$T/mnt")
+	[ "$(readlink "/proc/$pid/exe")" = /usr/bin/bpfuse ] ||
+		fail "the unit's mount is not served by the installed /usr/bin/bpfuse (pid '$pid')"
+	assert_eq "from the package" "$(cat "$T/mnt/hello")" "read through the unit's mount"
+	out=$(timeout 60 umount "$T/mnt" 2>&1) || fail "umount failed: $out"
+	[ -z "$out" ] || fail "umount printed: $out"
+	assert_not_mounted "$T/mnt"
+	assert_no_daemon "$T/mnt"
+}
+check "the fstab x-systemd.automount example: generator units, and their mount" t_systemd
+
 # ------------------------------------------------------------- purge
 out=$(dpkg --purge bpfuse 2>&1) || fail "dpkg --purge failed: $out"
 dpkg -s bpfuse >/dev/null 2>&1 && fail "dpkg still knows bpfuse after --purge"
@@ -114,4 +152,5 @@ for f in $wh; do
 	for h in "${had[@]}"; do [ "$h" = "$f" ] && keep=1; done
 	[ "$keep" -eq 1 ] || fail "the package removed the machine's $f"
 done
-log "installed, mounted by fstab, read, unmounted, purged: nothing left"
+finish
+log "installed, mounted by fstab and by systemd's unit, read, unmounted, purged: nothing left"
