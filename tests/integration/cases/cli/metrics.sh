@@ -5,7 +5,8 @@
 # headers (longer than one small read); a request split across segments;
 # clients that hang up mid-response; concurrent scrapes; clients that connect
 # and send nothing (slowloris), which must not hold up the others; more idle
-# clients than the connection cap; wrong methods and paths; socket modes.
+# clients than the connection cap; wrong methods and paths; socket modes, also
+# while bind(2) makes the stats socket (held there by strace).
 set -eu
 . "$(dirname "$0")/../../lib/common.sh"
 setup_case "$@"
@@ -212,7 +213,8 @@ client() {
 still_serving() {
 	kill -0 "$PID" 2>/dev/null || fail "the daemon (pid $PID) died"
 	assert_eq 7 "$(cat "$T/mnt/f7")" "read through the mount"
-	curl -fsS --max-time 5 "$URL" | grep -q '^bpfuse_daemon_requests_total{' ||
+	# the whole answer first: grep -q stopping early would make curl fail writing it
+	curl -fsS --max-time 5 -o "$T/still" "$URL" && grep -q '^bpfuse_daemon_requests_total{' "$T/still" ||
 		fail "the endpoint stopped serving"
 }
 
@@ -221,8 +223,8 @@ t_curl() {
 	grep -qi '^content-type: text/plain; version=0.0.4' "$T/hdr" || fail "content type: $(cat "$T/hdr")"
 	grep -q '^bpfuse_daemon_requests_total{mount="'"$T/mnt"'",opcode="OPEN"} ' "$T/body" ||
 		fail "no OPEN count in $(head -c 300 "$T/body")"
-	curl -fsS --max-time 5 --http1.0 "http://127.0.0.1:$port/" | grep -q '^bpfuse_' ||
-		fail "HTTP/1.0 request to / not served"
+	curl -fsS --max-time 5 --http1.0 -o "$T/body10" "http://127.0.0.1:$port/" &&
+		grep -q '^bpfuse_' "$T/body10" || fail "HTTP/1.0 request to / not served"
 }
 check "curl scrapes /metrics" t_curl
 
@@ -313,6 +315,70 @@ PY
 		fail "bpfuse stats beside hostile unix clients"
 }
 check "stats socket 0600 in a root-only 0700 dir, and robust" t_socket_modes
+
+t_socket_bind_mode() {
+	# never wider than 0600, not only at the end: bind(2) of the stats socket is held for
+	# 1 s by strace (its exit delayed, the socket file made) while a poller stats every
+	# socket in /run/bpfuse, a tmpfs of this private mount namespace so that only this
+	# daemon's is there; a chmod after bind would show 0777 (the daemon's umask is 0)
+	command -v strace >/dev/null || { log "no strace(1): bind-time socket mode not checked"; return 77; }
+	mkdir -p "$T/mnt3"
+	track_mount "$T/mnt3"
+	timeout 60 unshare -m --propagation private -- bash -c '
+		set -eu
+		mount -t tmpfs -o mode=0700 bpfuse-case /run/bpfuse
+		trap "umount -l \"\$3\" 2>/dev/null || true" EXIT
+		python3 -c "
+import glob, os, stat, sys, time
+end = time.time() + 20
+with open(sys.argv[1], \"w\") as out:
+    while time.time() < end and not os.path.exists(sys.argv[2]):
+        for f in glob.glob(\"/run/bpfuse/*.sock\"):
+            try:
+                m = os.lstat(f).st_mode
+            except FileNotFoundError:
+                continue
+            out.write(\"%.6f %o %s\\n\" % (time.time(), stat.S_IMODE(m), f))
+        time.sleep(0.01)
+" "$4/modes" "$4/done" &
+		poller=$!
+		# strace follows the daemon until it exits: in the background, until the unmount
+		strace -f -qq -ttt -o "$4/strace" -e trace=bind -e inject=bind:delay_exit=1000000 \
+			"$1" mount "$2" "$3" -o entry_timeout=0 >"$4/mount.out" 2>&1 &
+		tracer=$!
+		i=0
+		until grep -q "^bpfuse: mounted " "$4/mount.out"; do
+			i=$((i + 1))
+			[ $i -lt 300 ] && kill -0 $tracer 2>/dev/null || { cat "$4/mount.out"; exit 1; }
+			sleep 0.1
+		done
+		touch "$4/done"
+		wait "$poller"
+		"$1" umount "$3"
+		wait $tracer
+	' bind-mode "$BPFUSE" "$T/src" "$T/mnt3" "$T" || fail "the strace'd mount failed"
+	assert_not_mounted "$T/mnt3"
+	python3 - "$T/strace" "$T/modes" <<'PY'
+import re, sys
+binds = [l for l in open(sys.argv[1]) if 'sun_path="/run/bpfuse/' in l]
+if not binds:
+    raise SystemExit("no bind of a /run/bpfuse socket in the strace log")
+if "(DELAYED)" not in binds[0]:
+    raise SystemExit("bind was not held by strace: %s" % binds[0].strip())
+# the time bind(2) was entered; strace holds its return for 1 s (the call itself takes
+# microseconds), during which the socket file exists with the mode bind gave it
+start = float(re.search(r"^\d+ (\d+\.\d+) bind\(", binds[0]).group(1))
+seen = [l.split() for l in open(sys.argv[2])]
+held = [s for s in seen if start <= float(s[0]) <= start + 0.9]
+if len(held) < 10:
+    raise SystemExit("the socket was seen only %d times while bind was held" % len(held))
+wide = sorted({s[1] for s in seen if s[1] != "600"})
+if wide:
+    raise SystemExit("the stats socket had mode %s (want only 600)" % ", ".join(wide))
+print("ok: mode 600 in all %d looks, %d of them while bind(2) was held" % (len(seen), len(held)))
+PY
+}
+check "the stats socket is 0600 from the moment bind(2) makes it" t_socket_bind_mode
 
 t_port_in_use() {
 	local rc=0 out
