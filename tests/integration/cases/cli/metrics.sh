@@ -100,6 +100,44 @@ def prom_scrape(what="prometheus scrape"):
 
 if mode == "prom":
     print("ok %d body bytes" % prom_scrape())
+elif mode == "hangstart":
+    # hang up on every answer, from before the port listens until the file $DONE exists:
+    # on the metrics port, and on the stats socket of the mount on $MNT (named by its
+    # connection, which the mount table shows once mount(2) is done): a request and close
+    # at once, so the answer goes to a closed unix socket (EPIPE)
+    done, mnt, answered, uanswered, t0 = os.environ["DONE"], os.environ["MNT"], 0, 0, time.monotonic()
+    sock = None
+    while not os.path.exists(done) and time.monotonic() - t0 < 40:
+        if sock is None:
+            for l in open("/proc/self/mountinfo"):
+                f = l.split()
+                if f[4] == mnt:
+                    sock = "/run/bpfuse/%s.sock" % f[2].split(":")[1]
+        if sock is not None:
+            u = socket.socket(socket.AF_UNIX)
+            try:
+                u.connect(sock)
+                u.sendall(b"json\n")
+                uanswered += 1
+            except OSError:
+                pass
+            u.close()
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        s.settimeout(2)
+        try:
+            s.connect(("127.0.0.1", port))
+            s.sendall(PROM_REQ)
+            if s.recv(64):
+                answered += 1
+        except OSError:
+            time.sleep(0.01)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    if not answered or not uanswered:
+        raise SystemExit("no answer to hang up on (%d metrics, %d stats socket)" % (answered, uanswered))
+    print("ok: hung up on %d metrics answers and %d stats socket requests while the daemon started"
+          % (answered, uanswered))
 elif mode == "split":
     # request line and some headers, a pause, then the rest: the server must
     # wait for the blank line before it answers
@@ -360,14 +398,17 @@ with open(sys.argv[1], \"w\") as out:
 	assert_not_mounted "$T/mnt3"
 	python3 - "$T/strace" "$T/modes" <<'PY'
 import re, sys
-binds = [l for l in open(sys.argv[1]) if 'sun_path="/run/bpfuse/' in l]
-if not binds:
-    raise SystemExit("no bind of a /run/bpfuse socket in the strace log")
-if "(DELAYED)" not in binds[0]:
-    raise SystemExit("bind was not held by strace: %s" % binds[0].strip())
+log = open(sys.argv[1]).read()
+# "PID TIME bind(FD, {... sun_path=...}, LEN) = 0 (DELAYED)", or split in two lines by
+# another thread's call: "... LEN <unfinished ...>" and "PID TIME <... bind resumed>) = 0 (DELAYED)"
+m = re.search(r"^(\d+) +(\d+\.\d+) bind\(\d+, \{sa_family=AF_UNIX, sun_path=\"/run/bpfuse/[^\n]*", log, re.M)
+if not m:
+    raise SystemExit("no bind of a /run/bpfuse socket in the strace log: %s" % log[-500:])
+if "(DELAYED)" not in m.group(0) and not re.search(r"^%s +[0-9.]+ <\.\.\. bind resumed>.*\(DELAYED\)" % m.group(1), log, re.M):
+    raise SystemExit("bind was not held by strace: %s" % log[-500:])
 # the time bind(2) was entered; strace holds its return for 1 s (the call itself takes
 # microseconds), during which the socket file exists with the mode bind gave it
-start = float(re.search(r"^\d+ (\d+\.\d+) bind\(", binds[0]).group(1))
+start = float(m.group(2))
 seen = [l.split() for l in open(sys.argv[2])]
 held = [s for s in seen if start <= float(s[0]) <= start + 0.9]
 if len(held) < 10:
@@ -379,6 +420,43 @@ print("ok: mode 600 in all %d looks, %d of them while bind(2) was held" % (len(s
 PY
 }
 check "the stats socket is 0600 from the moment bind(2) makes it" t_socket_bind_mode
+
+t_hangup_at_start() {
+	# clients that hang up mid-response while the daemon starts (on the metrics port and
+	# on the stats socket): libfuse ignores SIGPIPE only once it serves, the stats server
+	# runs before that. strace holds each rt_sigaction(2) of the starting daemon for
+	# 0.3 s, so the clients meet the server in that window (a send without MSG_NOSIGNAL
+	# there, with SIGPIPE not yet ignored, kills the daemon)
+	command -v strace >/dev/null || { log "no strace(1): hangups at start not checked"; return 77; }
+	local port2 tracer i
+	port2=$(free_port)
+	mkdir -p "$T/mnt4"
+	track_mount "$T/mnt4"
+	DONE=$T/started MNT=$T/mnt4 timeout 60 python3 -c "$CLIENT_PY" "$port2" hangstart >"$T/hangstart.out" 2>&1 &
+	local clients=$!
+	strace -f -qq -o "$T/strace4" -e trace=rt_sigaction -e inject=rt_sigaction:delay_enter=300000 \
+		"$BPFUSE" mount "$T/src" "$T/mnt4" -f -o "metrics_port=$port2" >"$T/mount4.out" 2>&1 &
+	tracer=$!
+	i=0
+	until grep -q "^bpfuse: mounted " "$T/mount4.out"; do
+		i=$((i + 1))
+		[ $i -lt 300 ] && kill -0 $tracer 2>/dev/null ||
+			fail "the daemon died while clients hung up on it: $(tail -n 2 "$T/mount4.out"; tail -n 3 "$T/strace4")"
+		sleep 0.1
+	done
+	touch "$T/started"
+	wait "$clients" || fail "hangup clients: $(cat "$T/hangstart.out")"
+	kill -0 $tracer 2>/dev/null || fail "the daemon died: $(tail -n 3 "$T/strace4")"
+	curl -fsS --max-time 5 -o "$T/body4" "http://127.0.0.1:$port2/metrics" ||
+		fail "the endpoint of the daemon clients hung up on at start does not serve"
+	assert_eq 7 "$(cat "$T/mnt4/f7")" "read through the mount clients hung up on at start"
+	bpfuse_umount "$T/mnt4"
+	wait "$tracer" || fail "the daemon exited with an error: $(tail -n 2 "$T/mount4.out")"
+	! grep -qE -- '--- SIGPIPE|killed by SIGPIPE' "$T/strace4" ||
+		fail "the daemon got a SIGPIPE: $(grep -E -- '--- SIGPIPE|killed by SIGPIPE' "$T/strace4")"
+	log "$(cat "$T/hangstart.out")"
+}
+check "clients that hang up on the metrics port while the daemon starts" t_hangup_at_start
 
 t_port_in_use() {
 	local rc=0 out
