@@ -41,6 +41,16 @@ for f in /usr/bin/bpfuse /usr/sbin/mount.fuse.bpfuse /usr/share/man/man8/bpfuse.
 	grep -qx "$f" "$T/contents" || fail "the package lacks $f"
 done
 dpkg-deb -f "$deb" Depends | grep -q libbpf || fail "Depends lacks libbpf: $(dpkg-deb -f "$deb" Depends)"
+# the fast-path object, when the package was built with one (FASTPATH_OBJ=PATH)
+fp=/usr/lib/bpfuse/fastpath.bpf.o
+if [ -n "${FASTPATH_OBJ:-}" ]; then
+	grep -qx "$fp" "$T/contents" || fail "the package lacks $fp (FASTPATH_OBJ=$FASTPATH_OBJ)"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO ".$fp" | cmp -s - "$FASTPATH_OBJ" ||
+		fail "the package's $fp is not FASTPATH_OBJ '$FASTPATH_OBJ'"
+else
+	grep -qx "$fp" "$T/contents" && fail "the package has $fp although no FASTPATH_OBJ was given"
+	log "no FASTPATH_OBJ: the package carries no fast-path object (the tracing programs are in the binary)"
+fi
 
 # ------------------------------------------------- a throwaway /usr, /etc, /var
 for d in usr etc var; do
@@ -60,6 +70,8 @@ out=$(dpkg -i "$deb" 2>&1) || fail "dpkg -i failed: $out"
 dpkg -s bpfuse | grep -q '^Status: install ok installed' || fail "dpkg -s: $(dpkg -s bpfuse 2>&1)"
 assert_eq /usr/bin/bpfuse "$(readlink -f /sbin/mount.fuse.bpfuse)" "/sbin/mount.fuse.bpfuse resolves to"
 /usr/bin/bpfuse --version | grep -q '^bpfuse ' || fail "installed bpfuse --version"
+# the installed daemon looks for the fast-path object where the package puts it
+grep -qaF "$fp" /usr/bin/bpfuse || fail "/usr/bin/bpfuse does not look for $fp"
 if command -v man >/dev/null; then
 	assert_eq /usr/share/man/man8/bpfuse.8.gz "$(man -w bpfuse)" "man -w bpfuse"
 	page=$(MANWIDTH=200 man bpfuse 2>/dev/null)
@@ -67,6 +79,7 @@ if command -v man >/dev/null; then
 		echo "$page" | grep -qw -- "$o" || fail "man bpfuse lacks option '$o'"
 	done
 	MANWIDTH=200 man mount.fuse.bpfuse 2>/dev/null | grep -q 'REMOUNT' || fail "man mount.fuse.bpfuse"
+	echo "$page" | grep -qF "$fp" || fail "man bpfuse does not name $fp"
 else
 	log "no man(1) here: pages checked by name only"
 fi
