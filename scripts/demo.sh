@@ -53,7 +53,9 @@ stop() {
 		rmdir "$mnt" "$plain" 2>/dev/null || true
 	fi
 	rm -f "$demo/port"
-	[ $rc = 0 ] && echo "demo: stopped (nothing of the demo is mounted or running; the dataset stays in $src for the next run)"
+	local kept=$src
+	[ -d "$demo/local-data" ] && kept="$src and $demo/local-data"
+	[ $rc = 0 ] && echo "demo: stopped (nothing of the demo is mounted or running; the data stays in $kept for the next run)"
 	return $rc
 }
 
