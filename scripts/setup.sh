@@ -26,7 +26,7 @@ PKGS=(build-essential g++ cmake pkg-config meson ninja-build clang llvm libbpf-d
       debian-archive-keyring ca-certificates liburing-dev libnuma-dev)
 
 # Each part of the project lists what else it needs, one package a line:
-# scripts/packages-*.txt (S3 server and client, VM tier) and bench/packages.txt.
+# scripts/packages-*.txt (S3 server and client, VM tier, tests) and bench/packages.txt.
 for list in "$top"/scripts/packages-*.txt "$top"/bench/packages.txt; do
 	[ -f "$list" ] || continue
 	while read -r p _; do
