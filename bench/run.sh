@@ -9,7 +9,7 @@
 #                  that exits non-zero if any workload fails (never for slowness)
 #   --reps N       repetitions per workload and configuration (full: 3, quick: 1)
 #   --configs      subset of: native plain-fuse plain-fuse-pt bpfuse-off
-#                  bpfuse-default bpfuse-on bpfuse-dataset bpfuse-uring
+#                  bpfuse-default bpfuse-on bpfuse-dataset bpfuse-dataset-ro bpfuse-uring
 #                  s3-cold s3-warm (bpfuse s3:// on a loopback radosgw, started
 #                  once for the run; skipped with a note without the ceph packages)
 #                  s3fs-cold s3fs-warm rclone-cold rclone-warm (the same bucket
@@ -67,7 +67,7 @@ if [ $quick = 1 ]; then
 	: "${reps:=1}"
 	export FIO_SIZE=64M FIO_RUNTIME=1 STAT_FILES=2000 LS_FILES=1000 CREATE_FILES=1000
 	export IMAGES=600 IMAGE_CLASSES=4 DL_WORKERS=2 DL_BATCH=32 UNTAR_SOURCE=small
-	export JPEG_IMAGES=300 JPEG_CLASSES=100 JPEG_WORKERS=2 JPEG_BATCH=32
+	export JPEG_IMAGES=300 JPEG_CLASSES=100 JPEG_WORKERS=2 JPEG_BATCH=32 READLOOP_FILES=300
 	run_timeout=120
 	export CFG_UMOUNT_NOWAIT=1
 else
@@ -76,6 +76,9 @@ else
 	export FIO_SIZE=1G FIO_RUNTIME=5 STAT_FILES=20000 LS_FILES=10000 CREATE_FILES=10000
 	export IMAGES=10000 IMAGE_CLASSES=10 DL_WORKERS=4 DL_BATCH=64 UNTAR_SOURCE=linux
 	export JPEG_IMAGES=${BENCH_JPEG_IMAGES:-20000} JPEG_CLASSES=100 JPEG_WORKERS=4 JPEG_BATCH=64
+	# the read loop reads the set's first 15,000 files: with its directories that fits
+	# passthrough_hp (a descriptor per inode) in a 20,000 RLIMIT_NOFILE
+	export READLOOP_FILES=$((JPEG_IMAGES < 15000 ? JPEG_IMAGES : 15000))
 	run_timeout=900
 fi
 export DATA_DIR=$BENCH_DATA/$mode
@@ -136,7 +139,8 @@ quick_plan() {
 # passthrough_hp keeps an O_PATH descriptor open for each one it has looked up
 tree_inodes() {
 	case $1 in
-	jpeg-* | readloop-*) echo $((JPEG_IMAGES + JPEG_CLASSES + 2)) ;;
+	jpeg-*) echo $((JPEG_IMAGES + JPEG_CLASSES + 2)) ;;
+	readloop-*) echo $((READLOOP_FILES + JPEG_CLASSES + 2)) ;;
 	stat-*) echo $((STAT_FILES + STAT_FILES / 1000 + 2)) ;;
 	untar) cat "$DATA_DIR/untar.entries" 2>/dev/null || echo 0 ;;
 	*) echo 0 ;;
@@ -157,11 +161,22 @@ fd_plan() {
 	fi
 }
 
-# run_plan ID CFG: the pair's plan: quick mode's, then, on S3, s3_plan's,
-# then the descriptor limit of passthrough_hp
+# ro_plan ID CFG: a read-only configuration runs the workloads that write
+# nothing through the mount
+ro_plan() {
+	case $2:$1 in
+	*-ro:dataloader-* | *-ro:jpeg-dataloader-* | *-ro:readloop-* | *-ro:stat-*) echo run ;;
+	*-ro:*) echo "skip a read-only mount: this configuration runs the read loop, the DataLoaders and the stat storms only" ;;
+	*) echo run ;;
+	esac
+}
+
+# run_plan ID CFG: the pair's plan: the read-only one, quick mode's, then, on
+# S3, s3_plan's, then the descriptor limit of passthrough_hp
 run_plan() {
 	local plan
-	plan=$(quick_plan "$1" "$2")
+	plan=$(ro_plan "$1" "$2")
+	[ "$plan" = run ] && plan=$(quick_plan "$1" "$2")
 	[ "$plan" = run ] && cfg_uses_s3 "$2" && plan=$(s3_plan "$1" "$2")
 	[ "$plan" = run ] && plan=$(fd_plan "$1" "$2")
 	echo "$plan"

@@ -15,6 +15,7 @@
 #	bpfuse-on	bpfuse with passthrough on, 60 s entry/attr/negative timeouts
 #	bpfuse-dataset	bpfuse -o profile=dataset (1-year timeouts, cached listings),
 #			only when `bpfuse --help` lists the profile option
+#	bpfuse-dataset-ro  the same, -o profile=dataset,ro (read workloads only)
 #	bpfuse-uring	bpfuse -o io_uring=on (FUSE-over-io_uring; otherwise the
 #			default profile), only when `bpfuse --help` lists io_uring
 #	s3-cold		bpfuse mounting s3://bench (the same tree uploaded to a loopback
@@ -49,6 +50,7 @@ CFG_BPFUSE=(
 	"bpfuse-default|||the default profile: no -o option at all"
 	"bpfuse-on|$CFG_BPFUSE_ON_OPTS||passthrough, 60 s kernel timeouts (defaults: keep_cache=on, cache_readdir=off, invalidate=on)"
 	"bpfuse-dataset|$CFG_BPFUSE_DATASET_OPTS|^ *profile[ =].*dataset|the dataset profile (entry/attr/negative timeouts 1 year, keep_cache=on, cache_readdir=on, kernel_open=on so passthrough off, invalidate=on)"
+	"bpfuse-dataset-ro|$CFG_BPFUSE_DATASET_OPTS,ro|^ *profile[ =].*dataset|the dataset profile on a read-only mount (-o ro: reads leave the kernel's cached atime valid, so a re-read sends no GETATTR; read workloads only)"
 	"bpfuse-uring|$CFG_BPFUSE_URING_OPTS|^ *io_uring[ =]|FUSE-over-io_uring transport (kernel fuse.enable_uring: $(cat /sys/module/fuse/parameters/enable_uring 2>/dev/null || echo absent) at the start), otherwise the default profile"
 )
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""readloop.py ROOT LIST [DROP] - the read loop of a training Dataset's
+"""readloop.py ROOT LIST [DROP [N]] - the read loop of a training Dataset's
 __getitem__ without the decode: for every file of LIST (paths relative to
-ROOT, one a line: the dataset's index, read from outside the mount), in a
+ROOT, one a line: the dataset's index, read from outside the mount; its
+first N files if N is given), in a
 shuffled but fixed order: os.open, os.fstat, os.read until end of file,
 os.close.
 
@@ -22,8 +23,9 @@ import time
 def main():
     root, listfile = sys.argv[1], sys.argv[2]
     cold = len(sys.argv) > 3 and sys.argv[3] == "cold"
+    limit = int(sys.argv[4]) if len(sys.argv) > 4 else None
     with open(listfile) as f:
-        paths = [os.path.join(root, p) for p in f.read().split("\n") if p]
+        paths = [os.path.join(root, p) for p in f.read().split("\n") if p][:limit]
     random.Random(0).shuffle(paths)
     if cold:
         os.sync()

@@ -216,7 +216,7 @@ int cache_open(struct cache **out, const char *dir, const struct cache_limits *l
 	/* two daemons on one cache dir would corrupt the index: the second one is refused */
 	snprintf(path, sizeof(path), "%s/lock", c->root);
 	if (!err) {
-		c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		c->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (c->lock_fd < 0)
 			err = -errno;
 		else if (flock(c->lock_fd, LOCK_EX | LOCK_NB))

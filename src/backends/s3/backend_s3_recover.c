@@ -183,6 +183,11 @@ void s3_stage_recover(struct s3be *sb)
 			unlinkat(dfd, de->d_name, 0); /* a key file never completed */
 			continue;
 		}
+		if (len > 4 && !strcmp(de->d_name + len - 4, ".new")) {
+			/* a fresh copy never swapped in: the kept file it was to replace is intact */
+			unlinkat(dfd, de->d_name, 0);
+			continue;
+		}
 		if (s3_kept_is_data(de->d_name))
 			recover_one(sb, dfd, de->d_name);
 	}
