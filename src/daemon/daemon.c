@@ -347,7 +347,7 @@ static void runtime_start(struct fs *fs, const struct config *cfg, struct runtim
 	if (runtime_dir_check())
 		return;
 	daemon_runtime_path(rt->pidfile, sizeof(rt->pidfile), fs->conn, "pid");
-	fd = runtime_file_create(rt->pidfile, 0644);
+	fd = runtime_file_create(rt->pidfile, 0600);
 	if (fd >= 0) {
 		dprintf(fd, "%d\n", (int)getpid());
 		close(fd);

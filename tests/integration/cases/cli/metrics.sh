@@ -336,6 +336,10 @@ t_socket_modes() {
 	sock=/run/bpfuse/$conn.sock
 	[ -S "$sock" ] || fail "no stats socket at '$sock'"
 	assert_eq 600 "$(stat -c %a "$sock")" "mode of '$sock'"
+	# and the mount's other runtime files (pid, options, ...): 0600 in the 0700 directory
+	for f in /run/bpfuse/"$conn".*; do
+		assert_eq 600 "$(stat -c %a "$f")" "mode of '$f'"
+	done
 	assert_eq 700 "$(stat -c %a /run/bpfuse)" "mode of /run/bpfuse"
 	assert_eq 0 "$(stat -c %u /run/bpfuse)" "owner of /run/bpfuse"
 	# the unix socket survives an idle client and one that hangs up too
