@@ -30,56 +30,44 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	reply_new_entry(req, parent, name, err, &be, ticket);
 }
 
-/* Add the lookups BPF answered since the last fold to the inode's count. */
-static void fold_bpf_lookups(struct fs *fs, struct inode *ino)
-{
-	inode_fold_bpf_lookups(&fs->inodes, ino, fastpath_bpf_lookups(fs->ks, ino->nodeid));
-}
-
-/*
- * FORGET with the fast path: the kernel's count is ours plus what BPF
- * answered.  Before a count may reach 0, the node's name leaves the map so
- * BPF cannot answer another lookup, and the counter is folded once more.
- */
-static void forget_one(struct fs *fs, struct inode *ino, uint64_t n)
-{
-	if (fs->ks) {
-		fold_bpf_lookups(fs, ino);
-		if (__atomic_load_n(&ino->nlookup, __ATOMIC_RELAXED) <= n) {
-			pthread_mutex_lock(&ino->lock);
-			if (ino->fp.name) {
-				fastpath_drop_name(fs->ks, ino->fp.parent, ino->fp.name);
-				free(ino->fp.name);
-				ino->fp.name = NULL;
-			}
-			pthread_mutex_unlock(&ino->lock);
-			fold_bpf_lookups(fs, ino);
-		}
-	}
-	inode_forget(&fs->inodes, ino, n);
-}
-
 void op_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup)
 {
-	struct inode *ino = req_inode(req, nodeid);
+	struct fs *fs = req_fs(req);
+	struct forget_item it = { .ino = req_inode(req, nodeid), .n = nlookup };
 
 	op_begin(req, FUSE_FORGET);
-	if (ino)
-		forget_one(req_fs(req), ino, nlookup);
+	if (it.ino)
+		forget_batch(&fs->inodes, &forget_fastpath_ops, fs->ks, &it, 1);
 	fuse_reply_none(req);
 }
 
+/* A batch is forgotten at most this many nodes at a time without memory for all. */
+#define FORGET_CHUNK 64
+
 void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
-	size_t i;
+	struct forget_item chunk[FORGET_CHUNK], *items;
+	struct fs *fs = req_fs(req);
+	size_t i, n = 0, cap;
 
 	op_begin(req, FUSE_BATCH_FORGET);
+	/* one grace period for the whole batch (forget.h): all of it in one array */
+	items = count > FORGET_CHUNK ? malloc(count * sizeof(*items)) : NULL;
+	cap = items ? count : FORGET_CHUNK;
+	if (!items)
+		items = chunk;
 	for (i = 0; i < count; i++) {
-		struct inode *ino = req_inode(req, forgets[i].ino);
-
-		if (ino)
-			forget_one(req_fs(req), ino, forgets[i].nlookup);
+		items[n].ino = req_inode(req, forgets[i].ino);
+		items[n].n = forgets[i].nlookup;
+		if (items[n].ino)
+			n++;
+		if (n == cap || (i + 1 == count && n)) {
+			forget_batch(&fs->inodes, &forget_fastpath_ops, fs->ks, items, n);
+			n = 0;
+		}
 	}
+	if (items != chunk)
+		free(items);
 	fuse_reply_none(req);
 }
 

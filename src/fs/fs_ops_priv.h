@@ -32,6 +32,7 @@
 #include "fs.h"
 #include "file.h"
 #include "fastpath.h"
+#include "forget.h"
 #include "log.h"
 #include "mountinfo.h"
 #include "watch.h"

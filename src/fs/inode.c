@@ -237,17 +237,30 @@ void inode_ref(struct inode_table *tbl, struct inode *ino, uint64_t n)
 	pthread_mutex_unlock(&tbl->lock);
 }
 
-void inode_forget(struct inode_table *tbl, struct inode *ino, uint64_t n)
+int inode_forget_hold(struct inode_table *tbl, struct inode *ino, uint64_t n)
+{
+	int held = 0;
+
+	pthread_mutex_lock(&tbl->lock);
+	if (ino->nodeid != INODE_ROOT_ID) {
+		ino->nlookup = n >= ino->nlookup ? 0 : ino->nlookup - n;
+		if (!ino->nlookup) {
+			ino->held++;
+			held = 1;
+		}
+	}
+	pthread_mutex_unlock(&tbl->lock);
+	return held;
+}
+
+void inode_settle(struct inode_table *tbl, struct inode *ino)
 {
 	int drop = 0;
 
 	pthread_mutex_lock(&tbl->lock);
-	if (ino->nodeid == INODE_ROOT_ID) {
-		pthread_mutex_unlock(&tbl->lock);
-		return;
-	}
-	ino->nlookup = n >= ino->nlookup ? 0 : ino->nlookup - n;
-	if (!ino->nlookup) {
+	if (ino->held)
+		ino->held--;
+	if (!ino->held && !ino->nlookup) {
 		pthread_mutex_lock(&ino->lock);
 		drop = ino->nopen == 0;
 		pthread_mutex_unlock(&ino->lock);
@@ -259,6 +272,12 @@ void inode_forget(struct inode_table *tbl, struct inode *ino, uint64_t n)
 		inode_free(tbl, ino);
 }
 
+void inode_forget(struct inode_table *tbl, struct inode *ino, uint64_t n)
+{
+	if (inode_forget_hold(tbl, ino, n))
+		inode_settle(tbl, ino);
+}
+
 void inode_put_open(struct inode_table *tbl, struct inode *ino)
 {
 	int drop;
@@ -268,7 +287,7 @@ void inode_put_open(struct inode_table *tbl, struct inode *ino)
 	pthread_mutex_lock(&ino->lock);
 	if (ino->nopen)
 		ino->nopen--;
-	drop = !ino->nopen && !ino->nlookup && ino->nodeid != INODE_ROOT_ID;
+	drop = !ino->nopen && !ino->nlookup && !ino->held && ino->nodeid != INODE_ROOT_ID;
 	pthread_mutex_unlock(&ino->lock);
 	if (drop)
 		unlink_locked(tbl, ino);

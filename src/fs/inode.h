@@ -15,7 +15,7 @@
  * Locking: tbl->lock protects the hash chains and every nlookup; inode->lock
  * protects the open state (nopen, backing_id, backing_fd).  Lock order:
  * tbl->lock before inode->lock.  Whether an inode is freed is decided with
- * both held (inode_forget, inode_put_open); nopen may grow under inode->lock
+ * both held (inode_forget/inode_settle, inode_put_open); nopen may grow under inode->lock
  * alone, only by a request that holds a kernel lookup.
  */
 #ifndef BPFUSE_INODE_H
@@ -41,6 +41,7 @@ struct inode {
 				 released by its release_inode (local, past the fd budget: a
 				 kernel file handle to reopen it by; S3: its node) */
 	uint64_t nlookup;     /* tbl->lock */
+	unsigned int held;    /* FORGETs settling a count of 0 (inode_forget_hold, tbl->lock) */
 
 	pthread_mutex_t lock;
 	unsigned int nopen;   /* open file handles (inode->lock) */
@@ -145,6 +146,17 @@ void inode_fold_bpf_lookups(struct inode_table *tbl, struct inode *ino, uint64_t
  * kernel never does it, and a wrapped counter would pin the inode forever.
  */
 void inode_forget(struct inode_table *tbl, struct inode *ino, uint64_t n);
+
+/*
+ * inode_forget() in two steps, for FORGET with the fast path: drop @n
+ * lookups; when that leaves none, return 1 with the inode held (not freed,
+ * also not by inode_put_open()) so the caller can delete its names, wait
+ * for BPF lookups in flight and fold them (inode_fold_bpf_lookups()) before
+ * inode_settle() frees it if it still has no lookup and no open.  0: not
+ * held, nothing to settle.
+ */
+int inode_forget_hold(struct inode_table *tbl, struct inode *ino, uint64_t n);
+void inode_settle(struct inode_table *tbl, struct inode *ino);
 
 /*
  * Drop one open of @ino (nopen) and free it when that leaves no open and no

@@ -394,6 +394,8 @@ static void collect_locked(struct inode *ino, void *arg)
 			a->names[a->nnames].parent = ino->fp.parent;
 			a->names[a->nnames++].name = ino->fp.name;
 		} else {
+			/* not dropped below: drop it now, the map keeps no name the inode does not */
+			fastpath_drop_name(a->fs->ks, ino->fp.parent, ino->fp.name);
 			free(ino->fp.name);
 		}
 		ino->fp.name = NULL;
@@ -454,6 +456,13 @@ static void drop_all(struct fs *fs, const char *why, int stop_fastpath)
 			"the entry timeout", why, strerror(-err));
 	inode_for_each_locked(&fs->inodes, collect_locked, &a);
 	for (i = 0; i < a.nnames; i++) {
+		/*
+		 * The flush above emptied the maps, but a reply may have published
+		 * a name since, and the inode no longer records it: a FORGET could
+		 * not delete it, and BPF would hand out lookups of a node being
+		 * freed.  Delete it by its key (what is gone stays gone: a miss).
+		 */
+		fastpath_drop_name(fs->ks, a.names[i].parent, a.names[i].name);
 		fuse_lowlevel_notify_inval_entry(fs->se, a.names[i].parent, a.names[i].name,
 						 strlen(a.names[i].name));
 		free(a.names[i].name);

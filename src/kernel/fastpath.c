@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -70,6 +71,13 @@ struct fastpath {
 	struct pubseq seq; /* attributes by ATTR_KEY(nodeid), names by DIR_KEY(parent) */
 	int stopped;       /* fastpath_flush(stop): nothing is published any more (atomic) */
 	uint64_t flushes;  /* fastpath_flush() calls (atomic) */
+	/*
+	 * fastpath_sync(): a one-slot BPF_MAP_TYPE_ARRAY_OF_MAPS whose update
+	 * makes the kernel wait for an RCU grace period (syscall.c
+	 * maybe_wait_bpf_programs()), and the inner array put in its slot.
+	 */
+	int sync_outer, sync_inner;
+	uint64_t syncs, sync_failures, sync_ns; /* (atomic) */
 	char name[FUSE_BPF_NAME_MAX];
 	void *image; /* the object file, with our name patched in */
 };
@@ -242,6 +250,78 @@ static int map_fd(struct bpf_object *obj, const char *name)
 	return m ? bpf_map__fd(m) : -ENOENT;
 }
 
+/*
+ * The maps fastpath_sync() updates.  Not in the BPF object: no program uses
+ * them, they exist only for the wait the kernel makes on their update.
+ */
+static int sync_maps_open(struct fastpath *ks)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int err;
+
+	ks->sync_outer = -1;
+	ks->sync_inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bpfuse_gp_in", sizeof(uint32_t),
+					sizeof(uint32_t), 1, NULL);
+	if (ks->sync_inner < 0)
+		return ks->sync_inner;
+	opts.inner_map_fd = ks->sync_inner;
+	ks->sync_outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "bpfuse_gp", sizeof(uint32_t),
+					sizeof(uint32_t), 1, &opts);
+	if (ks->sync_outer < 0) {
+		err = ks->sync_outer;
+		close(ks->sync_inner);
+		ks->sync_inner = -1;
+		return err;
+	}
+	return 0;
+}
+
+static void sync_maps_close(struct fastpath *ks)
+{
+	if (ks->sync_outer >= 0)
+		close(ks->sync_outer);
+	if (ks->sync_inner >= 0)
+		close(ks->sync_inner);
+	ks->sync_outer = ks->sync_inner = -1;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+int fastpath_sync(struct fastpath *ks)
+{
+	uint32_t key = 0, val;
+	uint64_t t0;
+	int err;
+
+	if (!ks)
+		return 0;
+	if (ks->sync_outer < 0) {
+		err = -EBADF;
+		goto out_fail;
+	}
+	val = (uint32_t)ks->sync_inner;
+	t0 = mono_ns();
+	/* the kernel calls synchronize_rcu() before it returns from this update */
+	err = bpf_map_update_elem(ks->sync_outer, &key, &val, BPF_ANY);
+	if (err)
+		goto out_fail;
+	__atomic_add_fetch(&ks->sync_ns, mono_ns() - t0, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ks->syncs, 1, __ATOMIC_RELAXED);
+	return 0;
+
+out_fail:
+	if (__atomic_add_fetch(&ks->sync_failures, 1, __ATOMIC_RELAXED) == 1)
+		pr_warn("fast path: cannot wait for an RCU grace period: %s (FORGET folds "
+			"without it)", strerror(-err));
+	return err;
+}
+
 int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsigned int conn,
 		double entry_ttl_s, double attr_ttl_s, unsigned int entries, unsigned int blocks,
 		char *why, size_t whylen)
@@ -259,6 +339,7 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 	if (!ks)
 		return -ENOMEM;
 	ks->fuse_fd = fuse_fd;
+	ks->sync_outer = ks->sync_inner = -1;
 	pubseq_init(&ks->seq);
 	ks->entry_ttl_ns = ttl_ns(entry_ttl_s);
 	ks->attr_ttl_ns = ttl_ns(attr_ttl_s);
@@ -334,6 +415,9 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 						   bpf_map__value_size(m));
 	}
 	btf__free(vmlinux);
+	err = sync_maps_open(ks);
+	if (err) /* FORGET then folds without the wait; fastpath_sync() counts each */
+		pr_warn("fast path: cannot create the grace-period map: %s", strerror(-err));
 	ks->link = bpf_map__attach_struct_ops(ops);
 	if (!ks->link) {
 		err = -errno;
@@ -355,6 +439,7 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 out_link:
 	bpf_link__destroy(ks->link);
 out_obj:
+	sync_maps_close(ks);
 	bpf_object__close(ks->obj);
 out_free:
 	pubseq_destroy(&ks->seq);
@@ -371,6 +456,7 @@ void fastpath_close(struct fastpath *ks)
 	    errno != ENOENT)
 		pr_warn("cannot detach the fast path: %s", strerror(errno));
 	bpf_link__destroy(ks->link);
+	sync_maps_close(ks);
 	bpf_object__close(ks->obj);
 	pubseq_destroy(&ks->seq);
 	free(ks->image);
@@ -687,6 +773,9 @@ int fastpath_read_stats(struct fastpath *ks, struct fastpath_stats *out)
 	out->other = sum[BPFUSE_FP_STAT_OTHER];
 	out->unstable = sum[BPFUSE_FP_STAT_UNSTABLE];
 	out->flushes = __atomic_load_n(&ks->flushes, __ATOMIC_RELAXED);
+	out->grace_periods = __atomic_load_n(&ks->syncs, __ATOMIC_RELAXED);
+	out->grace_period_failures = __atomic_load_n(&ks->sync_failures, __ATOMIC_RELAXED);
+	out->grace_period_ns = __atomic_load_n(&ks->sync_ns, __ATOMIC_RELAXED);
 	out->publishing = !__atomic_load_n(&ks->stopped, __ATOMIC_RELAXED);
 	for (i = 0; i < FP_NMAPS && i < FASTPATH_NMAPS; i++) {
 		const struct fp_map *m = &ks->maps[i];

@@ -13,8 +13,9 @@
  * - before a mutation replies, what it changes is deleted (names, attrs);
  * - generations are never changed (the kernel would take a new generation of
  *   a known nodeid for a stale inode): invalidation is deletion;
- * - FORGET folds the lookups BPF answered into the inode's count, after
- *   deleting the node's dentry entry when the count is about to reach 0, so
+ * - FORGET folds the lookups BPF answered into the inode's count; when the
+ *   count reaches 0 it deletes the node's dentry entry, waits for a grace
+ *   period (fastpath_sync()) and folds again before the node may go, so
  *   that BPF cannot hand out a lookup the daemon does not count.
  * Without the hook every call here is a no-op on a NULL struct fastpath.
  */
@@ -79,6 +80,17 @@ void fastpath_drop_blocks(struct fastpath *ks, uint64_t nodeid, uint64_t nblocks
  */
 void fastpath_flush(struct fastpath *ks, int stop);
 
+/*
+ * Wait for an RCU grace period: every fast-path program running when this
+ * is called has returned when it returns (they run in an RCU read-side
+ * section: the struct_ops trampoline's rcu_read_lock()).  FORGET calls it
+ * once per batch between deleting names and the last fold, so a LOOKUP
+ * answered from a deleted name has incremented its counter before the
+ * daemon reads it.  About one synchronize_rcu() (milliseconds); 0 or -errno,
+ * counted either way (fastpath_stats.grace_periods / grace_period_failures).
+ */
+int fastpath_sync(struct fastpath *ks);
+
 /* How many LOOKUPs BPF has answered for @nodeid so far. */
 uint64_t fastpath_bpf_lookups(struct fastpath *ks, uint64_t nodeid);
 
@@ -98,6 +110,9 @@ struct fastpath_stats {
 	uint64_t kfunc_err, other;
 	uint64_t unstable; /* values that changed or were reused while BPF read them */
 	uint64_t flushes;  /* fastpath_flush() calls */
+	uint64_t grace_periods;         /* fastpath_sync() waits done */
+	uint64_t grace_period_failures; /* fastpath_sync() calls that could not wait */
+	uint64_t grace_period_ns;       /* time spent in those waits */
 	int publishing;    /* 0 after fastpath_flush(stop) */
 	uint64_t map_full; /* the maps' refused inserts, summed */
 	uint64_t memlock_bytes, memlock_max_bytes; /* the maps', summed */

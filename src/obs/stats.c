@@ -193,6 +193,12 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss,
 			(unsigned long long)k.unstable, (unsigned long long)k.flushes,
 			k.publishing ? "" : " (no longer filled: a directory of the source is not watched)");
+		fprintf(out, "fast-path FORGET: %llu grace periods waited (%.3f ms each on average), "
+			"%llu could not be waited for%s\n", (unsigned long long)k.grace_periods,
+			k.grace_periods ? (double)k.grace_period_ns / k.grace_periods / 1e6 : 0.0,
+			(unsigned long long)k.grace_period_failures,
+			k.grace_period_failures ? " (folded without: a lookup in flight may be missed)" :
+			"");
 		fprintf(out, "fast-path maps: %.1f MiB of kernel memory pinned now, at most %.1f MiB "
 			"when full; %llu inserts refused for want of room%s\n",
 			(double)k.memlock_bytes / (1 << 20), (double)k.memlock_max_bytes / (1 << 20),
@@ -249,13 +255,16 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		fprintf(out, ",\"fastpath\":{\"lookup_hit\":%llu,\"lookup_miss\":%llu,"
 			"\"getattr_hit\":%llu,\"getattr_miss\":%llu,\"read_hit\":%llu,"
 			"\"read_miss\":%llu,\"kfunc_errors\":%llu,\"unstable_reads\":%llu,"
-			"\"map_flushes\":%llu,\"publishing\":%s,\"map_full\":%llu,"
+			"\"map_flushes\":%llu,\"grace_periods\":%llu,\"grace_period_failures\":%llu,"
+			"\"grace_period_ns\":%llu,\"publishing\":%s,\"map_full\":%llu,"
 			"\"memlock_bytes\":%llu,\"memlock_max_bytes\":%llu,\"maps\":{",
 			(unsigned long long)k.lookup_hit, (unsigned long long)k.lookup_miss,
 			(unsigned long long)k.getattr_hit, (unsigned long long)k.getattr_miss,
 			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss,
 			(unsigned long long)k.kfunc_err, (unsigned long long)k.unstable,
-			(unsigned long long)k.flushes, k.publishing ? "true" : "false",
+			(unsigned long long)k.flushes, (unsigned long long)k.grace_periods,
+			(unsigned long long)k.grace_period_failures,
+			(unsigned long long)k.grace_period_ns, k.publishing ? "true" : "false",
 			(unsigned long long)k.map_full, (unsigned long long)k.memlock_bytes,
 			(unsigned long long)k.memlock_max_bytes);
 		for (i = 0; i < FASTPATH_NMAPS; i++)

@@ -95,10 +95,23 @@ check "create: visible at once" [ "$(cat $W/mnt/d/f6.new)" = new ]
 # FORGET after in-kernel lookups: drop the kernel's dentries and inodes
 storm2() { i=7; while [ $i -lt 200 ]; do stat $W/mnt/d/f$i > /dev/null || return 1; i=$((i + 1)); done; }
 storm2; storm2
+get in0 dnum inodes
+get gp0 fpcount grace_periods; get gf0 fpcount grace_period_failures; get gn0 fpcount grace_period_ns
+get fo0 opcount FORGET; get bf0 opcount BATCH_FORGET
 echo 3 > /proc/sys/vm/drop_caches
 sleep 1
 get in dnum inodes
 check "after the kernel forgot everything, the daemon holds few inodes ($in)" [ "$in" -lt 20 ]
+# the last fold of a node waits for an RCU grace period (docs/kernel-hook.md,
+# "FORGET stays exact"): counted, none refused, at most one per request
+get gp1 fpcount grace_periods; get gf1 fpcount grace_period_failures; get gn1 fpcount grace_period_ns
+get fo1 opcount FORGET; get bf1 opcount BATCH_FORGET
+dgp=$((gp1 - gp0)); dreq=$((fo1 - fo0 + bf1 - bf0)); dfree=$((in0 - in))
+check "FORGET waited for RCU grace periods ($gp0 -> $gp1), none refused ($gf0 -> $gf1)" \
+	[ "$dgp" -gt 0 -a "$gf1" = "$gf0" ]
+check "at most one grace period per FORGET/BATCH_FORGET: $dgp for $dreq requests ($((fo1 - fo0)) FORGET, $((bf1 - bf0)) BATCH_FORGET) freeing $dfree inodes" \
+	[ "$dgp" -le "$dreq" -a "$dfree" -gt "$dgp" ]
+[ "$dgp" -gt 0 ] && ok "one grace period took $(((gn1 - gn0) / dgp / 1000)) us on average (TCG, one CPU)"
 check "no inode freed early: stats work after the forgets" storm2
 get l0 opcount LOOKUP; get g0 opcount GETATTR
 check "and again" storm2
