@@ -112,7 +112,7 @@ void watch_add_dir(struct fs *fs, struct inode *ino)
 {
 	struct watch *w = fs->watch;
 	char path[32];
-	int fd, wd;
+	int fd, wd, err;
 
 	if (!w)
 		return;
@@ -124,14 +124,16 @@ void watch_add_dir(struct fs *fs, struct inode *ino)
 	fd = fs->be.ops->path_fd(&fs->be, ino);
 	if (fd < 0) {
 		pthread_mutex_unlock(&ino->lock);
+		/* the directory is gone (nothing to watch); else (EMFILE) it goes unwatched */
+		if (fd != -ESTALE && fd != -ENOENT)
+			watch_lost(fs, -fd);
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	wd = inotify_add_watch(w->ifd, path, WATCH_MASK);
 	close(fd);
 	if (wd < 0) {
-		int err = errno;
-
+		err = errno;
 		pthread_mutex_unlock(&ino->lock);
 		watch_lost(fs, err);
 		return;
@@ -139,8 +141,10 @@ void watch_add_dir(struct fs *fs, struct inode *ino)
 	ino->watch.wd = wd;
 	pthread_mutex_unlock(&ino->lock);
 	pthread_mutex_lock(&w->lock);
-	map_set(w, wd, ino->nodeid);
+	err = map_set(w, wd, ino->nodeid);
 	pthread_mutex_unlock(&w->lock);
+	if (err) /* its events would be dropped as of an unknown watch */
+		watch_lost(fs, -err);
 }
 
 void watch_remove(struct fs *fs, struct inode *ino)
