@@ -331,8 +331,10 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 static int remove_name(struct backend *be, struct inode *dir, const char *name, int flags)
 {
 	struct watch_own *own;
-	int err = 0;
+	int err = local_check_name(name);
 
+	if (err)
+		return err;
 	OBJ_FD_OR_RETURN(dfd, be, dir);
 	own = watch_own_begin(be->fs, dir, name, IN_DELETE);
 	if (unlinkat(dfd, name, flags))
@@ -357,8 +359,10 @@ static int local_rename(struct backend *be, struct inode *dir, const char *name,
 {
 	struct watch_own *own[4] = { NULL };
 	struct fs *fs = be->fs;
-	int dfd, nfd, i, err = local_check_name(newname);
+	int dfd, nfd, i, err = local_check_name(name);
 
+	if (!err)
+		err = local_check_name(newname);
 	if (err)
 		return err;
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
