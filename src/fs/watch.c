@@ -20,6 +20,11 @@
 #include "fastpath.h"
 #include "log.h"
 
+/* how long the watcher waits after reading events before it reads again */
+#define WATCH_PAUSE_NS (2 * 1000 * 1000)
+/* the largest event a read can return (the name padded to 16 bytes), and margin */
+#define WATCH_EVENT_MAX (2 * sizeof(struct inotify_event) + NAME_MAX + 1)
+
 /* kernel_open: how long after a write of its own a change event is the daemon's */
 #define WATCH_OWN_WRITE_NS (1000ULL * 1000 * 1000)
 
@@ -641,6 +646,13 @@ static void *watch_thread(void *arg)
 	char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
 	struct pollfd pfd[2] = { { .fd = w->ifd, .events = POLLIN },
 				 { .fd = w->stop[0], .events = POLLIN } };
+	/*
+	 * After reading events, a pause before the next read: meanwhile the kernel
+	 * folds each new event into an identical one at the queue's tail, so a
+	 * writer appending through the mount (one IN_MODIFY per write) costs the
+	 * watcher one event per pause instead of a wake-up and a lookup per write.
+	 */
+	const struct timespec pause = { 0, WATCH_PAUSE_NS };
 
 	for (;;) {
 		ssize_t n;
@@ -655,7 +667,10 @@ static void *watch_thread(void *arg)
 			break;
 		if (!pfd[0].revents)
 			continue;
-		/* read until the queue is empty: own_drained() relies on it */
+		/*
+		 * Read until the queue is empty (own_drained() relies on it): a read
+		 * that left room for one more event of any size emptied it.
+		 */
 		for (;;) {
 			n = read(w->ifd, buf, sizeof(buf));
 			if (n <= 0)
@@ -665,6 +680,11 @@ static void *watch_thread(void *arg)
 
 				handle_event(fs, ev);
 				p += sizeof(*ev) + ev->len;
+			}
+			if ((size_t)n <= sizeof(buf) - WATCH_EVENT_MAX) {
+				own_drained(w);
+				nanosleep(&pause, NULL);
+				break;
 			}
 		}
 		if (n < 0 && errno == EAGAIN)
