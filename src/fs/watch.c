@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -652,7 +653,7 @@ static void *watch_thread(void *arg)
 	 * writer appending through the mount (one IN_MODIFY per write) costs the
 	 * watcher one event per pause instead of a wake-up and a lookup per write.
 	 */
-	const struct timespec pause = { 0, WATCH_PAUSE_NS };
+	const struct timespec nap = { 0, WATCH_PAUSE_NS };
 
 	for (;;) {
 		ssize_t n;
@@ -683,7 +684,7 @@ static void *watch_thread(void *arg)
 			}
 			if ((size_t)n <= sizeof(buf) - WATCH_EVENT_MAX) {
 				own_drained(w);
-				nanosleep(&pause, NULL);
+				nanosleep(&nap, NULL);
 				break;
 			}
 		}
