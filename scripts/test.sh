@@ -31,6 +31,7 @@ export BPFUSE_KERNEL_OUT=${BPFUSE_KERNEL_OUT:-/var/cache/bpfuse/kernel}
 export BPFUSE_VM_INSTALL=1
 stage vm tests/vm/run.sh
 stage bench-smoke env BENCH_OUT="$top/build/bench-smoke" bench/passthrough_randread.sh --quick
+stage bench-append-smoke bench/append_invalidate.sh --quick
 stage bench-suite-smoke env BENCH_OUT="$top/build/bench-suite-smoke" bench/run.sh --quick
 
 printf '\nsuite: %d passed, %d failed\n' "$passed" "$failed"

@@ -9,8 +9,10 @@
 #   - the unit tests (ctest; the s3 client case needs radosgw and skips without it),
 #   - an integration subset against the sanitized daemon: the transcript comparisons
 #     (posix/compare_passthrough_on, _off), a tree copy (posix/cp_usr_include_on), the
-#     parallel create/rename/unlink stress (posix/concurrency), an S3 tree copy (s3/cp_tree)
-#     and S3 mounts that fail half-way (s3/mount_errors: fs_init's error path).
+#     parallel create/rename/unlink stress (posix/concurrency), the watcher's own-change
+#     records, full drops and lost watches (watch/mkdir_chdir, watch/overflow,
+#     watch/lost_watch), an S3 tree copy (s3/cp_tree) and S3 mounts that fail half-way
+#     (s3/mount_errors: fs_init's error path).
 # A mounted daemon runs in the background with stderr on /dev/null, so every sanitizer
 # writes its report to build-asan/sanitizer-reports/report.<pid> instead; the stage fails
 # when any test fails or any report file appears (and prints the reports).
@@ -29,7 +31,8 @@ say() { printf 'sanitize: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 cases=(posix/compare_passthrough_on posix/compare_passthrough_off posix/cp_usr_include_on
-       posix/concurrency s3/cp_tree s3/mount_errors)
+       posix/concurrency watch/mkdir_chdir watch/overflow watch/lost_watch s3/cp_tree
+       s3/mount_errors)
 [ $# -gt 0 ] && cases=("$@")
 
 [ -f "$deps/lib/x86_64-linux-gnu/libfuse3.a" ] || "$top/scripts/setup.sh" --deps-only ||

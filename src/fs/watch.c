@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,6 +20,11 @@
 #include "fs.h"
 #include "fastpath.h"
 #include "log.h"
+
+/* how long the watcher waits after reading events before it reads again */
+#define WATCH_PAUSE_NS (2 * 1000 * 1000)
+/* the largest event a read can return (the name padded to 16 bytes), and margin */
+#define WATCH_EVENT_MAX (2 * sizeof(struct inotify_event) + NAME_MAX + 1)
 
 /* kernel_open: how long after a write of its own a change event is the daemon's */
 #define WATCH_OWN_WRITE_NS (1000ULL * 1000 * 1000)
@@ -112,7 +118,7 @@ void watch_add_dir(struct fs *fs, struct inode *ino)
 {
 	struct watch *w = fs->watch;
 	char path[32];
-	int fd, wd;
+	int fd, wd, err;
 
 	if (!w)
 		return;
@@ -124,14 +130,16 @@ void watch_add_dir(struct fs *fs, struct inode *ino)
 	fd = fs->be.ops->path_fd(&fs->be, ino);
 	if (fd < 0) {
 		pthread_mutex_unlock(&ino->lock);
+		/* the directory is gone (nothing to watch); else (EMFILE) it goes unwatched */
+		if (fd != -ESTALE && fd != -ENOENT)
+			watch_lost(fs, -fd);
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	wd = inotify_add_watch(w->ifd, path, WATCH_MASK);
 	close(fd);
 	if (wd < 0) {
-		int err = errno;
-
+		err = errno;
 		pthread_mutex_unlock(&ino->lock);
 		watch_lost(fs, err);
 		return;
@@ -139,8 +147,10 @@ void watch_add_dir(struct fs *fs, struct inode *ino)
 	ino->watch.wd = wd;
 	pthread_mutex_unlock(&ino->lock);
 	pthread_mutex_lock(&w->lock);
-	map_set(w, wd, ino->nodeid);
+	err = map_set(w, wd, ino->nodeid);
 	pthread_mutex_unlock(&w->lock);
+	if (err) /* its events would be dropped as of an unknown watch */
+		watch_lost(fs, -err);
 }
 
 void watch_remove(struct fs *fs, struct inode *ino)
@@ -646,6 +656,13 @@ static void *watch_thread(void *arg)
 	char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
 	struct pollfd pfd[2] = { { .fd = w->ifd, .events = POLLIN },
 				 { .fd = w->stop[0], .events = POLLIN } };
+	/*
+	 * After reading events, a pause before the next read: meanwhile the kernel
+	 * folds each new event into an identical one at the queue's tail, so a
+	 * writer appending through the mount (one IN_MODIFY per write) costs the
+	 * watcher one event per pause instead of a wake-up and a lookup per write.
+	 */
+	const struct timespec nap = { 0, WATCH_PAUSE_NS };
 
 	for (;;) {
 		ssize_t n;
@@ -660,7 +677,10 @@ static void *watch_thread(void *arg)
 			break;
 		if (!pfd[0].revents)
 			continue;
-		/* read until the queue is empty: own_drained() relies on it */
+		/*
+		 * Read until the queue is empty (own_drained() relies on it): a read
+		 * that left room for one more event of any size emptied it.
+		 */
 		for (;;) {
 			n = read(w->ifd, buf, sizeof(buf));
 			if (n <= 0)
@@ -670,6 +690,11 @@ static void *watch_thread(void *arg)
 
 				handle_event(fs, ev);
 				p += sizeof(*ev) + ev->len;
+			}
+			if ((size_t)n <= sizeof(buf) - WATCH_EVENT_MAX) {
+				own_drained(w);
+				nanosleep(&nap, NULL);
+				break;
 			}
 		}
 		if (n < 0 && errno == EAGAIN)

@@ -82,6 +82,51 @@ static void test_names_checked(void **state)
 	assert_int_equal(f->fs.be.ops->lookup(&f->fs.be, &f->root, "missing", &e), -ENOENT);
 }
 
+/*
+ * Every name the backend acts on is one component: "." and ".." would leave the
+ * directory (".." of the source's root is outside the mount), and a name with
+ * a '/' would be resolved through a symlink a user planted in the source.  The
+ * kernel sends neither; the backend refuses them itself, for the old names of
+ * unlink, rmdir and rename too, so no name is ever walked as a path.
+ */
+static void test_every_name_one_component(void **state)
+{
+	struct fixture *f = *state;
+	struct backend_cred c = me();
+	struct backend_entry e;
+	char out[96], path[160];
+	struct stat st;
+
+	snprintf(out, sizeof(out), "%s-out", f->dir);
+	assert_int_equal(mkdir(out, 0700), 0);
+	snprintf(path, sizeof(path), "%s/victim", out);
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+	snprintf(path, sizeof(path), "%s/vdir", out);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/l", f->dir);
+	assert_int_equal(symlink(out, path), 0); /* "planted": l -> a directory outside */
+
+	assert_int_equal(f->fs.be.ops->lookup(&f->fs.be, &f->root, "..", &e), -EINVAL);
+	assert_int_equal(f->fs.be.ops->lookup(&f->fs.be, &f->root, ".", &e), -EINVAL);
+	assert_int_equal(f->fs.be.ops->lookup(&f->fs.be, &f->root, "l/victim", &e), -EINVAL);
+	assert_int_equal(f->fs.be.ops->mknod(&f->fs.be, &f->root, "..", S_IFDIR | 0700, 0, &c, &e),
+			 -EINVAL);
+	assert_int_equal(f->fs.be.ops->unlink(&f->fs.be, &f->root, "l/victim"), -EINVAL);
+	assert_int_equal(f->fs.be.ops->rmdir(&f->fs.be, &f->root, "l/vdir"), -EINVAL);
+	assert_int_equal(f->fs.be.ops->unlink(&f->fs.be, &f->root, ""), -EINVAL);
+	assert_int_equal(f->fs.be.ops->rename(&f->fs.be, &f->root, "l/victim", &f->root, "x", 0),
+			 -EINVAL);
+	assert_int_equal(f->fs.be.ops->rename(&f->fs.be, &f->root, "..", &f->root, "x", 0), -EINVAL);
+	snprintf(path, sizeof(path), "%s/victim", out);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/vdir", out);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/x", f->dir);
+	assert_int_equal(lstat(path, &st), -1);
+	snprintf(path, sizeof(path), "rm -rf '%s'", out);
+	assert_int_equal(system(path), 0);
+}
+
 static void test_create_lookup_link_identity(void **state)
 {
 	struct fixture *f = *state;
@@ -240,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_names_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_name_one_component, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_lookup_link_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_xattrs_as_ext4, setup, teardown),

@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend_local.h"
@@ -164,17 +165,71 @@ static int fix_owner(int dirfd, int fd, const struct backend_cred *cred)
 }
 
 /*
+ * Objects made by name (mknod, mkdir, symlink) are handed over by name: the
+ * time before the syscall, to tell what it made from an older object renamed
+ * onto the name.  Creation times are in the filesystem's granularity (up to
+ * 2 s on vfat): older than that margin is older than the syscall.  Not on a
+ * network filesystem, whose server's clock may be behind ours.
+ */
+#define BIRTH_SLACK_S 2
+
+static struct timespec before_create(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &t);
+	return t;
+}
+
+/*
+ * Born before @after (less the slack), as far as the filesystem tells
+ * creation times: then not the object the daemon just made.
+ */
+static int born_before(struct backend *be, int fd, const struct timespec *after)
+{
+	struct statx stx;
+
+	if (be->cfg->remote_fs ||
+	    statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BTIME, &stx) ||
+	    !(stx.stx_mask & STATX_BTIME))
+		return 0;
+	return stx.stx_btime.tv_sec + BIRTH_SLACK_S < after->tv_sec;
+}
+
+/*
+ * BPFUSE_TEST_CREATE_STALL=NAME:MS: after making NAME by name, wait MS
+ * milliseconds before taking it over (tests only: the window in which a user
+ * may swap the name, held open; docs/semantics.md).
+ */
+static void test_create_stall(const char *name)
+{
+	const char *v = getenv("BPFUSE_TEST_CREATE_STALL");
+	const char *colon = v ? strrchr(v, ':') : NULL;
+	struct timespec t;
+	unsigned long ms;
+
+	if (!colon || (size_t)(colon - v) != strlen(name) || strncmp(v, name, strlen(name)))
+		return;
+	ms = strtoul(colon + 1, NULL, 10);
+	t.tv_sec = (time_t)(ms / 1000);
+	t.tv_nsec = (long)(ms % 1000) * 1000000;
+	while (nanosleep(&t, &t) && errno == EINTR)
+		;
+}
+
+/*
  * Finish a creation of an object of type @type as @name in @dfd: own it and
  * fill @out from the very object.  @fd is the new file's open descriptor
  * (create, which made it exclusively) or -1: then the name is resolved
  * without following a symlink, and, when it is to be chowned, what it holds
- * must be what we just made (our type, owned by the daemon, no other link),
- * or the name was swapped behind the mount meanwhile: -ESTALE (the VFS looks
- * the name up again) and nothing touched.  On other failures the object is removed again.
+ * must be what we just made (our type, owned by the daemon, no other link,
+ * born after @made_after where the filesystem records births), or the name
+ * was swapped behind the mount meanwhile: -ESTALE (the VFS looks the name up
+ * again) and nothing touched.  On other failures the object is removed again.
  */
 static int finish_create(struct backend *be, int dfd, const char *name,
 			 const struct backend_cred *cred, mode_t type, int fd,
-			 struct backend_entry *out)
+			 const struct timespec *made_after, struct backend_entry *out)
 {
 	char path[PROC_FD_PATH_MAX];
 	struct stat st;
@@ -197,7 +252,7 @@ static int finish_create(struct backend *be, int dfd, const char *name,
 	/* only a chown can hurt: without one, any source's owners are fine (vfat) */
 	if (fd < 0 && (cred->uid != geteuid() || cred->gid != getegid()) &&
 	    ((st.st_mode & S_IFMT) != (type & S_IFMT) || st.st_uid != geteuid() ||
-	     (!S_ISDIR(type) && st.st_nlink != 1))) {
+	     (!S_ISDIR(type) && st.st_nlink != 1) || born_before(be, pfd, made_after))) {
 		close(pfd);
 		return -ESTALE;
 	}
@@ -253,6 +308,7 @@ static mode_t creation_mode(mode_t mode, const struct backend_cred *cred)
 static int local_mknod(struct backend *be, struct inode *dir, const char *name, mode_t mode,
 		       dev_t rdev, const struct backend_cred *cred, struct backend_entry *out)
 {
+	struct timespec before;
 	struct watch_own *own;
 	int err = local_check_name(name);
 
@@ -261,11 +317,14 @@ static int local_mknod(struct backend *be, struct inode *dir, const char *name, 
 	mode = creation_mode(mode, cred);
 	OBJ_FD_OR_RETURN(dfd, be, dir);
 	own = watch_own_begin(be->fs, dir, name, IN_CREATE);
+	before = before_create();
 	if (S_ISDIR(mode) ? mkdirat(dfd, name, mode & ~S_IFMT) : mknodat(dfd, name, mode, rdev))
 		err = -errno;
 	watch_own_end(be->fs, own, err);
-	if (!err)
-		err = finish_create(be, dfd, name, cred, mode, -1, out);
+	if (!err) {
+		test_create_stall(name);
+		err = finish_create(be, dfd, name, cred, mode, -1, &before, out);
+	}
 	local_obj_put(dir, dfd);
 	return err;
 }
@@ -274,6 +333,7 @@ static int local_symlink(struct backend *be, struct inode *dir, const char *name
 			 const char *target, const struct backend_cred *cred,
 			 struct backend_entry *out)
 {
+	struct timespec before;
 	struct watch_own *own;
 	int err = local_check_name(name);
 
@@ -283,11 +343,14 @@ static int local_symlink(struct backend *be, struct inode *dir, const char *name
 		return -ENAMETOOLONG;
 	OBJ_FD_OR_RETURN(dfd, be, dir);
 	own = watch_own_begin(be->fs, dir, name, IN_CREATE);
+	before = before_create();
 	if (symlinkat(target, dfd, name))
 		err = -errno;
 	watch_own_end(be->fs, own, err);
-	if (!err)
-		err = finish_create(be, dfd, name, cred, S_IFLNK, -1, out);
+	if (!err) {
+		test_create_stall(name);
+		err = finish_create(be, dfd, name, cred, S_IFLNK, -1, &before, out);
+	}
 	local_obj_put(dir, dfd);
 	return err;
 }
@@ -331,8 +394,10 @@ static int local_link(struct backend *be, struct inode *ino, struct inode *newdi
 static int remove_name(struct backend *be, struct inode *dir, const char *name, int flags)
 {
 	struct watch_own *own;
-	int err = 0;
+	int err = local_check_name(name);
 
+	if (err)
+		return err;
 	OBJ_FD_OR_RETURN(dfd, be, dir);
 	own = watch_own_begin(be->fs, dir, name, IN_DELETE);
 	if (unlinkat(dfd, name, flags))
@@ -357,8 +422,10 @@ static int local_rename(struct backend *be, struct inode *dir, const char *name,
 {
 	struct watch_own *own[4] = { NULL };
 	struct fs *fs = be->fs;
-	int dfd, nfd, i, err = local_check_name(newname);
+	int dfd, nfd, i, err = local_check_name(name);
 
+	if (!err)
+		err = local_check_name(newname);
 	if (err)
 		return err;
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
@@ -443,7 +510,7 @@ static int local_create(struct backend *be, struct inode *dir, const char *name,
 	err = fd < 0 ? -errno : 0;
 	watch_own_end(be->fs, own, err);
 	if (fd >= 0) {
-		err = finish_create(be, dfd, name, cred, S_IFREG, fd, out);
+		err = finish_create(be, dfd, name, cred, S_IFREG, fd, NULL, out);
 	} else if (err == -EEXIST && !(flags & O_EXCL)) {
 		err = create_found_existing(dfd, name);
 	}

@@ -115,12 +115,16 @@ int local_path_fd(struct backend *be, struct inode *ino)
 	return fd;
 }
 
-/* Names come from the kernel, which has checked them; check again anyway. */
+/*
+ * Names come from the kernel, which has checked them; check again anyway: a
+ * name is one component, never walked as a path ('/' would resolve through a
+ * symlink planted in the source, ".." of the root leaves it).
+ */
 int local_check_name(const char *name)
 {
 	size_t len = strnlen(name, NAME_MAX + 1);
 
-	if (!len || strchr(name, '/'))
+	if (!len || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
 		return -EINVAL;
 	if (len > NAME_MAX)
 		return -ENAMETOOLONG;

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Parallel writers, readers, directory walkers and metadata churn on one
+# Parallel writers, readers, directory walkers and metadata churn (3
+# workers creating, renaming and unlinking in one directory) on one
 # mount (passthrough on and off): everything completes, data checksums match
 # through the mount and on the backing dir.
 set -eu
@@ -8,7 +9,7 @@ set -eu
 setup_case "$@"
 need_bpfuse
 
-N=4 ROUNDS=3 SIZE_MIB=8
+N=4 ROUNDS=3 SIZE_MIB=8 CHURN_N=3
 for i in $(seq $N); do
 	head -c $((SIZE_MIB << 20)) /dev/urandom >"$T/in.$i"
 	sha256sum <"$T/in.$i" | cut -d' ' -f1 >"$T/in.$i.sum"
@@ -46,15 +47,16 @@ walker() {
 	done
 }
 
+# CHURN_N workers create, rename, read, unlink, mkdir and rmdir in one directory at once
 churn() {
-	local j
+	local j c=$M/churn
 	for j in $(seq 200); do
-		echo "$j" >"$M/churn/f$j"
-		mv "$M/churn/f$j" "$M/churn/g$j"
-		[ "$(cat "$M/churn/g$j")" = "$j" ] || fail "churn: g$j has wrong content"
-		rm "$M/churn/g$j"
-		mkdir "$M/churn/d$j"
-		rmdir "$M/churn/d$j"
+		echo "$1.$j" >"$c/f$1.$j"
+		mv "$c/f$1.$j" "$c/g$1.$j"
+		[ "$(cat "$c/g$1.$j")" = "$1.$j" ] || fail "churn $1: g$1.$j has wrong content"
+		rm "$c/g$1.$j"
+		mkdir "$c/d$1.$j"
+		rmdir "$c/d$1.$j"
 	done
 }
 
@@ -73,7 +75,9 @@ run_parallel() {
 	for i in 1 2; do
 		walker "$i" & pids+=($!) names+=("walker $i")
 	done
-	churn & pids+=($!) names+=("churn")
+	for i in $(seq $CHURN_N); do
+		churn "$i" & pids+=($!) names+=("churn $i")
+	done
 	for k in "${!pids[@]}"; do
 		rc=0
 		wait "${pids[$k]}" || rc=$?
