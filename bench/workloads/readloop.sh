@@ -13,20 +13,57 @@
 #                timed loop is a third epoch, the steady state of a long run)
 #   PHASE: check | prepare ROOT | run ROOT | cleanup SRC
 #   BENCH_PREPARE_NO_READ=1 (run.sh, on the cold S3 configurations): prepare reads nothing
+# Warm and steady: once read, the files' pages are held resident (mapped and mlocked
+# by tests/integration/lib/hold_pages.py, in every configuration alike) until the loop
+# ends, because this machine's DAMON pageout reclaims cold page-cache pages at any time
+# (docs/benchmarks.md): without it "warm" would be partly cold, by chance. A holder
+# that cannot map the files (a FUSE server without mmap) is logged and the run goes on.
 set -euo pipefail
 cache=$1 phase=$2 root=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 n=${READLOOP_FILES:-${JPEG_IMAGES:-20000}}
+holder=$DATA_DIR/readloop.holder
+stop_holder() {
+	local pid _
+	if [ -s "$holder" ]; then
+		pid=$(cat "$holder")
+		kill "$pid" 2>/dev/null
+		# gone before the unmount that follows: its mappings keep the mount busy
+		for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	fi
+	rm -f "$holder" "$holder.ready"
+	return 0
+}
 case $phase in
 check) [ -d "$DATA_DIR/src/jpeg" ] && [ -s "$DATA_DIR/jpeg.list" ] || { echo "no JPEG dataset" >&2; exit 77; } ;;
 prepare)
-	[ "$cache" != cold ] && [ "${BENCH_PREPARE_NO_READ:-0}" != 1 ] &&
-		head -n "$n" "$DATA_DIR/jpeg.list" | sed "s|^|$root/jpeg/|" | tr '\n' '\0' |
+	stop_holder
+	[ "$cache" = cold ] || [ "${BENCH_PREPARE_NO_READ:-0}" = 1 ] && exit 0
+	head -n "$n" "$DATA_DIR/jpeg.list" | sed "s|^|$root/jpeg/|" | tr '\n' '\0' |
 		xargs -0 -r cat >/dev/null
+	head -n "$n" "$DATA_DIR/jpeg.list" |
+		python3 -c 'import os, sys
+src, root = sys.argv[1:3]
+for p in sys.stdin.read().split("\n"):
+    if p:
+        print("%d\t%s" % (os.path.getsize(os.path.join(src, p)), os.path.join(root, p)))' \
+			"$DATA_DIR/src/jpeg" "$root/jpeg" |
+		HOLD_SECONDS=1200 setsid python3 "$here/../../tests/integration/lib/hold_pages.py" \
+			"$holder.ready" 0 - >/dev/null 2>"$holder.err" &
+	echo $! >"$holder"
+	for _ in $(seq 600); do
+		[ -e "$holder.ready" ] && break
+		kill -0 "$(cat "$holder")" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -e "$holder.ready" ] || { echo "readloop: pages not held: $(tail -1 "$holder.err" 2>/dev/null)" >&2; stop_holder; }
 	[ "$cache" = steady ] && python3 "$here/readloop.py" "$root/jpeg" "$DATA_DIR/jpeg.list" warm "$n" >/dev/null
 	exit 0
 	;;
-run) python3 "$here/readloop.py" "$root/jpeg" "$DATA_DIR/jpeg.list" "${cache/steady/warm}" "$n" ;;
-cleanup) ;;
+run)
+	trap stop_holder EXIT
+	python3 "$here/readloop.py" "$root/jpeg" "$DATA_DIR/jpeg.list" "${cache/steady/warm}" "$n"
+	;;
+cleanup) stop_holder ;;
 *) echo "readloop.sh: unknown phase '$phase'" >&2; exit 2 ;;
 esac
