@@ -45,6 +45,9 @@
 #include "kf_bad_store.skel.h"
 #include "kf_bad_size.skel.h"
 #include "kf_bad_req.skel.h"
+#include "kf_bad_req_map.skel.h"
+#include "kf_bad_req_cast.skel.h"
+#include "kf_bad_req_off.skel.h"
 #include "kf_bad_prog.skel.h"
 #include "kf_bad_syscall.skel.h"
 #include "kf_bad_ops.skel.h"
@@ -495,6 +498,13 @@ int main(int argc, char **argv)
 		 "a kfunc buffer size larger than the buffer");
 	BAD_LOAD(kf_bad_req, REQ_NOT_MEM,
 		 "a request on the program's stack instead of the trusted argument");
+	BAD_LOAD(kf_bad_req_map, REQ_NOT_MEM,
+		 "a request in a map value instead of the trusted argument");
+	BAD_LOAD(kf_bad_req_cast, "R1 must be referenced or trusted",
+		 "a request made by bpf_rdonly_cast() instead of the trusted argument");
+	BAD_LOAD(kf_bad_req_off,
+		 "args#0 expected pointer to STRUCT fuse_bpf_req but R1 has a pointer to STRUCT fuse_bpf_req",
+		 "the trusted request pointer moved by 8 bytes");
 	BAD_LOAD(kf_bad_prog, "calling kernel function bpf_fuse_req_read_in is not allowed",
 		 "the FUSE kfuncs in another struct_ops type (the kfunc filter)");
 	BAD_LOAD(kf_bad_syscall, "calling kernel function bpf_fuse_req_read_in is not allowed",
