@@ -48,6 +48,7 @@
 #include "kf_bad_req_map.skel.h"
 #include "kf_bad_req_cast.skel.h"
 #include "kf_bad_req_off.skel.h"
+#include "kf_bad_sleep.skel.h"
 #include "kf_bad_prog.skel.h"
 #include "kf_bad_syscall.skel.h"
 #include "kf_bad_ops.skel.h"
@@ -505,6 +506,26 @@ int main(int argc, char **argv)
 	BAD_LOAD(kf_bad_req_off,
 		 "args#0 expected pointer to STRUCT fuse_bpf_req but R1 has a pointer to STRUCT fuse_bpf_req",
 		 "the trusted request pointer moved by 8 bytes");
+	/* A sleepable program is refused; the same one, not sleepable, loads (control) */
+	{
+		const char *reason = "attach to unsupported member request of struct fuse_bpf_ops";
+		struct kf_bad_sleep_bpf *bad;
+		int e;
+
+		bad = kf_bad_sleep_bpf__open_and_load();
+		check(bad != NULL, "kf_bad_sleep loads when not sleepable (control)");
+		kf_bad_sleep_bpf__destroy(bad);
+
+		load_log_len = 0;
+		load_log[0] = 0;
+		bad = kf_bad_sleep_bpf__open();
+		e = bad ? bpf_program__set_flags(bad->progs.kf_bad_request, BPF_F_SLEEPABLE) : -ENOENT;
+		if (!e)
+			e = kf_bad_sleep_bpf__load(bad);
+		check(bad && e < 0 && strstr(load_log, reason),
+		      "verifier refuses a sleepable fuse_bpf_ops program (%d, log has '%s')", e, reason);
+		kf_bad_sleep_bpf__destroy(bad);
+	}
 	BAD_LOAD(kf_bad_prog, "calling kernel function bpf_fuse_req_read_in is not allowed",
 		 "the FUSE kfuncs in another struct_ops type (the kfunc filter)");
 	BAD_LOAD(kf_bad_syscall, "calling kernel function bpf_fuse_req_read_in is not allowed",
