@@ -45,6 +45,10 @@
 #include "kf_bad_store.skel.h"
 #include "kf_bad_size.skel.h"
 #include "kf_bad_req.skel.h"
+#include "kf_bad_req_map.skel.h"
+#include "kf_bad_req_cast.skel.h"
+#include "kf_bad_req_off.skel.h"
+#include "kf_bad_sleep.skel.h"
 #include "kf_bad_prog.skel.h"
 #include "kf_bad_syscall.skel.h"
 #include "kf_bad_ops.skel.h"
@@ -438,22 +442,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		name##_bpf__destroy(bad);					\
 	} while (0)
 
-/*
- * A known bug of the series (docs/kernel-hook.md, "Known bug"): the verifier accepts
- * @name, which it should refuse.  The program is loaded, never attached or run.  While the
- * bug stands this check passes and says so; once the series refuses the program it fails,
- * so that the test goes back to BAD_LOAD and the docs lose the entry.
- */
-#define KNOWN_BUG_LOADS(name, what)						\
-	do {									\
-		struct name##_bpf *bad = name##_bpf__open();			\
-		int e;								\
-									\
-		e = bad ? name##_bpf__load(bad) : -ENOENT;			\
-		check(bad && !e, "KNOWN BUG (docs/kernel-hook.md): the verifier accepts %s " \
-		      "(loaded, never run; %d)", what, e);			\
-		name##_bpf__destroy(bad);					\
-	} while (0)
+/* What the verifier says about a struct fuse_bpf_req * that points to memory */
+#define REQ_NOT_MEM \
+	"arg#0 pointer type STRUCT fuse_bpf_req must point to scalar, or struct with scalar"
 
 static void *stat_thread(void *p)
 {
@@ -506,7 +497,35 @@ int main(int argc, char **argv)
 	BAD_LOAD(kf_bad_store, "only read is supported", "a store into struct fuse_bpf_req");
 	BAD_LOAD(kf_bad_size, "invalid indirect access to stack",
 		 "a kfunc buffer size larger than the buffer");
-	KNOWN_BUG_LOADS(kf_bad_req, "a request on the program's stack instead of the trusted argument");
+	BAD_LOAD(kf_bad_req, REQ_NOT_MEM,
+		 "a request on the program's stack instead of the trusted argument");
+	BAD_LOAD(kf_bad_req_map, REQ_NOT_MEM,
+		 "a request in a map value instead of the trusted argument");
+	BAD_LOAD(kf_bad_req_cast, "R1 must be referenced or trusted",
+		 "a request made by bpf_rdonly_cast() instead of the trusted argument");
+	BAD_LOAD(kf_bad_req_off,
+		 "args#0 expected pointer to STRUCT fuse_bpf_req but R1 has a pointer to STRUCT fuse_bpf_req",
+		 "the trusted request pointer moved by 8 bytes");
+	/* A sleepable program is refused; the same one, not sleepable, loads (control) */
+	{
+		const char *reason = "attach to unsupported member request of struct fuse_bpf_ops";
+		struct kf_bad_sleep_bpf *bad;
+		int e;
+
+		bad = kf_bad_sleep_bpf__open_and_load();
+		check(bad != NULL, "kf_bad_sleep loads when not sleepable (control)");
+		kf_bad_sleep_bpf__destroy(bad);
+
+		load_log_len = 0;
+		load_log[0] = 0;
+		bad = kf_bad_sleep_bpf__open();
+		e = bad ? bpf_program__set_flags(bad->progs.kf_bad_request, BPF_F_SLEEPABLE) : -ENOENT;
+		if (!e)
+			e = kf_bad_sleep_bpf__load(bad);
+		check(bad && e < 0 && strstr(load_log, reason),
+		      "verifier refuses a sleepable fuse_bpf_ops program (%d, log has '%s')", e, reason);
+		kf_bad_sleep_bpf__destroy(bad);
+	}
 	BAD_LOAD(kf_bad_prog, "calling kernel function bpf_fuse_req_read_in is not allowed",
 		 "the FUSE kfuncs in another struct_ops type (the kfunc filter)");
 	BAD_LOAD(kf_bad_syscall, "calling kernel function bpf_fuse_req_read_in is not allowed",

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Must not load: a request pointer that is not the trusted one (KF_TRUSTED_ARGS) */
+/*
+ * Must not load: a request built on the program's stack instead of the
+ * trusted argument.  struct fuse_bpf_req has a pointer member, so the
+ * verifier does not take the copy as plain memory of the struct's size.
+ */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
