@@ -139,8 +139,8 @@ json.dump({
  "workloads": {
   "stat-warm": "stat(2) of $((STAT_DIRS * STAT_PER_DIR)) empty files in $STAT_DIRS directories; every file stat'ed once first",
   "stat-dropped": "the same after stat'ing once and echo 2 > drop_caches (dentries and inodes)",
-  "reread-small": "$REREAD_PASSES passes of open+read+close over $SMALL_FILES files of $SMALL_BYTES bytes, read once first",
-  "randread-4k": "$RAND_READS 4 KiB preads at random offsets (same sequence everywhere) of a $BIG_MIB MiB file read once first; FUSE: POSIX_FADV_DONTNEED on the FUSE file at open (the source's pages stay cached); native: warm"},
+  "reread-small": "$REREAD_PASSES passes (more until 0.1 s has passed) of open+read+close over $SMALL_FILES files of $SMALL_BYTES bytes, read once first",
+  "randread-4k": "$RAND_READS 4 KiB preads (as many more until 0.1 s has passed) at random offsets (same sequence everywhere) of a $BIG_MIB MiB file read once first; FUSE: POSIX_FADV_DONTNEED on the FUSE file at open (the source's pages stay cached); native: warm"},
  "sizes": {"stat_files": $((STAT_DIRS * STAT_PER_DIR)), "stat_dirs": $STAT_DIRS, "small_files": $SMALL_FILES,
   "small_bytes": $SMALL_BYTES, "reread_passes": $REREAD_PASSES, "big_mib": $BIG_MIB, "rand_reads": $RAND_READS,
   "disk_mib": $disk}

@@ -11,20 +11,24 @@
  *   vmbench stat DIR STAT_DIRS STAT_PER_DIR
  *       stat(2) of every DIR/stat file once; primary: seconds
  *   vmbench reread DIR SMALL_FILES SMALL_BYTES PASSES
- *       PASSES x (open, read to EOF, close) of every DIR/small file;
- *       primary: files_per_s
+ *       PASSES x (open, read to EOF, close) of every DIR/small file, more
+ *       passes until MIN_TIMED_S has passed; primary: files_per_s
  *   vmbench randread FILE NREADS SEED DROP
  *       one open; DROP=1: POSIX_FADV_DONTNEED on it first (drops this
  *       file's page cache: on a FUSE mount only the FUSE file's pages, the
  *       source's stay; "fadv_dontneed": -1 if it failed); POSIX_FADV_RANDOM; NREADS 4 KiB preads at
  *       pseudo-random block offsets (xorshift, SEED: the same offsets in
- *       every configuration), each checked; primary: iops
+ *       every configuration), each checked, more until MIN_TIMED_S has
+ *       passed; primary: iops
  *   vmbench clock
  *       the smallest step of CLOCK_MONOTONIC seen (the guest's timer
  *       resolution: a jiffies clock source would step by 4 ms)
  *
  * Every timed command prints one JSON object on stdout, the format of the
  * host suite's workloads: {"primary", "unit", "higher_is_better", "metrics"}.
+ * The guest's clock may step by a jiffy (4 ms): the rates are timed over at
+ * least MIN_TIMED_S, and a rate over no measurable time is null, never inf
+ * (which is not JSON).
  * Exit status 1 (message on stderr) on any error or wrong data.
  */
 #define _GNU_SOURCE
@@ -39,6 +43,7 @@
 #include <unistd.h>
 
 #define BLK 4096
+#define MIN_TIMED_S 0.1 /* 25 jiffies at HZ=250 */
 
 static void die(const char *what, const char *path)
 {
@@ -52,6 +57,16 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* "%.1f" of @n / @s, or null when @s is below the clock's resolution */
+static const char *rate(char *buf, size_t len, double n, double s)
+{
+	if (s > 0)
+		snprintf(buf, len, "%.1f", n / s);
+	else
+		snprintf(buf, len, "null");
+	return buf;
 }
 
 static long arg(const char *s)
@@ -139,7 +154,7 @@ static int mkdata(const char *dir, long sdirs, long sper, long nsmall, long sbyt
 
 static int stat_storm(const char *dir, long sdirs, long sper)
 {
-	char p[4096];
+	char p[4096], r1[32];
 	struct stat st;
 	long d, i, n = 0;
 	double t0, s;
@@ -158,14 +173,14 @@ static int stat_storm(const char *dir, long sdirs, long sper)
 		}
 	s = now() - t0;
 	printf("{\"primary\": \"seconds\", \"unit\": \"s\", \"higher_is_better\": false, "
-	       "\"metrics\": {\"seconds\": %.6f, \"files\": %ld, \"stats_per_s\": %.1f}}\n",
-	       s, n, n / s);
+	       "\"metrics\": {\"seconds\": %.6f, \"files\": %ld, \"stats_per_s\": %s}}\n",
+	       s, n, rate(r1, sizeof(r1), n, s));
 	return 0;
 }
 
 static int reread(const char *dir, long nsmall, long sbytes, long passes)
 {
-	char p[4096], *buf;
+	char p[4096], r1[32], r2[32], *buf;
 	long k, i, n = 0;
 	double t0, s;
 
@@ -173,7 +188,7 @@ static int reread(const char *dir, long nsmall, long sbytes, long passes)
 	if (!buf)
 		die("malloc", NULL);
 	t0 = now();
-	for (k = 0; k < passes; k++)
+	for (k = 0; k < passes || now() - t0 < MIN_TIMED_S; k++)
 		for (i = 0; i < nsmall; i++) {
 			ssize_t r, got = 0;
 			int fd;
@@ -195,21 +210,26 @@ static int reread(const char *dir, long nsmall, long sbytes, long passes)
 		}
 	s = now() - t0;
 	printf("{\"primary\": \"files_per_s\", \"unit\": \"files/s\", \"higher_is_better\": true, "
-	       "\"metrics\": {\"files_per_s\": %.1f, \"seconds\": %.6f, \"files\": %ld, "
-	       "\"mib_per_s\": %.2f}}\n", n / s, s, n, n * (double)sbytes / 1048576.0 / s);
+	       "\"metrics\": {\"files_per_s\": %s, \"seconds\": %.6f, \"files\": %ld, "
+	       "\"mib_per_s\": %s}}\n", rate(r1, sizeof(r1), n, s), s, n,
+	       rate(r2, sizeof(r2), n * (double)sbytes / 1048576.0, s));
 	free(buf);
 	return 0;
 }
 
 static int randread(const char *path, long nreads, long seed, long drop)
 {
-	char buf[BLK] __attribute__((aligned(64)));
+	char buf[BLK] __attribute__((aligned(64))), r1[32];
 	uint64_t x = (uint64_t)seed * 2654435761u + 88172645463325252ull, blocks;
 	struct stat st;
 	double t0, s;
 	long i;
 	int fd;
 
+	if (nreads <= 0) {
+		fprintf(stderr, "vmbench: NREADS must be positive\n");
+		return 1;
+	}
 	fd = open(path, O_RDONLY);
 	if (fd < 0 || fstat(fd, &st))
 		die("open", path);
@@ -224,7 +244,8 @@ static int randread(const char *path, long nreads, long seed, long drop)
 		drop = -1;
 	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 	t0 = now();
-	for (i = 0; i < nreads; i++) {
+	/* the clock is read once per NREADS (a syscall per read on a jiffies clock) */
+	for (i = 0; i < nreads || (i % nreads) || now() - t0 < MIN_TIMED_S; i++) {
 		uint64_t b, got;
 
 		x ^= x << 13;
@@ -243,9 +264,9 @@ static int randread(const char *path, long nreads, long seed, long drop)
 	s = now() - t0;
 	close(fd);
 	printf("{\"primary\": \"iops\", \"unit\": \"IOPS\", \"higher_is_better\": true, "
-	       "\"metrics\": {\"iops\": %.1f, \"seconds\": %.6f, \"reads\": %ld, "
+	       "\"metrics\": {\"iops\": %s, \"seconds\": %.6f, \"reads\": %ld, "
 	       "\"file_mib\": %.1f, \"fadv_dontneed\": %ld}}\n",
-	       nreads / s, s, nreads, st.st_size / 1048576.0, drop);
+	       rate(r1, sizeof(r1), (double)i, s), s, i, st.st_size / 1048576.0, drop);
 	return 0;
 }
 
