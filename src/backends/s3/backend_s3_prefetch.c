@@ -28,7 +28,9 @@
  * which check the stop between parts: an unmount waits for the parts in flight, never
  * for the queue.  Threads start with the first job, after the daemon forked.
  *
- * Locking: pf_lock is a leaf (nothing is taken under it); s3node.pf_state is under it.
+ * Locking: pf_lock is a leaf (nothing is taken under it); s3node.pf_state and pf_bytes
+ * are under it.  A node holds pf_bytes of the budget from its fetch until a reader opens
+ * it, across a later listing that queues it again (the version may have changed).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -52,13 +54,19 @@ void s3_prefetch_init(struct s3be *sb, int on, unsigned int threads, uint64_t ca
 	sb->pf_budget = cache_bytes / 2;
 }
 
+/* A node leaves the queue or a worker (pf_lock held): unread if it holds budget. */
+static void pf_settle_locked(struct s3node *n)
+{
+	n->pf_state = n->pf_bytes ? S3_PF_UNREAD : S3_PF_NONE;
+}
+
 /* Take the queue off (pf_lock held): the caller drops it with pf_free_jobs(). */
 static struct pf_job *pf_take_queue_locked(struct s3be *sb)
 {
 	struct pf_job *j = sb->pf_head, *k;
 
 	for (k = j; k; k = k->next)
-		k->n->pf_state = S3_PF_NONE; /* queued, or opened since */
+		pf_settle_locked(k->n); /* queued, or opened since */
 	sb->pf_head = sb->pf_tail = NULL;
 	sb->pf_queued = 0;
 	return j;
@@ -105,13 +113,14 @@ static void pf_done(struct s3be *sb, struct s3node *n, uint64_t reserved, int st
 {
 	pthread_mutex_lock(&sb->pf_lock);
 	if (stored && n->pf_state == S3_PF_FETCHING) {
-		n->pf_state = S3_PF_UNREAD; /* its bytes stay counted until it is opened */
+		/* its bytes stay counted until it is opened; an older version's no longer */
+		sb->pf_pending -= n->pf_bytes;
 		n->pf_bytes = reserved;
 	} else {
 		sb->pf_pending -= reserved;
-		n->pf_state = S3_PF_NONE;
-		pthread_cond_broadcast(&sb->pf_cond);
 	}
+	pf_settle_locked(n);
+	pthread_cond_broadcast(&sb->pf_cond);
 	pthread_mutex_unlock(&sb->pf_lock);
 }
 
@@ -147,7 +156,7 @@ static void pf_fetch(struct s3be *sb, struct s3node *n)
 	if (ok)
 		sb->pf_pending += (uint64_t)size;
 	else
-		n->pf_state = S3_PF_NONE;
+		pf_settle_locked(n);
 	pthread_mutex_unlock(&sb->pf_lock);
 	if (!ok) {
 		stats_add(&sb->stats->s3_prefetch_skipped, 1);
@@ -207,7 +216,10 @@ static void *pf_worker(void *arg)
 			sb->pf_tail = NULL;
 		sb->pf_queued--;
 		fetch = j->n->pf_state == S3_PF_QUEUED; /* else a reader opened it meanwhile */
-		j->n->pf_state = fetch ? S3_PF_FETCHING : S3_PF_NONE;
+		if (fetch)
+			j->n->pf_state = S3_PF_FETCHING;
+		else
+			pf_settle_locked(j->n);
 		pthread_mutex_unlock(&sb->pf_lock);
 		if (fetch)
 			pf_fetch(sb, j->n);
@@ -236,7 +248,10 @@ static void pf_start_locked(struct s3be *sb)
 	}
 }
 
-/* Queue the files of the listing @bd that are not queued, being fetched or unread. */
+/*
+ * Queue the files of the listing @bd that are not queued or being fetched; those fetched
+ * already are skipped by the worker unless the listing saw another version.
+ */
 static void pf_queue_dir(struct s3be *sb, struct backend_dir *bd)
 {
 	struct s3node **v;
@@ -250,8 +265,8 @@ static void pf_queue_dir(struct s3be *sb, struct backend_dir *bd)
 	pf_start_locked(sb);
 	can = !sb->pf_stop && sb->pf_nthreads && sb->pf_pause_until <= s3_now_mono();
 	for (i = 0; i < n; i++) {
-		if (v[i]->pf_state != S3_PF_NONE)
-			continue; /* queued, being fetched or fetched already */
+		if (v[i]->pf_state != S3_PF_NONE && v[i]->pf_state != S3_PF_UNREAD)
+			continue; /* queued or being fetched */
 		j = can && sb->pf_queued < S3_PF_MAX_QUEUE ? calloc(1, sizeof(*j)) : NULL;
 		if (!j) {
 			skipped++;

@@ -84,7 +84,7 @@ enum {
 	S3_PF_QUEUED,   /* on the queue */
 	S3_PF_FETCHING, /* a worker fetches it */
 	S3_PF_OPENED,   /* opened by a reader while queued or fetched: not held back */
-	S3_PF_UNREAD,   /* stored by the prefetcher, not opened since: pf_bytes of the budget */
+	S3_PF_UNREAD,   /* stored by the prefetcher, not opened since: holds pf_bytes */
 };
 
 struct pf_job {

@@ -617,14 +617,15 @@ void s3_prefetch_opened(struct s3be *sb, struct s3node *n)
 	if (!sb->pf_on)
 		return;
 	pthread_mutex_lock(&sb->pf_lock);
-	if (n->pf_state == S3_PF_UNREAD) {
+	if (n->pf_bytes) {
 		sb->pf_pending -= n->pf_bytes;
 		n->pf_bytes = 0;
-		n->pf_state = S3_PF_NONE;
 		pthread_cond_broadcast(&sb->pf_cond);
-	} else if (n->pf_state == S3_PF_QUEUED || n->pf_state == S3_PF_FETCHING) {
-		n->pf_state = S3_PF_OPENED; /* the reader fetches what it needs */
 	}
+	if (n->pf_state == S3_PF_UNREAD)
+		n->pf_state = S3_PF_NONE;
+	else if (n->pf_state == S3_PF_QUEUED || n->pf_state == S3_PF_FETCHING)
+		n->pf_state = S3_PF_OPENED; /* the reader fetches what it needs */
 	pthread_mutex_unlock(&sb->pf_lock);
 }
 
