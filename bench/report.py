@@ -70,6 +70,7 @@ TARGETS = [
     ("4K random writes >= 1.0x plain FUSE", "randwrite-4k-qd1", "bpfuse-dataset", "vs_plain_fuse", 1.0, True),
     ("S3 cold JPEG DataLoader >= 3x s3fs", "jpeg-dataloader-cold", "s3-cold", "vs:s3fs-cold", 3.0, True),
     ("S3 cold JPEG DataLoader >= 1.5x rclone", "jpeg-dataloader-cold", "s3-cold", "vs:rclone-cold", 1.5, True),
+    ("S3 cold JPEG DataLoader, dataset profile (prefetch) >= 3x s3fs", "jpeg-dataloader-cold", "s3-dataset-cold", "vs:s3fs-cold", 3.0, True),
     ("S3 cold PNG DataLoader >= 3x s3fs", "dataloader-cold", "s3-cold", "vs:s3fs-cold", 3.0, True),
     ("S3 cold PNG DataLoader >= 1.5x rclone", "dataloader-cold", "s3-cold", "vs:rclone-cold", 1.5, True),
 ]
@@ -213,6 +214,7 @@ def plots(out, configs, res):
               "bpfuse-off": "#ff7f0e", "bpfuse-default": "#17becf", "bpfuse-on": "#1f77b4",
               "bpfuse-dataset": "#2ca02c", "bpfuse-dataset-ro": "#98df8a", "bpfuse-uring": "#bcbd22",
               "s3-cold": "#9467bd", "s3-warm": "#8c564b", "s3fs-cold": "#e377c2",
+              "s3-dataset-cold": "#c5b0d5",
               "s3fs-warm": "#f7b6d2", "rclone-cold": "#7f7f7f", "rclone-warm": "#c7c7c7"}
     for key, ref, fname, title in (
             ("vs_native", "native", "ratio_native.png", "speed relative to native ext4 (log scale; 1 = native)"),

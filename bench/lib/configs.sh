@@ -21,6 +21,9 @@
 #	s3-cold		bpfuse mounting s3://bench (the same tree uploaded to a loopback
 #	s3-warm		radosgw) with bpfuse-on's options; cold = empty cache dir,
 #			warm = cache dir filled (lib/s3.sh), only with the ceph packages
+#	s3-dataset-cold	the same with -o profile=dataset: an empty cache dir and the
+#			background prefetch of listed directories (only when `bpfuse
+#			--help` lists the prefetch option)
 #	s3fs-cold	s3fs-fuse (Debian s3fs) on the same bucket and server,
 #	s3fs-warm	path-style, use_cache=DIR; cold/warm as s3-cold/s3-warm
 #	rclone-cold	rclone mount (Debian rclone) of the same bucket,
@@ -41,6 +44,7 @@ CFG_BPFUSE_OFF_OPTS="passthrough=off,entry_timeout=0,attr_timeout=0,negative_tim
 CFG_BPFUSE_ON_OPTS="passthrough=on,entry_timeout=60,attr_timeout=60,negative_timeout=60"
 CFG_BPFUSE_DATASET_OPTS="profile=dataset"
 CFG_BPFUSE_URING_OPTS=${BENCH_URING_OPTS:-io_uring=on}
+CFG_S3_DATASET_OPTS="profile=dataset"
 CFG_URING_SWITCH=/sys/module/fuse/parameters/enable_uring
 
 # name | bpfuse -o options (empty: none) | `bpfuse --help` must match this
@@ -89,12 +93,14 @@ cfg_available() {
 		else echo "-$name this bpfuse offers no such option (\`bpfuse --help\` does not match '$re')"; fi
 	done
 	if [ -n "$(s3_missing)" ]; then
-		for name in s3-cold s3-warm s3fs-cold s3fs-warm rclone-cold rclone-warm; do
+		for name in s3-cold s3-warm s3-dataset-cold s3fs-cold s3fs-warm rclone-cold rclone-warm; do
 			echo "-$name no ceph for the loopback S3 server (missing: $(s3_missing); see scripts/packages-s3.txt)"
 		done
 		return 0
 	fi
 	echo s3-cold; echo s3-warm
+	if grep -qE -- '^ *prefetch[ =]' <<<"$help"; then echo s3-dataset-cold
+	else echo "-s3-dataset-cold this bpfuse offers no prefetch option"; fi
 	for name in s3fs rclone; do
 		if command -v $name >/dev/null; then echo $name-cold; echo $name-warm
 		else
@@ -117,6 +123,7 @@ cfg_describe() {
 		;;
 	s3-cold) echo "{\"kind\":\"bpfuse s3:// (radosgw on 127.0.0.1, memstore), cold: empty cache dir, nothing read first, drop_caches 3 before each run\",\"options\":\"--endpoint http://127.0.0.1:PORT --cache-dir EMPTY_DIR -o $CFG_BPFUSE_ON_OPTS (S3 caps kernel timeouts at list_ttl=60)\"}" ;;
 	s3-warm) echo "{\"kind\":\"bpfuse s3:// (radosgw on 127.0.0.1, memstore), warm: cache dir complete, data read once through the mount before each run\",\"options\":\"--endpoint http://127.0.0.1:PORT --cache-dir SUITE_DIR -o $CFG_BPFUSE_ON_OPTS (S3 caps kernel timeouts at list_ttl=60)\"}" ;;
+	s3-dataset-cold) echo "{\"kind\":\"bpfuse s3:// (radosgw on 127.0.0.1, memstore), the dataset profile, cold: empty cache dir, nothing read first, drop_caches 3 before each run; listings queue their files for the background prefetch\",\"options\":\"--endpoint http://127.0.0.1:PORT --cache-dir EMPTY_DIR -o $CFG_S3_DATASET_OPTS (prefetch=on, posix_meta=off; S3 caps kernel timeouts at list_ttl=60)\"}" ;;
 	s3fs-cold | s3fs-warm) echo "{\"kind\":\"s3fs-fuse (the same bucket and radosgw), ${1#s3fs-}\",\"binary\":\"$(s3fs --version 2>/dev/null | head -1 | cut -c1-80)\",\"options\":\"-f -o url=http://127.0.0.1:PORT,use_path_request_style,passwd_file=FILE,use_cache=$([ "$1" = s3fs-cold ] && echo EMPTY_DIR || echo SUITE_DIR)\"}" ;;
 	rclone-cold | rclone-warm) echo "{\"kind\":\"rclone mount (the same bucket and radosgw), ${1#rclone-}\",\"binary\":\"$(rclone version 2>/dev/null | head -1)\",\"options\":\":s3:bench (provider Ceph, path style, endpoint and keys from RCLONE_S3_* variables) --vfs-cache-mode full --cache-dir $([ "$1" = rclone-cold ] && echo EMPTY_DIR || echo SUITE_DIR)\"}" ;;
 	*) bench_die "unknown configuration '$1'" ;;
@@ -176,6 +183,13 @@ cfg_mount() {
 		_cfg_live_mnt=$mnt
 		"$BPFUSE" mount "s3://$S3_BUCKET" "$mnt" --endpoint "$S3_ENDPOINT" --cache-dir "$cache" \
 			-o "$CFG_BPFUSE_ON_OPTS" >>"$CFG_LOG" 2>&1
+		;;
+	s3-dataset-cold)
+		cache=$S3_CACHE_COLD
+		rm -rf "${cache:?}"
+		_cfg_live_mnt=$mnt
+		"$BPFUSE" mount "s3://$S3_BUCKET" "$mnt" --endpoint "$S3_ENDPOINT" --cache-dir "$cache" \
+			-o "$CFG_S3_DATASET_OPTS" >>"$CFG_LOG" 2>&1
 		;;
 	s3fs-* | rclone-*)
 		# the same cache-dir scheme: cold = a new empty one, warm = the suite's

@@ -102,6 +102,12 @@ static const struct opt_desc opt_table[] = {
 	{ "scrub_rate", OPT_SIZE, F(scrub_rate_bytes), 0, 0,
 	  "s3: bytes per second the background scrub re-verifies cached blocks at, 0 = off "
 	  "(default 8M)" },
+	{ "prefetch", OPT_ONOFF, F(s3_prefetch), 0, 0,
+	  "s3: a directory listed queues its files, up to 64 MiB each, for a background fetch "
+	  "into the cache, holding at most half of cache_size not yet opened (default off, on "
+	  "with profile=dataset)" },
+	{ "prefetch_threads", OPT_UINT, F(s3_prefetch_threads), 1, CONFIG_MAX_PREFETCH_THREADS,
+	  "s3: parallel GETs of the prefetch, 1-64 (default 8)" },
 	{ "list_ttl", OPT_SECONDS, F(list_ttl_s), 0, CONFIG_MAX_TIMEOUT_S,
 	  "s3: seconds a listing or HEAD answers lookups without a request (default 60)" },
 	{ "s3_timeout", OPT_SECONDS, F(s3_timeout_s), 0, CONFIG_MAX_S3_TIMEOUT_S,
@@ -161,6 +167,7 @@ void config_init(struct config *cfg)
 	cfg->s3_path_style = 1;
 	cfg->s3_cold_direct = 1;
 	cfg->s3_posix_meta = 1;
+	cfg->s3_prefetch_threads = CONFIG_DEFAULT_PREFETCH_THREADS;
 	cfg->scrub_rate_bytes = CONFIG_DEFAULT_SCRUB_RATE;
 	cfg->list_ttl_s = CONFIG_DEFAULT_LIST_TTL_S;
 	cfg->s3_timeout_s = CONFIG_DEFAULT_S3_TIMEOUT_S;
@@ -462,6 +469,8 @@ int config_finish(struct config *cfg)
 		       cfg->backend == BACKEND_LOCAL && !(given(cfg, "passthrough") && cfg->passthrough));
 		/* S3: names answered from listings, no HEAD per file for modes and owners */
 		PRESET(cfg, s3_posix_meta, "posix_meta", 0);
+		/* S3: the files of a directory listed are fetched before the loader opens them */
+		PRESET(cfg, s3_prefetch, "prefetch", 1);
 		break;
 	case PROFILE_SHARED:
 		/* other clients change the data: trust the kernel caches briefly */

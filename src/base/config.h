@@ -67,6 +67,8 @@ struct config {
 	int s3_path_style;         /* -o path_style=on|off */
 	int s3_cold_direct;        /* -o cold_direct=on|off */
 	int s3_posix_meta;         /* -o posix_meta=on|off: attributes from object metadata */
+	int s3_prefetch;           /* -o prefetch=on|off: listed files fetched in the background */
+	unsigned int s3_prefetch_threads; /* -o prefetch_threads=N */
 	unsigned long long scrub_rate_bytes; /* -o scrub_rate=SIZE per second; 0 = off */
 	double list_ttl_s;         /* -o list_ttl=SEC */
 	double s3_timeout_s;       /* -o s3_timeout=SEC: bound of one S3 request on a dead server */
@@ -102,6 +104,8 @@ struct config {
 #define CONFIG_DEFAULT_CACHE_SIZE (10ULL << 30)
 #define CONFIG_DEFAULT_LIST_TTL_S 60.0
 #define CONFIG_DEFAULT_S3_TIMEOUT_S 17.0
+#define CONFIG_DEFAULT_PREFETCH_THREADS 8
+#define CONFIG_MAX_PREFETCH_THREADS 64
 #define CONFIG_MIN_S3_TIMEOUT_S 8.0
 #define CONFIG_MAX_S3_TIMEOUT_S 3600.0
 #define CONFIG_MIN_CACHE_SIZE (16ULL << 20) /* room for two 8 MiB parts */

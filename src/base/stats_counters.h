@@ -38,6 +38,10 @@ struct stats {
 	uint64_t s3_protocol_errors;       /* S3 answers refused: bad sizes or ranges */
 	uint64_t cache_crc_errors, cache_disk_errors, cache_bytes, cache_entries; /* cache.h */
 	uint64_t cache_changed_behind, cache_scrubbed_bytes;                     /* cache.h */
+	/* prefetch of listed files (-o prefetch): files queued, stored complete, their bytes,
+	 * not fetched (in the cache already, too large, dropped, opened first), failed GETs */
+	uint64_t s3_prefetch_queued, s3_prefetch_fetched, s3_prefetch_bytes;
+	uint64_t s3_prefetch_skipped, s3_prefetch_errors;
 };
 
 static inline void stats_add(uint64_t *c, uint64_t n)

@@ -181,6 +181,16 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 			(unsigned long long)stats_get(&s->s3_protocol_errors),
 			(unsigned long long)stats_get(&s->cache_changed_behind),
 			(unsigned long long)stats_get(&s->cache_scrubbed_bytes));
+	if (fs->cfg->backend == BACKEND_S3 && fs->cfg->s3_prefetch)
+		fprintf(out, "s3 prefetch: %llu files queued, %llu fetched (%llu bytes), %llu "
+			"skipped, %llu errors\n",
+			(unsigned long long)stats_get(&s->s3_prefetch_queued),
+			(unsigned long long)stats_get(&s->s3_prefetch_fetched),
+			(unsigned long long)stats_get(&s->s3_prefetch_bytes),
+			(unsigned long long)stats_get(&s->s3_prefetch_skipped),
+			(unsigned long long)stats_get(&s->s3_prefetch_errors));
+	else if (fs->cfg->backend == BACKEND_S3)
+		fprintf(out, "s3 prefetch: off\n");
 	if (fs->ks) {
 		struct fastpath_stats k;
 
@@ -327,7 +337,9 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		"\"delete\":%llu,\"copy\":%llu,\"bytes_fetched\":%llu,\"cache_block_hits\":%llu,"
 		"\"buffer_hits\":%llu,\"crc_refetches\":%llu,\"cache_fallbacks\":%llu,\"cache_crc_errors\":%llu,"
 		"\"cache_disk_errors\":%llu,\"cache_bytes\":%llu,\"cache_entries\":%llu,"
-		"\"protocol_errors\":%llu,\"cache_changed_behind\":%llu,\"cache_scrubbed_bytes\":%llu}}}\n",
+		"\"protocol_errors\":%llu,\"cache_changed_behind\":%llu,\"cache_scrubbed_bytes\":%llu,"
+		"\"prefetch\":{\"on\":%s,\"queued\":%llu,\"fetched\":%llu,\"bytes\":%llu,"
+		"\"skipped\":%llu,\"errors\":%llu}}}}\n",
 		(unsigned long long)stats_get(&s->s3_head), (unsigned long long)stats_get(&s->s3_get),
 		(unsigned long long)stats_get(&s->s3_list), (unsigned long long)stats_get(&s->s3_put),
 		(unsigned long long)stats_get(&s->s3_delete),
@@ -343,7 +355,13 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		(unsigned long long)stats_get(&s->cache_entries),
 		(unsigned long long)stats_get(&s->s3_protocol_errors),
 		(unsigned long long)stats_get(&s->cache_changed_behind),
-		(unsigned long long)stats_get(&s->cache_scrubbed_bytes));
+		(unsigned long long)stats_get(&s->cache_scrubbed_bytes),
+		fs->cfg->backend == BACKEND_S3 && fs->cfg->s3_prefetch ? "true" : "false",
+		(unsigned long long)stats_get(&s->s3_prefetch_queued),
+		(unsigned long long)stats_get(&s->s3_prefetch_fetched),
+		(unsigned long long)stats_get(&s->s3_prefetch_bytes),
+		(unsigned long long)stats_get(&s->s3_prefetch_skipped),
+		(unsigned long long)stats_get(&s->s3_prefetch_errors));
 }
 
 static void prom_label(FILE *out, const char *s)

@@ -599,6 +599,7 @@ static void s3_release_inode(struct backend *be, struct inode *ino)
 /* The FUSE loop has ended; the session goes next. */
 static void s3_stop(struct backend *be)
 {
+	s3_prefetch_stop(SB(be)); /* the queue dropped: the unmount waits for no prefetch */
 	s3_stage_report(SB(be)); /* what the unmount uploads, for `bpfuse umount` */
 	s3_inval_stop(SB(be));
 }
@@ -631,7 +632,7 @@ const struct backend_ops backend_s3_ops = {
 	.rename = s3_rename,
 	.open = s3_open,
 	.create = s3_create,
-	.opendir = s3_opendir,
+	.opendir = s3_prefetch_opendir, /* s3_opendir(), then the files queued for prefetch */
 	.readdir = s3_readdir,
 	.closedir = s3_closedir,
 	.statfs = s3_statfs,

@@ -101,6 +101,7 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 	}
 	pthread_mutex_unlock(&n->lock);
 
+	s3_prefetch_opened(sb, n);
 	/* the version to read: from the table when fresh, else a HEAD */
 	err = s3_getattr(be, ino, -1, &sst);
 	if (err)

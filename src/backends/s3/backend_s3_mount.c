@@ -171,6 +171,7 @@ static int s3_open_backend(struct backend *be, const struct config *cfg)
 	pthread_mutex_init(&sb->rename_lock, NULL);
 	pthread_mutex_init(&sb->fetch_lock, NULL);
 	s3_pool_init(sb);
+	s3_prefetch_init(sb, cfg->s3_prefetch, cfg->s3_prefetch_threads, cfg->cache_size_bytes);
 	pthread_cond_init(&sb->fetch_cond, NULL);
 	pthread_cond_init(&sb->job_cond, NULL);
 	sb->nbuckets = 1 << 16;
@@ -295,6 +296,7 @@ static void s3_close_backend(struct backend *be)
 
 	if (!sb)
 		return;
+	s3_prefetch_destroy(sb); /* first: its workers read through the fetch path */
 	pthread_mutex_lock(&sb->fetch_lock);
 	sb->stop = 1;
 	pthread_cond_broadcast(&sb->job_cond);

@@ -769,6 +769,49 @@ int s3_readdir(struct backend *be, struct backend_dir *bd, off_t off, struct dir
 	return 1;
 }
 
+/*
+ * The file nodes of the listing @bd, in its order, each with a reference (the caller
+ * drops them with s3_node_put() and frees the array).  Returns how many; 0 also when
+ * memory ran out (nothing is lost: the caller only prefetches them).
+ */
+size_t s3_dir_files(struct s3be *sb, struct backend_dir *bd, struct s3node ***out)
+{
+	struct s3dir *d = bd->priv;
+	struct s3node **v;
+	size_t i, n = 0;
+
+	*out = NULL;
+	if (!d->n)
+		return 0;
+	v = calloc(d->n, sizeof(*v));
+	if (!v)
+		return 0;
+	pthread_mutex_lock(&sb->ns_lock);
+	for (i = 0; i < d->n; i++) {
+		struct s3node *f;
+		char *key;
+
+		if (d->ents[i].is_dir || (d->ents[i].type != DT_REG && d->ents[i].type != DT_UNKNOWN))
+			continue;
+		key = s3_child_key(d->dir, d->ents[i].name, 0);
+		if (!key)
+			break;
+		f = node_find_locked(sb, key);
+		free(key);
+		if (!f || f->is_dir || f->ino != d->ents[i].ino)
+			continue;
+		f->refs++;
+		v[n++] = f;
+	}
+	pthread_mutex_unlock(&sb->ns_lock);
+	if (!n) {
+		free(v);
+		return 0;
+	}
+	*out = v;
+	return n;
+}
+
 int s3_entry_lazy(struct backend *be, struct backend_dir *bd)
 {
 	return ((struct s3dir *)bd->priv)->de_lazy;

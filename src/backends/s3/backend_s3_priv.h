@@ -32,6 +32,9 @@
 #define S3_NAME_MAX 255
 #define S3_POOL_BYTES (96u << 20)     /* parts just fetched, kept in memory for READs */
 #define S3_POOL_SPARES (S3_POOL_BYTES / S3_PART_SIZE) /* free part buffers kept for reuse */
+#define S3_PF_MAX_OBJECT (64ull << 20) /* prefetch: larger objects are left to readahead */
+#define S3_PF_MAX_QUEUE (1u << 20)    /* prefetch: files queued at most */
+#define S3_PF_PAUSE_S 30.0            /* prefetch: no new work this long after an S3 error */
 
 struct s3node {
 	char *key;               /* full object key; directories end in '/' */
@@ -56,6 +59,9 @@ struct s3node {
 	int mtime_own;           /* mtime is our clock at our own change, not LastModified */
 	char *link;              /* symlink target once read, NULL before */
 	struct s3node *staged_prev, *staged_next; /* on sb->staged while it has a stage_fd */
+	/* pf_lock: the prefetcher's state of the node (S3_PF_*), and what it holds of the budget */
+	int pf_state;
+	uint64_t pf_bytes;
 	/* lock */
 	pthread_mutex_t lock;
 	int stage_fd;            /* staging file, -1 when none */
@@ -71,6 +77,20 @@ struct s3node {
 };
 
 struct s3open;
+
+/* s3node.pf_state (backend_s3_prefetch.c) */
+enum {
+	S3_PF_NONE,     /* not queued */
+	S3_PF_QUEUED,   /* on the queue */
+	S3_PF_FETCHING, /* a worker fetches it */
+	S3_PF_OPENED,   /* opened by a reader while queued or fetched: not held back */
+	S3_PF_UNREAD,   /* stored by the prefetcher, not opened since: holds pf_bytes */
+};
+
+struct pf_job {
+	struct s3node *n;        /* a reference */
+	struct pf_job *next;
+};
 
 /* A part just fetched, kept in memory to answer READs (backend_s3_read.c, pool_lock). */
 struct part_buf {
@@ -150,6 +170,20 @@ struct s3be {
 	int nthreads;
 	int stop;
 
+	/* prefetch of listed files into the cache (backend_s3_prefetch.c) */
+	int pf_on;                   /* -o prefetch */
+	unsigned int pf_max_threads; /* -o prefetch_threads */
+	uint64_t pf_budget;          /* bytes stored by the prefetcher and not opened, at most */
+	pthread_mutex_t pf_lock;     /* a leaf: nothing else is taken under it */
+	pthread_cond_t pf_cond;      /* a job was queued, budget freed, or stop */
+	struct pf_job *pf_head, *pf_tail;
+	size_t pf_queued;            /* jobs on the queue */
+	uint64_t pf_pending;         /* budget in use: reserved by workers, or S3_PF_UNREAD */
+	double pf_pause_until;       /* after an S3 error: listings queue nothing until then */
+	pthread_t *pf_threads;
+	unsigned int pf_nthreads;
+	int pf_stop;
+
 	pthread_mutex_t pool_lock;   /* the part buffers */
 	struct part_buf *pool_head, *pool_tail;
 	size_t pool_bytes;
@@ -164,6 +198,7 @@ struct s3open {
 	unsigned int refs;           /* fetch_lock */
 	struct cache_entry *e;       /* NULL: the cache is unusable, serve from S3 */
 	int pinned;
+	int prefetch;                /* the prefetcher's: parts go to the cache, not the buffers */
 	off_t size;
 	char etag[S3_ETAG_MAX];
 	char ckey[CACHE_KEY_LEN + 1]; /* cache key of the version opened (readers) */
@@ -201,6 +236,7 @@ int s3_resolve(struct s3be *sb, struct s3node *dir, const char *name, struct s3n
 int s3_lookup(struct backend *be, struct inode *dir, const char *name,
 	      struct backend_entry *out);
 int s3_opendir(struct backend *be, struct inode *ino, struct backend_dir *bd);
+size_t s3_dir_files(struct s3be *sb, struct backend_dir *bd, struct s3node ***out);
 int s3_readdir(struct backend *be, struct backend_dir *bd, off_t off, struct dirent **ent);
 void s3_closedir(struct backend *be, struct backend_dir *bd);
 int s3_entry_lazy(struct backend *be, struct backend_dir *bd);
@@ -242,6 +278,15 @@ void s3_pool_init(struct s3be *sb);
 void s3_pool_destroy(struct s3be *sb);
 ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, char *buf,
 			    size_t size, off_t off, struct backend_read_ref *ref);
+
+int s3_fetch_object(struct s3be *sb, struct s3open *o, const int *stop);
+void s3_prefetch_opened(struct s3be *sb, struct s3node *n);
+
+/* backend_s3_prefetch.c */
+void s3_prefetch_init(struct s3be *sb, int on, unsigned int threads, uint64_t cache_bytes);
+int s3_prefetch_opendir(struct backend *be, struct inode *ino, struct backend_dir *bd);
+void s3_prefetch_stop(struct s3be *sb);
+void s3_prefetch_destroy(struct s3be *sb);
 
 /* backend_s3_io.c */
 int s3_stage_begin(struct s3be *sb, struct s3node *n, int trunc);

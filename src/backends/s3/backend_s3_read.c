@@ -348,7 +348,11 @@ static int fetch_blocks(struct s3be *sb, struct s3open *o, uint64_t first, uint6
 	}
 	if (err)
 		stats_add(&sb->stats->cache_fallbacks, 1);
-	pool_add(sb, o->ckey, off, buf, (size_t)len);
+	/* the prefetcher's bytes are for a later open, of the cache file: not kept in memory */
+	if (o->prefetch)
+		pool_buf_put(sb, buf, (size_t)len);
+	else
+		pool_add(sb, o->ckey, off, buf, (size_t)len);
 out:
 	pthread_mutex_lock(&sb->fetch_lock);
 	if (err && err != -ENOSPC && err != -ENOMEM)
@@ -369,6 +373,26 @@ static int fetch_part(struct s3be *sb, struct s3open *o, uint64_t part, int forc
 
 	part_blocks(sb, o, part, &first, &last);
 	return fetch_blocks(sb, o, first, last, force);
+}
+
+/*
+ * Fetch every part of @o not in the cache yet, one after the other, as reads do (the
+ * prefetcher's path into the cache: same GETs pinned to the ETag, same CRC blocks, and
+ * the same in-flight list, so an open reading the object meanwhile waits for the part
+ * being fetched instead of asking for it again).  Stops early once *@stop is set.
+ * Returns 0 or the first error of fetch_blocks().
+ */
+int s3_fetch_object(struct s3be *sb, struct s3open *o, const int *stop)
+{
+	uint64_t p, nparts = ((uint64_t)o->size + S3_PART_SIZE - 1) / S3_PART_SIZE;
+	int err = 0;
+
+	for (p = 0; !err && p < nparts; p++) {
+		if (__atomic_load_n(stop, __ATOMIC_RELAXED))
+			return -EINTR;
+		err = fetch_part(sb, o, p, 0);
+	}
+	return err;
 }
 
 static void *fetch_worker(void *arg)
@@ -583,6 +607,27 @@ ssize_t s3_read_file(struct backend *be, struct inode *ino, void *priv, int fd, 
 }
 
 /* -------------------------------------------------------------- open state */
+
+/*
+ * A reader opened @n: what the prefetcher stored of it is no longer held against its
+ * budget (backend_s3_prefetch.c), and a fetch of it under way will not be either.
+ */
+void s3_prefetch_opened(struct s3be *sb, struct s3node *n)
+{
+	if (!sb->pf_on)
+		return;
+	pthread_mutex_lock(&sb->pf_lock);
+	if (n->pf_bytes) {
+		sb->pf_pending -= n->pf_bytes;
+		n->pf_bytes = 0;
+		pthread_cond_broadcast(&sb->pf_cond);
+	}
+	if (n->pf_state == S3_PF_UNREAD)
+		n->pf_state = S3_PF_NONE;
+	else if (n->pf_state == S3_PF_QUEUED || n->pf_state == S3_PF_FETCHING)
+		n->pf_state = S3_PF_OPENED; /* the reader fetches what it needs */
+	pthread_mutex_unlock(&sb->pf_lock);
+}
 
 void s3_open_put(struct s3be *sb, struct s3open *o)
 {
