@@ -24,8 +24,11 @@ put_many() {
 	for i in $(seq -f %04g 1 "$2"); do
 		head -c "$3" /dev/urandom >"$T/src/$1/f$i"
 	done
+	# each PUT tried up to 3 times: a loaded radosgw may refuse one of 16 at once
 	(cd "$T/src/$1" && ls) |
-		xargs -P 16 -I{} "$S3TOOL" -e "$S3_ENDPOINT" put bounds "$1/{}" "$T/src/$1/{}" >/dev/null
+		xargs -P 16 -I{} bash -c 'for t in 1 2 3; do
+			"$0" -e "$1" put bounds "$2/$3" "$4/$3" >/dev/null && exit 0; sleep 1; done; exit 1' \
+			"$S3TOOL" "$S3_ENDPOINT" "$1" {} "$T/src/$1"
 }
 # idle MNT: the prefetch counters stop moving (queue drained, or workers waiting)
 idle() {
