@@ -456,7 +456,7 @@ run_one() { # id cmd drop cfg rep
 		'. "$1/lib/common.sh"; . "$1/lib/s3.sh"; s3_warmup "$2" "$3" "$4"' _ "$here" "$id" "$cfg" "$root" 2>"$base.err"; then
 		status=failed note="S3 warm-up read failed: $(tail -1 "$base.err")"
 	fi
-	if [ $status = ok ] && ! BENCH_PREPARE_NO_READ=$noread timeout -k 10 $run_timeout "$wl" "$@" prepare "$root" 2>>"$base.err"; then
+	if [ $status = ok ] && ! BENCH_CONFIG=$cfg BENCH_PREPARE_NO_READ=$noread timeout -k 10 $run_timeout "$wl" "$@" prepare "$root" 2>>"$base.err"; then
 		status=failed note="prepare failed: $(tail -1 "$base.err")"
 	fi
 	if [ $status = ok ]; then

@@ -18,6 +18,8 @@
 # ends, because this machine's DAMON pageout reclaims cold page-cache pages at any time
 # (docs/benchmarks.md): without it "warm" would be partly cold, by chance. A holder
 # that cannot map the files (a FUSE server without mmap) is logged and the run goes on.
+# Not on passthrough_hp (BENCH_CONFIG plain-fuse*): a mapped file stays open, and it
+# keeps a descriptor per open file besides one per inode, over its RLIMIT_NOFILE here.
 set -euo pipefail
 cache=$1 phase=$2 root=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +29,7 @@ stop_holder() {
 	local pid _
 	if [ -s "$holder" ]; then
 		pid=$(cat "$holder")
-		kill "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null || true
 		# gone before the unmount that follows: its mappings keep the mount busy
 		for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	fi
@@ -41,6 +43,12 @@ prepare)
 	[ "$cache" = cold ] || [ "${BENCH_PREPARE_NO_READ:-0}" = 1 ] && exit 0
 	head -n "$n" "$DATA_DIR/jpeg.list" | sed "s|^|$root/jpeg/|" | tr '\n' '\0' |
 		xargs -0 -r cat >/dev/null
+	case ${BENCH_CONFIG:-} in
+	plain-fuse*)
+		[ "$cache" = steady ] && python3 "$here/readloop.py" "$root/jpeg" "$DATA_DIR/jpeg.list" warm "$n" >/dev/null
+		exit 0
+		;;
+	esac
 	head -n "$n" "$DATA_DIR/jpeg.list" |
 		python3 -c 'import os, sys
 src, root = sys.argv[1:3]
