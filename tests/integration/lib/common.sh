@@ -290,6 +290,17 @@ need_bpfuse() {
 	[ -x "$BPFUSE" ] || fail "bpfuse binary '$BPFUSE' not found (build it first)"
 }
 
+# need_other_user [UID]: a second user U (default 65534, no groups) that can reach the
+# case's temp dir; as_user CMD... runs CMD as U
+need_other_user() {
+	U=${1:-65534}
+	command -v setpriv >/dev/null || skip "no setpriv"
+	chmod 755 "$T"
+	as_user test -x "$T" ||
+		skip "temp dir '$T' is not reachable by uid $U (run through run.sh or set TMPDIR)"
+}
+as_user() { setpriv --reuid="$U" --regid="$U" --clear-groups -- "$@"; }
+
 # bpfuse_mount SRC MNT [OPTS]: mount, then check it is really there
 bpfuse_mount() {
 	local src=$1 mnt=$2 opts=${3:-} rc=0 out

@@ -13,10 +13,7 @@ set -eu
 setup_case "$@"
 need_bpfuse
 
-U=65534
-chmod 755 "$T"
-setpriv --reuid=$U --regid=$U --clear-groups -- test -x "$T" ||
-	skip "temp dir '$T' is not reachable by uid $U (run through run.sh or set TMPDIR)"
+need_other_user
 mkdir "$T/probe"
 python3 -c 'import os, sys, struct
 v = struct.pack("<I", 2) + struct.pack("<HHI", 1, 7, 0xffffffff) + \

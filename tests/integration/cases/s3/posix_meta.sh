@@ -11,10 +11,7 @@ set -eu
 . "$(dirname "$0")/../../lib/common.sh"
 . "$IT_DIR/lib/s3.sh"
 setup_case "$@"
-command -v setpriv >/dev/null || skip "no setpriv"
-chmod 755 "$T"
-setpriv --reuid=4321 --regid=4321 --clear-groups -- test -x "$T" ||
-	skip "temp dir '$T' is not reachable by uid 4321 (run through run.sh or set TMPDIR)"
+need_other_user 4321
 s3_start
 s3tool mb meta >/dev/null
 mkdir -p "$T/mnt"

@@ -12,13 +12,7 @@ set -eu
 . "$(dirname "$0")/../../lib/common.sh"
 setup_case "$@"
 need_bpfuse
-command -v setpriv >/dev/null || skip "no setpriv"
-
-U=65534
-chmod 755 "$T"
-setpriv --reuid=$U --regid=$U --clear-groups -- test -x "$T" ||
-	skip "temp dir '$T' is not reachable by uid $U (run through run.sh or set TMPDIR)"
-as_user() { setpriv --reuid=$U --regid=$U --clear-groups -- "$@"; }
+need_other_user
 
 S=$T/src
 mkdir "$S" "$S/open" "$T/mnt1" "$T/mnt2"
