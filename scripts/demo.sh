@@ -236,14 +236,17 @@ cold, warm = ups(s[0], s[1]), ups(s[1], s[2])
 
 def dd(i, k, sub=None):
     a, b = s[i]["daemon"], s[i + 1]["daemon"]
-    if sub:
-        a, b = a[sub], b[sub]
+    for level in ([sub] if isinstance(sub, str) else sub or []):
+        a, b = a[level], b[level]
     return b[k] - a[k]
 
 
-print("  cold epoch: %d requests reached bpfuse (%s). Per image: an OPEN, at which bpfuse fetched the object"
-      " (%d S3 GETs, %.0f MiB, into its cache), its READs, a RELEASE, and an IOCTL (Python's isatty check, ENOTTY)."
-      % (sum(cold.values()), fmt(cold), dd(0, "get", "s3"), dd(0, "bytes_fetched", "s3") / 2**20))
+pf = dd(0, "fetched", ["s3", "prefetch"]) if "prefetch" in s[0]["daemon"].get("s3", {}) else 0
+print("  cold epoch: %d requests reached bpfuse (%s). Per image: an OPEN, its READs, a RELEASE, and an IOCTL"
+      " (Python's isatty check, ENOTTY); the objects came into bpfuse's cache by %d S3 GETs (%.0f MiB), %s."
+      % (sum(cold.values()), fmt(cold), dd(0, "get", "s3"), dd(0, "bytes_fetched", "s3") / 2**20,
+         ("%d of them by the prefetcher the ImageFolder listing started (profile=dataset), the others at"
+          " their OPEN" % pf) if pf else "each at its OPEN"))
 lk = warm.get("LOOKUP", 0)
 print("  warm epoch: %d requests reached bpfuse (%s), %d READs: %d of %d opens were FUSE passthrough, so the kernel"
       " read the images from bpfuse's cache files itself, and %s; %d S3 GETs."
