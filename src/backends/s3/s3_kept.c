@@ -45,6 +45,28 @@ static int kept_split_url(struct s3_kept *k)
 }
 
 /*
+ * Open @name of @dfd for reading, never through a symlink, and fill @st: a descriptor of a
+ * regular file, or -errno (-EINVAL: not a regular file).
+ */
+static int open_regular(int dfd, const char *name, struct stat *st)
+{
+	int fd, err = 0;
+
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st))
+		err = -errno;
+	else if (!S_ISREG(st->st_mode))
+		err = -EINVAL;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
  * Open the staging file @name of @dfd for reading, and set k->kept to its mtime.  A key
  * file or journal names where bytes (and the credentials) go: a regular file of ours only
  * (else -EINVAL).  NULL with *@err set.
@@ -55,14 +77,13 @@ static FILE *open_ours(int dfd, const char *name, struct s3_kept *k, int *err)
 	FILE *f;
 	int fd;
 
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		*err = -errno;
-		return NULL;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+	fd = open_regular(dfd, name, &st);
+	if (fd >= 0 && st.st_uid != geteuid()) {
 		close(fd);
-		*err = -EINVAL;
+		fd = -EINVAL;
+	}
+	if (fd < 0) {
+		*err = fd;
 		return NULL;
 	}
 	k->kept = st.st_mtime;
@@ -87,16 +108,10 @@ int s3_kept_read(int dfd, const char *name, struct s3_kept *k)
 		return -ENAMETOOLONG;
 	strcpy(k->name, name);
 	snprintf(kname, sizeof(kname), "%s.key", name);
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_regular(dfd, name, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st))
-		err = -errno;
-	else if (!S_ISREG(st.st_mode))
-		err = -EINVAL;
+		return fd;
 	close(fd);
-	if (err)
-		return err;
 	k->size = st.st_size;
 	f = open_ours(dfd, kname, k, &err);
 	if (!f)
@@ -142,14 +157,10 @@ int s3_kept_put(struct s3_client *c, int dfd, const struct s3_kept *k, int force
 	struct stat st;
 	int fd, err = 0;
 
-	fd = openat(dfd, k->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_regular(dfd, k->name, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st))
-		err = -errno;
-	else if (!S_ISREG(st.st_mode))
-		err = -EINVAL;
-	else if (!force && !strcmp(k->etag, "-"))
+		return fd;
+	if (!force && !strcmp(k->etag, "-"))
 		err = s3_put_fd_absent(c, k->bucket, k->key, fd, 0, st.st_size, &k->attrs, etag);
 	else
 		err = s3_put_fd_attrs(c, k->bucket, k->key, fd, 0, st.st_size, &k->attrs, etag);
