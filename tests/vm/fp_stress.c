@@ -30,6 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define TAP_PROG "fp_stress"
+#include "tap.h"
+
 #define NFILES 32
 #define NREADERS 4
 #define NHELD 8
@@ -39,21 +42,6 @@ static int stop;                   /* atomic */
 static unsigned long bad_errno;    /* atomic: ESTALE/EIO seen */
 static unsigned long bad_type;     /* atomic: wrong file type seen */
 static unsigned long ops;          /* atomic */
-static int checks, failures;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (!ok)
-		failures++;
-	printf("%s %d - ", ok ? "ok" : "not ok", checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static void note_err(const char *what, const char *path, int err)
 {

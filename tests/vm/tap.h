@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * tap.h - what the VM test programs (fp_test.c, kf_test.c) print: "ok N - ..." and
+ * tap.h - what the VM test programs (fp_test.c, kf_test.c, fp_stress.c) print: "ok N - ..." and
  * "not ok N - ..." lines counted in checks/failures, and a fatal exit.  Define TAP_PROG
  * (the program's name) before including it.
  */
@@ -28,7 +28,7 @@ static void check(int ok, const char *fmt, ...)
 	fflush(stdout);
 }
 
-static void die(const char *fmt, ...)
+static void __attribute__((unused)) die(const char *fmt, ...)
 {
 	va_list ap;
 
