@@ -64,6 +64,10 @@ TARGETS = [
      True),
     ("warm PNG DataLoader >= 0.8x native", "dataloader-warm", "bpfuse-dataset", "vs_native", 0.8, True),
     ("warm PNG DataLoader >= 0.8x native", "dataloader-warm", "bpfuse-dataset-ro", "vs_native", 0.8, True),
+    # what still reaches the daemon (Python's isatty() IOCTL per open) over io_uring
+    ("warm PNG DataLoader >= 0.8x native", "dataloader-warm", "bpfuse-dataset-uring", "vs_native", 0.8, True),
+    ("warm PNG DataLoader >= 0.8x native", "dataloader-warm", "bpfuse-dataset-uring-ro", "vs_native", 0.8,
+     True),
     ("untar >= 0.8x native", "untar", "bpfuse-default", "vs_native", 0.8, True),
     ("untar >= 0.8x native", "untar", "bpfuse-dataset", "vs_native", 0.8, True),
     ("4K random writes >= 1.0x plain FUSE", "randwrite-4k-qd1", "bpfuse-default", "vs_plain_fuse", 1.0, True),
@@ -213,6 +217,7 @@ def plots(out, configs, res):
     colors = {"native": "#555555", "plain-fuse": "#d62728", "plain-fuse-pt": "#f4a0a0",
               "bpfuse-off": "#ff7f0e", "bpfuse-default": "#17becf", "bpfuse-on": "#1f77b4",
               "bpfuse-dataset": "#2ca02c", "bpfuse-dataset-ro": "#98df8a", "bpfuse-uring": "#bcbd22",
+              "bpfuse-dataset-uring": "#006400", "bpfuse-dataset-uring-ro": "#66cdaa",
               "s3-cold": "#9467bd", "s3-warm": "#8c564b", "s3fs-cold": "#e377c2",
               "s3-dataset-cold": "#c5b0d5",
               "s3fs-warm": "#f7b6d2", "rclone-cold": "#7f7f7f", "rclone-warm": "#c7c7c7"}

@@ -10,6 +10,7 @@
 #   --reps N       repetitions per workload and configuration (full: 3, quick: 1)
 #   --configs      subset of: native plain-fuse plain-fuse-pt bpfuse-off
 #                  bpfuse-default bpfuse-on bpfuse-dataset bpfuse-dataset-ro bpfuse-uring
+#                  bpfuse-dataset-uring bpfuse-dataset-uring-ro
 #                  s3-cold s3-warm (bpfuse s3:// on a loopback radosgw, started
 #                  once for the run; skipped with a note without the ceph packages)
 #                  s3fs-cold s3fs-warm rclone-cold rclone-warm (the same bucket

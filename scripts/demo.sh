@@ -85,8 +85,8 @@ local_demo() {
 	echo "+ cat $lsrc/new.txt"; cat "$lsrc/new.txt"
 	[ "$a" = "$b" ]
 	echo
-	echo "demo: $mnt is a bpfuse mount of $lsrc; unmount it with:"
-	echo "  $BPFUSE umount $mnt"
+	echo "demo: $mnt is a bpfuse mount of $lsrc; unmount it (and clean up, as after the S3 demo) with:"
+	echo "  $0 --stop"
 }
 
 # a port P with P and P - 4180 (the monitor) both free on 127.0.0.1, below the ephemeral

@@ -18,6 +18,9 @@
 #	bpfuse-dataset-ro  the same, -o profile=dataset,ro (read workloads only)
 #	bpfuse-uring	bpfuse -o io_uring=on (FUSE-over-io_uring; otherwise the
 #			default profile), only when `bpfuse --help` lists io_uring
+#	bpfuse-dataset-uring	-o profile=dataset,io_uring=on: the dataset profile
+#			with what still reaches the daemon carried over io_uring
+#	bpfuse-dataset-uring-ro	the same on a read-only mount (read workloads only)
 #	s3-cold		bpfuse mounting s3://bench (the same tree uploaded to a loopback
 #	s3-warm		radosgw) with bpfuse-on's options; cold = empty cache dir,
 #			warm = cache dir filled (lib/s3.sh), only with the ceph packages
@@ -56,6 +59,8 @@ CFG_BPFUSE=(
 	"bpfuse-dataset|$CFG_BPFUSE_DATASET_OPTS|^ *profile[ =].*dataset|the dataset profile (entry/attr/negative timeouts 1 year, keep_cache=on, cache_readdir=on, kernel_open=on so passthrough off, invalidate=on)"
 	"bpfuse-dataset-ro|$CFG_BPFUSE_DATASET_OPTS,ro|^ *profile[ =].*dataset|the dataset profile on a read-only mount (-o ro: reads leave the kernel's cached atime valid, so a re-read sends no GETATTR; read workloads only)"
 	"bpfuse-uring|$CFG_BPFUSE_URING_OPTS|^ *io_uring[ =]|FUSE-over-io_uring transport (kernel fuse.enable_uring: $(cat /sys/module/fuse/parameters/enable_uring 2>/dev/null || echo absent) at the start), otherwise the default profile"
+	"bpfuse-dataset-uring|$CFG_BPFUSE_DATASET_OPTS,$CFG_BPFUSE_URING_OPTS|^ *io_uring[ =]|the dataset profile, and what still reaches the daemon over FUSE-over-io_uring"
+	"bpfuse-dataset-uring-ro|$CFG_BPFUSE_DATASET_OPTS,$CFG_BPFUSE_URING_OPTS,ro|^ *io_uring[ =]|the dataset profile over FUSE-over-io_uring on a read-only mount (read workloads only)"
 )
 
 _cfg_plain_pid=
@@ -171,8 +176,9 @@ cfg_mount() {
 	bpfuse-*)
 		o=$(_cfg_bpfuse "$name" 2) || bench_die "unknown configuration '$name'"
 		# io_uring=on turns the kernel's switch on: cfg_umount puts it back
-		[ "$name" = bpfuse-uring ] && [ -e "$CFG_URING_SWITCH" ] &&
-			_cfg_uring_prev=$(cat "$CFG_URING_SWITCH")
+		case $o in
+		*io_uring=on*) [ -e "$CFG_URING_SWITCH" ] && _cfg_uring_prev=$(cat "$CFG_URING_SWITCH") ;;
+		esac
 		_cfg_live_mnt=$mnt
 		"$BPFUSE" mount "$src" "$mnt" ${o:+-o "$o"} >>"$CFG_LOG" 2>&1
 		;;

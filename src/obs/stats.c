@@ -460,6 +460,61 @@ static void render_prometheus(struct fs *fs, struct op_view *v, int n, FILE *out
 	fprintf(out, "# TYPE bpfuse_watch_full_drops_total counter\nbpfuse_watch_full_drops_total{");
 	MNT_LABEL();
 	fprintf(out, "} %llu\n", (unsigned long long)stats_get(&s->watch_full_drops));
+	if (fs->cfg->backend == BACKEND_S3) {
+		/* one metric per family; a NULL label is a metric without one */
+		static const struct {
+			const char *name, *type, *help, *label;
+			size_t off;
+		} m[] = {
+#define S3M(n, t, h, l, f) { n, t, h, l, offsetof(struct stats, f) }
+			S3M("bpfuse_s3_requests_total", "counter",
+			    "Requests bpfuse made to the S3 server, by kind.", "kind=\"head\"", s3_head),
+			S3M("bpfuse_s3_requests_total", NULL, NULL, "kind=\"get\"", s3_get),
+			S3M("bpfuse_s3_requests_total", NULL, NULL, "kind=\"list\"", s3_list),
+			S3M("bpfuse_s3_requests_total", NULL, NULL, "kind=\"put\"", s3_put),
+			S3M("bpfuse_s3_requests_total", NULL, NULL, "kind=\"delete\"", s3_delete),
+			S3M("bpfuse_s3_requests_total", NULL, NULL, "kind=\"copy\"", s3_copy),
+			S3M("bpfuse_s3_fetched_bytes_total", "counter",
+			    "Object bytes fetched from the S3 server.", NULL, s3_bytes_fetched),
+			S3M("bpfuse_s3_protocol_errors_total", "counter",
+			    "Replies of the S3 server bpfuse refused as malformed.", NULL,
+			    s3_protocol_errors),
+			S3M("bpfuse_cache_bytes", "gauge", "Bytes the local cache directory holds.",
+			    NULL, cache_bytes),
+			S3M("bpfuse_cache_entries", "gauge", "Objects the local cache directory holds.",
+			    NULL, cache_entries),
+			S3M("bpfuse_cache_evictions_total", "counter",
+			    "Objects evicted from the cache to stay under its size.", NULL, evictions),
+			S3M("bpfuse_cache_crc_errors_total", "counter",
+			    "Cached blocks whose checksum did not match (fetched again).", NULL,
+			    cache_crc_errors),
+			S3M("bpfuse_s3_prefetch_files_total", "counter",
+			    "Files of listed directories the background prefetch handled, by outcome.",
+			    "outcome=\"queued\"", s3_prefetch_queued),
+			S3M("bpfuse_s3_prefetch_files_total", NULL, NULL, "outcome=\"fetched\"",
+			    s3_prefetch_fetched),
+			S3M("bpfuse_s3_prefetch_files_total", NULL, NULL, "outcome=\"skipped\"",
+			    s3_prefetch_skipped),
+			S3M("bpfuse_s3_prefetch_files_total", NULL, NULL, "outcome=\"failed\"",
+			    s3_prefetch_errors),
+			S3M("bpfuse_s3_prefetch_bytes_total", "counter",
+			    "Bytes the background prefetch fetched.", NULL, s3_prefetch_bytes),
+#undef S3M
+		};
+		size_t j;
+
+		for (j = 0; j < sizeof(m) / sizeof(m[0]); j++) {
+			const uint64_t *c = (const void *)((const char *)s + m[j].off);
+
+			if (m[j].type)
+				fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", m[j].name, m[j].help,
+					m[j].name, m[j].type);
+			fprintf(out, "%s{", m[j].name);
+			MNT_LABEL();
+			fprintf(out, "%s%s} %llu\n", m[j].label ? "," : "",
+				m[j].label ? m[j].label : "", (unsigned long long)stats_get(c));
+		}
+	}
 	if (fs->ks) {
 		struct fastpath_stats k;
 		static const struct {

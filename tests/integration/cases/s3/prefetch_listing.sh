@@ -35,6 +35,17 @@ log "prefetch: queued $(pf_stat "$M" queued), fetched $(pf_stat "$M" fetched), $
 check "the cache holds one data file per object" test "$(ndata "$T/cache")" -eq $N
 check "the prefetched bytes are the objects' sizes" \
 	test "$(pf_stat "$M" bytes)" -eq "$(cat "$T"/src/* | wc -c)"
+# the same counters in the Prometheus exposition
+prom=$("$BPFUSE" stats "$M" --prometheus)
+prom_val() { awk -v k="$1" 'index($0, k) == 1 { print $NF }' <<<"$prom"; }
+check "prometheus: the prefetch's fetched files" \
+	test "$(prom_val 'bpfuse_s3_prefetch_files_total{mount="'"$M"'",outcome="fetched"}')" = $N
+check "prometheus: the prefetch's bytes" \
+	test "$(prom_val 'bpfuse_s3_prefetch_bytes_total{mount="'"$M"'"}')" = "$(pf_stat "$M" bytes)"
+check "prometheus: the GETs" \
+	test "$(prom_val 'bpfuse_s3_requests_total{mount="'"$M"'",kind="get"}')" = "$(s3_stat "$M" get)"
+check "prometheus: every family has one TYPE line" \
+	test "$(grep -c '^# TYPE bpfuse_s3_requests_total counter$' <<<"$prom")" = 1
 g=$(s3_stat "$M" get)
 p=$(daemon_stat "$M" passthrough_opens)
 bad=0
