@@ -329,7 +329,7 @@ static __noinline int do_read(struct fuse_bpf_req *req)
 	if (!backing_id)
 		goto miss;
 
-	if (bpf_fuse_reply_read_backing(req, backing_id, size)) {
+	if (bpf_fuse_reply_read_backing(req, backing_id)) {
 		stat_inc(BPFUSE_FP_STAT_KFUNC_ERR);
 		return BPFUSE_FP_UPCALL;
 	}
@@ -359,5 +359,4 @@ int BPF_PROG(bpfuse_request, struct fuse_bpf_req *req)
 SEC(".struct_ops")
 struct fuse_bpf_ops bpfuse_ops = {
 	.request = (void *)bpfuse_request,
-	.name = BPFUSE_FP_OPS_NAME,
 };

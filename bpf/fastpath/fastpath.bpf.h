@@ -25,6 +25,6 @@ extern int bpf_fuse_reply_entry(struct fuse_bpf_req *req, const void *entry,
 extern int bpf_fuse_reply_attr(struct fuse_bpf_req *req, const void *attr,
 			       __u32 attr__sz) __ksym;
 extern int bpf_fuse_reply_read_backing(struct fuse_bpf_req *req,
-				       __u32 backing_id, __u64 file_size) __ksym;
+				       __u32 backing_id) __ksym;
 
 #endif /* BPFUSE_FASTPATH_BPF_H */
