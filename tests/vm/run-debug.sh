@@ -11,7 +11,10 @@
 # Usage: tests/vm/run-debug.sh [CASE...]   (names without .sh; default: every
 #        cases/*-debug.sh)
 # Exit: 0 all passed; 1 something failed.  Environment: BPFUSE_KERNEL_OUT,
-# BPFUSE_VM_DEBUG_TIMEOUT (seconds, default 1200), BPFUSE_VM_SMP (default 2).
+# BPFUSE_VM_DEBUG_TIMEOUT (seconds, default 1200), BPFUSE_VM_SMP (default 2),
+# BPFUSE_VM_PROVOKE (lkdtm crash types, comma separated, e.g.
+# SLAB_USE_AFTER_FREE,ATOMIC_SLEEP,WARNING: provoked in the guest before the
+# kernel log is checked, to see the case fail).
 # Needs root, x86_64 and the packages tests/vm/run.sh checks for (it skips).
 set -uo pipefail
 
@@ -62,6 +65,7 @@ t1=$(date +%s)
 	--file "$cases:/cases" \
 	--file "$here/guest/case-lib.sh:/lib/bpfuse-case.sh" \
 	--disk 256 --timeout "${BPFUSE_VM_DEBUG_TIMEOUT:-1200}" \
+	${BPFUSE_VM_PROVOKE:+--append "bpfuse_provoke=$BPFUSE_VM_PROVOKE"} \
 	--log "$log" "$here/guest/run-cases.sh"
 status=$?
 echo "vm-debug: the debug VM ran $(($(date +%s) - t1)) s (exit $status)" >&2

@@ -15,6 +15,9 @@
 # 4. umount -l under load: likewise.
 # Then: no user process in D state, and the kernel log from boot on has no
 # KASAN report, lockdep splat, RCU warning, sleep-in-atomic, WARNING or BUG.
+# bpfuse_provoke=LKDTM_TYPE,... on the kernel command line (run-debug.sh sets
+# it from BPFUSE_VM_PROVOKE) has lkdtm provoke those reports just before the
+# log is checked: the check that the detector works (the case must fail).
 OBJ=/lib/bpfuse/fastpath.bpf.o
 W=/tmp/bpfuse-stress-debug
 SECS=${BPFUSE_STRESS_SECONDS:-20}
@@ -149,6 +152,14 @@ check "the daemon exited once the last fd was closed" gone "$pid" 15
 echo "31-stress-debug: stress, detach, abort and umount took $(($(date +%s) - start)) s"
 echo 3 > /proc/sys/vm/drop_caches
 sleep 2
+provoke=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^bpfuse_provoke=//p')
+if [ -n "$provoke" ]; then
+	grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug
+	for t in $(echo "$provoke" | tr ',' ' '); do
+		echo "31-stress-debug: provoking $t with lkdtm, on purpose"
+		echo "$t" > /sys/kernel/debug/provoke-crash/DIRECT
+	done
+fi
 dstate=$(grep -l '^State:.*D (disk sleep)' /proc/[0-9]*/status 2> /dev/null |
 	while read -r f; do d=${f%/status}; [ -s "$d/cmdline" ] && echo "${d#/proc/}"; done)
 check "no user process in D state${dstate:+ (pids $dstate)}" [ -z "$dstate" ]
