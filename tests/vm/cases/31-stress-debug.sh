@@ -100,6 +100,19 @@ fi
 [ "$rc" = 0 ] || notok "fp_stress exited $rc"
 
 # 2. detach under load
+# stats50: stat the unchanged files 50 times
+stats50() {
+	i=0
+	while [ $i -lt 50 ]; do
+		stat $W/mnt/s$((i % 8)) > /dev/null || notok "stat s$((i % 8)) ($1)"
+		i=$((i + 1))
+	done
+}
+ha=$(fp lookup_hit) || exit 1
+stats50 "before the detach"
+hb=$(fp lookup_hit) || exit 1
+check "before the detach the hook answers ($((hb - ha)) LOOKUP hits for 50 stats)" \
+	[ $((hb - ha)) -ge 25 ]
 fp_stress --load $W/mnt "$LOAD" strict > $W/load 2>&1 &
 lp=$!
 sleep 3
@@ -109,11 +122,7 @@ lrc=$?
 cat $W/load
 [ "$lrc" = 0 ] || notok "the load across the detach exited $lrc"
 ha=$(fp lookup_hit) || exit 1
-i=0
-while [ $i -lt 50 ]; do
-	stat $W/mnt/s$((i % 8)) > /dev/null || notok "stat s$((i % 8)) after the detach"
-	i=$((i + 1))
-done
+stats50 "after the detach"
 hb=$(fp lookup_hit) || exit 1
 check "after the detach the hook answers nothing ($((hb - ha)) LOOKUP hits for 50 stats)" \
 	[ "$hb" = "$ha" ]
