@@ -9,7 +9,11 @@
 # version.  A second run with the same hash does nothing.  The last line on
 # stdout is the output directory; everything else goes to stderr.
 #
-# Usage: scripts/kernel/build-kernel.sh [--print-dir] [--keep-src]
+# Usage: scripts/kernel/build-kernel.sh [--debug] [--print-dir] [--keep-src]
+#   --debug      the debug kernel: kernel-patches/6.12/bpfuse-debug.config
+#                (KASAN, lockdep, atomic-sleep checks) merged over bpfuse.config,
+#                in build/kernel/debug-<hash> (its own hash, which also covers
+#                the debug fragment); link build/kernel/current-debug
 #   --print-dir  print the output directory for the current inputs and exit
 #                (status 1 if it is not built yet)
 #   --keep-src   keep build/kernel/src-<hash> (for incremental work on the patches)
@@ -20,12 +24,14 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 print_dir=0
+debug=0
 keep_src=${BPFUSE_KEEP_KERNEL_SRC:-0}
 for arg in "$@"; do
 	case $arg in
+	--debug) debug=1 ;;
 	--print-dir) print_dir=1 ;;
 	--keep-src) keep_src=1 ;;
-	-h|--help) sed -n '3,18p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,21p' "$0"; exit 0 ;;
 	*) kdie "unknown argument '$arg'" ;;
 	esac
 done
@@ -40,7 +46,16 @@ tarball=/usr/src/linux-source-6.12.tar.xz
 [ -f "$tarball" ] || kdie "missing $tarball (package linux-source-6.12)"
 [ -f "$BPFUSE_PATCH_DIR/series" ] || kdie "missing $BPFUSE_PATCH_DIR/series"
 
-hash=$(kernel_hash)
+frags=("$BPFUSE_PATCH_DIR/bpfuse.config")
+if [ "$debug" = 1 ]; then
+	frags+=("$BPFUSE_PATCH_DIR/bpfuse-debug.config")
+	[ -f "${frags[1]}" ] || kdie "missing ${frags[1]}"
+	hash=debug-$(kernel_hash debug)
+	link=current-debug
+else
+	hash=$(kernel_hash)
+	link=current
+fi
 out=$BPFUSE_KERNEL_OUT/$hash
 if [ "$print_dir" = 1 ]; then
 	echo "$out"
@@ -72,21 +87,28 @@ while IFS= read -r p; do
 	patch -p1 --forward --batch --quiet < "$p" || kdie "patch '${p##*/}' does not apply"
 done < <(series_patches)
 
-frag=$BPFUSE_PATCH_DIR/bpfuse.config
 {
 	make tinyconfig
-	scripts/kconfig/merge_config.sh -m .config "$frag"
+	scripts/kconfig/merge_config.sh -m .config "${frags[@]}"
 	make olddefconfig
 } > "$log" 2>&1 || { tail -n 30 "$log" >&2; kdie "kernel configuration failed"; }
 
 missing=0
-while IFS= read -r opt; do
-	if ! grep -qx "$opt" .config; then
-		kmsg "option lost after olddefconfig: $opt (have: $(grep "^${opt%%=*}=" .config || echo 'not set'))"
-		missing=1
-	fi
-done < <(grep -E '^CONFIG_[A-Z0-9_]+=y$' "$frag")
-[ "$missing" = 0 ] || kdie "config fragment did not survive; see $frag"
+for frag in "${frags[@]}"; do
+	while IFS= read -r opt; do
+		if ! grep -qx "$opt" .config; then
+			kmsg "option lost after olddefconfig: $opt (have: $(grep "^${opt%%=*}=" .config || echo 'not set'))"
+			missing=1
+		fi
+	done < <(grep -E '^CONFIG_[A-Z0-9_]+=y$' "$frag")
+	while IFS= read -r opt; do
+		if grep -q "^$opt=" .config; then
+			kmsg "option turned back on by olddefconfig: $(grep "^$opt=" .config)"
+			missing=1
+		fi
+	done < <(sed -nE 's/^# (CONFIG_[A-Z0-9_]+) is not set$/\1/p' "$frag")
+	[ "$missing" = 0 ] || kdie "config fragment did not survive; see $frag"
+done
 
 jobs=${JOBS:-$(nproc)}
 kmsg "make -j$jobs bzImage (several minutes)"
@@ -101,11 +123,11 @@ cp .config "$out.tmp/config"
 # The patched uapi header, for userspace built against this kernel (tests/vm)
 mkdir -p "$out.tmp/include/linux"
 cp include/uapi/linux/fuse.h "$out.tmp/include/linux/fuse.h"
-(cd "$BPFUSE_PATCH_DIR" && sha256sum series bpfuse.config ./*.patch) > "$out.tmp/inputs.sha256"
+(cd "$BPFUSE_PATCH_DIR" && sha256sum series "${frags[@]##*/}" ./*.patch) > "$out.tmp/inputs.sha256"
 touch "$out.tmp/.complete"
 rm -rf "$out"
 mv "$out.tmp" "$out"
-ln -sfn "$hash" "$BPFUSE_KERNEL_OUT/current"
+ln -sfn "$hash" "$BPFUSE_KERNEL_OUT/$link"
 
 cd "$BPFUSE_KERNEL_OUT"
 [ "$keep_src" = 1 ] || rm -rf "$src"

@@ -40,12 +40,16 @@ ensure_pkgs() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2 || return 1
 }
 
-# kernel_hash: identifies a kernel build; changes with any input of it
+# kernel_hash [debug]: identifies a kernel build; changes with any input of it.
+# "debug" is the debug kernel (build-kernel.sh --debug): bpfuse-debug.config
+# merged over bpfuse.config, hashed with it.
 kernel_hash() {
-	local f
+	local f extra=()
+	[ "${1:-}" = debug ] && extra=("$BPFUSE_PATCH_DIR/bpfuse-debug.config")
 	{
 		echo "linux-source-6.12 $(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null)"
 		for f in "$BPFUSE_PATCH_DIR/series" "$BPFUSE_PATCH_DIR/bpfuse.config" \
+			 "${extra[@]}" \
 			 "$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" \
 			 $(series_patches); do
 			echo "== ${f#"$BPFUSE_ROOT"/}"

@@ -14,6 +14,11 @@
 #   --disk MB          attach a fresh sparse ext4 scratch disk (virtio-blk),
 #                      mounted at /cache in the guest
 #   --timeout SEC      whole-VM timeout (default 600)
+#   --smp N            virtual CPUs (default 1; TCG runs them on host threads,
+#                      MTTCG)
+#   --mem MB           guest memory (default 1024; the KASAN debug kernel needs
+#                      about twice that: its shadow takes an eighth, its
+#                      quarantine and lockdep more)
 #   --append ARGS      extra kernel command line
 #   --log FILE         also write the console to FILE
 #   --workdir DIR      where the initramfs and disk go (default: a temp dir,
@@ -33,6 +38,8 @@ bins=()
 files=()
 disk_mb=0
 timeout_s=600
+smp=1
+mem_mb=1024
 append=
 log=
 workdir=
@@ -45,16 +52,20 @@ while [ $# -gt 0 ]; do
 	--file) files+=("$2"); shift 2 ;;
 	--disk) disk_mb=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--mem) mem_mb=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--workdir) workdir=$2; shift 2 ;;
-	-h|--help) sed -n '3,26p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,30p' "$0"; exit 0 ;;
 	-*) kdie "unknown option '$1'" ;;
 	*) test_script=$1; shift ;;
 	esac
 done
 [ -n "$test_script" ] || kdie "usage: run-vm.sh [options] TEST_SCRIPT"
 [ -f "$test_script" ] || kdie "no test script '$test_script'"
+case $smp in ''|*[!0-9]*|0) kdie "--smp wants a CPU count, not '$smp'" ;; esac
+case $mem_mb in ''|*[!0-9]*|0) kdie "--mem wants megabytes, not '$mem_mb'" ;; esac
 
 ensure_pkgs busybox-static qemu-system-x86 cpio e2fsprogs ||
 	kdie "cannot install VM dependencies"
@@ -126,7 +137,9 @@ chmod +x "$root/init"
 
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) > "$workdir/initramfs.gz"
 
-qemu=(qemu-system-x86_64 -accel tcg -m 1G -smp 1 -nographic -no-reboot
+accel=tcg
+[ "$smp" -gt 1 ] && accel=tcg,thread=multi
+qemu=(qemu-system-x86_64 -accel "$accel" -m "${mem_mb}M" -smp "$smp" -nographic -no-reboot
       -kernel "$kernel_dir/bzImage" -initrd "$workdir/initramfs.gz"
       -append "console=ttyS0 panic=-1 oops=panic loglevel=4 $append")
 if [ "$disk_mb" -gt 0 ]; then

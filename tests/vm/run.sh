@@ -13,6 +13,10 @@
 # Environment: BPFUSE_VM_TIMEOUT (seconds, default 900), BPFUSE_KERNEL_OUT,
 # BPFUSE_VM_CASES (names of cases/*.sh to run, without .sh, space separated;
 # default all).
+#
+# Cases named *-debug.sh run on the debug kernel instead (KASAN, lockdep; 2
+# vCPUs), booted after the others by tests/vm/run-debug.sh, which builds that
+# kernel too; the counts of both boots add up in the last line.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,6 +43,48 @@ fi
 
 build=$BPFUSE_ROOT/build/vm
 mkdir -p "$build"
+
+# the selected cases, split between the normal and the debug kernel's boot
+if [ -n "${BPFUSE_VM_CASES:-}" ]; then
+	selected=$BPFUSE_VM_CASES
+else
+	selected=
+	for c in "$here"/cases/*.sh; do
+		selected="$selected $(basename "$c" .sh)"
+	done
+fi
+normal_cases=
+debug_cases=
+for c in $selected; do
+	case $c in
+	*-debug) debug_cases="$debug_cases $c" ;;
+	*) normal_cases="$normal_cases $c" ;;
+	esac
+done
+
+# run_debug: the debug kernel's boot (tests/vm/run-debug.sh); sets dpassed,
+# dfailed (a missing result line is a failure) and dstatus
+run_debug() {
+	# shellcheck disable=SC2086
+	"$here/run-debug.sh" $debug_cases | tee "$build/debug.out"
+	dstatus=$?
+	dpassed=$(tail -n 1 "$build/debug.out" | sed -n 's/^vm-debug: \([0-9]*\) passed, [0-9]* failed$/\1/p')
+	dfailed=$(tail -n 1 "$build/debug.out" | sed -n 's/^vm-debug: [0-9]* passed, \([0-9]*\) failed$/\1/p')
+	if [ -z "$dpassed" ] || [ -z "$dfailed" ]; then
+		echo "vm: no result line from run-debug.sh" >&2
+		dpassed=0
+		dfailed=1
+	fi
+	if [ "$dstatus" != 0 ] && [ "$dfailed" = 0 ]; then
+		dfailed=1
+	fi
+}
+if [ -z "$normal_cases" ]; then
+	run_debug
+	echo "vm: $dpassed passed, $dfailed failed"
+	[ "$dstatus" = 0 ] && [ "$dfailed" = 0 ]
+	exit
+fi
 
 kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" | tail -n 1) ||
 	{ echo "vm: kernel build failed" >&2; echo "vm: 0 passed, 1 failed"; exit 1; }
@@ -97,17 +143,14 @@ else
 	     "case 20-bpfuse will fail" >&2
 fi
 
-cases=$here/cases
-if [ -n "${BPFUSE_VM_CASES:-}" ]; then
-	cases=$build/cases-selected
-	rm -rf "$cases"
-	mkdir -p "$cases"
-	for c in $BPFUSE_VM_CASES; do
-		[ -f "$here/cases/$c.sh" ] ||
-			{ echo "vm: no case '$c' in tests/vm/cases" >&2; echo "vm: 0 passed, 1 failed"; exit 1; }
-		cp "$here/cases/$c.sh" "$cases/"
-	done
-fi
+cases=$build/cases-selected
+rm -rf "$cases"
+mkdir -p "$cases"
+for c in $normal_cases; do
+	[ -f "$here/cases/$c.sh" ] ||
+		{ echo "vm: no case '$c' in tests/vm/cases" >&2; echo "vm: 0 passed, 1 failed"; exit 1; }
+	cp "$here/cases/$c.sh" "$cases/"
+done
 
 log=$build/console.log
 "$BPFUSE_ROOT/scripts/kernel/run-vm.sh" --kernel "$kdir" \
@@ -128,6 +171,12 @@ failed=${failed:-0}
 if [ "$status" != 0 ] && [ "$failed" = 0 ]; then
 	echo "vm: guest run failed (status $status) without a failing check" >&2
 	failed=1
+fi
+if [ -n "$debug_cases" ]; then
+	run_debug
+	passed=$((passed + dpassed))
+	failed=$((failed + dfailed))
+	[ "$dstatus" = 0 ] || status=1
 fi
 echo "vm: $passed passed, $failed failed"
 [ "$status" = 0 ] && [ "$failed" = 0 ]

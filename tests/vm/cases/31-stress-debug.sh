@@ -1,0 +1,185 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The concurrency stress on the debug kernel (bpfuse-debug.config: KASAN,
+# lockdep, atomic-sleep checks), booted with 2 vCPUs by tests/vm/run-debug.sh;
+# cases named *-debug.sh run only there.
+# 1. fp_stress against the real daemon with the fast path (timeouts 0,
+#    passthrough off): readers racing unlink, rename, truncate, chmod and
+#    drop_caches (FORGET) with fds held across; no ESTALE, no EIO, no wrong
+#    file type, unchanged files exact, the mount agrees with the source, the
+#    fast path answered, no inode leaked.
+# 2. detach under load: the fast path detached from the daemon's connection
+#    while readers run: no error, and the hook answers nothing afterwards.
+# 3. abort under load (fusectl): the readers end with only ENOTCONN,
+#    ECONNABORTED, ENOENT; the daemon exits; the mountpoint is freed.
+# 4. umount -l under load: likewise.
+# Then: no user process in D state, and the kernel log from boot on has no
+# KASAN report, lockdep splat, RCU warning, sleep-in-atomic, WARNING or BUG.
+# bpfuse_provoke=LKDTM_TYPE,... on the kernel command line (run-debug.sh sets
+# it from BPFUSE_VM_PROVOKE) has lkdtm provoke those reports just before the
+# log is checked: the check that the detector works (the case must fail).
+OBJ=/lib/bpfuse/fastpath.bpf.o
+W=/tmp/bpfuse-stress-debug
+SECS=${BPFUSE_STRESS_SECONDS:-20}
+LOAD=${BPFUSE_LOAD_SECONDS:-8}
+# what the kernel prints for a problem; any stack dump counts
+REPORTS='BUG:|WARNING:|KASAN|UBSAN|possible circular locking|possible recursive locking'
+REPORTS="$REPORTS|inconsistent lock state|suspicious RCU usage|invalid context"
+REPORTS="$REPORTS|locking correctness validator|Call Trace:|Oops|general protection"
+REPORTS="$REPORTS|Kernel panic|corruption|blocked for more than|refcount_t"
+. /lib/bpfuse-case.sh
+command -v bpfuse > /dev/null || fail "no bpfuse daemon in this guest"
+command -v fp_stress > /dev/null || fail "no fp_stress in this guest"
+[ -f $OBJ ] || fail "no fast-path object $OBJ in this guest"
+
+reports() { dmesg | grep -E "$REPORTS"; }
+# the running daemon: the bpfuse process holding /dev/fuse
+daemon_pid() {
+	for d in /proc/[0-9]*; do
+		[ "$(cat "$d/comm" 2> /dev/null)" = bpfuse ] || continue
+		for f in "$d"/fd/*; do
+			[ "$(readlink "$f" 2> /dev/null)" = /dev/fuse ] && { echo "${d#/proc/}"; return 0; }
+		done
+	done
+	return 1
+}
+# gone PID SECONDS: the process exits within SECONDS
+gone() {
+	t=0
+	while [ -d "/proc/$1" ] && [ "$(cat "/proc/$1/comm" 2> /dev/null)" = bpfuse ]; do
+		[ "$t" -ge "$2" ] && return 1
+		sleep 1
+		t=$((t + 1))
+	done
+}
+fp() {
+	v=$(bpfuse stats $W/mnt --json | sed -n "s/.*\"fastpath\":{[^}]*\"$1\":\([0-9][0-9]*\)[,}].*/\1/p")
+	[ -n "$v" ] || fail "cannot read fastpath.$1"
+	echo "$v"
+}
+mountit() {
+	bpfuse mount $W/src $W/mnt \
+		-o entry_timeout=0,attr_timeout=0,negative_timeout=0,passthrough=off,fastpath_obj=$OBJ ||
+		fail "bpfuse mounts ($1)"
+	pid=$(daemon_pid) || fail "no daemon process after mounting ($1)"
+}
+
+dmesg | grep -q 'KernelAddressSanitizer initialized' ||
+	fail "not the debug kernel: no KASAN in the kernel log"
+[ -e /proc/lockdep ] || fail "not the debug kernel: no /proc/lockdep"
+ncpu=$(grep -c '^processor' /proc/cpuinfo)
+[ "$ncpu" -ge 2 ] || fail "the stress needs 2 CPUs, the guest has $ncpu"
+ok "the debug kernel (KASAN, lockdep) on $ncpu CPUs"
+mkdir -p /run $W/src $W/mnt
+grep -q ' /sys/fs/fuse/connections ' /proc/mounts ||
+	mount -t fusectl fusectl /sys/fs/fuse/connections || fail "mount fusectl"
+start=$(date +%s)
+
+# 1. the stress
+mountit stress
+h0=$(fp lookup_hit) || exit 1
+r0=$(fp read_hit) || exit 1
+fp_stress $W/src $W/mnt "$SECS" > $W/out
+rc=$?
+cat $W/out
+h1=$(fp lookup_hit) || exit 1
+r1=$(fp read_hit) || exit 1
+if [ $((h1 - h0)) -gt 100 ] && [ $((r1 - r0)) -gt 10 ]; then
+	ok "the fast path answered during the stress ($((h1 - h0)) LOOKUP, $((r1 - r0)) READ)"
+else
+	notok "the fast path answered during the stress ($((h1 - h0)) LOOKUP, $((r1 - r0)) READ)"
+fi
+echo 3 > /proc/sys/vm/drop_caches
+sleep 1
+in=$(bpfuse stats $W/mnt --json | sed -n 's/.*"inodes":\([0-9][0-9]*\),.*/\1/p')
+if [ -n "$in" ] && [ "$in" -lt 5 ]; then
+	ok "after the kernel forgot everything the daemon holds $in inodes (no leak)"
+else
+	notok "after the kernel forgot everything the daemon holds ${in:-?} inodes (want < 5)"
+fi
+[ "$rc" = 0 ] || notok "fp_stress exited $rc"
+
+# 2. detach under load
+# stats50: stat the unchanged files 50 times
+stats50() {
+	i=0
+	while [ $i -lt 50 ]; do
+		stat $W/mnt/s$((i % 8)) > /dev/null || notok "stat s$((i % 8)) ($1)"
+		i=$((i + 1))
+	done
+}
+ha=$(fp lookup_hit) || exit 1
+stats50 "before the detach"
+hb=$(fp lookup_hit) || exit 1
+check "before the detach the hook answers ($((hb - ha)) LOOKUP hits for 50 stats)" \
+	[ $((hb - ha)) -ge 25 ]
+fp_stress --load $W/mnt "$LOAD" strict > $W/load 2>&1 &
+lp=$!
+sleep 3
+check "the fast path detached from the daemon's connection under load" fp_stress --detach "$pid"
+wait $lp
+lrc=$?
+cat $W/load
+[ "$lrc" = 0 ] || notok "the load across the detach exited $lrc"
+ha=$(fp lookup_hit) || exit 1
+stats50 "after the detach"
+hb=$(fp lookup_hit) || exit 1
+check "after the detach the hook answers nothing ($((hb - ha)) LOOKUP hits for 50 stats)" \
+	[ "$hb" = "$ha" ]
+check "unmounts after the detach" bpfuse umount $W/mnt
+check "the daemon exited" gone "$pid" 15
+
+# 3. connection abort under load
+mountit abort
+dev=$(stat -c %d $W/mnt) || fail "stat $W/mnt"
+[ -e /sys/fs/fuse/connections/$dev/abort ] || fail "no fusectl connection $dev"
+fp_stress --load $W/mnt "$LOAD" gone > $W/load 2>&1 &
+lp=$!
+sleep 3
+echo 1 > /sys/fs/fuse/connections/$dev/abort
+wait $lp
+lrc=$?
+cat $W/load
+check "the load ends after the abort, with no error but ENOTCONN/ECONNABORTED/ENOENT" [ "$lrc" = 0 ]
+check "the daemon exited after the abort" gone "$pid" 15
+grep -q " $W/mnt " /proc/mounts && umount $W/mnt
+check "the aborted mount is gone" sh -c "! grep -q ' $W/mnt ' /proc/mounts"
+
+# 4. umount -l under load
+mountit umount
+fp_stress --load $W/mnt "$LOAD" gone > $W/load 2>&1 &
+lp=$!
+sleep 3
+check "umount -l under load" umount -l $W/mnt
+wait $lp
+lrc=$?
+cat $W/load
+check "the load ends after the unmount, with no error but ENOTCONN/ECONNABORTED/ENOENT" \
+	[ "$lrc" = 0 ]
+check "the daemon exited once the last fd was closed" gone "$pid" 15
+
+echo "31-stress-debug: stress, detach, abort and umount took $(($(date +%s) - start)) s"
+echo 3 > /proc/sys/vm/drop_caches
+sleep 2
+provoke=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^bpfuse_provoke=//p')
+if [ -n "$provoke" ]; then
+	grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug
+	for t in $(echo "$provoke" | tr ',' ' '); do
+		echo "31-stress-debug: provoking $t with lkdtm, on purpose"
+		echo "$t" > /sys/kernel/debug/provoke-crash/DIRECT
+	done
+fi
+dstate=$(grep -l '^State:.*D (disk sleep)' /proc/[0-9]*/status 2> /dev/null |
+	while read -r f; do d=${f%/status}; [ -s "$d/cmdline" ] && echo "${d#/proc/}"; done)
+check "no user process in D state${dstate:+ (pids $dstate)}" [ -z "$dstate" ]
+r=$(reports)
+if [ -z "$r" ]; then
+	ok "the kernel log has no KASAN report, lockdep splat, RCU or atomic-sleep warning, WARNING or BUG"
+else
+	notok "the kernel log has a report:"
+	echo "$r" | head -n 20
+	echo "--- kernel log around the first report:"
+	first=$(echo "$r" | head -n 1)
+	dmesg | grep -F -A 60 -- "$first" | head -n 80
+fi
+[ "$bad" = 0 ]
