@@ -652,6 +652,7 @@ out_metrics:
 		close(rt.metrics_fd);
 out_session:
 	fuse_session_destroy(se);
+	fs.se = NULL; /* freeing the inodes below sends the kernel nothing */
 out_args:
 	fuse_opt_free_args(&args);
 out_fs:

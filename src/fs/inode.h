@@ -72,6 +72,13 @@ struct inode {
 		uint64_t parent;
 		char *name;
 		uint64_t folded;    /* BPF lookups already added to nlookup (tbl->lock) */
+		/*
+		 * The passthrough backing id (backing_id above) published for
+		 * OPEN: the kernel answers read-only opens itself and sends no
+		 * RELEASE for them, so backing_id stays registered until the
+		 * inode is freed (written under inode->lock, read atomically).
+		 */
+		int open_id;
 		/* READ without passthrough (inode->lock): the file as a backing file */
 		int backing_id;
 		int backing_fd;
