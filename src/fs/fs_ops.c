@@ -220,10 +220,43 @@ static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct 
  * the fast path answers the next ones "no such name" too, until a create or
  * the watcher deletes it.
  */
-void note_negative(struct fs *fs, uint64_t parent, const char *name, uint64_t ticket)
+void note_negative(struct fs *fs, struct inode *dir, const char *name, uint64_t ticket)
 {
-	fastpath_put_negative(fs->ks, parent, name, watch_timeout(fs, fs->cfg->negative_timeout_s),
-			      ticket);
+	size_t len = strlen(name);
+	struct fp_neg *n;
+
+	if (!fs->ks)
+		return;
+	pthread_mutex_lock(&dir->lock);
+	for (n = dir->fp.negs; n && strcmp(n->name, name); n = n->next)
+		;
+	/* a directory's negatives are recorded, so that they go with it */
+	if (!n && dir->fp.nnegs < FP_NEG_PER_DIR) {
+		n = malloc(sizeof(*n) + len + 1);
+		if (n) {
+			memcpy(n->name, name, len + 1);
+			n->next = dir->fp.negs;
+			dir->fp.negs = n;
+			dir->fp.nnegs++;
+		}
+	}
+	if (n)
+		fastpath_put_negative(fs->ks, dir->nodeid, name,
+				      watch_timeout(fs, fs->cfg->negative_timeout_s), ticket);
+	pthread_mutex_unlock(&dir->lock);
+}
+
+/* The directory @ino is freed: its negative entries leave the map (and the list). */
+static void drop_negatives(struct fs *fs, struct inode *ino)
+{
+	struct fp_neg *n;
+
+	while ((n = ino->fp.negs)) {
+		ino->fp.negs = n->next;
+		fastpath_drop_name(fs->ks, ino->nodeid, n->name);
+		free(n);
+	}
+	ino->fp.nnegs = 0;
 }
 
 /*
@@ -548,6 +581,7 @@ static void release_inode(struct inode *ino, void *arg)
 		fastpath_drop_name(fs->ks, ino->fp.parent, ino->fp.name);
 	free(ino->fp.name);
 	ino->fp.name = NULL;
+	drop_negatives(fs, ino);
 	fastpath_drop_node(fs->ks, ino->nodeid);
 	file_release_published(fs, ino); /* unpublished just above, the kernel forgot the node */
 	file_release_io(fs, ino);

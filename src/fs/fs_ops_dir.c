@@ -19,7 +19,7 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	ticket = fastpath_begin(fs->ks); /* an unlink or rename meanwhile outdates it */
 	err = fs->be.ops->lookup(&fs->be, dir, name, &be);
 	if (err == -ENOENT)
-		note_negative(fs, parent, name, ticket);
+		note_negative(fs, dir, name, ticket);
 	if (err == -ENOENT && fs->cfg->negative_timeout_s > 0) {
 		struct fuse_entry_param e = {
 			.ino = 0,

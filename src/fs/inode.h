@@ -32,6 +32,11 @@ struct inode_key {
 	uint64_t ino;
 };
 
+struct fp_neg {
+	struct fp_neg *next;
+	char name[];
+};
+
 struct inode {
 	uint64_t nodeid;
 	struct inode_key key;
@@ -79,6 +84,13 @@ struct inode {
 		 * inode is freed (written under inode->lock, read atomically).
 		 */
 		int open_id;
+		/*
+		 * Directories: the names the fast path was told do not exist in
+		 * it (negative entries, at most FP_NEG_PER_DIR; inode->lock), so
+		 * that they leave the map with the directory
+		 */
+		struct fp_neg *negs;
+		unsigned int nnegs;
 		/* READ without passthrough (inode->lock): the file as a backing file */
 		int backing_id;
 		int backing_fd;
