@@ -88,7 +88,9 @@ static void fastpath_blocks_locked(struct fs *fs, fuse_req_t req, struct inode *
 	struct stat st;
 	int fd, id;
 
-	if (!fs->ks || !S_ISREG(ino->type) || ino->fp.backing_id)
+	/* the kernel ends such READs at the backing file's size: it must be the file's own */
+	if (!fs->ks || !S_ISREG(ino->type) || ino->fp.backing_id ||
+	    fs->cfg->backend != BACKEND_LOCAL)
 		return;
 	fd = fs->be.ops->open(&fs->be, ino, O_RDONLY, priv);
 	if (fd < 0)
