@@ -31,7 +31,8 @@ const volatile __u32 block_shift = BPFUSE_FP_BLOCK_SHIFT_DEFAULT;
 /*
  * The cookie the daemon attaches the link with (its connection number),
  * set before load (BPFUSE_FP_COOKIE_VAR): requests carrying another are
- * not ours to answer.
+ * not ours to answer.  0 (unset) checks nothing; the daemon's connection
+ * numbers are never 0 (anonymous device minors start at 1).
  */
 const volatile __u64 conn_cookie;
 
@@ -427,7 +428,8 @@ miss:
 SEC("struct_ops/request")
 int BPF_PROG(bpfuse_request, struct fuse_bpf_req *req)
 {
-	if (req->cookie != conn_cookie) {
+	/* 0: not set (a test attaching the object with a cookie of its own) */
+	if (conn_cookie && req->cookie != conn_cookie) {
 		stat_inc(BPFUSE_FP_STAT_FOREIGN);
 		return BPFUSE_FP_UPCALL;
 	}

@@ -57,7 +57,7 @@
  * Read-only __u64 global of the programs, set by the daemon before load to
  * the cookie it attaches with (its connection number): a request whose
  * fuse_bpf_req.cookie differs is upcalled, so the maps of one mount never
- * answer another's requests.
+ * answer another's requests.  0 (as built) checks nothing.
  */
 #define BPFUSE_FP_COOKIE_VAR		"conn_cookie"
 
