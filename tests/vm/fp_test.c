@@ -7,7 +7,8 @@
  * raw /dev/fuse (no libfuse) that exposes the regular files of one directory
  * (flat, read-only) and counts every request that reaches it, by opcode.
  * The main thread mounts it, loads the fast-path programs with their libbpf
- * skeleton, attaches them to this connection only (FUSE_DEV_IOC_BPF_ATTACH),
+ * skeleton, binds them to this connection only through a bpf_link
+ * (FUSE_DEV_IOC_BPF_ATTACH),
  * fills the maps the way the daemon would after warm-up, and asserts:
  *   (a) stat and read results are identical with the hook attached and not;
  *   (b) with entry/attr timeouts 0, a stat storm and re-reads of cached files
@@ -16,9 +17,15 @@
  *   (c) misses still upcall, and removing a map entry takes effect at once;
  *   (d) lookup counts stay exact: FORGET equals the server's own lookups plus
  *       the in-kernel counter;
- *   (e) the attach ioctl refuses bad names, double attach and so on;
+ *   (e) the attach ioctl refuses bad link fds, double attach and so on;
  *   (f) the kernel refuses bad replies (root node id, invalid file type,
- *       unknown backing id) and the request is upcalled instead.
+ *       unknown backing id) and the request is upcalled instead;
+ *   (h) with tests/vm/bpf/fp_open answering read-only OPEN with
+ *       FOPEN_PASSTHROUGH|FOPEN_NOFLUSH (and isatty's IOCTL with ENOTTY),
+ *       a data loader's open/fstat/isatty/read/close loop over the files
+ *       brings ZERO OPEN, FLUSH, RELEASE, IOCTL and READ to userspace, while
+ *       a control run without the hook brings every one; a write open still
+ *       reaches the server.
  * Prints "ok N - ..." / "not ok N - ..." lines and a summary; exits 0 only if
  * every check passed, 77 if the kernel has no hook.
  *
@@ -46,6 +53,8 @@
 
 #include "bpfuse/fastpath_abi.h"
 #include "fastpath.skel.h"
+#include "fp_open.skel.h"
+#include "ops_link.h"
 
 #define TAP_PROG "fp_test"
 #include "tap.h"
@@ -294,7 +303,7 @@ static void *server_thread(void *unused)
 /* ---- test side ---- */
 
 struct snap {
-	uint64_t lookup, getattr, read, open;
+	uint64_t lookup, getattr, read, open, flush, release, ioctl;
 };
 
 static struct snap counts(void)
@@ -306,6 +315,9 @@ static struct snap counts(void)
 	s.getattr = srv.ops[FUSE_GETATTR];
 	s.read = srv.ops[FUSE_READ];
 	s.open = srv.ops[FUSE_OPEN];
+	s.flush = srv.ops[FUSE_FLUSH];
+	s.release = srv.ops[FUSE_RELEASE];
+	s.ioctl = srv.ops[FUSE_IOCTL];
 	pthread_mutex_unlock(&srv.lock);
 	return s;
 }
@@ -534,12 +546,61 @@ static int stat_name(const char *name)
 	return stat(path, &st) ? -errno : 0;
 }
 
-static int attach_ioctl(const char *name)
-{
-	struct fuse_bpf_attach a = { 0 };
+#define FP_COOKIE	0xf0f0000000000010ull
 
-	snprintf(a.name, sizeof(a.name), "%s", name);
-	return ioctl(srv.fd, FUSE_DEV_IOC_BPF_ATTACH, &a) ? -errno : 0;
+static int attach_link(int link_fd)
+{
+	return ops_link_attach(srv.fd, link_fd, FP_COOKIE);
+}
+
+/*
+ * One turn of a data loader's loop over @name: open, fstat, isatty (as
+ * Python's open() does), read it all, close.  Returns 0 if every step
+ * worked and the data's sum and length are @want's.
+ */
+static int loader_turn(const char *name, const struct result *want)
+{
+	static char buf[BUF_SIZE];
+	uint64_t h = 1469598103934665603ULL, total = 0;
+	char path[512];
+	struct stat st;
+	ssize_t n, i;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", srv.mnt, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || st.st_size != want->st.st_size)
+		err = -EIO;
+	if (isatty(fd) || errno != ENOTTY)
+		err = -EIO;
+	while ((n = read(fd, buf, 100000)) > 0) {
+		for (i = 0; i < n; i++)
+			h = (h ^ (unsigned char)buf[i]) * 1099511628211ULL;
+		total += n;
+	}
+	if (n < 0 || h != want->sum || total != want->len)
+		err = -EIO;
+	if (close(fd))
+		err = -errno;
+	return err;
+}
+
+/* RELEASE is sent in the background: wait until the counts settle */
+static struct snap counts_settled(void)
+{
+	struct snap a = counts(), b;
+	int tries;
+
+	for (tries = 0; tries < 50; tries++) {
+		usleep(20000);
+		b = counts();
+		if (!memcmp(&a, &b, sizeof(a)))
+			break;
+		a = b;
+	}
+	return a;
 }
 
 static int notify_inval_entry(uint64_t parent, const char *name)
@@ -571,11 +632,103 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 static const char *files[] = { "small.txt", "big.bin", "partial.bin", "extra.txt" };
 #define NR_FILES (sizeof(files) / sizeof(files[0]))
 
+#define LOADER_TURNS	20
+#define LOADER_FILES	3	/* small.txt, big.bin, partial.bin */
+
+static void open_test(const struct result *want)
+{
+	const unsigned int n = LOADER_TURNS * LOADER_FILES;
+	struct fp_open_bpf *op = NULL;
+	struct snap s0, s1;
+	unsigned int r, i;
+	int err, bad, lfd = -1;
+
+	/* Control: no hook, every turn sends OPEN, FLUSH, RELEASE, IOCTL up */
+	s0 = counts_settled();
+	bad = 0;
+	for (r = 0; r < LOADER_TURNS; r++)
+		for (i = 0; i < LOADER_FILES; i++)
+			bad += loader_turn(files[i], &want[i]) != 0;
+	s1 = counts_settled();
+	check(bad == 0 && s1.open - s0.open >= n && s1.flush - s0.flush >= n &&
+	      s1.release - s0.release >= n && s1.ioctl - s0.ioctl >= n,
+	      "control: %u loader turns without the hook (%d failed) bring %llu OPEN, %llu FLUSH, "
+	      "%llu RELEASE, %llu IOCTL to userspace (want >= %u each)", n, bad,
+	      (unsigned long long)(s1.open - s0.open), (unsigned long long)(s1.flush - s0.flush),
+	      (unsigned long long)(s1.release - s0.release),
+	      (unsigned long long)(s1.ioctl - s0.ioctl), n);
+
+	op = fp_open_bpf__open();
+	err = op ? ops_link_prepare(op->maps.fp_open_ops) : -ENOENT;
+	err = err ?: fp_open_bpf__load(op);
+	for (i = 0; !err && i < LOADER_FILES; i++) {
+		struct node *nd = by_name(files[i]);
+		struct { uint32_t open_flags; int32_t backing_id; } v = {
+			FOPEN_PASSTHROUGH | FOPEN_NOFLUSH, nd->backing_id };
+
+		err = bpf_map__update_elem(op->maps.opens, &nd->nodeid, sizeof(nd->nodeid), &v,
+					   sizeof(v), BPF_ANY);
+	}
+	if (!err)
+		op->bss->enotty = 1;
+	lfd = err ? err : ops_link_create(op->maps.fp_open_ops);
+	err = lfd < 0 ? lfd : attach_link(lfd);
+	check(err == 0, "fp_open loads, links and attaches (%d)", err);
+	if (err)
+		goto out;
+
+	s0 = counts_settled();
+	bad = 0;
+	for (r = 0; r < LOADER_TURNS; r++)
+		for (i = 0; i < LOADER_FILES; i++)
+			bad += loader_turn(files[i], &want[i]) != 0;
+	s1 = counts_settled();
+	check(bad == 0 && op->bss->opens_answered == n && op->bss->ioctls_answered == n,
+	      "%u loader turns with the hook: %d failed or read wrong data; BPF answered %llu "
+	      "OPEN, %llu IOCTL (want %u each; %llu refused by the kernel)", n, bad,
+	      (unsigned long long)op->bss->opens_answered,
+	      (unsigned long long)op->bss->ioctls_answered, n,
+	      (unsigned long long)op->bss->opens_refused);
+	check(s1.open == s0.open && s1.flush == s0.flush && s1.release == s0.release &&
+	      s1.ioctl == s0.ioctl && s1.read == s0.read,
+	      "the loop at timeouts 0 brings %llu OPEN, %llu FLUSH, %llu RELEASE, %llu IOCTL, "
+	      "%llu READ to userspace (want 0 each; passthrough reads)",
+	      (unsigned long long)(s1.open - s0.open), (unsigned long long)(s1.flush - s0.flush),
+	      (unsigned long long)(s1.release - s0.release),
+	      (unsigned long long)(s1.ioctl - s0.ioctl), (unsigned long long)(s1.read - s0.read));
+	check(op->bss->cookie == FP_COOKIE, "fp_open saw this connection's cookie (%#llx)",
+	      (unsigned long long)op->bss->cookie);
+
+	/* A write open is the server's */
+	{
+		char path[512];
+		uint64_t passed = op->bss->opens_passed;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/small.txt", srv.mnt);
+		s0 = counts_settled();
+		fd = open(path, O_WRONLY);
+		if (fd >= 0)
+			close(fd);
+		s1 = counts_settled();
+		check(fd >= 0 && s1.open == s0.open + 1 && s1.release == s0.release + 1 &&
+		      op->bss->opens_passed == passed + 1,
+		      "a write open with the hook reaches the server: %llu OPEN, %llu RELEASE "
+		      "(want 1 each)", (unsigned long long)(s1.open - s0.open),
+		      (unsigned long long)(s1.release - s0.release));
+	}
+	check(ioctl(srv.fd, FUSE_DEV_IOC_BPF_DETACH) == 0, "detach fp_open");
+out:
+	if (lfd >= 0)
+		close(lfd);
+	fp_open_bpf__destroy(op);
+}
+
 int main(int argc, char **argv)
 {
 	struct result before[NR_FILES], after[NR_FILES], detached[NR_FILES];
 	struct fastpath_bpf *skel = NULL;
-	struct bpf_link *link = NULL;
+	int link_fd = -1;
 	struct snap s0, s1;
 	pthread_t thr;
 	char opts[256];
@@ -628,15 +781,15 @@ int main(int argc, char **argv)
 	      (unsigned long long)(s1.lookup - s0.lookup),
 	      (unsigned long long)(s1.getattr - s0.getattr));
 
-	/* (e) the ioctl before anything is registered */
-	err = attach_ioctl(BPFUSE_FP_OPS_NAME);
+	/* (e) the ioctl before any link exists */
+	err = attach_link(-1);
 	if (err == -ENOTTY || err == -EOPNOTSUPP) {
 		printf("fp_test: kernel has no FUSE BPF hook (%s)\n", strerror(-err));
 		umount2(srv.mnt, MNT_DETACH);
 		return 77;
 	}
-	check(err == -ENOENT, "attach of an unregistered name fails with ENOENT (%d)", err);
-	check(attach_ioctl("") == -EINVAL, "attach of an empty name fails with EINVAL");
+	check(err == -EBADF, "attach of link fd -1 fails with EBADF (%d)", err);
+	check(attach_link(srv.fd) == -EINVAL, "attach of an fd that is not a link fails with EINVAL");
 	check(ioctl(srv.fd, FUSE_DEV_IOC_BPF_DETACH) && errno == ENOENT,
 	      "detach without an attached ops fails with ENOENT");
 
@@ -644,13 +797,14 @@ int main(int argc, char **argv)
 	if (!skel)
 		die("cannot open the BPF skeleton");
 	skel->rodata->block_shift = FP_SHIFT;
-	err = fastpath_bpf__load(skel);
+	err = ops_link_prepare(skel->maps.bpfuse_ops);
+	err = err ?: fastpath_bpf__load(skel);
 	check(err == 0, "fast-path programs load and pass the verifier (%d)", err);
 	if (err)
 		goto out;
-	link = bpf_map__attach_struct_ops(skel->maps.bpfuse_ops);
-	check(link != NULL, "struct fuse_bpf_ops '%s' registers", BPFUSE_FP_OPS_NAME);
-	if (!link)
+	link_fd = ops_link_create(skel->maps.bpfuse_ops);
+	check(link_fd >= 0, "a bpf_link of the fast-path struct fuse_bpf_ops (%d)", link_fd);
+	if (link_fd < 0)
 		goto out;
 
 	/* Backing files, as the daemon registers its cache files */
@@ -671,8 +825,8 @@ int main(int argc, char **argv)
 	err = err ?: map_put_blocks(skel, by_name("partial.bin"), 0, 3);
 	check(err == 0, "maps filled (%d)", err);
 
-	check(attach_ioctl(BPFUSE_FP_OPS_NAME) == 0, "attach to this connection by name");
-	check(attach_ioctl(BPFUSE_FP_OPS_NAME) == -EBUSY, "second attach fails with EBUSY");
+	check(attach_link(link_fd) == 0, "attach the link to this connection");
+	check(attach_link(link_fd) == -EBUSY, "second attach fails with EBUSY");
 
 	/* (b) stat storm and re-reads of cached files: nothing reaches us */
 	s0 = counts();
@@ -921,13 +1075,17 @@ int main(int argc, char **argv)
 	for (i = 0; i < NR_FILES; i++)
 		check(same(&before[i], &detached[i]), "'%s' identical after detach", files[i]);
 
-	/* Attach again, then leave it attached: unmount must drop the reference */
-	check(attach_ioctl(BPFUSE_FP_OPS_NAME) == 0, "re-attach after detach");
+	/* (h) the data loader's loop: OPEN, FLUSH, RELEASE, IOCTL answered in BPF */
+	open_test(before);
+
+	/* Attach again, then leave it attached: unmount must drop the binding */
+	check(attach_link(link_fd) == 0, "re-attach after detach");
 out:
 	if (umount2(srv.mnt, 0))
 		check(0, "umount: %s", strerror(errno));
 	pthread_join(thr, NULL);
-	bpf_link__destroy(link);
+	if (link_fd >= 0)
+		close(link_fd);
 	fastpath_bpf__destroy(skel);
 	close(srv.fd);
 

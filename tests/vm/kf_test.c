@@ -52,13 +52,20 @@
 #include "kf_bad_prog.skel.h"
 #include "kf_bad_syscall.skel.h"
 #include "kf_bad_ops.skel.h"
+#include "kf_other_link.skel.h"
+#include "ops_link.h"
 
 #define TAP_PROG "kf_test"
 #include "tap.h"
 
 /* kf_test.bpf.c's kfunc selectors */
 enum { KF_NONE, KF_READ_IN_4, KF_READ_IN_64, KF_NAME_8, KF_NAME_9, KF_ENTRY,
-       KF_ENTRY_SHORT, KF_ENTRY_LONG, KF_ATTR, KF_ATTR_SHORT, KF_ATTR_LONG, KF_READ };
+       KF_ENTRY_SHORT, KF_ENTRY_LONG, KF_ATTR, KF_ATTR_SHORT, KF_ATTR_LONG, KF_READ,
+       KF_OPEN, KF_OPEN_SHORT, KF_OPEN_LONG, KF_ERROR };
+
+/* The cookies the connections are bound with */
+#define COOKIE_A	0xc0ffee0000000001ull
+#define COOKIE_B	0xc0ffee00000000b2ull
 
 #define FSIZE		8192
 #define BUF_SIZE	(1u << 20)
@@ -78,6 +85,7 @@ struct srv {
 	unsigned int minor;
 	pthread_mutex_t lock;
 	uint64_t ops[64];
+	uint64_t read_fh, flush_fh;	/* fh of the last READ, FLUSH */
 	pthread_t thr;
 };
 
@@ -161,7 +169,9 @@ static void serve_one(struct srv *s, const char *buf, size_t len)
 		};
 
 		if (s->minor >= 9) {
-			out.flags = FUSE_BIG_WRITES | FUSE_MAX_PAGES | FUSE_INIT_EXT;
+			/* ATOMIC_O_TRUNC: O_TRUNC reaches FUSE_OPEN's flags */
+			out.flags = FUSE_BIG_WRITES | FUSE_MAX_PAGES | FUSE_INIT_EXT |
+				    FUSE_ATOMIC_O_TRUNC;
 			out.flags2 = (uint32_t)(FUSE_PASSTHROUGH >> 32);
 		}
 		/* protocol 7.8 has the 8-byte-shorter fuse_init_out of old */
@@ -205,6 +215,9 @@ static void serve_one(struct srv *s, const char *buf, size_t len)
 		static char data[BUF_SIZE];
 		size_t n = 0;
 
+		pthread_mutex_lock(&s->lock);
+		s->read_fh = in->fh;
+		pthread_mutex_unlock(&s->lock);
 		if (in->size > sizeof(data)) {
 			reply(s, ih->unique, -EIO, NULL, 0);
 			break;
@@ -226,11 +239,22 @@ static void serve_one(struct srv *s, const char *buf, size_t len)
 	case FUSE_BATCH_FORGET:
 	case FUSE_INTERRUPT:
 		break;
+	case FUSE_FLUSH: {
+		const struct fuse_flush_in *in = arg;
+
+		pthread_mutex_lock(&s->lock);
+		s->flush_fh = in->fh;
+		pthread_mutex_unlock(&s->lock);
+		reply(s, ih->unique, 0, NULL, 0);
+		break;
+	}
 	case FUSE_RELEASE:
 	case FUSE_RELEASEDIR:
-	case FUSE_FLUSH:
 	case FUSE_DESTROY:
 		reply(s, ih->unique, 0, NULL, 0);
+		break;
+	case FUSE_IOCTL:	/* no terminals here */
+		reply(s, ih->unique, -ENOTTY, NULL, 0);
 		break;
 	default:
 		reply(s, ih->unique, -ENOSYS, NULL, 0);
@@ -469,7 +493,8 @@ int main(int argc, char **argv)
 	struct kf_test_bpf__bss *b;
 	struct fuse_entry_out e;
 	struct fuse_attr_out a;
-	struct bpf_link *link;
+	int link_fd, link2_fd, other_fd;
+	struct kf_other_link_bpf *other;
 	char path[1100], mntb[520];
 	struct stat st;
 	pthread_t thr;
@@ -531,49 +556,60 @@ int main(int argc, char **argv)
 	BAD_LOAD(kf_bad_syscall, "calling kernel function bpf_fuse_req_read_in is not allowed",
 		 "the FUSE kfuncs in a non-struct_ops program");
 
-	skel = kf_test_bpf__open_and_load();
-	check(skel != NULL, "kf_test program loads");
-	if (!skel)
+	skel = kf_test_bpf__open();
+	err = skel ? ops_link_prepare(skel->maps.kf_ops) : -ENOENT;
+	err = err ?: kf_test_bpf__load(skel);
+	check(err == 0, "kf_test program loads (%d)", err);
+	if (err)
 		return 1;
 	b = skel->bss;
-	link = bpf_map__attach_struct_ops(skel->maps.kf_ops);
-	check(link != NULL, "struct fuse_bpf_ops 'kf_test' registers");
-	if (!link)
+	link_fd = ops_link_create(skel->maps.kf_ops);
+	link2_fd = ops_link_new(skel->maps.kf_ops);
+	check(link_fd >= 0 && link2_fd >= 0,
+	      "two bpf_links of one struct fuse_bpf_ops map (%d, %d)", link_fd, link2_fd);
+	if (link_fd < 0 || link2_fd < 0)
 		return 1;
 
-	/* Registration: bad names, no request(), a name already registered */
+	/* Registration: only through a link, and only ops with request() */
 	{
-		struct kf_bad_ops_bpf *ops = kf_bad_ops_bpf__open_and_load();
-		struct kf_test_bpf *dup = kf_test_bpf__open_and_load();
+		struct kf_bad_ops_bpf *ops = kf_bad_ops_bpf__open();
+		struct kf_test_bpf *nolink = kf_test_bpf__open_and_load();
 		struct bpf_link *l;
-		int e1, e2, e3, e4;
+		int e1, e2;
 
-		l = ops ? bpf_map__attach_struct_ops(ops->maps.kf_noname) : NULL;
+		l = nolink ? bpf_map__attach_struct_ops(nolink->maps.kf_ops) : NULL;
 		e1 = l ? 0 : -errno;
 		bpf_link__destroy(l);
-		l = ops ? bpf_map__attach_struct_ops(ops->maps.kf_badname) : NULL;
-		e2 = l ? 0 : -errno;
-		bpf_link__destroy(l);
-		l = ops ? bpf_map__attach_struct_ops(ops->maps.kf_noreq) : NULL;
-		e3 = l ? 0 : -errno;
-		bpf_link__destroy(l);
-		l = dup ? bpf_map__attach_struct_ops(dup->maps.kf_ops) : NULL;
-		e4 = l ? 0 : -errno;
-		bpf_link__destroy(l);
-		check(ops && e1 == -EINVAL, "registering ops with an empty name fails with EINVAL (%d)", e1);
-		check(ops && e2 == -EINVAL, "registering ops named 'bad name!' fails with EINVAL (%d)", e2);
-		check(ops && e3 == -EINVAL, "registering ops without request() fails with EINVAL (%d)", e3);
-		check(dup && e4 == -EEXIST, "registering a second 'kf_test' fails with EEXIST (%d)", e4);
+		check(nolink && e1 == -EOPNOTSUPP,
+		      "registering ops from a map without BPF_F_LINK fails with EOPNOTSUPP (%d)", e1);
+		e2 = ops ? ops_link_prepare(ops->maps.kf_noreq) : -ENOENT;
+		e2 = e2 ?: kf_bad_ops_bpf__load(ops);
+		e2 = e2 ?: ops_link_create(ops->maps.kf_noreq);
+		if (e2 >= 0)
+			close(e2);
+		check(ops && e2 == -EINVAL, "ops without request() do not become ready: EINVAL (%d)",
+		      e2);
 		kf_bad_ops_bpf__destroy(ops);
-		kf_test_bpf__destroy(dup);
+		kf_test_bpf__destroy(nolink);
 	}
 
-	/* Attach ioctl: bad arguments, a device with no connection, no CAP_SYS_ADMIN */
+	/* A link of another struct_ops type that supports links (tcp_congestion_ops) */
 	{
-		struct fuse_bpf_attach at = { .name = "kf_test" };
+		struct kf_other_link_bpf *cc = kf_other_link_bpf__open();
+
+		err = cc ? ops_link_prepare(cc->maps.kf_cc) : -ENOENT;
+		err = err ?: kf_other_link_bpf__load(cc);
+		other_fd = err ?: ops_link_create(cc->maps.kf_cc);
+		check(other_fd >= 0, "a tcp_congestion_ops bpf_link for the refusal test (%d)",
+		      other_fd);
+		other = cc;
+	}
+
+	/* Attach ioctl: a device with no connection */
+	{
 		int lone = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 
-		err = ioctl(lone, FUSE_DEV_IOC_BPF_ATTACH, &at) ? -errno : 0;
+		err = ops_link_attach(lone, link_fd, COOKIE_A);
 		check(err == -EPERM, "attach on a /dev/fuse fd that is not mounted fails with EPERM (%d)",
 		      err);
 		close(lone);
@@ -582,26 +618,26 @@ int main(int argc, char **argv)
 	/* Hook: before INIT completes, the program never sees a request */
 	srv_mount(&A, argv[2], 40);
 	{
-		struct fuse_bpf_attach at = { .name = "kf_test" };
-
-		struct fuse_bpf_attach bad;
+		struct fuse_bpf_attach bad = { .link_fd = link_fd };
 		pid_t pid;
 		int st_;
 
-		bad = at;
 		bad.flags = 1;
 		err = ioctl(A.fd, FUSE_DEV_IOC_BPF_ATTACH, &bad) ? -errno : 0;
 		check(err == -EINVAL, "attach with flags != 0 fails with EINVAL (%d)", err);
-		bad = at;
-		bad.padding = 1;
-		err = ioctl(A.fd, FUSE_DEV_IOC_BPF_ATTACH, &bad) ? -errno : 0;
-		check(err == -EINVAL, "attach with padding != 0 fails with EINVAL (%d)", err);
 		err = ioctl(A.fd, FUSE_DEV_IOC_BPF_ATTACH, (void *)8) ? -errno : 0;
 		check(err == -EFAULT, "attach with an unmapped argument fails with EFAULT (%d)", err);
-		memset(bad.name, 'k', sizeof(bad.name));
-		bad.padding = 0;
-		err = ioctl(A.fd, FUSE_DEV_IOC_BPF_ATTACH, &bad) ? -errno : 0;
-		check(err == -EINVAL, "attach with an unterminated name fails with EINVAL (%d)", err);
+		err = ops_link_attach(A.fd, -1, COOKIE_A);
+		check(err == -EBADF, "attach with link fd -1 fails with EBADF (%d)", err);
+		err = ops_link_attach(A.fd, 1000, COOKIE_A);
+		check(err == -EBADF, "attach with a link fd that is not open fails with EBADF (%d)",
+		      err);
+		err = ops_link_attach(A.fd, bpf_map__fd(skel->maps.kf_ops), COOKIE_A);
+		check(err == -EINVAL,
+		      "attach with the struct_ops map's fd (not a link) fails with EINVAL (%d)", err);
+		err = other_fd >= 0 ? ops_link_attach(A.fd, other_fd, COOKIE_A) : other_fd;
+		check(err == -EINVAL,
+		      "attach with a tcp_congestion_ops link fails with EINVAL (%d)", err);
 
 		pid = fork();
 		if (pid == 0) {
@@ -614,9 +650,9 @@ int main(int argc, char **argv)
 			d[0].effective &= ~(1u << CAP_SYS_ADMIN);
 			if (syscall(SYS_capset, &h, d))
 				_exit(11);
-			r1 = ioctl(A.fd, FUSE_DEV_IOC_BPF_ATTACH, &at) ? errno : 0;
+			r1 = ops_link_attach(A.fd, link_fd, COOKIE_A);
 			r2 = ioctl(A.fd, FUSE_DEV_IOC_BPF_DETACH) ? errno : 0;
-			_exit(r1 == EPERM && r2 == EPERM ? 0 : 12);
+			_exit(r1 == -EPERM && r2 == EPERM ? 0 : 12);
 		}
 		st_ = -1;
 		waitpid(pid, &st_, 0);
@@ -624,8 +660,11 @@ int main(int argc, char **argv)
 		      "without CAP_SYS_ADMIN attach and detach fail with EPERM (child status %d)",
 		      WIFEXITED(st_) ? WEXITSTATUS(st_) : -1);
 
-		err = ioctl(A.fd, FUSE_DEV_IOC_BPF_ATTACH, &at) ? -errno : 0;
+		err = ops_link_attach(A.fd, link_fd, COOKIE_A);
 		check(err == 0, "attach before INIT (%d)", err);
+		err = ops_link_attach(A.fd, link2_fd, COOKIE_B);
+		check(err == -EBUSY, "a second link on the same connection fails with EBUSY (%d)",
+		      err);
 	}
 	valid_entry(&b->entry);
 	arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
@@ -647,6 +686,8 @@ int main(int argc, char **argv)
 	      "control: after INIT the valid entry is staged (%lld) and answers the LOOKUP "
 	      "(%llu reached the server, want 0)", (long long)b->ret1,
 	      (unsigned long long)(nops(&A, FUSE_LOOKUP) - l0));
+	check(b->cookie == COOKIE_A, "the program sees the attach's cookie (%#llx, want %#llx)",
+	      (unsigned long long)b->cookie, COOKIE_A);
 
 	snprintf(path, sizeof(path), "%s/eightchr", A.mnt);
 	fd_r = open(path, O_RDONLY);
@@ -842,39 +883,316 @@ int main(int argc, char **argv)
 	}
 	arm(FUSE_READ, 2, NULL, KF_READ, FUSE_BPF_HANDLED);
 	b->backing_id = bid;
-	b->file_size = FSIZE;
 	b->twice = 1;
 	read_case("read_backing twice: the first answers the READ", 0, -EALREADY, 0);
 	arm(FUSE_READ, 2, NULL, KF_READ, FUSE_BPF_UPCALL);
 	b->backing_id = bid;
-	b->file_size = FSIZE;
 	read_case("read_backing staged, program returns UPCALL", 0, 0, 1);
 	{
-		static const struct { const char *what; uint32_t id; uint64_t size; int err; } bad[] = {
-			{ "read_backing: backing id 0", 0, FSIZE, -EINVAL },
-			{ "read_backing: backing id > INT_MAX", 0x80000000u, FSIZE, -EINVAL },
-			{ "read_backing: unknown backing id", 9999, FSIZE, -ENOENT },
-			{ "read_backing: file_size > LLONG_MAX", 0, (uint64_t)LLONG_MAX + 1, -EINVAL },
-			{ "read_backing: backing file not open for reading", 0, FSIZE, -EBADF },
+		static const struct { const char *what; uint32_t id; int err; } bad[] = {
+			{ "read_backing: backing id 0", 0, -EINVAL },
+			{ "read_backing: backing id > INT_MAX", 0x80000000u, -EINVAL },
+			{ "read_backing: unknown backing id", 9999, -ENOENT },
+			{ "read_backing: backing file not open for reading", 0, -EBADF },
 		};
 		unsigned int k;
 
 		for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 			arm(FUSE_READ, 2, NULL, KF_READ, FUSE_BPF_HANDLED);
-			b->backing_id = k == 3 ? bid : k == 4 ? bid_wo : bad[k].id;
-			b->file_size = bad[k].size;
+			b->backing_id = k == 3 ? bid_wo : bad[k].id;
 			read_case(bad[k].what, bad[k].err, 0, 1);
 		}
 	}
-	arm(FUSE_READ, 2, NULL, KF_READ, FUSE_BPF_HANDLED);
-	b->backing_id = bid_short;
-	b->file_size = FSIZE;
-	read_case("read_backing from a backing file shorter than file_size: the read "
-		  "fails and the request is upcalled", 0, 0, 1);
+	/* EOF comes from the backing file: 100 bytes of the 100-byte one, no upcall */
+	{
+		static char buf[4096] __attribute__((aligned(4096)));
+		uint64_t r0 = nops(&A, FUSE_READ);
+		ssize_t n, n2;
+
+		arm(FUSE_READ, 2, NULL, KF_READ, FUSE_BPF_HANDLED);
+		b->backing_id = bid_short;
+		memset(buf, 0, sizeof(buf));
+		n = pread(fd_d, buf, sizeof(buf), 0);
+		n2 = pread(fd_d, buf, sizeof(buf), 4096);
+		disarm();
+		check(b->acted >= 2 && b->ret1 == 0 && n == 100 && n2 == 0 &&
+		      !memcmp(buf, content, 100) && nops(&A, FUSE_READ) == r0,
+		      "read_backing stops at the backing file's end: read %zd bytes at 0 (want 100), "
+		      "%zd at 4096 (want 0), data %s, %llu READ reached the server (want 0)",
+		      n, n2, memcmp(buf, content, 100) ? "WRONG" : "right",
+		      (unsigned long long)(nops(&A, FUSE_READ) - r0));
+		fstat(fd_r, &st); /* the server's size again */
+	}
 	arm(FUSE_GETATTR, 2, NULL, KF_READ, FUSE_BPF_HANDLED);
 	b->backing_id = bid;
-	b->file_size = FSIZE;
 	getattr_case("read_backing on a GETATTR", -EINVAL);
+
+	/* bpf_fuse_reply_open: refusals; each open then reaches the server and works */
+	{
+		static const struct {
+			const char *what; uint64_t nodeid; const char *rel; int flags;
+			uint32_t kfunc; uint64_t fh; uint32_t oflags; int which_id; int err;
+		} bad[] = {
+			{ "reply_open: size sizeof - 1", 2, "eightchr", O_RDONLY, KF_OPEN_SHORT,
+			  0, FOPEN_NOFLUSH, 0, -EINVAL },
+			{ "reply_open: size sizeof + 8", 2, "eightchr", O_RDONLY, KF_OPEN_LONG,
+			  0, FOPEN_NOFLUSH, 0, -EINVAL },
+			{ "reply_open: O_WRONLY", 5, "wfile", O_WRONLY, KF_OPEN,
+			  0, FOPEN_NOFLUSH, 0, -EPERM },
+			{ "reply_open: O_RDWR", 5, "wfile", O_RDWR, KF_OPEN,
+			  0, FOPEN_NOFLUSH, 0, -EPERM },
+			{ "reply_open: O_RDONLY|O_TRUNC", 5, "wfile", O_RDONLY | O_TRUNC, KF_OPEN,
+			  0, FOPEN_NOFLUSH, 0, -EPERM },
+			{ "reply_open: fh != 0", 2, "eightchr", O_RDONLY, KF_OPEN,
+			  7, FOPEN_NOFLUSH, 0, -EINVAL },
+			{ "reply_open: FOPEN_DIRECT_IO", 2, "eightchr", O_RDONLY, KF_OPEN,
+			  0, FOPEN_DIRECT_IO, 0, -EINVAL },
+			{ "reply_open: FOPEN_KEEP_CACHE with FOPEN_PASSTHROUGH", 2, "eightchr", O_RDONLY,
+			  KF_OPEN, 0, FOPEN_KEEP_CACHE | FOPEN_PASSTHROUGH, 1, -EINVAL },
+			{ "reply_open: a backing id without FOPEN_PASSTHROUGH", 2, "eightchr", O_RDONLY,
+			  KF_OPEN, 0, FOPEN_NOFLUSH, 1, -EINVAL },
+			{ "reply_open: FOPEN_PASSTHROUGH with backing id 0", 2, "eightchr", O_RDONLY,
+			  KF_OPEN, 0, FOPEN_PASSTHROUGH, 0, -ENOENT },
+			{ "reply_open: FOPEN_PASSTHROUGH with an unknown backing id", 2, "eightchr",
+			  O_RDONLY, KF_OPEN, 0, FOPEN_PASSTHROUGH, 3, -ENOENT },
+			{ "reply_open: FOPEN_PASSTHROUGH with a backing file not open for reading", 2,
+			  "eightchr", O_RDONLY, KF_OPEN, 0, FOPEN_PASSTHROUGH, 2, -EBADF },
+		};
+		unsigned int k;
+
+		for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+			uint64_t o0 = nops(&A, FUSE_OPEN);
+			int fd;
+
+			arm(FUSE_OPEN, bad[k].nodeid, NULL, bad[k].kfunc, FUSE_BPF_HANDLED);
+			b->open_out.fh = bad[k].fh;
+			b->open_out.open_flags = bad[k].oflags;
+			b->open_out.backing_id = bad[k].which_id == 1 ? bid :
+						 bad[k].which_id == 2 ? bid_wo :
+						 bad[k].which_id == 3 ? 9999 : 0;
+			snprintf(path, sizeof(path), "%s/%s", A.mnt, bad[k].rel);
+			fd = open(path, bad[k].flags);
+			disarm();
+			check(b->acted >= 1 && b->ret1 == bad[k].err && nops(&A, FUSE_OPEN) == o0 + 1 &&
+			      fd >= 0,
+			      "%s: kfunc returned %lld (want %d), OPEN answered by the server (%llu), "
+			      "open %s", bad[k].what, (long long)b->ret1, bad[k].err,
+			      (unsigned long long)(nops(&A, FUSE_OPEN) - o0),
+			      fd >= 0 ? "works" : strerror(errno));
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	arm(FUSE_GETATTR, 2, NULL, KF_OPEN, FUSE_BPF_HANDLED);
+	memset(&b->open_out, 0, sizeof(b->open_out));
+	b->open_out.open_flags = FOPEN_NOFLUSH;
+	getattr_case("reply_open on a GETATTR", -EINVAL);
+	{
+		uint64_t o0 = nops(&A, FUSE_OPENDIR);
+		int fd;
+
+		arm(FUSE_OPENDIR, 3, NULL, KF_OPEN, FUSE_BPF_HANDLED);
+		memset(&b->open_out, 0, sizeof(b->open_out));
+		b->open_out.open_flags = FOPEN_NOFLUSH;
+		snprintf(path, sizeof(path), "%s/sub", A.mnt);
+		fd = open(path, O_RDONLY | O_DIRECTORY);
+		disarm();
+		check(b->acted >= 1 && b->ret1 == -EINVAL && nops(&A, FUSE_OPENDIR) == o0 + 1 &&
+		      fd >= 0, "reply_open on an OPENDIR: %lld (want %d), answered by the server",
+		      (long long)b->ret1, -EINVAL);
+		if (fd >= 0)
+			close(fd);
+	}
+	{
+		uint64_t o0 = nops(&A, FUSE_OPEN);
+		int fd;
+
+		arm(FUSE_OPEN, 2, NULL, KF_OPEN, FUSE_BPF_UPCALL);
+		memset(&b->open_out, 0, sizeof(b->open_out));
+		b->open_out.open_flags = FOPEN_NOFLUSH;
+		snprintf(path, sizeof(path), "%s/eightchr", A.mnt);
+		fd = open(path, O_RDONLY);
+		disarm();
+		check(b->acted >= 1 && b->ret1 == 0 && nops(&A, FUSE_OPEN) == o0 + 1 && fd >= 0,
+		      "reply_open staged (%lld), program returns UPCALL: the OPEN reaches the "
+		      "server (%llu)", (long long)b->ret1,
+		      (unsigned long long)(nops(&A, FUSE_OPEN) - o0));
+		if (fd >= 0)
+			close(fd);
+	}
+
+	/*
+	 * bpf_fuse_reply_open answering: /sub/inner (no other open file, so it can
+	 * enter passthrough) over the backing file of /eightchr (same content)
+	 */
+	{
+		static char buf[FSIZE];
+		uint64_t o0, r0, f0, rel0;
+		ssize_t n = -1;
+		int fd;
+
+		/* control: opened by the server, its close sends FLUSH and RELEASE */
+		snprintf(path, sizeof(path), "%s/sub/inner", A.mnt);
+		o0 = nops(&A, FUSE_OPEN);
+		f0 = nops(&A, FUSE_FLUSH);
+		rel0 = nops(&A, FUSE_RELEASE);
+		fd = open(path, O_RDONLY);
+		if (fd >= 0)
+			close(fd);
+		usleep(200000);
+		check(fd >= 0 && nops(&A, FUSE_OPEN) == o0 + 1 && nops(&A, FUSE_FLUSH) == f0 + 1 &&
+		      nops(&A, FUSE_RELEASE) == rel0 + 1,
+		      "control: an open by the server sends OPEN, FLUSH, RELEASE (%llu, %llu, %llu)",
+		      (unsigned long long)(nops(&A, FUSE_OPEN) - o0),
+		      (unsigned long long)(nops(&A, FUSE_FLUSH) - f0),
+		      (unsigned long long)(nops(&A, FUSE_RELEASE) - rel0));
+
+		arm(FUSE_OPEN, 4, NULL, KF_OPEN, FUSE_BPF_HANDLED);
+		b->open_out.open_flags = FOPEN_PASSTHROUGH | FOPEN_NOFLUSH;
+		b->open_out.backing_id = bid;
+		b->twice = 1;
+		o0 = nops(&A, FUSE_OPEN);
+		r0 = nops(&A, FUSE_READ);
+		f0 = nops(&A, FUSE_FLUSH);
+		rel0 = nops(&A, FUSE_RELEASE);
+		fd = open(path, O_RDONLY);
+		disarm();
+		memset(buf, 0, sizeof(buf));
+		if (fd >= 0) {
+			n = pread(fd, buf, sizeof(buf), 0);
+			close(fd);
+		}
+		usleep(200000);
+		check(fd >= 0 && b->ret1 == 0 && b->ret2 == -EALREADY &&
+		      nops(&A, FUSE_OPEN) == o0 && nops(&A, FUSE_READ) == r0 &&
+		      nops(&A, FUSE_FLUSH) == f0 && nops(&A, FUSE_RELEASE) == rel0 &&
+		      n == FSIZE && !memcmp(buf, content, FSIZE),
+		      "reply_open(PASSTHROUGH|NOFLUSH) twice: %lld then %lld (want 0, %d); open %s, "
+		      "read %zd bytes (data %s); OPEN %llu, READ %llu, FLUSH %llu, RELEASE %llu "
+		      "reached the server (want 0 each)", (long long)b->ret1, (long long)b->ret2,
+		      -EALREADY, fd >= 0 ? "works" : strerror(errno), n,
+		      memcmp(buf, content, FSIZE) ? "WRONG" : "right",
+		      (unsigned long long)(nops(&A, FUSE_OPEN) - o0),
+		      (unsigned long long)(nops(&A, FUSE_READ) - r0),
+		      (unsigned long long)(nops(&A, FUSE_FLUSH) - f0),
+		      (unsigned long long)(nops(&A, FUSE_RELEASE) - rel0));
+
+		/* Without passthrough and NOFLUSH: READ and FLUSH come up with fh 0 */
+		arm(FUSE_OPEN, 4, NULL, KF_OPEN, FUSE_BPF_HANDLED);
+		b->open_out.open_flags = 0;
+		b->open_out.backing_id = 0;
+		o0 = nops(&A, FUSE_OPEN);
+		r0 = nops(&A, FUSE_READ);
+		f0 = nops(&A, FUSE_FLUSH);
+		rel0 = nops(&A, FUSE_RELEASE);
+		A.read_fh = A.flush_fh = 12345;
+		fd = open(path, O_RDONLY | O_DIRECT);
+		disarm();
+		n = -1;
+		if (fd >= 0) {
+			static char dbuf[4096] __attribute__((aligned(4096)));
+
+			n = pread(fd, dbuf, sizeof(dbuf), 0);
+			close(fd);
+		}
+		usleep(200000);
+		check(fd >= 0 && b->ret1 == 0 && n == 4096 && nops(&A, FUSE_OPEN) == o0 &&
+		      nops(&A, FUSE_READ) == r0 + 1 && A.read_fh == 0 &&
+		      nops(&A, FUSE_FLUSH) == f0 + 1 && A.flush_fh == 0 &&
+		      nops(&A, FUSE_RELEASE) == rel0,
+		      "reply_open(0): READ and FLUSH reach the server with fh 0 (%llu, fh %llu; "
+		      "%llu, fh %llu), no OPEN (%llu), no RELEASE (%llu)",
+		      (unsigned long long)(nops(&A, FUSE_READ) - r0), (unsigned long long)A.read_fh,
+		      (unsigned long long)(nops(&A, FUSE_FLUSH) - f0), (unsigned long long)A.flush_fh,
+		      (unsigned long long)(nops(&A, FUSE_OPEN) - o0),
+		      (unsigned long long)(nops(&A, FUSE_RELEASE) - rel0));
+	}
+
+	/* bpf_fuse_reply_entry: negative entries */
+	{
+		static const char *what[] = {
+			"reply_entry: negative with attr.size 1", "reply_entry: negative with generation 1",
+			"reply_entry: negative with attr_valid 1",
+			"reply_entry: negative with attr_valid_nsec 1",
+			"reply_entry: negative with entry_valid_nsec 1e9",
+		};
+		unsigned int k;
+
+		for (k = 0; k < sizeof(what) / sizeof(what[0]); k++) {
+			memset(&e, 0, sizeof(e));
+			switch (k) {
+			case 0: e.attr.size = 1; break;
+			case 1: e.generation = 1; break;
+			case 2: e.attr_valid = 1; break;
+			case 3: e.attr_valid_nsec = 1; break;
+			case 4: e.entry_valid_nsec = NSEC; break;
+			}
+			arm(FUSE_LOOKUP, 1, "nosuch", KF_ENTRY, FUSE_BPF_HANDLED);
+			b->entry = e;
+			l0 = nops(&A, FUSE_LOOKUP);
+			err = stat_path("nosuch", &st);
+			disarm();
+			check(b->acted >= 1 && b->ret1 == -EINVAL && err == -ENOENT &&
+			      nops(&A, FUSE_LOOKUP) == l0 + 1,
+			      "%s: %lld (want %d), the server said ENOENT (%d)", what[k],
+			      (long long)b->ret1, -EINVAL, err);
+		}
+	}
+	memset(&b->entry, 0, sizeof(b->entry));
+	arm(FUSE_LOOKUP, 1, "nosuch", KF_ENTRY, FUSE_BPF_HANDLED);
+	l0 = nops(&A, FUSE_LOOKUP);
+	err = stat_path("nosuch", &st);
+	i = stat_path("nosuch", &st);
+	disarm();
+	check(b->acted == 2 && b->ret1 == 0 && err == -ENOENT && i == -ENOENT &&
+	      nops(&A, FUSE_LOOKUP) == l0,
+	      "a negative entry (timeout 0) answers each LOOKUP in BPF: called %llu times (want 2), "
+	      "ENOENT (%d, %d), %llu LOOKUP reached the server (want 0)",
+	      (unsigned long long)b->acted, err, i, (unsigned long long)(nops(&A, FUSE_LOOKUP) - l0));
+	memset(&b->entry, 0, sizeof(b->entry));
+	b->entry.entry_valid = 30;
+	arm(FUSE_LOOKUP, 1, "negcache", KF_ENTRY, FUSE_BPF_HANDLED);
+	l0 = nops(&A, FUSE_LOOKUP);
+	err = stat_path("negcache", &st);
+	i = stat_path("negcache", &st);
+	disarm();
+	check(b->acted == 1 && b->ret1 == 0 && err == -ENOENT && i == -ENOENT &&
+	      nops(&A, FUSE_LOOKUP) == l0,
+	      "a negative entry with a 30 s timeout is cached by the kernel: called %llu time "
+	      "(want 1), ENOENT (%d, %d), %llu LOOKUP reached the server (want 0)",
+	      (unsigned long long)b->acted, err, i, (unsigned long long)(nops(&A, FUSE_LOOKUP) - l0));
+
+	/* bpf_fuse_reply_error */
+	{
+		static const struct { const char *what; int errv; int twice; int ret1, ret2; int up; } c[] = {
+			{ "reply_error(IOCTL, -ENOTTY) twice: the first answers", -ENOTTY, 1, 0, -EALREADY, 0 },
+			{ "reply_error(IOCTL, -EPERM)", -EPERM, 0, -EINVAL, 0, 1 },
+			{ "reply_error(IOCTL, 0)", 0, 0, -EINVAL, 0, 1 },
+			{ "reply_error(IOCTL, -ENOSYS)", -ENOSYS, 0, -EINVAL, 0, 1 },
+		};
+		unsigned int k;
+
+		for (k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+			char t[64];
+			uint64_t i0 = nops(&A, FUSE_IOCTL);
+			int r;
+
+			arm(FUSE_IOCTL, 2, NULL, KF_ERROR, FUSE_BPF_HANDLED);
+			b->errv = c[k].errv;
+			b->twice = c[k].twice;
+			r = ioctl(fd_r, TCGETS, t) ? -errno : 0;
+			disarm();
+			check(b->acted >= 1 && b->ret1 == c[k].ret1 && b->ret2 == c[k].ret2 &&
+			      r == -ENOTTY && nops(&A, FUSE_IOCTL) == i0 + c[k].up,
+			      "%s: %lld, %lld (want %d, %d); isatty's ioctl fails with ENOTTY (%d), "
+			      "%llu IOCTL reached the server (want %d)", c[k].what, (long long)b->ret1,
+			      (long long)b->ret2, c[k].ret1, c[k].ret2, r,
+			      (unsigned long long)(nops(&A, FUSE_IOCTL) - i0), c[k].up);
+		}
+	}
+	arm(FUSE_GETATTR, 2, NULL, KF_ERROR, FUSE_BPF_HANDLED);
+	b->errv = -ENOTTY;
+	getattr_case("reply_error on a GETATTR", -EINVAL);
 
 	/* Hook: forced and no-reply requests never reach the program */
 	close(fd_r);
@@ -901,16 +1219,50 @@ int main(int argc, char **argv)
 	      (unsigned long long)b->seen[FUSE_FLUSH], (unsigned long long)b->seen[FUSE_RELEASE],
 	      (unsigned long long)(b->seen[FUSE_FORGET] + b->seen[FUSE_BATCH_FORGET]));
 
-	/* Hook: protocol minor < 9 (compat reply sizes) is never offered */
+	/*
+	 * Two connections, one program: each request carries the cookie of its
+	 * connection's link; a link and a connection are bound at most once.
+	 */
 	snprintf(mntb, sizeof(mntb), "%s-b", argv[2]);
+	srv_mount(&B, mntb, 40);
+	srv_start(&B);
+	{
+		uint64_t c1, c2;
+		int e1, e2;
+
+		err = ops_link_attach(B.fd, link2_fd, COOKIE_B);
+		snprintf(path, sizeof(path), "%s/eightchr", mntb);
+		i = stat(path, &st) ? -errno : 0;
+		c1 = b->cookie;
+		stat_path("eightchr", &st);
+		c2 = b->cookie;
+		check(err == 0 && i == 0 && c1 == COOKIE_B && c2 == COOKIE_A,
+		      "two connections with one program: cookies %#llx on B, %#llx on A", 
+		      (unsigned long long)c1, (unsigned long long)c2);
+		e1 = ops_link_attach(B.fd, link_fd, COOKIE_B);
+		check(e1 == -EBUSY, "attaching a second link to B fails with EBUSY (%d)", e1);
+		e2 = ioctl(B.fd, FUSE_DEV_IOC_BPF_DETACH) ? -errno : 0;
+		e1 = ops_link_attach(B.fd, link_fd, COOKIE_B);
+		check(e2 == 0 && e1 == -EBUSY,
+		      "after detach from B (%d), the link bound to A cannot be bound to B (%d)",
+		      e2, e1);
+		e2 = ioctl(B.fd, FUSE_DEV_IOC_BPF_DETACH) ? -errno : 0;
+		check(e2 == -ENOENT, "detach without a bound link fails with ENOENT (%d)", e2);
+		err = ops_link_attach(B.fd, link2_fd, COOKIE_B);
+		check(err == 0, "a detached link can be bound again (%d)", err);
+	}
+	/* B goes away with link2 bound: the link survives, unbound */
+	srv_stop(&B);
+	rmdir(mntb);
+
+	/* Hook: protocol minor < 9 (compat reply sizes) is never offered */
 	srv_mount(&B, mntb, 8);
 	srv_start(&B);
 	usleep(100000);
 	{
-		struct fuse_bpf_attach at = { .name = "kf_test" };
 		uint64_t seen0 = b->seen[FUSE_LOOKUP] + b->seen[FUSE_GETATTR];
 
-		err = ioctl(B.fd, FUSE_DEV_IOC_BPF_ATTACH, &at) ? -errno : 0;
+		err = ops_link_attach(B.fd, link2_fd, COOKIE_B);
 		valid_entry(&b->entry);
 		arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
 		snprintf(path, sizeof(path), "%s/eightchr", mntb);
@@ -919,7 +1271,8 @@ int main(int argc, char **argv)
 		check(err == 0 && i == 0 && st.st_size == FSIZE && b->acted == 0 &&
 		      b->seen[FUSE_LOOKUP] + b->seen[FUSE_GETATTR] == seen0 &&
 		      nops(&B, FUSE_LOOKUP) >= 1,
-		      "protocol 7.8: attached (%d) but requests are not offered to the program "
+		      "protocol 7.8: the link of a torn-down connection attaches again (%d), but "
+		      "requests are not offered to the program "
 		      "(stat %d, size %lld, server LOOKUP %llu)", err, i, (long long)st.st_size,
 		      (unsigned long long)nops(&B, FUSE_LOOKUP));
 	}
@@ -931,9 +1284,7 @@ int main(int argc, char **argv)
 	srv_start(&B);
 	usleep(100000);
 	{
-		struct fuse_bpf_attach at = { .name = "kf_test" };
-
-		err = ioctl(B.fd, FUSE_DEV_IOC_BPF_ATTACH, &at) ? -errno : 0;
+		err = ops_link_attach(B.fd, link2_fd, COOKIE_B);
 		valid_entry(&b->entry);
 		arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
 		snprintf(path, sizeof(path), "%s/eightchr", mntb);
@@ -945,6 +1296,65 @@ int main(int argc, char **argv)
 	}
 	srv_stop(&B);
 	rmdir(mntb);
+
+	/* Link lifetime: BPF_LINK_DETACH unbinds; the link is then no longer ours */
+	{
+		int l3 = ops_link_new(skel->maps.kf_ops), e1, e2, e3;
+		uint64_t l1;
+
+		e1 = ioctl(A.fd, FUSE_DEV_IOC_BPF_DETACH) ? -errno : 0;
+		e2 = l3 >= 0 ? ops_link_attach(A.fd, l3, COOKIE_A) : l3;
+		valid_entry(&b->entry);
+		arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
+		l0 = nops(&A, FUSE_LOOKUP);
+		stat_path("eightchr", &st);
+		l1 = nops(&A, FUSE_LOOKUP);
+		e3 = l3 >= 0 ? bpf_link_detach(l3) : l3;
+		b->acted = 0;
+		err = stat_path("eightchr", &st);
+		disarm();
+		check(e1 == 0 && e2 == 0 && l1 == l0 && e3 == 0 && err == 0 && b->acted == 0 &&
+		      nops(&A, FUSE_LOOKUP) == l1 + 1 && st.st_size == FSIZE,
+		      "BPF_LINK_DETACH (%d) of the bound link (%d): the program answered before "
+		      "(%llu LOOKUP reached the server), not after (called %llu times, %llu LOOKUP "
+		      "reached the server, size %lld)", e3, e2, (unsigned long long)(l1 - l0),
+		      (unsigned long long)b->acted, (unsigned long long)(nops(&A, FUSE_LOOKUP) - l1),
+		      (long long)st.st_size);
+		e1 = ioctl(A.fd, FUSE_DEV_IOC_BPF_DETACH) ? -errno : 0;
+		e2 = l3 >= 0 ? ops_link_attach(A.fd, l3, COOKIE_A) : l3;
+		check(e1 == -ENOENT && e2 == -EINVAL,
+		      "after BPF_LINK_DETACH the connection is unbound (%d) and the link cannot "
+		      "be bound again (%d)", e1, e2);
+		if (l3 >= 0)
+			close(l3);
+	}
+	/* Link lifetime: the link's last fd closed while bound: requests go to the server */
+	{
+		uint64_t l1;
+		int e1;
+
+		err = ops_link_attach(A.fd, link_fd, COOKIE_A);
+		valid_entry(&b->entry);
+		arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
+		l0 = nops(&A, FUSE_LOOKUP);
+		stat_path("eightchr", &st);
+		l1 = nops(&A, FUSE_LOOKUP);
+		close(link_fd);
+		link_fd = -1;
+		b->acted = 0;
+		i = stat_path("eightchr", &st);
+		disarm();
+		e1 = ioctl(A.fd, FUSE_DEV_IOC_BPF_DETACH) ? -errno : 0;
+		check(err == 0 && l1 == l0 && i == 0 && b->acted == 0 &&
+		      nops(&A, FUSE_LOOKUP) == l1 + 1 && st.st_size == FSIZE && e1 == -ENOENT,
+		      "closing the bound link's fd: the program answered before (%llu LOOKUP "
+		      "reached the server), not after (called %llu times, %llu LOOKUP reached the "
+		      "server, size %lld); the connection is unbound (%d)",
+		      (unsigned long long)(l1 - l0), (unsigned long long)b->acted,
+		      (unsigned long long)(nops(&A, FUSE_LOOKUP) - l1), (long long)st.st_size, e1);
+		err = ops_link_attach(A.fd, link2_fd, COOKIE_A);
+		check(err == 0, "another link of the same map binds to A (%d)", err);
+	}
 
 	/* Hook: an aborted connection is never offered to the program */
 	{
@@ -972,7 +1382,10 @@ int main(int argc, char **argv)
 	}
 	srv_stop(&A);
 
-	bpf_link__destroy(link);
+	close(link2_fd);
+	if (other_fd >= 0)
+		close(other_fd);
+	kf_other_link_bpf__destroy(other);
 	kf_test_bpf__destroy(skel);
 	printf("kf_test: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;

@@ -49,15 +49,7 @@ if ! "$BPFUSE_ROOT/scripts/kernel/build-fastpath.sh" "$kdir" "$build/fastpath"; 
 	exit 1
 fi
 
-if ! gcc -O2 -g -Wall -Werror -o "$build/fp_test" "$here/fp_test.c" \
-	-I "$kdir/include" -I "$BPFUSE_ROOT/include" -I "$build/fastpath" \
-	-lbpf -lelf -lz -lpthread; then
-	echo "vm: building fp_test failed" >&2
-	echo "vm: 0 passed, 1 failed"
-	exit 1
-fi
-
-# The refusal tests' programs (tests/vm/bpf/), against the same vmlinux.h
+# The kernel tests' programs (tests/vm/bpf/), against the same vmlinux.h
 mkdir -p "$build/kf"
 for src in "$here"/bpf/*.bpf.c; do
 	name=$(basename "$src" .bpf.c)
@@ -70,6 +62,14 @@ for src in "$here"/bpf/*.bpf.c; do
 		exit 1
 	fi
 done
+# fp_test: the fast-path skeleton and tests/vm/bpf/fp_open's
+if ! gcc -O2 -g -Wall -Werror -o "$build/fp_test" "$here/fp_test.c" \
+	-I "$kdir/include" -I "$BPFUSE_ROOT/include" -I "$build/fastpath" -I "$build/kf" \
+	-lbpf -lelf -lz -lpthread; then
+	echo "vm: building fp_test failed" >&2
+	echo "vm: 0 passed, 1 failed"
+	exit 1
+fi
 if ! gcc -O2 -g -Wall -Werror -o "$build/kf_test" "$here/kf_test.c" \
 	-I "$kdir/include" -I "$BPFUSE_ROOT/include" -I "$build/kf" \
 	-lbpf -lelf -lz -lpthread; then

@@ -7,7 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "fastpath.bpf.h"
+#include "kf_kfuncs.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

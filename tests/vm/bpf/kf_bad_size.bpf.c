@@ -4,7 +4,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "fastpath.bpf.h"
+#include "kf_kfuncs.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -19,5 +19,4 @@ int BPF_PROG(kf_bad_request, struct fuse_bpf_req *req)
 SEC(".struct_ops")
 struct fuse_bpf_ops kf_bad_ops = {
 	.request = (void *)kf_bad_request,
-	.name = "kf_bad_size",
 };

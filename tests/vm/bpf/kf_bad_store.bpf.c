@@ -16,5 +16,4 @@ int BPF_PROG(kf_bad_request, struct fuse_bpf_req *req)
 SEC(".struct_ops")
 struct fuse_bpf_ops kf_bad_ops = {
 	.request = (void *)kf_bad_request,
-	.name = "kf_bad_store",
 };

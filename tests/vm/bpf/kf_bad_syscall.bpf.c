@@ -6,7 +6,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-#include "fastpath.bpf.h"
+#include "kf_kfuncs.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
