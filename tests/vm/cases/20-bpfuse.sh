@@ -82,6 +82,9 @@ get hits fpcount lookup_hit
 check "the fast path answered LOOKUPs ($hits)" [ "$hits" -ge 600 ]
 get ghits fpcount getattr_hit
 check "the fast path answered GETATTRs ($ghits)" [ "$ghits" -ge 600 ]
+# the link's cookie (the connection number) is the one the program was loaded with
+get fr fpcount foreign_requests
+check "no request came with another connection's cookie ($fr)" [ "$fr" = 0 ]
 
 get l2 opcount LOOKUP
 stat $W/mnt/d/nope 2>/dev/null
