@@ -213,6 +213,27 @@ check "after the kernel forgot the files, no backing file is kept for OPEN ($op)
 check "and the loop works again from scratch" lp 2
 bpfuse umount $W/mnt || fail "unmount after the loop"
 
+# Kernel-answered opens under concurrency: fp_stress (readers opening,
+# reading, fstat'ing and holding fds, racing unlink/create, rename, truncate,
+# chmod and drop_caches; tests/vm/fp_stress.c) on a passthrough mount, where
+# read-only OPENs are answered in the kernel: no ESTALE/EIO/wrong data, and
+# after the kernel forgot everything no backing file stays published.
+command -v fp_stress > /dev/null || fail "no fp_stress in this guest (tests/vm/run.sh builds it)"
+mkdir -p $W/ssrc
+bpfuse mount $W/ssrc $W/mnt -o $LOOPOPT || fail "bpfuse mounts (stress with kernel-answered opens)"
+get oh0 fpcount open_hit
+fp_stress $W/ssrc $W/mnt 10 > $W/stress.out
+src=$?
+sed 's/^\(not \)\{0,1\}ok /# stress: &/' $W/stress.out
+check "fp_stress on a passthrough mount: every check passed (exit $src, $(grep -c '^not ok' $W/stress.out) failed)" [ "$src" = 0 ]
+get oh1 fpcount open_hit
+check "OPENs were answered in the kernel during the stress ($((oh1 - oh0)))" [ $((oh1 - oh0)) -gt 50 ]
+echo 3 > /proc/sys/vm/drop_caches
+sleep 1
+get op fpcount opens_published; get in dnum inodes
+check "after the kernel forgot everything: no backing file published ($op), the daemon holds $in inodes" [ "$op" = 0 -a "$in" -lt 5 ]
+bpfuse umount $W/mnt || fail "unmount (stress with kernel-answered opens)"
+
 # Negative entries: a LOOKUP that found nothing publishes "no such name";
 # repeated stats of it are answered in the kernel (control: hook off, each
 # upcalls), a create in the mount and one in the source behind it are seen.
