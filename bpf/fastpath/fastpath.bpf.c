@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bpfuse fast path: a struct fuse_bpf_ops that answers LOOKUP (also "no such
- * name"), GETATTR, read-only OPEN and READ of one FUSE connection from maps
- * that the daemon keeps, and upcalls everything else.  Needs a kernel with kernel-patches/6.12; map layouts and
- * coherence rules are in include/bpfuse/fastpath_abi.h.
+ * name"), GETATTR, read-only OPEN, IOCTL (ENOTTY) and READ of one FUSE
+ * connection from maps that the daemon keeps, and upcalls everything else.
+ * Needs a kernel with kernel-patches/6.12; map layouts and coherence rules
+ * are in include/bpfuse/fastpath_abi.h.
  *
  * A miss is never an error: whenever a map lacks an entry, an entry is stale
  * or a kfunc refuses the reply, the request goes to the daemon unchanged.

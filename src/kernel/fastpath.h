@@ -88,7 +88,10 @@ int fastpath_put_negative(struct fastpath *ks, uint64_t parent, const char *name
  * Positive entries, also the create's own publication, are not affected.
  */
 void fastpath_drop_negative(struct fastpath *ks, uint64_t parent, const char *name);
-/* Forget a name, negative or not (and the attributes of the node it named): the directory changed. */
+/*
+ * Forget a name, negative or not (and the attributes of the node it named):
+ * the directory changed.
+ */
 void fastpath_drop_name(struct fastpath *ks, uint64_t parent, const char *name);
 /* Forget a node's attributes: its data or metadata changed (or is changing). */
 void fastpath_drop_attr(struct fastpath *ks, uint64_t nodeid);
