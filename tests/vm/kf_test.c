@@ -1033,6 +1033,7 @@ int main(int argc, char **argv)
 
 		/* control: opened by the server, its close sends FLUSH and RELEASE */
 		snprintf(path, sizeof(path), "%s/sub/inner", A.mnt);
+		usleep(200000); /* RELEASEs of the opens above go in the background */
 		o0 = nops(&A, FUSE_OPEN);
 		f0 = nops(&A, FUSE_FLUSH);
 		rel0 = nops(&A, FUSE_RELEASE);
