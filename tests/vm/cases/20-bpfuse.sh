@@ -179,7 +179,13 @@ for fp in off on; do
 	get t1 allreq; get o1 opcount OPEN; get c1 opcount RELEASE; get f1 opcount FLUSH
 	get g1 opcount GETATTR; get l1 opcount LOOKUP
 	echo "# fast path $fp: $((t1 - t0)) requests: OPEN $((o1 - o0)) RELEASE $((c1 - c0)) FLUSH $((f1 - f0)) GETATTR $((g1 - g0)) LOOKUP $((l1 - l0)); totals: $(opsline)"
+	# isatty() on each file, as CPython's open() does: one FUSE_IOCTL (TCGETS) each
+	get i0 opcount IOCTL
+	i=0
+	while [ $i -lt 20 ]; do tty < $W/mnt/l/s$i > /dev/null; i=$((i + 1)); done
+	get i1 opcount IOCTL
 	[ $fp = on ] && break
+	check "control: 20 isatty() with the hook off made >= 20 IOCTLs ($((i1 - i0)))" [ $((i1 - i0)) -ge 20 ]
 	check "control: the loop with the hook off made >= 120 OPEN ($((o1 - o0))), RELEASE ($((c1 - c0))), GETATTR ($((g1 - g0))), LOOKUP ($((l1 - l0)))" \
 		[ $((o1 - o0)) -ge 120 -a $((c1 - c0)) -ge 120 -a $((g1 - g0)) -ge 120 -a $((l1 - l0)) -ge 120 ]
 	# read-only opens get FOPEN_NOFLUSH from the daemon too: no FLUSH, hook or not
@@ -187,6 +193,9 @@ for fp in off on; do
 	bpfuse umount $W/mnt || fail "unmount after the loop's control run"
 done
 check "the loop with the hook on made 0 requests of any opcode ($((t1 - t0)))" [ $((t1 - t0)) = 0 ]
+check "20 isatty() with the hook on made no IOCTL ($((i1 - i0)))" [ $((i1 - i0)) = 0 ]
+get ih fpcount ioctl_hit
+check "the fast path answered them ENOTTY ($ih >= 20)" [ "$ih" -ge 20 ]
 get oh fpcount open_hit
 check "the fast path answered the OPENs ($oh >= 120)" [ "$oh" -ge 120 ]
 get op fpcount opens_published
