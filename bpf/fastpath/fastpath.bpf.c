@@ -106,13 +106,23 @@ static __always_inline int words_equal(const void *a, const void *b, int nwords)
 	return eq;
 }
 
+/* A value's deadline (fastpath_max_age) has passed: counted, and the request upcalls */
+static __always_inline int past(__u64 expires_ns)
+{
+	if (!expires_ns || bpf_ktime_get_ns() < expires_ns)
+		return 0;
+	stat_inc(BPFUSE_FP_STAT_EXPIRED);
+	return 1;
+}
+
 struct inode_hdr {
 	__u64 nodeid, version, generation, attr_ttl_ns;
 };
 
-/* The tail of the inode value: how a read-only OPEN is answered */
+/* The tail of the inode value: how a read-only OPEN is answered, and the deadline */
 struct inode_open {
 	__u32 backing_id, flags;
+	__u64 expires_ns;
 };
 
 _Static_assert(sizeof(struct inode_hdr) == __builtin_offsetof(struct bpfuse_fp_inode_v, attr),
@@ -152,6 +162,8 @@ static __always_inline int read_inode(__u64 nodeid, struct inode_hdr *hdr, struc
 	bpf_spin_unlock(&p->lock);
 	if (!eq || hdr->nodeid != nodeid || !hdr->version)
 		goto unstable;
+	if (past(op->expires_ns))
+		return -1;
 	attr->flags = 0;
 	return 0;
 unstable:
@@ -180,6 +192,8 @@ static __always_inline int read_dentry(const struct bpfuse_fp_dentry_key *key,
 	if (!eq || dv->parent != key->parent || dv->name_hash != bpfuse_fp_name_hash(key) ||
 	    !dv->version)
 		goto unstable;
+	if (past(dv->expires_ns))
+		return -1;
 	return 0;
 unstable:
 	stat_inc(BPFUSE_FP_STAT_UNSTABLE);

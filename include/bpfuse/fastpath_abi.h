@@ -145,6 +145,8 @@ struct bpfuse_fp_dentry {
 		__u64 nodeid;		/* never FUSE_ROOT_ID; 0: negative entry */
 		__u64 generation;	/* must equal the inode entry's generation */
 		__u64 entry_ttl_ns;	/* kernel dentry timeout of the reply */
+		__u64 expires_ns;	/* bpf_ktime_get_ns() deadline (CLOCK_MONOTONIC):
+					 * not served from then on; 0: none */
 	} v;
 };
 
@@ -162,6 +164,7 @@ struct bpfuse_fp_inode {
 		__u32 open_backing_id;	/* 0: OPEN upcalls; else a read-only OPEN of this
 					 * regular file is answered with it */
 		__u32 open_flags;	/* FOPEN_* of that answer (BPFUSE_FP_FOPEN_*) */
+		__u64 expires_ns;	/* as the dentry's: not served from then on; 0: none */
 	} v;
 };
 
@@ -210,14 +213,15 @@ enum bpfuse_fp_stat {
 	BPFUSE_FP_STAT_NEGATIVE_HIT,	/* LOOKUPs answered "no such name" */
 	BPFUSE_FP_STAT_FOREIGN,		/* requests with another connection's cookie */
 	BPFUSE_FP_STAT_IOCTL_HIT,	/* IOCTLs answered ENOTTY, as the daemon does */
+	BPFUSE_FP_STAT_EXPIRED,		/* dentry/inode values past expires_ns: upcalled */
 	BPFUSE_FP_STAT_NR,
 };
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct bpfuse_fp_attr) == 88, "fuse_attr layout");
 _Static_assert(sizeof(struct bpfuse_fp_dentry_key) == 264, "dentry key layout");
-_Static_assert(sizeof(struct bpfuse_fp_dentry) == 56, "dentry layout");
-_Static_assert(sizeof(struct bpfuse_fp_inode) == 136, "inode layout");
+_Static_assert(sizeof(struct bpfuse_fp_dentry) == 64, "dentry layout");
+_Static_assert(sizeof(struct bpfuse_fp_inode) == 144, "inode layout");
 _Static_assert(sizeof(struct bpfuse_fp_block_key) == 16, "block key layout");
 _Static_assert(sizeof(struct bpfuse_fp_block) == 48, "block layout");
 #endif

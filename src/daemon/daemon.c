@@ -448,7 +448,8 @@ static void fastpath_start(struct fs *fs, const struct config *cfg, struct fuse_
 	}
 	fastpath_obj_path(cfg, obj, sizeof(obj));
 	if (fastpath_open(&fs->ks, obj, fuse_session_fd(se), fs->conn, cfg->entry_timeout_s,
-			cfg->attr_timeout_s, cfg->fastpath_entries, cfg->fastpath_blocks,
+			cfg->attr_timeout_s, cfg->fastpath_max_age_s, cfg->fastpath_entries,
+			cfg->fastpath_blocks,
 			fs->fastpath_why, sizeof(fs->fastpath_why)))
 		pr_warn("in-kernel fast path off: %s", fs->fastpath_why);
 }

@@ -87,6 +87,7 @@ struct fastpath {
 	int dentries, inodes, nlookup, blocks, stats; /* map fds */
 	struct fp_map maps[FP_NMAPS];
 	uint64_t entry_ttl_ns, attr_ttl_ns;
+	uint64_t max_age_ns; /* fastpath_max_age: values carry expires_ns = now + this (0: none) */
 	uint64_t version; /* last write version given to a map value (atomic) */
 	struct pubseq seq; /* attributes by ATTR_KEY(nodeid), names by DIR_KEY(parent) */
 	int stopped;       /* fastpath_flush(stop): nothing is published any more (atomic) */
@@ -335,8 +336,8 @@ static void unlink_ops(struct fastpath *ks)
 }
 
 int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsigned int conn,
-		double entry_ttl_s, double attr_ttl_s, unsigned int entries, unsigned int blocks,
-		char *why, size_t whylen)
+		double entry_ttl_s, double attr_ttl_s, double max_age_s, unsigned int entries,
+		unsigned int blocks, char *why, size_t whylen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	struct fuse_bpf_attach arg;
@@ -355,6 +356,7 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 	pubseq_init(&ks->seq);
 	ks->entry_ttl_ns = ttl_ns(entry_ttl_s);
 	ks->attr_ttl_ns = ttl_ns(attr_ttl_s);
+	ks->max_age_ns = ttl_ns(max_age_s);
 	ks->maps[FP_DENTRIES] = (struct fp_map){ .name = BPFUSE_FP_DENTRY_MAP,
 						 .option = "fastpath_entries", .max_entries = entries };
 	ks->maps[FP_INODES] = (struct fp_map){ .name = BPFUSE_FP_INODE_MAP,
@@ -511,6 +513,15 @@ static int dentry_key(struct bpfuse_fp_dentry_key *k, uint64_t parent, const cha
 	return 0;
 }
 
+/*
+ * The deadline of a value written now: CLOCK_MONOTONIC, the clock of the
+ * programs' bpf_ktime_get_ns(); 0 without fastpath_max_age.
+ */
+static uint64_t expires_ns(struct fastpath *ks)
+{
+	return ks->max_age_ns ? mono_ns() + ks->max_age_ns : 0;
+}
+
 /* A write version for a map value: unique, never 0 (fastpath_abi.h) */
 static uint64_t next_version(struct fastpath *ks)
 {
@@ -579,6 +590,7 @@ static int put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st,
 	v.v.attr_ttl_ns = ks->attr_ttl_ns;
 	fill_attr(&v.v.attr, st);
 	set_open(&v, st, open_id);
+	v.v.expires_ns = expires_ns(ks);
 	return put_locked(ks, FP_INODES, ks->inodes, &nodeid, &v);
 }
 
@@ -663,6 +675,7 @@ int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, u
 	}
 	if (fresh) {
 		v.v.version = next_version(ks);
+		v.v.expires_ns = expires_ns(ks);
 		if (put_locked(ks, FP_DENTRIES, ks->dentries, &k, &v))
 			fresh = 0;
 	}
@@ -727,6 +740,7 @@ int fastpath_put_negative(struct fastpath *ks, uint64_t parent, const char *name
 	if (fresh) {
 		/* never over an entry: a positive one is the newer news (a create replied) */
 		v.v.version = next_version(ks);
+		v.v.expires_ns = expires_ns(ks);
 		err = bpf_map_update_elem(ks->dentries, &k, &v, BPF_NOEXIST | BPF_F_LOCK);
 		if (!err)
 			__atomic_add_fetch(&ks->negatives, 1, __ATOMIC_RELAXED);
@@ -901,6 +915,7 @@ int fastpath_read_stats(struct fastpath *ks, struct fastpath_stats *out)
 	out->negative_hit = sum[BPFUSE_FP_STAT_NEGATIVE_HIT];
 	out->foreign = sum[BPFUSE_FP_STAT_FOREIGN];
 	out->ioctl_hit = sum[BPFUSE_FP_STAT_IOCTL_HIT];
+	out->expired = sum[BPFUSE_FP_STAT_EXPIRED];
 	out->negatives = (uint64_t)__atomic_load_n(&ks->negatives, __ATOMIC_RELAXED);
 	out->negatives_refused = __atomic_load_n(&ks->negatives_refused, __ATOMIC_RELAXED);
 	out->opens = (uint64_t)__atomic_load_n(&ks->opens, __ATOMIC_RELAXED);

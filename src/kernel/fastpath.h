@@ -41,8 +41,8 @@ int fastpath_probe(char *why, size_t whylen);
  * @why.  fastpath_close() detaches and destroys the link.
  */
 int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsigned int conn,
-		double entry_ttl_s, double attr_ttl_s, unsigned int entries, unsigned int blocks,
-		char *why, size_t whylen);
+		double entry_ttl_s, double attr_ttl_s, double max_age_s, unsigned int entries,
+		unsigned int blocks, char *why, size_t whylen);
 void fastpath_close(struct fastpath *ks);
 
 /*
@@ -148,6 +148,7 @@ struct fastpath_stats {
 	uint64_t negative_hit;        /* LOOKUPs answered "no such name" */
 	uint64_t foreign;             /* requests with another cookie (never answered) */
 	uint64_t ioctl_hit;           /* IOCTLs answered ENOTTY in the kernel */
+	uint64_t expired;             /* values past their deadline (fastpath_max_age): upcalled */
 	uint64_t negatives, negatives_refused; /* negative entries now / not published (cap) */
 	uint64_t opens, opens_refused; /* inodes published for OPEN now / refused (fd budget) */
 	uint64_t flushes;  /* fastpath_flush() calls */

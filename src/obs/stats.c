@@ -206,12 +206,13 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 		fprintf(out, "in-kernel fast path: OPEN %llu answered (no RELEASE follows) / %llu "
 			"upcalled, %llu files published for it (%llu refused: descriptor budget); "
 			"LOOKUP \"no such name\" %llu answered, %llu names published (%llu refused: "
-			"cap); IOCTL %llu answered; %llu requests of another connection\n",
+			"cap); IOCTL %llu answered; %llu requests of another connection; %llu "
+			"entries past fastpath_max_age passed on\n",
 			(unsigned long long)k.open_hit, (unsigned long long)k.open_miss,
 			(unsigned long long)k.opens, (unsigned long long)k.opens_refused,
 			(unsigned long long)k.negative_hit, (unsigned long long)k.negatives,
 			(unsigned long long)k.negatives_refused, (unsigned long long)k.ioctl_hit,
-			(unsigned long long)k.foreign);
+			(unsigned long long)k.foreign, (unsigned long long)k.expired);
 		fprintf(out, "fast-path FORGET: %llu grace periods waited (%.3f ms each on average), "
 			"%llu could not be waited for%s\n", (unsigned long long)k.grace_periods,
 			k.grace_periods ? (double)k.grace_period_ns / k.grace_periods / 1e6 : 0.0,
@@ -279,6 +280,7 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 			"\"open_miss\":%llu,\"opens_published\":%llu,\"opens_refused\":%llu,"
 			"\"negative_hit\":%llu,\"negatives_published\":%llu,"
 			"\"negatives_refused\":%llu,\"ioctl_hit\":%llu,\"foreign_requests\":%llu,"
+			"\"expired\":%llu,"
 			"\"map_full\":%llu,\"memlock_bytes\":%llu,\"memlock_max_bytes\":%llu,"
 			"\"maps\":{",
 			(unsigned long long)k.lookup_hit, (unsigned long long)k.lookup_miss,
@@ -292,7 +294,8 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 			(unsigned long long)k.opens, (unsigned long long)k.opens_refused,
 			(unsigned long long)k.negative_hit, (unsigned long long)k.negatives,
 			(unsigned long long)k.negatives_refused, (unsigned long long)k.ioctl_hit,
-			(unsigned long long)k.foreign, (unsigned long long)k.map_full,
+			(unsigned long long)k.foreign, (unsigned long long)k.expired,
+			(unsigned long long)k.map_full,
 			(unsigned long long)k.memlock_bytes, (unsigned long long)k.memlock_max_bytes);
 		for (i = 0; i < FASTPATH_NMAPS; i++)
 			fprintf(out, "%s\"%s\":{\"max_entries\":%u,\"memlock_bytes\":%llu,"

@@ -260,6 +260,43 @@ static void test_set_open(void **state)
 	fastpath_drop_attr(ks, 31);
 }
 
+/* fastpath_max_age: every value written carries now + the age as its deadline */
+static void test_deadlines(void **state)
+{
+	struct stat st = reg_stat();
+	struct bpfuse_fp_dentry_key k;
+	struct bpfuse_fp_dentry d;
+	struct bpfuse_fp_inode v;
+	uint64_t t0, t1;
+
+	(void)state;
+	ks->max_age_ns = 5 * NSEC_PER_SEC;
+	t0 = mono_ns();
+	assert_int_equal(fastpath_put_entry(ks, 40, "aged", 41, &st, fastpath_begin(ks), 0), 1);
+	assert_int_equal(fastpath_put_negative(ks, 40, "gone", 0, fastpath_begin(ks)), 1);
+	t1 = mono_ns();
+	assert_int_equal(inode_val(41, &v), 0);
+	assert_true(v.v.expires_ns >= t0 + ks->max_age_ns && v.v.expires_ns <= t1 + ks->max_age_ns);
+	dentry_key(&k, 40, "aged");
+	assert_int_equal(bpf_map_lookup_elem_flags(ks->dentries, &k, &d, BPF_F_LOCK), 0);
+	assert_true(d.v.expires_ns >= t0 + ks->max_age_ns && d.v.expires_ns <= t1 + ks->max_age_ns);
+	dentry_key(&k, 40, "gone");
+	assert_int_equal(bpf_map_lookup_elem_flags(ks->dentries, &k, &d, BPF_F_LOCK), 0);
+	assert_true(d.v.expires_ns >= t0 + ks->max_age_ns && d.v.expires_ns <= t1 + ks->max_age_ns);
+	/* the OPEN rewrite keeps the deadline the attributes were published with */
+	assert_int_equal(fastpath_set_open(ks, 41, 9), 1);
+	assert_int_equal(inode_val(41, &v), 0);
+	assert_true(v.v.expires_ns <= t1 + ks->max_age_ns);
+	/* without an age: no deadline */
+	ks->max_age_ns = 0;
+	assert_int_equal(fastpath_put_attr(ks, 41, &st, fastpath_begin(ks), 9), 1);
+	assert_int_equal(inode_val(41, &v), 0);
+	assert_int_equal(v.v.expires_ns, 0);
+	fastpath_drop_name(ks, 40, "aged");
+	fastpath_drop_name(ks, 40, "gone");
+	fastpath_drop_node(ks, 41);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_negative_published_before_create_drop),
 		cmocka_unit_test(test_negative_never_over_positive_and_capped),
 		cmocka_unit_test(test_set_open),
+		cmocka_unit_test(test_deadlines),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

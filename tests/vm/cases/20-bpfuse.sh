@@ -280,6 +280,28 @@ check "mknod (mkfifo) over a negative entry is seen at once" sh -c "mkfifo $L/mi
 bpfuse umount $W/mnt || fail "unmount (negative entries)"
 rm -rf $W/src/l/missing*
 
+# Deadlines (fastpath_max_age): what the kernel answers from the maps is
+# answered at most that long after it was published; then the next request
+# asks the daemon, which publishes again.
+bpfuse mount $W/src $W/mnt -o $LOOPOPT,fastpath_max_age=2 || fail "bpfuse mounts with fastpath_max_age=2"
+check "warm-up (fastpath_max_age=2)" lp 1
+get t0 allreq
+lp 1
+get t1 allreq
+check "within the age the loop is answered in the kernel ($((t1 - t0)) requests)" [ $((t1 - t0)) = 0 ]
+sleep 2.2
+get e0 fpcount expired; get l0 opcount LOOKUP
+lp 1
+get e1 fpcount expired; get l1 opcount LOOKUP
+# (each LOOKUP's reply publishes the node again, so its OPEN and fstat are answered)
+check "past the age the names are not served: $((l1 - l0)) LOOKUPs for 24 files, $((e1 - e0)) expired" \
+	[ $((l1 - l0)) -ge 24 -a $((e1 - e0)) -ge 24 ]
+get t0 allreq
+lp 1
+get t1 allreq
+check "and once published again, answered in the kernel ($((t1 - t0)) requests)" [ $((t1 - t0)) = 0 ]
+bpfuse umount $W/mnt || fail "unmount (fastpath_max_age)"
+
 # Watcher overflow: change events were lost, so the maps are flushed entirely
 # (counted), the kernel's caches dropped, a change whose event was lost is
 # seen, and the fast path fills again.  A queue of one event overflows at once.
