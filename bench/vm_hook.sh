@@ -83,7 +83,11 @@ fi
 # and no passthrough: every lookup, stat and read is a request, which the hook
 # can answer in the kernel (with passthrough, READ never reaches the hook).
 OPTS=${VM_HOOK_OPTS:-passthrough=off,entry_timeout=0,attr_timeout=0,negative_timeout=0}
-WORKLOADS="stat-warm stat-dropped reread-small randread-4k"
+# The data loader's loop (loop-small) with passthrough, which OPEN in the
+# kernel needs (FOPEN_PASSTHROUGH to the daemon's backing file): then nothing
+# of open/fstat/read/close reaches the daemon once the files are published.
+LOOP_OPTS=${VM_HOOK_LOOP_OPTS:-entry_timeout=0,attr_timeout=0,negative_timeout=0}
+WORKLOADS="stat-warm stat-dropped reread-small loop-small randread-4k"
 CONFIGS="native hook-on hook-off"
 
 mkdir -p "$out"
@@ -118,6 +122,7 @@ REREAD_PASSES=$REREAD_PASSES
 BIG_MIB=$BIG_MIB
 RAND_READS=$RAND_READS
 OPTS='$OPTS'
+LOOP_OPTS='$LOOP_OPTS'
 WORKLOADS='$WORKLOADS'
 CONFIGS='$CONFIGS'
 EOF
@@ -132,7 +137,7 @@ json.dump({
  "host": {"kernel": "$(uname -r)", "cpus": $(nproc), "loadavg_start": "$(cut -d' ' -f1-3 /proc/loadavg)"},
  "bpfuse": "$("$work/bpfuse" --version 2>&1 | head -n 1)",
  "bpfuse_sha256": "$(sha256sum "$work/bpfuse" | cut -c1-64)",
- "options": "$OPTS", "configs": {
+ "options": "$OPTS", "loop_options": "$LOOP_OPTS", "configs": {
   "native": "the guest's ext4 scratch disk (virtio-blk), the source directory itself",
   "hook-on": "bpfuse -o $OPTS,fastpath=on",
   "hook-off": "bpfuse -o $OPTS,fastpath=off"},
@@ -140,6 +145,7 @@ json.dump({
   "stat-warm": "stat(2) of $((STAT_DIRS * STAT_PER_DIR)) empty files in $STAT_DIRS directories; every file stat'ed once first",
   "stat-dropped": "the same after stat'ing once and echo 2 > drop_caches (dentries and inodes)",
   "reread-small": "$REREAD_PASSES passes (more until 0.1 s has passed) of open+read+close over $SMALL_FILES files of $SMALL_BYTES bytes, read once first",
+  "loop-small": "a data loader's loop: $REREAD_PASSES passes (more until 0.1 s has passed) of open+fstat+read+close, each checked, over the same $SMALL_FILES files, with passthrough ($LOOP_OPTS), after one warm-up pass",
   "randread-4k": "$RAND_READS 4 KiB preads (as many more until 0.1 s has passed) at random offsets (same sequence everywhere) of a $BIG_MIB MiB file read once first; FUSE: POSIX_FADV_DONTNEED on the FUSE file at open (the source's pages stay cached); native: warm"},
  "sizes": {"stat_files": $((STAT_DIRS * STAT_PER_DIR)), "stat_dirs": $STAT_DIRS, "small_files": $SMALL_FILES,
   "small_bytes": $SMALL_BYTES, "reread_passes": $REREAD_PASSES, "big_mib": $BIG_MIB, "rand_reads": $RAND_READS,

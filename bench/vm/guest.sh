@@ -46,13 +46,15 @@ say "data made in $(($(date +%s) - t0)) s: $((STAT_DIRS * STAT_PER_DIR)) files t
 # drop LEVEL: like the host suite's drop_caches
 drop() { sync; echo "$1" > /proc/sys/vm/drop_caches; }
 
-mount_cfg() { # CFG
+mount_cfg() { # CFG WL
+	opts=$OPTS
+	[ "$2" = loop-small ] && opts=$LOOP_OPTS
 	case $1 in
 	native) return 0 ;;
 	hook-on) fp=on ;;
 	hook-off) fp=off ;;
 	esac
-	bpfuse mount $S $M -o "$OPTS,fastpath=$fp,fastpath_obj=$OBJ" > /tmp/mount.out 2>&1 || {
+	bpfuse mount $S $M -o "$opts,fastpath=$fp,fastpath_obj=$OBJ" > /tmp/mount.out 2>&1 || {
 		cat /tmp/mount.out; return 1; }
 	# the comparison means nothing unless the hook really is (not) attached
 	stats=$(bpfuse stats $M --json 2>&1)
@@ -84,6 +86,7 @@ prepare() {
 	stat-warm) vmbench stat "$2" "$STAT_DIRS" "$STAT_PER_DIR" > /dev/null ;;
 	stat-dropped) vmbench stat "$2" "$STAT_DIRS" "$STAT_PER_DIR" > /dev/null && drop 2 ;;
 	reread-small) vmbench reread "$2" "$SMALL_FILES" "$SMALL_BYTES" 1 > /dev/null ;;
+	loop-small) vmbench loop "$2/small" "$S/small" 1 > /dev/null ;;
 	randread-4k) cat "$2/big" > /dev/null ;;
 	esac
 }
@@ -91,6 +94,7 @@ run() {
 	case $1 in
 	stat-warm | stat-dropped) vmbench stat "$2" "$STAT_DIRS" "$STAT_PER_DIR" ;;
 	reread-small) vmbench reread "$2" "$SMALL_FILES" "$SMALL_BYTES" "$REREAD_PASSES" ;;
+	loop-small) vmbench loop "$2/small" "$S/small" "$REREAD_PASSES" ;;
 	randread-4k)
 		# drop the FUSE file's own pages (a fresh reader, like fio's
 		# invalidate=1); native has only the one page cache: kept warm
@@ -110,7 +114,7 @@ for wl in $WORKLOADS; do
 		for cfg in "$@"; do
 			status=ok note= result=null before=null after=null
 			root=$S; [ "$cfg" = native ] || root=$M
-			if ! mount_cfg "$cfg"; then
+			if ! mount_cfg "$cfg" "$wl"; then
 				status=failed note="mount failed"
 			elif ! prepare "$wl" "$root" "$cfg" 2> /tmp/err; then
 				status=failed note="prepare failed: $(tail -n 1 /tmp/err)"

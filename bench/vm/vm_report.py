@@ -66,7 +66,7 @@ def summarise(meta, rows):
     for r in rows:
         w = res.setdefault(r["workload"], {"configs": {}})
         c = w["configs"].setdefault(r["config"], {"values": [], "status": [], "notes": [],
-                                                  "requests": [], "fastpath": []})
+                                                  "requests": [], "fastpath": [], "per_file": []})
         c["status"].append(r["status"])
         if r.get("note"):
             c["notes"].append(r["note"])
@@ -83,6 +83,9 @@ def summarise(meta, rows):
         if req is not None:
             c["requests"].append(req)
             c["request_source"] = src
+            files = res_["metrics"].get("files")
+            if files:
+                c["per_file"].append(sum(req.values()) / files)
         fp = fastpath_delta(r.get("before"), r.get("after"))
         if fp is not None:
             c["fastpath"].append(fp)
@@ -98,6 +101,9 @@ def summarise(meta, rows):
                 ops = sorted({o for q in reqs for o in q})
                 c["requests_median"] = {o: statistics.median([q.get(o, 0) for q in reqs]) for o in ops}
                 c["requests_total_median"] = statistics.median([sum(q.values()) for q in reqs])
+            pf = c.pop("per_file")
+            if pf:
+                c["requests_per_file_median"] = statistics.median(pf)
             fps = c.pop("fastpath")
             if fps:
                 c["fastpath_median"] = {k: statistics.median([f.get(k, 0) for f in fps]) for k in fps[0]}
@@ -122,9 +128,9 @@ def fp_cell(c):
     f = c.get("fastpath_median")
     if not f:
         return "-"
-    parts = ["%s %s" % (op, fmt(f.get(op + "_hit", 0))) for op in ("lookup", "getattr", "read")
-             if f.get(op + "_hit")]
-    misses = sum(f.get(op + "_miss", 0) for op in ("lookup", "getattr", "read"))
+    ops = ("lookup", "negative", "getattr", "open", "read", "ioctl")
+    parts = ["%s %s" % (op, fmt(f.get(op + "_hit", 0))) for op in ops if f.get(op + "_hit")]
+    misses = sum(f.get(op + "_miss", 0) for op in ops)
     s = ", ".join(parts) or "none"
     if misses:
         s += " (passed on: %s)" % fmt(misses)
@@ -152,10 +158,11 @@ def section(out, level="##"):
          " only with each other, never with the host tables." % (
              meta["mode"], meta["reps"], meta.get("kernel_hash", "?"), meta.get("vm", "qemu")), "",
          "- native: the guest's ext4 scratch disk, which is also the source directory;",
-         "- hook-on / hook-off: the same bpfuse binary and options (`%s`), only `fastpath=on|off`"
-         " differs. With kernel timeouts 0 and no passthrough every lookup, stat and read is a"
-         " request; hook-on lets the eBPF program answer LOOKUP, GETATTR and READ from the daemon's"
-         " maps inside the kernel." % meta.get("options", "?"),
+         "- hook-on / hook-off: the same bpfuse binary and options (`%s`; loop-small: `%s`, with"
+         " passthrough), only `fastpath=on|off` differs. With kernel timeouts 0 and no passthrough"
+         " every lookup, stat and read is a request; hook-on lets the eBPF program answer LOOKUP,"
+         " GETATTR and READ (and, with passthrough, OPEN: no FLUSH or RELEASE follows) from the"
+         " daemon's maps inside the kernel." % (meta.get("options", "?"), meta.get("loop_options", "?")),
          "- every run mounts afresh; the three configurations alternate per repetition with the"
          " starting one rotated. Median (min-max) over the repetitions.", "",
          "| workload | metric | native | hook-on | hook-off | hook on vs off | hook on vs native |"
@@ -171,11 +178,14 @@ def section(out, level="##"):
           " `bpfuse stats --json` snapshots, median per run; counted by %s), and what the eBPF"
           " program answered in the kernel (`fastpath.*_hit`):" % (
               "the BPF tracepoints" if src == {"bpf"} else "the daemon"), "",
-          "| workload | hook-on: requests | hook-off: requests | hook-on: answered in the kernel |",
-          "|---|---|---|---|"]
+          "| workload | hook-on: requests | hook-off: requests | per file on / off |"
+          " hook-on: answered in the kernel |",
+          "|---|---|---|---|---|"]
     for wid, w in res.items():
         on, off = w["configs"].get("hook-on", {}), w["configs"].get("hook-off", {})
-        L.append("| %s | %s | %s | %s |" % (wid, req_cell(on), req_cell(off), fp_cell(on)))
+        L.append("| %s | %s | %s | %s / %s | %s |" % (
+            wid, req_cell(on), req_cell(off), fmt(on.get("requests_per_file_median")),
+            fmt(off.get("requests_per_file_median")), fp_cell(on)))
     L += ["", "Workloads (sizes: %d files to stat, %d small files of %d bytes, a %d MiB file):" % (
         s["stat_files"], s["small_files"], s["small_bytes"], s["big_mib"]), ""]
     for wid, w in res.items():
@@ -212,10 +222,12 @@ def main():
         f.write("\n".join(L) + "\n")
     print("vm-hook: report %s" % os.path.join(out, "report.md"))
     for wid, w in res.items():
-        print("vm-hook: %-13s on vs off %s, on vs native %s, requests on/off %s / %s" % (
+        print("vm-hook: %-13s on vs off %s, on vs native %s, requests on/off %s / %s (per file %s / %s)" % (
             wid, fmt_ratio(w["ratios"].get("on_vs_off")), fmt_ratio(w["ratios"].get("on_vs_native")),
             fmt(w["configs"].get("hook-on", {}).get("requests_total_median")),
-            fmt(w["configs"].get("hook-off", {}).get("requests_total_median"))))
+            fmt(w["configs"].get("hook-off", {}).get("requests_total_median")),
+            fmt(w["configs"].get("hook-on", {}).get("requests_per_file_median")),
+            fmt(w["configs"].get("hook-off", {}).get("requests_per_file_median"))))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,12 @@
  *   vmbench reread DIR SMALL_FILES SMALL_BYTES PASSES
  *       PASSES x (open, read to EOF, close) of every DIR/small file, more
  *       passes until MIN_TIMED_S has passed; primary: files_per_s
+ *   vmbench loop DIR REF PASSES
+ *       a data loader's loop: PASSES x (open, fstat, read to EOF, close) of
+ *       DIR/NAME for every regular file NAME of REF (sorted), each checked
+ *       against REF/NAME (size from fstat and every byte; REF is read once
+ *       first, e.g. the source directory behind a mount), more passes until
+ *       MIN_TIMED_S has passed; primary: files_per_s
  *   vmbench randread FILE NREADS SEED DROP
  *       one open; DROP=1: POSIX_FADV_DONTNEED on it first (drops this
  *       file's page cache: on a FUSE mount only the FUSE file's pages, the
@@ -38,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -217,6 +224,102 @@ static int reread(const char *dir, long nsmall, long sbytes, long passes)
 	return 0;
 }
 
+struct ref_file {
+	char *name;
+	char *data;
+	size_t size;
+};
+
+static char *read_whole(const char *p, size_t *size)
+{
+	struct stat st;
+	char *buf;
+	ssize_t r;
+	size_t got = 0;
+	int fd = open(p, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st))
+		die("open", p);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		die("malloc", NULL);
+	while ((r = read(fd, buf + got, (size_t)st.st_size + 1 - got)) > 0)
+		got += (size_t)r;
+	if (r < 0 || got != (size_t)st.st_size)
+		die("read", p);
+	close(fd);
+	*size = got;
+	return buf;
+}
+
+static int only_files(const struct dirent *d)
+{
+	return d->d_type == DT_REG;
+}
+
+static int loop(const char *dir, const char *ref, long passes)
+{
+	char p[4096], r1[32], r2[32], *buf;
+	struct dirent **ents;
+	struct ref_file *f;
+	size_t cap = 0, bytes = 0;
+	long k, i, n = 0;
+	int nf, fd;
+	double t0, s;
+
+	nf = scandir(ref, &ents, only_files, alphasort);
+	if (nf <= 0)
+		die("scandir (no regular file)", ref);
+	f = calloc((size_t)nf, sizeof(*f));
+	if (!f)
+		die("malloc", NULL);
+	for (i = 0; i < nf; i++) {
+		snprintf(p, sizeof(p), "%s/%s", ref, ents[i]->d_name);
+		f[i].name = ents[i]->d_name;
+		f[i].data = read_whole(p, &f[i].size);
+		if (f[i].size + 1 > cap)
+			cap = f[i].size + 1;
+	}
+	buf = malloc(cap);
+	if (!buf)
+		die("malloc", NULL);
+	t0 = now();
+	for (k = 0; k < passes || now() - t0 < MIN_TIMED_S; k++)
+		for (i = 0; i < nf; i++) {
+			struct stat st;
+			size_t got = 0;
+			ssize_t r;
+
+			snprintf(p, sizeof(p), "%s/%s", dir, f[i].name);
+			fd = open(p, O_RDONLY);
+			if (fd < 0)
+				die("open", p);
+			if (fstat(fd, &st))
+				die("fstat", p);
+			while ((r = read(fd, buf + got, cap - got)) > 0)
+				got += (size_t)r;
+			if (r < 0)
+				die("read", p);
+			close(fd);
+			if ((size_t)st.st_size != f[i].size || got != f[i].size ||
+			    memcmp(buf, f[i].data, got)) {
+				fprintf(stderr, "vmbench: %s: fstat size %lld, %zu bytes read, "
+					"%zu bytes in %s/%s%s\n", p, (long long)st.st_size, got,
+					f[i].size, ref, f[i].name,
+					got == f[i].size ? " (content differs)" : "");
+				return 1;
+			}
+			n++;
+			bytes += got;
+		}
+	s = now() - t0;
+	printf("{\"primary\": \"files_per_s\", \"unit\": \"files/s\", \"higher_is_better\": true, "
+	       "\"metrics\": {\"files_per_s\": %s, \"seconds\": %.6f, \"files\": %ld, "
+	       "\"distinct_files\": %d, \"mib_per_s\": %s}}\n", rate(r1, sizeof(r1), n, s), s, n,
+	       nf, rate(r2, sizeof(r2), (double)bytes / 1048576.0, s));
+	return 0;
+}
+
 static int randread(const char *path, long nreads, long seed, long drop)
 {
 	char buf[BLK] __attribute__((aligned(64))), r1[32];
@@ -297,6 +400,8 @@ int main(int argc, char **argv)
 		return clock_step();
 	if (!strcmp(cmd, "stat") && argc == 5)
 		return stat_storm(argv[2], arg(argv[3]), arg(argv[4]));
+	if (!strcmp(cmd, "loop") && argc == 5)
+		return loop(argv[2], argv[3], arg(argv[4]));
 	if (!strcmp(cmd, "reread") && argc == 6)
 		return reread(argv[2], arg(argv[3]), arg(argv[4]), arg(argv[5]));
 	if (!strcmp(cmd, "randread") && argc == 6)
@@ -304,6 +409,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: vmbench mkdata DIR STAT_DIRS STAT_PER_DIR SMALL_FILES SMALL_BYTES BIG_MIB\n"
 			"       vmbench stat DIR STAT_DIRS STAT_PER_DIR\n"
 			"       vmbench reread DIR SMALL_FILES SMALL_BYTES PASSES\n"
+			"       vmbench loop DIR REF PASSES\n"
 			"       vmbench randread FILE NREADS SEED DROP\n"
 			"       vmbench clock\n");
 	return 2;

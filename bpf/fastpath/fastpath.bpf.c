@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bpfuse fast path: a struct fuse_bpf_ops that answers LOOKUP, GETATTR and
- * READ of one FUSE connection from maps that the daemon keeps, and upcalls
- * everything else.  Needs a kernel with kernel-patches/6.12; map layouts and
- * coherence rules are in include/bpfuse/fastpath_abi.h.
+ * bpfuse fast path: a struct fuse_bpf_ops that answers LOOKUP (also "no such
+ * name"), GETATTR, read-only OPEN, IOCTL (ENOTTY) and READ of one FUSE
+ * connection from maps that the daemon keeps, and upcalls everything else.
+ * Needs a kernel with kernel-patches/6.12; map layouts and coherence rules
+ * are in include/bpfuse/fastpath_abi.h.
  *
  * A miss is never an error: whenever a map lacks an entry, an entry is stale
  * or a kfunc refuses the reply, the request goes to the daemon unchanged.
@@ -28,6 +29,13 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* log2 of the daemon's cache block size; set before load */
 const volatile __u32 block_shift = BPFUSE_FP_BLOCK_SHIFT_DEFAULT;
+/*
+ * The cookie the daemon attaches the link with (its connection number),
+ * set before load (BPFUSE_FP_COOKIE_VAR): requests carrying another are
+ * not ours to answer.  0 (unset) checks nothing; the daemon's connection
+ * numbers are never 0 (anonymous device minors start at 1).
+ */
+const volatile __u64 conn_cookie;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -98,16 +106,40 @@ static __always_inline int words_equal(const void *a, const void *b, int nwords)
 	return eq;
 }
 
+/* A value's deadline (fastpath_max_age) has passed: counted, and the request upcalls */
+static __always_inline int past(__u64 expires_ns)
+{
+	if (!expires_ns || bpf_ktime_get_ns() < expires_ns)
+		return 0;
+	stat_inc(BPFUSE_FP_STAT_EXPIRED);
+	return 1;
+}
+
 struct inode_hdr {
 	__u64 nodeid, version, generation, attr_ttl_ns;
+};
+
+/* The tail of the inode value: how a read-only OPEN is answered, and the deadline */
+struct inode_open {
+	__u32 backing_id, flags;
+	__u64 expires_ns;
 };
 
 _Static_assert(sizeof(struct inode_hdr) == __builtin_offsetof(struct bpfuse_fp_inode_v, attr),
 	       "inode header");
 _Static_assert(sizeof(struct fuse_attr) == sizeof(struct bpfuse_fp_attr), "fuse_attr size");
+_Static_assert(__builtin_offsetof(struct bpfuse_fp_inode_v, open_backing_id) ==
+		       sizeof(struct inode_hdr) + sizeof(struct fuse_attr) &&
+	       sizeof(struct bpfuse_fp_inode_v) ==
+		       sizeof(struct inode_hdr) + sizeof(struct fuse_attr) + sizeof(struct inode_open),
+	       "inode open tail");
 
-/* @nodeid's inode entry: its header to @hdr, its attributes to @attr (flags cleared). */
-static __always_inline int read_inode(__u64 nodeid, struct inode_hdr *hdr, struct fuse_attr *attr)
+/*
+ * @nodeid's inode entry: its header to @hdr, its attributes to @attr (flags
+ * cleared), its OPEN answer to @op.
+ */
+static __always_inline int read_inode(__u64 nodeid, struct inode_hdr *hdr, struct fuse_attr *attr,
+				      struct inode_open *op)
 {
 	struct bpfuse_fp_inode *p, *q;
 	int eq;
@@ -118,16 +150,20 @@ static __always_inline int read_inode(__u64 nodeid, struct inode_hdr *hdr, struc
 	bpf_spin_lock(&p->lock);
 	__builtin_memcpy(hdr, &p->v, sizeof(*hdr));
 	__builtin_memcpy(attr, &p->v.attr, sizeof(*attr));
+	__builtin_memcpy(op, &p->v.open_backing_id, sizeof(*op));
 	bpf_spin_unlock(&p->lock);
 	q = bpf_map_lookup_elem(&fp_inodes, &nodeid);
 	if (!q || q != p)
 		goto unstable;
 	bpf_spin_lock(&p->lock);
 	eq = words_equal(hdr, &p->v, sizeof(*hdr) / 8) &&
-	     words_equal(attr, &p->v.attr, sizeof(*attr) / 8);
+	     words_equal(attr, &p->v.attr, sizeof(*attr) / 8) &&
+	     words_equal(op, &p->v.open_backing_id, sizeof(*op) / 8);
 	bpf_spin_unlock(&p->lock);
 	if (!eq || hdr->nodeid != nodeid || !hdr->version)
 		goto unstable;
+	if (past(op->expires_ns))
+		return -1;
 	attr->flags = 0;
 	return 0;
 unstable:
@@ -156,6 +192,8 @@ static __always_inline int read_dentry(const struct bpfuse_fp_dentry_key *key,
 	if (!eq || dv->parent != key->parent || dv->name_hash != bpfuse_fp_name_hash(key) ||
 	    !dv->version)
 		goto unstable;
+	if (past(dv->expires_ns))
+		return -1;
 	return 0;
 unstable:
 	stat_inc(BPFUSE_FP_STAT_UNSTABLE);
@@ -207,6 +245,7 @@ static __noinline int find_dentry(struct fuse_bpf_req *req, struct bpfuse_fp_den
 static __noinline int reply_lookup(struct fuse_bpf_req *req, const struct bpfuse_fp_dentry_v *dv)
 {
 	struct fuse_entry_out out = {};
+	struct inode_open op;
 	struct inode_hdr hdr;
 	__u64 *nlookup;
 	__u64 nodeid;
@@ -214,7 +253,24 @@ static __noinline int reply_lookup(struct fuse_bpf_req *req, const struct bpfuse
 	if (!dv)
 		return BPFUSE_FP_UPCALL;
 	nodeid = dv->nodeid;
-	if (read_inode(nodeid, &hdr, &out.attr) || hdr.generation != dv->generation)
+	if (!nodeid) {
+		/*
+		 * A negative entry (the daemon's LOOKUP found no such name): no
+		 * node, no attributes, no lookup to count; the kernel asks again
+		 * after entry_valid.
+		 */
+		if (dv->generation)
+			goto miss;
+		out.entry_valid = dv->entry_ttl_ns / BPFUSE_NSEC_PER_SEC;
+		out.entry_valid_nsec = dv->entry_ttl_ns % BPFUSE_NSEC_PER_SEC;
+		if (bpf_fuse_reply_entry(req, &out, sizeof(out))) {
+			stat_inc(BPFUSE_FP_STAT_KFUNC_ERR);
+			return BPFUSE_FP_UPCALL;
+		}
+		stat_inc(BPFUSE_FP_STAT_NEGATIVE_HIT);
+		return BPFUSE_FP_HANDLED;
+	}
+	if (read_inode(nodeid, &hdr, &out.attr, &op) || hdr.generation != dv->generation)
 		goto miss;
 	/* Without a counter the daemon could not account for this lookup */
 	nlookup = bpf_map_lookup_elem(&fp_nlookup, &nodeid);
@@ -256,9 +312,10 @@ static __noinline int do_lookup(struct fuse_bpf_req *req)
 static __noinline int do_getattr(struct fuse_bpf_req *req)
 {
 	struct fuse_attr_out out = {};
+	struct inode_open op;
 	struct inode_hdr hdr;
 
-	if (read_inode(req->nodeid, &hdr, &out.attr)) {
+	if (read_inode(req->nodeid, &hdr, &out.attr, &op)) {
 		stat_inc(BPFUSE_FP_STAT_GETATTR_MISS);
 		return BPFUSE_FP_UPCALL;
 	}
@@ -275,14 +332,18 @@ static __noinline int do_getattr(struct fuse_bpf_req *req)
 }
 
 /*
- * Serve a READ only if every block it touches (up to EOF) is in the block
- * map, current, and in one backing file; otherwise the daemon reads.
+ * Serve a READ only if every block it touches (up to EOF by the inode
+ * entry's size) is in the block map, current, and in one backing file;
+ * otherwise the daemon reads.  The kernel stops the read at the backing
+ * file's own size (a short read is EOF), which the daemon keeps equal to the
+ * file's: only the source file itself is published as a block's backing file.
  */
 static __noinline int do_read(struct fuse_bpf_req *req)
 {
 	struct bpfuse_fp_block_key bkey = {};
 	struct fuse_read_in in = {};
 	struct bpfuse_fp_block_v bv;
+	struct inode_open op;
 	struct fuse_attr attr;
 	struct inode_hdr hdr;
 	__u64 nodeid = req->nodeid;
@@ -293,7 +354,7 @@ static __noinline int do_read(struct fuse_bpf_req *req)
 
 	if (bpf_fuse_req_read_in(req, 0, &in, sizeof(in)) != sizeof(in))
 		goto miss;
-	if (read_inode(nodeid, &hdr, &attr))
+	if (read_inode(nodeid, &hdr, &attr, &op))
 		goto miss;
 	gen = hdr.generation;
 	size = attr.size;
@@ -341,16 +402,73 @@ miss:
 	return BPFUSE_FP_UPCALL;
 }
 
+/*
+ * A read-only OPEN of a regular file whose inode entry names a backing file:
+ * answered with passthrough to it and FOPEN_NOFLUSH, fh 0.  The kernel sends
+ * no RELEASE for such an open; the daemon keeps the backing id registered
+ * for as long as the kernel knows the node.  Anything else (a write, O_TRUNC,
+ * no entry, no backing id) upcalls; the kernel checks the same again.
+ */
+static __noinline int do_open(struct fuse_bpf_req *req)
+{
+	struct bpfuse_open_in in = {};
+	struct fuse_open_out out = {};
+	struct inode_open op;
+	struct fuse_attr attr;
+	struct inode_hdr hdr;
+
+	if (bpf_fuse_req_read_in(req, 0, &in, sizeof(in)) != sizeof(in))
+		goto miss;
+	if ((in.flags & BPFUSE_O_ACCMODE) != BPFUSE_O_RDONLY || (in.flags & BPFUSE_O_TRUNC))
+		goto miss;
+	if (read_inode(req->nodeid, &hdr, &attr, &op))
+		goto miss;
+	if (!op.backing_id || (attr.mode & BPFUSE_S_IFMT) != BPFUSE_S_IFREG)
+		goto miss;
+	out.fh = 0;
+	out.open_flags = op.flags;
+	out.backing_id = (__s32)op.backing_id;
+	if (bpf_fuse_reply_open(req, &out, sizeof(out))) {
+		stat_inc(BPFUSE_FP_STAT_KFUNC_ERR);
+		return BPFUSE_FP_UPCALL;
+	}
+	stat_inc(BPFUSE_FP_STAT_OPEN_HIT);
+	return BPFUSE_FP_HANDLED;
+
+miss:
+	stat_inc(BPFUSE_FP_STAT_OPEN_MISS);
+	return BPFUSE_FP_UPCALL;
+}
+
 SEC("struct_ops/request")
 int BPF_PROG(bpfuse_request, struct fuse_bpf_req *req)
 {
+	/* 0: not set (a test attaching the object with a cookie of its own) */
+	if (conn_cookie && req->cookie != conn_cookie) {
+		stat_inc(BPFUSE_FP_STAT_FOREIGN);
+		return BPFUSE_FP_UPCALL;
+	}
 	switch (req->opcode) {
 	case BPFUSE_FUSE_LOOKUP:
 		return do_lookup(req);
 	case BPFUSE_FUSE_GETATTR:
 		return do_getattr(req);
+	case BPFUSE_FUSE_OPEN:
+		return do_open(req);
 	case BPFUSE_FUSE_READ:
 		return do_read(req);
+	case BPFUSE_FUSE_IOCTL:
+		/*
+		 * The daemon forwards no ioctl and answers every one ENOTTY
+		 * (fs_ops_file.c op_ioctl): e.g. the isatty() of each open by
+		 * CPython.  The same answer, here.
+		 */
+		if (bpf_fuse_reply_error(req, -BPFUSE_ENOTTY)) {
+			stat_inc(BPFUSE_FP_STAT_KFUNC_ERR);
+			return BPFUSE_FP_UPCALL;
+		}
+		stat_inc(BPFUSE_FP_STAT_IOCTL_HIT);
+		return BPFUSE_FP_HANDLED;
 	}
 	stat_inc(BPFUSE_FP_STAT_OTHER);
 	return BPFUSE_FP_UPCALL;

@@ -20,6 +20,14 @@
  *   never writes the counter, only deletes it with the node.
  * - Block entries carry the generation of the data they describe; a block is
  *   current only if its generation equals its inode's.
+ * - An inode value with open_backing_id != 0 lets the programs answer a
+ *   read-only OPEN of the node (FOPEN_PASSTHROUGH to that backing file); no
+ *   RELEASE comes for such an open, so the daemon keeps that backing id
+ *   registered until the kernel forgets the node, and deletes or rewrites
+ *   the value before it closes the id.
+ * - A dentry value with nodeid 0 is a negative entry (the name does not
+ *   exist): every path that creates the name deletes it before it replies
+ *   or invalidates.
  * - Consistent reads (docs/kernel-hook.md, "Consistent map reads"): every
  *   dentry, inode and block value starts with a struct bpf_spin_lock; the
  *   daemon writes values whole with BPF_F_LOCK (an existing element is then
@@ -39,9 +47,19 @@
 #include <linux/types.h>
 #endif
 
-/* Name of the struct_ops map and the default ops name given to the kernel */
+/*
+ * Name of the struct_ops map.  The daemon creates it with BPF_F_LINK and
+ * binds the link to its connection (FUSE_DEV_IOC_BPF_ATTACH with the link
+ * fd and a cookie); there is no name registry.
+ */
 #define BPFUSE_FP_OPS_MAP		"bpfuse_ops"
-#define BPFUSE_FP_OPS_NAME		"bpfuse"
+/*
+ * Read-only __u64 global of the programs, set by the daemon before load to
+ * the cookie it attaches with (its connection number): a request whose
+ * fuse_bpf_req.cookie differs is upcalled, so the maps of one mount never
+ * answer another's requests.  0 (as built) checks nothing.
+ */
+#define BPFUSE_FP_COOKIE_VAR		"conn_cookie"
 
 /* Map names (also the names under which maps are pinned) */
 #define BPFUSE_FP_DENTRY_MAP		"fp_dentries"
@@ -124,9 +142,11 @@ struct bpfuse_fp_dentry {
 		__u64 parent;		/* the key again: key.parent ... */
 		__u64 name_hash;	/* ... and bpfuse_fp_name_hash(&key) */
 		__u64 version;		/* unique per write, never 0 */
-		__u64 nodeid;		/* never 0 or FUSE_ROOT_ID */
+		__u64 nodeid;		/* never FUSE_ROOT_ID; 0: negative entry */
 		__u64 generation;	/* must equal the inode entry's generation */
 		__u64 entry_ttl_ns;	/* kernel dentry timeout of the reply */
+		__u64 expires_ns;	/* bpf_ktime_get_ns() deadline (CLOCK_MONOTONIC):
+					 * not served from then on; 0: none */
 	} v;
 };
 
@@ -137,11 +157,21 @@ struct bpfuse_fp_inode {
 	struct bpfuse_fp_inode_v {
 		__u64 nodeid;		/* the key again */
 		__u64 version;		/* unique per write, never 0 */
-		__u64 generation;	/* bumped by the daemon when the data changes */
+		__u64 generation;	/* the FUSE generation: 0 (a new one for a known
+					 * nodeid makes the kernel mark the inode bad) */
 		__u64 attr_ttl_ns;	/* kernel attribute timeout of the reply */
 		struct bpfuse_fp_attr attr;
+		__u32 open_backing_id;	/* 0: OPEN upcalls; else a read-only OPEN of this
+					 * regular file is answered with it */
+		__u32 open_flags;	/* FOPEN_* of that answer (BPFUSE_FP_FOPEN_*) */
+		__u64 expires_ns;	/* as the dentry's: not served from then on; 0: none */
 	} v;
 };
+
+/* The FOPEN_* flags the programs may answer an OPEN with (<linux/fuse.h> 7.40) */
+#define BPFUSE_FP_FOPEN_KEEP_CACHE	(1U << 1)
+#define BPFUSE_FP_FOPEN_NOFLUSH		(1U << 5)
+#define BPFUSE_FP_FOPEN_PASSTHROUGH	(1U << 7)
 
 /* BPFUSE_FP_NLOOKUP_MAP key: __u64 nodeid; value: __u64 lookups by BPF */
 
@@ -178,14 +208,20 @@ enum bpfuse_fp_stat {
 	BPFUSE_FP_STAT_KFUNC_ERR,	/* a reply kfunc refused our reply */
 	BPFUSE_FP_STAT_OTHER,		/* opcodes the programs do not handle */
 	BPFUSE_FP_STAT_UNSTABLE,	/* a value changed or was reused while read: upcalled */
+	BPFUSE_FP_STAT_OPEN_HIT,	/* read-only OPENs answered (no RELEASE follows) */
+	BPFUSE_FP_STAT_OPEN_MISS,
+	BPFUSE_FP_STAT_NEGATIVE_HIT,	/* LOOKUPs answered "no such name" */
+	BPFUSE_FP_STAT_FOREIGN,		/* requests with another connection's cookie */
+	BPFUSE_FP_STAT_IOCTL_HIT,	/* IOCTLs answered ENOTTY, as the daemon does */
+	BPFUSE_FP_STAT_EXPIRED,		/* dentry/inode values past expires_ns: upcalled */
 	BPFUSE_FP_STAT_NR,
 };
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct bpfuse_fp_attr) == 88, "fuse_attr layout");
 _Static_assert(sizeof(struct bpfuse_fp_dentry_key) == 264, "dentry key layout");
-_Static_assert(sizeof(struct bpfuse_fp_dentry) == 56, "dentry layout");
-_Static_assert(sizeof(struct bpfuse_fp_inode) == 128, "inode layout");
+_Static_assert(sizeof(struct bpfuse_fp_dentry) == 64, "dentry layout");
+_Static_assert(sizeof(struct bpfuse_fp_inode) == 144, "inode layout");
 _Static_assert(sizeof(struct bpfuse_fp_block_key) == 16, "block key layout");
 _Static_assert(sizeof(struct bpfuse_fp_block) == 48, "block layout");
 #endif

@@ -62,6 +62,9 @@ static const struct opt_desc opt_table[] = {
 	{ "fastpath_remote", OPT_ONOFF, F(fastpath_remote), 0, 0,
 	  "use the fast path on a network-filesystem SOURCE too, although other clients' "
 	  "changes are then never seen for what the kernel answers itself (default off)" },
+	{ "fastpath_max_age", OPT_SECONDS, F(fastpath_max_age_s), 0, CONFIG_MAX_TIMEOUT_S,
+	  "serve what the fast path published at most this many seconds, then ask the "
+	  "daemon again (default 0: until the daemon deletes it)" },
 	{ "fastpath_entries", OPT_UINT, F(fastpath_entries), CONFIG_MIN_FASTPATH_ENTRIES,
 	  CONFIG_MAX_FASTPATH_ENTRIES,
 	  "names and nodes the fast path's maps may hold, 16-4194304 (default 65536); "

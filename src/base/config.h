@@ -36,6 +36,7 @@ struct config {
 	int trace;                 /* count requests with BPF tracepoints when possible */
 	int fastpath;              /* use the patched kernel's BPF hook when present */
 	int fastpath_remote;       /* ... even on a network-filesystem source (remote_fs) */
+	double fastpath_max_age_s; /* map entries' deadline after publication (0: none) */
 	char fastpath_obj[PATH_MAX]; /* the fast-path BPF object ("" = next to the binary) */
 	unsigned int fastpath_entries; /* max_entries of the dentry, inode and lookup maps */
 	unsigned int fastpath_blocks;  /* max_entries of the block map (0: derive, 2x entries) */

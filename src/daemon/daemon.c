@@ -448,7 +448,8 @@ static void fastpath_start(struct fs *fs, const struct config *cfg, struct fuse_
 	}
 	fastpath_obj_path(cfg, obj, sizeof(obj));
 	if (fastpath_open(&fs->ks, obj, fuse_session_fd(se), fs->conn, cfg->entry_timeout_s,
-			cfg->attr_timeout_s, cfg->fastpath_entries, cfg->fastpath_blocks,
+			cfg->attr_timeout_s, cfg->fastpath_max_age_s, cfg->fastpath_entries,
+			cfg->fastpath_blocks,
 			fs->fastpath_why, sizeof(fs->fastpath_why)))
 		pr_warn("in-kernel fast path off: %s", fs->fastpath_why);
 }
@@ -652,6 +653,7 @@ out_metrics:
 		close(rt.metrics_fd);
 out_session:
 	fuse_session_destroy(se);
+	fs.se = NULL; /* freeing the inodes below sends the kernel nothing */
 out_args:
 	fuse_opt_free_args(&args);
 out_fs:

@@ -5,14 +5,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <linux/fuse.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "config.h"
 #include "fastpath.h"
 #include "log.h"
+
+/* Linux 6.9's <linux/fuse.h>; bookworm's (6.1) lacks it */
+#ifndef FUSE_DEV_IOC_BACKING_CLOSE
+#define FUSE_DEV_IOC_BACKING_CLOSE _IOW(FUSE_DEV_IOC_MAGIC, 2, uint32_t)
+#endif
 
 static int wants_write(int flags)
 {
@@ -80,7 +88,9 @@ static void fastpath_blocks_locked(struct fs *fs, fuse_req_t req, struct inode *
 	struct stat st;
 	int fd, id;
 
-	if (!fs->ks || !S_ISREG(ino->type) || ino->fp.backing_id)
+	/* the kernel ends such READs at the backing file's size: it must be the file's own */
+	if (!fs->ks || !S_ISREG(ino->type) || ino->fp.backing_id ||
+	    fs->cfg->backend != BACKEND_LOCAL)
 		return;
 	fd = fs->be.ops->open(&fs->be, ino, O_RDONLY, priv);
 	if (fd < 0)
@@ -111,6 +121,57 @@ static void fastpath_blocks_release_locked(struct fs *fs, fuse_req_t req, struct
 	ino->fp.nblocks = 0;
 }
 
+int file_open_id(struct inode *ino)
+{
+	return __atomic_load_n(&ino->fp.open_id, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * A read-only open of @ino got the inode's passthrough backing file: let
+ * the fast path answer the next read-only OPENs with it (fastpath.h,
+ * fastpath_set_open()).  Only where the backing file is the source file
+ * itself (the local backend: its content is the file's, whatever changes
+ * later), and at most io_fd_budget inodes: each keeps its backing file
+ * until the kernel forgets it, since no RELEASE tells when the opens the
+ * kernel answered are closed, and the kernel allows one backing file per
+ * inode while any passthrough open of it exists.  Caller holds ino->lock.
+ */
+static void publish_open_locked(struct fs *fs, struct inode *ino, int flags)
+{
+	int id = ino->backing_id;
+
+	if (!fs->ks || ino->fp.open_id || id <= 0 || !S_ISREG(ino->type) || wants_write(flags) ||
+	    (flags & O_TRUNC) || fs->cfg->backend != BACKEND_LOCAL)
+		return;
+	if (__atomic_add_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED) > fs->io_fd_budget) {
+		__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
+		fastpath_count_open_refused(fs->ks);
+		return;
+	}
+	/* before the map: every later publication of the node carries it (note_attr) */
+	__atomic_store_n(&ino->fp.open_id, id, __ATOMIC_SEQ_CST);
+	fastpath_count_open(fs->ks, 1);
+	fastpath_set_open(fs->ks, ino->nodeid, id);
+}
+
+void file_release_published(struct fs *fs, struct inode *ino)
+{
+	int id = ino->fp.open_id;
+
+	if (!id)
+		return;
+	/* the caller deleted the node's map entries: no OPEN is answered with id now */
+	if (fs->se && ioctl(fuse_session_fd(fs->se), FUSE_DEV_IOC_BACKING_CLOSE, &id))
+		pr_debug("cannot unregister backing file %d: %s", id, strerror(errno));
+	if (ino->backing_fd >= 0)
+		close(ino->backing_fd);
+	ino->backing_id = 0;
+	ino->backing_fd = -1;
+	__atomic_store_n(&ino->fp.open_id, 0, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
+	fastpath_count_open(fs->ks, -1);
+}
+
 int file_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file_info *fi,
 		int direct)
 {
@@ -125,6 +186,8 @@ int file_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file
 		err = backing_attach_locked(fs, req, ino, fi->flags, priv, fi);
 	if (!err && !fi->backing_id && !direct)
 		fastpath_blocks_locked(fs, req, ino, priv);
+	if (!err && fi->backing_id)
+		publish_open_locked(fs, ino, fi->flags);
 	if (!err)
 		ino->nopen++;
 	pthread_mutex_unlock(&ino->lock);
@@ -145,7 +208,8 @@ void file_release(struct fs *fs, fuse_req_t req, struct inode *ino)
 	pthread_mutex_lock(&ino->lock);
 	if (ino->nopen == 1) {
 		fastpath_blocks_release_locked(fs, req, ino);
-		if (ino->backing_id) {
+		/* published for OPEN: kept until the inode goes (file_release_published()) */
+		if (ino->backing_id && !ino->fp.open_id) {
 			fuse_passthrough_close(req, ino->backing_id);
 			close(ino->backing_fd);
 			ino->backing_id = 0;

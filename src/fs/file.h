@@ -50,6 +50,18 @@ void file_release(struct fs *fs, fuse_req_t req, struct inode *ino);
  */
 int file_io_fd(struct fs *fs, struct inode *ino, int write, int *owned);
 
+/*
+ * The backing id read-only OPENs of @ino are answered with in the kernel
+ * (fastpath_put_attr()'s open_id), 0 if none.
+ */
+int file_open_id(struct inode *ino);
+
+/*
+ * The inode is being freed and its map entries are gone: close the backing
+ * file it kept registered for OPENs answered in the kernel.
+ */
+void file_release_published(struct fs *fs, struct inode *ino);
+
 /* Close @ino's shared kernel_open descriptor (the inode is being freed). */
 void file_release_io(struct fs *fs, struct inode *ino);
 

@@ -145,9 +145,14 @@ int io_fd(struct fs *fs, struct inode *ino, struct fuse_file_info *fi, int write
 	*owned = 0;
 	if (fi && fi->fh)
 		return open_file_of(fi)->fd;
-	if (!fs->cfg->kernel_open || !S_ISREG(ino->type))
+	if (!S_ISREG(ino->type))
 		return -EBADF;
-	return file_io_fd(fs, ino, write, owned);
+	if (fs->cfg->kernel_open)
+		return file_io_fd(fs, ino, write, owned);
+	/* an OPEN the fast path answered in the kernel (fh 0): read-only, like the open */
+	if (fs->ks && !write)
+		return file_io_fd(fs, ino, 0, owned);
+	return -EBADF;
 }
 
 void put_io_fd(int fd, int owned)
@@ -187,7 +192,7 @@ void note_attr(struct fs *fs, struct inode *ino, const struct stat *st, uint64_t
 			 (uint64_t)st->st_ctim.tv_sec * 1000000000ULL + (uint64_t)st->st_ctim.tv_nsec,
 			 __ATOMIC_RELAXED);
 	if (fs->ks && !__atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST))
-		fastpath_put_attr(fs->ks, ino->nodeid, st, ticket);
+		fastpath_put_attr(fs->ks, ino->nodeid, st, ticket, file_open_id(ino));
 }
 
 /* Publish a name -> node reply to the fast path (one map name per node). */
@@ -206,8 +211,52 @@ static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct 
 		ino->fp.name = strdup(name);
 	ino->fp.parent = parent;
 	if (ino->fp.name)
-		fastpath_put_entry(fs->ks, parent, name, ino->nodeid, st, ticket);
+		fastpath_put_entry(fs->ks, parent, name, ino->nodeid, st, ticket, file_open_id(ino));
 	pthread_mutex_unlock(&ino->lock);
+}
+
+/*
+ * A LOOKUP found no @name in @parent (@ticket: before the backend read):
+ * the fast path answers the next ones "no such name" too, until a create or
+ * the watcher deletes it.
+ */
+void note_negative(struct fs *fs, struct inode *dir, const char *name, uint64_t ticket)
+{
+	size_t len = strlen(name);
+	struct fp_neg *n;
+
+	if (!fs->ks)
+		return;
+	pthread_mutex_lock(&dir->lock);
+	for (n = dir->fp.negs; n && strcmp(n->name, name); n = n->next)
+		;
+	/* a directory's negatives are recorded, so that they go with it */
+	if (!n && dir->fp.nnegs < FP_NEG_PER_DIR) {
+		n = malloc(sizeof(*n) + len + 1);
+		if (n) {
+			memcpy(n->name, name, len + 1);
+			n->next = dir->fp.negs;
+			dir->fp.negs = n;
+			dir->fp.nnegs++;
+		}
+	}
+	if (n)
+		fastpath_put_negative(fs->ks, dir->nodeid, name,
+				      watch_timeout(fs, fs->cfg->negative_timeout_s), ticket);
+	pthread_mutex_unlock(&dir->lock);
+}
+
+/* The directory @ino is freed: its negative entries leave the map (and the list). */
+static void drop_negatives(struct fs *fs, struct inode *ino)
+{
+	struct fp_neg *n;
+
+	while ((n = ino->fp.negs)) {
+		ino->fp.negs = n->next;
+		fastpath_drop_name(fs->ks, ino->nodeid, n->name);
+		free(n);
+	}
+	ino->fp.nnegs = 0;
 }
 
 /*
@@ -532,7 +581,9 @@ static void release_inode(struct inode *ino, void *arg)
 		fastpath_drop_name(fs->ks, ino->fp.parent, ino->fp.name);
 	free(ino->fp.name);
 	ino->fp.name = NULL;
+	drop_negatives(fs, ino);
 	fastpath_drop_node(fs->ks, ino->nodeid);
+	file_release_published(fs, ino); /* unpublished just above, the kernel forgot the node */
 	file_release_io(fs, ino);
 	fs->be.ops->release_inode(&fs->be, ino);
 }

@@ -18,6 +18,8 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	GET_INODE_OR_REPLY(dir, req, parent);
 	ticket = fastpath_begin(fs->ks); /* an unlink or rename meanwhile outdates it */
 	err = fs->be.ops->lookup(&fs->be, dir, name, &be);
+	if (err == -ENOENT)
+		note_negative(fs, dir, name, ticket);
 	if (err == -ENOENT && fs->cfg->negative_timeout_s > 0) {
 		struct fuse_entry_param e = {
 			.ino = 0,
@@ -158,6 +160,7 @@ static void do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	unpublish_name(fs, parent, name);
 	ticket = fastpath_begin(fs->ks);
 	err = fs->be.ops->mknod(&fs->be, dir, name, mode, rdev, &cred, &be);
+	fastpath_drop_negative(fs->ks, parent, name); /* a LOOKUP that missed it cannot say so */
 	fastpath_drop_attr(fs->ks, parent); /* its mtime and nlink changed */
 	reply_new_entry(req, parent, name, err, &be, ticket);
 }
@@ -189,6 +192,7 @@ void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const cha
 	unpublish_name(fs, parent, name);
 	ticket = fastpath_begin(fs->ks);
 	err = fs->be.ops->symlink(&fs->be, dir, name, target, &cred, &be);
+	fastpath_drop_negative(fs->ks, parent, name);
 	fastpath_drop_attr(fs->ks, parent);
 	reply_new_entry(req, parent, name, err, &be, ticket);
 }
@@ -209,6 +213,7 @@ void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent, const char
 	fastpath_drop_attr(fs->ks, nodeid); /* nlink */
 	ticket = fastpath_begin(fs->ks);
 	err = fs->be.ops->link(&fs->be, ino, dir, newname, &be);
+	fastpath_drop_negative(fs->ks, newparent, newname);
 	/*
 	 * nlink changed: what a GETATTR read before is outdated, and so is our
 	 * ticket (the reply publishes nothing; the next LOOKUP does)

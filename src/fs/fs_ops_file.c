@@ -204,6 +204,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	unpublish_name(fs, parent, name);
 	ticket = fastpath_begin(fs->ks);
 	fd = fs->be.ops->create(&fs->be, dir, name, mode, fi->flags, &cred, &be);
+	fastpath_drop_negative(fs->ks, parent, name); /* a LOOKUP that missed it cannot say so */
 	fastpath_drop_attr(fs->ks, parent); /* its mtime changed */
 	if (fd < 0) {
 		reply_err(req, fd);
@@ -422,6 +423,11 @@ void op_flush(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOSYS);
 		return;
 	}
+	if (!h) {
+		/* an OPEN answered in the kernel (fh 0; it asked for no FLUSH): nothing held */
+		reply_err(req, 0);
+		return;
+	}
 	if (fs->be.ops->flush_file) {
 		GET_INODE_OR_REPLY(ino, req, nodeid);
 		reply_err(req, fs->be.ops->flush_file(&fs->be, ino, h->priv, h->fd));
@@ -442,6 +448,11 @@ void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 	struct inode *ino = req_inode(req, nodeid);
 
 	op_begin(req, FUSE_RELEASE);
+	if (!fi->fh) {
+		/* an OPEN answered in the kernel (fh 0), which sends none: nothing held */
+		reply_err(req, 0);
+		return;
+	}
 	if (ino) {
 		open_file_free(fs, ino, fi);
 		writer_put(fs, ino, fi->flags);

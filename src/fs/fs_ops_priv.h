@@ -78,6 +78,9 @@ uint64_t mono_ns(void);
 
 void note_attr(struct fs *fs, struct inode *ino, const struct stat *st, uint64_t ticket);
 
+/* Negative entries recorded per directory at most (more LOOKUP misses there upcall) */
+#define FP_NEG_PER_DIR 1024
+void note_negative(struct fs *fs, struct inode *dir, const char *name, uint64_t ticket);
 void unpublish_name(struct fs *fs, uint64_t parent, const char *name);
 
 struct backend_cred req_cred(fuse_req_t req);

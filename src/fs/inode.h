@@ -32,6 +32,11 @@ struct inode_key {
 	uint64_t ino;
 };
 
+struct fp_neg {
+	struct fp_neg *next;
+	char name[];
+};
+
 struct inode {
 	uint64_t nodeid;
 	struct inode_key key;
@@ -72,6 +77,20 @@ struct inode {
 		uint64_t parent;
 		char *name;
 		uint64_t folded;    /* BPF lookups already added to nlookup (tbl->lock) */
+		/*
+		 * The passthrough backing id (backing_id above) published for
+		 * OPEN: the kernel answers read-only opens itself and sends no
+		 * RELEASE for them, so backing_id stays registered until the
+		 * inode is freed (written under inode->lock, read atomically).
+		 */
+		int open_id;
+		/*
+		 * Directories: the names the fast path was told do not exist in
+		 * it (negative entries, at most FP_NEG_PER_DIR; inode->lock), so
+		 * that they leave the map with the directory
+		 */
+		struct fp_neg *negs;
+		unsigned int nnegs;
 		/* READ without passthrough (inode->lock): the file as a backing file */
 		int backing_id;
 		int backing_fd;

@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,21 +22,37 @@
 
 /* The patched kernel's uapi (kernel-patches/6.12/0001), restated for stock headers. */
 #ifndef FUSE_DEV_IOC_BPF_ATTACH
-#define FUSE_BPF_NAME_MAX 16
 struct fuse_bpf_attach {
-	char name[FUSE_BPF_NAME_MAX];
-	uint32_t flags;
-	uint32_t padding;
+	uint32_t link_fd; /* a BPF_STRUCT_OPS link of a struct fuse_bpf_ops */
+	uint32_t flags;   /* 0 */
+	uint64_t cookie;  /* given to the programs in struct fuse_bpf_req */
 };
 #define FUSE_DEV_IOC_BPF_ATTACH _IOW(FUSE_DEV_IOC_MAGIC, 64, struct fuse_bpf_attach)
 #define FUSE_DEV_IOC_BPF_DETACH _IO(FUSE_DEV_IOC_MAGIC, 65)
 #endif
+/*
+ * Linux 6.4's struct_ops links; bookworm's linux-libc-dev (6.1) has neither
+ * name: BPF_F_LINK is a BPF_MAP_CREATE flag, BPF_STRUCT_OPS 44 in enum
+ * bpf_attach_type (include/uapi/linux/bpf.h).
+ */
+#ifndef BPF_F_LINK
+#define BPF_F_LINK (1U << 13)
+#endif
+#define BPFUSE_BPF_STRUCT_OPS 44
 
 #define NSEC_PER_SEC 1000000000ULL
 
 /* pubseq keys: a node's attributes, and the names in a directory */
 #define ATTR_KEY(nodeid) ((nodeid) << 1)
 #define DIR_KEY(parent) (((parent) << 1) | 1)
+/*
+ * A directory's negative entries: marked after a create put the name in
+ * the source, so that a LOOKUP which read "no such name" before cannot
+ * publish it; positive entries do not check it (the create's own reply
+ * publishes one).  Node ids stay far below 2^62, so this never equals the
+ * other two keys (a shared stripe only skips publications).
+ */
+#define NEG_KEY(parent) (DIR_KEY(parent) | (1ULL << 63))
 
 /*
  * The maps the daemon fills: sized before load, their inserts refused for
@@ -61,16 +75,30 @@ _Static_assert(FP_NMAPS == FASTPATH_NMAPS, "fastpath_stats.maps");
 
 struct fastpath {
 	struct bpf_object *obj;
+	/*
+	 * The struct_ops link bound to the connection: its fd (-1 if none),
+	 * and libbpf's handle when libbpf made the link itself (libbpf >= 1.2);
+	 * closing the fd unbinds the programs from the connection.
+	 */
+	int link_fd;
 	struct bpf_link *link;
 	int fuse_fd;
 	int attached;
 	int dentries, inodes, nlookup, blocks, stats; /* map fds */
 	struct fp_map maps[FP_NMAPS];
 	uint64_t entry_ttl_ns, attr_ttl_ns;
+	uint64_t max_age_ns; /* fastpath_max_age: values carry expires_ns = now + this (0: none) */
 	uint64_t version; /* last write version given to a map value (atomic) */
 	struct pubseq seq; /* attributes by ATTR_KEY(nodeid), names by DIR_KEY(parent) */
 	int stopped;       /* fastpath_flush(stop): nothing is published any more (atomic) */
 	uint64_t flushes;  /* fastpath_flush() calls (atomic) */
+	/* negative dentries in the map (atomic, approximate after a flush), at most negative_max */
+	int64_t negatives;
+	int64_t negative_max;
+	uint64_t negatives_refused; /* not published: negative_max reached (atomic) */
+	/* inodes whose backing id is published for OPEN (fastpath_count_open(), atomic) */
+	int64_t opens;
+	uint64_t opens_refused;
 	/*
 	 * fastpath_sync(): a one-slot BPF_MAP_TYPE_ARRAY_OF_MAPS whose update
 	 * makes the kernel wait for an RCU grace period (syscall.c
@@ -78,8 +106,6 @@ struct fastpath {
 	 */
 	int sync_outer, sync_inner;
 	uint64_t syncs, sync_failures, sync_ns; /* (atomic) */
-	char name[FUSE_BPF_NAME_MAX];
-	void *image; /* the object file, with our name patched in */
 };
 
 int fastpath_probe(char *why, size_t whylen)
@@ -101,104 +127,6 @@ int fastpath_probe(char *why, size_t whylen)
 static uint64_t ttl_ns(double s)
 {
 	return s <= 0 ? 0 : (uint64_t)(s * 1e9);
-}
-
-static int read_file(const char *path, void **buf, size_t *len)
-{
-	struct stat st;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || st.st_size <= 0 || st.st_size > (64 << 20)) {
-		err = -EINVAL;
-		goto out;
-	}
-	*buf = malloc((size_t)st.st_size);
-	if (!*buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (read(fd, *buf, (size_t)st.st_size) != st.st_size) {
-		free(*buf);
-		err = -EIO;
-		goto out;
-	}
-	*len = (size_t)st.st_size;
-out:
-	close(fd);
-	return err;
-}
-
-/*
- * Give the struct_ops instance in @image the name @name: its "name" member
- * lives in the ELF section .struct_ops at the offset BTF gives.  libbpf 1.1
- * has no API to change struct_ops data before load, and every mount needs
- * its own name (the kernel registers ops by name).
- */
-static int patch_ops_name(void *image, size_t len, const char *name)
-{
-	size_t shstrndx, ops_off = 0, ops_size = 0, btf_off = 0, btf_size = 0;
-	const struct btf_member *m;
-	const struct btf_type *t;
-	struct btf *btf = NULL;
-	Elf_Scn *scn = NULL;
-	int id, i, err = -ENOENT;
-	GElf_Shdr sh;
-	Elf *elf;
-
-	elf_version(EV_CURRENT);
-	elf = elf_memory(image, len);
-	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
-		goto out;
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *sname;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		sname = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!sname || sh.sh_offset > len || sh.sh_size > len - sh.sh_offset)
-			continue;
-		if (!strcmp(sname, ".struct_ops")) {
-			ops_off = sh.sh_offset;
-			ops_size = sh.sh_size;
-		} else if (!strcmp(sname, ".BTF")) {
-			btf_off = sh.sh_offset;
-			btf_size = sh.sh_size;
-		}
-	}
-	if (!ops_size || !btf_size)
-		goto out;
-	btf = btf__new((char *)image + btf_off, (uint32_t)btf_size);
-	if (!btf)
-		goto out;
-	id = btf__find_by_name_kind(btf, "fuse_bpf_ops", BTF_KIND_STRUCT);
-	if (id < 0)
-		goto out;
-	t = btf__type_by_id(btf, id);
-	m = btf_members(t);
-	for (i = 0; i < btf_vlen(t); i++, m++) {
-		const char *mname = btf__name_by_offset(btf, m->name_off);
-		size_t moff;
-
-		if (!mname || strcmp(mname, "name"))
-			continue;
-		moff = btf_member_bit_offset(t, (uint32_t)i) / 8;
-		if (moff + FUSE_BPF_NAME_MAX > ops_size) {
-			err = -EINVAL;
-			goto out;
-		}
-		memset((char *)image + ops_off + moff, 0, FUSE_BPF_NAME_MAX);
-		memcpy((char *)image + ops_off + moff, name, strlen(name));
-		err = 0;
-		break;
-	}
-out:
-	btf__free(btf);
-	if (elf)
-		elf_end(elf);
-	return err;
 }
 
 /*
@@ -322,16 +250,100 @@ out_fail:
 	return err;
 }
 
+/*
+ * Set the read-only global @var (a __u64 in the object's .rodata) to @val
+ * before load: its offset is in the object's BTF (the DATASEC of .rodata).
+ */
+static int set_rodata_u64(struct bpf_object *obj, const char *var, uint64_t val)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, ".rodata");
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	const void *init;
+	size_t size = 0;
+	int id, i, err = -ENOENT;
+	char *data;
+
+	if (!m || !btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	init = bpf_map__initial_value(m, &size);
+	if (id < 0 || !init)
+		return -ENOENT;
+	sec = btf__type_by_id(btf, (uint32_t)id);
+	data = malloc(size);
+	if (!data)
+		return -ENOMEM;
+	memcpy(data, init, size);
+	vs = btf_var_secinfos(sec);
+	for (i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *v = btf__type_by_id(btf, vs->type);
+		const char *name = v ? btf__name_by_offset(btf, v->name_off) : NULL;
+
+		if (!name || strcmp(name, var))
+			continue;
+		if (vs->size != sizeof(val) || vs->offset > size - sizeof(val)) {
+			err = -EINVAL;
+			break;
+		}
+		memcpy(data + vs->offset, &val, sizeof(val));
+		err = bpf_map__set_initial_value(m, data, size);
+		break;
+	}
+	free(data);
+	return err;
+}
+
+/*
+ * Make the loaded struct_ops map (created with BPF_F_LINK) a bpf_link:
+ * libbpf 1.1 (bookworm) fills the programs' fds into the value and updates
+ * element 0, which for a BPF_F_LINK map only makes it ready (the kernel
+ * registers nothing: bpf_struct_ops_map_update_elem()), and returns a
+ * "link" that is the map fd with a detach that would delete element 0
+ * (refused for such maps); that handle is dropped and the link created
+ * here.  libbpf >= 1.2 creates the link itself (its fd is not the map's).
+ */
+static int link_ops(struct fastpath *ks, struct bpf_map *ops)
+{
+	struct bpf_link *l = bpf_map__attach_struct_ops(ops);
+	int fd;
+
+	if (!l)
+		return -errno;
+	if (bpf_link__fd(l) != bpf_map__fd(ops)) {
+		ks->link = l;
+		ks->link_fd = bpf_link__fd(l);
+		return 0;
+	}
+	bpf_link__disconnect(l);
+	bpf_link__destroy(l);
+	fd = bpf_link_create(bpf_map__fd(ops), 0, BPFUSE_BPF_STRUCT_OPS, NULL);
+	if (fd < 0)
+		return fd;
+	ks->link_fd = fd;
+	return 0;
+}
+
+static void unlink_ops(struct fastpath *ks)
+{
+	if (ks->link)
+		bpf_link__destroy(ks->link); /* closes the link's fd */
+	else if (ks->link_fd >= 0)
+		close(ks->link_fd);
+	ks->link = NULL;
+	ks->link_fd = -1;
+}
+
 int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsigned int conn,
-		double entry_ttl_s, double attr_ttl_s, unsigned int entries, unsigned int blocks,
-		char *why, size_t whylen)
+		double entry_ttl_s, double attr_ttl_s, double max_age_s, unsigned int entries,
+		unsigned int blocks, char *why, size_t whylen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	struct fuse_bpf_attach arg;
 	struct btf *vmlinux;
 	struct bpf_map *ops;
 	struct fastpath *ks;
-	size_t len = 0;
 	int err, i;
 
 	*out = NULL;
@@ -339,10 +351,12 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 	if (!ks)
 		return -ENOMEM;
 	ks->fuse_fd = fuse_fd;
+	ks->link_fd = -1;
 	ks->sync_outer = ks->sync_inner = -1;
 	pubseq_init(&ks->seq);
 	ks->entry_ttl_ns = ttl_ns(entry_ttl_s);
 	ks->attr_ttl_ns = ttl_ns(attr_ttl_s);
+	ks->max_age_ns = ttl_ns(max_age_s);
 	ks->maps[FP_DENTRIES] = (struct fp_map){ .name = BPFUSE_FP_DENTRY_MAP,
 						 .option = "fastpath_entries", .max_entries = entries };
 	ks->maps[FP_INODES] = (struct fp_map){ .name = BPFUSE_FP_INODE_MAP,
@@ -351,23 +365,14 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 						.option = "fastpath_entries", .max_entries = entries };
 	ks->maps[FP_BLOCKS] = (struct fp_map){ .name = BPFUSE_FP_BLOCK_MAP,
 					       .option = "fastpath_blocks", .max_entries = blocks };
-	snprintf(ks->name, sizeof(ks->name), "bpfuse_%u", conn); /* [A-Za-z0-9_.] only */
-	err = read_file(obj_path, &ks->image, &len);
-	if (err) {
-		snprintf(why, whylen, "cannot read the fast-path object '%s': %s", obj_path,
-			 strerror(-err));
-		goto out_free;
-	}
-	err = patch_ops_name(ks->image, len, ks->name);
-	if (err) {
-		snprintf(why, whylen, "'%s' has no struct fuse_bpf_ops to name", obj_path);
-		goto out_free;
-	}
+	ks->negative_max = entries / 4;
+	/* the object as built: no per-mount name, the link names the connection */
 	opts.object_name = "bpfuse_fastpath";
-	ks->obj = bpf_object__open_mem(ks->image, len, &opts);
+	ks->obj = bpf_object__open_file(obj_path, &opts);
 	if (!ks->obj) {
 		err = -errno;
-		snprintf(why, whylen, "cannot open '%s': %s", obj_path, strerror(-err));
+		snprintf(why, whylen, "cannot open the fast-path object '%s': %s", obj_path,
+			 strerror(-err));
 		goto out_free;
 	}
 	/* the object's max_entries are only defaults: every mount sizes its own */
@@ -381,6 +386,20 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 			goto out_obj;
 		}
 	}
+	ops = bpf_object__find_map_by_name(ks->obj, BPFUSE_FP_OPS_MAP);
+	err = ops ? bpf_map__set_map_flags(ops, bpf_map__map_flags(ops) | BPF_F_LINK) : -ENOENT;
+	if (err) {
+		snprintf(why, whylen, "'%s' has no struct fuse_bpf_ops '%s'", obj_path,
+			 BPFUSE_FP_OPS_MAP);
+		goto out_obj;
+	}
+	/* the programs answer only requests of the connection they were attached to */
+	err = set_rodata_u64(ks->obj, BPFUSE_FP_COOKIE_VAR, conn);
+	if (err) {
+		snprintf(why, whylen, "'%s' has no read-only '%s': %s", obj_path,
+			 BPFUSE_FP_COOKIE_VAR, strerror(-err));
+		goto out_obj;
+	}
 	err = bpf_object__load(ks->obj);
 	if (err) {
 		snprintf(why, whylen, "cannot load the fast-path programs: %s", strerror(-err));
@@ -391,9 +410,8 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 	ks->nlookup = map_fd(ks->obj, BPFUSE_FP_NLOOKUP_MAP);
 	ks->blocks = map_fd(ks->obj, BPFUSE_FP_BLOCK_MAP);
 	ks->stats = map_fd(ks->obj, BPFUSE_FP_STATS_MAP);
-	ops = bpf_object__find_map_by_name(ks->obj, BPFUSE_FP_OPS_MAP);
 	if (ks->dentries < 0 || ks->inodes < 0 || ks->nlookup < 0 || ks->blocks < 0 ||
-	    ks->stats < 0 || !ops) {
+	    ks->stats < 0) {
 		err = -ENOENT;
 		snprintf(why, whylen, "the fast-path object lacks the maps of fastpath_abi.h");
 		goto out_obj;
@@ -418,14 +436,15 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 	err = sync_maps_open(ks);
 	if (err) /* FORGET then folds without the wait; fastpath_sync() counts each */
 		pr_warn("fast path: cannot create the grace-period map: %s", strerror(-err));
-	ks->link = bpf_map__attach_struct_ops(ops);
-	if (!ks->link) {
-		err = -errno;
-		snprintf(why, whylen, "cannot register the fast-path ops: %s", strerror(-err));
+	err = link_ops(ks, ops);
+	if (err) {
+		snprintf(why, whylen, "cannot create the fast-path link: %s", strerror(-err));
 		goto out_obj;
 	}
+	/* bind the link to this connection; its programs see the cookie in every request */
 	memset(&arg, 0, sizeof(arg));
-	memcpy(arg.name, ks->name, strlen(ks->name));
+	arg.link_fd = (uint32_t)ks->link_fd;
+	arg.cookie = conn;
 	if (ioctl(fuse_fd, FUSE_DEV_IOC_BPF_ATTACH, &arg)) {
 		err = -errno;
 		snprintf(why, whylen, "cannot attach the fast path to the connection: %s",
@@ -437,13 +456,12 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 	return 0;
 
 out_link:
-	bpf_link__destroy(ks->link);
+	unlink_ops(ks);
 out_obj:
 	sync_maps_close(ks);
 	bpf_object__close(ks->obj);
 out_free:
 	pubseq_destroy(&ks->seq);
-	free(ks->image);
 	free(ks);
 	return err;
 }
@@ -452,14 +470,14 @@ void fastpath_close(struct fastpath *ks)
 {
 	if (!ks)
 		return;
+	/* unbind first; destroying the link (its last fd) would unbind it too */
 	if (ks->attached && ioctl(ks->fuse_fd, FUSE_DEV_IOC_BPF_DETACH) && errno != ENODEV &&
 	    errno != ENOENT)
 		pr_warn("cannot detach the fast path: %s", strerror(errno));
-	bpf_link__destroy(ks->link);
+	unlink_ops(ks);
 	sync_maps_close(ks);
 	bpf_object__close(ks->obj);
 	pubseq_destroy(&ks->seq);
-	free(ks->image);
 	free(ks);
 }
 
@@ -493,6 +511,15 @@ static int dentry_key(struct bpfuse_fp_dentry_key *k, uint64_t parent, const cha
 	k->parent = parent;
 	memcpy(k->name, name, len);
 	return 0;
+}
+
+/*
+ * The deadline of a value written now: CLOCK_MONOTONIC, the clock of the
+ * programs' bpf_ktime_get_ns(); 0 without fastpath_max_age.
+ */
+static uint64_t expires_ns(struct fastpath *ks)
+{
+	return ks->max_age_ns ? mono_ns() + ks->max_age_ns : 0;
 }
 
 /* A write version for a map value: unique, never 0 (fastpath_abi.h) */
@@ -542,7 +569,18 @@ uint64_t fastpath_begin(struct fastpath *ks)
 	return ks ? pubseq_begin(&ks->seq) : 0;
 }
 
-static int put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st)
+/* The OPEN answer of an inode value: passthrough to @open_id, no FLUSH at close. */
+static void set_open(struct bpfuse_fp_inode *v, const struct stat *st, int open_id)
+{
+	v->v.open_backing_id = 0;
+	v->v.open_flags = 0;
+	if (open_id > 0 && S_ISREG(st->st_mode)) {
+		v->v.open_backing_id = (uint32_t)open_id;
+		v->v.open_flags = BPFUSE_FP_FOPEN_PASSTHROUGH | BPFUSE_FP_FOPEN_NOFLUSH;
+	}
+}
+
+static int put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, int open_id)
 {
 	struct bpfuse_fp_inode v;
 
@@ -551,10 +589,42 @@ static int put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st)
 	v.v.version = next_version(ks);
 	v.v.attr_ttl_ns = ks->attr_ttl_ns;
 	fill_attr(&v.v.attr, st);
+	set_open(&v, st, open_id);
+	v.v.expires_ns = expires_ns(ks);
 	return put_locked(ks, FP_INODES, ks->inodes, &nodeid, &v);
 }
 
-int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, uint64_t ticket)
+int fastpath_set_open(struct fastpath *ks, uint64_t nodeid, int open_id)
+{
+	struct bpfuse_fp_inode v;
+	struct pubseq_stripe *s;
+	struct stat st;
+	int done = 0;
+
+	if (!ks)
+		return 0;
+	/*
+	 * Only an existing value is rewritten, in place (BPF_EXIST: a flush or
+	 * drop that deleted it meanwhile wins), under the stripe lock that
+	 * every publication and drop of the node's attributes takes: its
+	 * attributes stay what the last publication made them.
+	 */
+	s = pubseq_lock(&ks->seq, ATTR_KEY(nodeid));
+	if (!__atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST) &&
+	    !bpf_map_lookup_elem_flags(ks->inodes, &nodeid, &v, BPF_F_LOCK) &&
+	    v.v.nodeid == nodeid) {
+		memset(&st, 0, sizeof(st));
+		st.st_mode = v.v.attr.mode;
+		set_open(&v, &st, open_id);
+		v.v.version = next_version(ks);
+		done = !bpf_map_update_elem(ks->inodes, &nodeid, &v, BPF_EXIST | BPF_F_LOCK);
+	}
+	pubseq_unlock(s);
+	return done;
+}
+
+int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, uint64_t ticket,
+		      int open_id)
 {
 	struct pubseq_stripe *s;
 	int fresh;
@@ -563,14 +633,14 @@ int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *s
 		return 0;
 	s = pubseq_lock(&ks->seq, ATTR_KEY(nodeid));
 	fresh = pubseq_fresh_locked(s, ticket) && !__atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST);
-	if (fresh && put_attr(ks, nodeid, st))
+	if (fresh && put_attr(ks, nodeid, st, open_id))
 		fresh = 0;
 	pubseq_unlock(s);
 	return fresh;
 }
 
 int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, uint64_t nodeid,
-		     const struct stat *st, uint64_t ticket)
+		       const struct stat *st, uint64_t ticket, int open_id)
 {
 	struct pubseq_stripe *sd, *sa;
 	struct bpfuse_fp_dentry_key k;
@@ -595,7 +665,7 @@ int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, u
 	 * that could not be served); the inode entry alone still serves
 	 * GETATTR, and the LOOKUPs go to the daemon.
 	 */
-	if (fresh && put_attr(ks, nodeid, st))
+	if (fresh && put_attr(ks, nodeid, st, open_id))
 		fresh = 0;
 	if (fresh) {
 		/* the counter must exist for BPF to answer; never reset a live one */
@@ -605,6 +675,7 @@ int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, u
 	}
 	if (fresh) {
 		v.v.version = next_version(ks);
+		v.v.expires_ns = expires_ns(ks);
 		if (put_locked(ks, FP_DENTRIES, ks->dentries, &k, &v))
 			fresh = 0;
 	}
@@ -635,12 +706,77 @@ void fastpath_drop_name(struct fastpath *ks, uint64_t parent, const char *name)
 		return;
 	s = pubseq_lock(&ks->seq, DIR_KEY(parent));
 	pubseq_changed_locked(&ks->seq, s);
-	found = !bpf_map_lookup_elem_flags(ks->dentries, &k, &v, BPF_F_LOCK);
-	if (found)
-		bpf_map_delete_elem(ks->dentries, &k);
+	found = !bpf_map_lookup_elem_flags(ks->dentries, &k, &v, BPF_F_LOCK) &&
+		!bpf_map_delete_elem(ks->dentries, &k);
+	if (found && !v.v.nodeid)
+		__atomic_sub_fetch(&ks->negatives, 1, __ATOMIC_RELAXED);
 	pubseq_unlock(s);
-	if (found)
+	if (found && v.v.nodeid)
 		fastpath_drop_attr(ks, v.v.nodeid); /* its nlink and ctime change */
+}
+
+int fastpath_put_negative(struct fastpath *ks, uint64_t parent, const char *name, double ttl_s,
+			  uint64_t ticket)
+{
+	struct pubseq_stripe *sd, *sn;
+	struct bpfuse_fp_dentry_key k;
+	struct bpfuse_fp_dentry v;
+	int fresh, err;
+
+	if (!ks || dentry_key(&k, parent, name))
+		return 0;
+	memset(&v, 0, sizeof(v));
+	v.v.parent = parent;
+	v.v.name_hash = bpfuse_fp_name_hash(&k);
+	v.v.entry_ttl_ns = ttl_ns(ttl_s); /* nodeid and generation 0: no such name */
+	pubseq_lock2(&ks->seq, DIR_KEY(parent), NEG_KEY(parent), &sd, &sn);
+	fresh = pubseq_fresh_locked(sd, ticket) && pubseq_fresh_locked(sn, ticket) &&
+		!__atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST);
+	if (fresh && __atomic_load_n(&ks->negatives, __ATOMIC_RELAXED) >= ks->negative_max) {
+		/* names that do not exist are unbounded: they may not crowd out those that do */
+		__atomic_add_fetch(&ks->negatives_refused, 1, __ATOMIC_RELAXED);
+		fresh = 0;
+	}
+	if (fresh) {
+		/* never over an entry: a positive one is the newer news (a create replied) */
+		v.v.version = next_version(ks);
+		v.v.expires_ns = expires_ns(ks);
+		err = bpf_map_update_elem(ks->dentries, &k, &v, BPF_NOEXIST | BPF_F_LOCK);
+		if (!err)
+			__atomic_add_fetch(&ks->negatives, 1, __ATOMIC_RELAXED);
+		else if (err == -EEXIST || insert_failed(ks, FP_DENTRIES, err))
+			fresh = 0;
+	}
+	pubseq_unlock2(sd, sn);
+	return fresh;
+}
+
+void fastpath_drop_negative(struct fastpath *ks, uint64_t parent, const char *name)
+{
+	struct pubseq_stripe *sd, *sn;
+	struct bpfuse_fp_dentry_key k;
+	struct bpfuse_fp_dentry v;
+
+	if (!ks || dentry_key(&k, parent, name))
+		return;
+	pubseq_lock2(&ks->seq, DIR_KEY(parent), NEG_KEY(parent), &sd, &sn);
+	pubseq_changed_locked(&ks->seq, sn);
+	if (!bpf_map_lookup_elem_flags(ks->dentries, &k, &v, BPF_F_LOCK) && !v.v.nodeid &&
+	    !bpf_map_delete_elem(ks->dentries, &k))
+		__atomic_sub_fetch(&ks->negatives, 1, __ATOMIC_RELAXED);
+	pubseq_unlock2(sd, sn);
+}
+
+void fastpath_count_open(struct fastpath *ks, int delta)
+{
+	if (ks)
+		__atomic_add_fetch(&ks->opens, delta, __ATOMIC_RELAXED);
+}
+
+void fastpath_count_open_refused(struct fastpath *ks)
+{
+	if (ks)
+		__atomic_add_fetch(&ks->opens_refused, 1, __ATOMIC_RELAXED);
 }
 
 void fastpath_drop_node(struct fastpath *ks, uint64_t nodeid)
@@ -726,6 +862,8 @@ void fastpath_flush(struct fastpath *ks, int stop)
 	/* first outdate every ticket: nothing read before can be put back */
 	pubseq_changed_all(&ks->seq);
 	n = clear_map(ks->dentries, sizeof(struct bpfuse_fp_dentry_key));
+	/* what a publication begun after the mark put meanwhile is gone too (or uncounted) */
+	__atomic_store_n(&ks->negatives, 0, __ATOMIC_RELAXED);
 	n += clear_map(ks->inodes, sizeof(uint64_t));
 	n += clear_map(ks->blocks, sizeof(struct bpfuse_fp_block_key));
 	__atomic_add_fetch(&ks->flushes, 1, __ATOMIC_RELAXED);
@@ -772,6 +910,16 @@ int fastpath_read_stats(struct fastpath *ks, struct fastpath_stats *out)
 	out->kfunc_err = sum[BPFUSE_FP_STAT_KFUNC_ERR];
 	out->other = sum[BPFUSE_FP_STAT_OTHER];
 	out->unstable = sum[BPFUSE_FP_STAT_UNSTABLE];
+	out->open_hit = sum[BPFUSE_FP_STAT_OPEN_HIT];
+	out->open_miss = sum[BPFUSE_FP_STAT_OPEN_MISS];
+	out->negative_hit = sum[BPFUSE_FP_STAT_NEGATIVE_HIT];
+	out->foreign = sum[BPFUSE_FP_STAT_FOREIGN];
+	out->ioctl_hit = sum[BPFUSE_FP_STAT_IOCTL_HIT];
+	out->expired = sum[BPFUSE_FP_STAT_EXPIRED];
+	out->negatives = (uint64_t)__atomic_load_n(&ks->negatives, __ATOMIC_RELAXED);
+	out->negatives_refused = __atomic_load_n(&ks->negatives_refused, __ATOMIC_RELAXED);
+	out->opens = (uint64_t)__atomic_load_n(&ks->opens, __ATOMIC_RELAXED);
+	out->opens_refused = __atomic_load_n(&ks->opens_refused, __ATOMIC_RELAXED);
 	out->flushes = __atomic_load_n(&ks->flushes, __ATOMIC_RELAXED);
 	out->grace_periods = __atomic_load_n(&ks->syncs, __ATOMIC_RELAXED);
 	out->grace_period_failures = __atomic_load_n(&ks->sync_failures, __ATOMIC_RELAXED);

@@ -4,9 +4,10 @@
  *
  * On a kernel with kernel-patches/6.12 (struct fuse_bpf_ops in its BTF) the
  * daemon loads the fast-path programs (bpf/fastpath, compiled against that
- * kernel), registers them under a name unique to this mount, attaches them
- * to its own connection (FUSE_DEV_IOC_BPF_ATTACH) and keeps their maps
- * current.  this module is the only writer of those maps.
+ * kernel) as they were built, makes their struct_ops map a bpf_link, binds
+ * that link to its own connection (FUSE_DEV_IOC_BPF_ATTACH with the link fd
+ * and its connection number as the cookie) and keeps their maps current.
+ * this module is the only writer of those maps.
  *
  * Rules (see include/bpfuse/fastpath_abi.h):
  * - entries are inserted as the daemon replies (LOOKUP, CREATE, GETATTR...);
@@ -35,12 +36,13 @@ int fastpath_probe(char *why, size_t whylen);
 /*
  * Load @obj_path with the dentry, inode and lookup maps sized for @entries
  * and the block map for @blocks (max_entries; the maps are not
- * preallocated), register it as "bpfuse_<conn>" and attach it to the
- * connection of @fuse_fd.  Returns 0 or -errno with the reason in @why.
+ * preallocated) and the cookie @conn, create its struct_ops link and attach
+ * it to the connection of @fuse_fd.  Returns 0 or -errno with the reason in
+ * @why.  fastpath_close() detaches and destroys the link.
  */
 int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsigned int conn,
-		double entry_ttl_s, double attr_ttl_s, unsigned int entries, unsigned int blocks,
-		char *why, size_t whylen);
+		double entry_ttl_s, double attr_ttl_s, double max_age_s, unsigned int entries,
+		unsigned int blocks, char *why, size_t whylen);
 void fastpath_close(struct fastpath *ks);
 
 /*
@@ -51,12 +53,45 @@ void fastpath_close(struct fastpath *ks);
  * changed it (and may drop before, to stop the kernel answering meanwhile).
  */
 uint64_t fastpath_begin(struct fastpath *ks);
-/* A name -> node the daemon just gave the kernel (with its attributes); 1 if published. */
+/*
+ * A name -> node the daemon just gave the kernel (with its attributes); 1 if
+ * published.  @open_id: the node's backing id for OPEN (fastpath_set_open()),
+ * 0 if none.
+ */
 int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, uint64_t nodeid,
-		     const struct stat *st, uint64_t ticket);
-/* Attributes the daemon just gave the kernel; 1 if published. */
-int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, uint64_t ticket);
-/* Forget a name (and the attributes of the node it named): the directory changed. */
+		       const struct stat *st, uint64_t ticket, int open_id);
+/* Attributes the daemon just gave the kernel (and @open_id as above); 1 if published. */
+int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, uint64_t ticket,
+		      int open_id);
+/*
+ * From now on a read-only OPEN of regular file @nodeid may be answered in
+ * the kernel with passthrough to @open_id (0: upcalled): rewrites the open
+ * part of the node's published attributes, if there are any (1), in place.
+ * The caller keeps @open_id registered for as long as the kernel knows the
+ * node (no RELEASE comes for such opens), and passes it to every later
+ * fastpath_put_attr()/put_entry() of the node.
+ */
+int fastpath_set_open(struct fastpath *ks, uint64_t nodeid, int open_id);
+/* Count an inode whose backing id is published for OPEN (+1/-1), or one refused. */
+void fastpath_count_open(struct fastpath *ks, int delta);
+void fastpath_count_open_refused(struct fastpath *ks);
+/*
+ * A LOOKUP of @name in @parent found nothing (ticket before the backend
+ * read): publish a negative entry, served for the kernel with @ttl_s.  1 if
+ * published; never over an existing entry, and at most fastpath_entries / 4.
+ */
+int fastpath_put_negative(struct fastpath *ks, uint64_t parent, const char *name, double ttl_s,
+			  uint64_t ticket);
+/*
+ * A create put @name into @parent (after the backend call, before the
+ * reply): delete a negative entry of it and refuse negatives read before.
+ * Positive entries, also the create's own publication, are not affected.
+ */
+void fastpath_drop_negative(struct fastpath *ks, uint64_t parent, const char *name);
+/*
+ * Forget a name, negative or not (and the attributes of the node it named):
+ * the directory changed.
+ */
 void fastpath_drop_name(struct fastpath *ks, uint64_t parent, const char *name);
 /* Forget a node's attributes: its data or metadata changed (or is changing). */
 void fastpath_drop_attr(struct fastpath *ks, uint64_t nodeid);
@@ -109,6 +144,13 @@ struct fastpath_stats {
 	uint64_t lookup_hit, lookup_miss, getattr_hit, getattr_miss, read_hit, read_miss;
 	uint64_t kfunc_err, other;
 	uint64_t unstable; /* values that changed or were reused while BPF read them */
+	uint64_t open_hit, open_miss; /* OPENs answered in the kernel (no RELEASE follows) / not */
+	uint64_t negative_hit;        /* LOOKUPs answered "no such name" */
+	uint64_t foreign;             /* requests with another cookie (never answered) */
+	uint64_t ioctl_hit;           /* IOCTLs answered ENOTTY in the kernel */
+	uint64_t expired;             /* values past their deadline (fastpath_max_age): upcalled */
+	uint64_t negatives, negatives_refused; /* negative entries now / not published (cap) */
+	uint64_t opens, opens_refused; /* inodes published for OPEN now / refused (fd budget) */
 	uint64_t flushes;  /* fastpath_flush() calls */
 	uint64_t grace_periods;         /* fastpath_sync() waits done */
 	uint64_t grace_period_failures; /* fastpath_sync() calls that could not wait */

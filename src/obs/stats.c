@@ -203,6 +203,16 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss,
 			(unsigned long long)k.unstable, (unsigned long long)k.flushes,
 			k.publishing ? "" : " (no longer filled: a directory of the source is not watched)");
+		fprintf(out, "in-kernel fast path: OPEN %llu answered (no RELEASE follows) / %llu "
+			"upcalled, %llu files published for it (%llu refused: descriptor budget); "
+			"LOOKUP \"no such name\" %llu answered, %llu names published (%llu refused: "
+			"cap); IOCTL %llu answered; %llu requests of another connection; %llu "
+			"entries past fastpath_max_age passed on\n",
+			(unsigned long long)k.open_hit, (unsigned long long)k.open_miss,
+			(unsigned long long)k.opens, (unsigned long long)k.opens_refused,
+			(unsigned long long)k.negative_hit, (unsigned long long)k.negatives,
+			(unsigned long long)k.negatives_refused, (unsigned long long)k.ioctl_hit,
+			(unsigned long long)k.foreign, (unsigned long long)k.expired);
 		fprintf(out, "fast-path FORGET: %llu grace periods waited (%.3f ms each on average), "
 			"%llu could not be waited for%s\n", (unsigned long long)k.grace_periods,
 			k.grace_periods ? (double)k.grace_period_ns / k.grace_periods / 1e6 : 0.0,
@@ -266,8 +276,13 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 			"\"getattr_hit\":%llu,\"getattr_miss\":%llu,\"read_hit\":%llu,"
 			"\"read_miss\":%llu,\"kfunc_errors\":%llu,\"unstable_reads\":%llu,"
 			"\"map_flushes\":%llu,\"grace_periods\":%llu,\"grace_period_failures\":%llu,"
-			"\"grace_period_ns\":%llu,\"publishing\":%s,\"map_full\":%llu,"
-			"\"memlock_bytes\":%llu,\"memlock_max_bytes\":%llu,\"maps\":{",
+			"\"grace_period_ns\":%llu,\"publishing\":%s,\"open_hit\":%llu,"
+			"\"open_miss\":%llu,\"opens_published\":%llu,\"opens_refused\":%llu,"
+			"\"negative_hit\":%llu,\"negatives_published\":%llu,"
+			"\"negatives_refused\":%llu,\"ioctl_hit\":%llu,\"foreign_requests\":%llu,"
+			"\"expired\":%llu,"
+			"\"map_full\":%llu,\"memlock_bytes\":%llu,\"memlock_max_bytes\":%llu,"
+			"\"maps\":{",
 			(unsigned long long)k.lookup_hit, (unsigned long long)k.lookup_miss,
 			(unsigned long long)k.getattr_hit, (unsigned long long)k.getattr_miss,
 			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss,
@@ -275,8 +290,13 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 			(unsigned long long)k.flushes, (unsigned long long)k.grace_periods,
 			(unsigned long long)k.grace_period_failures,
 			(unsigned long long)k.grace_period_ns, k.publishing ? "true" : "false",
-			(unsigned long long)k.map_full, (unsigned long long)k.memlock_bytes,
-			(unsigned long long)k.memlock_max_bytes);
+			(unsigned long long)k.open_hit, (unsigned long long)k.open_miss,
+			(unsigned long long)k.opens, (unsigned long long)k.opens_refused,
+			(unsigned long long)k.negative_hit, (unsigned long long)k.negatives,
+			(unsigned long long)k.negatives_refused, (unsigned long long)k.ioctl_hit,
+			(unsigned long long)k.foreign, (unsigned long long)k.expired,
+			(unsigned long long)k.map_full,
+			(unsigned long long)k.memlock_bytes, (unsigned long long)k.memlock_max_bytes);
 		for (i = 0; i < FASTPATH_NMAPS; i++)
 			fprintf(out, "%s\"%s\":{\"max_entries\":%u,\"memlock_bytes\":%llu,"
 				"\"memlock_max_bytes\":%llu,\"full\":%llu}", i ? "," : "",

@@ -3,9 +3,12 @@
  * Unit tests for fs/file.c: the last release of an open and the kernel's
  * FORGET of the same inode race (an interrupted OPEN/CREATE reply releases
  * its open while the kernel forgets the inode): exactly one of them must free
- * it, and neither may touch it afterwards.
+ * it, and neither may touch it afterwards.  And the backing file of an inode
+ * published for OPENs the kernel answers (no RELEASE comes for those) outlives
+ * the last release the daemon sees, until the inode is freed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -88,10 +92,64 @@ static void test_release_races_forget(void **state)
 	inode_table_release(&fs.inodes);
 }
 
+static struct fs pub_fs;
+
+/* what fs_ops.c's release_inode does last: the published backing file goes */
+static void release_published(struct inode *ino, void *arg)
+{
+	(void)arg;
+	file_release_published(&pub_fs, ino);
+	__atomic_add_fetch(&released, 1, __ATOMIC_RELAXED);
+}
+
+static int fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+static void test_published_backing_outlives_release(void **state)
+{
+	struct inode_key root = { 1, 2 }, k = { 7, 99 };
+	struct inode *ino;
+	int p[2], fd = -1, rel0;
+	void *h = NULL;
+
+	(void)state;
+	memset(&pub_fs, 0, sizeof(pub_fs)); /* no session, no fast path: nothing sent */
+	assert_int_equal(inode_table_init(&pub_fs.inodes, release_published, NULL), 0);
+	assert_int_equal(inode_table_set_root(&pub_fs.inodes, &root, S_IFDIR, -1), 0);
+	ino = inode_add_lookup(&pub_fs.inodes, &k, S_IFREG, &fd, &h);
+	assert_non_null(ino);
+	assert_int_equal(pipe(p), 0);
+	close(p[1]);
+	/* a read-only passthrough open whose backing file was published for OPEN */
+	ino->nopen = 1;
+	ino->backing_fd = p[0];
+	ino->backing_id = 5;
+	ino->fp.open_id = 5;
+	pub_fs.fp_opens = 1;
+	assert_int_equal(file_open_id(ino), 5);
+	rel0 = released;
+	/* the last release the daemon sees: the kernel may still hold opens it answered */
+	file_release(&pub_fs, NULL, ino);
+	assert_int_equal(ino->nopen, 0);
+	assert_int_equal(ino->backing_id, 5);
+	assert_true(fd_open(p[0]));
+	assert_int_equal(file_open_id(ino), 5);
+	assert_int_equal(released, rel0);
+	/* FORGET: the inode goes, and its backing file with it */
+	inode_forget(&pub_fs.inodes, ino, 1);
+	assert_int_equal(released, rel0 + 1);
+	assert_false(fd_open(p[0]));
+	assert_int_equal(pub_fs.fp_opens, 0);
+	inode_table_release(&pub_fs.inodes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_release_races_forget),
+		cmocka_unit_test(test_published_backing_outlives_release),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

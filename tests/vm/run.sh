@@ -130,6 +130,14 @@ if ! gcc -O2 -g -Wall -Werror -o "$build/fp_stress" "$here/fp_stress.c" -lpthrea
 	exit 1
 fi
 
+# The data loader's loop of cases/20-bpfuse.sh (open, fstat, read, close, checked):
+# bench/vm's vmbench, static like the bench builds it
+if ! gcc -O2 -Wall -Werror -static -o "$build/vmbench" "$BPFUSE_ROOT/bench/vm/vmbench.c"; then
+	echo "vm: building vmbench failed" >&2
+	echo "vm: 0 passed, 1 failed"
+	exit 1
+fi
+
 # The real daemon and the transcript tool for cases/20-bpfuse.sh (built by
 # scripts/setup.sh); without them that case fails (it cannot measure anything), the rest
 # still runs.
@@ -157,6 +165,7 @@ log=$build/console.log
 	--bin "$build/fp_test" \
 	--bin "$build/fp_stress" \
 	--bin "$build/kf_test" \
+	--bin "$build/vmbench" \
 	"${extra[@]}" \
 	--file "$cases:/cases" \
 	--file "$here/guest/case-lib.sh:/lib/bpfuse-case.sh" \

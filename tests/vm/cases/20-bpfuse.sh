@@ -13,6 +13,7 @@
 OBJ=/lib/bpfuse/fastpath.bpf.o
 W=/tmp/bpfuse-vm
 command -v bpfuse > /dev/null || fail "no bpfuse daemon in this guest (tests/vm/run.sh copies build/bpfuse)"
+command -v vmbench > /dev/null || fail "no vmbench in this guest (tests/vm/run.sh builds bench/vm/vmbench.c)"
 [ -f $OBJ ] || fail "no fast-path object $OBJ in this guest"
 mkdir -p /run
 mkdir -p $W/src $W/mnt $W/ref
@@ -31,6 +32,17 @@ publishing() {
 	[ -n "$v" ] || { echo "no fastpath.publishing in: $j" >&2; return 1; }
 	echo "$v"
 }
+# allreq: the daemon's requests of every opcode, summed (strict: at least INIT is there)
+allreq() {
+	j=$(statsj) || return 1
+	s=$(printf '%s\n' "$j" | sed 's/.*"ops":{//' | grep -o '"daemon_requests":[0-9][0-9]*' | sed 's/.*://')
+	[ -n "$s" ] || { echo "no daemon_requests in: $j" >&2; return 1; }
+	t=0
+	for v in $s; do t=$((t + v)); done
+	echo "$t"
+}
+# opsline: "OP=N ..." of every opcode the daemon saw (for the log)
+opsline() { statsj | sed 's/.*"ops":{//' | grep -o '"[A-Z_0-9]*":{"daemon_requests":[0-9]*' | sed 's/"\([^"]*\)":{"daemon_requests":/\1=/' | tr '\n' ' '; }
 # until N CMD...: retry CMD for up to N tenths of a second
 until_t() { t=$1; shift; while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 0.1; t=$((t - 1)); done; return 1; }
 
@@ -70,12 +82,14 @@ get hits fpcount lookup_hit
 check "the fast path answered LOOKUPs ($hits)" [ "$hits" -ge 600 ]
 get ghits fpcount getattr_hit
 check "the fast path answered GETATTRs ($ghits)" [ "$ghits" -ge 600 ]
+# the link's cookie (the connection number) is the one the program was loaded with
+get fr fpcount foreign_requests
+check "no request came with another connection's cookie ($fr)" [ "$fr" = 0 ]
 
-stat $W/mnt/d/nope 2>/dev/null
 get l2 opcount LOOKUP
 stat $W/mnt/d/nope 2>/dev/null
 get l3 opcount LOOKUP
-check "a miss still upcalls ($l2 -> $l3)" [ "$l3" -gt "$l2" ]
+check "a miss upcalls ($l2 -> $l3)" [ "$l3" -gt "$l2" ]
 
 # coherence: mutations through the mount are visible at once
 rm $W/mnt/d/f1
@@ -141,6 +155,152 @@ echo "changed behind" > $W/src/d/f10
 seen() { t=0; while [ $t -lt 20 ]; do [ "$(cat $W/mnt/d/f10)" = "changed behind" ] && return 0; sleep 0.1; t=$((t + 1)); done; return 1; }
 check "a change made in the source is read within 2 s" seen
 bpfuse umount $W/mnt
+
+# The data loader's loop answered in the kernel: with timeouts 0 and
+# passthrough on, open/fstat/read/close of cached files (small, and larger
+# than a 64 KiB block) reach the daemon 0 times after one warm-up pass: the
+# program answers LOOKUP, GETATTR and OPEN (FOPEN_PASSTHROUGH|FOPEN_NOFLUSH,
+# no RELEASE follows), reads go to the backing file.  Control first: the same
+# loop with the hook off brings each opcode to the daemon.
+mkdir -p $W/src/l
+i=0
+while [ $i -lt 20 ]; do echo "small file $i" > $W/src/l/s$i; i=$((i + 1)); done
+i=0
+while [ $i -lt 4 ]; do dd if=/dev/urandom of=$W/src/l/b$i bs=1k count=$((150 + 37 * i)) 2> /dev/null; i=$((i + 1)); done
+# lp PASSES: the loop over every file of $W/src/l through the mount, checked against it
+lp() { vmbench loop $W/mnt/l $W/src/l "$1" > /dev/null; }
+LOOPOPT=entry_timeout=0,attr_timeout=0,negative_timeout=0,fastpath_obj=$OBJ
+for fp in off on; do
+	bpfuse mount $W/src $W/mnt -o $LOOPOPT,fastpath=$fp || fail "bpfuse mounts with passthrough (fast path $fp)"
+	check "warm-up: 24 files opened, fstat'ed, read and checked (fast path $fp)" lp 1
+	get t0 allreq; get o0 opcount OPEN; get c0 opcount RELEASE; get f0 opcount FLUSH
+	get g0 opcount GETATTR; get l0 opcount LOOKUP
+	check "5 passes of the loop over 24 files: data and fstat sizes right (fast path $fp)" lp 5
+	get t1 allreq; get o1 opcount OPEN; get c1 opcount RELEASE; get f1 opcount FLUSH
+	get g1 opcount GETATTR; get l1 opcount LOOKUP
+	echo "# fast path $fp: $((t1 - t0)) requests: OPEN $((o1 - o0)) RELEASE $((c1 - c0)) FLUSH $((f1 - f0)) GETATTR $((g1 - g0)) LOOKUP $((l1 - l0)); totals: $(opsline)"
+	# isatty() on each file, as CPython's open() does: one FUSE_IOCTL (TCGETS) each
+	get i0 opcount IOCTL
+	i=0
+	while [ $i -lt 20 ]; do tty < $W/mnt/l/s$i > /dev/null; i=$((i + 1)); done
+	get i1 opcount IOCTL
+	[ $fp = on ] && break
+	check "control: 20 isatty() with the hook off made >= 20 IOCTLs ($((i1 - i0)))" [ $((i1 - i0)) -ge 20 ]
+	check "control: the loop with the hook off made >= 120 OPEN ($((o1 - o0))), RELEASE ($((c1 - c0))), GETATTR ($((g1 - g0))), LOOKUP ($((l1 - l0)))" \
+		[ $((o1 - o0)) -ge 120 -a $((c1 - c0)) -ge 120 -a $((g1 - g0)) -ge 120 -a $((l1 - l0)) -ge 120 ]
+	# read-only opens get FOPEN_NOFLUSH from the daemon too: no FLUSH, hook or not
+	check "control: and no FLUSH (the daemon answers read-only opens with FOPEN_NOFLUSH) ($((f1 - f0)))" [ $((f1 - f0)) = 0 ]
+	bpfuse umount $W/mnt || fail "unmount after the loop's control run"
+done
+check "the loop with the hook on made 0 requests of any opcode ($((t1 - t0)))" [ $((t1 - t0)) = 0 ]
+check "20 isatty() with the hook on made no IOCTL ($((i1 - i0)))" [ $((i1 - i0)) = 0 ]
+get ih fpcount ioctl_hit
+check "the fast path answered them ENOTTY ($ih >= 20)" [ "$ih" -ge 20 ]
+get oh fpcount open_hit
+check "the fast path answered the OPENs ($oh >= 120)" [ "$oh" -ge 120 ]
+get op fpcount opens_published
+check "24 files published for OPEN ($op)" [ "$op" -ge 24 ]
+get o0 opcount OPEN
+echo appended >> $W/mnt/l/s0
+get o1 opcount OPEN
+check "a write open still reaches the daemon (OPEN $o0 -> $o1)" [ "$o1" -gt "$o0" ]
+check "and the appended file reads right at once" lp 1
+printf 'changed behind the mount, longer than before\n' > $W/src/l/s5
+dd if=/dev/urandom of=$W/src/l/b1 bs=1k count=99 2> /dev/null
+# content: passthrough reads the source file itself; size: the watcher drops the attributes
+check "changes made in the source after warm-up are seen by the next open (content and fstat size, within 2 s)" \
+	until_t 20 lp 1
+get t0 allreq
+lp 2
+get t1 allreq
+check "and then the loop is answered in the kernel again ($((t1 - t0)) requests)" [ $((t1 - t0)) = 0 ]
+# FORGET releases what was published: no backing file is kept for a forgotten node
+echo 3 > /proc/sys/vm/drop_caches
+sleep 1
+get op fpcount opens_published
+check "after the kernel forgot the files, no backing file is kept for OPEN ($op)" [ "$op" = 0 ]
+check "and the loop works again from scratch" lp 2
+bpfuse umount $W/mnt || fail "unmount after the loop"
+
+# Kernel-answered opens under concurrency: fp_stress (readers opening,
+# reading, fstat'ing and holding fds, racing unlink/create, rename, truncate,
+# chmod and drop_caches; tests/vm/fp_stress.c) on a passthrough mount, where
+# read-only OPENs are answered in the kernel: no ESTALE/EIO/wrong data, and
+# after the kernel forgot everything no backing file stays published.
+command -v fp_stress > /dev/null || fail "no fp_stress in this guest (tests/vm/run.sh builds it)"
+mkdir -p $W/ssrc
+bpfuse mount $W/ssrc $W/mnt -o $LOOPOPT || fail "bpfuse mounts (stress with kernel-answered opens)"
+get oh0 fpcount open_hit
+fp_stress $W/ssrc $W/mnt 10 > $W/stress.out
+src=$?
+sed 's/^\(not \)\{0,1\}ok /# stress: &/' $W/stress.out
+check "fp_stress on a passthrough mount: every check passed (exit $src, $(grep -c '^not ok' $W/stress.out) failed)" [ "$src" = 0 ]
+get oh1 fpcount open_hit
+check "OPENs were answered in the kernel during the stress ($((oh1 - oh0)))" [ $((oh1 - oh0)) -gt 50 ]
+echo 3 > /proc/sys/vm/drop_caches
+sleep 1
+get op fpcount opens_published; get in dnum inodes
+check "after the kernel forgot everything: no backing file published ($op), the daemon holds $in inodes" [ "$op" = 0 -a "$in" -lt 5 ]
+bpfuse umount $W/mnt || fail "unmount (stress with kernel-answered opens)"
+
+# Negative entries: a LOOKUP that found nothing publishes "no such name";
+# repeated stats of it are answered in the kernel (control: hook off, each
+# upcalls), a create in the mount and one in the source behind it are seen.
+missing() { i=0; while [ $i -lt 100 ]; do ! stat $W/mnt/l/missing$1 > /dev/null 2>&1 || return 1; i=$((i + 1)); done; }
+for fp in off on; do
+	bpfuse mount $W/src $W/mnt -o $LOOPOPT,fastpath=$fp || fail "bpfuse mounts (negative entries, fast path $fp)"
+	missing 1
+	get l0 opcount LOOKUP
+	check "100 stats of a missing name fail with ENOENT (fast path $fp)" missing 1
+	get l1 opcount LOOKUP
+	[ $fp = on ] && break
+	check "control: with the hook off they made >= 100 LOOKUPs ($((l1 - l0)))" [ $((l1 - l0)) -ge 100 ]
+	bpfuse umount $W/mnt || fail "unmount (negative entries)"
+done
+check "with the hook on they made no LOOKUP ($((l1 - l0)))" [ $((l1 - l0)) = 0 ]
+get nh fpcount negative_hit
+check "the fast path answered them \"no such name\" ($nh >= 100)" [ "$nh" -ge 100 ]
+echo made > $W/mnt/l/missing1
+check "a create in the mount is seen at once" [ "$(cat $W/mnt/l/missing1 2>&1)" = made ]
+missing 2
+echo behind > $W/src/l/missing2
+seen2() { [ "$(cat $W/mnt/l/missing2 2>/dev/null)" = behind ]; }
+check "a create in the source behind the mount is seen (within 2 s)" until_t 20 seen2
+L=$W/mnt/l
+missing 3
+check "mkdir over a negative entry is seen at once" sh -c "mkdir $L/missing3 && [ -d $L/missing3 ]"
+missing 4
+check "a rename onto a negative entry is seen at once" sh -c "mv $L/s1 $L/missing4 && [ \"\$(cat $L/missing4)\" = 'small file 1' ]"
+missing 5
+check "a hard link onto a negative entry is seen at once" sh -c "ln $L/s2 $L/missing5 && [ \"\$(cat $L/missing5)\" = 'small file 2' ]"
+missing 6
+check "a symlink onto a negative entry is seen at once" sh -c "ln -s s3 $L/missing6 && [ \"\$(cat $L/missing6)\" = 'small file 3' ]"
+missing 7
+check "mknod (mkfifo) over a negative entry is seen at once" sh -c "mkfifo $L/missing7 && [ -p $L/missing7 ]"
+bpfuse umount $W/mnt || fail "unmount (negative entries)"
+rm -rf $W/src/l/missing*
+
+# Deadlines (fastpath_max_age): what the kernel answers from the maps is
+# answered at most that long after it was published; then the next request
+# asks the daemon, which publishes again.
+bpfuse mount $W/src $W/mnt -o $LOOPOPT,fastpath_max_age=2 || fail "bpfuse mounts with fastpath_max_age=2"
+check "warm-up (fastpath_max_age=2)" lp 1
+get t0 allreq
+lp 1
+get t1 allreq
+check "within the age the loop is answered in the kernel ($((t1 - t0)) requests)" [ $((t1 - t0)) = 0 ]
+sleep 2.2
+get e0 fpcount expired; get l0 opcount LOOKUP
+lp 1
+get e1 fpcount expired; get l1 opcount LOOKUP
+# (each LOOKUP's reply publishes the node again, so its OPEN and fstat are answered)
+check "past the age the names are not served: $((l1 - l0)) LOOKUPs for 24 files, $((e1 - e0)) expired" \
+	[ $((l1 - l0)) -ge 24 -a $((e1 - e0)) -ge 24 ]
+get t0 allreq
+lp 1
+get t1 allreq
+check "and once published again, answered in the kernel ($((t1 - t0)) requests)" [ $((t1 - t0)) = 0 ]
+bpfuse umount $W/mnt || fail "unmount (fastpath_max_age)"
 
 # Watcher overflow: change events were lost, so the maps are flushed entirely
 # (counted), the kernel's caches dropped, a change whose event was lost is
