@@ -44,7 +44,10 @@ else
 fi
 
 t0=$(date +%s)
-kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" --debug | tail -n 1) ||
+# a built kernel is used without waiting for the build lock (another build
+# may hold it for many minutes)
+kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" --debug --print-dir) ||
+	kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" --debug | tail -n 1) ||
 	failed "debug kernel build failed"
 echo "vm-debug: debug kernel $kdir ready after $(($(date +%s) - t0)) s" >&2
 
