@@ -13,7 +13,7 @@
 # Exit: 0 all passed; 1 something failed.  Environment: BPFUSE_KERNEL_OUT,
 # BPFUSE_VM_DEBUG_TIMEOUT (seconds, default 1200), BPFUSE_VM_SMP (default 2),
 # BPFUSE_VM_PROVOKE (lkdtm crash types, comma separated, e.g.
-# SLAB_USE_AFTER_FREE,ATOMIC_SLEEP,WARNING: provoked in the guest before the
+# READ_AFTER_FREE,WARNING: provoked in the guest before the
 # kernel log is checked, to see the case fail).
 # Needs root, x86_64 and the packages tests/vm/run.sh checks for (it skips).
 set -uo pipefail
