@@ -13,7 +13,7 @@
 # Exit: 0 all passed; 1 something failed.  Environment: BPFUSE_KERNEL_OUT,
 # BPFUSE_VM_DEBUG_TIMEOUT (seconds, default 1200), BPFUSE_VM_SMP (default 2),
 # BPFUSE_VM_PROVOKE (lkdtm crash types, comma separated, e.g.
-# SLAB_USE_AFTER_FREE,ATOMIC_SLEEP,WARNING: provoked in the guest before the
+# READ_AFTER_FREE,WARNING: provoked in the guest before the
 # kernel log is checked, to see the case fail).
 # Needs root, x86_64 and the packages tests/vm/run.sh checks for (it skips).
 set -uo pipefail
@@ -44,7 +44,10 @@ else
 fi
 
 t0=$(date +%s)
-kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" --debug | tail -n 1) ||
+# a built kernel is used without waiting for the build lock (another build
+# may hold it for many minutes)
+kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" --debug --print-dir) ||
+	kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" --debug | tail -n 1) ||
 	failed "debug kernel build failed"
 echo "vm-debug: debug kernel $kdir ready after $(($(date +%s) - t0)) s" >&2
 

@@ -166,7 +166,8 @@ if [ -n "$provoke" ]; then
 	grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug
 	for t in $(echo "$provoke" | tr ',' ' '); do
 		echo "31-stress-debug: provoking $t with lkdtm, on purpose"
-		echo "$t" > /sys/kernel/debug/provoke-crash/DIRECT
+		echo "$t" > /sys/kernel/debug/provoke-crash/DIRECT ||
+			notok "lkdtm provokes $t (types: $(tr '\n' ' ' < /sys/kernel/debug/provoke-crash/DIRECT 2> /dev/null))"
 	done
 fi
 dstate=$(grep -l '^State:.*D (disk sleep)' /proc/[0-9]*/status 2> /dev/null |
