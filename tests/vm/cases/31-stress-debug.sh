@@ -7,7 +7,9 @@
 #    passthrough off): readers racing unlink, rename, truncate, chmod and
 #    drop_caches (FORGET) with fds held across; no ESTALE, no EIO, no wrong
 #    file type, unchanged files exact, the mount agrees with the source, the
-#    fast path answered, no inode leaked.
+#    fast path answered, no inode leaked.  Then the same with passthrough on:
+#    read-only OPENs answered in the kernel with a backing file (no RELEASE),
+#    negative LOOKUPs from the map (names the writers unlink and create).
 # 2. detach under load: the fast path detached from the daemon's connection
 #    while readers run: no error, and the hook answers nothing afterwards.
 # 3. abort under load (fusectl): the readers end with only ENOTCONN,
@@ -57,9 +59,10 @@ fp() {
 	[ -n "$v" ] || fail "cannot read fastpath.$1"
 	echo "$v"
 }
+# mountit WHAT [PASSTHROUGH]: passthrough off unless on is asked for
 mountit() {
 	bpfuse mount $W/src $W/mnt \
-		-o entry_timeout=0,attr_timeout=0,negative_timeout=0,passthrough=off,fastpath_obj=$OBJ ||
+		-o entry_timeout=0,attr_timeout=0,negative_timeout=0,passthrough=${2:-off},fastpath_obj=$OBJ ||
 		fail "bpfuse mounts ($1)"
 	pid=$(daemon_pid) || fail "no daemon process after mounting ($1)"
 }
@@ -74,6 +77,22 @@ mkdir -p /run $W/src $W/mnt
 grep -q ' /sys/fs/fuse/connections ' /proc/mounts ||
 	mount -t fusectl fusectl /sys/fs/fuse/connections || fail "mount fusectl"
 start=$(date +%s)
+
+# 1a. the stress with passthrough on: OPEN and negative LOOKUP in the kernel
+mountit stress-passthrough on
+o0=$(fp open_hit) || exit 1
+n0=$(fp negative_hit) || exit 1
+fp_stress $W/src $W/mnt "$SECS" > $W/out
+rc=$?
+cat $W/out
+o1=$(fp open_hit) || exit 1
+n1=$(fp negative_hit) || exit 1
+check "passthrough on: the kernel answered OPEN ($((o1 - o0))) and negative LOOKUP ($((n1 - n0))) during the stress" \
+	[ $((o1 - o0)) -gt 10 -a $((n1 - n0)) -gt 0 ]
+[ "$rc" = 0 ] || notok "fp_stress (passthrough on) exited $rc"
+check "passthrough on: unmounts" bpfuse umount $W/mnt
+check "passthrough on: the daemon exited" gone "$pid" 15
+rm -rf $W/src && mkdir -p $W/src
 
 # 1. the stress
 mountit stress
