@@ -635,21 +635,31 @@ static const char *files[] = { "small.txt", "big.bin", "partial.bin", "extra.txt
 #define LOADER_TURNS	20
 #define LOADER_FILES	3	/* small.txt, big.bin, partial.bin */
 
+/* One run of the loader over the first LOADER_FILES files, LOADER_TURNS times: the
+ * server's counts before and after (settled) in @s0/@s1; returns the turns that failed. */
+static int loader_epoch(const struct result *want, struct snap *s0, struct snap *s1)
+{
+	unsigned int r, i;
+	int bad = 0;
+
+	*s0 = counts_settled();
+	for (r = 0; r < LOADER_TURNS; r++)
+		for (i = 0; i < LOADER_FILES; i++)
+			bad += loader_turn(files[i], &want[i]) != 0;
+	*s1 = counts_settled();
+	return bad;
+}
+
 static void open_test(const struct result *want)
 {
 	const unsigned int n = LOADER_TURNS * LOADER_FILES;
 	struct fp_open_bpf *op = NULL;
 	struct snap s0, s1;
-	unsigned int r, i;
+	unsigned int i;
 	int err, bad, lfd = -1;
 
 	/* Control: no hook, every turn sends OPEN, FLUSH, RELEASE, IOCTL up */
-	s0 = counts_settled();
-	bad = 0;
-	for (r = 0; r < LOADER_TURNS; r++)
-		for (i = 0; i < LOADER_FILES; i++)
-			bad += loader_turn(files[i], &want[i]) != 0;
-	s1 = counts_settled();
+	bad = loader_epoch(want, &s0, &s1);
 	check(bad == 0 && s1.open - s0.open >= n && s1.flush - s0.flush >= n &&
 	      s1.release - s0.release >= n && s1.ioctl - s0.ioctl >= n,
 	      "control: %u loader turns without the hook (%d failed) bring %llu OPEN, %llu FLUSH, "
@@ -677,12 +687,7 @@ static void open_test(const struct result *want)
 	if (err)
 		goto out;
 
-	s0 = counts_settled();
-	bad = 0;
-	for (r = 0; r < LOADER_TURNS; r++)
-		for (i = 0; i < LOADER_FILES; i++)
-			bad += loader_turn(files[i], &want[i]) != 0;
-	s1 = counts_settled();
+	bad = loader_epoch(want, &s0, &s1);
 	check(bad == 0 && op->bss->opens_answered == n && op->bss->ioctls_answered == n,
 	      "%u loader turns with the hook: %d failed or read wrong data; BPF answered %llu "
 	      "OPEN, %llu IOCTL (want %u each; %llu refused by the kernel)", n, bad,

@@ -14,12 +14,6 @@ command -v bpfuse > /dev/null || fail "no bpfuse daemon in this guest"
 command -v fp_stress > /dev/null || fail "no fp_stress in this guest"
 [ -f $OBJ ] || fail "no fast-path object $OBJ in this guest"
 mkdir -p /run $W/src $W/mnt
-# fast path counter FIELD, or fail
-fp() {
-	v=$(bpfuse stats $W/mnt --json | sed -n "s/.*\"fastpath\":{[^}]*\"$1\":\([0-9][0-9]*\)[,}].*/\1/p")
-	[ -n "$v" ] || fail "cannot read fastpath.$1"
-	echo "$v"
-}
 bpfuse mount $W/src $W/mnt -o entry_timeout=0,attr_timeout=0,negative_timeout=0,passthrough=off,fastpath_obj=$OBJ ||
 	fail "bpfuse mounts"
 h0=$(fp lookup_hit) || exit 1
@@ -36,13 +30,6 @@ if [ $((h1 - h0)) -gt 100 ] && [ $((r1 - r0)) -gt 10 ]; then
 else
 	notok "the fast path answered during the stress ($((h1 - h0)) LOOKUP, $((r1 - r0)) READ)"
 fi
-echo 3 > /proc/sys/vm/drop_caches
-sleep 1
-in=$(bpfuse stats $W/mnt --json | sed -n 's/.*"inodes":\([0-9][0-9]*\),.*/\1/p')
-if [ -n "$in" ] && [ "$in" -lt 5 ]; then
-	ok "after the kernel forgot everything the daemon holds $in inodes (no leak)"
-else
-	notok "after the kernel forgot everything the daemon holds ${in:-?} inodes (want < 5)"
-fi
+no_inode_leak
 bpfuse umount $W/mnt || fail "unmount"
 [ "$rc" = 0 ] && [ "$bad" = 0 ]

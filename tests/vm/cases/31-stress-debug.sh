@@ -54,11 +54,6 @@ gone() {
 		t=$((t + 1))
 	done
 }
-fp() {
-	v=$(bpfuse stats $W/mnt --json | sed -n "s/.*\"fastpath\":{[^}]*\"$1\":\([0-9][0-9]*\)[,}].*/\1/p")
-	[ -n "$v" ] || fail "cannot read fastpath.$1"
-	echo "$v"
-}
 # mountit WHAT [PASSTHROUGH]: passthrough off unless on is asked for
 mountit() {
 	bpfuse mount $W/src $W/mnt \
@@ -90,6 +85,7 @@ n1=$(fp negative_hit) || exit 1
 check "passthrough on: the kernel answered OPEN ($((o1 - o0))) and negative LOOKUP ($((n1 - n0))) during the stress" \
 	[ $((o1 - o0)) -gt 10 -a $((n1 - n0)) -gt 0 ]
 [ "$rc" = 0 ] || notok "fp_stress (passthrough on) exited $rc"
+no_inode_leak
 check "passthrough on: unmounts" bpfuse umount $W/mnt
 check "passthrough on: the daemon exited" gone "$pid" 15
 rm -rf $W/src && mkdir -p $W/src
@@ -108,14 +104,7 @@ if [ $((h1 - h0)) -gt 100 ] && [ $((r1 - r0)) -gt 10 ]; then
 else
 	notok "the fast path answered during the stress ($((h1 - h0)) LOOKUP, $((r1 - r0)) READ)"
 fi
-echo 3 > /proc/sys/vm/drop_caches
-sleep 1
-in=$(bpfuse stats $W/mnt --json | sed -n 's/.*"inodes":\([0-9][0-9]*\),.*/\1/p')
-if [ -n "$in" ] && [ "$in" -lt 5 ]; then
-	ok "after the kernel forgot everything the daemon holds $in inodes (no leak)"
-else
-	notok "after the kernel forgot everything the daemon holds ${in:-?} inodes (want < 5)"
-fi
+no_inode_leak
 [ "$rc" = 0 ] || notok "fp_stress exited $rc"
 
 # 2. detach under load

@@ -39,3 +39,14 @@ fpcount() {
 }
 # get VAR FUNC ARG: VAR=$(FUNC ARG), or the case fails
 get() { v=$($2 "$3") || fail "cannot read $3 ($2)"; eval "$1=\$v"; }
+# fp FIELD: a fast-path counter (fpcount) for $(...) callers, which exit on failure
+fp() { fpcount "$1" || { echo "cannot read fastpath.$1" >&2; return 1; }; }
+# no_inode_leak: after the kernel forgot everything (drop_caches: FORGET of every
+# inode it does not hold open), the daemon holds only the root and a few
+no_inode_leak() {
+	echo 3 > /proc/sys/vm/drop_caches
+	sleep 1
+	in=$(statsj | sed -n 's/.*"inodes":\([0-9][0-9]*\),.*/\1/p')
+	check "after the kernel forgot everything the daemon holds ${in:-?} inodes (no leak; want < 5)" \
+		[ "${in:-99}" -lt 5 ]
+}
