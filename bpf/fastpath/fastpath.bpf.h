@@ -31,22 +31,6 @@ struct bpfuse_open_in {
 	__u32 open_flags;
 };
 
-/* Kfuncs of fs/fuse/bpf.c; each returns 0 (or a length) or -errno */
-extern int bpf_fuse_req_read_in(struct fuse_bpf_req *req, __u32 idx,
-				void *buf, __u32 buf__sz) __ksym;
-extern int bpf_fuse_req_lookup_name(struct fuse_bpf_req *req, char *name,
-				    __u32 name__sz) __ksym;
-extern int bpf_fuse_reply_entry(struct fuse_bpf_req *req, const void *entry,
-				__u32 entry__sz) __ksym;
-extern int bpf_fuse_reply_attr(struct fuse_bpf_req *req, const void *attr,
-			       __u32 attr__sz) __ksym;
-/* EOF is the backing file's size at read time (kernel-patches/6.12/0003) */
-extern int bpf_fuse_reply_read_backing(struct fuse_bpf_req *req,
-				       __u32 backing_id) __ksym;
-/* FUSE_IOCTL with -ENOTTY only (0005) */
-extern int bpf_fuse_reply_error(struct fuse_bpf_req *req, int err) __ksym;
-/* FUSE_OPEN, read-only, fh 0, FOPEN_PASSTHROUGH with a backing id (0004) */
-extern int bpf_fuse_reply_open(struct fuse_bpf_req *req,
-			       const struct fuse_open_out *out, __u32 out__sz) __ksym;
+#include "bpfuse/fuse_bpf_kfuncs.h"
 
 #endif /* BPFUSE_FASTPATH_BPF_H */
