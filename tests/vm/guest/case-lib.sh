@@ -50,3 +50,14 @@ no_inode_leak() {
 	check "after the kernel forgot everything the daemon holds ${in:-?} inodes (no leak; want < 5)" \
 		[ "${in:-99}" -lt 5 ]
 }
+# stress SECONDS: fp_stress over $W/src and $W/mnt for SECONDS, its TAP lines
+# shown and kept in $W/out; returns fp_stress's exit status
+stress() { fp_stress $W/src $W/mnt "$1" > $W/out; _st=$?; cat $W/out; return $_st; }
+# stress_hits H0 R0 [NOTE]: the fast path answered more than 100 LOOKUPs and
+# 10 READs since its lookup_hit and read_hit counters were H0 and R0
+stress_hits() {
+	get h1 fpcount lookup_hit
+	get r1 fpcount read_hit
+	check "the fast path answered during the stress ($((h1 - $1)) LOOKUP, $((r1 - $2)) READ${3:+; $3})" \
+		[ $((h1 - $1)) -gt 100 -a $((r1 - $2)) -gt 10 ]
+}
