@@ -9,11 +9,18 @@
 # version.  A second run with the same hash does nothing.  The last line on
 # stdout is the output directory; everything else goes to stderr.
 #
-# Usage: scripts/kernel/build-kernel.sh [--debug] [--print-dir] [--keep-src]
+# Patches that change only tools/ (the selftests, built by
+# scripts/kernel/build-selftests.sh) are not part of the hash: they do not
+# change the kernel.
+#
+# Usage: scripts/kernel/build-kernel.sh [--debug|--module] [--print-dir] [--keep-src]
 #   --debug      the debug kernel: kernel-patches/6.12/bpfuse-debug.config
 #                (KASAN, lockdep, atomic-sleep checks) merged over bpfuse.config,
 #                in build/kernel/debug-<hash> (its own hash, which also covers
 #                the debug fragment); link build/kernel/current-debug
+#   --module     FUSE built as a module: kernel-patches/6.12/bpfuse-module.config
+#                merged over bpfuse.config, in build/kernel/module-<hash>, with
+#                fuse.ko beside bzImage; link build/kernel/current-module
 #   --print-dir  print the output directory for the current inputs and exit
 #                (status 1 if it is not built yet)
 #   --keep-src   keep build/kernel/src-<hash> (for incremental work on the patches)
@@ -24,14 +31,15 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 print_dir=0
-debug=0
+variant=
 keep_src=${BPFUSE_KEEP_KERNEL_SRC:-0}
 for arg in "$@"; do
 	case $arg in
-	--debug) debug=1 ;;
+	--debug) [ -z "$variant" ] || kdie "--debug and --module exclude each other"; variant=debug ;;
+	--module) [ -z "$variant" ] || kdie "--debug and --module exclude each other"; variant=module ;;
 	--print-dir) print_dir=1 ;;
 	--keep-src) keep_src=1 ;;
-	-h|--help) sed -n '3,21p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,28p' "$0"; exit 0 ;;
 	*) kdie "unknown argument '$arg'" ;;
 	esac
 done
@@ -47,11 +55,11 @@ tarball=/usr/src/linux-source-6.12.tar.xz
 [ -f "$BPFUSE_PATCH_DIR/series" ] || kdie "missing $BPFUSE_PATCH_DIR/series"
 
 frags=("$BPFUSE_PATCH_DIR/bpfuse.config")
-if [ "$debug" = 1 ]; then
-	frags+=("$BPFUSE_PATCH_DIR/bpfuse-debug.config")
+if [ -n "$variant" ]; then
+	frags+=("$BPFUSE_PATCH_DIR/bpfuse-$variant.config")
 	[ -f "${frags[1]}" ] || kdie "missing ${frags[1]}"
-	hash=debug-$(kernel_hash debug)
-	link=current-debug
+	hash=$variant-$(kernel_hash "$variant")
+	link=current-$variant
 else
 	hash=$(kernel_hash)
 	link=current
@@ -100,7 +108,7 @@ for frag in "${frags[@]}"; do
 			kmsg "option lost after olddefconfig: $opt (have: $(grep "^${opt%%=*}=" .config || echo 'not set'))"
 			missing=1
 		fi
-	done < <(grep -E '^CONFIG_[A-Z0-9_]+=y$' "$frag")
+	done < <(grep -E '^CONFIG_[A-Z0-9_]+=[ym]$' "$frag")
 	while IFS= read -r opt; do
 		if grep -q "^$opt=" .config; then
 			kmsg "option turned back on by olddefconfig: $(grep "^$opt=" .config)"
@@ -111,8 +119,10 @@ for frag in "${frags[@]}"; do
 done
 
 jobs=${JOBS:-$(nproc)}
-kmsg "make -j$jobs bzImage (several minutes)"
-if ! make -j"$jobs" bzImage >> "$log" 2>&1; then
+targets=(bzImage)
+[ "$variant" = module ] && targets+=(modules)
+kmsg "make -j$jobs ${targets[*]} (several minutes)"
+if ! make -j"$jobs" "${targets[@]}" >> "$log" 2>&1; then
 	grep -E 'error|Error' "$log" | tail -n 20 >&2 || true
 	kdie "kernel build failed; see $log"
 fi
@@ -120,6 +130,10 @@ fi
 mkdir -p "$out.tmp"
 cp arch/x86/boot/bzImage vmlinux "$out.tmp/"
 cp .config "$out.tmp/config"
+if [ "$variant" = module ]; then
+	[ -f fs/fuse/fuse.ko ] || kdie "module build made no fs/fuse/fuse.ko"
+	cp fs/fuse/fuse.ko "$out.tmp/"
+fi
 # The patched uapi header, for userspace built against this kernel (tests/vm)
 mkdir -p "$out.tmp/include/linux"
 cp include/uapi/linux/fuse.h "$out.tmp/include/linux/fuse.h"

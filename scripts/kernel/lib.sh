@@ -40,22 +40,33 @@ ensure_pkgs() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2 || return 1
 }
 
-# kernel_hash [debug]: identifies a kernel build; changes with any input of it.
-# "debug" is the debug kernel (build-kernel.sh --debug): bpfuse-debug.config
-# merged over bpfuse.config, hashed with it.
+# kernel_hash [debug|module]: identifies a kernel build; changes with any
+# input of it.  "debug" (build-kernel.sh --debug) and "module" (--module) merge
+# bpfuse-<variant>.config over bpfuse.config and hash it too.  Of the patches
+# only what they change outside tools/ counts (kernel_patch_body): the
+# selftests a patch adds do not change the kernel, so adding or editing them
+# rebuilds nothing (scripts/kernel/build-selftests.sh builds them).
 kernel_hash() {
 	local f extra=()
-	[ "${1:-}" = debug ] && extra=("$BPFUSE_PATCH_DIR/bpfuse-debug.config")
+	[ -n "${1:-}" ] && extra=("$BPFUSE_PATCH_DIR/bpfuse-$1.config")
 	{
 		echo "linux-source-6.12 $(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null)"
-		for f in "$BPFUSE_PATCH_DIR/series" "$BPFUSE_PATCH_DIR/bpfuse.config" \
-			 "${extra[@]}" \
-			 "$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" \
-			 $(series_patches); do
+		for f in "$BPFUSE_PATCH_DIR/bpfuse.config" "${extra[@]}" \
+			 "$BPFUSE_ROOT/scripts/kernel/build-kernel.sh"; do
 			echo "== ${f#"$BPFUSE_ROOT"/}"
 			cat "$f"
 		done
+		for f in $(series_patches); do
+			echo "== ${f#"$BPFUSE_ROOT"/}"
+			kernel_patch_body "$f"
+		done
 	} | sha256sum | cut -c1-16
+}
+
+# kernel_patch_body PATCH: the diffs of PATCH for files outside tools/, in
+# order, without the commit message (empty for a tools-only patch)
+kernel_patch_body() {
+	awk '/^diff --git / { keep = ($3 !~ /^a\/tools\//) } keep' "$1"
 }
 
 # series_patches: the patch files listed in the series file, in order
