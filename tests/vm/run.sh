@@ -86,7 +86,10 @@ if [ -z "$normal_cases" ]; then
 	exit
 fi
 
-kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" | tail -n 1) ||
+# a complete kernel is used as it is, without waiting for the build lock
+# (another kernel may be building under it, as run-debug.sh does)
+kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" --print-dir) ||
+	kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" | tail -n 1) ||
 	{ echo "vm: kernel build failed" >&2; echo "vm: 0 passed, 1 failed"; exit 1; }
 
 if ! "$BPFUSE_ROOT/scripts/kernel/build-fastpath.sh" "$kdir" "$build/fastpath"; then
