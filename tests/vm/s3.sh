@@ -57,7 +57,7 @@ _vm_s3_seed() {
 }
 
 vm_s3_start() {
-	local dir=$1 rc=0 port f
+	local dir=$1 rc=0 port f ak sk
 	_vm_s3_dir=$dir
 	mkdir -p "$dir/guest"
 	chmod 0700 "$dir" "$dir/guest"
@@ -67,8 +67,11 @@ vm_s3_start() {
 	fi
 	port=$(_vm_s3_port) || { echo "vm: s3: no free port for radosgw" >&2; return 1; }
 	echo "$port" > "$dir/port"
-	# a small memstore: the seed tree and what cases write are a few MiB
-	D=$dir/rgw PORT=$port MEMSTORE_BYTES=$((256 << 20)) \
+	# keys of this run only (not the script's well-known defaults); a small
+	# memstore: the seed tree and what cases write are a few MiB
+	ak=vm-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+	sk=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+	D=$dir/rgw PORT=$port AK=$ak SK=$sk MEMSTORE_BYTES=$((256 << 20)) \
 		"$VM_S3_SERVER" start > "$dir/s3-server.log" 2>&1 || rc=$?
 	if [ $rc = 77 ]; then
 		tail -n 1 "$dir/s3-server.log" > "$dir/guest/skip"
@@ -76,12 +79,12 @@ vm_s3_start() {
 		return 77
 	fi
 	if [ $rc != 0 ]; then
-		echo "vm: s3: s3-server.sh start exited $rc: $(tail -n 3 "$dir/s3-server.log" | tr '\n' ' ')" >&2
+		echo "vm: s3: s3-server.sh start exited $rc: $(grep -v SECRET "$dir/s3-server.log" | tail -n 3 | tr '\n' ' ')" >&2
 		return 1
 	fi
 	# the keys stay in this subshell's environment and the 0600 file; never printed
 	(
-		eval "$(D=$dir/rgw PORT=$port "$VM_S3_SERVER" env)"
+		eval "$(D=$dir/rgw PORT=$port AK=$ak SK=$sk "$VM_S3_SERVER" env)"
 		export S3_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION
 		export AWS_SHARED_CREDENTIALS_FILE=$dir/no-credentials AWS_CONFIG_FILE=$dir/no-config
 		"$VM_S3TOOL" -e "$S3_ENDPOINT" mb "$VM_S3_BUCKET" > /dev/null ||

@@ -16,20 +16,9 @@
 . /lib/bpfuse-case.sh
 
 OBJ=/lib/bpfuse/fastpath.bpf.o
-C=/etc/bpfuse-s3
 W=/tmp/bpfuse-s3
-if [ -f $C/skip ]; then
-	echo "# skip: no S3 server on the host: $(cat $C/skip)"
-	exit 77
-fi
+s3_env
 command -v bpfuse > /dev/null || fail "no bpfuse daemon in this guest (tests/vm/run.sh copies build/bpfuse)"
-[ -f $C/s3.env ] || fail "no S3 server for this guest: no $C/s3.env (tests/vm/run.sh starts radosgw for a case with a '# vm: needs s3' line; see its stderr)"
-. $C/s3.env
-[ -f $C/seed.sha256 ] || fail "no seed tree manifest $C/seed.sha256"
-[ -f $C/credentials ] || fail "no S3 credentials file $C/credentials"
-# the keys come from the 0600 file only: nothing of them on a command line or in a log
-export AWS_SHARED_CREDENTIALS_FILE=$C/credentials AWS_REGION
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_CONFIG_FILE
 mkdir -p /run $W/mnt
 
 # the network run-vm.sh --net configures (init's lines say what went wrong)
@@ -47,13 +36,6 @@ now=$(date +%s)
 clock_ok() { [ -n "$st" ] && [ $((now - st)) -gt -300 -a $((now - st)) -lt 300 ]; }
 check "the guest clock is within 5 min of the server's (${st:+$((now - st)) s off; }server: ${sd:-no Date})" clock_ok
 
-# s3num FIELD: a counter of the daemon's "s3" object (strict, as fpcount)
-s3num() {
-	j=$(statsj) || return 1
-	v=$(printf '%s\n' "$j" | sed -n "s/.*\"s3\":{[^}]*\"$1\":\([0-9][0-9]*\)[,}].*/\1/p")
-	[ -n "$v" ] || { echo "no s3.$1 in: $j" >&2; return 1; }
-	echo "$v"
-}
 # s3mount CACHE: mount s3://$S3_BUCKET at $W/mnt with the fast path on, as
 # 20-bpfuse.sh mounts the local backend, on a fresh cache dir of the ext4 disk
 s3mount() {
@@ -62,7 +44,7 @@ s3mount() {
 }
 # readseed: every seed object through the mount, its bytes against the host's sha256
 readseed() {
-	(cd $W/mnt && sha256sum -c $C/seed.sha256) > $W/sums 2>&1 && return 0
+	(cd $W/mnt && sha256sum -c $S3_SEED) > $W/sums 2>&1 && return 0
 	grep -v ': OK$' $W/sums | sed 's/^/# /'
 	return 1
 }
@@ -78,7 +60,7 @@ case $j in
 *) echo "# fast path: off: $(printf '%s\n' "$j" | sed -n 's/.*"fastpath_off_reason":"\([^"]*\)".*/\1/p')" ;;
 esac
 
-want=$(sed 's/^[0-9a-f]*  //' $C/seed.sha256 | sort)
+want=$(sed 's/^[0-9a-f]*  //' $S3_SEED | sort)
 got=$(cd $W/mnt && find seed -type f | sort)
 check "the seed tree lists as uploaded ($(echo "$want" | wc -l) files)" [ "$got" = "$want" ]
 get g0 s3num get
