@@ -57,8 +57,10 @@ kernel_hash() {
 			cat "$f"
 		done
 		for f in $(series_patches); do
+			body=$(kernel_patch_body "$f")
+			[ -n "$body" ] || continue # tools only: not even its name
 			echo "== ${f#"$BPFUSE_ROOT"/}"
-			kernel_patch_body "$f"
+			printf '%s\n' "$body"
 		done
 	} | sha256sum | cut -c1-16
 }
