@@ -6,8 +6,8 @@
 # tier's: "ok N name" -> "ok N - selftest name", "not ok N name" -> "not ok";
 # a skipped test is a failure here (this kernel has CONFIG_FUSE_BPF, so a
 # skip means the test could not run); the harness's other lines are
-# passed on behind "# ".  A missing binary, a missing plan or fewer results
-# than planned fail the case.
+# passed on behind "# ".  A missing binary, a missing plan, fewer results
+# than planned, or a mount or directory of the test left behind fail the case.
 work=$1
 t=/bin/fuse_bpf_test
 if [ ! -x "$t" ]; then
@@ -49,6 +49,14 @@ while IFS= read -r line; do
 		;;
 	esac
 done < "$work/tap"
+# The fixtures clean up: no mount of theirs, no /tmp/fuse_bpf.* left
+left=$(grep '^fuse_bpf_test ' /proc/mounts; ls -d /tmp/fuse_bpf.* 2> /dev/null)
+if [ -z "$left" ]; then
+	echo "ok - selftest: no mount or directory left behind"
+else
+	echo "not ok - selftest: left behind: $left"
+	bad=$((bad + 1))
+fi
 if [ -z "$plan" ] || [ "$n" != "$plan" ]; then
 	echo "not ok - selftest: $n results for a plan of '${plan:-none}' (exit $rc)"
 	exit 1
