@@ -13,7 +13,7 @@
 # script, the Debian source version and the kernel directory's name (its BTF
 # becomes vmlinux.h).  A second run with the same hash does nothing.  The
 # last line on stdout is the output directory; everything else goes to
-# stderr.  Takes about a minute on 2 cores (unpacking most of it).
+# stderr.  Takes 20 to 50 s on 2 cores (unpacking most of it).
 #
 # Usage: scripts/kernel/build-selftests.sh KERNEL_DIR
 #   KERNEL_DIR  output of build-kernel.sh (vmlinux, include/linux/fuse.h)
