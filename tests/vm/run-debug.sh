@@ -55,6 +55,15 @@ echo "vm-debug: debug kernel $kdir ready after $(($(date +%s) - t0)) s" >&2
 	failed "BPF build against the debug kernel failed"
 gcc -O2 -g -Wall -Werror -o "$build/fp_stress" "$here/fp_stress.c" -lpthread ||
 	failed "building fp_stress failed"
+# The series' selftests for this kernel (cases/13-selftest-debug.sh), with
+# cases/13-selftest.sh, which runs them, as /lib/bpfuse-selftest.sh
+extra_st=()
+if [ -f "$cases/13-selftest-debug.sh" ]; then
+	st=$("$BPFUSE_ROOT/scripts/kernel/build-selftests.sh" "$kdir" | tail -n 1) ||
+		failed "building the kernel selftests failed"
+	[ -x "$st/fuse_bpf_test" ] || failed "build-selftests.sh made no fuse_bpf_test"
+	extra_st=(--bin "$st/fuse_bpf_test" --file "$here/cases/13-selftest.sh:/lib/bpfuse-selftest.sh")
+fi
 [ -x "$BPFUSE_ROOT/build/bpfuse" ] ||
 	failed "build/bpfuse missing (run scripts/setup.sh): the debug cases need the daemon"
 
@@ -65,6 +74,7 @@ t1=$(date +%s)
 	--bin "$build/fp_stress" \
 	--bin "$BPFUSE_ROOT/build/bpfuse" \
 	--file "$build/fastpath/fastpath.bpf.o:/lib/bpfuse/fastpath.bpf.o" \
+	"${extra_st[@]}" \
 	--file "$cases:/cases" \
 	--file "$here/guest/case-lib.sh:/lib/bpfuse-case.sh" \
 	--disk 256 --timeout "${BPFUSE_VM_DEBUG_TIMEOUT:-1200}" \

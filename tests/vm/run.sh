@@ -149,6 +149,21 @@ if ! gcc -O2 -Wall -Werror -static -o "$build/vmbench" "$BPFUSE_ROOT/bench/vm/vm
 	exit 1
 fi
 
+# The series' own selftests (patch 0007), for cases/13-selftest.sh: built
+# against this kernel's BTF by scripts/kernel/build-selftests.sh (cached)
+case " $normal_cases " in
+*" 13-selftest "*)
+	if ! st=$("$BPFUSE_ROOT/scripts/kernel/build-selftests.sh" "$kdir" | tail -n 1) ||
+	   [ ! -x "$st/fuse_bpf_test" ]; then
+		echo "vm: building the kernel selftests failed" >&2
+		echo "vm: 0 passed, 1 failed"
+		exit 1
+	fi
+	extra_st=(--bin "$st/fuse_bpf_test")
+	;;
+*) extra_st=() ;;
+esac
+
 # The real daemon and the transcript tool for cases/20-bpfuse.sh (built by
 # scripts/setup.sh); without them that case fails (it cannot measure anything), the rest
 # still runs.
@@ -190,7 +205,7 @@ log=$build/console.log
 	--bin "$build/fp_stress" \
 	--bin "$build/kf_test" \
 	--bin "$build/vmbench" \
-	"${extra[@]}" \
+	"${extra[@]}" "${extra_st[@]}" \
 	--file "$cases:/cases" \
 	--file "$here/guest/case-lib.sh:/lib/bpfuse-case.sh" \
 	--disk 256 --timeout "${BPFUSE_VM_TIMEOUT:-900}" \
