@@ -85,13 +85,30 @@ static int backing_attach_locked(struct fs *fs, fuse_req_t req, struct inode *in
  */
 static void fastpath_blocks_locked(struct fs *fs, fuse_req_t req, struct inode *ino, void *priv)
 {
+	uint64_t dv, n;
 	struct stat st;
 	int fd, id;
 
 	/* the kernel ends such READs at the backing file's size: it must be the file's own */
-	if (!fs->ks || !S_ISREG(ino->type) || ino->fp.backing_id ||
-	    fs->cfg->backend != BACKEND_LOCAL)
+	if (!fs->ks || !S_ISREG(ino->type) || fs->cfg->backend != BACKEND_LOCAL)
 		return;
+	dv = file_data_version(fs, ino);
+	if (ino->fp.backing_id) {
+		/*
+		 * Published for older bytes (the data version moved: a write or
+		 * truncate): the same backing file (the source file) holds the
+		 * new ones; publish them again, for the size they have now.
+		 */
+		if (ino->fp.blocks_dv == dv || fstat(ino->fp.backing_fd, &st))
+			return;
+		n = fastpath_put_blocks(fs->ks, ino->nodeid, ino->fp.backing_id,
+					(uint64_t)st.st_size, dv);
+		if (n < ino->fp.nblocks) /* fewer now, or none: the rest goes */
+			fastpath_drop_blocks_from(fs->ks, ino->nodeid, n, ino->fp.nblocks);
+		ino->fp.nblocks = n;
+		ino->fp.blocks_dv = dv;
+		return;
+	}
 	fd = fs->be.ops->open(&fs->be, ino, O_RDONLY, priv);
 	if (fd < 0)
 		return;
@@ -106,7 +123,8 @@ static void fastpath_blocks_locked(struct fs *fs, fuse_req_t req, struct inode *
 	}
 	ino->fp.backing_fd = fd;
 	ino->fp.backing_id = id;
-	ino->fp.nblocks = fastpath_put_blocks(fs->ks, ino->nodeid, id, (uint64_t)st.st_size);
+	ino->fp.nblocks = fastpath_put_blocks(fs->ks, ino->nodeid, id, (uint64_t)st.st_size, dv);
+	ino->fp.blocks_dv = dv;
 }
 
 static void fastpath_blocks_release_locked(struct fs *fs, fuse_req_t req, struct inode *ino)
@@ -124,6 +142,50 @@ static void fastpath_blocks_release_locked(struct fs *fs, fuse_req_t req, struct
 int file_open_id(struct inode *ino)
 {
 	return __atomic_load_n(&ino->fp.open_id, __ATOMIC_SEQ_CST);
+}
+
+uint64_t file_data_version(struct fs *fs, struct inode *ino)
+{
+	uint64_t v = __atomic_load_n(&ino->fp.data_version, __ATOMIC_SEQ_CST), nv;
+
+	if (v || !fs->ks)
+		return v;
+	nv = fastpath_new_data_version(fs->ks);
+	/* the first publications of a node race: one version wins */
+	if (__atomic_compare_exchange_n(&ino->fp.data_version, &v, nv, 0, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST))
+		return nv;
+	return v;
+}
+
+void file_data_changed(struct fs *fs, struct inode *ino)
+{
+	uint64_t nv;
+
+	if (!fs->ks)
+		return;
+	nv = fastpath_new_data_version(fs->ks);
+	/* first the node's record: every later publication takes the new version */
+	__atomic_store_n(&ino->fp.data_version, nv, __ATOMIC_SEQ_CST);
+	fastpath_set_data_version(fs->ks, ino->nodeid, nv);
+}
+
+static int set_data_version_locked(struct inode *ino, void *arg)
+{
+	__atomic_store_n(&ino->fp.data_version, *(uint64_t *)arg, __ATOMIC_SEQ_CST);
+	return 1;
+}
+
+void file_data_changed_id(struct fs *fs, uint64_t nodeid)
+{
+	uint64_t nv;
+
+	if (!fs->ks)
+		return;
+	nv = fastpath_new_data_version(fs->ks);
+	/* a node the daemon does not know has nothing published either */
+	if (inode_call_locked(&fs->inodes, nodeid, set_data_version_locked, &nv) == 1)
+		fastpath_set_data_version(fs->ks, nodeid, nv);
 }
 
 /*

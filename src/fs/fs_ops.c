@@ -192,7 +192,8 @@ void note_attr(struct fs *fs, struct inode *ino, const struct stat *st, uint64_t
 			 (uint64_t)st->st_ctim.tv_sec * 1000000000ULL + (uint64_t)st->st_ctim.tv_nsec,
 			 __ATOMIC_RELAXED);
 	if (fs->ks && !__atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST))
-		fastpath_put_attr(fs->ks, ino->nodeid, st, ticket, file_open_id(ino));
+		fastpath_put_attr(fs->ks, ino->nodeid, st, ticket, file_open_id(ino),
+				  file_data_version(fs, ino));
 }
 
 /* Publish a name -> node reply to the fast path (one map name per node). */
@@ -211,7 +212,8 @@ static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct 
 		ino->fp.name = strdup(name);
 	ino->fp.parent = parent;
 	if (ino->fp.name)
-		fastpath_put_entry(fs->ks, parent, name, ino->nodeid, st, ticket, file_open_id(ino));
+		fastpath_put_entry(fs->ks, parent, name, ino->nodeid, st, ticket, file_open_id(ino),
+				   file_data_version(fs, ino));
 	pthread_mutex_unlock(&ino->lock);
 }
 
