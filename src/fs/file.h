@@ -69,6 +69,13 @@ uint64_t file_data_version(struct fs *fs, struct inode *ino);
 void file_data_changed(struct fs *fs, struct inode *ino);
 /* The same for a node known by its number only (the watcher); no-op if unknown. */
 void file_data_changed_id(struct fs *fs, uint64_t nodeid);
+/*
+ * May @ino be published now (0, with *until_ns the backend's deadline for
+ * every value, 0 if none) or not (-1)?  When the backend says that the
+ * version published for OPEN is no longer the node's, unpublishes it first.
+ * Call without @ino->lock.
+ */
+int file_fastpath_until(struct fs *fs, struct inode *ino, uint64_t *until_ns);
 
 /*
  * The inode is being freed and its map entries are gone: close the backing

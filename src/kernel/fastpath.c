@@ -522,6 +522,16 @@ static uint64_t expires_ns(struct fastpath *ks)
 	return ks->max_age_ns ? mono_ns() + ks->max_age_ns : 0;
 }
 
+/* The same, no later than @until_ns (a backend's revalidation deadline; 0: none) */
+static uint64_t expires_by(struct fastpath *ks, uint64_t until_ns)
+{
+	uint64_t e = expires_ns(ks);
+
+	if (until_ns && (!e || until_ns < e))
+		e = until_ns;
+	return e;
+}
+
 /* A write version for a map value: unique, never 0 (fastpath_abi.h) */
 static uint64_t next_version(struct fastpath *ks)
 {
@@ -581,7 +591,7 @@ static void set_open(struct bpfuse_fp_inode *v, const struct stat *st, int open_
 }
 
 static int put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, int open_id,
-		    uint64_t data_version)
+		    uint64_t data_version, uint64_t until_ns)
 {
 	struct bpfuse_fp_inode v;
 
@@ -592,7 +602,7 @@ static int put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st,
 	v.v.attr_ttl_ns = ks->attr_ttl_ns;
 	fill_attr(&v.v.attr, st);
 	set_open(&v, st, open_id);
-	v.v.expires_ns = expires_ns(ks);
+	v.v.expires_ns = expires_by(ks, until_ns);
 	return put_locked(ks, FP_INODES, ks->inodes, &nodeid, &v);
 }
 
@@ -658,7 +668,7 @@ int fastpath_set_data_version(struct fastpath *ks, uint64_t nodeid, uint64_t dat
 }
 
 int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, uint64_t ticket,
-		      int open_id, uint64_t data_version)
+		      int open_id, uint64_t data_version, uint64_t until_ns)
 {
 	struct pubseq_stripe *s;
 	int fresh;
@@ -667,14 +677,15 @@ int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *s
 		return 0;
 	s = pubseq_lock(&ks->seq, ATTR_KEY(nodeid));
 	fresh = pubseq_fresh_locked(s, ticket) && !__atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST);
-	if (fresh && put_attr(ks, nodeid, st, open_id, data_version))
+	if (fresh && put_attr(ks, nodeid, st, open_id, data_version, until_ns))
 		fresh = 0;
 	pubseq_unlock(s);
 	return fresh;
 }
 
 int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, uint64_t nodeid,
-		       const struct stat *st, uint64_t ticket, int open_id, uint64_t data_version)
+		       const struct stat *st, uint64_t ticket, int open_id, uint64_t data_version,
+		       uint64_t until_ns)
 {
 	struct pubseq_stripe *sd, *sa;
 	struct bpfuse_fp_dentry_key k;
@@ -699,7 +710,7 @@ int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, u
 	 * that could not be served); the inode entry alone still serves
 	 * GETATTR, and the LOOKUPs go to the daemon.
 	 */
-	if (fresh && put_attr(ks, nodeid, st, open_id, data_version))
+	if (fresh && put_attr(ks, nodeid, st, open_id, data_version, until_ns))
 		fresh = 0;
 	if (fresh) {
 		/* the counter must exist for BPF to answer; never reset a live one */
@@ -709,7 +720,7 @@ int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, u
 	}
 	if (fresh) {
 		v.v.version = next_version(ks);
-		v.v.expires_ns = expires_ns(ks);
+		v.v.expires_ns = expires_by(ks, until_ns);
 		if (put_locked(ks, FP_DENTRIES, ks->dentries, &k, &v))
 			fresh = 0;
 	}

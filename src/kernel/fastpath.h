@@ -61,13 +61,16 @@ uint64_t fastpath_begin(struct fastpath *ks);
  * 0 if none.
  */
 int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, uint64_t nodeid,
-		       const struct stat *st, uint64_t ticket, int open_id, uint64_t data_version);
+		       const struct stat *st, uint64_t ticket, int open_id, uint64_t data_version,
+		       uint64_t until_ns);
 /*
  * Attributes the daemon just gave the kernel (and @open_id as above, and
- * the node's current data version, see below); 1 if published.
+ * the node's current data version, see below); 1 if published.  For both:
+ * the values are not served from @until_ns on (CLOCK_MONOTONIC; 0: only
+ * fastpath_max_age limits them), the moment a backend would revalidate.
  */
 int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, uint64_t ticket,
-		      int open_id, uint64_t data_version);
+		      int open_id, uint64_t data_version, uint64_t until_ns);
 /*
  * Data versions (fastpath_abi.h): a new one, unique and never 0 (0 without
  * the fast path).  The caller keeps its node's current one and passes it to
