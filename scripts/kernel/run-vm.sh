@@ -13,6 +13,10 @@
 #                      (default /SRC's basename) (repeatable)
 #   --disk MB          attach a fresh sparse ext4 scratch disk (virtio-blk),
 #                      mounted at /cache in the guest
+#   --net              a virtio NIC on qemu's user network (slirp): the guest
+#                      has lo and eth0 10.0.2.15/24 with default route
+#                      10.0.2.2, and 10.0.2.2:PORT reaches the host's
+#                      127.0.0.1:PORT (no DHCP, no DNS; IP addresses only)
 #   --timeout SEC      whole-VM timeout (default 600)
 #   --smp N            virtual CPUs (default 1; TCG runs them on host threads,
 #                      MTTCG)
@@ -24,7 +28,8 @@
 #   --workdir DIR      where the initramfs and disk go (default: a temp dir,
 #                      removed at exit)
 #
-# The guest /init mounts proc, sys, dev, tmp (and /cache), runs
+# The guest /init mounts proc, sys, dev, tmp (and /cache), brings the network
+# up with --net (a failure prints `init: network: ...` and the test still runs), runs
 # `sh /test.sh`, prints `VM-EXIT-STATUS=<n>` and reboots (qemu runs with
 # -no-reboot, so it exits).  Exit status: the guest's; 124 on timeout; 125 if
 # the guest never reported (panic, bad init).
@@ -37,6 +42,7 @@ kernel_dir=
 bins=()
 files=()
 disk_mb=0
+net=0
 timeout_s=600
 smp=1
 mem_mb=1024
@@ -51,13 +57,14 @@ while [ $# -gt 0 ]; do
 	--bin) bins+=("$2"); shift 2 ;;
 	--file) files+=("$2"); shift 2 ;;
 	--disk) disk_mb=$2; shift 2 ;;
+	--net) net=1; shift ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--mem) mem_mb=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--workdir) workdir=$2; shift 2 ;;
-	-h|--help) sed -n '3,30p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,35p' "$0"; exit 0 ;;
 	-*) kdie "unknown option '$1'" ;;
 	*) test_script=$1; shift ;;
 	esac
@@ -111,6 +118,8 @@ for spec in "${files[@]}"; do
 	cp -a "$src" "$root$dst"
 done
 cp "$test_script" "$root/test.sh"
+# /init brings the network up when this file is there (--net)
+[ "$net" = 1 ] && printf 'addr=10.0.2.15\nmask=255.255.255.0\ngw=10.0.2.2\n' > "$root/etc/bpfuse-net"
 
 cat > "$root/init" <<'EOF'
 #!/bin/busybox sh
@@ -122,6 +131,21 @@ mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 if [ -b /dev/vda ]; then
 	mount -t ext4 /dev/vda /cache || echo "init: cannot mount /dev/vda"
+fi
+if [ -f /etc/bpfuse-net ]; then
+	. /etc/bpfuse-net
+	# an IP endpoint needs no resolver, but libc looks here for localhost
+	printf '127.0.0.1 localhost\n10.0.2.2 host\n' > /etc/hosts
+	ifconfig lo 127.0.0.1 netmask 255.0.0.0 up || echo "init: network: cannot bring up lo"
+	i=0
+	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	if [ ! -e /sys/class/net/eth0 ]; then
+		echo "init: network: no eth0 (a kernel without CONFIG_VIRTIO_NET?)"
+	elif ifconfig eth0 "$addr" netmask "$mask" up && route add default gw "$gw"; then
+		echo "init: network: eth0 $addr, default route $gw"
+	else
+		echo "init: network: cannot configure eth0"
+	fi
 fi
 echo "init: running /test.sh on $(uname -r)"
 cd /
@@ -147,6 +171,13 @@ if [ "$disk_mb" -gt 0 ]; then
 	truncate -s "${disk_mb}M" "$workdir/disk.img"
 	mkfs.ext4 -q -F "$workdir/disk.img"
 	qemu+=(-drive "file=$workdir/disk.img,if=virtio,format=raw")
+fi
+if [ "$net" = 1 ]; then
+	# user networking: no root, no host interface; the guest reaches the host's
+	# loopback at 10.0.2.2 and nothing listens for it (no hostfwd); romfile=
+	# leaves out the NIC's iPXE option ROM (direct kernel boot needs none)
+	qemu+=(-netdev "user,id=net0,net=10.0.2.0/24,host=10.0.2.2,ipv6=off"
+	       -device "virtio-net-pci,netdev=net0,romfile=")
 fi
 
 console=$workdir/console.log

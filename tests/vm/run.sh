@@ -17,11 +17,19 @@
 # Cases named *-debug.sh run on the debug kernel instead (KASAN, lockdep; 2
 # vCPUs), booted after the others by tests/vm/run-debug.sh, which builds that
 # kernel too; the counts of both boots add up in the last line.
+#
+# Cases with a line `# vm: needs s3` get a real radosgw on the host's loopback
+# for the boot (tests/vm/s3.sh: bucket, seed tree, keys in /etc/bpfuse-s3 of
+# the guest), which then runs with a NIC (run-vm.sh --net) and reaches it at
+# 10.0.2.2; the server is stopped and its directory removed when the boot ends,
+# however it ends.  Without such a case the guest has no network.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/kernel/lib.sh
 . "$here/../../scripts/kernel/lib.sh"
+# shellcheck source=tests/vm/s3.sh
+. "$here/s3.sh"
 
 skip() {
 	echo "vm: SKIP: $*" >&2
@@ -86,7 +94,10 @@ if [ -z "$normal_cases" ]; then
 	exit
 fi
 
-kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" | tail -n 1) ||
+# a complete kernel is used as it is, without waiting for the build lock
+# (another kernel may be building under it, as run-debug.sh does)
+kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" --print-dir) ||
+	kdir=$("$BPFUSE_ROOT/scripts/kernel/build-kernel.sh" | tail -n 1) ||
 	{ echo "vm: kernel build failed" >&2; echo "vm: 0 passed, 1 failed"; exit 1; }
 
 if ! "$BPFUSE_ROOT/scripts/kernel/build-fastpath.sh" "$kdir" "$build/fastpath"; then
@@ -152,13 +163,26 @@ else
 fi
 
 cases=$build/cases-selected
+s3_cases=
 rm -rf "$cases"
 mkdir -p "$cases"
 for c in $normal_cases; do
 	[ -f "$here/cases/$c.sh" ] ||
 		{ echo "vm: no case '$c' in tests/vm/cases" >&2; echo "vm: 0 passed, 1 failed"; exit 1; }
 	cp "$here/cases/$c.sh" "$cases/"
+	vm_s3_needed "$here/cases/$c.sh" && s3_cases="$s3_cases $c"
 done
+
+# the S3 cases' server: up for this boot only, stopped by the trap on any exit
+if [ -n "$s3_cases" ]; then
+	s3dir=$(mktemp -d /tmp/bpfuse-vm-s3.XXXXXX)
+	trap vm_s3_stop EXIT
+	trap 'exit 130' INT TERM HUP
+	vm_s3_start "$s3dir"
+	# on failure the guest gets no /etc/bpfuse-s3/s3.env and the S3 cases fail
+	# (saying so); Ceph missing: they skip with the reason in /etc/bpfuse-s3/skip
+	extra+=(--net --file "$s3dir/guest:/etc/bpfuse-s3")
+fi
 
 log=$build/console.log
 "$BPFUSE_ROOT/scripts/kernel/run-vm.sh" --kernel "$kdir" \
@@ -172,6 +196,7 @@ log=$build/console.log
 	--disk 256 --timeout "${BPFUSE_VM_TIMEOUT:-900}" \
 	--log "$log" "$here/guest/run-cases.sh"
 status=$?
+vm_s3_stop
 
 passed=$(grep -c '^ok ' "$log" 2>/dev/null)
 failed=$(grep -c '^not ok' "$log" 2>/dev/null)

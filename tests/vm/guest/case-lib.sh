@@ -3,8 +3,9 @@
 # What the daemon cases (tests/vm/cases/2*.sh, 30-stress.sh) share, sourced in the guest
 # as /lib/bpfuse-case.sh (tests/vm/run.sh copies it there): TAP-style results and the
 # counters of `bpfuse stats --json`, parsed strictly: a stats call that fails or prints
-# something other than that JSON fails the case, never reads 0.  The case sets W (its
-# work dir; the mount is ${M:-$W/mnt}) before it calls any of these.
+# something other than that JSON fails the case, never reads 0; for the S3 cases the
+# server's address and keys (s3_env) and the daemon's S3 counters (s3num).  The case sets
+# W (its work dir; the mount is ${M:-$W/mnt}) before it calls any of these.
 n=0
 bad=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -60,4 +61,31 @@ stress_hits() {
 	get r1 fpcount read_hit
 	check "the fast path answered during the stress ($((h1 - $1)) LOOKUP, $((r1 - $2)) READ${3:+; $3})" \
 		[ $((h1 - $1)) -gt 100 -a $((r1 - $2)) -gt 10 ]
+}
+
+# S3 cases (a line `# vm: needs s3`; tests/vm/s3.sh): s3_env loads what the host put in
+# /etc/bpfuse-s3: S3_ENDPOINT (http://10.0.2.2:PORT), S3_BUCKET, AWS_REGION, S3_SEED (the
+# host's sha256 of the seed tree) and AWS_SHARED_CREDENTIALS_FILE (the keys stay in that
+# 0600 file: never print it, never put a key on a command line); exits 77 when the host
+# has no Ceph, fails the case when there is no server
+s3_env() {
+	_c=/etc/bpfuse-s3
+	if [ -f $_c/skip ]; then
+		echo "# skip: no S3 server on the host: $(cat $_c/skip)"
+		exit 77
+	fi
+	[ -f $_c/s3.env ] || fail "no S3 server for this guest: no $_c/s3.env (tests/vm/run.sh starts radosgw for a case with a '# vm: needs s3' line; see its stderr)"
+	. $_c/s3.env
+	[ -f $_c/seed.sha256 ] || fail "no seed tree manifest $_c/seed.sha256"
+	[ -f $_c/credentials ] || fail "no S3 credentials file $_c/credentials"
+	S3_SEED=$_c/seed.sha256
+	export AWS_SHARED_CREDENTIALS_FILE=$_c/credentials AWS_REGION
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CONFIG_FILE AWS_PROFILE
+}
+# s3num FIELD: a counter of the daemon's "s3" object (strict, as fpcount)
+s3num() {
+	j=$(statsj) || return 1
+	v=$(printf '%s\n' "$j" | sed -n "s/.*\"s3\":{[^}]*\"$1\":\([0-9][0-9]*\)[,}].*/\1/p")
+	[ -n "$v" ] || { echo "no s3.$1 in: $j" >&2; return 1; }
+	echo "$v"
 }
