@@ -206,13 +206,14 @@ struct backend_ops {
 	 * *stale is set to 1 when the version fastpath_hold() keeps is no longer the
 	 * node's: the caller unpublishes it first.
 	 * fastpath_hold: keep the backing file of the open @priv (a passthrough open)
-	 * valid for as long as the kernel may answer OPENs with it; 0 or -errno (not
-	 * published).  fastpath_unhold: it is no longer published (map values deleted,
+	 * valid for as long as the kernel may answer OPENs with it; @backing_fd is the
+	 * inode's backing file (which an earlier open may have registered): refused
+	 * unless it is the file of @priv's version.  0 or -errno (not published).  fastpath_unhold: it is no longer published (map values deleted,
 	 * backing id closed or left to the opens that use it).
 	 */
 	int (*fastpath_check)(struct backend *be, struct inode *ino, uint64_t *until_ns,
 			      int *stale);
-	int (*fastpath_hold)(struct backend *be, struct inode *ino, void *priv);
+	int (*fastpath_hold)(struct backend *be, struct inode *ino, void *priv, int backing_fd);
 	void (*fastpath_unhold)(struct backend *be, struct inode *ino);
 
 	/*

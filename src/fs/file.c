@@ -226,7 +226,7 @@ static void publish_open_locked(struct fs *fs, struct inode *ino, int flags, voi
 	 * A backing file holding one version (S3's cache file): the backend
 	 * keeps it valid (pinned) for as long as it is published.
 	 */
-	if (ops->fastpath_hold && ops->fastpath_hold(&fs->be, ino, priv)) {
+	if (ops->fastpath_hold && ops->fastpath_hold(&fs->be, ino, priv, ino->backing_fd)) {
 		__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
 		fastpath_count_open_refused(fs->ks);
 		return;

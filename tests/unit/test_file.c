@@ -129,9 +129,10 @@ static int fake_check(struct backend *be, struct inode *ino, uint64_t *until_ns,
 	return 0;
 }
 
-static int fake_hold(struct backend *be, struct inode *ino, void *priv)
+static int fake_hold(struct backend *be, struct inode *ino, void *priv, int backing_fd)
 {
 	(void)be;
+	(void)backing_fd;
 	(void)ino;
 	(void)priv;
 	return 0;

@@ -16,11 +16,14 @@
  *   publishes anything else, and only then is the pin dropped.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "cache.h"
@@ -65,7 +68,21 @@ int s3_fastpath_check(struct backend *be, struct inode *ino, uint64_t *until_ns,
 	return err;
 }
 
-int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv)
+/* Is @fd the data file of cache entry @e? */
+static int same_data_file(struct s3be *sb, struct cache_entry *e, int fd)
+{
+	struct stat a, b;
+	int dfd, same;
+
+	dfd = cache_open_data(sb->cache, e, O_RDONLY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;
+	same = !fstat(fd, &a) && !fstat(dfd, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	close(dfd);
+	return same;
+}
+
+int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv, int backing_fd)
 {
 	struct s3be *sb = SB(be);
 	struct s3node *n = s3_ino_node(be, ino);
@@ -76,6 +93,9 @@ int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv)
 	/* only a reader's open of a complete, pinned cache file backs passthrough (s3_open()) */
 	if (!o || o->writer || !o->pinned || !o->e || o->n != n)
 		return -EINVAL;
+	/* the inode's backing file may be an older version's, registered by an open still open */
+	if (backing_fd < 0 || !same_data_file(sb, o->e, backing_fd))
+		return -ESTALE;
 	err = cache_lookup(sb->cache, o->ckey, (uint64_t)o->size, 0, &e);
 	if (err)
 		return err;

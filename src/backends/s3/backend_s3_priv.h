@@ -241,7 +241,7 @@ int s3_fastpath_verdict(double seen, double list_ttl, double now, uint64_t *unti
 int s3_fastpath_held_stale(int exists, const char *etag, off_t size, int staged,
 			   const char *held_etag, off_t held_size);
 int s3_fastpath_check(struct backend *be, struct inode *ino, uint64_t *until_ns, int *stale);
-int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv);
+int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv, int backing_fd);
 void s3_fastpath_unhold(struct backend *be, struct inode *ino);
 
 /* backend_s3_ns.c */
