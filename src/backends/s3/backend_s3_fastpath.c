@@ -6,7 +6,8 @@
  * - Deadlines: a node's state is trusted for list_ttl after the listing or HEAD that
  *   vouched for it (n->seen), so every value published for it expires then, and the
  *   kernel asks the daemon again, which revalidates.  A node nothing vouched for, or
- *   whose deadline has passed, is not published.
+ *   whose deadline has passed, is not published.  The root (always there, the mount's
+ *   attributes) is published for list_ttl from each publication.
  * - OPEN: a reader's open of an object complete in the cache has its cache file as the
  *   passthrough backing file.  Published for OPEN, it is answered by the kernel until
  *   the node is forgotten, so the node keeps its own reference and pin of that cache
@@ -55,10 +56,15 @@ int s3_fastpath_check(struct backend *be, struct inode *ino, uint64_t *until_ns,
 	struct s3be *sb = SB(be);
 	struct s3node *n = s3_ino_node(be, ino);
 	int staged = __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0;
+	double now = s3_now_mono();
 	int err;
 
 	pthread_mutex_lock(&sb->ns_lock);
-	err = s3_fastpath_verdict(n->seen, sb->list_ttl, s3_now_mono(), until_ns);
+	/*
+	 * The root always exists and its attributes are the mount's (no marker):
+	 * nothing to revalidate but at the pace of everything else.
+	 */
+	err = s3_fastpath_verdict(n == sb->root ? now : n->seen, sb->list_ttl, now, until_ns);
 	/* a staging file holds bytes the bucket has not got: neither has any cache file */
 	if (!err && staged)
 		err = -EBUSY;
