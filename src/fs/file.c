@@ -317,9 +317,18 @@ int file_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file
 	uint64_t until;
 	int err = 0;
 
-	/* an older version published for OPEN must not back this open */
-	if (!direct && __atomic_load_n(&ino->fp.open_id, __ATOMIC_SEQ_CST))
-		file_fastpath_until(fs, ino, &until);
+	/*
+	 * An older version published for OPEN must not back this open; and an
+	 * open the backend serves itself (S3: its version is not complete in
+	 * the cache, also when the published version lost a block) cannot run
+	 * beside passthrough: the published version goes first.
+	 */
+	if (__atomic_load_n(&ino->fp.open_id, __ATOMIC_SEQ_CST)) {
+		if (direct && fs->be.ops->fastpath_hold)
+			unpublish_open(fs, ino);
+		else
+			file_fastpath_until(fs, ino, &until);
+	}
 	pthread_mutex_lock(&ino->lock);
 	/* bytes read through the daemon cannot mix with passthrough opens */
 	if (direct && ino->backing_id)

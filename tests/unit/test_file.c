@@ -20,6 +20,9 @@
 
 #include <cmocka.h>
 
+#define FUSE_USE_VERSION 317
+#include <fuse_lowlevel.h>
+
 #include "backend.h"
 #include "file.h"
 #include "fs.h"
@@ -261,12 +264,59 @@ static void test_stale_version_unpublished_before_unpin(void **state)
 	stale_now = 0;
 }
 
+/*
+ * An open the backend serves itself (its version is not complete in the
+ * cache) while another version is published for OPEN: the published one is
+ * unpublished first, so the open does not fail with EBUSY against the old
+ * backing file.
+ */
+static void test_direct_open_unpublishes(void **state)
+{
+	struct inode_key root = { 1, 2 }, k = { 7, 99 };
+	struct open_file of = { .fd = -1, .direct = 1 };
+	struct fuse_file_info fi;
+	struct inode *ino;
+	int p[2], fd = -1;
+	void *h = NULL;
+
+	(void)state;
+	memset(&pub_fs, 0, sizeof(pub_fs));
+	pub_fs.be.ops = &snapshot_ops;
+	assert_int_equal(inode_table_init(&pub_fs.inodes, release_published, NULL), 0);
+	assert_int_equal(inode_table_set_root(&pub_fs.inodes, &root, S_IFDIR, -1), 0);
+	ino = inode_add_lookup(&pub_fs.inodes, &k, S_IFREG, &fd, &h);
+	assert_non_null(ino);
+	assert_int_equal(pipe(p), 0);
+	close(p[1]);
+	ino->backing_fd = p[0];
+	ino->backing_id = 5;
+	ino->fp.open_id = 5;
+	pub_fs.fp_opens = 1;
+	unhold_fd = p[0];
+	unholds = 0;
+	stale_now = 0; /* the backend's check would not even say it */
+	memset(&fi, 0, sizeof(fi));
+	fi.fh = (uintptr_t)&of;
+	fi.flags = O_RDONLY;
+	assert_int_equal(file_open(&pub_fs, NULL, ino, &fi, 1), 0);
+	assert_int_equal(unholds, 1);
+	assert_int_equal(file_open_id(ino), 0);
+	assert_int_equal(ino->backing_id, 0);
+	assert_false(fd_open(p[0]));
+	assert_int_equal(ino->nopen, 1);
+	file_release(&pub_fs, NULL, ino);
+	inode_forget(&pub_fs.inodes, ino, 1);
+	assert_int_equal(unholds, 1);
+	inode_table_release(&pub_fs.inodes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_release_races_forget),
 		cmocka_unit_test(test_published_backing_outlives_release),
 		cmocka_unit_test(test_stale_version_unpublished_before_unpin),
+		cmocka_unit_test(test_direct_open_unpublishes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
