@@ -14,7 +14,9 @@
  *   entry (never evicted meanwhile) and the ETag and size it holds; when the node names
  *   another version (or none, or has a staging file), fastpath_check() says so and the
  *   caller unpublishes it (the map values first, then the backing id) before it
- *   publishes anything else, and only then is the pin dropped.
+ *   publishes anything else, and only then is the pin dropped.  So does a held file
+ *   that is no longer complete (a block dropped for its CRC): until the next
+ *   publication (at most list_ttl) the kernel may still answer OPENs with it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +72,14 @@ int s3_fastpath_check(struct backend *be, struct inode *ino, uint64_t *until_ns,
 		err = -EBUSY;
 	*stale = n->fp_e && s3_fastpath_held_stale(n->exists, n->etag, n->size, staged,
 						   n->fp_etag, n->fp_size);
+	/*
+	 * The scrub (or a read) may have dropped a corrupt block of the held
+	 * file since: the kernel would read a hole there.  Complete entries are
+	 * known good, so this costs a stat of the data file (the cache's lock is
+	 * a leaf: taken under ns_lock).
+	 */
+	if (n->fp_e && !*stale && cache_is_complete(sb->cache, n->fp_e) != 1)
+		*stale = 1;
 	pthread_mutex_unlock(&sb->ns_lock);
 	return err;
 }
