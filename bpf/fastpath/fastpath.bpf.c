@@ -116,7 +116,7 @@ static __always_inline int past(__u64 expires_ns)
 }
 
 struct inode_hdr {
-	__u64 nodeid, version, generation, attr_ttl_ns;
+	__u64 nodeid, version, generation, data_version, attr_ttl_ns;
 };
 
 /* The tail of the inode value: how a read-only OPEN is answered, and the deadline */
@@ -333,7 +333,9 @@ static __noinline int do_getattr(struct fuse_bpf_req *req)
 
 /*
  * Serve a READ only if every block it touches (up to EOF by the inode
- * entry's size) is in the block map, current, and in one backing file;
+ * entry's size) is in the block map, current (its data_version is the inode
+ * value's: both copied consistently, so a block published for bytes the
+ * daemon has since replaced is never served), and in one backing file;
  * otherwise the daemon reads.  The kernel stops the read at the backing
  * file's own size (a short read is EOF), which the daemon keeps equal to the
  * file's: only the source file itself is published as a block's backing file.
@@ -347,7 +349,7 @@ static __noinline int do_read(struct fuse_bpf_req *req)
 	struct fuse_attr attr;
 	struct inode_hdr hdr;
 	__u64 nodeid = req->nodeid;
-	__u64 first, last, end, gen, size;
+	__u64 first, last, end, dver, size;
 	__u32 backing_id = 0;
 	__u32 shift = block_shift;
 	int i;
@@ -356,9 +358,9 @@ static __noinline int do_read(struct fuse_bpf_req *req)
 		goto miss;
 	if (read_inode(nodeid, &hdr, &attr, &op))
 		goto miss;
-	gen = hdr.generation;
+	dver = hdr.data_version;
 	size = attr.size;
-	if (shift < 9 || shift > 30 || in.size == 0)
+	if (!dver || shift < 9 || shift > 30 || in.size == 0)
 		goto miss;
 
 	end = in.offset + in.size;
@@ -380,7 +382,7 @@ static __noinline int do_read(struct fuse_bpf_req *req)
 		if (first + i > last)
 			break;
 		bkey.block = first + i;
-		if (read_block(&bkey, &bv) || bv.generation != gen)
+		if (read_block(&bkey, &bv) || bv.data_version != dver)
 			goto miss;
 		if (i == 0)
 			backing_id = bv.backing_id;

@@ -11,15 +11,25 @@
  *
  * Coherence rules:
  * - The daemon is the only writer of the dentry, inode and block maps.  To
- *   invalidate, it deletes the entry (or bumps the inode generation) before
- *   it replies to the mutation or tells the kernel.
+ *   invalidate, it deletes the entry (or, for a file's data, changes the
+ *   inode's data_version) before it replies to the mutation or tells the
+ *   kernel.  Generations stay 0: a new generation for a known nodeid makes
+ *   the kernel mark the inode bad.
  * - The programs only increment the lookup counters (BPFUSE_FP_NLOOKUP_MAP).
  *   A LOOKUP is answered only if the counter for the node exists, so the
  *   daemon always knows how many lookups the kernel got from BPF: for FORGET
  *   it keeps  live = own_lookups + nlookup_map[nodeid] - forgotten  and
  *   never writes the counter, only deletes it with the node.
- * - Block entries carry the generation of the data they describe; a block is
- *   current only if its generation equals its inode's.
+ * - Data versions: every inode value carries a data_version, a value the
+ *   daemon never gives twice (and never 0), which it replaces by a new one
+ *   whenever the file's data may have changed (a write or truncate it sees,
+ *   a change the watcher reports, a new S3 ETag), before it replies or
+ *   invalidates.  Every block entry carries the data_version of the bytes
+ *   it describes, and READ is answered only if the node's inode value
+ *   exists and the inode's and every touched block's data_version (each
+ *   read consistently, as below) are equal.  One inode write thus makes all
+ *   of a file's blocks stale at once; they are deleted lazily (rewritten by
+ *   the next publication, or deleted with the node).
  * - An inode value with open_backing_id != 0 lets the programs answer a
  *   read-only OPEN of the node (FOPEN_PASSTHROUGH to that backing file); no
  *   RELEASE comes for such an open, so the daemon keeps that backing id
@@ -159,6 +169,8 @@ struct bpfuse_fp_inode {
 		__u64 version;		/* unique per write, never 0 */
 		__u64 generation;	/* the FUSE generation: 0 (a new one for a known
 					 * nodeid makes the kernel mark the inode bad) */
+		__u64 data_version;	/* of the file's bytes: a block is current iff it
+					 * carries the same; unique, never 0 */
 		__u64 attr_ttl_ns;	/* kernel attribute timeout of the reply */
 		struct bpfuse_fp_attr attr;
 		__u32 open_backing_id;	/* 0: OPEN upcalls; else a read-only OPEN of this
@@ -189,7 +201,7 @@ struct bpfuse_fp_block {
 		__u64 nodeid;		/* the key again */
 		__u64 block;
 		__u64 version;		/* unique per write, never 0 */
-		__u64 generation;	/* current iff equal to the inode's */
+		__u64 data_version;	/* current iff equal to the inode's data_version */
 		__u32 backing_id;	/* from FUSE_DEV_IOC_BACKING_OPEN, opened O_RDONLY;
 					 * same offsets as the file, and the backing
 					 * file's size is the file's size */
@@ -221,7 +233,7 @@ enum bpfuse_fp_stat {
 _Static_assert(sizeof(struct bpfuse_fp_attr) == 88, "fuse_attr layout");
 _Static_assert(sizeof(struct bpfuse_fp_dentry_key) == 264, "dentry key layout");
 _Static_assert(sizeof(struct bpfuse_fp_dentry) == 64, "dentry layout");
-_Static_assert(sizeof(struct bpfuse_fp_inode) == 144, "inode layout");
+_Static_assert(sizeof(struct bpfuse_fp_inode) == 152, "inode layout");
 _Static_assert(sizeof(struct bpfuse_fp_block_key) == 16, "block key layout");
 _Static_assert(sizeof(struct bpfuse_fp_block) == 48, "block layout");
 #endif

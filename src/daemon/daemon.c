@@ -435,12 +435,22 @@ static void fastpath_start(struct fs *fs, const struct config *cfg, struct fuse_
 	 * change made behind the mount would stay invisible for good, not just
 	 * for a timeout: without the watcher there is no fast path.
 	 */
-	if (cfg->backend != BACKEND_LOCAL) {
+	if (cfg->backend != BACKEND_LOCAL && !fs->be.ops->fastpath_check) {
 		snprintf(fs->fastpath_why, sizeof(fs->fastpath_why),
 			 "the %s backend does not report changes to the maps yet", fs->be.ops->name);
 		return;
 	}
-	if (!fs->watch) {
+	/*
+	 * A backend with deadlines (S3: list_ttl) gives every value published
+	 * the moment it would revalidate the node; at list_ttl=0 it revalidates
+	 * every request, and the kernel could answer none.
+	 */
+	if (fs->be.ops->fastpath_check && cfg->list_ttl_s <= 0) {
+		snprintf(fs->fastpath_why, sizeof(fs->fastpath_why),
+			 "list_ttl=0 revalidates every request with the store");
+		return;
+	}
+	if (!fs->watch && !fs->be.ops->fastpath_check) {
 		snprintf(fs->fastpath_why, sizeof(fs->fastpath_why),
 			 "it needs the source watcher (invalidate=on and inotify) to stay "
 			 "coherent with changes made behind the mount");

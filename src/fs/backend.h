@@ -196,6 +196,27 @@ struct backend_ops {
 	int (*entry_lazy)(struct backend *be, struct backend_dir *d);
 
 	/*
+	 * Optional, for stores whose backing files hold one version of an object (S3:
+	 * a cache file per ETag) rather than the file itself.  With them the in-kernel
+	 * fast path (fs/file.c) publishes such a store's nodes; without them only the
+	 * local backend's.
+	 * fastpath_check: may @ino be published now, and until when?  0 with
+	 * *until_ns (CLOCK_MONOTONIC ns: the moment the backend would revalidate the
+	 * node; every published value's deadline), or -errno (publish nothing).
+	 * *stale is set to 1 when the version fastpath_hold() keeps is no longer the
+	 * node's: the caller unpublishes it first.
+	 * fastpath_hold: keep the backing file of the open @priv (a passthrough open)
+	 * valid for as long as the kernel may answer OPENs with it; @backing_fd is the
+	 * inode's backing file (which an earlier open may have registered): refused
+	 * unless it is the file of @priv's version.  0 or -errno (not published).  fastpath_unhold: it is no longer published (map values deleted,
+	 * backing id closed or left to the opens that use it).
+	 */
+	int (*fastpath_check)(struct backend *be, struct inode *ino, uint64_t *until_ns,
+			      int *stale);
+	int (*fastpath_hold)(struct backend *be, struct inode *ino, void *priv, int backing_fd);
+	void (*fastpath_unhold)(struct backend *be, struct inode *ino);
+
+	/*
 	 * Optional: the FUSE loop has ended and the session is about to go.  End
 	 * the backend's threads that talk to the kernel (S3: invalidations).
 	 */

@@ -55,6 +55,27 @@ int file_io_fd(struct fs *fs, struct inode *ino, int write, int *owned);
  * (fastpath_put_attr()'s open_id), 0 if none.
  */
 int file_open_id(struct inode *ino);
+/*
+ * The data version of @ino's bytes to publish with its attributes and
+ * blocks (assigned on first use); 0 without the fast path.
+ */
+uint64_t file_data_version(struct fs *fs, struct inode *ino);
+/*
+ * @ino's bytes may have changed (a write, a truncate, a change behind the
+ * mount, a new object version): give them a new data version and put it in
+ * the published inode value, so that no block published before is served.
+ * Called before the change is replied to or invalidated.
+ */
+void file_data_changed(struct fs *fs, struct inode *ino);
+/* The same for a node known by its number only (the watcher); no-op if unknown. */
+void file_data_changed_id(struct fs *fs, uint64_t nodeid);
+/*
+ * May @ino be published now (0, with *until_ns the backend's deadline for
+ * every value, 0 if none) or not (-1)?  When the backend says that the
+ * version published for OPEN is no longer the node's, unpublishes it first.
+ * Call without @ino->lock.
+ */
+int file_fastpath_until(struct fs *fs, struct inode *ino, uint64_t *until_ns);
 
 /*
  * The inode is being freed and its map entries are gone: close the backing

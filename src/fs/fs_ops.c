@@ -186,20 +186,27 @@ static uint64_t timeout_ns(double s)
  */
 void note_attr(struct fs *fs, struct inode *ino, const struct stat *st, uint64_t ticket)
 {
+	uint64_t until;
+
 	__atomic_store_n(&ino->attr_until_ns, mono_ns() + timeout_ns(fs->cfg->attr_timeout_s),
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&ino->ctime_ns,
 			 (uint64_t)st->st_ctim.tv_sec * 1000000000ULL + (uint64_t)st->st_ctim.tv_nsec,
 			 __ATOMIC_RELAXED);
-	if (fs->ks && !__atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST))
-		fastpath_put_attr(fs->ks, ino->nodeid, st, ticket, file_open_id(ino));
+	if (fs->ks && !__atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST) &&
+	    !file_fastpath_until(fs, ino, &until))
+		fastpath_put_attr(fs->ks, ino->nodeid, st, ticket, file_open_id(ino),
+				  file_data_version(fs, ino), until);
 }
 
 /* Publish a name -> node reply to the fast path (one map name per node). */
 static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct inode *ino,
 		       const struct stat *st, uint64_t ticket)
 {
-	if (!fs->ks || !name || __atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST))
+	uint64_t until;
+
+	if (!fs->ks || !name || __atomic_load_n(&ino->nwriters, __ATOMIC_SEQ_CST) ||
+	    file_fastpath_until(fs, ino, &until))
 		return;
 	pthread_mutex_lock(&ino->lock);
 	if (ino->fp.name && (ino->fp.parent != parent || strcmp(ino->fp.name, name))) {
@@ -211,7 +218,8 @@ static void note_entry(struct fs *fs, uint64_t parent, const char *name, struct 
 		ino->fp.name = strdup(name);
 	ino->fp.parent = parent;
 	if (ino->fp.name)
-		fastpath_put_entry(fs->ks, parent, name, ino->nodeid, st, ticket, file_open_id(ino));
+		fastpath_put_entry(fs->ks, parent, name, ino->nodeid, st, ticket, file_open_id(ino),
+				   file_data_version(fs, ino), until);
 	pthread_mutex_unlock(&ino->lock);
 }
 
@@ -225,7 +233,12 @@ void note_negative(struct fs *fs, struct inode *dir, const char *name, uint64_t 
 	size_t len = strlen(name);
 	struct fp_neg *n;
 
-	if (!fs->ks)
+	/*
+	 * A store that revalidates by deadlines (S3) gets no negative entries:
+	 * "no such name" comes from a listing of the directory, whose deadline
+	 * the node of a name that does not exist cannot carry.
+	 */
+	if (!fs->ks || fs->be.ops->fastpath_check)
 		return;
 	pthread_mutex_lock(&dir->lock);
 	for (n = dir->fp.negs; n && strcmp(n->name, name); n = n->next)

@@ -112,6 +112,8 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr, int to_set
 		err = fs->be.ops->setattr(&fs->be, ino, fd, attr,
 					  to_set & ~(FUSE_SET_ATTR_KILL_SUID | FUSE_SET_ATTR_KILL_SGID));
 	/* changed: a GETATTR that read before can no longer publish; ours reads after */
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		file_data_changed(fs, ino); /* truncated: no block published before is served */
 	fastpath_drop_attr(fs->ks, nodeid);
 	if (!err) {
 		ticket = fastpath_begin(fs->ks);

@@ -17,6 +17,7 @@ void writer_get(struct fs *fs, struct inode *ino, int flags)
 	if (!opens_for_write(flags))
 		return;
 	__atomic_add_fetch(&ino->nwriters, 1, __ATOMIC_RELAXED);
+	file_data_changed(fs, ino); /* the bytes may change from now on: no block is served */
 	fastpath_drop_attr(fs->ks, ino->nodeid);
 }
 
@@ -25,6 +26,7 @@ static void writer_put(struct fs *fs, struct inode *ino, int flags)
 	/* seq_cst: pairs with the watcher's mark (watch.c, defer_if_writing_locked) */
 	if (opens_for_write(flags) && !__atomic_sub_fetch(&ino->nwriters, 1, __ATOMIC_SEQ_CST)) {
 		/* a GETATTR that read while it was written must not publish now */
+		file_data_changed(fs, ino); /* nor a block published meanwhile be served */
 		fastpath_drop_attr(fs->ks, ino->nodeid);
 		watch_writer_done(fs, ino); /* changes behind the mount meanwhile */
 	}
@@ -393,6 +395,7 @@ void op_write_buf(fuse_req_t req, fuse_ino_t nodeid, struct fuse_bufvec *in, off
 	put_io_fd(fd, owned);
 	if (!fi->fh) {
 		note_own_write(ino);
+		file_data_changed(fs, ino); /* the bytes changed (no writer open bumps it) */
 		fastpath_drop_attr(fs->ks, nodeid); /* size and mtime changed */
 	}
 	if (fs->be.ops->write_note && fi->fh)

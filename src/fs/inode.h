@@ -95,6 +95,14 @@ struct inode {
 		int backing_id;
 		int backing_fd;
 		uint64_t nblocks;   /* blocks published in the block map */
+		uint64_t blocks_dv; /* the data version they were published with */
+		/*
+		 * The version of the file's bytes the maps may serve
+		 * (fastpath_abi.h): 0 until first published, then replaced
+		 * by a new one whenever the bytes may have changed
+		 * (file_data_changed()); atomic
+		 */
+		uint64_t data_version;
 	} fp;
 
 	struct inode *next_id;  /* hash chain by nodeid */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "file.h"
 #include "fs.h"
 #include "fastpath.h"
 #include "log.h"
@@ -169,6 +170,8 @@ void watch_remove(struct fs *fs, struct inode *ino)
 
 static void inval_inode(struct fs *fs, uint64_t nodeid, int data)
 {
+	if (data) /* changed behind the mount: no block published before is served */
+		file_data_changed_id(fs, nodeid);
 	fastpath_drop_attr(fs->ks, nodeid); /* the maps first, then the kernel's caches */
 	/* off < 0: attributes only; len 0: to the end */
 	fuse_lowlevel_notify_inval_inode(fs->se, nodeid, data ? 0 : -1, 0);

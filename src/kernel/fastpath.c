@@ -522,6 +522,16 @@ static uint64_t expires_ns(struct fastpath *ks)
 	return ks->max_age_ns ? mono_ns() + ks->max_age_ns : 0;
 }
 
+/* The same, no later than @until_ns (a backend's revalidation deadline; 0: none) */
+static uint64_t expires_by(struct fastpath *ks, uint64_t until_ns)
+{
+	uint64_t e = expires_ns(ks);
+
+	if (until_ns && (!e || until_ns < e))
+		e = until_ns;
+	return e;
+}
+
 /* A write version for a map value: unique, never 0 (fastpath_abi.h) */
 static uint64_t next_version(struct fastpath *ks)
 {
@@ -580,17 +590,19 @@ static void set_open(struct bpfuse_fp_inode *v, const struct stat *st, int open_
 	}
 }
 
-static int put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, int open_id)
+static int put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, int open_id,
+		    uint64_t data_version, uint64_t until_ns)
 {
 	struct bpfuse_fp_inode v;
 
 	memset(&v, 0, sizeof(v));
 	v.v.nodeid = nodeid;
 	v.v.version = next_version(ks);
+	v.v.data_version = data_version;
 	v.v.attr_ttl_ns = ks->attr_ttl_ns;
 	fill_attr(&v.v.attr, st);
 	set_open(&v, st, open_id);
-	v.v.expires_ns = expires_ns(ks);
+	v.v.expires_ns = expires_by(ks, until_ns);
 	return put_locked(ks, FP_INODES, ks->inodes, &nodeid, &v);
 }
 
@@ -623,8 +635,40 @@ int fastpath_set_open(struct fastpath *ks, uint64_t nodeid, int open_id)
 	return done;
 }
 
+uint64_t fastpath_new_data_version(struct fastpath *ks)
+{
+	return ks ? next_version(ks) : 0;
+}
+
+int fastpath_set_data_version(struct fastpath *ks, uint64_t nodeid, uint64_t data_version)
+{
+	struct bpfuse_fp_inode v;
+	struct pubseq_stripe *s;
+	int done = 0;
+
+	if (!ks)
+		return 0;
+	/*
+	 * Outdate every ticket of the node's attributes first: a publication
+	 * that read the node before the change (and took the old data version)
+	 * is refused.  Then one in-place write makes every block published
+	 * for the old bytes stale; a flush or drop that deleted the value
+	 * meanwhile wins (BPF_EXIST), and the next put carries the new one.
+	 */
+	s = pubseq_lock(&ks->seq, ATTR_KEY(nodeid));
+	pubseq_changed_locked(&ks->seq, s);
+	if (!bpf_map_lookup_elem_flags(ks->inodes, &nodeid, &v, BPF_F_LOCK) &&
+	    v.v.nodeid == nodeid) {
+		v.v.data_version = data_version;
+		v.v.version = next_version(ks);
+		done = !bpf_map_update_elem(ks->inodes, &nodeid, &v, BPF_EXIST | BPF_F_LOCK);
+	}
+	pubseq_unlock(s);
+	return done;
+}
+
 int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, uint64_t ticket,
-		      int open_id)
+		      int open_id, uint64_t data_version, uint64_t until_ns)
 {
 	struct pubseq_stripe *s;
 	int fresh;
@@ -633,14 +677,15 @@ int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *s
 		return 0;
 	s = pubseq_lock(&ks->seq, ATTR_KEY(nodeid));
 	fresh = pubseq_fresh_locked(s, ticket) && !__atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST);
-	if (fresh && put_attr(ks, nodeid, st, open_id))
+	if (fresh && put_attr(ks, nodeid, st, open_id, data_version, until_ns))
 		fresh = 0;
 	pubseq_unlock(s);
 	return fresh;
 }
 
 int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, uint64_t nodeid,
-		       const struct stat *st, uint64_t ticket, int open_id)
+		       const struct stat *st, uint64_t ticket, int open_id, uint64_t data_version,
+		       uint64_t until_ns)
 {
 	struct pubseq_stripe *sd, *sa;
 	struct bpfuse_fp_dentry_key k;
@@ -665,7 +710,7 @@ int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, u
 	 * that could not be served); the inode entry alone still serves
 	 * GETATTR, and the LOOKUPs go to the daemon.
 	 */
-	if (fresh && put_attr(ks, nodeid, st, open_id))
+	if (fresh && put_attr(ks, nodeid, st, open_id, data_version, until_ns))
 		fresh = 0;
 	if (fresh) {
 		/* the counter must exist for BPF to answer; never reset a live one */
@@ -675,7 +720,7 @@ int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, u
 	}
 	if (fresh) {
 		v.v.version = next_version(ks);
-		v.v.expires_ns = expires_ns(ks);
+		v.v.expires_ns = expires_by(ks, until_ns);
 		if (put_locked(ks, FP_DENTRIES, ks->dentries, &k, &v))
 			fresh = 0;
 	}
@@ -790,18 +835,20 @@ void fastpath_drop_node(struct fastpath *ks, uint64_t nodeid)
 /* A file with more blocks than this leaves its READs to the daemon (or passthrough). */
 #define KSTATE_MAX_FILE_BLOCKS 4096
 
-uint64_t fastpath_put_blocks(struct fastpath *ks, uint64_t nodeid, int backing_id, uint64_t size)
+uint64_t fastpath_put_blocks(struct fastpath *ks, uint64_t nodeid, int backing_id, uint64_t size,
+			     uint64_t data_version)
 {
 	uint64_t n = (size + (1ULL << BPFUSE_FP_BLOCK_SHIFT_DEFAULT) - 1) >>
 		     BPFUSE_FP_BLOCK_SHIFT_DEFAULT;
 	struct bpfuse_fp_block v;
 	uint64_t b;
 
-	if (!ks || backing_id <= 0 || n > KSTATE_MAX_FILE_BLOCKS ||
+	if (!ks || backing_id <= 0 || !data_version || n > KSTATE_MAX_FILE_BLOCKS ||
 	    __atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST))
 		return 0;
 	memset(&v, 0, sizeof(v));
 	v.v.nodeid = nodeid;
+	v.v.data_version = data_version;
 	v.v.backing_id = (uint32_t)backing_id;
 	for (b = 0; b < n; b++) {
 		struct bpfuse_fp_block_key k = { .nodeid = nodeid, .block = b };
@@ -817,13 +864,45 @@ uint64_t fastpath_put_blocks(struct fastpath *ks, uint64_t nodeid, int backing_i
 	return n;
 }
 
+int fastpath_put_block(struct fastpath *ks, uint64_t nodeid, uint64_t block, int backing_id,
+		       uint64_t data_version)
+{
+	struct bpfuse_fp_block_key k = { .nodeid = nodeid, .block = block };
+	struct bpfuse_fp_block v;
+
+	if (!ks || backing_id <= 0 || !data_version ||
+	    __atomic_load_n(&ks->stopped, __ATOMIC_SEQ_CST))
+		return 0;
+	memset(&v, 0, sizeof(v));
+	v.v.nodeid = nodeid;
+	v.v.block = block;
+	v.v.version = next_version(ks);
+	v.v.data_version = data_version;
+	v.v.backing_id = (uint32_t)backing_id;
+	return !put_locked(ks, FP_BLOCKS, ks->blocks, &k, &v);
+}
+
+void fastpath_drop_block(struct fastpath *ks, uint64_t nodeid, uint64_t block)
+{
+	struct bpfuse_fp_block_key k = { .nodeid = nodeid, .block = block };
+
+	if (ks)
+		bpf_map_delete_elem(ks->blocks, &k);
+}
+
 void fastpath_drop_blocks(struct fastpath *ks, uint64_t nodeid, uint64_t nblocks)
+{
+	fastpath_drop_blocks_from(ks, nodeid, 0, nblocks);
+}
+
+void fastpath_drop_blocks_from(struct fastpath *ks, uint64_t nodeid, uint64_t first,
+			       uint64_t end)
 {
 	uint64_t b;
 
 	if (!ks)
 		return;
-	for (b = 0; b < nblocks; b++) {
+	for (b = first; b < end; b++) {
 		struct bpfuse_fp_block_key k = { .nodeid = nodeid, .block = b };
 
 		bpf_map_delete_elem(ks->blocks, &k);

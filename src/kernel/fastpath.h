@@ -13,7 +13,9 @@
  * - entries are inserted as the daemon replies (LOOKUP, CREATE, GETATTR...);
  * - before a mutation replies, what it changes is deleted (names, attrs);
  * - generations are never changed (the kernel would take a new generation of
- *   a known nodeid for a stale inode): invalidation is deletion;
+ *   a known nodeid for a stale inode): invalidation is deletion, and for a
+ *   file's bytes a new data version (fastpath_set_data_version()), which
+ *   makes every block published for the old bytes stale at once;
  * - FORGET folds the lookups BPF answered into the inode's count; when the
  *   count reaches 0 it deletes the node's dentry entry, waits for a grace
  *   period (fastpath_sync()) and folds again before the node may go, so
@@ -59,10 +61,30 @@ uint64_t fastpath_begin(struct fastpath *ks);
  * 0 if none.
  */
 int fastpath_put_entry(struct fastpath *ks, uint64_t parent, const char *name, uint64_t nodeid,
-		       const struct stat *st, uint64_t ticket, int open_id);
-/* Attributes the daemon just gave the kernel (and @open_id as above); 1 if published. */
+		       const struct stat *st, uint64_t ticket, int open_id, uint64_t data_version,
+		       uint64_t until_ns);
+/*
+ * Attributes the daemon just gave the kernel (and @open_id as above, and
+ * the node's current data version, see below); 1 if published.  For both:
+ * the values are not served from @until_ns on (CLOCK_MONOTONIC; 0: only
+ * fastpath_max_age limits them), the moment a backend would revalidate.
+ */
 int fastpath_put_attr(struct fastpath *ks, uint64_t nodeid, const struct stat *st, uint64_t ticket,
-		      int open_id);
+		      int open_id, uint64_t data_version, uint64_t until_ns);
+/*
+ * Data versions (fastpath_abi.h): a new one, unique and never 0 (0 without
+ * the fast path).  The caller keeps its node's current one and passes it to
+ * every put of the node's attributes and blocks.
+ */
+uint64_t fastpath_new_data_version(struct fastpath *ks);
+/*
+ * The bytes of @nodeid may have changed and @data_version is their new
+ * version: outdate every publication of the node's attributes in flight and
+ * rewrite the published inode value (if any) in place with it, so that no
+ * block published before is served again.  Called before the change is
+ * replied to or invalidated.  1 if a value was rewritten.
+ */
+int fastpath_set_data_version(struct fastpath *ks, uint64_t nodeid, uint64_t data_version);
 /*
  * From now on a read-only OPEN of regular file @nodeid may be answered in
  * the kernel with passthrough to @open_id (0: upcalled): rewrites the open
@@ -103,9 +125,21 @@ void fastpath_drop_node(struct fastpath *ks, uint64_t nodeid);
  * blocks so the kernel answers READ itself.  Returns how many blocks were
  * published (0 when the file is too large to be worth the map entries).
  */
-uint64_t fastpath_put_blocks(struct fastpath *ks, uint64_t nodeid, int backing_id, uint64_t size);
+uint64_t fastpath_put_blocks(struct fastpath *ks, uint64_t nodeid, int backing_id, uint64_t size,
+			     uint64_t data_version);
+/*
+ * One block (offsets [@block << BPFUSE_FP_BLOCK_SHIFT_DEFAULT, +block size))
+ * of @nodeid's bytes of @data_version can be read from @backing_id, whose
+ * size is the file's: 1 if published (a full map refuses, counted).
+ */
+int fastpath_put_block(struct fastpath *ks, uint64_t nodeid, uint64_t block, int backing_id,
+		       uint64_t data_version);
+void fastpath_drop_block(struct fastpath *ks, uint64_t nodeid, uint64_t block);
 /* Unpublish the first @nblocks blocks of @nodeid. */
 void fastpath_drop_blocks(struct fastpath *ks, uint64_t nodeid, uint64_t nblocks);
+/* Unpublish blocks [@first, @end) of @nodeid. */
+void fastpath_drop_blocks_from(struct fastpath *ks, uint64_t nodeid, uint64_t first,
+			       uint64_t end);
 
 /*
  * Delete every dentry, inode and block entry (not the lookup counters, which

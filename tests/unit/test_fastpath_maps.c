@@ -137,7 +137,7 @@ static void create(uint64_t dir, const char *name, uint64_t nodeid, int publish)
 	fastpath_drop_negative(ks, dir, name);
 	fastpath_drop_attr(ks, dir);
 	if (publish) /* a create opened for writing publishes nothing (note_entry()) */
-		assert_int_equal(fastpath_put_entry(ks, dir, name, nodeid, &st, tc, 0), 1);
+		assert_int_equal(fastpath_put_entry(ks, dir, name, nodeid, &st, tc, 0, 1, 0), 1);
 }
 
 static void test_negative_served_and_deleted(void **state)
@@ -199,7 +199,7 @@ static void test_negative_never_over_positive_and_capped(void **state)
 	uint64_t r0 = ks->negatives_refused;
 
 	(void)state;
-	assert_int_equal(fastpath_put_entry(ks, 13, "there", 22, &st, t, 0), 1);
+	assert_int_equal(fastpath_put_entry(ks, 13, "there", 22, &st, t, 0, 1, 0), 1);
 	assert_int_equal(fastpath_put_negative(ks, 13, "there", 0, t), 0);
 	assert_int_equal(entry_kind(13, "there"), 1);
 	/* at most negative_max (3 here) */
@@ -233,7 +233,7 @@ static void test_set_open(void **state)
 	/* nothing published: nothing created */
 	assert_int_equal(fastpath_set_open(ks, 30, 7), 0);
 	assert_int_not_equal(inode_val(30, &v), 0);
-	assert_int_equal(fastpath_put_attr(ks, 30, &st, t, 0), 1);
+	assert_int_equal(fastpath_put_attr(ks, 30, &st, t, 0, 1, 0), 1);
 	assert_int_equal(inode_val(30, &v), 0);
 	assert_int_equal(v.v.open_backing_id, 0);
 	assert_int_equal(fastpath_set_open(ks, 30, 7), 1);
@@ -247,13 +247,13 @@ static void test_set_open(void **state)
 	assert_int_equal(fastpath_set_open(ks, 30, 7), 0);
 	assert_int_not_equal(inode_val(30, &v), 0);
 	/* later publications carry the id */
-	assert_int_equal(fastpath_put_attr(ks, 30, &st, fastpath_begin(ks), 7), 1);
+	assert_int_equal(fastpath_put_attr(ks, 30, &st, fastpath_begin(ks), 7, 1, 0), 1);
 	assert_int_equal(inode_val(30, &v), 0);
 	assert_int_equal(v.v.open_backing_id, 7);
 	/* never for anything but a regular file */
 	memset(&dir, 0, sizeof(dir));
 	dir.st_mode = S_IFDIR | 0755;
-	assert_int_equal(fastpath_put_attr(ks, 31, &dir, fastpath_begin(ks), 7), 1);
+	assert_int_equal(fastpath_put_attr(ks, 31, &dir, fastpath_begin(ks), 7, 1, 0), 1);
 	assert_int_equal(inode_val(31, &v), 0);
 	assert_int_equal(v.v.open_backing_id, 0);
 	fastpath_drop_attr(ks, 30);
@@ -272,7 +272,7 @@ static void test_deadlines(void **state)
 	(void)state;
 	ks->max_age_ns = 5 * NSEC_PER_SEC;
 	t0 = mono_ns();
-	assert_int_equal(fastpath_put_entry(ks, 40, "aged", 41, &st, fastpath_begin(ks), 0), 1);
+	assert_int_equal(fastpath_put_entry(ks, 40, "aged", 41, &st, fastpath_begin(ks), 0, 1, 0), 1);
 	assert_int_equal(fastpath_put_negative(ks, 40, "gone", 0, fastpath_begin(ks)), 1);
 	t1 = mono_ns();
 	assert_int_equal(inode_val(41, &v), 0);
@@ -287,14 +287,81 @@ static void test_deadlines(void **state)
 	assert_int_equal(fastpath_set_open(ks, 41, 9), 1);
 	assert_int_equal(inode_val(41, &v), 0);
 	assert_true(v.v.expires_ns <= t1 + ks->max_age_ns);
-	/* without an age: no deadline */
+	/* a backend's revalidation deadline: the earlier of the two */
+	t0 = mono_ns();
+	assert_int_equal(fastpath_put_attr(ks, 41, &st, fastpath_begin(ks), 9, 1, t0 + 1000), 1);
+	assert_int_equal(inode_val(41, &v), 0);
+	assert_true(v.v.expires_ns == t0 + 1000);
+	assert_int_equal(fastpath_put_entry(ks, 40, "aged", 41, &st, fastpath_begin(ks), 0, 1,
+					    t0 + 2000), 1);
+	dentry_key(&k, 40, "aged");
+	assert_int_equal(bpf_map_lookup_elem_flags(ks->dentries, &k, &d, BPF_F_LOCK), 0);
+	assert_true(d.v.expires_ns == t0 + 2000);
+	assert_int_equal(inode_val(41, &v), 0);
+	assert_true(v.v.expires_ns == t0 + 2000);
+	assert_int_equal(fastpath_put_attr(ks, 41, &st, fastpath_begin(ks), 9, 1,
+					   t0 + 100 * NSEC_PER_SEC), 1);
+	t1 = mono_ns();
+	assert_int_equal(inode_val(41, &v), 0);
+	assert_true(v.v.expires_ns <= t1 + ks->max_age_ns);
 	ks->max_age_ns = 0;
-	assert_int_equal(fastpath_put_attr(ks, 41, &st, fastpath_begin(ks), 9), 1);
+	assert_int_equal(fastpath_put_attr(ks, 41, &st, fastpath_begin(ks), 9, 1, t0 + 7), 1);
+	assert_int_equal(inode_val(41, &v), 0);
+	assert_true(v.v.expires_ns == t0 + 7);
+	/* without an age: no deadline */
+	assert_int_equal(fastpath_put_attr(ks, 41, &st, fastpath_begin(ks), 9, 1, 0), 1);
 	assert_int_equal(inode_val(41, &v), 0);
 	assert_int_equal(v.v.expires_ns, 0);
 	fastpath_drop_name(ks, 40, "aged");
 	fastpath_drop_name(ks, 40, "gone");
 	fastpath_drop_node(ks, 41);
+}
+
+/*
+ * Data versions: one in-place inode write makes the old blocks stale; a
+ * publication that read before the change cannot put the old version back;
+ * the OPEN rewrite keeps the version.
+ */
+static void test_data_version(void **state)
+{
+	struct stat st = reg_stat();
+	struct bpfuse_fp_block_key bk = { .nodeid = 50, .block = 2 };
+	struct bpfuse_fp_block b;
+	struct bpfuse_fp_inode v;
+	uint64_t before, dv1, dv2;
+
+	(void)state;
+	dv1 = fastpath_new_data_version(ks);
+	dv2 = fastpath_new_data_version(ks);
+	assert_true(dv1 && dv2 && dv1 != dv2);
+	/* nothing published: nothing created */
+	assert_int_equal(fastpath_set_data_version(ks, 50, dv1), 0);
+	assert_int_not_equal(inode_val(50, &v), 0);
+	assert_int_equal(fastpath_put_attr(ks, 50, &st, fastpath_begin(ks), 0, dv1, 0), 1);
+	assert_int_equal(fastpath_put_block(ks, 50, 2, 3, dv1), 1);
+	assert_int_equal(bpf_map_lookup_elem_flags(ks->blocks, &bk, &b, BPF_F_LOCK), 0);
+	assert_true(b.v.data_version == dv1 && b.v.backing_id == 3 && b.v.block == 2 &&
+		    b.v.nodeid == 50 && b.v.version);
+	assert_int_equal(inode_val(50, &v), 0);
+	assert_true(v.v.data_version == dv1);
+	/* a GETATTR read the old bytes' attributes, then the bytes change */
+	before = fastpath_begin(ks);
+	assert_int_equal(fastpath_set_data_version(ks, 50, dv2), 1);
+	assert_int_equal(inode_val(50, &v), 0);
+	assert_true(v.v.data_version == dv2);
+	assert_int_equal(v.v.attr.size, 4096); /* in place: the attributes stay */
+	assert_int_equal(fastpath_put_attr(ks, 50, &st, before, 0, dv1, 0), 0);
+	assert_int_equal(inode_val(50, &v), 0);
+	assert_true(v.v.data_version == dv2);
+	/* the OPEN rewrite keeps it */
+	assert_int_equal(fastpath_set_open(ks, 50, 4), 1);
+	assert_int_equal(inode_val(50, &v), 0);
+	assert_true(v.v.data_version == dv2 && v.v.open_backing_id == 4);
+	/* no block without a version */
+	assert_int_equal(fastpath_put_block(ks, 50, 3, 3, 0), 0);
+	fastpath_drop_block(ks, 50, 2);
+	assert_int_not_equal(bpf_map_lookup_elem_flags(ks->blocks, &bk, &b, BPF_F_LOCK), 0);
+	fastpath_drop_node(ks, 50);
 }
 
 int main(void)
@@ -306,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_negative_never_over_positive_and_capped),
 		cmocka_unit_test(test_set_open),
 		cmocka_unit_test(test_deadlines),
+		cmocka_unit_test(test_data_version),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -20,7 +20,12 @@
 
 #include <cmocka.h>
 
+#define FUSE_USE_VERSION 317
+#include <fuse_lowlevel.h>
+
+#include "backend.h"
 #include "file.h"
+#include "fs.h"
 #include "inode.h"
 
 #define ROUNDS 200000
@@ -107,6 +112,51 @@ static int fd_open(int fd)
 	return fcntl(fd, F_GETFD) != -1;
 }
 
+static const struct backend_ops plain_ops = { .name = "plain" };
+
+/*
+ * A backend whose backing files hold one version (S3): it says when the
+ * version published for OPEN is stale, and sees the unpin only after the
+ * node no longer names the backing id and the id is closed (or left to the
+ * opens still using it).
+ */
+static int stale_now, unholds, unhold_fd = -1, unhold_fd_open, unhold_open_id;
+static struct inode *unhold_ino;
+
+static int fake_check(struct backend *be, struct inode *ino, uint64_t *until_ns, int *stale)
+{
+	(void)be;
+	(void)ino;
+	*until_ns = 12345;
+	*stale = stale_now;
+	return 0;
+}
+
+static int fake_hold(struct backend *be, struct inode *ino, void *priv, int backing_fd)
+{
+	(void)be;
+	(void)backing_fd;
+	(void)ino;
+	(void)priv;
+	return 0;
+}
+
+static void fake_unhold(struct backend *be, struct inode *ino)
+{
+	(void)be;
+	unholds++;
+	unhold_ino = ino;
+	unhold_fd_open = unhold_fd >= 0 && fcntl(unhold_fd, F_GETFD) != -1;
+	unhold_open_id = file_open_id(ino);
+}
+
+static const struct backend_ops snapshot_ops = {
+	.name = "snapshot",
+	.fastpath_check = fake_check,
+	.fastpath_hold = fake_hold,
+	.fastpath_unhold = fake_unhold,
+};
+
 static void test_published_backing_outlives_release(void **state)
 {
 	struct inode_key root = { 1, 2 }, k = { 7, 99 };
@@ -116,6 +166,7 @@ static void test_published_backing_outlives_release(void **state)
 
 	(void)state;
 	memset(&pub_fs, 0, sizeof(pub_fs)); /* no session, no fast path: nothing sent */
+	pub_fs.be.ops = &plain_ops;
 	assert_int_equal(inode_table_init(&pub_fs.inodes, release_published, NULL), 0);
 	assert_int_equal(inode_table_set_root(&pub_fs.inodes, &root, S_IFDIR, -1), 0);
 	ino = inode_add_lookup(&pub_fs.inodes, &k, S_IFREG, &fd, &h);
@@ -145,11 +196,127 @@ static void test_published_backing_outlives_release(void **state)
 	inode_table_release(&pub_fs.inodes);
 }
 
+static int fd_open(int fd);
+
+/* A stale published version is unpublished (id, then its backing file) before the unpin. */
+static void test_stale_version_unpublished_before_unpin(void **state)
+{
+	struct inode_key root = { 1, 2 }, k = { 7, 99 };
+	struct inode *ino;
+	int p[2], fd = -1;
+	uint64_t until;
+	void *h = NULL;
+
+	(void)state;
+	memset(&pub_fs, 0, sizeof(pub_fs));
+	pub_fs.be.ops = &snapshot_ops;
+	assert_int_equal(inode_table_init(&pub_fs.inodes, release_published, NULL), 0);
+	assert_int_equal(inode_table_set_root(&pub_fs.inodes, &root, S_IFDIR, -1), 0);
+	ino = inode_add_lookup(&pub_fs.inodes, &k, S_IFREG, &fd, &h);
+	assert_non_null(ino);
+	assert_int_equal(pipe(p), 0);
+	close(p[1]);
+	/* published for OPEN, no open the daemon knows of */
+	ino->backing_fd = p[0];
+	ino->backing_id = 5;
+	ino->fp.open_id = 5;
+	pub_fs.fp_opens = 1;
+	unhold_fd = p[0];
+	unholds = 0;
+	/* the version is current: nothing happens, the deadline comes through */
+	stale_now = 0;
+	assert_int_equal(file_fastpath_until(&pub_fs, ino, &until), 0);
+	assert_true(until == 12345);
+	assert_int_equal(unholds, 0);
+	assert_int_equal(file_open_id(ino), 5);
+	/* stale: unpublished, the backing file closed, and only then unpinned */
+	stale_now = 1;
+	assert_int_equal(file_fastpath_until(&pub_fs, ino, &until), 0);
+	assert_int_equal(unholds, 1);
+	assert_ptr_equal(unhold_ino, ino);
+	assert_int_equal(unhold_open_id, 0);
+	assert_false(unhold_fd_open);
+	assert_int_equal(ino->backing_id, 0);
+	assert_int_equal(pub_fs.fp_opens, 0);
+	/* nothing left to unpublish */
+	assert_int_equal(file_fastpath_until(&pub_fs, ino, &until), 0);
+	assert_int_equal(unholds, 1);
+
+	/* again with an open the daemon knows: the backing file stays for it */
+	assert_int_equal(pipe(p), 0);
+	close(p[1]);
+	ino->nopen = 1;
+	ino->backing_fd = p[0];
+	ino->backing_id = 6;
+	ino->fp.open_id = 6;
+	pub_fs.fp_opens = 1;
+	unhold_fd = p[0];
+	assert_int_equal(file_fastpath_until(&pub_fs, ino, &until), 0);
+	assert_int_equal(unholds, 2);
+	assert_int_equal(unhold_open_id, 0);
+	assert_true(unhold_fd_open);
+	assert_int_equal(ino->backing_id, 6);
+	/* no FORGET unpins twice */
+	ino->nopen = 0;
+	inode_forget(&pub_fs.inodes, ino, 1);
+	assert_int_equal(unholds, 2);
+	inode_table_release(&pub_fs.inodes);
+	stale_now = 0;
+}
+
+/*
+ * An open the backend serves itself (its version is not complete in the
+ * cache) while another version is published for OPEN: the published one is
+ * unpublished first, so the open does not fail with EBUSY against the old
+ * backing file.
+ */
+static void test_direct_open_unpublishes(void **state)
+{
+	struct inode_key root = { 1, 2 }, k = { 7, 99 };
+	struct open_file of = { .fd = -1, .direct = 1 };
+	struct fuse_file_info fi;
+	struct inode *ino;
+	int p[2], fd = -1;
+	void *h = NULL;
+
+	(void)state;
+	memset(&pub_fs, 0, sizeof(pub_fs));
+	pub_fs.be.ops = &snapshot_ops;
+	assert_int_equal(inode_table_init(&pub_fs.inodes, release_published, NULL), 0);
+	assert_int_equal(inode_table_set_root(&pub_fs.inodes, &root, S_IFDIR, -1), 0);
+	ino = inode_add_lookup(&pub_fs.inodes, &k, S_IFREG, &fd, &h);
+	assert_non_null(ino);
+	assert_int_equal(pipe(p), 0);
+	close(p[1]);
+	ino->backing_fd = p[0];
+	ino->backing_id = 5;
+	ino->fp.open_id = 5;
+	pub_fs.fp_opens = 1;
+	unhold_fd = p[0];
+	unholds = 0;
+	stale_now = 0; /* the backend's check would not even say it */
+	memset(&fi, 0, sizeof(fi));
+	fi.fh = (uintptr_t)&of;
+	fi.flags = O_RDONLY;
+	assert_int_equal(file_open(&pub_fs, NULL, ino, &fi, 1), 0);
+	assert_int_equal(unholds, 1);
+	assert_int_equal(file_open_id(ino), 0);
+	assert_int_equal(ino->backing_id, 0);
+	assert_false(fd_open(p[0]));
+	assert_int_equal(ino->nopen, 1);
+	file_release(&pub_fs, NULL, ino);
+	inode_forget(&pub_fs.inodes, ino, 1);
+	assert_int_equal(unholds, 1);
+	inode_table_release(&pub_fs.inodes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_release_races_forget),
 		cmocka_unit_test(test_published_backing_outlives_release),
+		cmocka_unit_test(test_stale_version_unpublished_before_unpin),
+		cmocka_unit_test(test_direct_open_unpublishes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,6 +70,7 @@ struct node {
 	char name[64];
 	int fd;				/* O_RDONLY, served by the server */
 	int backing_id;			/* 0 until registered */
+	uint64_t data_version;		/* what its inode and block values carry */
 	struct stat st;
 	/* lookup accounting; under srv.lock */
 	uint64_t own_lookups;
@@ -412,6 +413,7 @@ static struct node *add_node(const char *name)
 	snprintf(path, sizeof(path), "%s/%s", srv.data_dir, name);
 	snprintf(nd->name, sizeof(nd->name), "%s", name);
 	nd->nodeid = 2 + srv.nr_nodes;
+	nd->data_version = 1;
 	nd->fd = open(path, O_RDONLY);
 	if (nd->fd < 0 || fstat(nd->fd, &nd->st))
 		die("cannot open '%s': %s", path, strerror(errno));
@@ -452,19 +454,20 @@ static void fill_inode(struct bpfuse_fp_inode *ino, struct node *nd)
 	ino->v.nodeid = nd->nodeid;
 	ino->v.version = ++map_version;
 	ino->v.generation = 1;
+	ino->v.data_version = nd->data_version;
 	fill_attr(&fa, nd->nodeid, &nd->st);
 	_Static_assert(sizeof(fa) == sizeof(ino->v.attr), "fuse_attr size");
 	memcpy(&ino->v.attr, &fa, sizeof(fa));
 }
 
 static void fill_block(struct bpfuse_fp_block *blk, const struct bpfuse_fp_block_key *key,
-		       uint32_t backing_id)
+		       uint32_t backing_id, uint64_t data_version)
 {
 	memset(blk, 0, sizeof(*blk));
 	blk->v.nodeid = key->nodeid;
 	blk->v.block = key->block;
 	blk->v.version = ++map_version;
-	blk->v.generation = 1;
+	blk->v.data_version = data_version;
 	blk->v.backing_id = backing_id;
 }
 
@@ -506,7 +509,7 @@ static int map_put_blocks(struct fastpath_bpf *skel, struct node *nd, uint64_t f
 
 	for (b = first; b <= last; b++) {
 		key.block = b;
-		fill_block(&val, &key, (uint32_t)nd->backing_id);
+		fill_block(&val, &key, (uint32_t)nd->backing_id, nd->data_version);
 		err = map_put(skel->maps.fp_blocks, &key, sizeof(key), &val, sizeof(val));
 		if (err)
 			return err;
@@ -966,7 +969,7 @@ int main(int argc, char **argv)
 		map_put_node(skel, big);
 
 		bkey.block = 2; /* block 3's entry claims to be block 2 */
-		fill_block(&blk, &bkey, (uint32_t)big->backing_id);
+		fill_block(&blk, &bkey, (uint32_t)big->backing_id, big->data_version);
 		bkey.block = 3;
 		map_put(skel->maps.fp_blocks, &bkey, sizeof(bkey), &blk, sizeof(blk));
 		reads_reset();
@@ -977,6 +980,66 @@ int main(int argc, char **argv)
 		      "a block value naming another block is not served (%llu READ upcalls, want 1)",
 		      (unsigned long long)(s1.read - s0.read));
 		map_put_blocks(skel, big, 3, 3);
+	}
+
+	/*
+	 * (i) data versions: a block published for other bytes than the inode
+	 * value's data_version describes is never served; one inode write
+	 * (a new data_version) makes all of a file's blocks stale; publishing
+	 * them again with it serves them again.
+	 */
+	{
+		struct node *big = by_name("big.bin");
+		struct bpfuse_fp_block_key bkey = { .nodeid = big->nodeid, .block = 5 };
+		struct bpfuse_fp_block blk;
+		uint64_t m0, sum, len;
+
+		s0 = counts();
+		err = file_sum("big.bin", O_DIRECT, 1 << 16, &sum, &len);
+		s1 = counts();
+		check(err == 0 && sum == before[1].dsum && s1.read == s0.read,
+		      "data version: big.bin's 16 blocks of its inode's data_version are served "
+		      "(%llu READ upcalls, want 0)", (unsigned long long)(s1.read - s0.read));
+
+		fill_block(&blk, &bkey, (uint32_t)big->backing_id, big->data_version + 1);
+		map_put(skel->maps.fp_blocks, &bkey, sizeof(bkey), &blk, sizeof(blk));
+		reads_reset();
+		m0 = map_stat(skel, BPFUSE_FP_STAT_READ_MISS);
+		s0 = counts();
+		err = file_sum("big.bin", O_DIRECT, 1 << 16, &sum, &len);
+		s1 = counts();
+		check(err == 0 && sum == before[1].dsum && s1.read == s0.read + 1 &&
+		      srv.nr_reads == 1 && srv.reads[0].offset == 5ULL * FP_BLOCK &&
+		      map_stat(skel, BPFUSE_FP_STAT_READ_MISS) == m0 + 1,
+		      "data version: block 5 of another data_version is not served (%llu READ "
+		      "upcalls, want 1, for block 5; %llu misses counted)",
+		      (unsigned long long)(s1.read - s0.read),
+		      (unsigned long long)(map_stat(skel, BPFUSE_FP_STAT_READ_MISS) - m0));
+
+		/* the daemon's bump: one inode write, the blocks untouched */
+		big->data_version += 2;
+		check(map_put_node(skel, big) == 0, "data version: big.bin's inode value bumped");
+		m0 = map_stat(skel, BPFUSE_FP_STAT_READ_MISS);
+		s0 = counts();
+		err = file_sum("big.bin", O_DIRECT, 1 << 16, &sum, &len);
+		s1 = counts();
+		check(err == 0 && sum == before[1].dsum && s1.read >= s0.read + 16 &&
+		      map_stat(skel, BPFUSE_FP_STAT_READ_MISS) >= m0 + 16,
+		      "data version: after the inode's bump none of its 16 old blocks is served "
+		      "(%llu READ upcalls, want 16)", (unsigned long long)(s1.read - s0.read));
+		s0 = counts();
+		check(stat_name("big.bin") == 0 && counts().getattr == s0.getattr &&
+		      counts().lookup == s0.lookup,
+		      "data version: the bumped inode value still serves LOOKUP and GETATTR");
+
+		check(map_put_blocks(skel, big, 0, 15) == 0,
+		      "data version: big.bin's blocks published again with the new version");
+		s0 = counts();
+		err = file_sum("big.bin", O_DIRECT, 1 << 16, &sum, &len);
+		s1 = counts();
+		check(err == 0 && sum == before[1].dsum && s1.read == s0.read,
+		      "data version: re-published, all 16 blocks are served again (%llu READ "
+		      "upcalls, want 0)", (unsigned long long)(s1.read - s0.read));
 	}
 
 	/* (f) replies the kernel must refuse; the request then upcalls */
@@ -1026,7 +1089,7 @@ int main(int argc, char **argv)
 
 		/* a block in a backing id this connection never registered */
 		map_put_node(skel, nd);
-		fill_block(&blk, &bkey, 9999);
+		fill_block(&blk, &bkey, 9999, nd->data_version);
 		map_put(skel->maps.fp_blocks, &bkey, sizeof(bkey), &blk, sizeof(blk));
 		e0 = map_stat(skel, BPFUSE_FP_STAT_KFUNC_ERR);
 		s0 = counts();

@@ -652,5 +652,9 @@ const struct backend_ops backend_s3_ops = {
 	/* writes reach the daemon, which counts them (no passthrough on staging files) */
 	.create_direct = BACKEND_OPEN_READ_FILE,
 	.entry_lazy = s3_entry_lazy,
+	/* the in-kernel fast path: deadlines by list_ttl, complete cache files for OPEN */
+	.fastpath_check = s3_fastpath_check,
+	.fastpath_hold = s3_fastpath_hold,
+	.fastpath_unhold = s3_fastpath_unhold,
 	.stop = s3_stop,
 };

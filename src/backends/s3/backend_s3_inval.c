@@ -38,6 +38,7 @@
 #include <fuse_lowlevel.h>
 
 #include "backend_s3_priv.h"
+#include "fastpath.h"
 #include "fs.h"
 #include "inode.h"
 #include "log.h"
@@ -71,6 +72,12 @@ static void notify_kernel(struct s3be *sb, uint64_t ino)
 	nodeid = inode_nodeid_of(&fs->inodes, &key, &told);
 	if (!nodeid)
 		return; /* the kernel does not know the file: nothing cached */
+	/*
+	 * The fast path's maps first: no GETATTR, OPEN or READ of the old
+	 * version is answered in the kernel from now on; the next request's
+	 * publication unpublishes its backing file (file_fastpath_until()).
+	 */
+	fastpath_drop_attr(fs->ks, nodeid);
 	/* attributes and every page */
 	err = fuse_lowlevel_notify_inval_inode(fs->se, nodeid, 0, 0);
 	if (err && err != -ENOENT)

@@ -74,6 +74,13 @@ struct s3node {
 	int unlinked;            /* deleted while staged: never upload */
 	char *stage_path;        /* kept after a failed upload: named file in staging/ */
 	int stage_copy;          /* ... a copy of the staging file, not the file itself */
+	/*
+	 * ns_lock: the cache entry published for in-kernel OPENs (referenced and pinned
+	 * while published; backend_s3_fastpath.c), and the version it holds
+	 */
+	struct cache_entry *fp_e;
+	char fp_etag[S3_ETAG_MAX];
+	off_t fp_size;
 };
 
 struct s3open;
@@ -223,6 +230,19 @@ static inline double s3_now_mono(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+/* backend_s3_fastpath.c */
+/*
+ * The deadline of values published now for a node seen (listing or HEAD) at @seen, by
+ * the clock of s3_now_mono() (@now): 0 and *until_ns, or -EAGAIN (do not publish).
+ */
+int s3_fastpath_verdict(double seen, double list_ttl, double now, uint64_t *until_ns);
+/* 1 when the version held for OPEN (@held_etag, @held_size) is no longer the node's */
+int s3_fastpath_held_stale(int exists, const char *etag, off_t size, int staged,
+			   const char *held_etag, off_t held_size);
+int s3_fastpath_check(struct backend *be, struct inode *ino, uint64_t *until_ns, int *stale);
+int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv, int backing_fd);
+void s3_fastpath_unhold(struct backend *be, struct inode *ino);
 
 /* backend_s3_ns.c */
 void s3_node_put(struct s3be *sb, struct s3node *n);

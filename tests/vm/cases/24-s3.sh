@@ -8,8 +8,8 @@
 # over four 1 MiB cache blocks) lists and reads right twice (cold from S3, then
 # from the cache, the page cache dropped in between), `bpfuse stats` works, a
 # file written through the mount is uploaded and reads back from a fresh cache,
-# and the unmount leaves no FUSE mount and no daemon.  The fast path does not
-# publish S3 objects yet (stats say why); this case asserts nothing of it.
+# and the unmount leaves no FUSE mount and no daemon.  What the fast path
+# answers of an S3 mount is 25-s3fast's; this case asserts nothing of it.
 # Output: "ok N - ..." / "not ok N - ..." lines.  A server that cannot be
 # reached or a mount that fails fails the case; it skips only when the host
 # has no Ceph (the reason comes from the host in /etc/bpfuse-s3/skip).

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * backend_s3_fastpath.c - what the in-kernel fast path may publish of an S3 mount
+ * (docs/s3.md, "In the kernel"; fs/backend.h, fastpath_check/hold/unhold).
+ *
+ * - Deadlines: a node's state is trusted for list_ttl after the listing or HEAD that
+ *   vouched for it (n->seen), so every value published for it expires then, and the
+ *   kernel asks the daemon again, which revalidates.  A node nothing vouched for, or
+ *   whose deadline has passed, is not published.  The root (always there, the mount's
+ *   attributes) is published for list_ttl from each publication.
+ * - OPEN: a reader's open of an object complete in the cache has its cache file as the
+ *   passthrough backing file.  Published for OPEN, it is answered by the kernel until
+ *   the node is forgotten, so the node keeps its own reference and pin of that cache
+ *   entry (never evicted meanwhile) and the ETag and size it holds; when the node names
+ *   another version (or none, or has a staging file), fastpath_check() says so and the
+ *   caller unpublishes it (the map values first, then the backing id) before it
+ *   publishes anything else, and only then is the pin dropped.  So does a held file
+ *   that is no longer complete (a block dropped for its CRC): until the next
+ *   publication (at most list_ttl) the kernel may still answer OPENs with it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "cache.h"
+#include "fs.h"
+#include "backend_s3_priv.h"
+
+int s3_fastpath_verdict(double seen, double list_ttl, double now, uint64_t *until_ns)
+{
+	double until;
+
+	*until_ns = 0;
+	if (seen <= 0 || list_ttl <= 0)
+		return -EAGAIN; /* nothing vouched for it: every request asks */
+	until = seen + list_ttl;
+	if (until <= now)
+		return -EAGAIN; /* revalidated by the next request, then published */
+	*until_ns = (uint64_t)(until * 1e9);
+	return 0;
+}
+
+int s3_fastpath_held_stale(int exists, const char *etag, off_t size, int staged,
+			   const char *held_etag, off_t held_size)
+{
+	return !exists || staged || strcmp(etag, held_etag) || size != held_size;
+}
+
+int s3_fastpath_check(struct backend *be, struct inode *ino, uint64_t *until_ns, int *stale)
+{
+	struct s3be *sb = SB(be);
+	struct s3node *n = s3_ino_node(be, ino);
+	int staged = __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0;
+	double now = s3_now_mono();
+	int err;
+
+	pthread_mutex_lock(&sb->ns_lock);
+	/*
+	 * The root always exists and its attributes are the mount's (no marker):
+	 * nothing to revalidate but at the pace of everything else.
+	 */
+	err = s3_fastpath_verdict(n == sb->root ? now : n->seen, sb->list_ttl, now, until_ns);
+	/* a staging file holds bytes the bucket has not got: neither has any cache file */
+	if (!err && staged)
+		err = -EBUSY;
+	*stale = n->fp_e && s3_fastpath_held_stale(n->exists, n->etag, n->size, staged,
+						   n->fp_etag, n->fp_size);
+	/*
+	 * The scrub (or a read) may have dropped a corrupt block of the held
+	 * file since: the kernel would read a hole there.  Complete entries are
+	 * known good, so this costs a stat of the data file (the cache's lock is
+	 * a leaf: taken under ns_lock).
+	 */
+	if (n->fp_e && !*stale && cache_is_complete(sb->cache, n->fp_e) != 1)
+		*stale = 1;
+	pthread_mutex_unlock(&sb->ns_lock);
+	return err;
+}
+
+/* Is @fd the data file of cache entry @e? */
+static int same_data_file(struct s3be *sb, struct cache_entry *e, int fd)
+{
+	struct stat a, b;
+	int dfd, same;
+
+	dfd = cache_open_data(sb->cache, e, O_RDONLY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;
+	same = !fstat(fd, &a) && !fstat(dfd, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	close(dfd);
+	return same;
+}
+
+int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv, int backing_fd)
+{
+	struct s3be *sb = SB(be);
+	struct s3node *n = s3_ino_node(be, ino);
+	struct s3open *o = priv;
+	struct cache_entry *e;
+	int err, staged;
+
+	/* only a reader's open of a complete, pinned cache file backs passthrough (s3_open()) */
+	if (!o || o->writer || !o->pinned || !o->e || o->n != n)
+		return -EINVAL;
+	/* the inode's backing file may be an older version's, registered by an open still open */
+	if (backing_fd < 0 || !same_data_file(sb, o->e, backing_fd))
+		return -ESTALE;
+	err = cache_lookup(sb->cache, o->ckey, (uint64_t)o->size, 0, &e);
+	if (err)
+		return err;
+	cache_pin(sb->cache, e);
+	staged = __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0;
+	pthread_mutex_lock(&sb->ns_lock);
+	if (n->fp_e || s3_fastpath_held_stale(n->exists, n->etag, n->size, staged, o->etag,
+					      o->size)) {
+		err = -ESTALE; /* the node moved on while this open was made */
+	} else {
+		n->fp_e = e;
+		snprintf(n->fp_etag, sizeof(n->fp_etag), "%s", o->etag);
+		n->fp_size = o->size;
+	}
+	pthread_mutex_unlock(&sb->ns_lock);
+	if (err) {
+		cache_unpin(sb->cache, e);
+		cache_entry_put(sb->cache, e);
+		return err; /* counted by the caller (fastpath.opens_refused) */
+	}
+	return 0;
+}
+
+void s3_fastpath_unhold(struct backend *be, struct inode *ino)
+{
+	struct s3be *sb = SB(be);
+	struct s3node *n = s3_ino_node(be, ino);
+	struct cache_entry *e;
+
+	pthread_mutex_lock(&sb->ns_lock);
+	e = n->fp_e;
+	n->fp_e = NULL;
+	n->fp_etag[0] = '\0';
+	pthread_mutex_unlock(&sb->ns_lock);
+	if (!e)
+		return;
+	/* an entry marked for removal meanwhile (another ETag) goes now */
+	cache_unpin(sb->cache, e);
+	cache_entry_put(sb->cache, e);
+}

@@ -1,0 +1,127 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# vm: needs s3
+# The fast path on an S3 mount (docs/s3.md, "In the kernel"), against the host's
+# radosgw as in 24-s3: a second mount in the guest, without the fast path, is
+# another client of the bucket; it writes fast/x.bin.  The fast-path mount
+# (list_ttl=$TTL, kernel timeouts 0) reads it twice (cold from S3, then from
+# the complete cache file by passthrough, which publishes it for OPEN); after
+# one revalidating stat, open/fstat/read/close of it reach the daemon 0 times
+# (LOOKUP, GETATTR, OPEN, READ, FLUSH, RELEASE; answered by BPF, counted),
+# against a control on the same mount with fastpath=off.  Then the other client
+# overwrites the object (same size, new bytes, through radosgw): once list_ttl
+# has passed, the fast-path mount reads the new bytes.
+# Output: "ok N - ..." / "not ok N - ..." lines; anything unreadable fails.
+. /lib/bpfuse-case.sh
+
+OBJ=/lib/bpfuse/fastpath.bpf.o
+W=/tmp/bpfuse-s3fast
+TTL=8
+LOOPS=10
+s3_env
+command -v bpfuse > /dev/null || fail "no bpfuse daemon in this guest (tests/vm/run.sh copies build/bpfuse)"
+[ -f $OBJ ] || fail "no fast-path object $OBJ in this guest"
+mkdir -p /run $W/mnt $W/wmnt
+rm -rf /cache/s3fast /cache/s3fast-w
+
+# s3mount MNT CACHE OPTS
+s3mount() {
+	bpfuse mount "s3://$S3_BUCKET" "$1" -o "endpoint=$S3_ENDPOINT,cache_dir=$2,cache_size=64M,list_ttl=$TTL,entry_timeout=0,attr_timeout=0,negative_timeout=0,$3" 2> $W/mount.err
+}
+sumf() { sha256sum < $W/mnt/fast/x.bin | cut -d' ' -f1; }
+# counts: the daemon's LOOKUP GETATTR OPEN READ FLUSH RELEASE, one line
+counts() {
+	for op in LOOKUP GETATTR OPEN READ FLUSH RELEASE; do
+		v=$(opcount $op) || return 1
+		printf '%s ' "$v"
+	done
+}
+# turns: LOOPS x (stat, then open/fstat/read/close); 0 if every read was right
+turns() {
+	i=0
+	while [ $i -lt $LOOPS ]; do
+		stat -c %s $W/mnt/fast/x.bin > /dev/null || return 1
+		[ "$(sumf)" = "$1" ] || return 1
+		i=$((i + 1))
+	done
+}
+# delta A B: $out "LOOKUP x, GETATTR y, ..." of the counts B - A, $dsum their sum
+delta() {
+	out=$(echo "$1|$2" | awk -F'|' '{ split($1, a, " "); split($2, b, " ");
+		n = split("LOOKUP GETATTR OPEN READ FLUSH RELEASE", o, " "); s = 0;
+		for (i = 1; i <= n; i++) { d = b[i] - a[i]; s += d; printf "%s %d, ", o[i], d }
+		printf "|%d", s }')
+	dsum=${out##*|}
+	out=${out%|*}
+}
+
+# the other client: writes the object through radosgw
+s3mount $W/wmnt /cache/s3fast-w fastpath=off ||
+	fail "the writer mounts s3://$S3_BUCKET: $(tail -n 3 $W/mount.err | tr '\n' ' ')"
+mkdir -p $W/wmnt/fast
+head -c 300007 /dev/urandom > $W/v1
+head -c 300007 /dev/urandom > $W/v2
+v1=$(sha256sum < $W/v1 | cut -d' ' -f1)
+v2=$(sha256sum < $W/v2 | cut -d' ' -f1)
+cp $W/v1 $W/wmnt/fast/x.bin || fail "the writer uploads fast/x.bin"
+ok "another client wrote fast/x.bin (300007 bytes)"
+
+# --- control: the same mount and loop without the fast path
+s3mount $W/mnt /cache/s3fast fastpath=off ||
+	fail "bpfuse mounts s3://$S3_BUCKET (fastpath=off): $(tail -n 3 $W/mount.err | tr '\n' ' ')"
+check "control: cold and warm reads are right" sh -c "[ \"\$(sha256sum < $W/mnt/fast/x.bin | cut -d' ' -f1)\" = $v1 ] && [ \"\$(sha256sum < $W/mnt/fast/x.bin | cut -d' ' -f1)\" = $v1 ]"
+c0=$(counts) || fail "cannot read the daemon's counts"
+check "control: $LOOPS turns read right" turns $v1
+c1=$(counts) || fail "cannot read the daemon's counts"
+set -- $c0; lo0=$1 op0=$3; set -- $c1; lo1=$1 op1=$3
+check "control: without the fast path the turns bring $((lo1 - lo0)) LOOKUP, $((op1 - op0)) OPEN to the daemon (want >= $LOOPS each)" \
+	[ $((lo1 - lo0)) -ge $LOOPS -a $((op1 - op0)) -ge $LOOPS ]
+bpfuse umount $W/mnt || fail "unmount (control)"
+
+# --- the fast path
+s3mount $W/mnt /cache/s3fast fastpath=on,fastpath_obj=$OBJ ||
+	fail "bpfuse mounts s3://$S3_BUCKET with the fast path: $(tail -n 3 $W/mount.err | tr '\n' ' ')"
+j=$(statsj) || fail "bpfuse stats --json of the S3 mount"
+case $j in
+*'"fastpath":{'*) ok "the fast path is attached to the S3 mount" ;;
+*) fail "the fast path is attached to the S3 mount (off: $(printf '%s\n' "$j" | sed -n 's/.*"fastpath_off_reason":"\([^"]*\)".*/\1/p'))" ;;
+esac
+# the cache is warm from the control: the first open is a passthrough open of
+# the complete cache file, and publishes it for OPEN
+check "first read through the fast-path mount is right" [ "$(sumf)" = $v1 ]
+get po fpcount opens_published
+check "the complete object is published for OPEN (fastpath.opens_published $po)" [ "$po" -ge 1 ]
+# a fresh deadline for the turns: past list_ttl one stat revalidates (HEAD) and publishes again
+sleep $((TTL + 1))
+stat $W/mnt/fast/x.bin > /dev/null || fail "stat"
+c0=$(counts) || fail "cannot read the daemon's counts"
+get oh0 fpcount open_hit
+get rh0 fpcount read_hit
+t0=$(date +%s)
+check "$LOOPS turns with the fast path read right" turns $v1
+t1=$(date +%s)
+c1=$(counts) || fail "cannot read the daemon's counts"
+get oh1 fpcount open_hit
+delta "$c0" "$c1"
+if [ $((t1 - t0)) -lt $TTL ]; then
+	check "fast path: $LOOPS turns of stat and open/fstat/read/close of the cached object bring ${out}to the daemon (want 0 each)" [ $dsum = 0 ]
+else
+	notok "the turns took $((t1 - t0)) s, past list_ttl=$TTL: the machine is too slow for this check (${out})"
+fi
+check "BPF answered the OPENs ($((oh1 - oh0)), want >= $LOOPS)" [ $((oh1 - oh0)) -ge $LOOPS ]
+
+# --- the other client overwrites it: seen once the deadline has passed
+cp $W/v2 $W/wmnt/fast/x.bin || fail "the writer overwrites fast/x.bin"
+ok "another client overwrote fast/x.bin (same size, new bytes)"
+sleep $((TTL + 1))
+check "past list_ttl the fast-path mount reads the new bytes" [ "$(sumf)" = $v2 ]
+check "... and again" [ "$(sumf)" = $v2 ]
+get po fpcount opens_published
+check "the old version is no longer published for OPEN (fastpath.opens_published $po, want <= 1)" [ "$po" -le 1 ]
+
+bpfuse umount $W/mnt || fail "unmount of the fast-path mount"
+bpfuse umount $W/wmnt || fail "unmount of the writer"
+fusemounts() { awk '$3 ~ /^fuse(\.|$)/' /proc/mounts; }
+check "no FUSE mount is left" [ -z "$(fusemounts)" ]
+rm -rf /cache/s3fast /cache/s3fast-w
+[ "$bad" = 0 ]
