@@ -7,14 +7,17 @@
 #    own fuse3 source package (sid) into build/deps/ when the system's libfuse is older,
 #    without touching the system's apt configuration (a private source list and lists
 #    directory under build/deps/);
-# 3. configures and builds bpfuse with CMake into build/.
+# 3. builds a static libbpf >= 1.4 (struct_ops types in module BTF, for a FUSE built as a
+#    module) the same way from sid's libbpf source package into build/deps/libbpf;
+# 4. configures and builds bpfuse with CMake into build/.
 # A second run reuses everything it built. Exit status is non-zero on any failure.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 deps=$top/build/deps
 FUSE_MIN=3.18
-FUSE_SUITE=sid # the Debian suite whose fuse3 source package is built (3.18.3 there)
+LIBBPF_MIN=1.4 # struct_ops types in module BTF (FUSE built as a module)
+SRC_SUITE=sid # the Debian suite whose fuse3 and libbpf source packages are built (3.18.3, 1.7.0)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -60,32 +63,46 @@ archive_uri() {
 	printf '%s\n' "$uri"
 }
 
+# fetch_sid_source PKG MIN: the newest PKG_<ver>.orig.tar.* of Debian's $SRC_SUITE source
+# package PKG in $deps/src (fetched with a private source list and lists directory, the
+# system's apt configuration untouched; an older tarball already there stays unused).
+# Prints the tarball; dies if the suite's version is older than MIN.
+fetch_sid_source() {
+	local pkg=$1 min=$2 tarball ver
+	local list=$deps/apt/$SRC_SUITE-src.list
+	local O=(-o "Dir::Etc::SourceList=$list" -o Dir::Etc::SourceParts=- -o "Dir::State::Lists=$deps/apt/lists"
+		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=)
+	newest() { ls "$deps"/src/"${pkg}"_*.orig.tar.* 2>/dev/null | grep -v "\.asc$" | sort -V | tail -n1 || true; }
+	mkdir -p "$deps/apt/lists/partial" "$deps/src"
+	tarball=$(newest)
+	ver=$(tarball_version "$pkg" "${tarball:-none}")
+	if [ -z "$tarball" ] || ! version_ge "$ver" "$min"; then
+		printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+			"$(archive_uri)" "$SRC_SUITE" >"$list"
+		say "fetching Debian's $pkg source package ($SRC_SUITE)"
+		apt-get "${O[@]}" update -qq || die "apt-get update of the private $SRC_SUITE source list failed"
+		(cd "$deps/src" && apt-get "${O[@]}" source --download-only "$pkg" >/dev/null 2>&1) ||
+			die "apt-get source $pkg failed"
+		tarball=$(newest)
+		[ -n "$tarball" ] || die "apt-get source $pkg left no ${pkg}_*.orig.tar.* in $deps/src"
+		ver=$(tarball_version "$pkg" "$tarball")
+	fi
+	version_ge "$ver" "$min" || die "Debian's $pkg source is $ver, need >= $min"
+	printf '%s\n' "$tarball"
+}
+
+# the version in a tarball name PKG_<ver>.orig.tar.*
+tarball_version() { basename "$2" | sed -E "s/^${1}_([0-9.]+)\.orig.*/\1/"; }
+
 build_libfuse() {
-	local prefix=$deps/libfuse pc ver
+	local prefix=$deps/libfuse pc ver tarball dir
 	pc=$prefix/lib/x86_64-linux-gnu/pkgconfig/fuse3.pc
 	if [ -f "$pc" ]; then
 		ver=$(sed -n 's/^Version: //p' "$pc")
 		version_ge "$ver" "$FUSE_MIN" && { say "libfuse $ver already built in $prefix"; return 0; }
 	fi
-	mkdir -p "$deps/apt/lists/partial" "$deps/src"
-	local list=$deps/apt/$FUSE_SUITE-src.list
-	printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
-		"$(archive_uri)" "$FUSE_SUITE" >"$list"
-	local O=(-o "Dir::Etc::SourceList=$list" -o Dir::Etc::SourceParts=- -o "Dir::State::Lists=$deps/apt/lists"
-		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=)
-	local tarball dir
-	# the newest source already fetched, if it is new enough (an older one stays unused)
-	tarball=$(ls "$deps"/src/fuse3_*.orig.tar.* 2>/dev/null | grep -v "\.asc$" | sort -V | tail -n1 || true)
-	ver=$(basename "${tarball:-none}" | sed -E 's/^fuse3_([0-9.]+)\.orig.*/\1/')
-	if [ -z "$tarball" ] || ! version_ge "$ver" "$FUSE_MIN"; then
-		say "fetching Debian's fuse3 source package ($FUSE_SUITE)"
-		apt-get "${O[@]}" update -qq || die "apt-get update of the private $FUSE_SUITE source list failed"
-		(cd "$deps/src" && apt-get "${O[@]}" source --download-only fuse3 >/dev/null 2>&1) ||
-			die "apt-get source fuse3 failed"
-		tarball=$(ls "$deps"/src/fuse3_*.orig.tar.* | grep -v "\.asc$" | sort -V | tail -n1)
-		ver=$(basename "$tarball" | sed -E 's/^fuse3_([0-9.]+)\.orig.*/\1/')
-	fi
-	version_ge "$ver" "$FUSE_MIN" || die "Debian's fuse3 source is $ver, need >= $FUSE_MIN"
+	tarball=$(fetch_sid_source fuse3 "$FUSE_MIN")
+	ver=$(tarball_version fuse3 "$tarball")
 	dir=$deps/src/fuse-$ver
 	rm -rf "$dir" && mkdir -p "$dir"
 	tar -xf "$tarball" -C "$dir" --strip-components=1
@@ -103,6 +120,30 @@ build_libfuse() {
 		{ mkdir -p "$prefix/bin" && install -m 0755 "$dir/build/example/passthrough_hp" "$prefix/bin/"; }
 }
 
+# libbpf >= 1.4 for the daemon, static (libbpf.a, headers, libbpf.pc in $deps/libbpf):
+# bookworm's 1.1.2 finds struct_ops types only in vmlinux BTF, so it cannot load the
+# fast path of a FUSE built as a module (docs/kernel-hook.md, "FUSE built as a module").
+build_libbpf() {
+	local prefix=$deps/libbpf pc ver tarball dir
+	pc=$prefix/lib/pkgconfig/libbpf.pc
+	if [ -f "$pc" ] && [ -f "$prefix/lib/libbpf.a" ]; then
+		ver=$(sed -n 's/^Version: //p' "$pc")
+		version_ge "$ver" "$LIBBPF_MIN" && { say "libbpf $ver already built in $prefix"; return 0; }
+	fi
+	tarball=$(fetch_sid_source libbpf "$LIBBPF_MIN")
+	ver=$(tarball_version libbpf "$tarball")
+	dir=$deps/src/libbpf-$ver
+	rm -rf "$dir" && mkdir -p "$dir"
+	tar -xf "$tarball" -C "$dir" --strip-components=1
+	say "building libbpf $ver into $prefix"
+	rm -rf "$prefix"
+	make -C "$dir/src" -j"$(nproc)" BUILD_STATIC_ONLY=1 OBJDIR="$dir/build" PREFIX="$prefix" \
+		LIBDIR="$prefix/lib" install >"$deps/libbpf-build.log" 2>&1 ||
+		die "libbpf build failed (libelf-dev, zlib1g-dev?), see $deps/libbpf-build.log"
+	[ -f "$pc" ] && [ -f "$prefix/lib/libbpf.a" ] ||
+		die "libbpf $ver installed no $pc or libbpf.a, see $deps/libbpf-build.log"
+}
+
 build_bpfuse() {
 	say "building bpfuse"
 	cmake -S "$top" -B "$top/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$top/build/cmake.log" 2>&1 ||
@@ -114,6 +155,7 @@ build_bpfuse() {
 mkdir -p "$top/build"
 install_packages
 build_libfuse
+build_libbpf
 [ "${1:-}" = --deps-only ] && exit 0
 build_bpfuse
 say "done: $top/build/bpfuse"

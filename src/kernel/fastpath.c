@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,28 +16,9 @@
 #include <linux/fuse.h>
 
 #include "bpfuse/fastpath_abi.h"
+#include "bpfuse/fuse_bpf_link.h"
 #include "log.h"
 #include "pubseq.h"
-
-/* The patched kernel's uapi (kernel-patches/6.12/0001), restated for stock headers. */
-#ifndef FUSE_DEV_IOC_BPF_ATTACH
-struct fuse_bpf_attach {
-	uint32_t link_fd; /* a BPF_STRUCT_OPS link of a struct fuse_bpf_ops */
-	uint32_t flags;   /* 0 */
-	uint64_t cookie;  /* given to the programs in struct fuse_bpf_req */
-};
-#define FUSE_DEV_IOC_BPF_ATTACH _IOW(FUSE_DEV_IOC_MAGIC, 64, struct fuse_bpf_attach)
-#define FUSE_DEV_IOC_BPF_DETACH _IO(FUSE_DEV_IOC_MAGIC, 65)
-#endif
-/*
- * Linux 6.4's struct_ops links; bookworm's linux-libc-dev (6.1) has neither
- * name: BPF_F_LINK is a BPF_MAP_CREATE flag, BPF_STRUCT_OPS 44 in enum
- * bpf_attach_type (include/uapi/linux/bpf.h).
- */
-#ifndef BPF_F_LINK
-#define BPF_F_LINK (1U << 13)
-#endif
-#define BPFUSE_BPF_STRUCT_OPS 44
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -76,12 +56,10 @@ _Static_assert(FP_NMAPS == FASTPATH_NMAPS, "fastpath_stats.maps");
 struct fastpath {
 	struct bpf_object *obj;
 	/*
-	 * The struct_ops link bound to the connection: its fd (-1 if none),
-	 * and libbpf's handle when libbpf made the link itself (libbpf >= 1.2);
-	 * closing the fd unbinds the programs from the connection.
+	 * The struct_ops link bound to the connection: its fd (-1 if none);
+	 * closing it unbinds the programs from the connection.
 	 */
 	int link_fd;
-	struct bpf_link *link;
 	int fuse_fd;
 	int attached;
 	int dentries, inodes, nlookup, blocks, stats; /* map fds */
@@ -108,9 +86,13 @@ struct fastpath {
 	uint64_t syncs, sync_failures, sync_ns; /* (atomic) */
 };
 
+/*
+ * struct fuse_bpf_ops is in vmlinux's BTF with FUSE built in, in the fuse
+ * module's split BTF (/sys/kernel/btf/fuse) with FUSE built as a module.
+ */
 int fastpath_probe(char *why, size_t whylen)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct btf *btf = btf__load_vmlinux_btf(), *mod;
 	int found;
 
 	if (!btf) {
@@ -118,6 +100,11 @@ int fastpath_probe(char *why, size_t whylen)
 		return 0;
 	}
 	found = btf__find_by_name_kind(btf, "fuse_bpf_ops", BTF_KIND_STRUCT) >= 0;
+	if (!found) {
+		mod = btf__load_module_btf("fuse", btf);
+		found = mod && btf__find_by_name_kind(mod, "fuse_bpf_ops", BTF_KIND_STRUCT) >= 0;
+		btf__free(mod);
+	}
 	btf__free(btf);
 	if (!found)
 		snprintf(why, whylen, "the kernel has no FUSE BPF hook (kernel-patches/6.12)");
@@ -295,43 +282,10 @@ static int set_rodata_u64(struct bpf_object *obj, const char *var, uint64_t val)
 	return err;
 }
 
-/*
- * Make the loaded struct_ops map (created with BPF_F_LINK) a bpf_link:
- * libbpf 1.1 (bookworm) fills the programs' fds into the value and updates
- * element 0, which for a BPF_F_LINK map only makes it ready (the kernel
- * registers nothing: bpf_struct_ops_map_update_elem()), and returns a
- * "link" that is the map fd with a detach that would delete element 0
- * (refused for such maps); that handle is dropped and the link created
- * here.  libbpf >= 1.2 creates the link itself (its fd is not the map's).
- */
-static int link_ops(struct fastpath *ks, struct bpf_map *ops)
-{
-	struct bpf_link *l = bpf_map__attach_struct_ops(ops);
-	int fd;
-
-	if (!l)
-		return -errno;
-	if (bpf_link__fd(l) != bpf_map__fd(ops)) {
-		ks->link = l;
-		ks->link_fd = bpf_link__fd(l);
-		return 0;
-	}
-	bpf_link__disconnect(l);
-	bpf_link__destroy(l);
-	fd = bpf_link_create(bpf_map__fd(ops), 0, BPFUSE_BPF_STRUCT_OPS, NULL);
-	if (fd < 0)
-		return fd;
-	ks->link_fd = fd;
-	return 0;
-}
-
 static void unlink_ops(struct fastpath *ks)
 {
-	if (ks->link)
-		bpf_link__destroy(ks->link); /* closes the link's fd */
-	else if (ks->link_fd >= 0)
+	if (ks->link_fd >= 0)
 		close(ks->link_fd);
-	ks->link = NULL;
 	ks->link_fd = -1;
 }
 
@@ -340,7 +294,6 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 		unsigned int blocks, char *why, size_t whylen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
-	struct fuse_bpf_attach arg;
 	struct btf *vmlinux;
 	struct bpf_map *ops;
 	struct fastpath *ks;
@@ -387,7 +340,7 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 		}
 	}
 	ops = bpf_object__find_map_by_name(ks->obj, BPFUSE_FP_OPS_MAP);
-	err = ops ? bpf_map__set_map_flags(ops, bpf_map__map_flags(ops) | BPF_F_LINK) : -ENOENT;
+	err = ops ? fuse_bpf_link_prepare(ops) : -ENOENT;
 	if (err) {
 		snprintf(why, whylen, "'%s' has no struct fuse_bpf_ops '%s'", obj_path,
 			 BPFUSE_FP_OPS_MAP);
@@ -436,17 +389,15 @@ int fastpath_open(struct fastpath **out, const char *obj_path, int fuse_fd, unsi
 	err = sync_maps_open(ks);
 	if (err) /* FORGET then folds without the wait; fastpath_sync() counts each */
 		pr_warn("fast path: cannot create the grace-period map: %s", strerror(-err));
-	err = link_ops(ks, ops);
-	if (err) {
+	ks->link_fd = fuse_bpf_link_create(ops);
+	if (ks->link_fd < 0) {
+		err = ks->link_fd;
 		snprintf(why, whylen, "cannot create the fast-path link: %s", strerror(-err));
 		goto out_obj;
 	}
 	/* bind the link to this connection; its programs see the cookie in every request */
-	memset(&arg, 0, sizeof(arg));
-	arg.link_fd = (uint32_t)ks->link_fd;
-	arg.cookie = conn;
-	if (ioctl(fuse_fd, FUSE_DEV_IOC_BPF_ATTACH, &arg)) {
-		err = -errno;
+	err = fuse_bpf_link_attach(fuse_fd, ks->link_fd, conn);
+	if (err) {
 		snprintf(why, whylen, "cannot attach the fast path to the connection: %s",
 			 strerror(-err));
 		goto out_link;
@@ -468,12 +419,14 @@ out_free:
 
 void fastpath_close(struct fastpath *ks)
 {
+	int err;
+
 	if (!ks)
 		return;
 	/* unbind first; destroying the link (its last fd) would unbind it too */
-	if (ks->attached && ioctl(ks->fuse_fd, FUSE_DEV_IOC_BPF_DETACH) && errno != ENODEV &&
-	    errno != ENOENT)
-		pr_warn("cannot detach the fast path: %s", strerror(errno));
+	err = ks->attached ? fuse_bpf_link_detach(ks->fuse_fd) : 0;
+	if (err && err != -ENODEV && err != -ENOENT)
+		pr_warn("cannot detach the fast path: %s", strerror(-err));
 	unlink_ops(ks);
 	sync_maps_close(ks);
 	bpf_object__close(ks->obj);

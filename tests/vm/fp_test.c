@@ -54,7 +54,7 @@
 #include "bpfuse/fastpath_abi.h"
 #include "fastpath.skel.h"
 #include "fp_open.skel.h"
-#include "ops_link.h"
+#include "bpfuse/fuse_bpf_link.h"
 
 #define TAP_PROG "fp_test"
 #include "tap.h"
@@ -553,7 +553,7 @@ static int stat_name(const char *name)
 
 static int attach_link(int link_fd)
 {
-	return ops_link_attach(srv.fd, link_fd, FP_COOKIE);
+	return fuse_bpf_link_attach(srv.fd, link_fd, FP_COOKIE);
 }
 
 /*
@@ -672,7 +672,7 @@ static void open_test(const struct result *want)
 	      (unsigned long long)(s1.ioctl - s0.ioctl), n);
 
 	op = fp_open_bpf__open();
-	err = op ? ops_link_prepare(op->maps.fp_open_ops) : -ENOENT;
+	err = op ? fuse_bpf_link_prepare(op->maps.fp_open_ops) : -ENOENT;
 	err = err ?: fp_open_bpf__load(op);
 	for (i = 0; !err && i < LOADER_FILES; i++) {
 		struct node *nd = by_name(files[i]);
@@ -684,7 +684,7 @@ static void open_test(const struct result *want)
 	}
 	if (!err)
 		op->bss->enotty = 1;
-	lfd = err ? err : ops_link_create(op->maps.fp_open_ops);
+	lfd = err ? err : fuse_bpf_link_create(op->maps.fp_open_ops);
 	err = lfd < 0 ? lfd : attach_link(lfd);
 	check(err == 0, "fp_open loads, links and attaches (%d)", err);
 	if (err)
@@ -805,12 +805,12 @@ int main(int argc, char **argv)
 	if (!skel)
 		die("cannot open the BPF skeleton");
 	skel->rodata->block_shift = FP_SHIFT;
-	err = ops_link_prepare(skel->maps.bpfuse_ops);
+	err = fuse_bpf_link_prepare(skel->maps.bpfuse_ops);
 	err = err ?: fastpath_bpf__load(skel);
 	check(err == 0, "fast-path programs load and pass the verifier (%d)", err);
 	if (err)
 		goto out;
-	link_fd = ops_link_create(skel->maps.bpfuse_ops);
+	link_fd = fuse_bpf_link_create(skel->maps.bpfuse_ops);
 	check(link_fd >= 0, "a bpf_link of the fast-path struct fuse_bpf_ops (%d)", link_fd);
 	if (link_fd < 0)
 		goto out;

@@ -53,7 +53,7 @@
 #include "kf_bad_syscall.skel.h"
 #include "kf_bad_ops.skel.h"
 #include "kf_other_link.skel.h"
-#include "ops_link.h"
+#include "bpfuse/fuse_bpf_link.h"
 
 #define TAP_PROG "kf_test"
 #include "tap.h"
@@ -557,14 +557,14 @@ int main(int argc, char **argv)
 		 "the FUSE kfuncs in a non-struct_ops program");
 
 	skel = kf_test_bpf__open();
-	err = skel ? ops_link_prepare(skel->maps.kf_ops) : -ENOENT;
+	err = skel ? fuse_bpf_link_prepare(skel->maps.kf_ops) : -ENOENT;
 	err = err ?: kf_test_bpf__load(skel);
 	check(err == 0, "kf_test program loads (%d)", err);
 	if (err)
 		return 1;
 	b = skel->bss;
-	link_fd = ops_link_create(skel->maps.kf_ops);
-	link2_fd = ops_link_new(skel->maps.kf_ops);
+	link_fd = fuse_bpf_link_create(skel->maps.kf_ops);
+	link2_fd = fuse_bpf_link_new(skel->maps.kf_ops);
 	check(link_fd >= 0 && link2_fd >= 0,
 	      "two bpf_links of one struct fuse_bpf_ops map (%d, %d)", link_fd, link2_fd);
 	if (link_fd < 0 || link2_fd < 0)
@@ -582,9 +582,9 @@ int main(int argc, char **argv)
 		bpf_link__destroy(l);
 		check(nolink && e1 == -EOPNOTSUPP,
 		      "registering ops from a map without BPF_F_LINK fails with EOPNOTSUPP (%d)", e1);
-		e2 = ops ? ops_link_prepare(ops->maps.kf_noreq) : -ENOENT;
+		e2 = ops ? fuse_bpf_link_prepare(ops->maps.kf_noreq) : -ENOENT;
 		e2 = e2 ?: kf_bad_ops_bpf__load(ops);
-		e2 = e2 ?: ops_link_create(ops->maps.kf_noreq);
+		e2 = e2 ?: fuse_bpf_link_create(ops->maps.kf_noreq);
 		if (e2 >= 0)
 			close(e2);
 		check(ops && e2 == -EINVAL, "ops without request() do not become ready: EINVAL (%d)",
@@ -597,9 +597,9 @@ int main(int argc, char **argv)
 	{
 		struct kf_other_link_bpf *cc = kf_other_link_bpf__open();
 
-		err = cc ? ops_link_prepare(cc->maps.kf_cc) : -ENOENT;
+		err = cc ? fuse_bpf_link_prepare(cc->maps.kf_cc) : -ENOENT;
 		err = err ?: kf_other_link_bpf__load(cc);
-		other_fd = err ?: ops_link_create(cc->maps.kf_cc);
+		other_fd = err ?: fuse_bpf_link_create(cc->maps.kf_cc);
 		check(other_fd >= 0, "a tcp_congestion_ops bpf_link for the refusal test (%d)",
 		      other_fd);
 		other = cc;
@@ -609,7 +609,7 @@ int main(int argc, char **argv)
 	{
 		int lone = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 
-		err = ops_link_attach(lone, link_fd, COOKIE_A);
+		err = fuse_bpf_link_attach(lone, link_fd, COOKIE_A);
 		check(err == -EPERM, "attach on a /dev/fuse fd that is not mounted fails with EPERM (%d)",
 		      err);
 		close(lone);
@@ -627,15 +627,15 @@ int main(int argc, char **argv)
 		check(err == -EINVAL, "attach with flags != 0 fails with EINVAL (%d)", err);
 		err = ioctl(A.fd, FUSE_DEV_IOC_BPF_ATTACH, (void *)8) ? -errno : 0;
 		check(err == -EFAULT, "attach with an unmapped argument fails with EFAULT (%d)", err);
-		err = ops_link_attach(A.fd, -1, COOKIE_A);
+		err = fuse_bpf_link_attach(A.fd, -1, COOKIE_A);
 		check(err == -EBADF, "attach with link fd -1 fails with EBADF (%d)", err);
-		err = ops_link_attach(A.fd, 1000, COOKIE_A);
+		err = fuse_bpf_link_attach(A.fd, 1000, COOKIE_A);
 		check(err == -EBADF, "attach with a link fd that is not open fails with EBADF (%d)",
 		      err);
-		err = ops_link_attach(A.fd, bpf_map__fd(skel->maps.kf_ops), COOKIE_A);
+		err = fuse_bpf_link_attach(A.fd, bpf_map__fd(skel->maps.kf_ops), COOKIE_A);
 		check(err == -EINVAL,
 		      "attach with the struct_ops map's fd (not a link) fails with EINVAL (%d)", err);
-		err = other_fd >= 0 ? ops_link_attach(A.fd, other_fd, COOKIE_A) : other_fd;
+		err = other_fd >= 0 ? fuse_bpf_link_attach(A.fd, other_fd, COOKIE_A) : other_fd;
 		check(err == -EINVAL,
 		      "attach with a tcp_congestion_ops link fails with EINVAL (%d)", err);
 
@@ -650,7 +650,7 @@ int main(int argc, char **argv)
 			d[0].effective &= ~(1u << CAP_SYS_ADMIN);
 			if (syscall(SYS_capset, &h, d))
 				_exit(11);
-			r1 = ops_link_attach(A.fd, link_fd, COOKIE_A);
+			r1 = fuse_bpf_link_attach(A.fd, link_fd, COOKIE_A);
 			r2 = ioctl(A.fd, FUSE_DEV_IOC_BPF_DETACH) ? errno : 0;
 			_exit(r1 == -EPERM && r2 == EPERM ? 0 : 12);
 		}
@@ -660,9 +660,9 @@ int main(int argc, char **argv)
 		      "without CAP_SYS_ADMIN attach and detach fail with EPERM (child status %d)",
 		      WIFEXITED(st_) ? WEXITSTATUS(st_) : -1);
 
-		err = ops_link_attach(A.fd, link_fd, COOKIE_A);
+		err = fuse_bpf_link_attach(A.fd, link_fd, COOKIE_A);
 		check(err == 0, "attach before INIT (%d)", err);
-		err = ops_link_attach(A.fd, link2_fd, COOKIE_B);
+		err = fuse_bpf_link_attach(A.fd, link2_fd, COOKIE_B);
 		check(err == -EBUSY, "a second link on the same connection fails with EBUSY (%d)",
 		      err);
 	}
@@ -1231,7 +1231,7 @@ int main(int argc, char **argv)
 		uint64_t c1, c2;
 		int e1, e2;
 
-		err = ops_link_attach(B.fd, link2_fd, COOKIE_B);
+		err = fuse_bpf_link_attach(B.fd, link2_fd, COOKIE_B);
 		snprintf(path, sizeof(path), "%s/eightchr", mntb);
 		i = stat(path, &st) ? -errno : 0;
 		c1 = b->cookie;
@@ -1240,16 +1240,16 @@ int main(int argc, char **argv)
 		check(err == 0 && i == 0 && c1 == COOKIE_B && c2 == COOKIE_A,
 		      "two connections with one program: cookies %#llx on B, %#llx on A", 
 		      (unsigned long long)c1, (unsigned long long)c2);
-		e1 = ops_link_attach(B.fd, link_fd, COOKIE_B);
+		e1 = fuse_bpf_link_attach(B.fd, link_fd, COOKIE_B);
 		check(e1 == -EBUSY, "attaching a second link to B fails with EBUSY (%d)", e1);
 		e2 = ioctl(B.fd, FUSE_DEV_IOC_BPF_DETACH) ? -errno : 0;
-		e1 = ops_link_attach(B.fd, link_fd, COOKIE_B);
+		e1 = fuse_bpf_link_attach(B.fd, link_fd, COOKIE_B);
 		check(e2 == 0 && e1 == -EBUSY,
 		      "after detach from B (%d), the link bound to A cannot be bound to B (%d)",
 		      e2, e1);
 		e2 = ioctl(B.fd, FUSE_DEV_IOC_BPF_DETACH) ? -errno : 0;
 		check(e2 == -ENOENT, "detach without a bound link fails with ENOENT (%d)", e2);
-		err = ops_link_attach(B.fd, link2_fd, COOKIE_B);
+		err = fuse_bpf_link_attach(B.fd, link2_fd, COOKIE_B);
 		check(err == 0, "a detached link can be bound again (%d)", err);
 	}
 	/* B goes away with link2 bound: the link survives, unbound */
@@ -1263,7 +1263,7 @@ int main(int argc, char **argv)
 	{
 		uint64_t seen0 = b->seen[FUSE_LOOKUP] + b->seen[FUSE_GETATTR];
 
-		err = ops_link_attach(B.fd, link2_fd, COOKIE_B);
+		err = fuse_bpf_link_attach(B.fd, link2_fd, COOKIE_B);
 		valid_entry(&b->entry);
 		arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
 		snprintf(path, sizeof(path), "%s/eightchr", mntb);
@@ -1285,7 +1285,7 @@ int main(int argc, char **argv)
 	srv_start(&B);
 	usleep(100000);
 	{
-		err = ops_link_attach(B.fd, link2_fd, COOKIE_B);
+		err = fuse_bpf_link_attach(B.fd, link2_fd, COOKIE_B);
 		valid_entry(&b->entry);
 		arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
 		snprintf(path, sizeof(path), "%s/eightchr", mntb);
@@ -1300,11 +1300,11 @@ int main(int argc, char **argv)
 
 	/* Link lifetime: BPF_LINK_DETACH unbinds; the link is then no longer ours */
 	{
-		int l3 = ops_link_new(skel->maps.kf_ops), e1, e2, e3;
+		int l3 = fuse_bpf_link_new(skel->maps.kf_ops), e1, e2, e3;
 		uint64_t l1;
 
 		e1 = ioctl(A.fd, FUSE_DEV_IOC_BPF_DETACH) ? -errno : 0;
-		e2 = l3 >= 0 ? ops_link_attach(A.fd, l3, COOKIE_A) : l3;
+		e2 = l3 >= 0 ? fuse_bpf_link_attach(A.fd, l3, COOKIE_A) : l3;
 		valid_entry(&b->entry);
 		arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
 		l0 = nops(&A, FUSE_LOOKUP);
@@ -1322,7 +1322,7 @@ int main(int argc, char **argv)
 		      (unsigned long long)b->acted, (unsigned long long)(nops(&A, FUSE_LOOKUP) - l1),
 		      (long long)st.st_size);
 		e1 = ioctl(A.fd, FUSE_DEV_IOC_BPF_DETACH) ? -errno : 0;
-		e2 = l3 >= 0 ? ops_link_attach(A.fd, l3, COOKIE_A) : l3;
+		e2 = l3 >= 0 ? fuse_bpf_link_attach(A.fd, l3, COOKIE_A) : l3;
 		check(e1 == -ENOENT && e2 == -EINVAL,
 		      "after BPF_LINK_DETACH the connection is unbound (%d) and the link cannot "
 		      "be bound again (%d)", e1, e2);
@@ -1334,7 +1334,7 @@ int main(int argc, char **argv)
 		uint64_t l1;
 		int e1;
 
-		err = ops_link_attach(A.fd, link_fd, COOKIE_A);
+		err = fuse_bpf_link_attach(A.fd, link_fd, COOKIE_A);
 		valid_entry(&b->entry);
 		arm(FUSE_LOOKUP, 1, "eightchr", KF_ENTRY, FUSE_BPF_HANDLED);
 		l0 = nops(&A, FUSE_LOOKUP);
@@ -1353,7 +1353,7 @@ int main(int argc, char **argv)
 		      "server, size %lld); the connection is unbound (%d)",
 		      (unsigned long long)(l1 - l0), (unsigned long long)b->acted,
 		      (unsigned long long)(nops(&A, FUSE_LOOKUP) - l1), (long long)st.st_size, e1);
-		err = ops_link_attach(A.fd, link2_fd, COOKIE_A);
+		err = fuse_bpf_link_attach(A.fd, link2_fd, COOKIE_A);
 		check(err == 0, "another link of the same map binds to A (%d)", err);
 	}
 

@@ -119,17 +119,26 @@ for src in "$here"/bpf/*.bpf.c; do
 		exit 1
 	fi
 done
+# fp_test and kf_test link the libbpf the daemon links (>= 1.2 for
+# include/bpfuse/fuse_bpf_link.h: scripts/setup.sh builds it into build/deps),
+# statically, so the guest needs no libbpf.so of either version
+libbpf=$BPFUSE_ROOT/build/deps/libbpf
+if [ ! -f "$libbpf/lib/libbpf.a" ]; then
+	echo "vm: no $libbpf/lib/libbpf.a (run scripts/setup.sh)" >&2
+	echo "vm: 0 passed, 1 failed"
+	exit 1
+fi
 # fp_test: the fast-path skeleton and tests/vm/bpf/fp_open's
 if ! gcc -O2 -g -Wall -Werror -o "$build/fp_test" "$here/fp_test.c" \
-	-I "$kdir/include" -I "$BPFUSE_ROOT/include" -I "$build/fastpath" -I "$build/kf" \
-	-lbpf -lelf -lz -lpthread; then
+	-I "$kdir/include" -I "$libbpf/include" -I "$BPFUSE_ROOT/include" -I "$build/fastpath" \
+	-I "$build/kf" "$libbpf/lib/libbpf.a" -lelf -lz -lpthread; then
 	echo "vm: building fp_test failed" >&2
 	echo "vm: 0 passed, 1 failed"
 	exit 1
 fi
 if ! gcc -O2 -g -Wall -Werror -o "$build/kf_test" "$here/kf_test.c" \
-	-I "$kdir/include" -I "$BPFUSE_ROOT/include" -I "$build/kf" \
-	-lbpf -lelf -lz -lpthread; then
+	-I "$kdir/include" -I "$libbpf/include" -I "$BPFUSE_ROOT/include" -I "$build/kf" \
+	"$libbpf/lib/libbpf.a" -lelf -lz -lpthread; then
 	echo "vm: building kf_test failed" >&2
 	echo "vm: 0 passed, 1 failed"
 	exit 1
