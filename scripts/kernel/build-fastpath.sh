@@ -6,7 +6,10 @@
 # and a libbpf skeleton per program.
 #
 # Usage: scripts/kernel/build-fastpath.sh KERNEL_DIR OUT_DIR
-#   KERNEL_DIR  output of build-kernel.sh (holds vmlinux)
+#   KERNEL_DIR  output of build-kernel.sh (holds vmlinux; with FUSE built as a
+#               module also fuse.ko, whose split BTF on top of vmlinux's holds
+#               struct fuse_bpf_ops and the other fuse types: vmlinux.h is then
+#               dumped from it, vmlinux's types included)
 #   OUT_DIR     gets vmlinux.h, <name>.bpf.o and <name>.skel.h
 set -euo pipefail
 
@@ -22,11 +25,15 @@ for tool in clang bpftool; do
 done
 [ -f /usr/include/bpf/bpf_helpers.h ] || kdie "missing libbpf headers (libbpf-dev)"
 
+btf=("$kdir/vmlinux")
+[ -f "$kdir/fuse.ko" ] && btf=("$kdir/fuse.ko" -B "$kdir/vmlinux")
 mkdir -p "$out"
-if [ ! -s "$out/vmlinux.h" ] || [ "$kdir/vmlinux" -nt "$out/vmlinux.h" ]; then
-	bpftool btf dump file "$kdir/vmlinux" format c > "$out/vmlinux.h.tmp"
+if [ ! -s "$out/vmlinux.h" ] || [ "${btf[0]}" -nt "$out/vmlinux.h" ] ||
+   [ "$kdir/vmlinux" -nt "$out/vmlinux.h" ]; then
+	bpftool btf dump file "${btf[@]}" format c > "$out/vmlinux.h.tmp" ||
+		kdie "cannot dump the BTF of '${btf[0]}'"
 	grep -q 'struct fuse_bpf_ops {' "$out/vmlinux.h.tmp" ||
-		kdie "kernel in '$kdir' has no struct fuse_bpf_ops (CONFIG_FUSE_BPF off?)"
+		kdie "kernel in '$kdir' has no struct fuse_bpf_ops in '${btf[0]}' (CONFIG_FUSE_BPF off?)"
 	mv "$out/vmlinux.h.tmp" "$out/vmlinux.h"
 fi
 

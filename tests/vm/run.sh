@@ -15,8 +15,10 @@
 # default all).
 #
 # Cases named *-debug.sh run on the debug kernel instead (KASAN, lockdep; 2
-# vCPUs), booted after the others by tests/vm/run-debug.sh, which builds that
-# kernel too; the counts of both boots add up in the last line.
+# vCPUs), cases named *-module.sh on the kernel with FUSE built as a module
+# (fuse.ko insmod'ed before each case), each variant booted after the others
+# by tests/vm/run-kernel.sh VARIANT (run-debug.sh for debug), which builds
+# that kernel too; the counts of all boots add up in the last line.
 #
 # Cases with a line `# vm: needs s3` get a real radosgw on the host's loopback
 # for the boot (tests/vm/s3.sh: bucket, seed tree, keys in /etc/bpfuse-s3 of
@@ -63,34 +65,51 @@ else
 fi
 normal_cases=
 debug_cases=
+module_cases=
 for c in $selected; do
 	case $c in
 	*-debug) debug_cases="$debug_cases $c" ;;
+	*-module) module_cases="$module_cases $c" ;;
 	*) normal_cases="$normal_cases $c" ;;
 	esac
 done
 
-# run_debug: the debug kernel's boot (tests/vm/run-debug.sh); sets dpassed,
-# dfailed (a missing result line is a failure) and dstatus
-run_debug() {
-	# shellcheck disable=SC2086
-	"$here/run-debug.sh" $debug_cases | tee "$build/debug.out"
-	dstatus=$?
-	dpassed=$(tail -n 1 "$build/debug.out" | sed -n 's/^vm-debug: \([0-9]*\) passed, [0-9]* failed$/\1/p')
-	dfailed=$(tail -n 1 "$build/debug.out" | sed -n 's/^vm-debug: [0-9]* passed, \([0-9]*\) failed$/\1/p')
-	if [ -z "$dpassed" ] || [ -z "$dfailed" ]; then
-		echo "vm: no result line from run-debug.sh" >&2
-		dpassed=0
-		dfailed=1
+# run_variant VARIANT CASES: that kernel's boot (tests/vm/run-kernel.sh; the
+# debug one through run-debug.sh); adds its counts to vpassed and vfailed (a
+# missing result line is a failure) and sets vstatus to 1 if it failed
+vpassed=0
+vfailed=0
+vstatus=0
+run_variant() {
+	local v=$1 out=$build/$1.out p f st
+	shift
+	if [ "$v" = debug ]; then
+		"$here/run-debug.sh" "$@" | tee "$out"
+	else
+		"$here/run-kernel.sh" "$v" "$@" | tee "$out"
 	fi
-	if [ "$dstatus" != 0 ] && [ "$dfailed" = 0 ]; then
-		dfailed=1
+	st=${PIPESTATUS[0]}
+	p=$(tail -n 1 "$out" | sed -n "s/^vm-$v: \([0-9]*\) passed, [0-9]* failed\$/\1/p")
+	f=$(tail -n 1 "$out" | sed -n "s/^vm-$v: [0-9]* passed, \([0-9]*\) failed\$/\1/p")
+	if [ -z "$p" ] || [ -z "$f" ]; then
+		echo "vm: no result line from the $v kernel's run" >&2
+		p=0
+		f=1
 	fi
+	[ "$st" != 0 ] && [ "$f" = 0 ] && f=1
+	[ "$st" = 0 ] || vstatus=1
+	vpassed=$((vpassed + p))
+	vfailed=$((vfailed + f))
+}
+# shellcheck disable=SC2086
+run_variants() {
+	[ -z "$debug_cases" ] || run_variant debug $debug_cases
+	[ -z "$module_cases" ] || run_variant module $module_cases
 }
 if [ -z "$normal_cases" ]; then
-	run_debug
-	echo "vm: $dpassed passed, $dfailed failed"
-	[ "$dstatus" = 0 ] && [ "$dfailed" = 0 ]
+	run_variants
+	echo "vm: $vpassed passed, $vfailed failed"
+	[ "$vstatus" = 0 ] && [ "$vfailed" = 0 ]
 	exit
 fi
 
@@ -230,11 +249,9 @@ if [ "$status" != 0 ] && [ "$failed" = 0 ]; then
 	echo "vm: guest run failed (status $status) without a failing check" >&2
 	failed=1
 fi
-if [ -n "$debug_cases" ]; then
-	run_debug
-	passed=$((passed + dpassed))
-	failed=$((failed + dfailed))
-	[ "$dstatus" = 0 ] || status=1
-fi
+run_variants
+passed=$((passed + vpassed))
+failed=$((failed + vfailed))
+[ "$vstatus" = 0 ] || status=1
 echo "vm: $passed passed, $failed failed"
 [ "$status" = 0 ] && [ "$failed" = 0 ]
