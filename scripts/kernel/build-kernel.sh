@@ -101,15 +101,23 @@ done < <(series_patches)
 	make olddefconfig
 } > "$log" 2>&1 || { tail -n 30 "$log" >&2; kdie "kernel configuration failed"; }
 
+# each fragment's settings must survive, except those a later fragment
+# overrides (bpfuse-module.config's CONFIG_FUSE_FS=m over bpfuse.config's =y)
 missing=0
-for frag in "${frags[@]}"; do
+for i in "${!frags[@]}"; do
+	frag=${frags[$i]}
+	later=$(for f in "${frags[@]:$((i + 1))}"; do
+		sed -nE 's/^(# )?(CONFIG_[A-Z0-9_]+)( is not set|=.*)$/\2/p' "$f"
+	done)
 	while IFS= read -r opt; do
+		grep -qx "${opt%%=*}" <<< "$later" && continue
 		if ! grep -qx "$opt" .config; then
 			kmsg "option lost after olddefconfig: $opt (have: $(grep "^${opt%%=*}=" .config || echo 'not set'))"
 			missing=1
 		fi
 	done < <(grep -E '^CONFIG_[A-Z0-9_]+=[ym]$' "$frag")
 	while IFS= read -r opt; do
+		grep -qx "$opt" <<< "$later" && continue
 		if grep -q "^$opt=" .config; then
 			kmsg "option turned back on by olddefconfig: $(grep "^$opt=" .config)"
 			missing=1
