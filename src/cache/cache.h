@@ -124,6 +124,28 @@ ssize_t cache_read_block(struct cache *c, struct cache_entry *e, uint64_t idx, v
 int cache_block_present(struct cache *c, struct cache_entry *e, uint64_t idx);
 
 /*
+ * 1 when every block holding a byte of [@off, @off + @len) is present and known good (as
+ * cache_is_complete() counts it: stored by this process, or read back with a matching
+ * CRC32C, since the entry was loaded), so that the data file may be read there without a
+ * check: the in-kernel fast path serves such ranges from it.  0 otherwise, also for an
+ * empty range or one past the object's end.
+ */
+int cache_range_verified(struct cache *c, struct cache_entry *e, uint64_t off, uint64_t len);
+
+/*
+ * Watch @e: @fn(@arg, off, len) is called before bytes [off, off + len) of its data file
+ * stop being the object's verified bytes: before the hole of a block that failed its CRC32C
+ * is punched (by a read or the scrub), and before a data file found changed behind us is
+ * emptied or verified again (0, size).  Eviction needs no call: a watched entry is to be
+ * pinned.  @fn runs on the thread that found it, under the cache's lock: it may call nothing
+ * of the cache and take no lock that is held around a cache call.  One watcher per entry:
+ * -EBUSY when another is set.  @fn NULL stops watching; when that call returns, no call of
+ * the old one is in progress.  Returns 0 or -EBUSY.
+ */
+typedef void (*cache_drop_fn)(void *arg, uint64_t off, uint64_t len);
+int cache_entry_watch(struct cache *c, struct cache_entry *e, cache_drop_fn fn, void *arg);
+
+/*
  * 1 when every block is present and known good since the entry was loaded: stored by this
  * process, or read back with a matching CRC.  The first call on a fully present entry reads
  * the blocks not known good yet (after a restart: the whole file) to check them; bad ones

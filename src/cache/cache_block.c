@@ -28,6 +28,11 @@ static int present(const struct cache_entry *e, uint64_t idx)
 	return !!(e->bitmap[idx / 8] & (1u << (idx % 8)));
 }
 
+static int checked(const struct cache_entry *e, uint64_t idx)
+{
+	return !!(e->checked[idx / 8] & (1u << (idx % 8)));
+}
+
 static void set_checked_locked(struct cache_entry *e, uint64_t idx, int on)
 {
 	uint8_t bit = (uint8_t)(1u << (idx % 8));
@@ -129,6 +134,8 @@ static void drop_block(struct cache *c, struct cache_entry *e, uint64_t idx, uin
 
 	pthread_mutex_lock(&c->lock);
 	if (present(e, idx) && e->crcs[idx] == crc) {
+		/* whoever serves the file's bytes without us stops first */
+		cache_watch_drop_locked(e, idx * c->lim.block_size, len);
 		e->bitmap[idx / 8] &= (uint8_t)~(1u << (idx % 8));
 		e->npresent--;
 		e->bytes -= len;
@@ -207,4 +214,43 @@ int cache_block_present(struct cache *c, struct cache_entry *e, uint64_t idx)
 	ret = present(e, idx);
 	pthread_mutex_unlock(&c->lock);
 	return ret;
+}
+
+int cache_range_verified(struct cache *c, struct cache_entry *e, uint64_t off, uint64_t len)
+{
+	uint64_t i, first, last;
+	int ret = 1;
+
+	if (!len || off >= e->size || len > e->size - off)
+		return 0;
+	first = off / c->lim.block_size;
+	last = (off + len - 1) / c->lim.block_size;
+	pthread_mutex_lock(&c->lock);
+	if (!e->loaded)
+		ret = 0;
+	for (i = first; ret && i <= last; i++)
+		ret = present(e, i) && checked(e, i);
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+void cache_watch_drop_locked(struct cache_entry *e, uint64_t off, uint64_t len)
+{
+	if (e->watch)
+		e->watch(e->watch_arg, off, len);
+}
+
+int cache_entry_watch(struct cache *c, struct cache_entry *e, cache_drop_fn fn, void *arg)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (fn && e->watch)
+		err = -EBUSY;
+	else {
+		e->watch = fn;
+		e->watch_arg = fn ? arg : NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return err;
 }

@@ -215,6 +215,25 @@ struct backend_ops {
 			      int *stale);
 	int (*fastpath_hold)(struct backend *be, struct inode *ino, void *priv, int backing_fd);
 	void (*fastpath_unhold)(struct backend *be, struct inode *ino);
+	/*
+	 * Optional, with the three above: block entries for an open the backend serves
+	 * itself (read_file(): S3, an object partly in the cache), so that READs of the
+	 * ranges that are local are answered in the kernel from the file that holds them.
+	 * blocks_hold: keep the file holding the bytes of the open @priv's version at the
+	 * object's offsets, and exactly at its size (the kernel's EOF), valid until
+	 * blocks_unhold(); returns an O_RDONLY descriptor of it (the caller registers it
+	 * as a backing file and closes it) or -errno.  Before any byte of it stops being
+	 * valid (a block dropped for its checksum) @drop(@arg, off, len) is called, from
+	 * any thread and under the backend's locks: it may only delete map entries.
+	 * blocks_ready: 1 when bytes [@off, @off + @len) of the held file may be read
+	 * without the backend now (stored and verified), 0 when not, -ESTALE when the held
+	 * version is no longer the node's (the caller unpublishes and unholds it).
+	 */
+	int (*fastpath_blocks_hold)(struct backend *be, struct inode *ino, void *priv,
+				    void (*drop)(void *arg, uint64_t off, uint64_t len), void *arg);
+	int (*fastpath_blocks_ready)(struct backend *be, struct inode *ino, uint64_t off,
+				     uint64_t len);
+	void (*fastpath_blocks_unhold)(struct backend *be, struct inode *ino);
 
 	/*
 	 * Optional: the FUSE loop has ended and the session is about to go.  End

@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <linux/fuse.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -137,6 +139,241 @@ static void fastpath_blocks_release_locked(struct fs *fs, fuse_req_t req, struct
 	ino->fp.backing_id = 0;
 	ino->fp.backing_fd = -1;
 	ino->fp.nblocks = 0;
+}
+
+/*
+ * Opens the backend serves itself (backend.h, fastpath_blocks_hold: S3, an object
+ * partly in the cache): the file that holds the local bytes of the open's version (S3:
+ * its cache file, at the object's size) is registered as a backing file, and every
+ * fast-path block of it that the backend says is stored and verified gets a block
+ * entry with the node's data version, at the open and after each READ the daemon
+ * serves; the others upcall.  Unpublishing is always in this order: the map entries
+ * (or a new data version, which outdates them all at once), then BACKING_CLOSE, then
+ * the backend's unhold (S3: unpin).  The backend tells blocks_dropped() before any
+ * byte of the held file stops being valid; it may run on any thread under the
+ * backend's locks, so it takes no lock: it marks the drop (seq) and deletes the
+ * entries; a publication that checked a block before the drop sees the mark after
+ * its put and takes its entry back.
+ */
+struct fp_blocks {
+	struct fs *fs;
+	uint64_t nodeid;
+	uint64_t n;         /* fast-path blocks of the file (atomic: set once) */
+	uint64_t size;
+	uint64_t dv;        /* the data version of the published bits (inode->lock) */
+	unsigned int seq;   /* drops told (atomic) */
+	uint8_t bits[FASTPATH_MAX_FILE_BLOCKS / 8]; /* published (atomic bit operations) */
+};
+
+#define FP_BLOCK_SIZE (1ULL << FASTPATH_BLOCK_SHIFT)
+
+static int blk_test(struct fp_blocks *b, uint64_t i)
+{
+	return !!(__atomic_load_n(&b->bits[i / 8], __ATOMIC_SEQ_CST) & (1u << (i % 8)));
+}
+
+static void blk_set(struct fp_blocks *b, uint64_t i)
+{
+	uint8_t bit = (uint8_t)(1u << (i % 8));
+
+	if (!(__atomic_fetch_or(&b->bits[i / 8], bit, __ATOMIC_SEQ_CST) & bit))
+		fastpath_count_file_blocks(b->fs->ks, 1);
+}
+
+static void blk_clear(struct fp_blocks *b, uint64_t i)
+{
+	uint8_t bit = (uint8_t)(1u << (i % 8));
+
+	if (__atomic_fetch_and(&b->bits[i / 8], (uint8_t)~bit, __ATOMIC_SEQ_CST) & bit)
+		fastpath_count_file_blocks(b->fs->ks, -1);
+}
+
+/* The fast-path blocks holding bytes [@off, @off + @len) of a file of @n blocks: [*first, *end) */
+void file_blocks_span(uint64_t off, uint64_t len, uint64_t n, uint64_t *first, uint64_t *end)
+{
+	uint64_t last = len - 1 > UINT64_MAX - off ? UINT64_MAX : off + len - 1;
+
+	*first = off >> FASTPATH_BLOCK_SHIFT;
+	*end = len ? (last >> FASTPATH_BLOCK_SHIFT) + 1 : *first;
+	if (*end > n)
+		*end = n;
+	if (*first > *end)
+		*first = *end;
+}
+
+/* The backend: bytes [@off, @off + @len) of the held file stop being valid (see above). */
+static void blocks_dropped(void *arg, uint64_t off, uint64_t len)
+{
+	struct fp_blocks *b = arg;
+	uint64_t i, first, end;
+
+	/* the mark first: a publication that checked the bytes before will see it */
+	__atomic_add_fetch(&b->seq, 1, __ATOMIC_SEQ_CST);
+	file_blocks_span(off, len, __atomic_load_n(&b->n, __ATOMIC_SEQ_CST), &first, &end);
+	for (i = first; i < end; i++) {
+		fastpath_drop_block(b->fs->ks, b->nodeid, i);
+		blk_clear(b, i);
+	}
+}
+
+/*
+ * Take every block entry of @ino out, then its backing file, then the backend's hold.
+ * @stale: the held version is no longer the node's: a new data version first, so that
+ * no READ is answered from it even before the entries are gone.  Caller holds ino->lock.
+ */
+static void bump_data_version(struct fs *fs, struct inode *ino);
+
+static void blocks_unpublish_locked(struct fs *fs, struct inode *ino, int stale)
+{
+	struct fp_blocks *b = ino->fp.blk;
+	int id = ino->fp.backing_id;
+	uint64_t i;
+
+	if (!b)
+		return;
+	if (stale)
+		bump_data_version(fs, ino);
+	for (i = 0; i < b->n; i++) {
+		fastpath_drop_block(fs->ks, ino->nodeid, i);
+		blk_clear(b, i);
+	}
+	if (id > 0 && fs->se && ioctl(fuse_session_fd(fs->se), FUSE_DEV_IOC_BACKING_CLOSE, &id))
+		pr_debug("cannot unregister backing file %d: %s", id, strerror(errno));
+	if (ino->fp.backing_fd >= 0)
+		close(ino->fp.backing_fd);
+	ino->fp.backing_id = 0;
+	ino->fp.backing_fd = -1;
+	/* no blocks_dropped() call is in progress or to come once this returns */
+	fs->be.ops->fastpath_blocks_unhold(&fs->be, ino);
+	ino->fp.blk = NULL;
+	free(b);
+	__atomic_sub_fetch(&fs->fp_block_files, 1, __ATOMIC_RELAXED);
+	fastpath_count_block_file(fs->ks, -1);
+}
+
+/*
+ * Publish the blocks of [@off, @off + @len) that the backend says are ready, unless
+ * published already for the current data version.  Caller holds ino->lock.
+ */
+static void blocks_publish_locked(struct fs *fs, struct inode *ino, uint64_t off, uint64_t len)
+{
+	const struct backend_ops *ops = fs->be.ops;
+	struct fp_blocks *b = ino->fp.blk;
+	uint64_t dv, i, first, end, boff, blen;
+	unsigned int seq;
+
+	if (!b)
+		return;
+	if (ops->fastpath_blocks_ready(&fs->be, ino, 0, 0) == -ESTALE) {
+		blocks_unpublish_locked(fs, ino, 1);
+		return;
+	}
+	dv = file_data_version(fs, ino);
+	if (dv != b->dv) {
+		/* the entries published carry an older version: none is served, all go again */
+		for (i = 0; i < b->n; i++)
+			blk_clear(b, i);
+		b->dv = dv;
+	}
+	file_blocks_span(off, len, b->n, &first, &end);
+	for (i = first; i < end; i++) {
+		if (blk_test(b, i))
+			continue;
+		boff = i << FASTPATH_BLOCK_SHIFT;
+		blen = b->size - boff < FP_BLOCK_SIZE ? b->size - boff : FP_BLOCK_SIZE;
+		seq = __atomic_load_n(&b->seq, __ATOMIC_SEQ_CST);
+		if (ops->fastpath_blocks_ready(&fs->be, ino, boff, blen) != 1)
+			continue;
+		if (!fastpath_put_block(fs->ks, ino->nodeid, i, ino->fp.backing_id, dv))
+			continue; /* the map is full (counted) */
+		blk_set(b, i);
+		/* dropped since the check: the drop may have missed this entry */
+		if (__atomic_load_n(&b->seq, __ATOMIC_SEQ_CST) != seq) {
+			fastpath_drop_block(fs->ks, ino->nodeid, i);
+			blk_clear(b, i);
+		}
+	}
+}
+
+/*
+ * A daemon-served open of @ino (open_file() said READ_FILE): hold the backend's file of
+ * its version as the backing file of block entries, and publish what of it is ready.
+ * Caller holds ino->lock.  Failure only means READs reach the daemon.
+ */
+static void blocks_open_locked(struct fs *fs, fuse_req_t req, struct inode *ino, void *priv)
+{
+	const struct backend_ops *ops = fs->be.ops;
+	struct fp_blocks *b;
+	struct stat st;
+	int fd, id;
+
+	if (!fs->ks || !ops->fastpath_blocks_hold || !S_ISREG(ino->type))
+		return;
+	/* held for another version (another ETag): it goes before this one is held */
+	if (ino->fp.blk && ops->fastpath_blocks_ready(&fs->be, ino, 0, 0) == -ESTALE)
+		blocks_unpublish_locked(fs, ino, 1);
+	if (ino->fp.blk) {
+		blocks_publish_locked(fs, ino, 0, UINT64_MAX); /* stored since: a prefetch */
+		return;
+	}
+	if (__atomic_add_fetch(&fs->fp_block_files, 1, __ATOMIC_RELAXED) > fs->io_fd_budget) {
+		__atomic_sub_fetch(&fs->fp_block_files, 1, __ATOMIC_RELAXED);
+		fastpath_count_block_file_refused(fs->ks);
+		return;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		goto out_uncount;
+	b->fs = fs;
+	b->nodeid = ino->nodeid;
+	fd = ops->fastpath_blocks_hold(&fs->be, ino, priv, blocks_dropped, b);
+	if (fd < 0)
+		goto out_free;
+	/* the kernel ends a READ at the backing file's size: the object's (the backend's word) */
+	if (fstat(fd, &st) || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > (uint64_t)FASTPATH_MAX_FILE_BLOCKS << FASTPATH_BLOCK_SHIFT)
+		goto out_unhold;
+	id = fuse_passthrough_open(req, fd);
+	if (id <= 0)
+		goto out_unhold;
+	b->size = (uint64_t)st.st_size;
+	__atomic_store_n(&b->n, (b->size + FP_BLOCK_SIZE - 1) >> FASTPATH_BLOCK_SHIFT,
+			 __ATOMIC_SEQ_CST);
+	b->dv = file_data_version(fs, ino);
+	ino->fp.backing_fd = fd;
+	ino->fp.backing_id = id;
+	ino->fp.blk = b;
+	fastpath_count_block_file(fs->ks, 1);
+	blocks_publish_locked(fs, ino, 0, UINT64_MAX);
+	return;
+
+out_unhold:
+	close(fd);
+	ops->fastpath_blocks_unhold(&fs->be, ino);
+out_free:
+	free(b);
+out_uncount:
+	__atomic_sub_fetch(&fs->fp_block_files, 1, __ATOMIC_RELAXED);
+}
+
+void file_fastpath_read_done(struct fs *fs, struct inode *ino, off_t off, size_t len)
+{
+	if (!__atomic_load_n(&ino->fp.blk, __ATOMIC_SEQ_CST) || off < 0 || !len)
+		return;
+	pthread_mutex_lock(&ino->lock);
+	blocks_publish_locked(fs, ino, (uint64_t)off, len);
+	pthread_mutex_unlock(&ino->lock);
+}
+
+/* The version the block entries are held for is no longer the node's: unpublish them. */
+static void blocks_check(struct fs *fs, struct inode *ino)
+{
+	if (!__atomic_load_n(&ino->fp.blk, __ATOMIC_SEQ_CST))
+		return;
+	pthread_mutex_lock(&ino->lock);
+	if (ino->fp.blk && fs->be.ops->fastpath_blocks_ready(&fs->be, ino, 0, 0) == -ESTALE)
+		blocks_unpublish_locked(fs, ino, 1);
+	pthread_mutex_unlock(&ino->lock);
 }
 
 int file_open_id(struct inode *ino)
@@ -287,6 +524,8 @@ int file_fastpath_until(struct fs *fs, struct inode *ino, uint64_t *until_ns)
 		return -1;
 	if (stale)
 		unpublish_open(fs, ino);
+	/* before the node's new attributes (and data version) are published */
+	blocks_check(fs, ino);
 	return 0;
 }
 
@@ -294,6 +533,8 @@ void file_release_published(struct fs *fs, struct inode *ino)
 {
 	int id = ino->fp.open_id;
 
+	/* freed with opens the daemon never saw released (an aborted connection) */
+	blocks_unpublish_locked(fs, ino, 0);
 	if (!id)
 		return;
 	/* the caller deleted the node's map entries: no OPEN is answered with id now */
@@ -337,6 +578,8 @@ int file_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file
 		err = backing_attach_locked(fs, req, ino, fi->flags, priv, fi);
 	if (!err && !fi->backing_id && !direct)
 		fastpath_blocks_locked(fs, req, ino, priv);
+	if (!err && direct)
+		blocks_open_locked(fs, req, ino, priv);
 	if (!err && fi->backing_id)
 		publish_open_locked(fs, ino, fi->flags, priv);
 	if (!err)
@@ -358,6 +601,8 @@ void file_release(struct fs *fs, fuse_req_t req, struct inode *ino)
 	 */
 	pthread_mutex_lock(&ino->lock);
 	if (ino->nopen == 1) {
+		/* the block entries before their backing file (which then is no local one's) */
+		blocks_unpublish_locked(fs, ino, 0);
 		fastpath_blocks_release_locked(fs, req, ino);
 		/* published for OPEN: kept until the inode goes (file_release_published()) */
 		if (ino->backing_id && !ino->fp.open_id) {

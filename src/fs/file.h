@@ -72,14 +72,31 @@ void file_data_changed_id(struct fs *fs, uint64_t nodeid);
 /*
  * May @ino be published now (0, with *until_ns the backend's deadline for
  * every value, 0 if none) or not (-1)?  When the backend says that the
- * version published for OPEN is no longer the node's, unpublishes it first.
- * Call without @ino->lock.
+ * version published for OPEN is no longer the node's, unpublishes it first;
+ * so also the block entries held for another version (file.c, struct
+ * fp_blocks).  Call without @ino->lock.
  */
 int file_fastpath_until(struct fs *fs, struct inode *ino, uint64_t *until_ns);
 
 /*
+ * The daemon served a READ of @len bytes at @off of @ino (through the
+ * backend's read_file()): publish the fast-path blocks of that range that
+ * are now stored and verified, so that the next READs of them are answered
+ * in the kernel.  Call without @ino->lock.
+ */
+void file_fastpath_read_done(struct fs *fs, struct inode *ino, off_t off, size_t len);
+
+/*
+ * The fast-path blocks (1 << FASTPATH_BLOCK_SHIFT bytes) holding bytes
+ * [@off, @off + @len) of a file of @n of them: [*first, *end), empty when
+ * none (@len may be UINT64_MAX: to the end).
+ */
+void file_blocks_span(uint64_t off, uint64_t len, uint64_t n, uint64_t *first, uint64_t *end);
+
+/*
  * The inode is being freed and its map entries are gone: close the backing
- * file it kept registered for OPENs answered in the kernel.
+ * file it kept registered for OPENs answered in the kernel (and the one of
+ * its block entries, if opens the daemon served were never released).
  */
 void file_release_published(struct fs *fs, struct inode *ino);
 

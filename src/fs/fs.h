@@ -43,6 +43,8 @@ struct fs {
 	long io_fd_budget;
 	/* inodes whose backing file the fast path answers OPEN with (inode.h fp.open_id) */
 	long fp_opens;             /* atomic, at most io_fd_budget */
+	/* inodes with a backing file for block entries of daemon-served opens (fp.blk) */
+	long fp_block_files;       /* atomic, at most io_fd_budget */
 	/*
 	 * Negotiated at INIT: the daemon clears set-ID bits where the kernel
 	 * asks (FUSE_HANDLE_KILLPRIV_V2), and applies the caller's umask on

@@ -312,6 +312,9 @@ void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 			fuse_reply_buf(req, ref.data ? ref.data : data, (size_t)n);
 		if (ref.data)
 			ref.put(&ref);
+		/* after the reply: what the read stored is answered in the kernel next time */
+		if (n > 0)
+			file_fastpath_read_done(fs, ino, off, (size_t)n);
 		return;
 	}
 	GET_INODE_OR_REPLY(ino, req, nodeid);

@@ -32,6 +32,8 @@ struct inode_key {
 	uint64_t ino;
 };
 
+struct fp_blocks;
+
 struct fp_neg {
 	struct fp_neg *next;
 	char name[];
@@ -96,6 +98,11 @@ struct inode {
 		int backing_fd;
 		uint64_t nblocks;   /* blocks published in the block map */
 		uint64_t blocks_dv; /* the data version they were published with */
+		/*
+		 * Opens the backend serves itself (S3, partly cached): the
+		 * blocks published from backing_fd above (fs/file.c; inode->lock)
+		 */
+		struct fp_blocks *blk;
 		/*
 		 * The version of the file's bytes the maps may serve
 		 * (fastpath_abi.h): 0 until first published, then replaced

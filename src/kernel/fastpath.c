@@ -77,6 +77,8 @@ struct fastpath {
 	/* inodes whose backing id is published for OPEN (fastpath_count_open(), atomic) */
 	int64_t opens;
 	uint64_t opens_refused;
+	int64_t block_files, file_blocks;
+	uint64_t block_files_refused;
 	/*
 	 * fastpath_sync(): a one-slot BPF_MAP_TYPE_ARRAY_OF_MAPS whose update
 	 * makes the kernel wait for an RCU grace period (syscall.c
@@ -777,6 +779,24 @@ void fastpath_count_open_refused(struct fastpath *ks)
 		__atomic_add_fetch(&ks->opens_refused, 1, __ATOMIC_RELAXED);
 }
 
+void fastpath_count_block_file(struct fastpath *ks, int delta)
+{
+	if (ks)
+		__atomic_add_fetch(&ks->block_files, delta, __ATOMIC_RELAXED);
+}
+
+void fastpath_count_block_file_refused(struct fastpath *ks)
+{
+	if (ks)
+		__atomic_add_fetch(&ks->block_files_refused, 1, __ATOMIC_RELAXED);
+}
+
+void fastpath_count_file_blocks(struct fastpath *ks, int64_t delta)
+{
+	if (ks)
+		__atomic_add_fetch(&ks->file_blocks, delta, __ATOMIC_RELAXED);
+}
+
 void fastpath_drop_node(struct fastpath *ks, uint64_t nodeid)
 {
 	if (!ks)
@@ -786,7 +806,8 @@ void fastpath_drop_node(struct fastpath *ks, uint64_t nodeid)
 }
 
 /* A file with more blocks than this leaves its READs to the daemon (or passthrough). */
-#define KSTATE_MAX_FILE_BLOCKS 4096
+#define KSTATE_MAX_FILE_BLOCKS FASTPATH_MAX_FILE_BLOCKS
+_Static_assert(FASTPATH_BLOCK_SHIFT == BPFUSE_FP_BLOCK_SHIFT_DEFAULT, "fastpath.h block size");
 
 uint64_t fastpath_put_blocks(struct fastpath *ks, uint64_t nodeid, int backing_id, uint64_t size,
 			     uint64_t data_version)
@@ -952,6 +973,9 @@ int fastpath_read_stats(struct fastpath *ks, struct fastpath_stats *out)
 	out->negatives_refused = __atomic_load_n(&ks->negatives_refused, __ATOMIC_RELAXED);
 	out->opens = (uint64_t)__atomic_load_n(&ks->opens, __ATOMIC_RELAXED);
 	out->opens_refused = __atomic_load_n(&ks->opens_refused, __ATOMIC_RELAXED);
+	out->block_files = (uint64_t)__atomic_load_n(&ks->block_files, __ATOMIC_RELAXED);
+	out->block_files_refused = __atomic_load_n(&ks->block_files_refused, __ATOMIC_RELAXED);
+	out->file_blocks = (uint64_t)__atomic_load_n(&ks->file_blocks, __ATOMIC_RELAXED);
 	out->flushes = __atomic_load_n(&ks->flushes, __ATOMIC_RELAXED);
 	out->grace_periods = __atomic_load_n(&ks->syncs, __ATOMIC_RELAXED);
 	out->grace_period_failures = __atomic_load_n(&ks->sync_failures, __ATOMIC_RELAXED);

@@ -98,6 +98,18 @@ int fastpath_set_open(struct fastpath *ks, uint64_t nodeid, int open_id);
 void fastpath_count_open(struct fastpath *ks, int delta);
 void fastpath_count_open_refused(struct fastpath *ks);
 /*
+ * Count a file registered as the backing file of block entries for opens the daemon
+ * serves (S3's partly cached objects; +1/-1), one refused (descriptor budget), and
+ * blocks published from such files (+n/-n).
+ */
+void fastpath_count_block_file(struct fastpath *ks, int delta);
+/* The block map's block size (1 << this: BPFUSE_FP_BLOCK_SHIFT_DEFAULT), and the most
+ * blocks of one file published (larger files leave their READs to the daemon) */
+#define FASTPATH_BLOCK_SHIFT 16
+#define FASTPATH_MAX_FILE_BLOCKS 4096
+void fastpath_count_block_file_refused(struct fastpath *ks);
+void fastpath_count_file_blocks(struct fastpath *ks, int64_t delta);
+/*
  * A LOOKUP of @name in @parent found nothing (ticket before the backend
  * read): publish a negative entry, served for the kernel with @ttl_s.  1 if
  * published; never over an existing entry, and at most fastpath_entries / 4.
@@ -185,6 +197,9 @@ struct fastpath_stats {
 	uint64_t expired;             /* values past their deadline (fastpath_max_age): upcalled */
 	uint64_t negatives, negatives_refused; /* negative entries now / not published (cap) */
 	uint64_t opens, opens_refused; /* inodes published for OPEN now / refused (fd budget) */
+	/* files backing block entries of daemon-served opens now / refused (fd budget), and
+	 * the blocks published from them now */
+	uint64_t block_files, block_files_refused, file_blocks;
 	uint64_t flushes;  /* fastpath_flush() calls */
 	uint64_t grace_periods;         /* fastpath_sync() waits done */
 	uint64_t grace_period_failures; /* fastpath_sync() calls that could not wait */

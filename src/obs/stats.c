@@ -213,6 +213,10 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 			(unsigned long long)k.negative_hit, (unsigned long long)k.negatives,
 			(unsigned long long)k.negatives_refused, (unsigned long long)k.ioctl_hit,
 			(unsigned long long)k.foreign, (unsigned long long)k.expired);
+		fprintf(out, "in-kernel fast path: %llu blocks of partly cached files published "
+			"from %llu cache files (%llu refused: descriptor budget)\n",
+			(unsigned long long)k.file_blocks, (unsigned long long)k.block_files,
+			(unsigned long long)k.block_files_refused);
 		fprintf(out, "fast-path FORGET: %llu grace periods waited (%.3f ms each on average), "
 			"%llu could not be waited for%s\n", (unsigned long long)k.grace_periods,
 			k.grace_periods ? (double)k.grace_period_ns / k.grace_periods / 1e6 : 0.0,
@@ -278,6 +282,7 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 			"\"map_flushes\":%llu,\"grace_periods\":%llu,\"grace_period_failures\":%llu,"
 			"\"grace_period_ns\":%llu,\"publishing\":%s,\"open_hit\":%llu,"
 			"\"open_miss\":%llu,\"opens_published\":%llu,\"opens_refused\":%llu,"
+			"\"block_files\":%llu,\"block_files_refused\":%llu,\"file_blocks\":%llu,"
 			"\"negative_hit\":%llu,\"negatives_published\":%llu,"
 			"\"negatives_refused\":%llu,\"ioctl_hit\":%llu,\"foreign_requests\":%llu,"
 			"\"expired\":%llu,"
@@ -292,6 +297,8 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 			(unsigned long long)k.grace_period_ns, k.publishing ? "true" : "false",
 			(unsigned long long)k.open_hit, (unsigned long long)k.open_miss,
 			(unsigned long long)k.opens, (unsigned long long)k.opens_refused,
+			(unsigned long long)k.block_files, (unsigned long long)k.block_files_refused,
+			(unsigned long long)k.file_blocks,
 			(unsigned long long)k.negative_hit, (unsigned long long)k.negatives,
 			(unsigned long long)k.negatives_refused, (unsigned long long)k.ioctl_hit,
 			(unsigned long long)k.foreign, (unsigned long long)k.expired,

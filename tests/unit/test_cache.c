@@ -331,6 +331,95 @@ static void test_stored_blocks_checked(void **state)
 	free(out);
 }
 
+/* What a watcher of an entry saw when it was told (test_range_verified_and_watch). */
+struct watch_log {
+	int calls;
+	uint64_t off, len;
+	int fd;            /* the data file, to look at its bytes at the call */
+	int intact;        /* the bytes told about were still there (no hole yet) */
+};
+
+static void watch_cb(void *arg, uint64_t off, uint64_t len)
+{
+	struct watch_log *w = arg;
+	char b[BS];
+
+	w->calls++;
+	w->off = off;
+	w->len = len;
+	/* before the punch: the (corrupt) bytes are still in the file, not a hole of zeros */
+	w->intact = len <= BS && pread(w->fd, b, len, (off_t)off) == (ssize_t)len &&
+		    b[5] != 0;
+}
+
+/*
+ * Which ranges may be served without a check (every block holding them present and
+ * verified), and the watcher told before a block that failed its CRC is punched out.
+ */
+static void test_range_verified_and_watch(void **state)
+{
+	char key[CACHE_KEY_LEN + 1], in[BS], out[BS], path[512];
+	struct watch_log w = { 0 };
+	struct cache_entry *e;
+	struct cache *c;
+
+	c = open_cache(0, 0, 0);
+	mkkey("partial", key);
+	/* 3.5 blocks; blocks 0 and 3 (the short last one) stored */
+	assert_int_equal(cache_lookup(c, key, 3 * BS + BS / 2, CACHE_CREATE, &e), 0);
+	fill(in, BS, 1);
+	assert_int_equal(cache_write_block(c, e, 0, in, BS), 0);
+	assert_int_equal(cache_write_block(c, e, 3, in, BS / 2), 0);
+	assert_int_equal(cache_range_verified(c, e, 0, BS), 1);
+	assert_int_equal(cache_range_verified(c, e, 10, 100), 1);
+	assert_int_equal(cache_range_verified(c, e, BS - 1, 2), 0);  /* into block 1 */
+	assert_int_equal(cache_range_verified(c, e, BS, BS), 0);
+	assert_int_equal(cache_range_verified(c, e, 3 * BS, BS / 2), 1);
+	assert_int_equal(cache_range_verified(c, e, 3 * BS, BS / 2 + 1), 0); /* past EOF */
+	assert_int_equal(cache_range_verified(c, e, 0, 0), 0);
+	assert_int_equal(cache_range_verified(c, e, 0, 3 * BS + BS / 2), 0);
+
+	snprintf(path, sizeof(path), "%s/objects/%.2s/%.2s/%s.data", root, key, key + 2, key);
+	w.fd = open(path, O_RDWR);
+	assert_true(w.fd >= 0);
+	assert_int_equal(cache_entry_watch(c, e, watch_cb, &w), 0);
+	assert_int_equal(cache_entry_watch(c, e, watch_cb, &w), -EBUSY); /* one watcher */
+	/* block 0 goes bad on disk: the read drops it, the watcher hears first */
+	out[0] = (char)(in[5] ^ 0x40);
+	assert_int_equal(pwrite(w.fd, out, 1, 5), 1);
+	assert_int_equal(cache_read_block(c, e, 0, out, BS), -EBADMSG);
+	assert_int_equal(w.calls, 1);
+	assert_true(w.off == 0 && w.len == BS);
+	assert_int_equal(w.intact, 1);
+	assert_int_equal(pread(w.fd, out, BS, 0), BS);
+	assert_int_equal(out[5], 0); /* punched after */
+	assert_int_equal(cache_range_verified(c, e, 0, BS), 0);
+	/* a miss is no drop: not told */
+	assert_int_equal(cache_read_block(c, e, 1, out, BS), -ENODATA);
+	assert_int_equal(w.calls, 1);
+	/* stopped watching: not told any more */
+	assert_int_equal(cache_entry_watch(c, e, NULL, NULL), 0);
+	assert_int_equal(pwrite(w.fd, "Z", 1, 3 * BS + 1), 1);
+	assert_int_equal(cache_read_block(c, e, 3, out, BS), -EBADMSG);
+	assert_int_equal(w.calls, 1);
+	assert_int_equal(cache_entry_watch(c, e, watch_cb, &w), 0);
+	assert_int_equal(cache_entry_watch(c, e, NULL, NULL), 0);
+	close(w.fd);
+	/* stored again, then a restart: present, but not verified until read back */
+	assert_int_equal(cache_write_block(c, e, 0, in, BS), 0);
+	assert_int_equal(cache_range_verified(c, e, 0, BS), 1);
+	cache_entry_put(c, e);
+	cache_close(c);
+	c = open_cache(0, 0, 0);
+	assert_int_equal(cache_lookup(c, key, 3 * BS + BS / 2, 0, &e), 0);
+	assert_int_equal(cache_block_present(c, e, 0), 1);
+	assert_int_equal(cache_range_verified(c, e, 0, BS), 0);
+	assert_int_equal(cache_read_block(c, e, 0, out, BS), BS);
+	assert_int_equal(cache_range_verified(c, e, 0, BS), 1);
+	cache_entry_put(c, e);
+	cache_close(c);
+}
+
 /* the scrub finds a bad byte that nothing else would (it reads every stored block) */
 static void test_scrub(void **state)
 {
@@ -831,6 +920,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corruption, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stored_blocks_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_range_verified_and_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scrub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_after_crash, setup, teardown),

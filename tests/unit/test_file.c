@@ -310,6 +310,38 @@ static void test_direct_open_unpublishes(void **state)
 	inode_table_release(&pub_fs.inodes);
 }
 
+/*
+ * Which fast-path blocks (64 KiB) a range touches: the ones whose entries a READ of it
+ * needs, and which a drop of it (a cache block of 1 MiB) must delete.
+ */
+static void test_blocks_span(void **state)
+{
+	uint64_t f, e, n = 321; /* 20 MiB + 12345 bytes */
+
+	(void)state;
+	file_blocks_span(0, 65536, n, &f, &e);
+	assert_true(f == 0 && e == 1);
+	file_blocks_span(0, 65537, n, &f, &e);
+	assert_true(f == 0 && e == 2);
+	file_blocks_span(65535, 2, n, &f, &e);
+	assert_true(f == 0 && e == 2);
+	/* a 1 MiB cache block: 16 of them */
+	file_blocks_span(3 << 20, 1 << 20, n, &f, &e);
+	assert_true(f == 48 && e == 64);
+	/* the short last cache block ends at the last fast-path block */
+	file_blocks_span(20 << 20, 1 << 20, n, &f, &e);
+	assert_true(f == 320 && e == 321);
+	/* everything, and nothing past the end */
+	file_blocks_span(0, UINT64_MAX, n, &f, &e);
+	assert_true(f == 0 && e == n);
+	file_blocks_span(UINT64_MAX - 10, UINT64_MAX, n, &f, &e);
+	assert_true(f == e);
+	file_blocks_span(400ULL << 16, 1, n, &f, &e);
+	assert_true(f == e);
+	file_blocks_span(0, 0, n, &f, &e);
+	assert_true(f == e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_published_backing_outlives_release),
 		cmocka_unit_test(test_stale_version_unpublished_before_unpin),
 		cmocka_unit_test(test_direct_open_unpublishes),
+		cmocka_unit_test(test_blocks_span),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -652,9 +652,15 @@ const struct backend_ops backend_s3_ops = {
 	/* writes reach the daemon, which counts them (no passthrough on staging files) */
 	.create_direct = BACKEND_OPEN_READ_FILE,
 	.entry_lazy = s3_entry_lazy,
-	/* the in-kernel fast path: deadlines by list_ttl, complete cache files for OPEN */
+	/*
+	 * the in-kernel fast path: deadlines by list_ttl, complete cache files for OPEN,
+	 * the verified blocks of partly cached ones for READ
+	 */
 	.fastpath_check = s3_fastpath_check,
 	.fastpath_hold = s3_fastpath_hold,
 	.fastpath_unhold = s3_fastpath_unhold,
+	.fastpath_blocks_hold = s3_fastpath_blocks_hold,
+	.fastpath_blocks_ready = s3_fastpath_blocks_ready,
+	.fastpath_blocks_unhold = s3_fastpath_blocks_unhold,
 	.stop = s3_stop,
 };

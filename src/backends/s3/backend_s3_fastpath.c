@@ -17,6 +17,15 @@
  *   publishes anything else, and only then is the pin dropped.  So does a held file
  *   that is no longer complete (a block dropped for its CRC): until the next
  *   publication (at most list_ttl) the kernel may still answer OPENs with it.
+ * - READ: an open the daemon serves (the object not complete in the cache) has the
+ *   blocks of its cache file that are stored and verified published (fs/file.c), with
+ *   the cache file as their backing file: the node keeps its own reference and pin of
+ *   the entry (never evicted meanwhile), and watches it (cache_entry_watch()), so that
+ *   the fs layer deletes the block entries before the cache punches the hole of a
+ *   block that failed its CRC.  A held version that is no longer the node's (another
+ *   ETag or size, deleted, a staging file) is -ESTALE to blocks_ready(): the caller
+ *   makes every block stale (a new data version) and unpublishes them, closes the
+ *   backing id, and only then is the entry unpinned.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -149,6 +158,101 @@ void s3_fastpath_unhold(struct backend *be, struct inode *ino)
 	if (!e)
 		return;
 	/* an entry marked for removal meanwhile (another ETag) goes now */
+	cache_unpin(sb->cache, e);
+	cache_entry_put(sb->cache, e);
+}
+
+int s3_fastpath_blocks_hold(struct backend *be, struct inode *ino, void *priv,
+			    void (*drop)(void *arg, uint64_t off, uint64_t len), void *arg)
+{
+	struct s3be *sb = SB(be);
+	struct s3node *n = s3_ino_node(be, ino);
+	struct s3open *o = priv;
+	struct cache_entry *e;
+	struct stat st;
+	int err, fd, staged;
+
+	/* a reader of the cache, its version not complete there (else it passes through) */
+	if (!o || o->writer || o->pinned || !o->e || o->n != n || o->size <= 0)
+		return -EINVAL;
+	err = cache_lookup(sb->cache, o->ckey, (uint64_t)o->size, 0, &e);
+	if (err)
+		return err;
+	cache_pin(sb->cache, e);
+	err = cache_entry_watch(sb->cache, e, drop, arg);
+	if (err)
+		goto out_unpin; /* another node holds the same version */
+	fd = cache_open_data(sb->cache, e, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto out_unwatch;
+	}
+	/* the kernel ends a READ at the backing file's size: it must be the object's */
+	if (fstat(fd, &st) || st.st_size != o->size) {
+		err = -ESTALE;
+		goto out_close;
+	}
+	staged = __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0;
+	pthread_mutex_lock(&sb->ns_lock);
+	if (n->fpb_e || s3_fastpath_held_stale(n->exists, n->etag, n->size, staged, o->etag,
+					       o->size)) {
+		err = -ESTALE; /* the node moved on while this open was made */
+	} else {
+		n->fpb_e = e;
+		snprintf(n->fpb_etag, sizeof(n->fpb_etag), "%s", o->etag);
+		n->fpb_size = o->size;
+	}
+	pthread_mutex_unlock(&sb->ns_lock);
+	if (err)
+		goto out_close;
+	return fd;
+
+out_close:
+	close(fd);
+out_unwatch:
+	cache_entry_watch(sb->cache, e, NULL, NULL);
+out_unpin:
+	cache_unpin(sb->cache, e);
+	cache_entry_put(sb->cache, e);
+	return err;
+}
+
+int s3_fastpath_blocks_ready(struct backend *be, struct inode *ino, uint64_t off, uint64_t len)
+{
+	struct s3be *sb = SB(be);
+	struct s3node *n = s3_ino_node(be, ino);
+	int staged = __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0;
+	struct cache_entry *e;
+	int stale;
+
+	pthread_mutex_lock(&sb->ns_lock);
+	e = n->fpb_e;
+	stale = !e || s3_fastpath_held_stale(n->exists, n->etag, n->size, staged, n->fpb_etag,
+					     n->fpb_size);
+	pthread_mutex_unlock(&sb->ns_lock);
+	if (stale)
+		return -ESTALE;
+	if (!len)
+		return 0;
+	/* held and pinned until blocks_unhold(), which only the caller calls */
+	return cache_range_verified(sb->cache, e, off, len);
+}
+
+void s3_fastpath_blocks_unhold(struct backend *be, struct inode *ino)
+{
+	struct s3be *sb = SB(be);
+	struct s3node *n = s3_ino_node(be, ino);
+	struct cache_entry *e;
+
+	pthread_mutex_lock(&sb->ns_lock);
+	e = n->fpb_e;
+	n->fpb_e = NULL;
+	n->fpb_etag[0] = '\0';
+	pthread_mutex_unlock(&sb->ns_lock);
+	if (!e)
+		return;
+	/* no drop call is in progress once this returns */
+	cache_entry_watch(sb->cache, e, NULL, NULL);
 	cache_unpin(sb->cache, e);
 	cache_entry_put(sb->cache, e);
 }

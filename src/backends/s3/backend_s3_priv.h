@@ -81,6 +81,10 @@ struct s3node {
 	struct cache_entry *fp_e;
 	char fp_etag[S3_ETAG_MAX];
 	off_t fp_size;
+	/* ns_lock: the same for the cache entry whose verified blocks are published */
+	struct cache_entry *fpb_e;
+	char fpb_etag[S3_ETAG_MAX];
+	off_t fpb_size;
 };
 
 struct s3open;
@@ -243,6 +247,10 @@ int s3_fastpath_held_stale(int exists, const char *etag, off_t size, int staged,
 int s3_fastpath_check(struct backend *be, struct inode *ino, uint64_t *until_ns, int *stale);
 int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv, int backing_fd);
 void s3_fastpath_unhold(struct backend *be, struct inode *ino);
+int s3_fastpath_blocks_hold(struct backend *be, struct inode *ino, void *priv,
+			    void (*drop)(void *arg, uint64_t off, uint64_t len), void *arg);
+int s3_fastpath_blocks_ready(struct backend *be, struct inode *ino, uint64_t off, uint64_t len);
+void s3_fastpath_blocks_unhold(struct backend *be, struct inode *ino);
 
 /* backend_s3_ns.c */
 void s3_node_put(struct s3be *sb, struct s3node *n);

@@ -10,7 +10,11 @@
 # (LOOKUP, GETATTR, OPEN, READ, FLUSH, RELEASE; answered by BPF, counted),
 # against a control on the same mount with fastpath=off.  Then the other client
 # overwrites the object (same size, new bytes, through radosgw): once list_ttl
-# has passed, the fast-path mount reads the new bytes.
+# has passed, the fast-path mount reads the new bytes.  Then a partly cached
+# object (fast/p.bin, 20 MiB + 12345): the blocks its reads stored are answered
+# by BPF (no READ reaches the daemon), its uncached tail is read by the daemon
+# and then answered too, and an overwrite by the other client is read past
+# list_ttl even with an open of the old version held.
 # Output: "ok N - ..." / "not ok N - ..." lines; anything unreadable fails.
 . /lib/bpfuse-case.sh
 
@@ -118,6 +122,65 @@ check "past list_ttl the fast-path mount reads the new bytes" [ "$(sumf)" = $v2 
 check "... and again" [ "$(sumf)" = $v2 ]
 get po fpcount opens_published
 check "the old version is no longer published for OPEN (fastpath.opens_published $po, want <= 1)" [ "$po" -le 1 ]
+
+# --- a partly cached object: its verified blocks are published for READ
+# (PSIZE: three 8 MiB parts, the last one short and not on a block boundary).
+# The first MiB read fetches parts 0 and 1 (readahead), not the tail; opens of
+# it are served by the daemon (cold_direct: past the page cache), so every
+# read is a READ, and the blocks published are answered by BPF.
+PSIZE=$((20 * 1048576 + 12345))
+head -c $PSIZE /dev/urandom > $W/p1
+head -c $PSIZE /dev/urandom > $W/p2
+cp $W/p1 $W/wmnt/fast/p.bin || fail "the writer uploads fast/p.bin"
+# range FILE SKIP_MIB: sha256 of the MiB (or what is left) at SKIP_MIB of FILE
+range() { dd if="$1" bs=1048576 skip="$2" count=1 2> /dev/null | sha256sum | cut -d' ' -f1; }
+sleep $((TTL + 1)) # the fast-path mount's listing of fast/ predates p.bin
+check "the first MiB of the partly cached object is right (from S3)" [ "$(range $W/mnt/fast/p.bin 0)" = "$(range $W/p1 0)" ]
+sleep 1 # the RELEASE of the close
+get fb fpcount file_blocks
+get bf fpcount block_files
+check "its blocks were unpublished at its last close (fastpath.file_blocks $fb, block_files $bf, want 0)" [ "$fb" = 0 -a "$bf" = 0 ]
+stat $W/mnt/fast/p.bin > /dev/null || fail "stat fast/p.bin"
+c0=$(counts) || fail "cannot read the daemon's counts"
+get rh0 fpcount read_hit
+check "re-read of the first MiB is right" [ "$(range $W/mnt/fast/p.bin 0)" = "$(range $W/p1 0)" ]
+c1=$(counts) || fail "cannot read the daemon's counts"
+get rh1 fpcount read_hit
+set -- $c0; rd0=$4; set -- $c1; rd1=$4
+check "... answered by BPF: $((rd1 - rd0)) READ reach the daemon (want 0), read_hit +$((rh1 - rh0)) (want > 0)" \
+	[ $((rd1 - rd0)) = 0 -a $((rh1 - rh0)) -gt 0 ]
+# the tail (block 20, not fetched): the daemon reads it, then it is published too
+c0=$(counts) || fail "cannot read the daemon's counts"
+check "the uncached tail is right (from S3)" [ "$(range $W/mnt/fast/p.bin 20)" = "$(range $W/p1 20)" ]
+c1=$(counts) || fail "cannot read the daemon's counts"
+set -- $c0; rd0=$4; set -- $c1; rd1=$4
+check "... its READs reached the daemon ($((rd1 - rd0)), want > 0)" [ $((rd1 - rd0)) -gt 0 ]
+c0=$(counts) || fail "cannot read the daemon's counts"
+get rh0 fpcount read_hit
+check "re-read of the tail is right" [ "$(range $W/mnt/fast/p.bin 20)" = "$(range $W/p1 20)" ]
+c1=$(counts) || fail "cannot read the daemon's counts"
+get rh1 fpcount read_hit
+set -- $c0; rd0=$4; set -- $c1; rd1=$4
+check "... answered by BPF now: $((rd1 - rd0)) READ reach the daemon (want 0), read_hit +$((rh1 - rh0)) (want > 0)" \
+	[ $((rd1 - rd0)) = 0 -a $((rh1 - rh0)) -gt 0 ]
+# another client overwrites it while an open of the old version is held: past
+# list_ttl the new bytes are read, never the old version's published blocks
+exec 3< $W/mnt/fast/p.bin || fail "open fast/p.bin"
+get fb fpcount file_blocks
+check "an open publishes the verified blocks (fastpath.file_blocks $fb, want >= 128: part 0)" [ "$fb" -ge 128 ]
+cp $W/p2 $W/wmnt/fast/p.bin || fail "the writer overwrites fast/p.bin"
+sleep $((TTL + 1))
+check "past list_ttl the first MiB is the new bytes" [ "$(range $W/mnt/fast/p.bin 0)" = "$(range $W/p2 0)" ]
+check "... and the tail" [ "$(range $W/mnt/fast/p.bin 20)" = "$(range $W/p2 20)" ]
+get rh0 fpcount read_hit
+check "... and again" [ "$(range $W/mnt/fast/p.bin 0)" = "$(range $W/p2 0)" ]
+get rh1 fpcount read_hit
+check "... now from the new version's published blocks (read_hit +$((rh1 - rh0)), want > 0)" [ $((rh1 - rh0)) -gt 0 ]
+exec 3<&-
+sleep 1
+get fb fpcount file_blocks
+get bf fpcount block_files
+check "after the last close nothing is published (fastpath.file_blocks $fb, block_files $bf, want 0)" [ "$fb" = 0 -a "$bf" = 0 ]
 
 bpfuse umount $W/mnt || fail "unmount of the fast-path mount"
 bpfuse umount $W/wmnt || fail "unmount of the writer"
