@@ -5,6 +5,7 @@
  */
 #include "stats.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,6 +251,34 @@ static void render_table(struct fs *fs, struct op_view *v, int n, FILE *out)
 		fprintf(out, "latency: needs the BPF tracepoints\n");
 }
 
+/* The "fastpath" object of the JSON: key, and the counter of struct fastpath_stats */
+#define FP_JSON(key, field)                                                                  \
+	{ key, offsetof(struct fastpath_stats, field) +                                       \
+		       0 * sizeof(char[__builtin_types_compatible_p(                          \
+				   __typeof__(((struct fastpath_stats *)0)->field), uint64_t) ? 1 : -1]) }
+static const struct {
+	const char *key;
+	size_t off;
+} fp_json[] = {
+	FP_JSON("lookup_hit", lookup_hit), FP_JSON("lookup_miss", lookup_miss),
+	FP_JSON("getattr_hit", getattr_hit), FP_JSON("getattr_miss", getattr_miss),
+	FP_JSON("read_hit", read_hit), FP_JSON("read_miss", read_miss),
+	FP_JSON("kfunc_errors", kfunc_err), FP_JSON("unstable_reads", unstable),
+	FP_JSON("map_flushes", flushes), FP_JSON("grace_periods", grace_periods),
+	FP_JSON("grace_period_failures", grace_period_failures),
+	FP_JSON("grace_period_ns", grace_period_ns),
+	FP_JSON("open_hit", open_hit), FP_JSON("open_miss", open_miss),
+	FP_JSON("opens_published", opens), FP_JSON("opens_refused", opens_refused),
+	FP_JSON("block_files", block_files), FP_JSON("block_files_refused", block_files_refused),
+	FP_JSON("file_blocks", file_blocks),
+	FP_JSON("negative_hit", negative_hit), FP_JSON("negatives_published", negatives),
+	FP_JSON("negatives_refused", negatives_refused), FP_JSON("ioctl_hit", ioctl_hit),
+	FP_JSON("foreign_requests", foreign), FP_JSON("expired", expired),
+	FP_JSON("map_full", map_full), FP_JSON("memlock_bytes", memlock_bytes),
+	FP_JSON("memlock_max_bytes", memlock_max_bytes),
+};
+#undef FP_JSON
+
 static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 {
 	const struct stats *s = &fs->stats;
@@ -276,34 +305,12 @@ static void render_json(struct fs *fs, struct op_view *v, int n, FILE *out)
 		struct fastpath_stats k;
 
 		fastpath_read_stats(fs->ks, &k);
-		fprintf(out, ",\"fastpath\":{\"lookup_hit\":%llu,\"lookup_miss\":%llu,"
-			"\"getattr_hit\":%llu,\"getattr_miss\":%llu,\"read_hit\":%llu,"
-			"\"read_miss\":%llu,\"kfunc_errors\":%llu,\"unstable_reads\":%llu,"
-			"\"map_flushes\":%llu,\"grace_periods\":%llu,\"grace_period_failures\":%llu,"
-			"\"grace_period_ns\":%llu,\"publishing\":%s,\"open_hit\":%llu,"
-			"\"open_miss\":%llu,\"opens_published\":%llu,\"opens_refused\":%llu,"
-			"\"block_files\":%llu,\"block_files_refused\":%llu,\"file_blocks\":%llu,"
-			"\"negative_hit\":%llu,\"negatives_published\":%llu,"
-			"\"negatives_refused\":%llu,\"ioctl_hit\":%llu,\"foreign_requests\":%llu,"
-			"\"expired\":%llu,"
-			"\"map_full\":%llu,\"memlock_bytes\":%llu,\"memlock_max_bytes\":%llu,"
-			"\"maps\":{",
-			(unsigned long long)k.lookup_hit, (unsigned long long)k.lookup_miss,
-			(unsigned long long)k.getattr_hit, (unsigned long long)k.getattr_miss,
-			(unsigned long long)k.read_hit, (unsigned long long)k.read_miss,
-			(unsigned long long)k.kfunc_err, (unsigned long long)k.unstable,
-			(unsigned long long)k.flushes, (unsigned long long)k.grace_periods,
-			(unsigned long long)k.grace_period_failures,
-			(unsigned long long)k.grace_period_ns, k.publishing ? "true" : "false",
-			(unsigned long long)k.open_hit, (unsigned long long)k.open_miss,
-			(unsigned long long)k.opens, (unsigned long long)k.opens_refused,
-			(unsigned long long)k.block_files, (unsigned long long)k.block_files_refused,
-			(unsigned long long)k.file_blocks,
-			(unsigned long long)k.negative_hit, (unsigned long long)k.negatives,
-			(unsigned long long)k.negatives_refused, (unsigned long long)k.ioctl_hit,
-			(unsigned long long)k.foreign, (unsigned long long)k.expired,
-			(unsigned long long)k.map_full,
-			(unsigned long long)k.memlock_bytes, (unsigned long long)k.memlock_max_bytes);
+		fprintf(out, ",\"fastpath\":{\"publishing\":%s", k.publishing ? "true" : "false");
+		for (i = 0; i < (int)(sizeof(fp_json) / sizeof(fp_json[0])); i++)
+			fprintf(out, ",\"%s\":%llu", fp_json[i].key,
+				(unsigned long long)*(const uint64_t *)((const char *)&k +
+									fp_json[i].off));
+		fprintf(out, ",\"maps\":{");
 		for (i = 0; i < FASTPATH_NMAPS; i++)
 			fprintf(out, "%s\"%s\":{\"max_entries\":%u,\"memlock_bytes\":%llu,"
 				"\"memlock_max_bytes\":%llu,\"full\":%llu}", i ? "," : "",
