@@ -89,19 +89,8 @@ local_demo() {
 	echo "  $0 --stop"
 }
 
-# a port P with P and P - 4180 (the monitor) both free on 127.0.0.1, below the ephemeral
-# range (as tests/integration/lib/s3.sh s3_free_port)
-free_port() {
-	local p i
-	for i in $(seq 1 50); do
-		p=$((24180 + RANDOM % 8000))
-		if ! ss -Htan "( sport = :$p or sport = :$((p - 4180)) )" 2>/dev/null | grep -q .; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+# free_port: a port for the S3 server (scripts/s3-server.sh port)
+free_port() { "$S3_SERVER" port; }
 
 # the dataset, made once into $src by the bench's generator (bench/lib/make_jpegs.py,
 # deterministic), plus the fio file

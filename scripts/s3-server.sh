@@ -7,12 +7,16 @@
 # Ceph binaries are missing it says which packages to install (scripts/packages-s3.txt)
 # and exits 77, the test suites' "skip".
 #
-# Usage: s3-server.sh start|stop|status|env
+# Usage: s3-server.sh start|stop|status|env|port
 #   start   stop a previous instance in $D, start a fresh cluster, create the S3 user,
 #           wait until the endpoint answers, print the `env` lines
 #   stop    kill the daemons this script started in $D (by pid file) and wipe $D; idempotent
 #   status  exit 0 when the endpoint answers, 1 otherwise
 #   env     print shell exports: eval "$(scripts/s3-server.sh env)"
+#   port    print a free S3 port P for PORT=: P and P - 4180 (the monitor) both unused on
+#           127.0.0.1, both below the kernel's ephemeral range (32768-60999 by default: a
+#           port in it can be taken by any outgoing connection between the check and the
+#           bind); exit 1 if 50 random picks in 24180-32179 found none
 # Environment:
 #   D          state directory (wiped on start and stop)     [/tmp/bpfuse-rgw]
 #   PORT       S3 port on 127.0.0.1                           [7480]
@@ -197,13 +201,28 @@ status() {
 	fi
 }
 
+free_port() {
+	i=0
+	while [ $i -lt 50 ]; do
+		p=$((24180 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 8000))
+		if ! ss -Htan "( sport = :$p or sport = :$((p - 4180)) )" 2>/dev/null | grep -q .; then
+			echo "$p"
+			return 0
+		fi
+		i=$((i + 1))
+	done
+	say "no free port pair on 127.0.0.1 in 24180-32179"
+	return 1
+}
+
 case "${1:-}" in
+port) free_port ;;
 start) start ;;
 stop) stop ;;
 status) status ;;
 env) env_lines ;;
 *)
-	echo "usage: $0 start|stop|status|env" >&2
+	echo "usage: $0 start|stop|status|env|port" >&2
 	exit 2
 	;;
 esac

@@ -46,20 +46,8 @@ s3_missing() {
 	echo "${m# }"
 }
 
-# _s3_free_port: P with P and P - 4180 (the monitor) both unused on 127.0.0.1, below the ephemeral ports
-_s3_free_port() {
-	local p _
-	for _ in $(seq 50); do
-		# both below the kernel's ephemeral range (32768-60999 by default): a port in
-		# it can be taken by any outgoing connection between this check and the bind
-		p=$((24180 + RANDOM % 8000))
-		if ! ss -Htan "( sport = :$p or sport = :$((p - 4180)) )" 2>/dev/null | grep -q .; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+# _s3_free_port: a port for radosgw (scripts/s3-server.sh port)
+_s3_free_port() { "$S3_SERVER" port; }
 
 # s3_suite_start WORK MEMSTORE_BYTES: radosgw up, bucket made, S3_* exported.
 # Returns 77 when the ceph packages are missing.

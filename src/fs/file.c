@@ -24,6 +24,19 @@
 #define FUSE_DEV_IOC_BACKING_CLOSE _IOW(FUSE_DEV_IOC_MAGIC, 2, uint32_t)
 #endif
 
+/*
+ * Unregister passthrough backing id @id (if any) and close its descriptor *@fd (if any;
+ * set to -1): what the kernel and the daemon hold of a backing file.
+ */
+static void backing_close(struct fs *fs, int id, int *fd)
+{
+	if (id > 0 && fs->se && ioctl(fuse_session_fd(fs->se), FUSE_DEV_IOC_BACKING_CLOSE, &id))
+		pr_debug("cannot unregister backing file %d: %s", id, strerror(errno));
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 static int wants_write(int flags)
 {
 	return (flags & O_ACCMODE) != O_RDONLY;
@@ -237,12 +250,8 @@ static void blocks_unpublish_locked(struct fs *fs, struct inode *ino, int stale)
 		fastpath_drop_block(fs->ks, ino->nodeid, i);
 		blk_clear(b, i);
 	}
-	if (id > 0 && fs->se && ioctl(fuse_session_fd(fs->se), FUSE_DEV_IOC_BACKING_CLOSE, &id))
-		pr_debug("cannot unregister backing file %d: %s", id, strerror(errno));
-	if (ino->fp.backing_fd >= 0)
-		close(ino->fp.backing_fd);
+	backing_close(fs, id, &ino->fp.backing_fd);
 	ino->fp.backing_id = 0;
-	ino->fp.backing_fd = -1;
 	/* no blocks_dropped() call is in progress or to come once this returns */
 	fs->be.ops->fastpath_blocks_unhold(&fs->be, ino);
 	ino->fp.blk = NULL;
@@ -499,12 +508,8 @@ static void unpublish_open(struct fs *fs, struct inode *ino)
 	bump_data_version(fs, ino);
 	fastpath_set_open(fs->ks, ino->nodeid, 0);
 	if (!ino->nopen && ino->backing_id == id) {
-		if (fs->se && ioctl(fuse_session_fd(fs->se), FUSE_DEV_IOC_BACKING_CLOSE, &id))
-			pr_debug("cannot unregister backing file %d: %s", id, strerror(errno));
-		if (ino->backing_fd >= 0)
-			close(ino->backing_fd);
+		backing_close(fs, id, &ino->backing_fd);
 		ino->backing_id = 0;
-		ino->backing_fd = -1;
 	}
 	__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
 	fastpath_count_open(fs->ks, -1);
@@ -538,12 +543,8 @@ void file_release_published(struct fs *fs, struct inode *ino)
 	if (!id)
 		return;
 	/* the caller deleted the node's map entries: no OPEN is answered with id now */
-	if (fs->se && ioctl(fuse_session_fd(fs->se), FUSE_DEV_IOC_BACKING_CLOSE, &id))
-		pr_debug("cannot unregister backing file %d: %s", id, strerror(errno));
-	if (ino->backing_fd >= 0)
-		close(ino->backing_fd);
+	backing_close(fs, id, &ino->backing_fd);
 	ino->backing_id = 0;
-	ino->backing_fd = -1;
 	__atomic_store_n(&ino->fp.open_id, 0, __ATOMIC_SEQ_CST);
 	__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
 	fastpath_count_open(fs->ks, -1);

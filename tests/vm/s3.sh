@@ -30,19 +30,8 @@ _vm_s3_dir=
 # vm_s3_needed CASEFILE: the case declares that it needs S3
 vm_s3_needed() { grep -q '^# vm: needs s3$' "$1"; }
 
-# _vm_s3_port: P with P and P - 4180 (the monitor) free on 127.0.0.1, below
-# the ephemeral ports (as tests/integration/lib/s3.sh picks them)
-_vm_s3_port() {
-	local p _
-	for _ in $(seq 50); do
-		p=$((24180 + RANDOM % 8000))
-		if ! ss -Htan "( sport = :$p or sport = :$((p - 4180)) )" 2>/dev/null | grep -q .; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+# _vm_s3_port: a port for radosgw (scripts/s3-server.sh port)
+_vm_s3_port() { "$VM_S3_SERVER" port; }
 
 # _vm_s3_seed DIR: the seed tree in DIR/tree: sizes from 0 to 3 MiB + 1 (the
 # largest spans four 1 MiB cache blocks and ends inside the last)

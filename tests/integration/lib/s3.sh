@@ -12,19 +12,9 @@
 S3_SERVER=$REPO_ROOT/scripts/s3-server.sh
 S3TOOL=${S3TOOL:-$BUILD_DIR/s3tool}
 
-# s3_free_port: a port P with P and P - 4180 (the monitor) both unused on 127.0.0.1, below the ephemeral ports
+# s3_free_port: a port for the S3 server (scripts/s3-server.sh port)
 s3_free_port() {
-	local p i
-	for i in $(seq 1 50); do
-		# both below the kernel's ephemeral range (32768-60999 by default): a port in
-		# it can be taken by any outgoing connection between this check and the bind
-		p=$((24180 + RANDOM % 8000))
-		if ! ss -Htan "( sport = :$p or sport = :$((p - 4180)) )" 2>/dev/null | grep -q .; then
-			echo "$p"
-			return 0
-		fi
-	done
-	fail "no free port for the S3 server"
+	"$S3_SERVER" port || fail "no free port for the S3 server"
 }
 
 s3_start() {
