@@ -40,7 +40,13 @@ for f in /usr/bin/bpfuse /usr/sbin/mount.fuse.bpfuse /usr/share/man/man8/bpfuse.
 	/usr/share/doc/bpfuse/README.md /usr/share/doc/bpfuse/docs/options.md; do
 	grep -qx "$f" "$T/contents" || fail "the package lacks $f"
 done
-dpkg-deb -f "$deb" Depends | grep -q libbpf || fail "Depends lacks libbpf: $(dpkg-deb -f "$deb" Depends)"
+# libbpf (>= 1.4, built by setup.sh) is linked statically: no libbpf package is needed,
+# the libraries it needs (libelf, zlib) are
+deps=$(dpkg-deb -f "$deb" Depends)
+case $deps in *libbpf*) fail "Depends names libbpf, which is linked statically: $deps" ;; esac
+for d in libelf1 zlib1g; do
+	case $deps in *"$d "*|*"$d,"*|*"$d") ;; *) fail "Depends lacks $d (static libbpf needs it): $deps" ;; esac
+done
 # the fast-path object, when the package was built with one (FASTPATH_OBJ=PATH)
 fp=/usr/lib/bpfuse/fastpath.bpf.o
 if [ -n "${FASTPATH_OBJ:-}" ]; then
