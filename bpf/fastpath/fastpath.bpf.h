@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * BPF-only declarations for the fast-path programs: the kfuncs of
- * kernel-patches/6.12 (CONFIG_FUSE_BPF) and the FUSE constants they need.
+ * kernel-patches/6.12 (CONFIG_FUSE_REQUEST_BPF) and the FUSE constants they need.
  * Include after vmlinux.h.
  */
 #ifndef BPFUSE_FASTPATH_BPF_H

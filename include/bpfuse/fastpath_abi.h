@@ -3,7 +3,7 @@
  * bpfuse fast path: the contract between the struct_ops programs in
  * bpf/fastpath/, the daemon that fills their maps, and tests/vm/.
  *
- * Works only on a kernel with kernel-patches/6.12 (CONFIG_FUSE_BPF); see
+ * Works only on a kernel with kernel-patches/6.12 (CONFIG_FUSE_REQUEST_BPF); see
  * docs/kernel-hook.md.  Included by BPF programs (after vmlinux.h) and by
  * userspace (after <linux/types.h>), so it uses only __u32/__u64 and char,
  * no pointers, no bool, explicit padding.  Every struct has its size pinned

@@ -33,7 +33,7 @@ if [ ! -s "$out/vmlinux.h" ] || [ "${btf[0]}" -nt "$out/vmlinux.h" ] ||
 	bpftool btf dump file "${btf[@]}" format c > "$out/vmlinux.h.tmp" ||
 		kdie "cannot dump the BTF of '${btf[0]}'"
 	grep -q 'struct fuse_bpf_ops {' "$out/vmlinux.h.tmp" ||
-		kdie "kernel in '$kdir' has no struct fuse_bpf_ops in '${btf[0]}' (CONFIG_FUSE_BPF off?)"
+		kdie "kernel in '$kdir' has no struct fuse_bpf_ops in '${btf[0]}' (CONFIG_FUSE_REQUEST_BPF off?)"
 	mv "$out/vmlinux.h.tmp" "$out/vmlinux.h"
 fi
 

@@ -4,7 +4,7 @@
 # tools/testing/selftests/filesystems/fuse_bpf), built for this kernel by
 # scripts/kernel/build-selftests.sh.  The harness's TAP lines become this
 # tier's: "ok N name" -> "ok N - selftest name", "not ok N name" -> "not ok";
-# a skipped test is a failure here (this kernel has CONFIG_FUSE_BPF, so a
+# a skipped test is a failure here (this kernel has CONFIG_FUSE_REQUEST_BPF, so a
 # skip means the test could not run); the harness's other lines are
 # passed on behind "# ".  A missing binary, a missing plan, fewer results
 # than planned, or a mount or directory of the test left behind fail the case.
