@@ -159,7 +159,7 @@ static void test_blocks_hold(void **state)
 	/* unheld: unpinned, not watched any more */
 	s3_fastpath_blocks_unhold(&be, &ino);
 	close(fd);
-	assert_null(n.fpb_e);
+	assert_null(n.fp_blocks.e);
 	assert_int_equal(s3_fastpath_blocks_ready(&be, &ino, 0, 0), -ESTALE);
 	bad = open(path, O_WRONLY);
 	assert_true(bad >= 0);

@@ -62,6 +62,46 @@ int s3_fastpath_held_stale(int exists, const char *etag, off_t size, int staged,
 	return !exists || staged || strcmp(etag, held_etag) || size != held_size;
 }
 
+/* Whether @n moved on from the version @h holds (ns_lock held) */
+static int hold_stale_locked(const struct s3node *n, const struct s3_fp_hold *h, int staged)
+{
+	return s3_fastpath_held_stale(n->exists, n->etag, n->size, staged, h->etag, h->size);
+}
+
+/*
+ * Record @e, the cache entry of the version @o opened, in @h: -ESTALE if @h holds one
+ * already or @n moved on from that version while the open was made.
+ */
+static int hold_record(struct s3be *sb, struct s3node *n, struct s3_fp_hold *h,
+		       struct cache_entry *e, const struct s3open *o)
+{
+	int staged = __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0, err = 0;
+
+	pthread_mutex_lock(&sb->ns_lock);
+	if (h->e || s3_fastpath_held_stale(n->exists, n->etag, n->size, staged, o->etag, o->size)) {
+		err = -ESTALE;
+	} else {
+		h->e = e;
+		snprintf(h->etag, sizeof(h->etag), "%s", o->etag);
+		h->size = o->size;
+	}
+	pthread_mutex_unlock(&sb->ns_lock);
+	return err;
+}
+
+/* Take the entry out of @h (NULL if it holds none); the caller drops what it held */
+static struct cache_entry *hold_take(struct s3be *sb, struct s3_fp_hold *h)
+{
+	struct cache_entry *e;
+
+	pthread_mutex_lock(&sb->ns_lock);
+	e = h->e;
+	h->e = NULL;
+	h->etag[0] = '\0';
+	pthread_mutex_unlock(&sb->ns_lock);
+	return e;
+}
+
 int s3_fastpath_check(struct backend *be, struct inode *ino, uint64_t *until_ns, int *stale)
 {
 	struct s3be *sb = SB(be);
@@ -79,15 +119,14 @@ int s3_fastpath_check(struct backend *be, struct inode *ino, uint64_t *until_ns,
 	/* a staging file holds bytes the bucket has not got: neither has any cache file */
 	if (!err && staged)
 		err = -EBUSY;
-	*stale = n->fp_e && s3_fastpath_held_stale(n->exists, n->etag, n->size, staged,
-						   n->fp_etag, n->fp_size);
+	*stale = n->fp_open.e && hold_stale_locked(n, &n->fp_open, staged);
 	/*
 	 * The scrub (or a read) may have dropped a corrupt block of the held
 	 * file since: the kernel would read a hole there.  Complete entries are
 	 * known good, so this costs a stat of the data file (the cache's lock is
 	 * a leaf: taken under ns_lock).
 	 */
-	if (n->fp_e && !*stale && cache_is_complete(sb->cache, n->fp_e) != 1)
+	if (n->fp_open.e && !*stale && cache_is_complete(sb->cache, n->fp_open.e) != 1)
 		*stale = 1;
 	pthread_mutex_unlock(&sb->ns_lock);
 	return err;
@@ -113,7 +152,7 @@ int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv, int back
 	struct s3node *n = s3_ino_node(be, ino);
 	struct s3open *o = priv;
 	struct cache_entry *e;
-	int err, staged;
+	int err;
 
 	/* only a reader's open of a complete, pinned cache file backs passthrough (s3_open()) */
 	if (!o || o->writer || !o->pinned || !o->e || o->n != n)
@@ -125,17 +164,7 @@ int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv, int back
 	if (err)
 		return err;
 	cache_pin(sb->cache, e);
-	staged = __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0;
-	pthread_mutex_lock(&sb->ns_lock);
-	if (n->fp_e || s3_fastpath_held_stale(n->exists, n->etag, n->size, staged, o->etag,
-					      o->size)) {
-		err = -ESTALE; /* the node moved on while this open was made */
-	} else {
-		n->fp_e = e;
-		snprintf(n->fp_etag, sizeof(n->fp_etag), "%s", o->etag);
-		n->fp_size = o->size;
-	}
-	pthread_mutex_unlock(&sb->ns_lock);
+	err = hold_record(sb, n, &n->fp_open, e, o);
 	if (err) {
 		cache_unpin(sb->cache, e);
 		cache_entry_put(sb->cache, e);
@@ -147,14 +176,8 @@ int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv, int back
 void s3_fastpath_unhold(struct backend *be, struct inode *ino)
 {
 	struct s3be *sb = SB(be);
-	struct s3node *n = s3_ino_node(be, ino);
-	struct cache_entry *e;
+	struct cache_entry *e = hold_take(sb, &s3_ino_node(be, ino)->fp_open);
 
-	pthread_mutex_lock(&sb->ns_lock);
-	e = n->fp_e;
-	n->fp_e = NULL;
-	n->fp_etag[0] = '\0';
-	pthread_mutex_unlock(&sb->ns_lock);
 	if (!e)
 		return;
 	/* an entry marked for removal meanwhile (another ETag) goes now */
@@ -170,7 +193,7 @@ int s3_fastpath_blocks_hold(struct backend *be, struct inode *ino, void *priv,
 	struct s3open *o = priv;
 	struct cache_entry *e;
 	struct stat st;
-	int err, fd, staged;
+	int err, fd;
 
 	/* a reader of the cache, its version not complete there (else it passes through) */
 	if (!o || o->writer || o->pinned || !o->e || o->n != n || o->size <= 0)
@@ -192,17 +215,7 @@ int s3_fastpath_blocks_hold(struct backend *be, struct inode *ino, void *priv,
 		err = -ESTALE;
 		goto out_close;
 	}
-	staged = __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0;
-	pthread_mutex_lock(&sb->ns_lock);
-	if (n->fpb_e || s3_fastpath_held_stale(n->exists, n->etag, n->size, staged, o->etag,
-					       o->size)) {
-		err = -ESTALE; /* the node moved on while this open was made */
-	} else {
-		n->fpb_e = e;
-		snprintf(n->fpb_etag, sizeof(n->fpb_etag), "%s", o->etag);
-		n->fpb_size = o->size;
-	}
-	pthread_mutex_unlock(&sb->ns_lock);
+	err = hold_record(sb, n, &n->fp_blocks, e, o);
 	if (err)
 		goto out_close;
 	return fd;
@@ -226,9 +239,8 @@ int s3_fastpath_blocks_ready(struct backend *be, struct inode *ino, uint64_t off
 	int stale;
 
 	pthread_mutex_lock(&sb->ns_lock);
-	e = n->fpb_e;
-	stale = !e || s3_fastpath_held_stale(n->exists, n->etag, n->size, staged, n->fpb_etag,
-					     n->fpb_size);
+	e = n->fp_blocks.e;
+	stale = !e || hold_stale_locked(n, &n->fp_blocks, staged);
 	pthread_mutex_unlock(&sb->ns_lock);
 	if (stale)
 		return -ESTALE;
@@ -241,14 +253,8 @@ int s3_fastpath_blocks_ready(struct backend *be, struct inode *ino, uint64_t off
 void s3_fastpath_blocks_unhold(struct backend *be, struct inode *ino)
 {
 	struct s3be *sb = SB(be);
-	struct s3node *n = s3_ino_node(be, ino);
-	struct cache_entry *e;
+	struct cache_entry *e = hold_take(sb, &s3_ino_node(be, ino)->fp_blocks);
 
-	pthread_mutex_lock(&sb->ns_lock);
-	e = n->fpb_e;
-	n->fpb_e = NULL;
-	n->fpb_etag[0] = '\0';
-	pthread_mutex_unlock(&sb->ns_lock);
 	if (!e)
 		return;
 	/* no drop call is in progress once this returns */

@@ -36,6 +36,13 @@
 #define S3_PF_MAX_QUEUE (1u << 20)    /* prefetch: files queued at most */
 #define S3_PF_PAUSE_S 30.0            /* prefetch: no new work this long after an S3 error */
 
+/* A cache entry the fast path publishes for a node, and the version it holds */
+struct s3_fp_hold {
+	struct cache_entry *e;
+	char etag[S3_ETAG_MAX];
+	off_t size;
+};
+
 struct s3node {
 	char *key;               /* full object key; directories end in '/' */
 	int is_dir;
@@ -76,15 +83,10 @@ struct s3node {
 	int stage_copy;          /* ... a copy of the staging file, not the file itself */
 	/*
 	 * ns_lock: the cache entry published for in-kernel OPENs (referenced and pinned
-	 * while published; backend_s3_fastpath.c), and the version it holds
+	 * while published; backend_s3_fastpath.c), and the same for the cache entry whose
+	 * verified blocks are published
 	 */
-	struct cache_entry *fp_e;
-	char fp_etag[S3_ETAG_MAX];
-	off_t fp_size;
-	/* ns_lock: the same for the cache entry whose verified blocks are published */
-	struct cache_entry *fpb_e;
-	char fpb_etag[S3_ETAG_MAX];
-	off_t fpb_size;
+	struct s3_fp_hold fp_open, fp_blocks;
 };
 
 struct s3open;
