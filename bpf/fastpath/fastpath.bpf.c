@@ -405,11 +405,14 @@ miss:
 }
 
 /*
- * A read-only OPEN of a regular file whose inode entry names a backing file:
- * answered with passthrough to it and FOPEN_NOFLUSH, fh 0.  The kernel sends
- * no RELEASE for such an open; the daemon keeps the backing id registered
- * for as long as the kernel knows the node.  Anything else (a write, O_TRUNC,
- * no entry, no backing id) upcalls; the kernel checks the same again.
+ * A read-only OPEN of a regular file whose inode entry has open flags:
+ * answered with them, fh 0: passthrough to the entry's backing file
+ * (FOPEN_PASSTHROUGH), or through the page cache, its READs answered from
+ * the block map or by the daemon.  The kernel sends no RELEASE for such an
+ * open; the daemon keeps a backing id registered for as long as the kernel
+ * knows the node.  Anything else (a write, O_TRUNC, no entry, no flags,
+ * passthrough without a backing id) upcalls; the kernel checks the same
+ * again.
  */
 static __noinline int do_open(struct fuse_bpf_req *req)
 {
@@ -425,7 +428,9 @@ static __noinline int do_open(struct fuse_bpf_req *req)
 		goto miss;
 	if (read_inode(req->nodeid, &hdr, &attr, &op))
 		goto miss;
-	if (!op.backing_id || (attr.mode & BPFUSE_S_IFMT) != BPFUSE_S_IFREG)
+	if (!op.flags || (attr.mode & BPFUSE_S_IFMT) != BPFUSE_S_IFREG)
+		goto miss;
+	if (!(op.flags & BPFUSE_FP_FOPEN_PASSTHROUGH) != !op.backing_id)
 		goto miss;
 	out.fh = 0;
 	out.open_flags = op.flags;

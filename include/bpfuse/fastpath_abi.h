@@ -30,11 +30,15 @@
  *   read consistently, as below) are equal.  One inode write thus makes all
  *   of a file's blocks stale at once; they are deleted lazily (rewritten by
  *   the next publication, or deleted with the node).
- * - An inode value with open_backing_id != 0 lets the programs answer a
- *   read-only OPEN of the node (FOPEN_PASSTHROUGH to that backing file); no
- *   RELEASE comes for such an open, so the daemon keeps that backing id
- *   registered until the kernel forgets the node, and deletes or rewrites
- *   the value before it closes the id.
+ * - An inode value with open_flags != 0 lets the programs answer a
+ *   read-only OPEN of the node with those flags and fh 0; no RELEASE comes
+ *   for such an open.  With FOPEN_PASSTHROUGH, open_backing_id names the
+ *   backing file: the daemon keeps that id registered until the kernel
+ *   forgets the node, and deletes or rewrites the value before it closes
+ *   the id.  Without it (open_backing_id 0) the open goes through the page
+ *   cache and its READs come with fh 0: answered from the block map, else
+ *   served by the daemon for the node (fs/file.c, "Opens answered without
+ *   passthrough").
  * - A dentry value with nodeid 0 is a negative entry (the name does not
  *   exist): every path that creates the name deletes it before it replies
  *   or invalidates.
@@ -173,9 +177,10 @@ struct bpfuse_fp_inode {
 					 * carries the same; unique, never 0 */
 		__u64 attr_ttl_ns;	/* kernel attribute timeout of the reply */
 		struct bpfuse_fp_attr attr;
-		__u32 open_backing_id;	/* 0: OPEN upcalls; else a read-only OPEN of this
-					 * regular file is answered with it */
-		__u32 open_flags;	/* FOPEN_* of that answer (BPFUSE_FP_FOPEN_*) */
+		__u32 open_backing_id;	/* with FOPEN_PASSTHROUGH: its backing file; else 0 */
+		__u32 open_flags;	/* 0: OPEN upcalls; else a read-only OPEN of this
+					 * regular file is answered with these FOPEN_*
+					 * (BPFUSE_FP_FOPEN_*) */
 		__u64 expires_ns;	/* as the dentry's: not served from then on; 0: none */
 	} v;
 };

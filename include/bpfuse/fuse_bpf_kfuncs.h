@@ -19,7 +19,7 @@ extern int bpf_fuse_reply_attr(struct fuse_bpf_req *req, const void *attr,
 /* EOF is the backing file's size at read time (0003) */
 extern int bpf_fuse_reply_read_backing(struct fuse_bpf_req *req,
 				       __u32 backing_id) __ksym;
-/* FUSE_OPEN, read-only, fh 0, FOPEN_PASSTHROUGH with a backing id (0004) */
+/* FUSE_OPEN, read-only, fh 0; FOPEN_PASSTHROUGH with a backing id, or none (0004) */
 extern int bpf_fuse_reply_open(struct fuse_bpf_req *req,
 			       const struct fuse_open_out *out,
 			       __u32 out__sz) __ksym;

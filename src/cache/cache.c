@@ -406,7 +406,7 @@ static void changed_behind_locked(struct cache *c, struct cache_entry *e, const 
 	char path[PATH_MAX];
 
 	c->st.changed_behind++;
-	cache_watch_drop_locked(e, 0, e->size);
+	cache_watch_locked(e, 0, 0, e->size);
 	memset(e->checked, 0, (e->nblocks + 7) / 8 + 1);
 	e->nchecked = 0;
 	if (st && st->st_ino == e->fp_ino && (uint64_t)st->st_size == e->size) {

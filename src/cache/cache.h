@@ -133,17 +133,19 @@ int cache_block_present(struct cache *c, struct cache_entry *e, uint64_t idx);
 int cache_range_verified(struct cache *c, struct cache_entry *e, uint64_t off, uint64_t len);
 
 /*
- * Watch @e: @fn(@arg, off, len) is called before bytes [off, off + len) of its data file
+ * Watch @e: @fn(@arg, 0, off, len) is called before bytes [off, off + len) of its data file
  * stop being the object's verified bytes: before the hole of a block that failed its CRC32C
  * is punched (by a read or the scrub), and before a data file found changed behind us is
- * emptied or verified again (0, size).  Eviction needs no call: a watched entry is to be
- * pinned.  @fn runs on the thread that found it, under the cache's lock: it may call nothing
- * of the cache and take no lock that is held around a cache call.  One watcher per entry:
- * -EBUSY when another is set.  @fn NULL stops watching; when that call returns, no call of
- * the old one is in progress.  Returns 0 or -EBUSY.
+ * emptied or verified again (0, size).  @fn(@arg, 1, off, len) is called once a block
+ * holding bytes [off, off + len) was stored (so those are verified now, as
+ * cache_range_verified() says).  Eviction needs no call: a watched entry is to be pinned.
+ * @fn runs on the thread that found or stored it, under the cache's lock: it may call
+ * nothing of the cache and take no lock that is held around a cache call.  One watcher per
+ * entry: -EBUSY when another is set.  @fn NULL stops watching; when that call returns, no
+ * call of the old one is in progress.  Returns 0 or -EBUSY.
  */
-typedef void (*cache_drop_fn)(void *arg, uint64_t off, uint64_t len);
-int cache_entry_watch(struct cache *c, struct cache_entry *e, cache_drop_fn fn, void *arg);
+typedef void (*cache_watch_fn)(void *arg, int stored, uint64_t off, uint64_t len);
+int cache_entry_watch(struct cache *c, struct cache_entry *e, cache_watch_fn fn, void *arg);
 
 /*
  * 1 when every block is present and known good since the entry was loaded: stored by this

@@ -116,6 +116,7 @@ int cache_write_block(struct cache *c, struct cache_entry *e, uint64_t idx, cons
 	}
 	e->crcs[idx] = crc;
 	set_checked_locked(e, idx, 1);
+	cache_watch_locked(e, 1, idx * c->lim.block_size, len);
 	cache_fingerprint_locked(e);
 	e->dirty = 1;
 	cache_touch_locked(c, e);
@@ -135,7 +136,7 @@ static void drop_block(struct cache *c, struct cache_entry *e, uint64_t idx, uin
 	pthread_mutex_lock(&c->lock);
 	if (present(e, idx) && e->crcs[idx] == crc) {
 		/* whoever serves the file's bytes without us stops first */
-		cache_watch_drop_locked(e, idx * c->lim.block_size, len);
+		cache_watch_locked(e, 0, idx * c->lim.block_size, len);
 		e->bitmap[idx / 8] &= (uint8_t)~(1u << (idx % 8));
 		e->npresent--;
 		e->bytes -= len;
@@ -234,13 +235,13 @@ int cache_range_verified(struct cache *c, struct cache_entry *e, uint64_t off, u
 	return ret;
 }
 
-void cache_watch_drop_locked(struct cache_entry *e, uint64_t off, uint64_t len)
+void cache_watch_locked(struct cache_entry *e, int stored, uint64_t off, uint64_t len)
 {
 	if (e->watch)
-		e->watch(e->watch_arg, off, len);
+		e->watch(e->watch_arg, stored, off, len);
 }
 
-int cache_entry_watch(struct cache *c, struct cache_entry *e, cache_drop_fn fn, void *arg)
+int cache_entry_watch(struct cache *c, struct cache_entry *e, cache_watch_fn fn, void *arg)
 {
 	int err = 0;
 

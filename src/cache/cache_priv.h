@@ -70,7 +70,7 @@ struct cache_entry {
 	uint64_t scrub_pass;         /* the scrub pass that last verified it */
 	int starved;                 /* a block found no room: if still incomplete, the entry
 					goes with its last ref, so it cannot hold the space */
-	cache_drop_fn watch;         /* cache_entry_watch(): told before bytes stop being valid */
+	cache_watch_fn watch;        /* cache_entry_watch(): told of bytes stored or going bad */
 	void *watch_arg;
 };
 
@@ -91,8 +91,11 @@ struct cache {
 
 int cache_key_valid(const char *key);
 
-/* Tell the watcher of @e that bytes [@off, @off + @len) stop being valid.  Caller holds c->lock. */
-void cache_watch_drop_locked(struct cache_entry *e, uint64_t off, uint64_t len);
+/*
+ * Tell the watcher of @e that bytes [@off, @off + @len) stop being valid (@stored 0), or
+ * were stored (1).  Caller holds c->lock.
+ */
+void cache_watch_locked(struct cache_entry *e, int stored, uint64_t off, uint64_t len);
 
 void cache_count(uint64_t *ctr);
 

@@ -223,14 +223,16 @@ struct backend_ops {
 	 * object's offsets, and exactly at its size (the kernel's EOF), valid until
 	 * blocks_unhold(); returns an O_RDONLY descriptor of it (the caller registers it
 	 * as a backing file and closes it) or -errno.  Before any byte of it stops being
-	 * valid (a block dropped for its checksum) @drop(@arg, off, len) is called, from
-	 * any thread and under the backend's locks: it may only delete map entries.
+	 * valid (a block dropped for its checksum) @watch(@arg, 0, off, len) is called, and
+	 * once bytes were stored there (verified now) @watch(@arg, 1, off, len), from any
+	 * thread and under the backend's locks: it may only change map entries.
 	 * blocks_ready: 1 when bytes [@off, @off + @len) of the held file may be read
 	 * without the backend now (stored and verified), 0 when not, -ESTALE when the held
 	 * version is no longer the node's (the caller unpublishes and unholds it).
 	 */
 	int (*fastpath_blocks_hold)(struct backend *be, struct inode *ino, void *priv,
-				    void (*drop)(void *arg, uint64_t off, uint64_t len), void *arg);
+				    void (*watch)(void *arg, int stored, uint64_t off, uint64_t len),
+				    void *arg);
 	int (*fastpath_blocks_ready)(struct backend *be, struct inode *ino, uint64_t off,
 				     uint64_t len);
 	void (*fastpath_blocks_unhold)(struct backend *be, struct inode *ino);

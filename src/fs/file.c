@@ -68,8 +68,9 @@ static int backing_attach_locked(struct fs *fs, fuse_req_t req, struct inode *in
 		fi->backing_id = ino->backing_id;
 		return 0;
 	}
-	if (!fs->passthrough || !S_ISREG(ino->type) || ino->nopen)
-		return 0; /* an inode already open without passthrough stays so */
+	/* an inode already open without passthrough stays so (kcached: maybe in the kernel) */
+	if (!fs->passthrough || !S_ISREG(ino->type) || ino->nopen || ino->fp.kcached)
+		return 0;
 	fd = fs->be.ops->open(&fs->be, ino, O_RDWR, priv);
 	if (fd < 0 && (fd == -EROFS || fd == -EACCES || fd == -ETXTBSY || fd == -EPERM)) {
 		if (wants_write(flags))
@@ -162,18 +163,24 @@ static void fastpath_blocks_release_locked(struct fs *fs, fuse_req_t req, struct
  * entry with the node's data version, at the open and after each READ the daemon
  * serves; the others upcall.  Unpublishing is always in this order: the map entries
  * (or a new data version, which outdates them all at once), then BACKING_CLOSE, then
- * the backend's unhold (S3: unpin).  The backend tells blocks_dropped() before any
- * byte of the held file stops being valid; it may run on any thread under the
- * backend's locks, so it takes no lock: it marks the drop (seq) and deletes the
- * entries; a publication that checked a block before the drop sees the mark after
- * its put and takes its entry back.
+ * the backend's unhold (S3: unpin).  The backend tells blocks_watch() before any
+ * byte of the held file stops being valid, and after bytes were stored in it; it may
+ * run on any thread under the backend's locks, so it takes no lock.  A drop marks
+ * itself (seq) and deletes the entries; a publication that checked a block before the
+ * drop sees the mark after its put and takes its entry back.  A store puts the entries
+ * of the blocks it completed (so a block the backend's readahead stored is answered in
+ * the kernel without a READ reaching the daemon first), with the data version of the
+ * published bits; once unpublishing began (dead) it puts none, and one that put its
+ * entry before seeing the mark takes it back.
  */
 struct fp_blocks {
 	struct fs *fs;
 	uint64_t nodeid;
 	uint64_t n;         /* fast-path blocks of the file (atomic: set once) */
 	uint64_t size;
-	uint64_t dv;        /* the data version of the published bits (inode->lock) */
+	uint64_t dv;        /* the data version of the published bits (inode->lock; atomic) */
+	int backing_id;     /* of the held file, 0 until registered (atomic) */
+	int dead;           /* being unpublished (atomic) */
 	unsigned int seq;   /* drops told (atomic) */
 	uint8_t bits[FASTPATH_MAX_FILE_BLOCKS / 8]; /* published (atomic bit operations) */
 };
@@ -214,12 +221,50 @@ void file_blocks_span(uint64_t off, uint64_t len, uint64_t n, uint64_t *first, u
 		*first = *end;
 }
 
-/* The backend: bytes [@off, @off + @len) of the held file stop being valid (see above). */
-static void blocks_dropped(void *arg, uint64_t off, uint64_t len)
+/*
+ * The backend stored bytes [@off, @off + @len) of the held file (see above): put the
+ * entries of the blocks they complete (a block at the file's end ends there).
+ */
+static void blocks_stored(struct fp_blocks *b, uint64_t off, uint64_t len)
+{
+	int id = __atomic_load_n(&b->backing_id, __ATOMIC_SEQ_CST);
+	uint64_t i, first, end, n = __atomic_load_n(&b->n, __ATOMIC_SEQ_CST);
+	uint64_t dv = __atomic_load_n(&b->dv, __ATOMIC_SEQ_CST);
+
+	if (!id || !dv || __atomic_load_n(&b->dead, __ATOMIC_SEQ_CST))
+		return;
+	file_blocks_span(off, len, n, &first, &end);
+	for (i = first; i < end; i++) {
+		uint64_t boff = i << FASTPATH_BLOCK_SHIFT;
+		uint64_t bend = boff + FP_BLOCK_SIZE < b->size ? boff + FP_BLOCK_SIZE : b->size;
+
+		/* only what this store completed: the rest of a block may not be there */
+		if (blk_test(b, i) || boff < off || bend > off + len)
+			continue;
+		if (!fastpath_put_block(b->fs->ks, b->nodeid, i, id, dv))
+			continue; /* the map is full (counted) */
+		blk_set(b, i);
+		/* unpublishing began meanwhile: it may have deleted the entries before the put */
+		if (__atomic_load_n(&b->dead, __ATOMIC_SEQ_CST)) {
+			fastpath_drop_block(b->fs->ks, b->nodeid, i);
+			blk_clear(b, i);
+		} else if (__atomic_load_n(&b->dv, __ATOMIC_SEQ_CST) != dv) {
+			/* a new data version: the publication that set it puts the block again */
+			blk_clear(b, i);
+		}
+	}
+}
+
+/* The backend: bytes of the held file were stored (@stored) or stop being valid (above). */
+static void blocks_watch(void *arg, int stored, uint64_t off, uint64_t len)
 {
 	struct fp_blocks *b = arg;
 	uint64_t i, first, end;
 
+	if (stored) {
+		blocks_stored(b, off, len);
+		return;
+	}
 	/* the mark first: a publication that checked the bytes before will see it */
 	__atomic_add_fetch(&b->seq, 1, __ATOMIC_SEQ_CST);
 	file_blocks_span(off, len, __atomic_load_n(&b->n, __ATOMIC_SEQ_CST), &first, &end);
@@ -235,6 +280,7 @@ static void blocks_dropped(void *arg, uint64_t off, uint64_t len)
  * no READ is answered from it even before the entries are gone.  Caller holds ino->lock.
  */
 static void bump_data_version(struct fs *fs, struct inode *ino);
+static void cached_unpublish_locked(struct fs *fs, struct inode *ino);
 
 static void blocks_unpublish_locked(struct fs *fs, struct inode *ino, int stale)
 {
@@ -244,6 +290,10 @@ static void blocks_unpublish_locked(struct fs *fs, struct inode *ino, int stale)
 
 	if (!b)
 		return;
+	/* no OPEN is answered for the blocks' READs once they are gone */
+	cached_unpublish_locked(fs, ino);
+	/* before the entries go: a store told from now on puts none (blocks_stored()) */
+	__atomic_store_n(&b->dead, 1, __ATOMIC_SEQ_CST);
 	if (stale)
 		bump_data_version(fs, ino);
 	for (i = 0; i < b->n; i++) {
@@ -252,7 +302,7 @@ static void blocks_unpublish_locked(struct fs *fs, struct inode *ino, int stale)
 	}
 	backing_close(fs, id, &ino->fp.backing_fd);
 	ino->fp.backing_id = 0;
-	/* no blocks_dropped() call is in progress or to come once this returns */
+	/* no blocks_watch() call is in progress or to come once this returns */
 	fs->be.ops->fastpath_blocks_unhold(&fs->be, ino);
 	ino->fp.blk = NULL;
 	free(b);
@@ -280,9 +330,10 @@ static void blocks_publish_locked(struct fs *fs, struct inode *ino, uint64_t off
 	dv = file_data_version(fs, ino);
 	if (dv != b->dv) {
 		/* the entries published carry an older version: none is served, all go again */
+		/* the version first: a store told meanwhile takes its mark back (blocks_stored()) */
+		__atomic_store_n(&b->dv, dv, __ATOMIC_SEQ_CST);
 		for (i = 0; i < b->n; i++)
 			blk_clear(b, i);
-		b->dv = dv;
 	}
 	file_blocks_span(off, len, b->n, &first, &end);
 	for (i = first; i < end; i++) {
@@ -335,7 +386,7 @@ static void blocks_open_locked(struct fs *fs, fuse_req_t req, struct inode *ino,
 		goto out_uncount;
 	b->fs = fs;
 	b->nodeid = ino->nodeid;
-	fd = ops->fastpath_blocks_hold(&fs->be, ino, priv, blocks_dropped, b);
+	fd = ops->fastpath_blocks_hold(&fs->be, ino, priv, blocks_watch, b);
 	if (fd < 0)
 		goto out_free;
 	/* the kernel ends a READ at the backing file's size: the object's (the backend's word) */
@@ -353,6 +404,8 @@ static void blocks_open_locked(struct fs *fs, fuse_req_t req, struct inode *ino,
 	ino->fp.backing_id = id;
 	ino->fp.blk = b;
 	fastpath_count_block_file(fs->ks, 1);
+	/* stores from now on put their blocks; the scan below finds those stored before */
+	__atomic_store_n(&b->backing_id, id, __ATOMIC_SEQ_CST);
 	blocks_publish_locked(fs, ino, 0, UINT64_MAX);
 	return;
 
@@ -385,9 +438,152 @@ static void blocks_check(struct fs *fs, struct inode *ino)
 	pthread_mutex_unlock(&ino->lock);
 }
 
+/*
+ * Opens answered in the kernel without passthrough (backend.h, fastpath_blocks_hold: S3,
+ * an object partly in the cache).  While a node's block entries are held (struct
+ * fp_blocks), a daemon-served read-only open of it also publishes its read-only OPENs
+ * for the kernel to answer: fh 0, FOPEN_NOFLUSH (and FOPEN_KEEP_CACHE as keep_cache
+ * says), through the page cache.  No RELEASE tells when they close, so the blocks stay
+ * held past the last daemon-served close, until the node is freed or its version is
+ * stale (blocks_unpublish_locked() takes this answer back first).  Their READs are
+ * answered from the block map, or reach the daemon with fh 0 and are served with the
+ * node's reader: an open of the node the daemon made for them, kept while the answer is
+ * published (file_reader_get()); once it is gone, an open made for that READ alone.
+ * The kernel fails an open whose io mode conflicts with the inode's (EIO to the user):
+ * page-cache opens cannot coexist with passthrough ones, so a node whose opens the
+ * kernel answered one way never gets the other kind until it is freed (kcached,
+ * kpassthrough).
+ */
+struct fp_reader {
+	struct open_file of; /* first: what file_reader_get() gives out */
+	int refs;            /* inode->lock; the node's own while it is ino->fp.reader */
+};
+
+static void reader_free(struct fs *fs, struct inode *ino, struct fp_reader *r)
+{
+	if (fs->be.ops->release_file)
+		fs->be.ops->release_file(&fs->be, ino, r->of.priv, r->of.fd);
+	close(r->of.fd);
+	free(r);
+}
+
+/* Caller holds ino->lock; frees @r with its last reference */
+static void reader_put_locked(struct fs *fs, struct inode *ino, struct fp_reader *r)
+{
+	if (!--r->refs)
+		reader_free(fs, ino, r);
+}
+
+static void cached_unpublish_locked(struct fs *fs, struct inode *ino)
+{
+	struct fp_reader *r = ino->fp.reader;
+
+	if (!ino->fp.open_cached)
+		return;
+	__atomic_store_n(&ino->fp.open_cached, 0, __ATOMIC_SEQ_CST);
+	fastpath_set_open(fs->ks, ino->nodeid, 0);
+	__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
+	fastpath_count_open(fs->ks, -1);
+	ino->fp.reader = NULL;
+	if (r)
+		reader_put_locked(fs, ino, r);
+}
+
+/*
+ * An open of @ino (@flags) that holds its blocks and goes through the page cache: let the
+ * kernel answer the next read-only OPENs too (above).  Caller holds ino->lock.
+ */
+static void cached_publish_locked(struct fs *fs, struct inode *ino, int flags)
+{
+	if (!ino->fp.blk || ino->fp.open_cached || ino->fp.open_id || ino->backing_id ||
+	    ino->fp.kpassthrough || wants_write(flags) || (flags & O_TRUNC))
+		return;
+	if (__atomic_add_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED) > fs->io_fd_budget) {
+		__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
+		fastpath_count_open_refused(fs->ks);
+		return;
+	}
+	/* before the map: every later publication of the node carries it (note_attr) */
+	ino->fp.kcached = 1;
+	__atomic_store_n(&ino->fp.open_cached,
+			 fs->cfg->keep_cache ? FASTPATH_OPEN_CACHED_KEEP : FASTPATH_OPEN_CACHED,
+			 __ATOMIC_SEQ_CST);
+	fastpath_count_open(fs->ks, 1);
+	fastpath_set_open(fs->ks, ino->nodeid, ino->fp.open_cached);
+}
+
+static struct fp_reader *reader_new(struct fs *fs, struct inode *ino, int *err)
+{
+	struct fp_reader *r = calloc(1, sizeof(*r));
+	void *priv = NULL;
+	int direct = 0, fd;
+
+	if (!r) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	fd = fs->be.ops->open_file(&fs->be, ino, O_RDONLY, &direct, &priv);
+	if (fd < 0) {
+		free(r);
+		*err = fd;
+		return NULL;
+	}
+	r->of.fd = fd;
+	r->of.direct = direct;
+	r->of.flags = O_RDONLY;
+	r->of.priv = priv;
+	r->refs = 1;
+	return r;
+}
+
+int file_reader_get(struct fs *fs, struct inode *ino, struct open_file **h)
+{
+	struct fp_reader *r;
+	int err = 0;
+
+	*h = NULL;
+	if (!fs->be.ops->open_file || !S_ISREG(ino->type))
+		return -EBADF;
+	pthread_mutex_lock(&ino->lock);
+	r = ino->fp.reader;
+	if (r)
+		r->refs++;
+	pthread_mutex_unlock(&ino->lock);
+	if (!r) {
+		/* without the lock: the backend may ask the store (a HEAD past list_ttl) */
+		r = reader_new(fs, ino, &err);
+		if (!r)
+			return err;
+		pthread_mutex_lock(&ino->lock);
+		if (ino->fp.open_cached && !ino->fp.reader) {
+			ino->fp.reader = r; /* kept for the next READs of the answered opens */
+			r->refs++;
+		}
+		pthread_mutex_unlock(&ino->lock);
+	}
+	*h = &r->of;
+	return 0;
+}
+
+void file_reader_put(struct fs *fs, struct inode *ino, struct open_file *h)
+{
+	struct fp_reader *r = (struct fp_reader *)h;
+	int last;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&ino->lock);
+	last = !--r->refs;
+	pthread_mutex_unlock(&ino->lock);
+	if (last)
+		reader_free(fs, ino, r);
+}
+
 int file_open_id(struct inode *ino)
 {
-	return __atomic_load_n(&ino->fp.open_id, __ATOMIC_SEQ_CST);
+	int id = __atomic_load_n(&ino->fp.open_id, __ATOMIC_SEQ_CST);
+
+	return id ? id : __atomic_load_n(&ino->fp.open_cached, __ATOMIC_SEQ_CST);
 }
 
 uint64_t file_data_version(struct fs *fs, struct inode *ino)
@@ -461,7 +657,8 @@ static void publish_open_locked(struct fs *fs, struct inode *ino, int flags, voi
 	int id = ino->backing_id;
 
 	if (!fs->ks || ino->fp.open_id || id <= 0 || !S_ISREG(ino->type) || wants_write(flags) ||
-	    (flags & O_TRUNC) || (fs->cfg->backend != BACKEND_LOCAL && !ops->fastpath_hold))
+	    (flags & O_TRUNC) || (fs->cfg->backend != BACKEND_LOCAL && !ops->fastpath_hold) ||
+	    ino->fp.kcached)
 		return;
 	if (__atomic_add_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED) > fs->io_fd_budget) {
 		__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
@@ -478,6 +675,7 @@ static void publish_open_locked(struct fs *fs, struct inode *ino, int flags, voi
 		return;
 	}
 	/* before the map: every later publication of the node carries it (note_attr) */
+	ino->fp.kpassthrough = 1;
 	__atomic_store_n(&ino->fp.open_id, id, __ATOMIC_SEQ_CST);
 	fastpath_count_open(fs->ks, 1);
 	fastpath_set_open(fs->ks, ino->nodeid, id);
@@ -579,10 +777,17 @@ int file_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file
 		err = backing_attach_locked(fs, req, ino, fi->flags, priv, fi);
 	if (!err && !fi->backing_id && !direct)
 		fastpath_blocks_locked(fs, req, ino, priv);
+	/* a writer's bytes are staged: no OPEN answered in the kernel reads old blocks */
+	if (!err && (wants_write(fi->flags) || (fi->flags & O_TRUNC)))
+		cached_unpublish_locked(fs, ino);
 	if (!err && direct)
 		blocks_open_locked(fs, req, ino, priv);
+	else if (!err && !fi->backing_id && ino->fp.blk)
+		blocks_publish_locked(fs, ino, 0, UINT64_MAX); /* complete since: all of it */
 	if (!err && fi->backing_id)
 		publish_open_locked(fs, ino, fi->flags, priv);
+	else if (!err)
+		cached_publish_locked(fs, ino, fi->flags);
 	if (!err)
 		ino->nopen++;
 	pthread_mutex_unlock(&ino->lock);
@@ -602,9 +807,15 @@ void file_release(struct fs *fs, fuse_req_t req, struct inode *ino)
 	 */
 	pthread_mutex_lock(&ino->lock);
 	if (ino->nopen == 1) {
-		/* the block entries before their backing file (which then is no local one's) */
-		blocks_unpublish_locked(fs, ino, 0);
-		fastpath_blocks_release_locked(fs, req, ino);
+		/*
+		 * The block entries before their backing file (which then is no local
+		 * one's); kept while the kernel answers OPENs of the node itself.
+		 */
+		if (!ino->fp.open_cached)
+			blocks_unpublish_locked(fs, ino, 0);
+		/* the local file's block entries (not the backend's held file's) */
+		if (!ino->fp.blk)
+			fastpath_blocks_release_locked(fs, req, ino);
 		/* published for OPEN: kept until the inode goes (file_release_published()) */
 		if (ino->backing_id && !ino->fp.open_id) {
 			fuse_passthrough_close(req, ino->backing_id);

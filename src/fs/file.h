@@ -51,8 +51,17 @@ void file_release(struct fs *fs, fuse_req_t req, struct inode *ino);
 int file_io_fd(struct fs *fs, struct inode *ino, int write, int *owned);
 
 /*
- * The backing id read-only OPENs of @ino are answered with in the kernel
- * (fastpath_put_attr()'s open_id), 0 if none.
+ * A request with fh 0 on regular file @ino of a backend with open_file (an OPEN the
+ * kernel answered without passthrough, file.c): the open to serve it with, in *@h, and
+ * 0; or -errno.  The node's reader while the kernel answers its OPENs, else an open for
+ * this request alone; file_reader_put() when done.
+ */
+int file_reader_get(struct fs *fs, struct inode *ino, struct open_file **h);
+void file_reader_put(struct fs *fs, struct inode *ino, struct open_file *h);
+
+/*
+ * How read-only OPENs of @ino are answered in the kernel (fastpath_put_attr()'s
+ * open_id): a backing id, FASTPATH_OPEN_CACHED*, or 0 (not).
  */
 int file_open_id(struct inode *ino);
 /*

@@ -98,6 +98,25 @@ static void open_file_free(struct fs *fs, struct inode *ino, struct fuse_file_in
 	free(h);
 }
 
+/*
+ * The open a request on @ino with @fi is served with, in *@h: fi->fh's; for fh 0 (an OPEN
+ * the kernel answered) on a backend whose opens hold state, the node's reader (file.c),
+ * also in *@reader for file_reader_put(); else NULL (io_fd() decides).  0 or -errno.
+ */
+static int req_open(struct fs *fs, struct inode *ino, struct fuse_file_info *fi,
+		    struct open_file **h, struct open_file **reader)
+{
+	int err;
+
+	*reader = NULL;
+	*h = fi && fi->fh ? open_file_of(fi) : NULL;
+	if (*h || !fs->ks || !fs->be.ops->open_file || !S_ISREG(ino->type))
+		return 0;
+	err = file_reader_get(fs, ino, reader);
+	*h = *reader;
+	return err;
+}
+
 void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
@@ -282,15 +301,21 @@ void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 {
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
 	struct fs *fs = req_fs(req);
-	struct open_file *h = open_file_of(fi);
+	struct open_file *h, *reader = NULL;
 	struct stats *st = &fs->stats;
 	struct inode *ino;
 	struct stat sb;
-	int fd, owned;
+	int fd, err, owned = 0;
 
 	op_begin(req, FUSE_READ);
 	if (off < 0) {
 		reply_err(req, EINVAL);
+		return;
+	}
+	GET_INODE_OR_REPLY(ino, req, nodeid);
+	err = req_open(fs, ino, fi, &h, &reader);
+	if (err) {
+		reply_err(req, err);
 		return;
 	}
 	if (h && h->direct && fs->be.ops->read_file) {
@@ -299,9 +324,9 @@ void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 		char *data;
 		ssize_t n;
 
-		GET_INODE_OR_REPLY(ino, req, nodeid);
 		data = thread_read_buf(size ? size : 1);
 		if (!data) {
+			file_reader_put(fs, ino, reader);
 			reply_err(req, ENOMEM);
 			return;
 		}
@@ -312,13 +337,13 @@ void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 			fuse_reply_buf(req, ref.data ? ref.data : data, (size_t)n);
 		if (ref.data)
 			ref.put(&ref);
+		file_reader_put(fs, ino, reader);
 		/* after the reply: what the read stored is answered in the kernel next time */
 		if (n > 0)
 			file_fastpath_read_done(fs, ino, off, (size_t)n);
 		return;
 	}
-	GET_INODE_OR_REPLY(ino, req, nodeid);
-	fd = io_fd(fs, ino, fi, 0, &owned);
+	fd = h ? h->fd : io_fd(fs, ino, fi, 0, &owned);
 	if (fd < 0) {
 		reply_err(req, fd);
 		return;
@@ -334,6 +359,7 @@ void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 	stats_add(&st->reads_backend, 1);
 	fuse_reply_data(req, &buf, 0);
 	put_io_fd(fd, owned);
+	file_reader_put(fs, ino, reader);
 }
 
 /* kernel_open: the watcher takes the change events of this write for ours (watch.c) */
@@ -533,8 +559,9 @@ void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			       struct fuse_file_info *fi_out, size_t len, int flags)
 {
 	struct fs *fs = req_fs(req);
+	struct open_file *h_in, *reader = NULL;
 	struct inode *in, *out;
-	int fd_in, fd_out, own_in, own_out;
+	int fd_in, fd_out, own_in, own_out, err;
 	ssize_t n;
 
 	op_begin(req, FUSE_COPY_FILE_RANGE);
@@ -548,13 +575,20 @@ void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	}
 	GET_INODE_OR_REPLY(in, req, ino_in);
 	GET_INODE_OR_REPLY(out, req, ino_out);
-	if (fs->be.ops->copy_file && fi_in->fh && fi_out->fh) {
+	err = req_open(fs, in, fi_in, &h_in, &reader);
+	if (err) {
+		reply_err(req, err);
+		return;
+	}
+	if (fs->be.ops->copy_file && h_in && fi_out->fh) {
 		/* the source's descriptor may not hold its bytes: the backend copies */
-		n = fs->be.ops->copy_file(&fs->be, in, open_file_of(fi_in)->priv, open_file_of(fi_in)->fd, off_in,
-					  out, open_file_of(fi_out)->priv, open_file_of(fi_out)->fd, off_out, len,
-					  (unsigned int)flags);
+		n = fs->be.ops->copy_file(&fs->be, in, h_in->priv, h_in->fd, off_in, out,
+					  open_file_of(fi_out)->priv, open_file_of(fi_out)->fd, off_out,
+					  len, (unsigned int)flags);
+		file_reader_put(fs, in, reader);
 		goto reply;
 	}
+	file_reader_put(fs, in, reader);
 	fd_in = io_fd(fs, in, fi_in, 0, &own_in);
 	if (fd_in < 0) {
 		reply_err(req, fd_in);
@@ -582,15 +616,22 @@ void op_lseek(fuse_req_t req, fuse_ino_t nodeid, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
+	struct open_file *h, *reader = NULL;
 	struct inode *ino;
-	int fd, owned;
+	int fd, err, owned;
 	off_t res;
 
 	op_begin(req, FUSE_LSEEK);
 	GET_INODE_OR_REPLY(ino, req, nodeid);
-	if (fs->be.ops->seek_file && fi->fh) {
+	err = req_open(fs, ino, fi, &h, &reader);
+	if (err) {
+		reply_err(req, err);
+		return;
+	}
+	if (fs->be.ops->seek_file && h) {
 		/* the descriptor may be a sparse cache file: the backend knows the object */
-		res = fs->be.ops->seek_file(&fs->be, ino, open_file_of(fi)->priv, open_file_of(fi)->fd, off, whence);
+		res = fs->be.ops->seek_file(&fs->be, ino, h->priv, h->fd, off, whence);
+		file_reader_put(fs, ino, reader);
 		goto reply;
 	}
 	fd = io_fd(fs, ino, fi, 0, &owned);

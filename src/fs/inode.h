@@ -104,6 +104,22 @@ struct inode {
 		 */
 		struct fp_blocks *blk;
 		/*
+		 * While blk is held: FASTPATH_OPEN_CACHED* when read-only OPENs
+		 * are answered in the kernel without passthrough, else 0
+		 * (written under inode->lock, read atomically); reader: the open
+		 * their READs (fh 0) are served with (fs/file.c, struct fp_reader)
+		 */
+		int open_cached;
+		struct fp_reader *reader;
+		/*
+		 * The kernel may hold opens it answered itself through its page
+		 * cache (kcached) or with passthrough (kpassthrough), which the
+		 * daemon never hears closed: an open of the other io mode would
+		 * fail (EIO), so none is made or published until the inode is
+		 * freed (inode->lock)
+		 */
+		int kcached, kpassthrough;
+		/*
 		 * The version of the file's bytes the maps may serve
 		 * (fastpath_abi.h): 0 until first published, then replaced
 		 * by a new one whenever the bytes may have changed

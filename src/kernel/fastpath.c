@@ -534,14 +534,23 @@ uint64_t fastpath_begin(struct fastpath *ks)
 	return ks ? pubseq_begin(&ks->seq) : 0;
 }
 
-/* The OPEN answer of an inode value: passthrough to @open_id, no FLUSH at close. */
+/*
+ * The OPEN answer of an inode value (fastpath_set_open()): passthrough to @open_id, or
+ * through the page cache; no FLUSH at close either way.
+ */
 static void set_open(struct bpfuse_fp_inode *v, const struct stat *st, int open_id)
 {
 	v->v.open_backing_id = 0;
 	v->v.open_flags = 0;
-	if (open_id > 0 && S_ISREG(st->st_mode)) {
+	if (!S_ISREG(st->st_mode))
+		return;
+	if (open_id > 0) {
 		v->v.open_backing_id = (uint32_t)open_id;
 		v->v.open_flags = BPFUSE_FP_FOPEN_PASSTHROUGH | BPFUSE_FP_FOPEN_NOFLUSH;
+	} else if (open_id == FASTPATH_OPEN_CACHED) {
+		v->v.open_flags = BPFUSE_FP_FOPEN_NOFLUSH;
+	} else if (open_id == FASTPATH_OPEN_CACHED_KEEP) {
+		v->v.open_flags = BPFUSE_FP_FOPEN_NOFLUSH | BPFUSE_FP_FOPEN_KEEP_CACHE;
 	}
 }
 

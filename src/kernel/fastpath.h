@@ -86,8 +86,16 @@ uint64_t fastpath_new_data_version(struct fastpath *ks);
  */
 int fastpath_set_data_version(struct fastpath *ks, uint64_t nodeid, uint64_t data_version);
 /*
+ * The @open_id of an OPEN answered without passthrough (fh 0, FOPEN_NOFLUSH): its
+ * READs come through the page cache, answered from the block map or by the
+ * daemon for the node; with FOPEN_KEEP_CACHE (KEEP) or without.
+ */
+#define FASTPATH_OPEN_CACHED (-1)
+#define FASTPATH_OPEN_CACHED_KEEP (-2)
+/*
  * From now on a read-only OPEN of regular file @nodeid may be answered in
- * the kernel with passthrough to @open_id (0: upcalled): rewrites the open
+ * the kernel with passthrough to @open_id (> 0), or without it
+ * (FASTPATH_OPEN_CACHED*), or not (0: upcalled): rewrites the open
  * part of the node's published attributes, if there are any (1), in place.
  * The caller keeps @open_id registered for as long as the kernel knows the
  * node (no RELEASE comes for such opens), and passes it to every later

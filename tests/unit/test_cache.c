@@ -333,17 +333,24 @@ static void test_stored_blocks_checked(void **state)
 
 /* What a watcher of an entry saw when it was told (test_range_verified_and_watch). */
 struct watch_log {
-	int calls;
-	uint64_t off, len;
+	int calls, stores;
+	uint64_t off, len, soff, slen;
 	int fd;            /* the data file, to look at its bytes at the call */
 	int intact;        /* the bytes told about were still there (no hole yet) */
 };
 
-static void watch_cb(void *arg, uint64_t off, uint64_t len)
+static void watch_cb(void *arg, int stored, uint64_t off, uint64_t len)
 {
 	struct watch_log *w = arg;
 	char b[BS];
 
+	if (stored) {
+		/* told after the store: the block is verified already */
+		w->stores++;
+		w->soff = off;
+		w->slen = len;
+		return;
+	}
 	w->calls++;
 	w->off = off;
 	w->len = len;
@@ -397,11 +404,21 @@ static void test_range_verified_and_watch(void **state)
 	/* a miss is no drop: not told */
 	assert_int_equal(cache_read_block(c, e, 1, out, BS), -ENODATA);
 	assert_int_equal(w.calls, 1);
+	/* a store is told, after the block counts as verified; the short last one to EOF */
+	assert_int_equal(w.stores, 0);
+	assert_int_equal(cache_write_block(c, e, 1, in, BS), 0);
+	assert_true(w.stores == 1 && w.soff == BS && w.slen == BS);
+	assert_int_equal(cache_range_verified(c, e, BS, BS), 1);
+	assert_int_equal(cache_write_block(c, e, 3, in, BS / 2), 0);
+	assert_true(w.stores == 2 && w.soff == 3 * BS && w.slen == BS / 2);
+	assert_int_equal(w.calls, 1);
 	/* stopped watching: not told any more */
 	assert_int_equal(cache_entry_watch(c, e, NULL, NULL), 0);
 	assert_int_equal(pwrite(w.fd, "Z", 1, 3 * BS + 1), 1);
 	assert_int_equal(cache_read_block(c, e, 3, out, BS), -EBADMSG);
 	assert_int_equal(w.calls, 1);
+	assert_int_equal(cache_write_block(c, e, 1, in, BS), 0);
+	assert_int_equal(w.stores, 2);
 	assert_int_equal(cache_entry_watch(c, e, watch_cb, &w), 0);
 	assert_int_equal(cache_entry_watch(c, e, NULL, NULL), 0);
 	close(w.fd);

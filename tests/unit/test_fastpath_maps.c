@@ -256,6 +256,23 @@ static void test_set_open(void **state)
 	assert_int_equal(fastpath_put_attr(ks, 31, &dir, fastpath_begin(ks), 7, 1, 0), 1);
 	assert_int_equal(inode_val(31, &v), 0);
 	assert_int_equal(v.v.open_backing_id, 0);
+	assert_int_equal(v.v.open_flags, 0);
+	/* without passthrough: flags, no backing id; 0 takes the answer back */
+	assert_int_equal(fastpath_set_open(ks, 30, FASTPATH_OPEN_CACHED), 1);
+	assert_int_equal(inode_val(30, &v), 0);
+	assert_int_equal(v.v.open_backing_id, 0);
+	assert_int_equal(v.v.open_flags, BPFUSE_FP_FOPEN_NOFLUSH);
+	assert_int_equal(fastpath_set_open(ks, 30, FASTPATH_OPEN_CACHED_KEEP), 1);
+	assert_int_equal(inode_val(30, &v), 0);
+	assert_int_equal(v.v.open_backing_id, 0);
+	assert_int_equal(v.v.open_flags, BPFUSE_FP_FOPEN_NOFLUSH | BPFUSE_FP_FOPEN_KEEP_CACHE);
+	assert_int_equal(fastpath_set_open(ks, 30, 0), 1);
+	assert_int_equal(inode_val(30, &v), 0);
+	assert_int_equal(v.v.open_flags, 0);
+	assert_int_equal(fastpath_put_attr(ks, 31, &dir, fastpath_begin(ks), FASTPATH_OPEN_CACHED,
+					       1, 0), 1);
+	assert_int_equal(inode_val(31, &v), 0);
+	assert_int_equal(v.v.open_flags, 0);
 	fastpath_drop_attr(ks, 30);
 	fastpath_drop_attr(ks, 31);
 }

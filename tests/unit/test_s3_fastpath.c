@@ -57,14 +57,20 @@ static void test_held_stale(void **state)
 #define BS 4096u
 
 struct drops {
-	int calls;
-	uint64_t off, len;
+	int calls, stores;
+	uint64_t off, len, soff, slen;
 };
 
-static void on_drop(void *arg, uint64_t off, uint64_t len)
+static void on_drop(void *arg, int stored, uint64_t off, uint64_t len)
 {
 	struct drops *d = arg;
 
+	if (stored) {
+		d->stores++;
+		d->soff = off;
+		d->slen = len;
+		return;
+	}
 	d->calls++;
 	d->off = off;
 	d->len = len;
@@ -128,6 +134,12 @@ static void test_blocks_hold(void **state)
 	assert_int_equal(s3_fastpath_blocks_ready(&be, &ino, BS - 1, 2), 0);
 	assert_int_equal(s3_fastpath_blocks_ready(&be, &ino, 2 * BS, BS), 1);
 	assert_int_equal(s3_fastpath_blocks_ready(&be, &ino, 3 * BS, 100), 0); /* not stored */
+	/* a block stored while held is told, and ready */
+	assert_int_equal(d.stores, 0);
+	assert_int_equal(cache_write_block(sb.cache, o.e, 1, buf, BS), 0);
+	assert_int_equal(d.stores, 1);
+	assert_true(d.soff == BS && d.slen == BS);
+	assert_int_equal(s3_fastpath_blocks_ready(&be, &ino, BS, BS), 1);
 
 	/* block 2 goes bad on disk: the drop is told (before the punch: cache unit test) */
 	snprintf(path, sizeof(path), "%s/objects/%.2s/%.2s/%s.data", root, o.ckey, o.ckey + 2,

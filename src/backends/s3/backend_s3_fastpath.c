@@ -186,7 +186,8 @@ void s3_fastpath_unhold(struct backend *be, struct inode *ino)
 }
 
 int s3_fastpath_blocks_hold(struct backend *be, struct inode *ino, void *priv,
-			    void (*drop)(void *arg, uint64_t off, uint64_t len), void *arg)
+			    void (*watch)(void *arg, int stored, uint64_t off, uint64_t len),
+			    void *arg)
 {
 	struct s3be *sb = SB(be);
 	struct s3node *n = s3_ino_node(be, ino);
@@ -202,7 +203,7 @@ int s3_fastpath_blocks_hold(struct backend *be, struct inode *ino, void *priv,
 	if (err)
 		return err;
 	cache_pin(sb->cache, e);
-	err = cache_entry_watch(sb->cache, e, drop, arg);
+	err = cache_entry_watch(sb->cache, e, watch, arg);
 	if (err)
 		goto out_unpin; /* another node holds the same version */
 	fd = cache_open_data(sb->cache, e, O_RDONLY | O_CLOEXEC);

@@ -250,7 +250,8 @@ int s3_fastpath_check(struct backend *be, struct inode *ino, uint64_t *until_ns,
 int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv, int backing_fd);
 void s3_fastpath_unhold(struct backend *be, struct inode *ino);
 int s3_fastpath_blocks_hold(struct backend *be, struct inode *ino, void *priv,
-			    void (*drop)(void *arg, uint64_t off, uint64_t len), void *arg);
+			    void (*watch)(void *arg, int stored, uint64_t off, uint64_t len),
+			    void *arg);
 int s3_fastpath_blocks_ready(struct backend *be, struct inode *ino, uint64_t off, uint64_t len);
 void s3_fastpath_blocks_unhold(struct backend *be, struct inode *ino);
 
