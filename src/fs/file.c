@@ -94,6 +94,27 @@ static int backing_attach_locked(struct fs *fs, fuse_req_t req, struct inode *in
 }
 
 /*
+ * The local file's blocks were published for older bytes (the data version moved: a
+ * write, a truncate, a change behind the mount): the same backing file (the source
+ * file) holds the new ones; publish them again, for the size they have now.  Caller
+ * holds ino->lock.
+ */
+static void local_blocks_refresh_locked(struct fs *fs, struct inode *ino)
+{
+	uint64_t dv = file_data_version(fs, ino), n;
+	struct stat st;
+
+	if (!ino->fp.backing_id || ino->fp.blk || ino->fp.blocks_dv == dv ||
+	    fstat(ino->fp.backing_fd, &st))
+		return;
+	n = fastpath_put_blocks(fs->ks, ino->nodeid, ino->fp.backing_id, (uint64_t)st.st_size, dv);
+	if (n < ino->fp.nblocks) /* fewer now, or none: the rest goes */
+		fastpath_drop_blocks_from(fs->ks, ino->nodeid, n, ino->fp.nblocks);
+	ino->fp.nblocks = n;
+	ino->fp.blocks_dv = dv;
+}
+
+/*
  * An open the kernel will not pass through, on a patched kernel: register
  * the file as a backing file anyway (without FOPEN_PASSTHROUGH) and publish
  * its blocks, so the fast path answers READ in the kernel.  Caller holds
@@ -101,7 +122,7 @@ static int backing_attach_locked(struct fs *fs, fuse_req_t req, struct inode *in
  */
 static void fastpath_blocks_locked(struct fs *fs, fuse_req_t req, struct inode *ino, void *priv)
 {
-	uint64_t dv, n;
+	uint64_t dv;
 	struct stat st;
 	int fd, id;
 
@@ -110,19 +131,7 @@ static void fastpath_blocks_locked(struct fs *fs, fuse_req_t req, struct inode *
 		return;
 	dv = file_data_version(fs, ino);
 	if (ino->fp.backing_id) {
-		/*
-		 * Published for older bytes (the data version moved: a write or
-		 * truncate): the same backing file (the source file) holds the
-		 * new ones; publish them again, for the size they have now.
-		 */
-		if (ino->fp.blocks_dv == dv || fstat(ino->fp.backing_fd, &st))
-			return;
-		n = fastpath_put_blocks(fs->ks, ino->nodeid, ino->fp.backing_id,
-					(uint64_t)st.st_size, dv);
-		if (n < ino->fp.nblocks) /* fewer now, or none: the rest goes */
-			fastpath_drop_blocks_from(fs->ks, ino->nodeid, n, ino->fp.nblocks);
-		ino->fp.nblocks = n;
-		ino->fp.blocks_dv = dv;
+		local_blocks_refresh_locked(fs, ino);
 		return;
 	}
 	fd = fs->be.ops->open(&fs->be, ino, O_RDONLY, priv);
@@ -420,11 +429,18 @@ out_uncount:
 
 void file_fastpath_read_done(struct fs *fs, struct inode *ino, off_t off, size_t len)
 {
-	if (!__atomic_load_n(&ino->fp.blk, __ATOMIC_SEQ_CST) || off < 0 || !len)
+	if (off < 0 || !len)
 		return;
-	pthread_mutex_lock(&ino->lock);
-	blocks_publish_locked(fs, ino, (uint64_t)off, len);
-	pthread_mutex_unlock(&ino->lock);
+	if (__atomic_load_n(&ino->fp.blk, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&ino->lock);
+		blocks_publish_locked(fs, ino, (uint64_t)off, len);
+		pthread_mutex_unlock(&ino->lock);
+	} else if (__atomic_load_n(&ino->fp.open_cached, __ATOMIC_SEQ_CST)) {
+		/* a local file read for an OPEN the kernel answered: its blocks, current again */
+		pthread_mutex_lock(&ino->lock);
+		local_blocks_refresh_locked(fs, ino);
+		pthread_mutex_unlock(&ino->lock);
+	}
 }
 
 /* The version the block entries are held for is no longer the node's: unpublish them. */
@@ -480,7 +496,12 @@ static void cached_unpublish_locked(struct fs *fs, struct inode *ino)
 
 	if (!ino->fp.open_cached)
 		return;
+	/*
+	 * As unpublish_open(): the node's record first, then the tickets (a publication
+	 * that read the record before is outdated by the new data version), then the map.
+	 */
 	__atomic_store_n(&ino->fp.open_cached, 0, __ATOMIC_SEQ_CST);
+	bump_data_version(fs, ino);
 	fastpath_set_open(fs->ks, ino->nodeid, 0);
 	__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
 	fastpath_count_open(fs->ks, -1);
@@ -491,12 +512,18 @@ static void cached_unpublish_locked(struct fs *fs, struct inode *ino)
 
 /*
  * An open of @ino (@flags) that holds its blocks and goes through the page cache: let the
- * kernel answer the next read-only OPENs too (above).  Caller holds ino->lock.
+ * kernel answer the next read-only OPENs too (above).  Also for a local file on a mount
+ * without passthrough (its blocks: fastpath_blocks_locked(), kept while this is
+ * published and made current again by the READs the daemon serves for such opens,
+ * file_fastpath_read_done()).  Caller holds ino->lock.
  */
 static void cached_publish_locked(struct fs *fs, struct inode *ino, int flags)
 {
-	if (!ino->fp.blk || ino->fp.open_cached || ino->fp.open_id || ino->backing_id ||
+	if (!ino->fp.backing_id || ino->fp.open_cached || ino->fp.open_id || ino->backing_id ||
 	    ino->fp.kpassthrough || wants_write(flags) || (flags & O_TRUNC))
+		return;
+	/* a local file where passthrough is on gets passthrough answers (publish_open_locked()) */
+	if (!ino->fp.blk && fs->passthrough)
 		return;
 	if (__atomic_add_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED) > fs->io_fd_budget) {
 		__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
@@ -738,6 +765,14 @@ void file_release_published(struct fs *fs, struct inode *ino)
 
 	/* freed with opens the daemon never saw released (an aborted connection) */
 	blocks_unpublish_locked(fs, ino, 0);
+	/* the local file's blocks, kept for OPENs the kernel answered without passthrough */
+	cached_unpublish_locked(fs, ino);
+	if (ino->fp.backing_id) {
+		fastpath_drop_blocks(fs->ks, ino->nodeid, ino->fp.nblocks);
+		backing_close(fs, ino->fp.backing_id, &ino->fp.backing_fd);
+		ino->fp.backing_id = 0;
+		ino->fp.nblocks = 0;
+	}
 	if (!id)
 		return;
 	/* the caller deleted the node's map entries: no OPEN is answered with id now */
@@ -814,7 +849,7 @@ void file_release(struct fs *fs, fuse_req_t req, struct inode *ino)
 		if (!ino->fp.open_cached)
 			blocks_unpublish_locked(fs, ino, 0);
 		/* the local file's block entries (not the backend's held file's) */
-		if (!ino->fp.blk)
+		if (!ino->fp.blk && !ino->fp.open_cached)
 			fastpath_blocks_release_locked(fs, req, ino);
 		/* published for OPEN: kept until the inode goes (file_release_published()) */
 		if (ino->backing_id && !ino->fp.open_id) {

@@ -89,9 +89,10 @@ int file_fastpath_until(struct fs *fs, struct inode *ino, uint64_t *until_ns);
 
 /*
  * The daemon served a READ of @len bytes at @off of @ino (through the
- * backend's read_file()): publish the fast-path blocks of that range that
- * are now stored and verified, so that the next READs of them are answered
- * in the kernel.  Call without @ino->lock.
+ * backend's read_file(), or for an OPEN the kernel answered): publish the
+ * fast-path blocks of that range that are now stored and verified (a local
+ * file's: all of them again, if a change outdated them), so that the next
+ * READs of them are answered in the kernel.  Call without @ino->lock.
  */
 void file_fastpath_read_done(struct fs *fs, struct inode *ino, off_t off, size_t len);
 

@@ -360,6 +360,9 @@ void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 	fuse_reply_data(req, &buf, 0);
 	put_io_fd(fd, owned);
 	file_reader_put(fs, ino, reader);
+	/* an OPEN the kernel answered: the blocks it reads next are answered in the kernel */
+	if (!fi->fh)
+		file_fastpath_read_done(fs, ino, off, size);
 }
 
 /* kernel_open: the watcher takes the change events of this write for ours (watch.c) */

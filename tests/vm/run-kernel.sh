@@ -28,6 +28,8 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/kernel/lib.sh
 . "$here/../../scripts/kernel/lib.sh"
+# shellcheck source=tests/vm/s3.sh
+. "$here/s3.sh"
 
 variant=${1:-}
 case $variant in
@@ -85,6 +87,16 @@ vm=(--bin "$build/fp_stress"
     --bin "$BPFUSE_ROOT/build/bpfuse"
     --file "$build/fastpath/fastpath.bpf.o:/lib/bpfuse/fastpath.bpf.o"
     "${extra_st[@]}")
+# cases with `# vm: needs s3` get the host's radosgw for this boot, as in run.sh
+for c in "$cases"/*.sh; do
+	vm_s3_needed "$c" || continue
+	s3dir=$(mktemp -d /tmp/bpfuse-vm-s3.XXXXXX)
+	trap vm_s3_stop EXIT
+	trap 'exit 130' INT TERM HUP
+	vm_s3_start "$s3dir"
+	vm+=(--net --file "$s3dir/guest:/etc/bpfuse-s3")
+	break
+done
 case $variant in
 debug)
 	vm+=(--smp "${BPFUSE_VM_SMP:-2}" --mem 2048 --timeout "${BPFUSE_VM_DEBUG_TIMEOUT:-1200}")

@@ -137,17 +137,22 @@ check "unmounted" sh -c "! grep -q ' $W/mnt ' /proc/mounts"
 # READ from the block map: without passthrough the daemon publishes each open
 # file as a backing file, so reads (first and repeated) stay in the kernel.
 # Control first: the same reads with the hook off reach the daemon.
+# The first open of each file is the daemon's; it lets the kernel answer the
+# next read-only OPENs itself, without passthrough (no RELEASE follows).
 readall() { i=10; while [ $i -lt 60 ]; do [ "$(cat $W/mnt/d/f$i)" = "file $i" ] || return 1; i=$((i + 1)); done; }
 for fp in off on; do
 	bpfuse mount $W/src $W/mnt -o entry_timeout=0,attr_timeout=0,passthrough=off,fastpath=$fp,fastpath_obj=$OBJ ||
 		fail "bpfuse mounts with passthrough=off (fast path $fp)"
 	get r0 opcount READ
 	check "50 files read correctly (fast path $fp)" readall
+	get o0 opcount OPEN; get c0 opcount RELEASE
 	check "and read again" readall
 	get r1 opcount READ
-	[ $fp = on ] || { check "control: the hook off brought >= 50 READs to the daemon ($r0 -> $r1)" [ $((r1 - r0)) -ge 50 ]; bpfuse umount $W/mnt || fail "unmount"; }
+	get o1 opcount OPEN; get c1 opcount RELEASE
+	[ $fp = on ] || { check "control: the hook off brought >= 50 READs to the daemon ($r0 -> $r1), and on the second pass >= 50 OPEN ($((o1 - o0))) and RELEASE ($((c1 - c0)))" [ $((r1 - r0)) -ge 50 -a $((o1 - o0)) -ge 50 -a $((c1 - c0)) -ge 50 ]; bpfuse umount $W/mnt || fail "unmount"; }
 done
 check "no READ reached the daemon ($r0 -> $r1)" [ "$r1" = "$r0" ]
+check "the second pass brought no OPEN ($((o1 - o0))) and no RELEASE ($((c1 - c0))) to the daemon" [ $((o1 - o0)) = 0 -a $((c1 - c0)) = 0 ]
 get rh fpcount read_hit
 check "the fast path answered READs ($rh)" [ "$rh" -ge 100 ]
 echo "changed behind" > $W/src/d/f10

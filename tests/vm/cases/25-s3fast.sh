@@ -30,10 +30,6 @@ command -v bpfuse > /dev/null || fail "no bpfuse daemon in this guest (tests/vm/
 mkdir -p /run $W/mnt $W/wmnt
 rm -rf /cache/s3fast /cache/s3fast-w
 
-# s3mount MNT CACHE OPTS
-s3mount() {
-	bpfuse mount "s3://$S3_BUCKET" "$1" -o "endpoint=$S3_ENDPOINT,cache_dir=$2,cache_size=64M,list_ttl=$TTL,entry_timeout=0,attr_timeout=0,negative_timeout=0,$3" 2> $W/mount.err
-}
 sumf() { sha256sum < $W/mnt/fast/x.bin | cut -d' ' -f1; }
 # counts: the daemon's LOOKUP GETATTR OPEN READ FLUSH RELEASE, one line
 counts() {
@@ -42,12 +38,13 @@ counts() {
 		printf '%s ' "$v"
 	done
 }
-# turns: LOOPS x (stat, then open/fstat/read/close); 0 if every read was right
+# turns FILE READ WANT: LOOPS x (stat FILE, then open/fstat/read/close: the
+# output of READ must be WANT); 0 if every read was right
 turns() {
 	i=0
 	while [ $i -lt $LOOPS ]; do
-		stat -c %s $W/mnt/fast/x.bin > /dev/null || return 1
-		[ "$(sumf)" = "$1" ] || return 1
+		stat -c %s "$1" > /dev/null || return 1
+		[ "$($2)" = "$3" ] || return 1
 		i=$((i + 1))
 	done
 }
@@ -60,9 +57,34 @@ delta() {
 	dsum=${out##*|}
 	out=${out%|*}
 }
+# fast_turns WHAT FILE READ WANT MIN_READS: a fresh deadline (past list_ttl one
+# stat revalidates, with a HEAD, and publishes again), then the turns on FILE:
+# every read right, no request reaches the daemon, BPF answers >= LOOPS OPENs
+# and >= MIN_READS READs
+fast_turns() {
+	sleep $((TTL + 1))
+	stat "$2" > /dev/null || fail "stat $2"
+	c0=$(counts) || fail "cannot read the daemon's counts"
+	get oh0 fpcount open_hit
+	get rh0 fpcount read_hit
+	t0=$(date +%s)
+	check "$LOOPS turns on $1 read right" turns "$2" "$3" "$4"
+	t1=$(date +%s)
+	c1=$(counts) || fail "cannot read the daemon's counts"
+	get oh1 fpcount open_hit
+	get rh1 fpcount read_hit
+	delta "$c0" "$c1"
+	if [ $((t1 - t0)) -lt $TTL ]; then
+		check "fast path: $LOOPS turns of stat and open/fstat/read/close of $1 bring ${out}to the daemon (want 0 each)" [ $dsum = 0 ]
+	else
+		notok "the turns took $((t1 - t0)) s, past list_ttl=$TTL: the machine is too slow for this check (${out})"
+	fi
+	check "BPF answered the OPENs ($((oh1 - oh0)), want >= $LOOPS) and READs (read_hit +$((rh1 - rh0)), want >= $5)" \
+		[ $((oh1 - oh0)) -ge $LOOPS -a $((rh1 - rh0)) -ge $5 ]
+}
 
 # the other client: writes the object through radosgw
-s3mount $W/wmnt /cache/s3fast-w fastpath=off ||
+s3mount_ttl $W/wmnt /cache/s3fast-w fastpath=off ||
 	fail "the writer mounts s3://$S3_BUCKET: $(tail -n 3 $W/mount.err | tr '\n' ' ')"
 mkdir -p $W/wmnt/fast
 head -c 300007 /dev/urandom > $W/v1
@@ -73,11 +95,11 @@ cp $W/v1 $W/wmnt/fast/x.bin || fail "the writer uploads fast/x.bin"
 ok "another client wrote fast/x.bin (300007 bytes)"
 
 # --- control: the same mount and loop without the fast path
-s3mount $W/mnt /cache/s3fast fastpath=off ||
+s3mount_ttl $W/mnt /cache/s3fast fastpath=off ||
 	fail "bpfuse mounts s3://$S3_BUCKET (fastpath=off): $(tail -n 3 $W/mount.err | tr '\n' ' ')"
 check "control: cold and warm reads are right" sh -c "[ \"\$(sha256sum < $W/mnt/fast/x.bin | cut -d' ' -f1)\" = $v1 ] && [ \"\$(sha256sum < $W/mnt/fast/x.bin | cut -d' ' -f1)\" = $v1 ]"
 c0=$(counts) || fail "cannot read the daemon's counts"
-check "control: $LOOPS turns read right" turns $v1
+check "control: $LOOPS turns read right" turns $W/mnt/fast/x.bin sumf $v1
 c1=$(counts) || fail "cannot read the daemon's counts"
 set -- $c0; lo0=$1 op0=$3; set -- $c1; lo1=$1 op1=$3
 check "control: without the fast path the turns bring $((lo1 - lo0)) LOOKUP, $((op1 - op0)) OPEN to the daemon (want >= $LOOPS each)" \
@@ -85,7 +107,7 @@ check "control: without the fast path the turns bring $((lo1 - lo0)) LOOKUP, $((
 bpfuse umount $W/mnt || fail "unmount (control)"
 
 # --- the fast path
-s3mount $W/mnt /cache/s3fast fastpath=on,fastpath_obj=$OBJ ||
+s3mount_ttl $W/mnt /cache/s3fast fastpath=on,fastpath_obj=$OBJ ||
 	fail "bpfuse mounts s3://$S3_BUCKET with the fast path: $(tail -n 3 $W/mount.err | tr '\n' ' ')"
 j=$(statsj) || fail "bpfuse stats --json of the S3 mount"
 case $j in
@@ -97,24 +119,8 @@ esac
 check "first read through the fast-path mount is right" [ "$(sumf)" = $v1 ]
 get po fpcount opens_published
 check "the complete object is published for OPEN (fastpath.opens_published $po)" [ "$po" -ge 1 ]
-# a fresh deadline for the turns: past list_ttl one stat revalidates (HEAD) and publishes again
-sleep $((TTL + 1))
-stat $W/mnt/fast/x.bin > /dev/null || fail "stat"
-c0=$(counts) || fail "cannot read the daemon's counts"
-get oh0 fpcount open_hit
-get rh0 fpcount read_hit
-t0=$(date +%s)
-check "$LOOPS turns with the fast path read right" turns $v1
-t1=$(date +%s)
-c1=$(counts) || fail "cannot read the daemon's counts"
-get oh1 fpcount open_hit
-delta "$c0" "$c1"
-if [ $((t1 - t0)) -lt $TTL ]; then
-	check "fast path: $LOOPS turns of stat and open/fstat/read/close of the cached object bring ${out}to the daemon (want 0 each)" [ $dsum = 0 ]
-else
-	notok "the turns took $((t1 - t0)) s, past list_ttl=$TTL: the machine is too slow for this check (${out})"
-fi
-check "BPF answered the OPENs ($((oh1 - oh0)), want >= $LOOPS)" [ $((oh1 - oh0)) -ge $LOOPS ]
+# passthrough reads: no READ for BPF to answer
+fast_turns "the cached object" $W/mnt/fast/x.bin sumf $v1 0
 
 # --- the other client overwrites it: seen once the deadline has passed
 cp $W/v2 $W/wmnt/fast/x.bin || fail "the writer overwrites fast/x.bin"
@@ -158,34 +164,8 @@ check "... answered by BPF: $((rd1 - rd0)) READ reach the daemon (want 0), read_
 # the loader's loop on it while its tail is not cached: after one revalidating
 # stat, stat and open/fstat/read/close of its first MiB reach the daemon 0 times
 # (OPEN answered without passthrough, READ from the published blocks)
-pturns() {
-	i=0
-	while [ $i -lt $LOOPS ]; do
-		stat -c %s $W/mnt/fast/p.bin > /dev/null || return 1
-		[ "$(range $W/mnt/fast/p.bin 0)" = "$p1h" ] || return 1
-		i=$((i + 1))
-	done
-}
-p1h=$(range $W/p1 0)
-sleep $((TTL + 1))
-stat $W/mnt/fast/p.bin > /dev/null || fail "stat fast/p.bin"
-c0=$(counts) || fail "cannot read the daemon's counts"
-get oh0 fpcount open_hit
-get rh0 fpcount read_hit
-t0=$(date +%s)
-check "$LOOPS turns on the partly cached object read right" pturns
-t1=$(date +%s)
-c1=$(counts) || fail "cannot read the daemon's counts"
-get oh1 fpcount open_hit
-get rh1 fpcount read_hit
-delta "$c0" "$c1"
-if [ $((t1 - t0)) -lt $TTL ]; then
-	check "fast path: $LOOPS turns of stat and open/fstat/read/close of the partly cached object bring ${out}to the daemon (want 0 each)" [ $dsum = 0 ]
-else
-	notok "the turns took $((t1 - t0)) s, past list_ttl=$TTL: the machine is too slow for this check (${out})"
-fi
-check "BPF answered the OPENs ($((oh1 - oh0)), want >= $LOOPS) and READs (read_hit +$((rh1 - rh0)), want >= $LOOPS)" \
-	[ $((oh1 - oh0)) -ge $LOOPS -a $((rh1 - rh0)) -ge $LOOPS ]
+p1mib() { range $W/mnt/fast/p.bin 0; }
+fast_turns "the partly cached object" $W/mnt/fast/p.bin p1mib "$(range $W/p1 0)" $LOOPS
 # the tail (block 20, not fetched): the daemon reads it, then it is published too
 c0=$(counts) || fail "cannot read the daemon's counts"
 check "the uncached tail is right (from S3)" [ "$(range $W/mnt/fast/p.bin 20)" = "$(range $W/p1 20)" ]

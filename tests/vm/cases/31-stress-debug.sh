@@ -24,17 +24,11 @@ OBJ=/lib/bpfuse/fastpath.bpf.o
 W=/tmp/bpfuse-stress-debug
 SECS=${BPFUSE_STRESS_SECONDS:-20}
 LOAD=${BPFUSE_LOAD_SECONDS:-8}
-# what the kernel prints for a problem; any stack dump counts
-REPORTS='BUG:|WARNING:|KASAN|UBSAN|possible circular locking|possible recursive locking'
-REPORTS="$REPORTS|inconsistent lock state|suspicious RCU usage|invalid context"
-REPORTS="$REPORTS|locking correctness validator|Call Trace:|Oops|general protection"
-REPORTS="$REPORTS|Kernel panic|corruption|blocked for more than|refcount_t"
 . /lib/bpfuse-case.sh
 command -v bpfuse > /dev/null || fail "no bpfuse daemon in this guest"
 command -v fp_stress > /dev/null || fail "no fp_stress in this guest"
 [ -f $OBJ ] || fail "no fast-path object $OBJ in this guest"
 
-reports() { dmesg | grep -E "$REPORTS"; }
 # the running daemon: the bpfuse process holding /dev/fuse
 daemon_pid() {
 	for d in /proc/[0-9]*; do
@@ -62,12 +56,7 @@ mountit() {
 	pid=$(daemon_pid) || fail "no daemon process after mounting ($1)"
 }
 
-dmesg | grep -q 'KernelAddressSanitizer initialized' ||
-	fail "not the debug kernel: no KASAN in the kernel log"
-[ -e /proc/lockdep ] || fail "not the debug kernel: no /proc/lockdep"
-ncpu=$(grep -c '^processor' /proc/cpuinfo)
-[ "$ncpu" -ge 2 ] || fail "the stress needs 2 CPUs, the guest has $ncpu"
-ok "the debug kernel (KASAN, lockdep) on $ncpu CPUs"
+debug_kernel
 mkdir -p /run $W/src $W/mnt
 grep -q ' /sys/fs/fuse/connections ' /proc/mounts ||
 	mount -t fusectl fusectl /sys/fs/fuse/connections || fail "mount fusectl"
@@ -170,17 +159,5 @@ if [ -n "$provoke" ]; then
 			notok "lkdtm provokes $t (types: $(tr '\n' ' ' < /sys/kernel/debug/provoke-crash/DIRECT 2> /dev/null))"
 	done
 fi
-dstate=$(grep -l '^State:.*D (disk sleep)' /proc/[0-9]*/status 2> /dev/null |
-	while read -r f; do d=${f%/status}; [ -s "$d/cmdline" ] && echo "${d#/proc/}"; done)
-check "no user process in D state${dstate:+ (pids $dstate)}" [ -z "$dstate" ]
-r=$(reports)
-if [ -z "$r" ]; then
-	ok "the kernel log has no KASAN report, lockdep splat, RCU or atomic-sleep warning, WARNING or BUG"
-else
-	notok "the kernel log has a report:"
-	echo "$r" | head -n 20
-	echo "--- kernel log around the first report:"
-	first=$(echo "$r" | head -n 1)
-	dmesg | grep -F -A 60 -- "$first" | head -n 80
-fi
+kernel_clean
 [ "$bad" = 0 ]

@@ -63,6 +63,38 @@ stress_hits() {
 		[ $((h1 - $1)) -gt 100 -a $((r1 - $2)) -gt 10 ]
 }
 
+# Debug-kernel cases (*-debug.sh).  debug_kernel: the case fails unless this is the
+# debug kernel (KASAN, lockdep) with 2 CPUs or more.  kernel_clean: checks that no user
+# process is in D state and that the kernel log from boot on has no report (any stack
+# dump counts), showing the log around the first one.
+REPORTS='BUG:|WARNING:|KASAN|UBSAN|possible circular locking|possible recursive locking'
+REPORTS="$REPORTS|inconsistent lock state|suspicious RCU usage|invalid context"
+REPORTS="$REPORTS|locking correctness validator|Call Trace:|Oops|general protection"
+REPORTS="$REPORTS|Kernel panic|corruption|blocked for more than|refcount_t"
+debug_kernel() {
+	dmesg | grep -q 'KernelAddressSanitizer initialized' ||
+		fail "not the debug kernel: no KASAN in the kernel log"
+	[ -e /proc/lockdep ] || fail "not the debug kernel: no /proc/lockdep"
+	ncpu=$(grep -c '^processor' /proc/cpuinfo)
+	[ "$ncpu" -ge 2 ] || fail "the stress needs 2 CPUs, the guest has $ncpu"
+	ok "the debug kernel (KASAN, lockdep) on $ncpu CPUs"
+}
+kernel_clean() {
+	dstate=$(grep -l '^State:.*D (disk sleep)' /proc/[0-9]*/status 2> /dev/null |
+		while read -r f; do d=${f%/status}; [ -s "$d/cmdline" ] && echo "${d#/proc/}"; done)
+	check "no user process in D state${dstate:+ (pids $dstate)}" [ -z "$dstate" ]
+	r=$(dmesg | grep -E "$REPORTS")
+	if [ -z "$r" ]; then
+		ok "the kernel log has no KASAN report, lockdep splat, RCU or atomic-sleep warning, WARNING or BUG"
+	else
+		notok "the kernel log has a report:"
+		echo "$r" | head -n 20
+		echo "--- kernel log around the first report:"
+		first=$(echo "$r" | head -n 1)
+		dmesg | grep -F -A 60 -- "$first" | head -n 80
+	fi
+}
+
 # S3 cases (a line `# vm: needs s3`; tests/vm/s3.sh): s3_env loads what the host put in
 # /etc/bpfuse-s3: S3_ENDPOINT (http://10.0.2.2:PORT), S3_BUCKET, AWS_REGION, S3_SEED (the
 # host's sha256 of the seed tree) and AWS_SHARED_CREDENTIALS_FILE (the keys stay in that
@@ -81,6 +113,11 @@ s3_env() {
 	S3_SEED=$_c/seed.sha256
 	export AWS_SHARED_CREDENTIALS_FILE=$_c/credentials AWS_REGION
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CONFIG_FILE AWS_PROFILE
+}
+# s3mount_ttl MNT CACHE OPTS: s3://$S3_BUCKET at MNT (cache CACHE, 64 MiB) with
+# list_ttl=$TTL and the kernel's timeouts 0, plus OPTS; its stderr in $W/mount.err
+s3mount_ttl() {
+	bpfuse mount "s3://$S3_BUCKET" "$1" -o "endpoint=$S3_ENDPOINT,cache_dir=$2,cache_size=64M,list_ttl=$TTL,entry_timeout=0,attr_timeout=0,negative_timeout=0,$3" 2> $W/mount.err
 }
 # s3num FIELD: a counter of the daemon's "s3" object (strict, as fpcount)
 s3num() {
