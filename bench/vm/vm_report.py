@@ -161,8 +161,9 @@ def section(out, level="##"):
          "- hook-on / hook-off: the same bpfuse binary and options (`%s`; loop-small: `%s`, with"
          " passthrough), only `fastpath=on|off` differs. With kernel timeouts 0 and no passthrough"
          " every lookup, stat and read is a request; hook-on lets the eBPF program answer LOOKUP,"
-         " GETATTR and READ (and, with passthrough, OPEN: no FLUSH or RELEASE follows) from the"
-         " daemon's maps inside the kernel." % (meta.get("options", "?"), meta.get("loop_options", "?")),
+         " GETATTR, read-only OPEN (with passthrough to the backing file, or without it through"
+         " the page cache: no FLUSH or RELEASE follows) and READ from the daemon's maps inside"
+         " the kernel." % (meta.get("options", "?"), meta.get("loop_options", "?")),
          "- every run mounts afresh; the three configurations alternate per repetition with the"
          " starting one rotated. Median (min-max) over the repetitions.", "",
          "| workload | metric | native | hook-on | hook-off | hook on vs off | hook on vs native |"
