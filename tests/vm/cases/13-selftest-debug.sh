@@ -6,10 +6,8 @@
 # boot.  Runs before 31-stress-debug, so a report here is the selftests'
 # (or one provoked on purpose: BPFUSE_VM_PROVOKE, as for 31-stress-debug).
 work=$1
-REPORTS='BUG:|WARNING:|KASAN|UBSAN|possible circular locking|possible recursive locking'
-REPORTS="$REPORTS|inconsistent lock state|suspicious RCU usage|invalid context"
-REPORTS="$REPORTS|locking correctness validator|Call Trace:|Oops|general protection"
-REPORTS="$REPORTS|Kernel panic|corruption|blocked for more than|refcount_t"
+# REPORTS, kernel_reports
+. /lib/bpfuse-case.sh
 
 if ! dmesg | grep -q 'KernelAddressSanitizer initialized' || [ ! -e /proc/lockdep ]; then
 	echo "not ok - selftest-debug: not the debug kernel (no KASAN or no lockdep)"
@@ -31,7 +29,7 @@ if [ -n "$provoke" ]; then
 		echo "$t" > /sys/kernel/debug/provoke-crash/DIRECT
 	done
 fi
-r=$(dmesg | grep -E "$REPORTS")
+r=$(kernel_reports)
 if [ -z "$r" ]; then
 	echo "ok - selftest-debug: the kernel log has no KASAN report, lockdep splat, RCU or atomic-sleep warning, WARNING or BUG"
 else

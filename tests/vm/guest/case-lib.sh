@@ -71,6 +71,8 @@ REPORTS='BUG:|WARNING:|KASAN|UBSAN|possible circular locking|possible recursive 
 REPORTS="$REPORTS|inconsistent lock state|suspicious RCU usage|invalid context"
 REPORTS="$REPORTS|locking correctness validator|Call Trace:|Oops|general protection"
 REPORTS="$REPORTS|Kernel panic|corruption|blocked for more than|refcount_t"
+# kernel_reports: the kernel log's lines that match a report
+kernel_reports() { dmesg | grep -E "$REPORTS"; }
 debug_kernel() {
 	dmesg | grep -q 'KernelAddressSanitizer initialized' ||
 		fail "not the debug kernel: no KASAN in the kernel log"
@@ -83,7 +85,7 @@ kernel_clean() {
 	dstate=$(grep -l '^State:.*D (disk sleep)' /proc/[0-9]*/status 2> /dev/null |
 		while read -r f; do d=${f%/status}; [ -s "$d/cmdline" ] && echo "${d#/proc/}"; done)
 	check "no user process in D state${dstate:+ (pids $dstate)}" [ -z "$dstate" ]
-	r=$(dmesg | grep -E "$REPORTS")
+	r=$(kernel_reports)
 	if [ -z "$r" ]; then
 		ok "the kernel log has no KASAN report, lockdep splat, RCU or atomic-sleep warning, WARNING or BUG"
 	else
