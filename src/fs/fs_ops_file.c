@@ -637,6 +637,7 @@ void op_lseek(fuse_req_t req, fuse_ino_t nodeid, off_t off, int whence,
 		file_reader_put(fs, ino, reader);
 		goto reply;
 	}
+	file_reader_put(fs, ino, reader);
 	fd = io_fd(fs, ino, fi, 0, &owned);
 	if (fd < 0) {
 		reply_err(req, fd);
