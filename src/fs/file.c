@@ -42,6 +42,32 @@ static int wants_write(int flags)
 	return (flags & O_ACCMODE) != O_RDONLY;
 }
 
+/*
+ * The budget of inodes whose OPENs the kernel answers (fs->fp_opens, at most
+ * io_fd_budget: each keeps a descriptor until it is freed).  opens_take(): 0, or -1
+ * (over budget, counted as refused); opens_refuse(): give back what opens_take() took,
+ * counted as refused; opens_put(): an answer unpublished.
+ */
+static void opens_refuse(struct fs *fs)
+{
+	__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
+	fastpath_count_open_refused(fs->ks);
+}
+
+static int opens_take(struct fs *fs)
+{
+	if (__atomic_add_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED) <= fs->io_fd_budget)
+		return 0;
+	opens_refuse(fs);
+	return -1;
+}
+
+static void opens_put(struct fs *fs)
+{
+	__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
+	fastpath_count_open(fs->ks, -1);
+}
+
 /* Turn passthrough off for inodes that have no backing file yet; say why once. */
 static void passthrough_disable(struct fs *fs, const char *why, int err)
 {
@@ -152,15 +178,14 @@ static void fastpath_blocks_locked(struct fs *fs, fuse_req_t req, struct inode *
 	ino->fp.blocks_dv = dv;
 }
 
-static void fastpath_blocks_release_locked(struct fs *fs, fuse_req_t req, struct inode *ino)
+/* The local file's block entries, then its backing file (not the backend's held file's). */
+static void local_blocks_release_locked(struct fs *fs, struct inode *ino)
 {
-	if (!ino->fp.backing_id)
+	if (!ino->fp.backing_id || ino->fp.blk)
 		return;
 	fastpath_drop_blocks(fs->ks, ino->nodeid, ino->fp.nblocks);
-	fuse_passthrough_close(req, ino->fp.backing_id);
-	close(ino->fp.backing_fd);
+	backing_close(fs, ino->fp.backing_id, &ino->fp.backing_fd);
 	ino->fp.backing_id = 0;
-	ino->fp.backing_fd = -1;
 	ino->fp.nblocks = 0;
 }
 
@@ -429,18 +454,15 @@ out_uncount:
 
 void file_fastpath_read_done(struct fs *fs, struct inode *ino, off_t off, size_t len)
 {
-	if (off < 0 || !len)
+	if (off < 0 || !len || (!__atomic_load_n(&ino->fp.blk, __ATOMIC_SEQ_CST) &&
+				!__atomic_load_n(&ino->fp.open_cached, __ATOMIC_SEQ_CST)))
 		return;
-	if (__atomic_load_n(&ino->fp.blk, __ATOMIC_SEQ_CST)) {
-		pthread_mutex_lock(&ino->lock);
+	pthread_mutex_lock(&ino->lock);
+	if (ino->fp.blk)
 		blocks_publish_locked(fs, ino, (uint64_t)off, len);
-		pthread_mutex_unlock(&ino->lock);
-	} else if (__atomic_load_n(&ino->fp.open_cached, __ATOMIC_SEQ_CST)) {
-		/* a local file read for an OPEN the kernel answered: its blocks, current again */
-		pthread_mutex_lock(&ino->lock);
+	else /* a local file read for an OPEN the kernel answered: its blocks, current again */
 		local_blocks_refresh_locked(fs, ino);
-		pthread_mutex_unlock(&ino->lock);
-	}
+	pthread_mutex_unlock(&ino->lock);
 }
 
 /* The version the block entries are held for is no longer the node's: unpublish them. */
@@ -503,8 +525,7 @@ static void cached_unpublish_locked(struct fs *fs, struct inode *ino)
 	__atomic_store_n(&ino->fp.open_cached, 0, __ATOMIC_SEQ_CST);
 	bump_data_version(fs, ino);
 	fastpath_set_open(fs->ks, ino->nodeid, 0);
-	__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
-	fastpath_count_open(fs->ks, -1);
+	opens_put(fs);
 	ino->fp.reader = NULL;
 	if (r)
 		reader_put_locked(fs, ino, r);
@@ -525,11 +546,8 @@ static void cached_publish_locked(struct fs *fs, struct inode *ino, int flags)
 	/* a local file where passthrough is on gets passthrough answers (publish_open_locked()) */
 	if (!ino->fp.blk && fs->passthrough)
 		return;
-	if (__atomic_add_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED) > fs->io_fd_budget) {
-		__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
-		fastpath_count_open_refused(fs->ks);
+	if (opens_take(fs))
 		return;
-	}
 	/* before the map: every later publication of the node carries it (note_attr) */
 	ino->fp.kcached = 1;
 	__atomic_store_n(&ino->fp.open_cached,
@@ -687,18 +705,14 @@ static void publish_open_locked(struct fs *fs, struct inode *ino, int flags, voi
 	    (flags & O_TRUNC) || (fs->cfg->backend != BACKEND_LOCAL && !ops->fastpath_hold) ||
 	    ino->fp.kcached)
 		return;
-	if (__atomic_add_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED) > fs->io_fd_budget) {
-		__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
-		fastpath_count_open_refused(fs->ks);
+	if (opens_take(fs))
 		return;
-	}
 	/*
 	 * A backing file holding one version (S3's cache file): the backend
 	 * keeps it valid (pinned) for as long as it is published.
 	 */
 	if (ops->fastpath_hold && ops->fastpath_hold(&fs->be, ino, priv, ino->backing_fd)) {
-		__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
-		fastpath_count_open_refused(fs->ks);
+		opens_refuse(fs);
 		return;
 	}
 	/* before the map: every later publication of the node carries it (note_attr) */
@@ -736,8 +750,7 @@ static void unpublish_open(struct fs *fs, struct inode *ino)
 		backing_close(fs, id, &ino->backing_fd);
 		ino->backing_id = 0;
 	}
-	__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
-	fastpath_count_open(fs->ks, -1);
+	opens_put(fs);
 	if (fs->be.ops->fastpath_unhold)
 		fs->be.ops->fastpath_unhold(&fs->be, ino);
 	pthread_mutex_unlock(&ino->lock);
@@ -767,20 +780,14 @@ void file_release_published(struct fs *fs, struct inode *ino)
 	blocks_unpublish_locked(fs, ino, 0);
 	/* the local file's blocks, kept for OPENs the kernel answered without passthrough */
 	cached_unpublish_locked(fs, ino);
-	if (ino->fp.backing_id) {
-		fastpath_drop_blocks(fs->ks, ino->nodeid, ino->fp.nblocks);
-		backing_close(fs, ino->fp.backing_id, &ino->fp.backing_fd);
-		ino->fp.backing_id = 0;
-		ino->fp.nblocks = 0;
-	}
+	local_blocks_release_locked(fs, ino);
 	if (!id)
 		return;
 	/* the caller deleted the node's map entries: no OPEN is answered with id now */
 	backing_close(fs, id, &ino->backing_fd);
 	ino->backing_id = 0;
 	__atomic_store_n(&ino->fp.open_id, 0, __ATOMIC_SEQ_CST);
-	__atomic_sub_fetch(&fs->fp_opens, 1, __ATOMIC_RELAXED);
-	fastpath_count_open(fs->ks, -1);
+	opens_put(fs);
 	if (fs->be.ops->fastpath_unhold)
 		fs->be.ops->fastpath_unhold(&fs->be, ino);
 }
@@ -833,7 +840,7 @@ int file_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file
 	return err;
 }
 
-void file_release(struct fs *fs, fuse_req_t req, struct inode *ino)
+void file_release(struct fs *fs, struct inode *ino)
 {
 	/*
 	 * The last open gives up the backing files while it still counts, so
@@ -846,17 +853,14 @@ void file_release(struct fs *fs, fuse_req_t req, struct inode *ino)
 		 * The block entries before their backing file (which then is no local
 		 * one's); kept while the kernel answers OPENs of the node itself.
 		 */
-		if (!ino->fp.open_cached)
+		if (!ino->fp.open_cached) {
 			blocks_unpublish_locked(fs, ino, 0);
-		/* the local file's block entries (not the backend's held file's) */
-		if (!ino->fp.blk && !ino->fp.open_cached)
-			fastpath_blocks_release_locked(fs, req, ino);
+			local_blocks_release_locked(fs, ino);
+		}
 		/* published for OPEN: kept until the inode goes (file_release_published()) */
 		if (ino->backing_id && !ino->fp.open_id) {
-			fuse_passthrough_close(req, ino->backing_id);
-			close(ino->backing_fd);
+			backing_close(fs, ino->backing_id, &ino->backing_fd);
 			ino->backing_id = 0;
-			ino->backing_fd = -1;
 		}
 	}
 	pthread_mutex_unlock(&ino->lock);

@@ -36,7 +36,7 @@ int file_open(struct fs *fs, fuse_req_t req, struct inode *ino, struct fuse_file
  * The last step of a release: drop the open, unregister the backing file
  * when it was the inode's last open.  May free @ino.
  */
-void file_release(struct fs *fs, fuse_req_t req, struct inode *ino);
+void file_release(struct fs *fs, struct inode *ino);
 
 /*
  * kernel_open (the kernel opens regular files without asking the daemon, so

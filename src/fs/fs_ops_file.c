@@ -164,7 +164,7 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 		/* interrupted: no release will come for this open */
 		open_file_free(fs, ino, fi);
 		writer_put(fs, ino, fi->flags);
-		file_release(fs, req, ino);
+		file_release(fs, ino);
 	}
 }
 
@@ -204,7 +204,7 @@ static void reply_created(fuse_req_t req, uint64_t parent, const char *name,
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
 		open_file_free(fs, ino, fi);
 		writer_put(fs, ino, fi->flags);
-		file_release(fs, req, ino);
+		file_release(fs, ino);
 		inode_forget(&fs->inodes, ino, 1);
 	}
 }
@@ -491,7 +491,7 @@ void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 	if (ino) {
 		open_file_free(fs, ino, fi);
 		writer_put(fs, ino, fi->flags);
-		file_release(fs, req, ino);
+		file_release(fs, ino);
 	} else {
 		close(open_file_of(fi)->fd);
 		free(open_file_of(fi));

@@ -58,7 +58,7 @@ static void *releaser(void *arg)
 			;
 		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
 			return NULL;
-		file_release(r->fs, NULL, r->ino);
+		file_release(r->fs, r->ino);
 		__atomic_store_n(&r->done, n, __ATOMIC_RELEASE);
 	}
 }
@@ -182,7 +182,7 @@ static void test_published_backing_outlives_release(void **state)
 	assert_int_equal(file_open_id(ino), 5);
 	rel0 = released;
 	/* the last release the daemon sees: the kernel may still hold opens it answered */
-	file_release(&pub_fs, NULL, ino);
+	file_release(&pub_fs, ino);
 	assert_int_equal(ino->nopen, 0);
 	assert_int_equal(ino->backing_id, 5);
 	assert_true(fd_open(p[0]));
@@ -304,7 +304,7 @@ static void test_direct_open_unpublishes(void **state)
 	assert_int_equal(ino->backing_id, 0);
 	assert_false(fd_open(p[0]));
 	assert_int_equal(ino->nopen, 1);
-	file_release(&pub_fs, NULL, ino);
+	file_release(&pub_fs, ino);
 	inode_forget(&pub_fs.inodes, ino, 1);
 	assert_int_equal(unholds, 1);
 	inode_table_release(&pub_fs.inodes);

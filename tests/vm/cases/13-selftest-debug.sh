@@ -6,7 +6,7 @@
 # boot.  Runs before 31-stress-debug, so a report here is the selftests'
 # (or one provoked on purpose: BPFUSE_VM_PROVOKE, as for 31-stress-debug).
 work=$1
-# REPORTS, kernel_reports
+# kernel_reports, kernel_report_show
 . /lib/bpfuse-case.sh
 
 if ! dmesg | grep -q 'KernelAddressSanitizer initialized' || [ ! -e /proc/lockdep ]; then
@@ -34,9 +34,7 @@ if [ -z "$r" ]; then
 	echo "ok - selftest-debug: the kernel log has no KASAN report, lockdep splat, RCU or atomic-sleep warning, WARNING or BUG"
 else
 	echo "not ok - selftest-debug: the kernel log has a report:"
-	echo "$r" | head -n 20
-	echo "--- kernel log around the first report:"
-	dmesg | grep -F -A 60 -- "$(echo "$r" | head -n 1)" | head -n 80
+	kernel_report_show "$r"
 	rc=1
 fi
 exit $rc

@@ -71,8 +71,14 @@ REPORTS='BUG:|WARNING:|KASAN|UBSAN|possible circular locking|possible recursive 
 REPORTS="$REPORTS|inconsistent lock state|suspicious RCU usage|invalid context"
 REPORTS="$REPORTS|locking correctness validator|Call Trace:|Oops|general protection"
 REPORTS="$REPORTS|Kernel panic|corruption|blocked for more than|refcount_t"
-# kernel_reports: the kernel log's lines that match a report
+# kernel_reports: the kernel log's lines that match a report; kernel_report_show R:
+# the first 20 of such lines R, then the kernel log around the first of them
 kernel_reports() { dmesg | grep -E "$REPORTS"; }
+kernel_report_show() {
+	echo "$1" | head -n 20
+	echo "--- kernel log around the first report:"
+	dmesg | grep -F -A 60 -- "$(echo "$1" | head -n 1)" | head -n 80
+}
 debug_kernel() {
 	dmesg | grep -q 'KernelAddressSanitizer initialized' ||
 		fail "not the debug kernel: no KASAN in the kernel log"
@@ -90,10 +96,7 @@ kernel_clean() {
 		ok "the kernel log has no KASAN report, lockdep splat, RCU or atomic-sleep warning, WARNING or BUG"
 	else
 		notok "the kernel log has a report:"
-		echo "$r" | head -n 20
-		echo "--- kernel log around the first report:"
-		first=$(echo "$r" | head -n 1)
-		dmesg | grep -F -A 60 -- "$first" | head -n 80
+		kernel_report_show "$r"
 	fi
 }
 
