@@ -24,6 +24,12 @@ static size_t hash_key(const struct inode_key *k)
 	return hash_u64(k->ino ^ hash_u64(k->dev));
 }
 
+/* The generations of one number share a chain: they differ by gen alone. */
+static int key_eq(const struct inode_key *a, const struct inode_key *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->gen == b->gen;
+}
+
 int inode_table_init(struct inode_table *tbl, inode_release_fn release, void *arg)
 {
 	memset(tbl, 0, sizeof(*tbl));
@@ -190,7 +196,7 @@ struct inode *inode_add_lookup(struct inode_table *tbl, const struct inode_key *
 
 	pthread_mutex_lock(&tbl->lock);
 	for (ino = tbl->by_key[hash_key(key) & (tbl->nbuckets - 1)]; ino; ino = ino->next_key)
-		if (ino->key.dev == key->dev && ino->key.ino == key->ino)
+		if (key_eq(&ino->key, key))
 			break;
 	if (ino && ino->nodeid != INODE_ROOT_ID &&
 	    (ino->type != (type & S_IFMT) ||
@@ -314,7 +320,7 @@ uint64_t inode_nodeid_of(struct inode_table *tbl, const struct inode_key *key,
 
 	pthread_mutex_lock(&tbl->lock);
 	for (ino = tbl->by_key[hash_key(key) & (tbl->nbuckets - 1)]; ino; ino = ino->next_key)
-		if (ino->key.dev == key->dev && ino->key.ino == key->ino) {
+		if (key_eq(&ino->key, key)) {
 			id = ino->nodeid;
 			*ctime_ns = __atomic_load_n(&ino->ctime_ns, __ATOMIC_RELAXED);
 			break;
@@ -331,7 +337,7 @@ int inode_kernel_fresh(struct inode_table *tbl, const struct inode_key *key, uin
 
 	pthread_mutex_lock(&tbl->lock);
 	for (ino = tbl->by_key[hash_key(key) & (tbl->nbuckets - 1)]; ino; ino = ino->next_key)
-		if (ino->key.dev == key->dev && ino->key.ino == key->ino) {
+		if (key_eq(&ino->key, key)) {
 			fresh = ino->nlookup &&
 				__atomic_load_n(&ino->ctime_ns, __ATOMIC_RELAXED) == ctime_ns &&
 				now_ns < __atomic_load_n(&ino->entry_until_ns, __ATOMIC_RELAXED) &&

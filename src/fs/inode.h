@@ -30,6 +30,13 @@
 struct inode_key {
 	uint64_t dev;
 	uint64_t ino;
+	/*
+	 * The backend's generation of the object at this number (0 where it
+	 * has none): another generation is another object, with an inode (and
+	 * a nodeid) of its own (S3: a version another client wrote, or a file
+	 * made again after a delete)
+	 */
+	uint64_t gen;
 };
 
 struct fp_blocks;
@@ -111,6 +118,14 @@ struct inode {
 		 */
 		int open_cached;
 		struct fp_reader *reader;
+		/*
+		 * The backend's records of what it keeps valid for this inode's
+		 * publications: [0] the backing file published for OPEN
+		 * (fastpath_hold), [1] the file of the block entries
+		 * (fastpath_blocks_hold); NULL when none; owned and locked by the
+		 * backend (S3: struct s3_fp_hold, under its ns_lock)
+		 */
+		void *be_hold[2];
 		/*
 		 * The kernel may hold opens it answered itself through its page
 		 * cache (kcached) or with passthrough (kpassthrough), which the

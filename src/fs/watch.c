@@ -532,7 +532,7 @@ static int path_fd_locked(struct inode *ino, void *arg)
 static uint64_t child_nodeid(struct fs *fs, uint64_t dir, const char *name, int always)
 {
 	uint64_t id, told = 0, now;
-	struct inode_key key;
+	struct inode_key key = { 0 };
 	struct stat st;
 	int fd = inode_call_locked(&fs->inodes, dir, path_fd_locked, fs);
 

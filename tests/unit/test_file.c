@@ -66,7 +66,7 @@ static void *releaser(void *arg)
 static void test_release_races_forget(void **state)
 {
 	static struct fs fs;
-	struct inode_key root = { 1, 2 };
+	struct inode_key root = { 1, 2, 0 };
 	struct race r = { .fs = &fs };
 	pthread_t t;
 	int i, fd;
@@ -78,7 +78,7 @@ static void test_release_races_forget(void **state)
 	assert_int_equal(inode_table_set_root(&fs.inodes, &root, S_IFDIR, -1), 0);
 	assert_int_equal(pthread_create(&t, NULL, releaser, &r), 0);
 	for (i = 0; i < ROUNDS; i++) {
-		struct inode_key k = { 7, (uint64_t)i + 10 };
+		struct inode_key k = { 7, (uint64_t)i + 10, 0 };
 
 		fd = -1;
 		r.ino = inode_add_lookup(&fs.inodes, &k, S_IFREG, &fd, &h);
@@ -159,7 +159,7 @@ static const struct backend_ops snapshot_ops = {
 
 static void test_published_backing_outlives_release(void **state)
 {
-	struct inode_key root = { 1, 2 }, k = { 7, 99 };
+	struct inode_key root = { 1, 2, 0 }, k = { 7, 99, 0 };
 	struct inode *ino;
 	int p[2], fd = -1, rel0;
 	void *h = NULL;
@@ -201,7 +201,7 @@ static int fd_open(int fd);
 /* A stale published version is unpublished (id, then its backing file) before the unpin. */
 static void test_stale_version_unpublished_before_unpin(void **state)
 {
-	struct inode_key root = { 1, 2 }, k = { 7, 99 };
+	struct inode_key root = { 1, 2, 0 }, k = { 7, 99, 0 };
 	struct inode *ino;
 	int p[2], fd = -1;
 	uint64_t until;
@@ -272,7 +272,7 @@ static void test_stale_version_unpublished_before_unpin(void **state)
  */
 static void test_direct_open_unpublishes(void **state)
 {
-	struct inode_key root = { 1, 2 }, k = { 7, 99 };
+	struct inode_key root = { 1, 2, 0 }, k = { 7, 99, 0 };
 	struct open_file of = { .fd = -1, .direct = 1 };
 	struct fuse_file_info fi;
 	struct inode *ino;

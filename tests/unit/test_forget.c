@@ -93,7 +93,7 @@ static const struct forget_fp_ops fake_ops = {
 static int setup(void **state)
 {
 	static struct inode_table tbl;
-	struct inode_key root = { 1, 2 };
+	struct inode_key root = { 1, 2, 0 };
 
 	memset(&fake, 0, sizeof(fake));
 	released = 0;
@@ -112,7 +112,7 @@ static int teardown(void **state)
 /* A node the daemon looked up once and published under the name "<nodeid>". */
 static struct inode *published(struct inode_table *tbl, uint64_t key)
 {
-	struct inode_key k = { 7, key };
+	struct inode_key k = { 7, key, 0 };
 	int fd = -1;
 	void *h = NULL;
 	struct inode *ino = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);

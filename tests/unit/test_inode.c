@@ -24,7 +24,7 @@ static void count_release(struct inode *ino, void *arg)
 static int setup(void **state)
 {
 	static struct inode_table tbl;
-	struct inode_key root = { 1, 2 };
+	struct inode_key root = { 1, 2, 0 };
 
 	released = 0;
 	assert_int_equal(inode_table_init(&tbl, count_release, NULL), 0);
@@ -53,7 +53,7 @@ static void test_root(void **state)
 static void test_same_key_same_inode(void **state)
 {
 	struct inode_table *tbl = *state;
-	struct inode_key k = { 5, 77 };
+	struct inode_key k = { 5, 77, 0 };
 	int fd1 = 100, fd2 = 101;
 	struct inode *a, *b;
 
@@ -89,7 +89,7 @@ static int fake_same(struct inode *ino, int fd, void *handle, void *arg)
 static void test_reused_key_new_inode(void **state)
 {
 	struct inode_table *tbl = *state;
-	struct inode_key k = { 5, 78 };
+	struct inode_key k = { 5, 78, 0 };
 	int fd1 = 100, fd2 = 101, fd3 = 102;
 	struct inode *a, *b, *c;
 
@@ -120,10 +120,42 @@ static void test_reused_key_new_inode(void **state)
 	assert_int_equal(released, 3);
 }
 
+/*
+ * Another generation of one number (S3: another client's version) is another inode, and
+ * both are found by their own key: the old one while the kernel still holds it, the new
+ * one by every later lookup.
+ */
+static void test_generation_new_inode(void **state)
+{
+	struct inode_table *tbl = *state;
+	struct inode_key k0 = { 5, 79, 0 }, k1 = { 5, 79, 1 };
+	int fd = -1;
+	uint64_t told;
+	struct inode *a, *b;
+
+	a = inode_add_lookup(tbl, &k0, S_IFREG, &fd, &h);
+	b = inode_add_lookup(tbl, &k1, S_IFREG, &fd, &h);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_int_not_equal(a->nodeid, b->nodeid);
+	assert_int_equal(inode_nodeid_of(tbl, &k0, &told), a->nodeid);
+	assert_int_equal(inode_nodeid_of(tbl, &k1, &told), b->nodeid);
+	assert_ptr_equal(inode_add_lookup(tbl, &k1, S_IFREG, &fd, &h), b);
+	assert_int_equal(b->nlookup, 2);
+	assert_int_equal(a->nlookup, 1);
+	inode_forget(tbl, a, 1);
+	assert_int_equal(released, 1);
+	assert_int_equal(inode_nodeid_of(tbl, &k0, &told), 0);
+	assert_int_equal(inode_nodeid_of(tbl, &k1, &told), b->nodeid);
+	inode_forget(tbl, b, 2);
+	assert_int_equal(released, 2);
+}
+
 static void test_nodeids_not_reused(void **state)
 {
 	struct inode_table *tbl = *state;
-	struct inode_key k = { 5, 1 };
+	struct inode_key k = { 5, 1, 0 };
 	int fd = 3;
 	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);
 	uint64_t first = a->nodeid;
@@ -138,7 +170,7 @@ static void test_nodeids_not_reused(void **state)
 static void test_open_keeps_forgotten_inode(void **state)
 {
 	struct inode_table *tbl = *state;
-	struct inode_key k = { 9, 9 };
+	struct inode_key k = { 9, 9, 0 };
 	int fd = 4;
 	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);
 
@@ -152,7 +184,7 @@ static void test_open_keeps_forgotten_inode(void **state)
 static void test_close_keeps_looked_up_inode(void **state)
 {
 	struct inode_table *tbl = *state;
-	struct inode_key k = { 9, 10 };
+	struct inode_key k = { 9, 10, 0 };
 	int fd = 4;
 	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);
 
@@ -168,7 +200,7 @@ static void test_close_keeps_looked_up_inode(void **state)
 static void test_overforget_clamps(void **state)
 {
 	struct inode_table *tbl = *state;
-	struct inode_key k = { 1, 1000 };
+	struct inode_key k = { 1, 1000, 0 };
 	int fd = 5;
 	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);
 
@@ -184,14 +216,14 @@ static void test_many_inodes_grow(void **state)
 	uint64_t i;
 
 	for (i = 0; i < 10000; i++) {
-		struct inode_key k = { 2, i };
+		struct inode_key k = { 2, i, 0 };
 		int fd = 7;
 
 		assert_non_null(inode_add_lookup(tbl, &k, S_IFREG, &fd, &h));
 	}
 	assert_int_equal(inode_table_count(tbl), 10001);
 	for (i = 0; i < 10000; i++) {
-		struct inode_key k = { 2, i };
+		struct inode_key k = { 2, i, 0 };
 		int fd = 8;
 		struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);
 
@@ -212,7 +244,7 @@ static void test_many_inodes_grow(void **state)
 static void test_fold_bpf_lookups_out_of_order(void **state)
 {
 	struct inode_table *tbl = *state;
-	struct inode_key k = { 3, 33 };
+	struct inode_key k = { 3, 33, 0 };
 	int fd = 100;
 	struct inode *a = inode_add_lookup(tbl, &k, S_IFREG, &fd, &h);
 
@@ -232,6 +264,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_key_same_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reused_key_new_inode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generation_new_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nodeids_not_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_keeps_forgotten_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_keeps_looked_up_inode, setup, teardown),

@@ -79,16 +79,16 @@ static void on_drop(void *arg, int stored, uint64_t off, uint64_t len)
 static void test_blocks_hold(void **state)
 {
 	char dir[64], root[128], path[512], cmd[160], buf[BS];
-	const char *parts[] = { "e", "b", "k", "\"e1\"" };
+	const char *parts[] = { "e", "b", "k", "\"e1\"" }, *parts2[] = { "e", "b", "k", "\"e2\"" };
 	struct cache_limits lim = { .block_size = BS };
 	struct s3node n = { 0 };
-	struct s3open o = { 0 }, w = { 0 };
-	struct inode ino = { 0 };
+	struct s3open o = { 0 }, w = { 0 }, o2;
+	struct inode ino = { 0 }, ino2 = { 0 };
 	struct backend be = { 0 };
 	struct s3be sb = { 0 };
-	struct drops d = { 0 };
+	struct drops d = { 0 }, d2 = { 0 };
 	struct stat st;
-	int fd, bad;
+	int fd, fd2, bad;
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/test_s3_fastpath.XXXXXX");
@@ -156,6 +156,24 @@ static void test_blocks_hold(void **state)
 	/* the node moves on: another ETag, a staging file, deleted, another size */
 	snprintf(n.etag, sizeof(n.etag), "\"e2\"");
 	assert_int_equal(s3_fastpath_blocks_ready(&be, &ino, 0, BS), -ESTALE);
+	/*
+	 * another client's version is another inode of the node: it holds its own version
+	 * while the old inode still holds the old one (its block entries go first)
+	 */
+	ino2.handle = &n;
+	o2 = o;
+	snprintf(o2.etag, sizeof(o2.etag), "\"e2\"");
+	cache_key(parts2, 4, o2.ckey);
+	assert_int_equal(cache_lookup(sb.cache, o2.ckey, (uint64_t)o2.size, CACHE_CREATE, &o2.e), 0);
+	fd2 = s3_fastpath_blocks_hold(&be, &ino2, &o2, on_drop, &d2);
+	assert_true(fd2 >= 0);
+	assert_int_equal(s3_fastpath_blocks_ready(&be, &ino2, 0, 0), 0);
+	assert_int_equal(s3_fastpath_blocks_ready(&be, &ino, 0, 0), -ESTALE);
+	s3_fastpath_blocks_unhold(&be, &ino2);
+	close(fd2);
+	assert_null(ino2.fp.be_hold[S3_HOLD_BLOCKS]);
+	assert_non_null(ino.fp.be_hold[S3_HOLD_BLOCKS]);
+	cache_entry_put(sb.cache, o2.e);
 	snprintf(n.etag, sizeof(n.etag), "\"e1\"");
 	n.stage_fd = 99;
 	assert_int_equal(s3_fastpath_blocks_ready(&be, &ino, 0, BS), -ESTALE);
@@ -171,7 +189,7 @@ static void test_blocks_hold(void **state)
 	/* unheld: unpinned, not watched any more */
 	s3_fastpath_blocks_unhold(&be, &ino);
 	close(fd);
-	assert_null(n.fp_blocks.e);
+	assert_null(ino.fp.be_hold[S3_HOLD_BLOCKS]);
 	assert_int_equal(s3_fastpath_blocks_ready(&be, &ino, 0, 0), -ESTALE);
 	bad = open(path, O_WRONLY);
 	assert_true(bad >= 0);

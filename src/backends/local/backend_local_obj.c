@@ -137,6 +137,7 @@ int local_entry_from_fd(int fd, struct backend_entry *out)
 		return -errno;
 	out->key.dev = out->st.st_dev;
 	out->key.ino = out->st.st_ino;
+	out->key.gen = 0; /* ext4 tells a reused number by the object (local_same_object) */
 	out->fd = fd;
 	out->handle = NULL;
 	return 0;

@@ -182,7 +182,7 @@ static int s3_unlink(struct backend *be, struct inode *dir, const char *name)
 		s3_stage_forget(sb, n); /* deleted: kept bytes of a failed upload too */
 		pthread_mutex_unlock(&n->lock);
 		pthread_mutex_lock(&sb->ns_lock);
-		n->exists = 0;
+		s3_node_gone_locked(n);
 		n->seen = s3_now_mono();
 		pthread_mutex_unlock(&sb->ns_lock);
 		s3_dir_changed(sb, s3_ino_node(be, dir));
@@ -244,7 +244,7 @@ static int s3_rmdir(struct backend *be, struct inode *dir, const char *name)
 		err = s3_do_delete(sb, n->key);
 	if (!err) {
 		pthread_mutex_lock(&sb->ns_lock);
-		n->exists = 0;
+		s3_node_gone_locked(n);
 		n->seen = s3_now_mono();
 		n->listed = 0;
 		pthread_mutex_unlock(&sb->ns_lock);

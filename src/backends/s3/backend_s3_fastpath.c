@@ -10,8 +10,10 @@
  *   attributes) is published for list_ttl from each publication.
  * - OPEN: a reader's open of an object complete in the cache has its cache file as the
  *   passthrough backing file.  Published for OPEN, it is answered by the kernel until
- *   the node is forgotten, so the node keeps its own reference and pin of that cache
- *   entry (never evicted meanwhile) and the ETag and size it holds; when the node names
+ *   the inode is forgotten, so the inode keeps its own reference and pin of that cache
+ *   entry (never evicted meanwhile) and the ETag and size it holds (inode.fp.be_hold: per
+ *   inode, as another client's version is another inode of the node, whose publications
+ *   are made while the old one's still stand); when the node names
  *   another version (or none, or has a staging file), fastpath_check() says so and the
  *   caller unpublishes it (the map values first, then the backing id) before it
  *   publishes anything else, and only then is the pin dropped.  So does a held file
@@ -19,7 +21,7 @@
  *   publication (at most list_ttl) the kernel may still answer OPENs with it.
  * - READ: an open the daemon serves (the object not complete in the cache) has the
  *   blocks of its cache file that are stored and verified published (fs/file.c), with
- *   the cache file as their backing file: the node keeps its own reference and pin of
+ *   the cache file as their backing file: the inode keeps its own reference and pin of
  *   the entry (never evicted meanwhile), and watches it (cache_entry_watch()), so that
  *   the fs layer deletes the block entries before the cache punches the hole of a
  *   block that failed its CRC.  A held version that is no longer the node's (another
@@ -32,6 +34,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -69,36 +72,54 @@ static int hold_stale_locked(const struct s3node *n, const struct s3_fp_hold *h,
 }
 
 /*
- * Record @e, the cache entry of the version @o opened, in @h: -ESTALE if @h holds one
- * already or @n moved on from that version while the open was made.
+ * The inode's record of kind @k (S3_HOLD_*): per inode, not per node, since the old
+ * version's inode keeps its publications while the new one's are made (s3_node_stale()).
  */
-static int hold_record(struct s3be *sb, struct s3node *n, struct s3_fp_hold *h,
+static struct s3_fp_hold **hold_slot(struct inode *ino, int k)
+{
+	return (struct s3_fp_hold **)&ino->fp.be_hold[k];
+}
+
+/*
+ * Record @e, the cache entry of the version @o opened, in @ino's record of kind @k:
+ * -ESTALE if it holds one already or @n moved on from that version while the open was
+ * made.
+ */
+static int hold_record(struct s3be *sb, struct s3node *n, struct inode *ino, int k,
 		       struct cache_entry *e, const struct s3open *o)
 {
 	int staged = __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0, err = 0;
+	struct s3_fp_hold **slot = hold_slot(ino, k), *h = calloc(1, sizeof(*h));
 
+	if (!h)
+		return -ENOMEM;
 	pthread_mutex_lock(&sb->ns_lock);
-	if (h->e || s3_fastpath_held_stale(n->exists, n->etag, n->size, staged, o->etag, o->size)) {
+	if (*slot || s3_fastpath_held_stale(n->exists, n->etag, n->size, staged, o->etag, o->size)) {
 		err = -ESTALE;
 	} else {
 		h->e = e;
 		snprintf(h->etag, sizeof(h->etag), "%s", o->etag);
 		h->size = o->size;
+		*slot = h;
+		h = NULL;
 	}
 	pthread_mutex_unlock(&sb->ns_lock);
+	free(h);
 	return err;
 }
 
-/* Take the entry out of @h (NULL if it holds none); the caller drops what it held */
-static struct cache_entry *hold_take(struct s3be *sb, struct s3_fp_hold *h)
+/* Take the entry out of @ino's record of kind @k (NULL if none); the caller drops it */
+static struct cache_entry *hold_take(struct s3be *sb, struct inode *ino, int k)
 {
+	struct s3_fp_hold **slot = hold_slot(ino, k), *h;
 	struct cache_entry *e;
 
 	pthread_mutex_lock(&sb->ns_lock);
-	e = h->e;
-	h->e = NULL;
-	h->etag[0] = '\0';
+	h = *slot;
+	*slot = NULL;
 	pthread_mutex_unlock(&sb->ns_lock);
+	e = h ? h->e : NULL;
+	free(h);
 	return e;
 }
 
@@ -108,6 +129,7 @@ int s3_fastpath_check(struct backend *be, struct inode *ino, uint64_t *until_ns,
 	struct s3node *n = s3_ino_node(be, ino);
 	int staged = __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0;
 	double now = s3_now_mono();
+	struct s3_fp_hold *h;
 	int err;
 
 	pthread_mutex_lock(&sb->ns_lock);
@@ -119,14 +141,15 @@ int s3_fastpath_check(struct backend *be, struct inode *ino, uint64_t *until_ns,
 	/* a staging file holds bytes the bucket has not got: neither has any cache file */
 	if (!err && staged)
 		err = -EBUSY;
-	*stale = n->fp_open.e && hold_stale_locked(n, &n->fp_open, staged);
+	h = *hold_slot(ino, S3_HOLD_OPEN);
+	*stale = h && hold_stale_locked(n, h, staged);
 	/*
 	 * The scrub (or a read) may have dropped a corrupt block of the held
 	 * file since: the kernel would read a hole there.  Complete entries are
 	 * known good, so this costs a stat of the data file (the cache's lock is
 	 * a leaf: taken under ns_lock).
 	 */
-	if (n->fp_open.e && !*stale && cache_is_complete(sb->cache, n->fp_open.e) != 1)
+	if (h && !*stale && cache_is_complete(sb->cache, h->e) != 1)
 		*stale = 1;
 	pthread_mutex_unlock(&sb->ns_lock);
 	return err;
@@ -164,7 +187,7 @@ int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv, int back
 	if (err)
 		return err;
 	cache_pin(sb->cache, e);
-	err = hold_record(sb, n, &n->fp_open, e, o);
+	err = hold_record(sb, n, ino, S3_HOLD_OPEN, e, o);
 	if (err) {
 		cache_unpin(sb->cache, e);
 		cache_entry_put(sb->cache, e);
@@ -176,7 +199,7 @@ int s3_fastpath_hold(struct backend *be, struct inode *ino, void *priv, int back
 void s3_fastpath_unhold(struct backend *be, struct inode *ino)
 {
 	struct s3be *sb = SB(be);
-	struct cache_entry *e = hold_take(sb, &s3_ino_node(be, ino)->fp_open);
+	struct cache_entry *e = hold_take(sb, ino, S3_HOLD_OPEN);
 
 	if (!e)
 		return;
@@ -216,7 +239,7 @@ int s3_fastpath_blocks_hold(struct backend *be, struct inode *ino, void *priv,
 		err = -ESTALE;
 		goto out_close;
 	}
-	err = hold_record(sb, n, &n->fp_blocks, e, o);
+	err = hold_record(sb, n, ino, S3_HOLD_BLOCKS, e, o);
 	if (err)
 		goto out_close;
 	return fd;
@@ -236,12 +259,14 @@ int s3_fastpath_blocks_ready(struct backend *be, struct inode *ino, uint64_t off
 	struct s3be *sb = SB(be);
 	struct s3node *n = s3_ino_node(be, ino);
 	int staged = __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0;
+	struct s3_fp_hold *h;
 	struct cache_entry *e;
 	int stale;
 
 	pthread_mutex_lock(&sb->ns_lock);
-	e = n->fp_blocks.e;
-	stale = !e || hold_stale_locked(n, &n->fp_blocks, staged);
+	h = *hold_slot(ino, S3_HOLD_BLOCKS);
+	e = h ? h->e : NULL;
+	stale = !h || hold_stale_locked(n, h, staged);
 	pthread_mutex_unlock(&sb->ns_lock);
 	if (stale)
 		return -ESTALE;
@@ -254,7 +279,7 @@ int s3_fastpath_blocks_ready(struct backend *be, struct inode *ino, uint64_t off
 void s3_fastpath_blocks_unhold(struct backend *be, struct inode *ino)
 {
 	struct s3be *sb = SB(be);
-	struct cache_entry *e = hold_take(sb, &s3_ino_node(be, ino)->fp_blocks);
+	struct cache_entry *e = hold_take(sb, ino, S3_HOLD_BLOCKS);
 
 	if (!e)
 		return;

@@ -46,7 +46,7 @@
 #define INVAL_WAIT_S 2
 
 struct inval_job {
-	uint64_t ino;                    /* key.ino of the kernel's inode */
+	uint64_t ino, gen;               /* key.ino and key.gen of the kernel's inode */
 	uint64_t seq;
 	int kernel;                      /* tell the kernel (a change by another client) */
 	char ckey[CACHE_KEY_LEN + 1];    /* the old version's cache key, "" = none */
@@ -60,10 +60,10 @@ void s3_inval_init(struct s3be *sb)
 	pthread_cond_init(&sb->inval_cond, NULL);
 }
 
-static void notify_kernel(struct s3be *sb, uint64_t ino)
+static void notify_kernel(struct s3be *sb, uint64_t ino, uint64_t gen)
 {
 	struct fs *fs = sb->be->fs;
-	struct inode_key key = { .dev = S3_DEV, .ino = ino };
+	struct inode_key key = { .dev = S3_DEV, .ino = ino, .gen = gen };
 	uint64_t nodeid, told;
 	int err;
 
@@ -108,7 +108,7 @@ static void *inval_thread(void *arg)
 			cache_remove_later(sb->cache, j->ckey);
 		/* once stopped the connection is gone: nothing left to invalidate */
 		if (j->kernel && !__atomic_load_n(&sb->inval_stop, __ATOMIC_RELAXED))
-			notify_kernel(sb, j->ino);
+			notify_kernel(sb, j->ino, j->gen);
 		pthread_mutex_lock(&sb->inval_lock);
 		sb->inval_done = j->seq;
 		pthread_cond_broadcast(&sb->inval_cond);
@@ -118,8 +118,12 @@ static void *inval_thread(void *arg)
 	return NULL;
 }
 
-/* Queue a job (caller holds ns_lock: @n's seq is set under it). */
-static void queue_locked(struct s3be *sb, struct s3node *n, const char *old_etag, int kernel)
+/*
+ * Queue a job (caller holds ns_lock: @n's seq is set under it); @gen: the generation of
+ * the kernel's inode to tell.
+ */
+static void queue_locked(struct s3be *sb, struct s3node *n, const char *old_etag, int kernel,
+			 uint64_t gen)
 {
 	const char *parts[] = { sb->endpoint, sb->bucket, n->key, old_etag };
 	struct inval_job *j = calloc(1, sizeof(*j));
@@ -127,6 +131,7 @@ static void queue_locked(struct s3be *sb, struct s3node *n, const char *old_etag
 	if (!j)
 		return; /* the old version ages out of the cache by LRU; the kernel by timeout */
 	j->ino = n->ino;
+	j->gen = gen;
 	j->kernel = kernel;
 	if (old_etag)
 		cache_key(parts, 4, j->ckey);
@@ -186,26 +191,38 @@ void s3_node_seen_locked(struct s3be *sb, struct s3node *n, off_t size, time_t m
 		/* the same bytes: only the kernel's attributes go (another version: below) */
 		if (known && etag && !strcmp(old, etag) && old_size == size &&
 		    __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) < 0)
-			queue_locked(sb, n, NULL, 1);
+			queue_locked(sb, n, NULL, 1, n->vgen);
 	}
 	n->mtime_own = own;
 	if (!known || !etag || !etag[0] || (!strcmp(old, etag) && old_size == size))
 		return;
-	if (!own && __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0)
+	if (own) {
+		queue_locked(sb, n, old, 0, n->vgen);
 		return;
-	queue_locked(sb, n, old, !own);
+	}
+	if (__atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0)
+		return;
+	/*
+	 * Another client's version is another file: the inodes of this one stay with the
+	 * opens reading it (their pages, their passthrough backing file), and the name's next
+	 * LOOKUP makes a new inode (s3_node_stale()).  The old one's kernel caches go.
+	 */
+	n->vgen++;
+	queue_locked(sb, n, old, 1, n->vgen - 1);
 }
 
 /*
- * An open that read version @etag of @n is closing after @n changed: its READs may have put
- * that version's pages back into the kernel's cache since the change was handled, so they
- * are dropped once more.
+ * An open of inode generation @gen that read version @etag of @n is closing after @n
+ * changed: its READs may have put that version's pages back into the kernel's cache since
+ * the change was handled, so they are dropped once more.  Only where that inode is still
+ * the name's (the change was made through this mount): an older generation is never
+ * opened again.
  */
-void s3_note_stale_open(struct s3be *sb, struct s3node *n, const char *etag)
+void s3_note_stale_open(struct s3be *sb, struct s3node *n, const char *etag, uint64_t gen)
 {
 	pthread_mutex_lock(&sb->ns_lock);
-	if (etag[0] && n->etag[0] && strcmp(n->etag, etag))
-		queue_locked(sb, n, etag, 1);
+	if (etag[0] && n->etag[0] && strcmp(n->etag, etag) && gen == n->vgen)
+		queue_locked(sb, n, etag, 1, gen);
 	pthread_mutex_unlock(&sb->ns_lock);
 }
 

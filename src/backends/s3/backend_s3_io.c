@@ -46,6 +46,9 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 
 	if (n->is_dir)
 		return -EISDIR;
+	/* an older generation (another client's version came since): the kernel looks up again */
+	if (s3_node_stale(sb, n, ino))
+		return -ESTALE;
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
@@ -108,9 +111,14 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 		goto out_free;
 	s3_inval_wait(sb, n); /* the kernel drops an older version's pages first */
 	pthread_mutex_lock(&sb->ns_lock);
+	/* the HEAD just made may have found another client's version */
+	if (ino->key.gen != n->vgen)
+		err = -ESTALE;
 	o->size = n->size;
 	snprintf(o->etag, sizeof(o->etag), "%s", n->etag);
 	pthread_mutex_unlock(&sb->ns_lock);
+	if (err)
+		goto out_free;
 	o->vbuf = malloc(sb->block_size);
 	if (!o->vbuf) {
 		err = -ENOMEM;
@@ -186,7 +194,7 @@ void s3_release_file(struct backend *be, struct inode *ino, void *priv, int fd)
 		pthread_mutex_unlock(&n->lock);
 	} else if (!o->pinned) {
 		/* a reader of an older version through the kernel's page cache */
-		s3_note_stale_open(sb, n, o->etag);
+		s3_note_stale_open(sb, n, o->etag, ino->key.gen);
 	}
 	if (o)
 		s3_open_put(sb, o);

@@ -191,6 +191,32 @@ struct s3node *s3_ino_node(struct backend *be, struct inode *ino)
 }
 
 /*
+ * @n is known absent now (caller holds ns_lock): a file made at its key later is another
+ * object, an inode of its own, even while the kernel still holds the old one open.
+ */
+void s3_node_gone_locked(struct s3node *n)
+{
+	if (n->exists)
+		n->vgen++;
+	n->exists = 0;
+}
+
+/*
+ * Is @ino an older generation of @n (another client's version came since, or the object
+ * went): -ESTALE for its opens, which the kernel's path walk then retries with a LOOKUP
+ * (LOOKUP_REVAL) that names the current one.
+ */
+int s3_node_stale(struct s3be *sb, struct s3node *n, const struct inode *ino)
+{
+	int stale;
+
+	pthread_mutex_lock(&sb->ns_lock);
+	stale = ino->key.gen != n->vgen;
+	pthread_mutex_unlock(&sb->ns_lock);
+	return stale;
+}
+
+/*
  * The attributes of @n (caller holds ns_lock): those of its user metadata where it has
  * them, else the mount's defaults (files 0644, directories 0755, the mounting user, the
  * mtime LastModified, directories the mount time).  A key's type is fixed by its name: a
@@ -285,7 +311,7 @@ int s3_meta_need(struct s3be *sb, struct s3node *n)
 		n->meta_at = t0;
 		err = 0;
 	} else if (err == -ENOENT) {
-		n->exists = 0;
+		s3_node_gone_locked(n);
 		n->seen = t0;
 	}
 	pthread_mutex_unlock(&sb->ns_lock);
@@ -301,6 +327,7 @@ void s3_fill_entry(struct s3be *sb, struct s3node *n, struct backend_entry *out)
 	out->fd = -1;
 	out->handle = n;
 	pthread_mutex_lock(&sb->ns_lock);
+	out->key.gen = n->vgen; /* with the attributes of that generation */
 	fill_stat(sb, n, n->size, n->mtime, &out->st);
 	pthread_mutex_unlock(&sb->ns_lock);
 }
@@ -518,7 +545,7 @@ int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st)
 		sb->seen_locked(sb, n, hs.size, hs.mtime, hs.etag, now, 0);
 		s3_node_attrs_locked(n, &hs.attrs);
 	} else if (err == -ENOENT) {
-		n->exists = 0;
+		s3_node_gone_locked(n);
 		n->seen = now;
 	}
 	if (!err)

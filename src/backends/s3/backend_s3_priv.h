@@ -36,7 +36,12 @@
 #define S3_PF_MAX_QUEUE (1u << 20)    /* prefetch: files queued at most */
 #define S3_PF_PAUSE_S 30.0            /* prefetch: no new work this long after an S3 error */
 
-/* A cache entry the fast path publishes for a node, and the version it holds */
+/*
+ * A cache entry the fast path publishes for an inode, and the version it holds (in
+ * inode.fp.be_hold[S3_HOLD_*], under ns_lock: backend_s3_fastpath.c)
+ */
+enum { S3_HOLD_OPEN, S3_HOLD_BLOCKS };
+
 struct s3_fp_hold {
 	struct cache_entry *e;
 	char etag[S3_ETAG_MAX];
@@ -59,6 +64,12 @@ struct s3node {
 	int exists;              /* 0: known absent since seen */
 	double listed;           /* directories: start of the last complete listing */
 	uint64_t inval_seq;      /* the change job queued last for it (s3_inval_wait) */
+	/*
+	 * The generation of the object at the key (inode_key.gen of the inodes naming it):
+	 * bumped when another client's version is seen and when the object goes, so that a
+	 * version or file made later is a new inode for the kernel (backend_s3_inval.c)
+	 */
+	uint64_t vgen;
 	struct s3_attrs attrs;   /* POSIX attributes from its user metadata (s3_client.h) */
 	int meta_known;          /* attrs are those of this version: HEADed, or ours */
 	double meta_at;          /* directories: when their marker's were read (list_ttl) */
@@ -81,12 +92,6 @@ struct s3node {
 	int unlinked;            /* deleted while staged: never upload */
 	char *stage_path;        /* kept after a failed upload: named file in staging/ */
 	int stage_copy;          /* ... a copy of the staging file, not the file itself */
-	/*
-	 * ns_lock: the cache entry published for in-kernel OPENs (referenced and pinned
-	 * while published; backend_s3_fastpath.c), and the same for the cache entry whose
-	 * verified blocks are published
-	 */
-	struct s3_fp_hold fp_open, fp_blocks;
 };
 
 struct s3open;
@@ -302,7 +307,9 @@ void s3_inval_destroy(struct s3be *sb);
 void s3_node_seen_locked(struct s3be *sb, struct s3node *n, off_t size, time_t mtime,
 			 const char *etag, double seen, int own);
 void s3_inval_wait(struct s3be *sb, struct s3node *n);
-void s3_note_stale_open(struct s3be *sb, struct s3node *n, const char *etag);
+void s3_note_stale_open(struct s3be *sb, struct s3node *n, const char *etag, uint64_t gen);
+int s3_node_stale(struct s3be *sb, struct s3node *n, const struct inode *ino);
+void s3_node_gone_locked(struct s3node *n);
 
 /* backend_s3_read.c */
 void s3_pool_init(struct s3be *sb);

@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# A descriptor held open across a change keeps reading the version it opened, and the
+# change is a new file for every open made after it (a new inode for the kernel):
+# - another client overwrites an object the kernel reads through passthrough (the old
+#   version's complete cache file is the inode's backing file): once list_ttl has passed,
+#   a new open reads the new version (it failed with EBUSY: one backing file per inode),
+#   also once the new version is complete in the cache (it would have read the old
+#   backing file's bytes), and the held descriptor still reads the old bytes;
+# - another client deletes the object and puts a new one at the key;
+# - this mount unlinks the file and creates it again (the create named the unlinked,
+#   still open inode).
+set -eu
+. "$(dirname "$0")/../../lib/common.sh"
+. "$IT_DIR/lib/s3.sh"
+setup_case "$@"
+s3_start
+s3tool mb held >/dev/null
+mkdir -p "$T/mnt"
+M=$T/mnt
+TTL=1
+s3_mount s3://held "$M" "list_ttl=$TTL"
+
+# complete NAME FILE: read NAME twice (the second open passes the complete cache file through)
+complete() {
+	cmp "$2" "$M/$1"
+	cmp "$2" "$M/$1"
+}
+
+# held_reads FD FILE: descriptor FD (of this shell) reads FILE's bytes, from offset 0 (pread:
+# not /dev/fd/FD, which would open the file again)
+held_reads() {
+	python3 - "$@" <<'PY'
+import os, sys
+fd, want, off = int(sys.argv[1]), open(sys.argv[2], 'rb').read(), 0
+while True:
+    b = os.pread(fd, 1 << 20, off)
+    if not b:
+        break
+    if b != want[off:off + len(b)]:
+        sys.exit(f"fd {fd}: other bytes at {off}")
+    off += len(b)
+sys.exit(0 if off == len(want) else f"fd {fd}: {off} bytes, not {len(want)}")
+PY
+}
+
+for sz in $((300 << 10)) $((9 << 20)); do
+	head -c $sz /dev/urandom >"$T/v1"
+	head -c $sz /dev/urandom >"$T/v2"
+	head -c $sz /dev/urandom >"$T/v3"
+	s3tool put held "o$sz" "$T/v1" >/dev/null
+	sleep $((TTL + 1))
+	complete "o$sz" "$T/v1"
+	ino1=$(stat -c %i "$M/o$sz")
+	exec 3<"$M/o$sz"
+	s3tool put held "o$sz" "$T/v2" >/dev/null
+	sleep $((TTL + 1))
+	check "$sz bytes, overwritten: a new open after list_ttl reads the new version" \
+		cmp "$T/v2" "$M/o$sz"
+	check "$sz bytes, overwritten: ... and again (complete in the cache now)" \
+		cmp "$T/v2" "$M/o$sz"
+	check "$sz bytes, overwritten: the descriptor held across reads the old one" \
+		held_reads 3 "$T/v1"
+	check "$sz bytes, overwritten: the name keeps its inode number" \
+		test "$(stat -c %i "$M/o$sz")" = "$ino1"
+
+	# deleted and made again by another client while held
+	exec 4<"$M/o$sz"
+	s3tool rm held "o$sz" >/dev/null
+	s3tool put held "o$sz" "$T/v3" >/dev/null
+	sleep $((TTL + 1))
+	check "$sz bytes, deleted and put again: a new open reads the new object" \
+		complete "o$sz" "$T/v3"
+	check "$sz bytes, deleted and put again: the descriptor held across reads the old one" \
+		held_reads 4 "$T/v2"
+	check "$sz bytes: the first held descriptor still reads its version" \
+		held_reads 3 "$T/v1"
+	exec 3<&- 4<&-
+done
+
+# unlinked and created again through this mount while held
+head -c $((300 << 10)) /dev/urandom >"$T/w1"
+head -c $((200 << 10)) /dev/urandom >"$T/w2"
+cp "$T/w1" "$M/w"
+complete w "$T/w1"
+exec 3<"$M/w"
+rm "$M/w"
+check "unlinked and created again: the create succeeds" cp "$T/w2" "$M/w"
+check "unlinked and created again: the new file reads its bytes" complete w "$T/w2"
+check "unlinked and created again: the bucket holds them" \
+	sh -c "'$S3TOOL' -e '$S3_ENDPOINT' get held w '$T/w.got' >/dev/null && cmp '$T/w2' '$T/w.got'"
+check "unlinked and created again: the descriptor held across reads the old file" \
+	held_reads 3 "$T/w1"
+exec 3<&-
+bpfuse_umount "$M"
+
+# The kernel's entry still valid when the daemon learns of the change (a listing): the
+# open of the old inode fails with ESTALE inside the kernel, whose path walk looks the
+# name up again (LOOKUP_REVAL) and opens the new inode; the caller sees none of it.
+s3_mount s3://held "$M" "list_ttl=60,entry_timeout=60,attr_timeout=60"
+head -c $((300 << 10)) /dev/urandom >"$T/r1"
+head -c $((300 << 10)) /dev/urandom >"$T/r2"
+s3tool put held d/r "$T/r1" >/dev/null
+complete d/r "$T/r1"
+exec 3<"$M/d/r"
+s3tool put held d/r "$T/r2" >/dev/null
+opens=$(op_count "$M" OPEN)
+ls "$M/d" >/dev/null # LISTs d/: sees the new ETag
+check "entry still valid: an open after the listing reads the new version" \
+	cmp "$T/r2" "$M/d/r"
+check "entry still valid: it took two OPENs, the first one ESTALE (the old inode's)" \
+	test "$(($(op_count "$M" OPEN) - opens))" -eq 2
+check "entry still valid: the descriptor held across reads the old one" held_reads 3 "$T/r1"
+exec 3<&-
+
+bpfuse_umount "$M"
+finish
