@@ -419,6 +419,10 @@ static int setattr_meta(struct backend *be, struct inode *ino, const struct stat
 	ts[1] = a.mtime;
 	if (!n->is_dir) {
 		pthread_mutex_lock(&n->lock);
+		if (s3_node_stale(sb, n, ino)) {
+			pthread_mutex_unlock(&n->lock);
+			return 0; /* an unlinked file still open, or an old version: nothing keeps them */
+		}
 		if (n->stage_fd >= 0) {
 			/* stat of a staged file shows the staging file's mtime */
 			if ((to_set & (BACKEND_SET_MTIME | BACKEND_SET_MTIME_NOW)) &&
@@ -454,6 +458,12 @@ static int s3_setattr(struct backend *be, struct inode *ino, int fd, const struc
 	if (n->is_dir)
 		return -EISDIR;
 	pthread_mutex_lock(&n->lock);
+	if (s3_node_stale(sb, n, ino)) {
+		/* ftruncate of an unlinked file still open: its own bytes, never uploaded */
+		err = fd < 0 ? -ESTALE : ftruncate(fd, attr->st_size) ? -errno : 0;
+		pthread_mutex_unlock(&n->lock);
+		return err;
+	}
 	if (n->stage_fd < 0) {
 		err = s3_stage_begin(sb, n, attr->st_size == 0);
 		temp = 1;

@@ -190,7 +190,7 @@ void s3_node_seen_locked(struct s3be *sb, struct s3node *n, off_t size, time_t m
 		n->link = NULL;
 		/* the same bytes: only the kernel's attributes go (another version: below) */
 		if (known && etag && !strcmp(old, etag) && old_size == size &&
-		    __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) < 0)
+		    !s3_staged_for(n, n->vgen))
 			queue_locked(sb, n, NULL, 1, n->vgen);
 	}
 	n->mtime_own = own;
@@ -200,7 +200,7 @@ void s3_node_seen_locked(struct s3be *sb, struct s3node *n, off_t size, time_t m
 		queue_locked(sb, n, old, 0, n->vgen);
 		return;
 	}
-	if (__atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0)
+	if (s3_staged_for(n, n->vgen))
 		return;
 	/*
 	 * Another client's version is another file: the inodes of this one stay with the

@@ -85,7 +85,7 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 
 	/* a reader of a file being written sees the staging file */
 	pthread_mutex_lock(&n->lock);
-	if (n->stage_fd >= 0) {
+	if (s3_staged_for(n, ino->key.gen)) {
 		fd = fcntl(n->stage_fd, F_DUPFD_CLOEXEC, 0);
 		pthread_mutex_unlock(&n->lock);
 		if (fd < 0) {
@@ -178,9 +178,11 @@ void s3_release_file(struct backend *be, struct inode *ino, void *priv, int fd)
 	if (!o || o->writer) {
 		/* create (priv NULL), a writer, or a reader of the staging file */
 		pthread_mutex_lock(&n->lock);
-		if (n->writers)
+		if (s3_stage_orphan(n, ino))
+			; /* an unlinked file's open: the node's staging file is another file's */
+		else if (n->writers)
 			n->writers--;
-		if (!n->writers && n->stage_fd >= 0) {
+		if (!s3_stage_orphan(n, ino) && !n->writers && n->stage_fd >= 0) {
 			int err = s3_stage_upload(sb, n);
 
 			if (!err)
@@ -215,7 +217,7 @@ int s3_flush_file(struct backend *be, struct inode *ino, void *priv, int fd)
 	if (n->is_dir || (o && o->writer != 1))
 		return 0;
 	pthread_mutex_lock(&n->lock);
-	err = s3_stage_upload(sb, n);
+	err = s3_stage_orphan(n, ino) ? 0 : s3_stage_upload(sb, n); /* unlinked: never uploaded */
 	pthread_mutex_unlock(&n->lock);
 	return err;
 }

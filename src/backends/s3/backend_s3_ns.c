@@ -488,7 +488,7 @@ int s3_lookup(struct backend *be, struct inode *dir, const char *name,
 		struct stat st;
 
 		pthread_mutex_lock(&n->lock);
-		if (n->stage_fd >= 0 && !fstat(n->stage_fd, &st)) {
+		if (s3_staged_for(n, out->key.gen) && !fstat(n->stage_fd, &st)) {
 			out->st.st_size = st.st_size;
 			out->st.st_blocks = (st.st_size + 511) / 512;
 			out->st.st_mtim = out->st.st_ctim = st.st_mtim;
@@ -517,7 +517,7 @@ int s3_getattr(struct backend *be, struct inode *ino, int fd, struct stat *st)
 		return 0;
 	}
 	pthread_mutex_lock(&n->lock);
-	if (n->stage_fd >= 0 && !fstat(n->stage_fd, &sst)) {
+	if (s3_staged_for(n, ino->key.gen) && !fstat(n->stage_fd, &sst)) {
 		pthread_mutex_unlock(&n->lock);
 		pthread_mutex_lock(&sb->ns_lock);
 		fill_stat(sb, n, sst.st_size, 0, st);

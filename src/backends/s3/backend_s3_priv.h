@@ -83,6 +83,7 @@ struct s3node {
 	/* lock */
 	pthread_mutex_t lock;
 	int stage_fd;            /* staging file, -1 when none */
+	uint64_t stage_gen;      /* the generation (vgen) whose file it holds (lock and ns_lock) */
 	int stage_dirty;         /* must be uploaded whatever wgen says (new, truncated, failed) */
 	uint64_t ugen;           /* the wgen the bucket holds (see s3_write_note()) */
 	/* atomic: changes of the staging file (WRITE, fallocate, copy into) */
@@ -310,6 +311,23 @@ void s3_inval_wait(struct s3be *sb, struct s3node *n);
 void s3_note_stale_open(struct s3be *sb, struct s3node *n, const char *etag, uint64_t gen);
 int s3_node_stale(struct s3be *sb, struct s3node *n, const struct inode *ino);
 void s3_node_gone_locked(struct s3node *n);
+
+/*
+ * Is @n's staging file that of generation @gen's file (n->lock or ns_lock held)?  After an
+ * unlink it is the unlinked file's while that is still open, until a file made at the key
+ * gets one of its own (s3_stage_begin()): the old file's opens keep their descriptors of
+ * it, and nothing of theirs reaches the new file.
+ */
+static inline int s3_staged_for(const struct s3node *n, uint64_t gen)
+{
+	return __atomic_load_n(&n->stage_fd, __ATOMIC_RELAXED) >= 0 && n->stage_gen == gen;
+}
+
+/* An open of @ino whose staging file the node no longer has (n->lock held) */
+static inline int s3_stage_orphan(const struct s3node *n, const struct inode *ino)
+{
+	return n->stage_fd >= 0 && n->stage_gen != ino->key.gen;
+}
 
 /* backend_s3_read.c */
 void s3_pool_init(struct s3be *sb);

@@ -77,6 +77,7 @@ static void stage_attach(struct s3be *sb, struct s3node *n, int fd)
 {
 	n->stage_fd = fd;
 	pthread_mutex_lock(&sb->ns_lock);
+	n->stage_gen = n->vgen;
 	n->staged_prev = NULL;
 	n->staged_next = sb->staged;
 	if (sb->staged)
@@ -111,8 +112,16 @@ int s3_stage_begin(struct s3be *sb, struct s3node *n, int trunc)
 {
 	struct s3_stat st;
 	off_t size;
-	int fd, err = 0, exists;
+	int fd, err = 0, exists, orphan;
 
+	pthread_mutex_lock(&sb->ns_lock);
+	orphan = n->stage_fd >= 0 && n->stage_gen != n->vgen;
+	pthread_mutex_unlock(&sb->ns_lock);
+	if (orphan) {
+		/* an unlinked file's, still open: theirs (their own descriptors), not this one's */
+		s3_stage_drop(sb, n);
+		n->writers = 0;
+	}
 	if (n->stage_fd >= 0) {
 		if (trunc && ftruncate(n->stage_fd, 0))
 			return -errno;

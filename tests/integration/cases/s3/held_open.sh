@@ -9,7 +9,8 @@
 #   backing file's bytes), and the held descriptor still reads the old bytes;
 # - another client deletes the object and puts a new one at the key;
 # - this mount unlinks the file and creates it again (the create named the unlinked,
-#   still open inode).
+#   still open inode), also while a writer holds it (its later writes went into the new
+#   file).
 set -eu
 . "$(dirname "$0")/../../lib/common.sh"
 . "$IT_DIR/lib/s3.sh"
@@ -92,6 +93,24 @@ check "unlinked and created again: the bucket holds them" \
 check "unlinked and created again: the descriptor held across reads the old file" \
 	held_reads 3 "$T/w1"
 exec 3<&-
+
+# ... while a writer holds it: the writer's later bytes stay in the unlinked file (its
+# staging file), never in the new one nor in the bucket
+printf 'old file, first write\n' >"$T/x1"
+printf 'the new file\n' >"$T/x2"
+exec 3<>"$M/x"
+printf 'old file, first write\n' >&3
+rm "$M/x"
+cp "$T/x2" "$M/x"
+printf 'old file, second write\n' >&3
+check "a writer of an unlinked file: ftruncate of it is its own" python3 -c 'import os; os.ftruncate(3, 9)'
+exec 3>&-
+check "a writer of an unlinked file: the new file made at its name holds only its own bytes" \
+	cmp "$T/x2" "$M/x"
+check "a writer of an unlinked file: the bucket holds only the new file's bytes" \
+	sh -c "'$S3TOOL' -e '$S3_ENDPOINT' get held x '$T/x.got' >/dev/null && cmp '$T/x2' '$T/x.got'"
+check "a writer of an unlinked file: its closing uploads nothing over the new file" \
+	sh -c "sleep 1; '$S3TOOL' -e '$S3_ENDPOINT' get held x '$T/x.got' >/dev/null && cmp '$T/x2' '$T/x.got'"
 bpfuse_umount "$M"
 
 # The kernel's entry still valid when the daemon learns of the change (a listing): the
