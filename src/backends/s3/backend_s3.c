@@ -420,8 +420,12 @@ static int setattr_meta(struct backend *be, struct inode *ino, const struct stat
 	if (!n->is_dir) {
 		pthread_mutex_lock(&n->lock);
 		if (s3_node_stale(sb, n, ino)) {
+			/*
+			 * An unlinked file still open, or an old version: nothing would keep
+			 * them.  chmod(2) and the others by path retry with a new lookup.
+			 */
 			pthread_mutex_unlock(&n->lock);
-			return 0; /* an unlinked file still open, or an old version: nothing keeps them */
+			return -ESTALE;
 		}
 		if (n->stage_fd >= 0) {
 			/* stat of a staged file shows the staging file's mtime */
@@ -459,7 +463,10 @@ static int s3_setattr(struct backend *be, struct inode *ino, int fd, const struc
 		return -EISDIR;
 	pthread_mutex_lock(&n->lock);
 	if (s3_node_stale(sb, n, ino)) {
-		/* ftruncate of an unlinked file still open: its own bytes, never uploaded */
+		/*
+		 * ftruncate of an unlinked file still open: its own bytes, never uploaded;
+		 * truncate(2) by path retries with a new lookup
+		 */
 		err = fd < 0 ? -ESTALE : ftruncate(fd, attr->st_size) ? -errno : 0;
 		pthread_mutex_unlock(&n->lock);
 		return err;

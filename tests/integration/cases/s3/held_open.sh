@@ -130,6 +130,17 @@ check "entry still valid: an open after the listing reads the new version" \
 check "entry still valid: it took two OPENs, the first one ESTALE (the old inode's)" \
 	test "$(($(op_count "$M" OPEN) - opens))" -eq 2
 check "entry still valid: the descriptor held across reads the old one" held_reads 3 "$T/r1"
+s3tool put held d/r "$T/r1" >/dev/null
+ls "$M/d" >/dev/null
+check "entry still valid: chmod by path changes the new version (the kernel retries the ESTALE)" \
+	sh -c "chmod 600 '$M/d/r' && [ \"\$(stat -c %a '$M/d/r')\" = 600 ]"
+check "entry still valid: fchmod of the old descriptor fails with ESTALE" python3 -c '
+import errno, os, sys
+try:
+    os.fchmod(3, 0o640)
+except OSError as e:
+    sys.exit(0 if e.errno == errno.ESTALE else f"errno {e.errno}")
+sys.exit("fchmod succeeded")'
 exec 3<&-
 
 bpfuse_umount "$M"
