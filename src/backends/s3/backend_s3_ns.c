@@ -192,10 +192,15 @@ struct s3node *s3_ino_node(struct backend *be, struct inode *ino)
 
 /*
  * @n is known absent now (caller holds ns_lock): a file made at its key later is another
- * object, an inode of its own, even while the kernel still holds the old one open.
+ * object, an inode of its own, even while the kernel still holds the old one open.  A file
+ * being written here exists, and stays the same file, whatever the bucket says (a HEAD of
+ * an older generation's inode may find the key gone); our own unlink marks it unlinked
+ * first.
  */
 void s3_node_gone_locked(struct s3node *n)
 {
+	if (s3_staged_for(n, n->vgen) && !__atomic_load_n(&n->unlinked, __ATOMIC_RELAXED))
+		return;
 	if (n->exists)
 		n->vgen++;
 	n->exists = 0;

@@ -111,6 +111,30 @@ check "a writer of an unlinked file: the bucket holds only the new file's bytes"
 	sh -c "'$S3TOOL' -e '$S3_ENDPOINT' get held x '$T/x.got' >/dev/null && cmp '$T/x2' '$T/x.got'"
 check "a writer of an unlinked file: its closing uploads nothing over the new file" \
 	sh -c "sleep 1; '$S3TOOL' -e '$S3_ENDPOINT' get held x '$T/x.got' >/dev/null && cmp '$T/x2' '$T/x.got'"
+
+# a file being written here while another client deletes its object stays the file being
+# written, also when an old version's descriptor asks (its HEAD finds the key gone): a
+# second writer joins the first, and the last close uploads both writers' bytes
+head -c $((100 << 10)) /dev/urandom >"$T/q1"
+head -c $((100 << 10)) /dev/urandom >"$T/q2"
+s3tool put held q "$T/q1" >/dev/null
+sleep $((TTL + 1))
+complete q "$T/q1"
+exec 5<"$M/q"
+s3tool put held q "$T/q2" >/dev/null
+sleep $((TTL + 1))
+exec 6>>"$M/q"
+printf 'first writer\n' >&6
+s3tool rm held q >/dev/null
+sleep $((TTL + 1))
+python3 -c 'import os; os.fstat(5)' || true # the old version's inode: a HEAD, 404
+exec 7>>"$M/q"
+printf 'second writer\n' >&7
+exec 7>&- 6>&- 5<&-
+{ cat "$T/q2"; printf 'first writer\nsecond writer\n'; } >"$T/q.want"
+check "written here while deleted elsewhere: the mount reads both writers' bytes" cmp "$T/q.want" "$M/q"
+check "written here while deleted elsewhere: the bucket holds them" \
+	sh -c "'$S3TOOL' -e '$S3_ENDPOINT' get held q '$T/q.got' >/dev/null && cmp '$T/q.want' '$T/q.got'"
 bpfuse_umount "$M"
 
 # The kernel's entry still valid when the daemon learns of the change (a listing): the
