@@ -74,6 +74,11 @@ struct backend_read_ref {
 /* open_file()'s *direct bits */
 #define BACKEND_OPEN_READ_FILE 1  /* READs go to read_file() */
 #define BACKEND_OPEN_UNCACHED 2   /* ... and bypass the kernel page cache */
+/*
+ * In *direct on the call (open_file): the open is the node's reader, for READs of opens
+ * the kernel answered itself (fs/file.c), not an OPEN of the kernel's
+ */
+#define BACKEND_OPEN_NODE_READER 4
 
 struct backend_ops {
 	const char *name;

@@ -561,7 +561,7 @@ static struct fp_reader *reader_new(struct fs *fs, struct inode *ino, int *err)
 {
 	struct fp_reader *r = calloc(1, sizeof(*r));
 	void *priv = NULL;
-	int direct = 0, fd;
+	int direct = BACKEND_OPEN_NODE_READER, fd;
 
 	if (!r) {
 		*err = -ENOMEM;

@@ -42,12 +42,16 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 	char key[CACHE_KEY_LEN + 1];
 	struct s3open *o;
 	struct stat sst;
-	int fd, err, c;
+	int fd, err, c, reader = *direct & BACKEND_OPEN_NODE_READER;
 
 	if (n->is_dir)
 		return -EISDIR;
-	/* an older generation (another client's version came since): the kernel looks up again */
-	if (s3_node_stale(sb, n, ino))
+	/*
+	 * An older generation (another client's version came since): the kernel looks up
+	 * again.  Not the node's reader: the READs of opens the kernel answered itself have
+	 * no path to look up again (it opens the node's current version, as it always did).
+	 */
+	if (!reader && s3_node_stale(sb, n, ino))
 		return -ESTALE;
 	o = calloc(1, sizeof(*o));
 	if (!o)
@@ -112,7 +116,7 @@ int s3_open_file(struct backend *be, struct inode *ino, int flags, int *direct,
 	s3_inval_wait(sb, n); /* the kernel drops an older version's pages first */
 	pthread_mutex_lock(&sb->ns_lock);
 	/* the HEAD just made may have found another client's version */
-	if (ino->key.gen != n->vgen)
+	if (!reader && ino->key.gen != n->vgen)
 		err = -ESTALE;
 	o->size = n->size;
 	snprintf(o->etag, sizeof(o->etag), "%s", n->etag);
